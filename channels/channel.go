@@ -1,0 +1,101 @@
+// Package channels renders events into HTTP requests for each kind of
+// integration and reads the answers into typed outcomes.
+package channels
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/heraldhq/herald"
+)
+
+// Message is one event on its way to one integration.
+type Message struct {
+	DeliveryID string
+	EventID    string
+	EventType  string
+	Data       json.RawMessage
+	// Integration fields: URL and Secret are secrets and never leave the activity.
+	IntegrationID   string
+	IntegrationName string
+	URL             string
+	Secret          string
+	// Timestamp is when this attempt is made (signed into webhook requests).
+	Timestamp time.Time
+}
+
+// Request is a rendered HTTP request.
+type Request struct {
+	Method string
+	URL    string
+	Header http.Header
+	Body   []byte
+}
+
+// Response is what the receiver answered.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// Result is the meaning of one attempt's answer.
+type Result struct {
+	Outcome herald.Outcome
+	// Reason says why, in words fit for a person and for history (no secrets).
+	Reason string
+	// RetryAfter is the delay the receiver asked for (0: none asked).
+	RetryAfter time.Duration
+}
+
+// Channel renders events for one integration type and classifies its answers.
+type Channel interface {
+	// Render builds the request for a message.
+	Render(m Message) (*Request, error)
+	// Classify reads a response; channel-specific checks come before the shared table.
+	Classify(r *Response, now time.Time) Result
+	// SecretHeaders names request headers whose values are masked before storing.
+	SecretHeaders() []string
+}
+
+// Options are settings every channel may need.
+type Options struct {
+	// WebhookHeaderPrefix prefixes the seed-compatible webhook headers.
+	WebhookHeaderPrefix string
+	// UserAgent is sent with every request.
+	UserAgent string
+}
+
+// Registry maps integration types to their channels.
+type Registry struct {
+	byType map[herald.IntegrationType]Channel
+}
+
+// NewRegistry builds every channel Herald supports.
+func NewRegistry(o Options) *Registry {
+	return &Registry{byType: map[herald.IntegrationType]Channel{
+		herald.IntegrationWebhook: &Webhook{HeaderPrefix: o.WebhookHeaderPrefix, UserAgent: o.UserAgent},
+	}}
+}
+
+// For returns the channel of an integration type.
+func (r *Registry) For(t herald.IntegrationType) (Channel, error) {
+	c, ok := r.byType[t]
+	if !ok {
+		return nil, fmt.Errorf("unknown integration type %q (supported: %v)", t, Supported())
+	}
+	return c, nil
+}
+
+// Supported lists the integration types Herald can deliver to.
+func Supported() []herald.IntegrationType {
+	out := []herald.IntegrationType{}
+	for t := range NewRegistry(Options{}).byType {
+		out = append(out, t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}

@@ -1,0 +1,75 @@
+package channels
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Webhook posts {"event","data"} with the seed's headers and a Standard
+// Webhooks signature when the integration has a secret.
+type Webhook struct {
+	HeaderPrefix string
+	UserAgent    string
+}
+
+// Header suffixes of the seed's webhook integration headers.
+const (
+	HeaderID        = "Id"
+	HeaderName      = "Name"
+	HeaderToken     = "Token"
+	HeaderEventID   = "Event-Id"
+	HeaderEventType = "Event-Type"
+)
+
+// Render implements Channel.
+func (w *Webhook) Render(m Message) (*Request, error) {
+	body, err := WebhookBody(m.EventType, m.Data)
+	if err != nil {
+		return nil, err
+	}
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	if w.UserAgent != "" {
+		h.Set("User-Agent", w.UserAgent)
+	}
+	h.Set(w.HeaderPrefix+HeaderID, m.IntegrationID)
+	h.Set(w.HeaderPrefix+HeaderName, m.IntegrationName)
+	h.Set(w.HeaderPrefix+HeaderEventID, m.EventID)
+	h.Set(w.HeaderPrefix+HeaderEventType, m.EventType)
+	if m.Secret != "" {
+		h.Set(w.HeaderPrefix+HeaderToken, m.Secret)
+		// webhook-id is the delivery id: stable across retries, so receivers can dedupe.
+		h.Set("webhook-id", m.DeliveryID)
+		h.Set("webhook-timestamp", strconv.FormatInt(m.Timestamp.Unix(), 10))
+		h.Set("webhook-signature", Sign(m.Secret, m.DeliveryID, m.Timestamp, body))
+	}
+	return &Request{Method: http.MethodPost, URL: m.URL, Header: h, Body: body}, nil
+}
+
+// SecretHeaders names the request headers whose values are secrets, to be
+// masked before a request is stored or shown.
+func (w *Webhook) SecretHeaders() []string { return []string{w.HeaderPrefix + HeaderToken} }
+
+// Classify implements Channel: any 2xx is success.
+func (w *Webhook) Classify(r *Response, now time.Time) Result { return ClassifyStatus(r, now) }
+
+// WebhookBody is {"event": type, "data": data} with data passed through as posted.
+func WebhookBody(eventType string, data json.RawMessage) ([]byte, error) {
+	if len(data) == 0 {
+		data = json.RawMessage("{}")
+	}
+	t, err := json.Marshal(eventType)
+	if err != nil {
+		return nil, fmt.Errorf("encode event type: %w", err)
+	}
+	body := make([]byte, 0, len(data)+len(t)+20)
+	body = append(body, `{"event":`...)
+	body = append(body, t...)
+	body = append(body, `,"data":`...)
+	body = append(body, data...)
+	body = append(body, '}')
+	return body, nil
+}

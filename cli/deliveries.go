@@ -1,0 +1,83 @@
+package cli
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/heraldhq/herald/gateway"
+)
+
+func newDeliveriesCmd(g *globals) *cobra.Command {
+	var api apiFlags
+	cmd := &cobra.Command{Use: "deliveries", Aliases: []string{"delivery"}, Short: "Inspect deliveries and their attempts"}
+	api.bind(cmd)
+	show := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show a delivery: every request and response",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := api.client()
+			if err != nil {
+				return err
+			}
+			var d gateway.DeliveryView
+			if err := c.do(cmd.Context(), http.MethodGet, "/v1/deliveries/"+url.PathEscape(args[0]), nil, &d, nil); err != nil {
+				return err
+			}
+			if g.output == "json" {
+				return printJSON(g.stdout, d)
+			}
+			printDelivery(g, d)
+			return nil
+		},
+	}
+	cmd.AddCommand(show)
+	return cmd
+}
+
+func printDelivery(g *globals, d gateway.DeliveryView) {
+	w := g.stdout
+	fmt.Fprintf(w, "delivery %s  event %s → %s (%s)\n", d.ID, d.EventID, d.IntegrationName, d.IntegrationType)
+	fmt.Fprintf(w, "status %s", d.Status)
+	if d.Reason != "" {
+		fmt.Fprintf(w, " (%s)", d.Reason)
+	}
+	fmt.Fprintf(w, ", %d attempt(s)", d.Attempts)
+	if d.NextAttemptAt != nil {
+		fmt.Fprintf(w, ", next at %s", cell(d.NextAttemptAt))
+	}
+	fmt.Fprintln(w)
+	for _, a := range d.AttemptLog {
+		fmt.Fprintf(w, "\n── attempt %d (%s) %s, %d ms: %s\n", a.AttemptNo, a.Trigger, cell(a.StartedAt), a.DurationMS, a.Outcome)
+		fmt.Fprintf(w, "%s %s\n", a.Request.Method, a.Request.URL)
+		printHeaders(g, a.Request.Headers)
+		fmt.Fprintf(w, "\n%s\n", a.Request.Body)
+		switch {
+		case a.Response != nil:
+			fmt.Fprintf(w, "\n← HTTP %d\n", a.Response.Status)
+			printHeaders(g, a.Response.Headers)
+			fmt.Fprintf(w, "\n%s\n", a.Response.Body)
+			if a.Response.BodyTruncated {
+				fmt.Fprintln(w, "[body truncated]")
+			}
+		case a.Error != "":
+			fmt.Fprintf(w, "\n← no answer: %s\n", a.Error)
+		}
+	}
+}
+
+func printHeaders(g *globals, h map[string][]string) {
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(g.stdout, "%s: %s\n", k, strings.Join(h[k], ", "))
+	}
+}

@@ -1,0 +1,140 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/heraldhq/herald/gateway"
+)
+
+func newEventsCmd(g *globals) *cobra.Command {
+	var api apiFlags
+	cmd := &cobra.Command{Use: "events", Aliases: []string{"event"}, Short: "Send and inspect events"}
+	api.bind(cmd)
+
+	var id, data string
+	send := &cobra.Command{
+		Use:   "send TYPE [--data JSON | --data @file.json | --data -] [--id ID]",
+		Short: "Post an event, as a platform would",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := api.client()
+			if err != nil {
+				return err
+			}
+			raw, err := readData(data, cmd.InOrStdin())
+			if err != nil {
+				return err
+			}
+			body := map[string]any{"event": args[0], "data": raw}
+			if id != "" {
+				body["id"] = id
+			}
+			var out struct {
+				ID         string `json:"id"`
+				WorkflowID string `json:"workflowId"`
+			}
+			if err := c.do(cmd.Context(), http.MethodPost, "/v1/events", body, &out, nil); err != nil {
+				return err
+			}
+			if g.output == "json" {
+				return printJSON(g.stdout, out)
+			}
+			t := newTable(g.stdout, "EVENT", "WORKFLOW")
+			t.row(out.ID, out.WorkflowID)
+			return t.flush()
+		},
+	}
+	send.Flags().StringVar(&id, "id", "", "event id (a repeat of an id is not delivered again)")
+	send.Flags().StringVar(&data, "data", "{}", "event data: JSON, @file, or - for standard input")
+
+	get := &cobra.Command{
+		Use:   "get ID",
+		Short: "Show an event and its deliveries",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := api.client()
+			if err != nil {
+				return err
+			}
+			var ev gateway.EventView
+			if err := c.do(cmd.Context(), http.MethodGet, "/v1/events/"+url.PathEscape(args[0]), nil, &ev, nil); err != nil {
+				return err
+			}
+			if g.output == "json" {
+				return printJSON(g.stdout, ev)
+			}
+			fmt.Fprintf(g.stdout, "event %s  %s  project %s  received %s\nworkflow %s\n\n",
+				ev.ID, ev.Event, cell(ev.ProjectID), cell(ev.ReceivedAt), ev.WorkflowID)
+			return printDeliveries(g, ev.Deliveries)
+		},
+	}
+
+	var limit int
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List recent events, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := api.client()
+			if err != nil {
+				return err
+			}
+			var p gateway.Page[gateway.EventView]
+			if err := c.do(cmd.Context(), http.MethodGet, fmt.Sprintf("/v1/events?limit=%d", limit), nil, &p, nil); err != nil {
+				return err
+			}
+			if g.output == "json" {
+				return printJSON(g.stdout, p)
+			}
+			t := newTable(g.stdout, "ID", "EVENT", "PROJECT", "RECEIVED")
+			for _, e := range p.Data {
+				t.row(e.ID, e.Event, e.ProjectID, e.ReceivedAt)
+			}
+			return t.flush()
+		},
+	}
+	list.Flags().IntVar(&limit, "limit", 50, "how many events (1 to 200)")
+	cmd.AddCommand(send, get, list)
+	return cmd
+}
+
+// readData reads --data: inline JSON, @file, or - for standard input.
+func readData(v string, stdin io.Reader) (json.RawMessage, error) {
+	var b []byte
+	var err error
+	switch {
+	case v == "-":
+		b, err = io.ReadAll(stdin)
+	case strings.HasPrefix(v, "@"):
+		b, err = os.ReadFile(v[1:])
+	default:
+		b = []byte(v)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read --data: %w", err)
+	}
+	if !json.Valid(b) {
+		return nil, fmt.Errorf("--data is not valid JSON")
+	}
+	return json.RawMessage(b), nil
+}
+
+func printDeliveries(g *globals, ds []gateway.DeliveryView) error {
+	if len(ds) == 0 {
+		fmt.Fprintln(g.stdout, "no deliveries: no enabled integration matched this event")
+		return nil
+	}
+	t := newTable(g.stdout, "DELIVERY", "INTEGRATION", "STATUS", "ATTEMPTS", "LAST CODE", "REASON")
+	for _, d := range ds {
+		t.row(d.ID, d.IntegrationName, string(d.Status), d.Attempts, d.LastStatusCode, d.Reason)
+	}
+	return t.flush()
+}

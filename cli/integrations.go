@@ -1,0 +1,205 @@
+package cli
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/spf13/cobra"
+
+	"github.com/heraldhq/herald/gateway"
+)
+
+func newIntegrationsCmd(g *globals) *cobra.Command {
+	var api apiFlags
+	cmd := &cobra.Command{Use: "integrations", Aliases: []string{"integration", "int"}, Short: "Manage notification integrations"}
+	api.bind(cmd)
+
+	var f integrationFlags
+	create := &cobra.Command{
+		Use:   "create --name NAME --url URL --events build:*,job-run:failure",
+		Short: "Create an integration",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := api.client()
+			if err != nil {
+				return err
+			}
+			var out gateway.IntegrationView
+			if err := c.do(cmd.Context(), http.MethodPost, "/v1/integrations", f.body(cmd, true), &out, nil); err != nil {
+				return err
+			}
+			return printIntegration(g, out)
+		},
+	}
+	f.bind(create, true)
+
+	var uf integrationFlags
+	update := &cobra.Command{
+		Use:   "update ID [--name N] [--url U] [--events …] [--projects …] [--secret S | --generate-secret] [--enabled=false]",
+		Short: "Change an integration; only the flags given change",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := api.client()
+			if err != nil {
+				return err
+			}
+			var out gateway.IntegrationView
+			if err := c.do(cmd.Context(), http.MethodPatch, "/v1/integrations/"+url.PathEscape(args[0]), uf.body(cmd, false), &out, nil); err != nil {
+				return err
+			}
+			return printIntegration(g, out)
+		},
+	}
+	uf.bind(update, false)
+
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List integrations",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := api.client()
+			if err != nil {
+				return err
+			}
+			var all []gateway.IntegrationView
+			cursor := ""
+			for {
+				var p gateway.Page[gateway.IntegrationView]
+				if err := c.do(cmd.Context(), http.MethodGet, "/v1/integrations?limit=200&cursor="+url.QueryEscape(cursor), nil, &p, nil); err != nil {
+					return err
+				}
+				all = append(all, p.Data...)
+				if cursor = p.NextCursor; cursor == "" {
+					break
+				}
+			}
+			if g.output == "json" {
+				return printJSON(g.stdout, all)
+			}
+			t := newTable(g.stdout, "ID", "NAME", "TYPE", "ENABLED", "EVENTS", "PROJECTS", "URL")
+			for _, i := range all {
+				t.row(i.ID, i.Name, string(i.Type), i.Enabled, i.Events, i.Projects, i.URL)
+			}
+			return t.flush()
+		},
+	}
+	get := &cobra.Command{
+		Use:   "get ID",
+		Short: "Show an integration",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := api.client()
+			if err != nil {
+				return err
+			}
+			var out gateway.IntegrationView
+			if err := c.do(cmd.Context(), http.MethodGet, "/v1/integrations/"+url.PathEscape(args[0]), nil, &out, nil); err != nil {
+				return err
+			}
+			return printIntegration(g, out)
+		},
+	}
+	del := &cobra.Command{
+		Use:   "delete ID",
+		Short: "Delete an integration (its delivery history stays)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := api.client()
+			if err != nil {
+				return err
+			}
+			if err := c.do(cmd.Context(), http.MethodDelete, "/v1/integrations/"+url.PathEscape(args[0]), nil, nil, nil); err != nil {
+				return err
+			}
+			if g.output == "json" {
+				return printJSON(g.stdout, map[string]any{"id": args[0], "deleted": true})
+			}
+			fmt.Fprintf(g.stdout, "deleted %s\n", args[0])
+			return nil
+		},
+	}
+	cmd.AddCommand(create, list, get, update, del)
+	return cmd
+}
+
+// integrationFlags are the fields of create and update.
+type integrationFlags struct {
+	name, typ, url, secret string
+	generateSecret         bool
+	events, projects       []string
+	enabled                bool
+}
+
+func (f *integrationFlags) bind(cmd *cobra.Command, create bool) {
+	fs := cmd.Flags()
+	fs.StringVar(&f.name, "name", "", "name, 3 to 39 characters")
+	if create {
+		fs.StringVar(&f.typ, "type", "webhook", "integration type")
+	}
+	fs.StringVar(&f.url, "url", "", "destination URL")
+	fs.StringVar(&f.secret, "secret", "", "webhook secret (whsec_… or any token)")
+	fs.BoolVar(&f.generateSecret, "generate-secret", false, "generate a Standard Webhooks secret (shown once)")
+	fs.StringSliceVar(&f.events, "events", nil, "event types or patterns: build:start, build:*, *")
+	fs.StringSliceVar(&f.projects, "projects", nil, "only events of these project ids (empty: all projects)")
+	fs.BoolVar(&f.enabled, "enabled", true, "deliver to this integration")
+}
+
+// body is the JSON request: on update only the flags that were set.
+func (f *integrationFlags) body(cmd *cobra.Command, create bool) map[string]any {
+	b := map[string]any{}
+	set := func(name string) bool { return create || cmd.Flags().Changed(name) }
+	if set("name") {
+		b["name"] = f.name
+	}
+	if create {
+		b["type"] = f.typ
+	}
+	if set("url") {
+		b["url"] = f.url
+	}
+	if cmd.Flags().Changed("secret") {
+		b["secret"] = f.secret
+	}
+	if f.generateSecret {
+		b["generateSecret"] = true
+	}
+	if set("events") {
+		b["events"] = nonNil(f.events)
+	}
+	if cmd.Flags().Changed("projects") {
+		b["projects"] = nonNil(f.projects)
+	}
+	if cmd.Flags().Changed("enabled") {
+		b["enabled"] = f.enabled
+	}
+	return b
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func printIntegration(g *globals, i gateway.IntegrationView) error {
+	if g.output == "json" {
+		return printJSON(g.stdout, i)
+	}
+	t := newTable(g.stdout, "FIELD", "VALUE")
+	t.row("id", i.ID)
+	t.row("name", i.Name)
+	t.row("type", string(i.Type))
+	t.row("url", i.URL)
+	t.row("enabled", i.Enabled)
+	t.row("events", i.Events)
+	t.row("projects", i.Projects)
+	t.row("has secret", i.HasSecret)
+	if i.Secret != "" {
+		t.row("secret", i.Secret+"   (shown once: store it now)")
+	}
+	t.row("created", i.CreatedAt)
+	t.row("updated", i.UpdatedAt)
+	return t.flush()
+}

@@ -1,0 +1,209 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+
+	"github.com/heraldhq/herald/activities"
+	"github.com/heraldhq/herald/config"
+	"github.com/heraldhq/herald/gateway"
+	"github.com/heraldhq/herald/schema"
+	"github.com/heraldhq/herald/store"
+	"github.com/heraldhq/herald/worker"
+)
+
+// runtime is what a server process holds: config, logger, database, Temporal.
+type runtime struct {
+	cfg      *config.Config
+	log      *slog.Logger
+	store    *store.Store
+	temporal client.Client
+}
+
+func (r *runtime) close() {
+	if r.temporal != nil {
+		r.temporal.Close()
+	}
+	if r.store != nil {
+		r.store.Close()
+	}
+}
+
+// openRuntime connects to Postgres (migrating it) and to Temporal.
+func openRuntime(ctx context.Context, g *globals, b *config.Binder) (*runtime, error) {
+	cfg, err := b.Load(nil)
+	if err != nil {
+		return nil, err
+	}
+	log, err := newLogger(cfg, g.stderr)
+	if err != nil {
+		return nil, err
+	}
+	r := &runtime{cfg: cfg, log: log}
+	if r.store, err = store.Open(ctx, cfg.DatabaseURL); err != nil {
+		return nil, err
+	}
+	if applied, err := schema.Migrate(ctx, r.store.DB()); err != nil {
+		r.close()
+		return nil, err
+	} else if len(applied) > 0 {
+		log.Info("applied migrations", "versions", applied)
+	}
+	r.temporal, err = client.DialContext(ctx, client.Options{
+		HostPort:  cfg.TemporalAddress,
+		Namespace: cfg.TemporalNamespace,
+		Logger:    tlog.NewStructuredLogger(log.With("component", "temporal")),
+	})
+	if err != nil {
+		r.close()
+		return nil, fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddress, err)
+	}
+	return r, nil
+}
+
+// runGateway serves until ctx ends, then drains in-flight requests.
+func (r *runtime) runGateway(ctx context.Context) error {
+	ln, err := net.Listen("tcp", r.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", r.cfg.Listen, err)
+	}
+	srv := gateway.New(r.cfg, r.store, r.temporal, r.log)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	r.log.Info("gateway listening", "url", "http://"+ln.Addr().String())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("gateway: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}
+
+// runWorker polls the task queue until ctx ends.
+func (r *runtime) runWorker(ctx context.Context) error {
+	w := worker.New(r.temporal, activities.New(r.cfg, r.store), worker.Options{TaskQueue: r.cfg.TaskQueue})
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	r.log.Info("worker polling", "taskQueue", r.cfg.TaskQueue, "namespace", r.cfg.TemporalNamespace)
+	<-ctx.Done()
+	w.Stop()
+	return nil
+}
+
+const serverGroups = config.GroupDatabase | config.GroupTemporal | config.GroupGateway | config.GroupDelivery
+
+func newServeCmd(g *globals) *cobra.Command {
+	cfg := config.Defaults()
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the HTTP gateway (event ingestion and management API)",
+		Args:  cobra.NoArgs,
+	}
+	b := config.Bind(cmd.Flags(), &cfg, serverGroups)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		r, err := openRuntime(cmd.Context(), g, b)
+		if err != nil {
+			return err
+		}
+		defer r.close()
+		return r.runGateway(cmd.Context())
+	}
+	return cmd
+}
+
+func newWorkerCmd(g *globals) *cobra.Command {
+	cfg := config.Defaults()
+	cmd := &cobra.Command{
+		Use:   "worker",
+		Short: "Run a Temporal worker that executes event workflows and deliveries",
+		Args:  cobra.NoArgs,
+	}
+	b := config.Bind(cmd.Flags(), &cfg, serverGroups)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		r, err := openRuntime(cmd.Context(), g, b)
+		if err != nil {
+			return err
+		}
+		defer r.close()
+		return r.runWorker(cmd.Context())
+	}
+	return cmd
+}
+
+func newDevCmd(g *globals) *cobra.Command {
+	cfg := config.Defaults()
+	// Development receivers usually run on this machine.
+	cfg.AllowPrivateDestinations = true
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run the gateway and a worker in one process, for development",
+		Args:  cobra.NoArgs,
+	}
+	b := config.Bind(cmd.Flags(), &cfg, serverGroups)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		r, err := openRuntime(cmd.Context(), g, b)
+		if err != nil {
+			return err
+		}
+		defer r.close()
+		ctx, cancel := context.WithCancel(cmd.Context())
+		defer cancel()
+		errc := make(chan error, 2)
+		go func() { errc <- r.runWorker(ctx) }()
+		go func() { errc <- r.runGateway(ctx) }()
+		err = <-errc
+		cancel()
+		err = errors.Join(err, <-errc)
+		return err
+	}
+	return cmd
+}
+
+func newMigrateCmd(g *globals) *cobra.Command {
+	cfg := config.Defaults()
+	cmd := &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply the database migrations",
+		Args:  cobra.NoArgs,
+	}
+	b := config.Bind(cmd.Flags(), &cfg, config.GroupDatabase)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		c, err := b.Load(nil)
+		if err != nil {
+			return err
+		}
+		st, err := store.Open(cmd.Context(), c.DatabaseURL)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		applied, err := schema.Migrate(cmd.Context(), st.DB())
+		if err != nil {
+			return err
+		}
+		if applied == nil {
+			applied = []int{}
+		}
+		if g.output == "json" {
+			return printJSON(g.stdout, map[string]any{"applied": applied})
+		}
+		if len(applied) == 0 {
+			fmt.Fprintln(g.stdout, "database is up to date")
+			return nil
+		}
+		fmt.Fprintf(g.stdout, "applied migrations %v\n", applied)
+		return nil
+	}
+	return cmd
+}

@@ -1,0 +1,224 @@
+// Package config is Herald's one configuration struct, filled from flags and
+// HERALD_* environment variables (a flag set on the command line wins over the
+// environment, which wins over the default).
+package config
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// Config is everything a Herald process can be told.
+type Config struct {
+	DatabaseURL       string
+	TemporalAddress   string
+	TemporalNamespace string
+	TaskQueue         string
+	Listen            string
+
+	// WebhookHeaderPrefix prefixes the seed-compatible webhook headers (…-Id, …-Name, …).
+	WebhookHeaderPrefix string
+	// AllowPrivateDestinations lets deliveries reach private and loopback addresses.
+	AllowPrivateDestinations bool
+
+	Retry RetryPolicy
+
+	// AttemptTimeout bounds one HTTP attempt end to end; ConnectTimeout its TCP connect.
+	AttemptTimeout time.Duration
+	ConnectTimeout time.Duration
+	// ResponseBodyLimit caps the stored response body of an attempt.
+	ResponseBodyLimit int
+	// EventBodyLimit caps the body of POST /v1/events (413 beyond).
+	EventBodyLimit int
+
+	LogLevel  string
+	LogFormat string
+}
+
+// RetryPolicy is the delivery retry schedule: first retry after InitialInterval,
+// each later one BackoffCoefficient times longer, capped at MaxInterval,
+// MaxAttempts attempts in all (the first one included).
+type RetryPolicy struct {
+	InitialInterval    time.Duration `json:"initialInterval"`
+	BackoffCoefficient float64       `json:"backoffCoefficient"`
+	MaxInterval        time.Duration `json:"maxInterval"`
+	MaxAttempts        int           `json:"maxAttempts"`
+}
+
+// Validate says what is wrong with a policy, if anything.
+func (p RetryPolicy) Validate() error {
+	switch {
+	case p.InitialInterval < time.Second:
+		return fmt.Errorf("retry initial interval %s: must be at least 1s", p.InitialInterval)
+	case p.BackoffCoefficient < 1:
+		return fmt.Errorf("retry backoff coefficient %g: must be at least 1", p.BackoffCoefficient)
+	case p.MaxInterval < p.InitialInterval:
+		return fmt.Errorf("retry max interval %s: must be at least the initial interval %s", p.MaxInterval, p.InitialInterval)
+	case p.MaxAttempts < 1 || p.MaxAttempts > 100:
+		return fmt.Errorf("retry max attempts %d: must be between 1 and 100", p.MaxAttempts)
+	}
+	return nil
+}
+
+// Defaults returns the documented defaults (DESIGN.md, "Delivery semantics").
+func Defaults() Config {
+	return Config{
+		DatabaseURL:         "postgres://postgres@127.0.0.1:5432/herald?sslmode=disable",
+		TemporalAddress:     "127.0.0.1:7233",
+		TemporalNamespace:   "default",
+		TaskQueue:           "herald",
+		Listen:              "127.0.0.1:8080",
+		WebhookHeaderPrefix: "X-Northflank-Notification-Integration-",
+		Retry: RetryPolicy{
+			InitialInterval:    5 * time.Second,
+			BackoffCoefficient: 3,
+			MaxInterval:        2 * time.Hour,
+			MaxAttempts:        10,
+		},
+		AttemptTimeout:    15 * time.Second,
+		ConnectTimeout:    5 * time.Second,
+		ResponseBodyLimit: 64 << 10,
+		EventBodyLimit:    256 << 10,
+		LogLevel:          "info",
+		LogFormat:         "text",
+	}
+}
+
+// Validate checks the values that flags and env cannot type-check.
+func (c *Config) Validate() error {
+	if err := c.Retry.Validate(); err != nil {
+		return err
+	}
+	if c.AttemptTimeout <= 0 || c.ConnectTimeout <= 0 {
+		return fmt.Errorf("attempt and connect timeouts must be positive")
+	}
+	if c.ResponseBodyLimit < 0 || c.EventBodyLimit <= 0 {
+		return fmt.Errorf("body limits must be positive")
+	}
+	if c.TaskQueue == "" || c.TemporalNamespace == "" {
+		return fmt.Errorf("task queue and namespace must not be empty")
+	}
+	return nil
+}
+
+// Group selects which settings a command exposes.
+type Group int
+
+const (
+	// GroupDatabase: the Postgres URL.
+	GroupDatabase Group = 1 << iota
+	// GroupTemporal: Temporal address, namespace and task queue.
+	GroupTemporal
+	// GroupGateway: the HTTP listener and request limits.
+	GroupGateway
+	// GroupDelivery: retry schedule, timeouts and webhook options.
+	GroupDelivery
+)
+
+type binding struct {
+	flag string
+	env  string
+}
+
+// Binder registers flags for a Config and applies HERALD_* variables for the
+// flags the command line did not set.
+type Binder struct {
+	cfg      *Config
+	fs       *pflag.FlagSet
+	bindings []binding
+}
+
+// Bind registers the flags of the given groups on fs, with defaults from cfg.
+func Bind(fs *pflag.FlagSet, cfg *Config, groups Group) *Binder {
+	b := &Binder{cfg: cfg, fs: fs}
+	b.str(&cfg.LogLevel, "log-level", "HERALD_LOG_LEVEL", "log level: debug, info, warn or error")
+	b.str(&cfg.LogFormat, "log-format", "HERALD_LOG_FORMAT", "log format: text or json")
+	if groups&GroupDatabase != 0 {
+		b.str(&cfg.DatabaseURL, "database-url", "HERALD_DATABASE_URL", "Postgres connection URL")
+	}
+	if groups&GroupTemporal != 0 {
+		b.str(&cfg.TemporalAddress, "temporal-address", "HERALD_TEMPORAL_ADDRESS", "Temporal frontend host:port")
+		b.str(&cfg.TemporalNamespace, "temporal-namespace", "HERALD_TEMPORAL_NAMESPACE", "Temporal namespace")
+		b.str(&cfg.TaskQueue, "task-queue", "HERALD_TASK_QUEUE", "Temporal task queue for Herald's workflows and activities")
+	}
+	if groups&GroupGateway != 0 {
+		b.str(&cfg.Listen, "listen", "HERALD_LISTEN", "gateway listen address")
+		b.integer(&cfg.EventBodyLimit, "event-body-limit", "HERALD_EVENT_BODY_LIMIT", "largest accepted event body in bytes")
+	}
+	if groups&GroupDelivery != 0 {
+		b.str(&cfg.WebhookHeaderPrefix, "webhook-header-prefix", "HERALD_WEBHOOK_HEADER_PREFIX", "prefix of the webhook integration headers")
+		b.boolean(&cfg.AllowPrivateDestinations, "allow-private-destinations", "HERALD_ALLOW_PRIVATE_DESTINATIONS", "allow deliveries to private and loopback addresses")
+		b.duration(&cfg.Retry.InitialInterval, "retry-initial-interval", "HERALD_RETRY_INITIAL_INTERVAL", "delay before the first retry")
+		b.float(&cfg.Retry.BackoffCoefficient, "retry-backoff", "HERALD_RETRY_BACKOFF", "factor between successive retry delays")
+		b.duration(&cfg.Retry.MaxInterval, "retry-max-interval", "HERALD_RETRY_MAX_INTERVAL", "longest delay between retries")
+		b.integer(&cfg.Retry.MaxAttempts, "retry-max-attempts", "HERALD_RETRY_MAX_ATTEMPTS", "attempts per delivery, the first included")
+		b.duration(&cfg.AttemptTimeout, "attempt-timeout", "HERALD_ATTEMPT_TIMEOUT", "timeout of one delivery attempt")
+		b.duration(&cfg.ConnectTimeout, "connect-timeout", "HERALD_CONNECT_TIMEOUT", "TCP connect timeout of one delivery attempt")
+		b.integer(&cfg.ResponseBodyLimit, "response-body-limit", "HERALD_RESPONSE_BODY_LIMIT", "bytes of each response body kept in the attempt log")
+	}
+	return b
+}
+
+func (b *Binder) str(p *string, name, env, usage string) {
+	b.fs.StringVar(p, name, *p, usage+" ($"+env+")")
+	b.bindings = append(b.bindings, binding{name, env})
+}
+
+func (b *Binder) integer(p *int, name, env, usage string) {
+	b.fs.IntVar(p, name, *p, usage+" ($"+env+")")
+	b.bindings = append(b.bindings, binding{name, env})
+}
+
+func (b *Binder) float(p *float64, name, env, usage string) {
+	b.fs.Float64Var(p, name, *p, usage+" ($"+env+")")
+	b.bindings = append(b.bindings, binding{name, env})
+}
+
+func (b *Binder) boolean(p *bool, name, env, usage string) {
+	b.fs.BoolVar(p, name, *p, usage+" ($"+env+")")
+	b.bindings = append(b.bindings, binding{name, env})
+}
+
+func (b *Binder) duration(p *time.Duration, name, env, usage string) {
+	b.fs.DurationVar(p, name, *p, usage+" ($"+env+")")
+	b.bindings = append(b.bindings, binding{name, env})
+}
+
+// Load applies the environment to every flag not set on the command line, then
+// validates the result. lookup is os.LookupEnv outside tests.
+func (b *Binder) Load(lookup func(string) (string, bool)) (*Config, error) {
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	for _, bd := range b.bindings {
+		f := b.fs.Lookup(bd.flag)
+		if f == nil || f.Changed {
+			continue
+		}
+		v, ok := lookup(bd.env)
+		if !ok {
+			continue
+		}
+		if err := f.Value.Set(strings.TrimSpace(v)); err != nil {
+			return nil, fmt.Errorf("%s=%q: %w", bd.env, v, err)
+		}
+	}
+	if err := b.cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return b.cfg, nil
+}
+
+// Delay is the wait after failed attempt n (1-based) under this policy, the same
+// schedule Temporal computes: InitialInterval × BackoffCoefficient^(n-1), capped.
+func (p RetryPolicy) Delay(n int) time.Duration {
+	d := float64(p.InitialInterval)
+	for i := 1; i < n && d < float64(p.MaxInterval); i++ {
+		d *= p.BackoffCoefficient
+	}
+	return min(time.Duration(d), p.MaxInterval)
+}

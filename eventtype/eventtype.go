@@ -1,0 +1,95 @@
+// Package eventtype validates event types ("category:action") and integration
+// subscription patterns, and lists the patterns an event type matches.
+package eventtype
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// MaxLen is the longest accepted event type or pattern.
+const MaxLen = 100
+
+// triggerPrefix is the seed platform's API form (trigger:build:start); its webhook
+// bodies carry the short form, which Herald uses throughout.
+const triggerPrefix = "trigger:"
+
+var typeRE = regexp.MustCompile(`^[a-z0-9-]+(:[a-z0-9-]+)+$`)
+
+// aliases are category names that mean the same thing (the seed's API says
+// addon-backup where its notifications say backup).
+var aliases = map[string]string{"addon-backup": "backup", "backup": "addon-backup"}
+
+// Normalize validates an event type and returns its canonical form.
+func Normalize(t string) (string, error) {
+	if t == "" {
+		return "", fmt.Errorf("event type is required")
+	}
+	t = strings.TrimPrefix(t, triggerPrefix)
+	if len(t) > MaxLen {
+		return "", fmt.Errorf("event type is %d characters long; at most %d are allowed", len(t), MaxLen)
+	}
+	if !typeRE.MatchString(t) {
+		return "", fmt.Errorf("event type %q must look like category:action (lower-case letters, digits and dashes, separated by colons)", t)
+	}
+	return t, nil
+}
+
+// NormalizePattern validates a subscription pattern: "*", "category:*" (any
+// prefix of segments followed by :*) or an exact event type.
+func NormalizePattern(p string) (string, error) {
+	if p == "*" {
+		return p, nil
+	}
+	p = strings.TrimPrefix(p, triggerPrefix)
+	if prefix, ok := strings.CutSuffix(p, ":*"); ok {
+		if len(p) > MaxLen {
+			return "", fmt.Errorf("pattern is %d characters long; at most %d are allowed", len(p), MaxLen)
+		}
+		if !typeRE.MatchString(prefix) && !typeRE.MatchString(prefix+":x") {
+			return "", fmt.Errorf("pattern %q: want *, category:* or category:action", p)
+		}
+		return p, nil
+	}
+	t, err := Normalize(p)
+	if err != nil {
+		return "", fmt.Errorf("pattern %q: want *, category:* or category:action", p)
+	}
+	return t, nil
+}
+
+// Category is the first segment of a type.
+func Category(t string) string {
+	c, _, _ := strings.Cut(t, ":")
+	return c
+}
+
+// Candidates lists every pattern that matches the (normalized) event type t:
+// t itself, each "prefix:*", "*", and the same for an aliased category.
+// Matching is then an exact lookup of these few strings.
+func Candidates(t string) []string {
+	forms := []string{t}
+	if alt, ok := aliases[Category(t)]; ok {
+		forms = append(forms, alt+t[len(Category(t)):])
+	}
+	out := []string{"*"}
+	for _, f := range forms {
+		out = append(out, f)
+		segs := strings.Split(f, ":")
+		for i := 1; i < len(segs); i++ {
+			out = append(out, strings.Join(segs[:i], ":")+":*")
+		}
+	}
+	return out
+}
+
+// Matches reports whether pattern p matches event type t (both normalized).
+func Matches(p, t string) bool {
+	for _, c := range Candidates(t) {
+		if c == p {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,52 @@
+package gateway
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/store"
+)
+
+const localKey = "herald.key"
+
+// authenticate resolves the bearer key and requires scope on it.
+func (s *Server) authenticate(scope herald.Scope) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		h := c.Get(fiber.HeaderAuthorization)
+		token, ok := strings.CutPrefix(h, "Bearer ")
+		token = strings.TrimSpace(token)
+		if !ok || token == "" {
+			return unauthorized(c, "an API key is required: send Authorization: Bearer hk_…")
+		}
+		if !strings.HasPrefix(token, store.KeyPrefix) {
+			return unauthorized(c, "the API key is not valid")
+		}
+		key, err := s.store.Authenticate(c.UserContext(), token)
+		if errors.Is(err, store.ErrNotFound) {
+			return unauthorized(c, "the API key is not valid or has been revoked")
+		}
+		if err != nil {
+			s.log.Error("authenticate", "error", err)
+			return &Problem{Type: "about:blank", Title: "Service Unavailable", Status: fiber.StatusServiceUnavailable,
+				Detail: "the key store is unavailable; try again shortly", RetryAfter: 5}
+		}
+		if !key.Has(scope) {
+			return problemf(fiber.StatusForbidden, "this API key lacks the %q scope this route needs", scope)
+		}
+		c.Locals(localKey, key)
+		return c.Next()
+	}
+}
+
+func unauthorized(c *fiber.Ctx, detail string) error {
+	c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="herald"`)
+	return problemf(fiber.StatusUnauthorized, "%s", detail)
+}
+
+// teamID is the team of the authenticated key.
+func teamID(c *fiber.Ctx) string {
+	return c.Locals(localKey).(store.APIKey).TeamID
+}

@@ -1,0 +1,261 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/eventtype"
+	"github.com/heraldhq/herald/store"
+)
+
+// Limits on integration fields. Names follow the seed (3–39 characters).
+const (
+	minNameLen    = 3
+	maxNameLen    = 39
+	maxURLLen     = 2048
+	maxPatterns   = 100
+	maxProjects   = 100
+	maxProjectLen = 100
+)
+
+type integrationRequest struct {
+	Name           *string   `json:"name"`
+	Type           *string   `json:"type"`
+	URL            *string   `json:"url"`
+	Secret         *string   `json:"secret"`
+	GenerateSecret bool      `json:"generateSecret"`
+	Events         *[]string `json:"events"`
+	Projects       *[]string `json:"projects"`
+	Enabled        *bool     `json:"enabled"`
+}
+
+// validate checks and normalizes the fields present; create requires the
+// fields an integration cannot do without.
+func (r *integrationRequest) validate(create bool) error {
+	if create {
+		switch {
+		case r.Name == nil:
+			return badRequest("field \"name\" is required")
+		case r.Type == nil:
+			return badRequest("field \"type\" is required (one of %v)", channels.Supported())
+		case r.URL == nil:
+			return badRequest("field \"url\" is required")
+		case r.Events == nil:
+			return badRequest("field \"events\" is required: a list of event types or patterns such as \"build:*\" or \"*\"")
+		}
+	} else if r.Type != nil {
+		return badRequest("field \"type\" cannot be changed; create a new integration instead")
+	}
+	if r.Name != nil {
+		n := strings.TrimSpace(*r.Name)
+		if l := utf8.RuneCountInString(n); l < minNameLen || l > maxNameLen {
+			return badRequest("field \"name\" must be %d to %d characters long", minNameLen, maxNameLen)
+		}
+		r.Name = &n
+	}
+	if r.Type != nil && !slices.Contains(channels.Supported(), herald.IntegrationType(*r.Type)) {
+		return badRequest("field \"type\": unknown integration type %q (supported: %v)", *r.Type, channels.Supported())
+	}
+	if r.URL != nil {
+		if err := validateURL(*r.URL); err != nil {
+			return badRequest("field \"url\": %s", err)
+		}
+	}
+	if r.Secret != nil {
+		if r.GenerateSecret {
+			return badRequest("send either \"secret\" or \"generateSecret\", not both")
+		}
+		if err := channels.ValidateSecret(*r.Secret); err != nil {
+			return badRequest("field \"secret\": %s", err)
+		}
+	}
+	if r.Events != nil {
+		pats, err := normalizePatterns(*r.Events)
+		if err != nil {
+			return err
+		}
+		r.Events = &pats
+	}
+	if r.Projects != nil {
+		if len(*r.Projects) > maxProjects {
+			return badRequest("field \"projects\" lists more than %d projects", maxProjects)
+		}
+		out := []string{}
+		for _, p := range *r.Projects {
+			p = strings.TrimSpace(p)
+			if p == "" || len(p) > maxProjectLen {
+				return badRequest("field \"projects\": each project id must be 1 to %d characters", maxProjectLen)
+			}
+			if !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+		r.Projects = &out
+	}
+	return nil
+}
+
+func normalizePatterns(in []string) ([]string, error) {
+	if len(in) == 0 {
+		return nil, badRequest("field \"events\" must list at least one event type or pattern (\"*\" for all)")
+	}
+	if len(in) > maxPatterns {
+		return nil, badRequest("field \"events\" lists more than %d patterns", maxPatterns)
+	}
+	out := make([]string, 0, len(in))
+	for _, p := range in {
+		n, err := eventtype.NormalizePattern(strings.TrimSpace(p))
+		if err != nil {
+			return nil, badRequest("field \"events\": %s", err)
+		}
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+func validateURL(raw string) error {
+	if len(raw) > maxURLLen {
+		return fmt.Errorf("longer than %d characters", maxURLLen)
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("not a valid URL")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("must be an http or https URL")
+	}
+	if u.Host == "" || u.Hostname() == "" {
+		return fmt.Errorf("must name a host")
+	}
+	if u.Fragment != "" {
+		return fmt.Errorf("must not have a #fragment")
+	}
+	return nil
+}
+
+func (s *Server) createIntegration(c *fiber.Ctx) error {
+	var req integrationRequest
+	if err := decodeJSON(c.Body(), &req); err != nil {
+		return err
+	}
+	if err := req.validate(true); err != nil {
+		return err
+	}
+	in := store.Integration{
+		TeamID:  teamID(c),
+		Name:    *req.Name,
+		Type:    herald.IntegrationType(*req.Type),
+		URL:     *req.URL,
+		Events:  *req.Events,
+		Enabled: true,
+	}
+	if req.Projects != nil {
+		in.Projects = *req.Projects
+	}
+	if req.Enabled != nil {
+		in.Enabled = *req.Enabled
+	}
+	if req.Secret != nil {
+		in.Secret = *req.Secret
+	}
+	if req.GenerateSecret {
+		sec, err := channels.GenerateSecret()
+		if err != nil {
+			return err
+		}
+		in.Secret = sec
+	}
+	out, err := s.store.CreateIntegration(c.UserContext(), in)
+	if err != nil {
+		return err
+	}
+	v := newIntegrationView(out)
+	v.Secret = out.Secret
+	return c.Status(fiber.StatusCreated).JSON(v)
+}
+
+func (s *Server) listIntegrations(c *fiber.Ctx) error {
+	limit, err := pageLimit(c)
+	if err != nil {
+		return err
+	}
+	list, err := s.store.ListIntegrations(c.UserContext(), teamID(c), c.Query("cursor"), limit)
+	if err != nil {
+		return err
+	}
+	views := make([]IntegrationView, len(list))
+	for i, in := range list {
+		views[i] = newIntegrationView(in)
+	}
+	next := ""
+	if len(list) == limit {
+		next = list[len(list)-1].ID
+	}
+	return c.JSON(Page[IntegrationView]{Data: views, NextCursor: next})
+}
+
+func (s *Server) getIntegration(c *fiber.Ctx) error {
+	id := c.Params("id")
+	in, err := s.store.GetIntegration(c.UserContext(), teamID(c), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFoundProblem("integration", id)
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(newIntegrationView(in))
+}
+
+func (s *Server) updateIntegration(c *fiber.Ctx) error {
+	id := c.Params("id")
+	var req integrationRequest
+	if err := decodeJSON(c.Body(), &req); err != nil {
+		return err
+	}
+	if err := req.validate(false); err != nil {
+		return err
+	}
+	p := store.IntegrationPatch{Name: req.Name, URL: req.URL, Secret: req.Secret,
+		Events: req.Events, Projects: req.Projects, Enabled: req.Enabled}
+	if req.GenerateSecret {
+		sec, err := channels.GenerateSecret()
+		if err != nil {
+			return err
+		}
+		p.Secret = &sec
+	}
+	out, err := s.store.UpdateIntegration(c.UserContext(), teamID(c), id, p)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFoundProblem("integration", id)
+	}
+	if err != nil {
+		return err
+	}
+	v := newIntegrationView(out)
+	if req.GenerateSecret {
+		v.Secret = out.Secret
+	}
+	return c.JSON(v)
+}
+
+func (s *Server) deleteIntegration(c *fiber.Ctx) error {
+	id := c.Params("id")
+	err := s.store.DeleteIntegration(c.UserContext(), teamID(c), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFoundProblem("integration", id)
+	}
+	if err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}

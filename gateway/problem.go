@@ -1,0 +1,70 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// Problem is an RFC 9457 problem detail. Handlers return it as an error.
+type Problem struct {
+	Type     string `json:"type"`
+	Title    string `json:"title"`
+	Status   int    `json:"status"`
+	Detail   string `json:"detail,omitempty"`
+	Instance string `json:"instance,omitempty"`
+	// RetryAfter, when set, is sent as the Retry-After header (seconds).
+	RetryAfter int `json:"-"`
+}
+
+func (p *Problem) Error() string { return fmt.Sprintf("%d %s: %s", p.Status, p.Title, p.Detail) }
+
+// problemf builds a Problem with a formatted detail.
+func problemf(status int, format string, args ...any) *Problem {
+	return &Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: fmt.Sprintf(format, args...)}
+}
+
+func badRequest(format string, args ...any) *Problem {
+	return problemf(fiber.StatusBadRequest, format, args...)
+}
+
+func notFoundProblem(what, id string) *Problem {
+	return problemf(fiber.StatusNotFound, "%s %q does not exist", what, id)
+}
+
+// errorHandler renders every error as application/problem+json. Errors that are
+// not Problems or fiber errors are internal: logged, never shown.
+func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	var p *Problem
+	var fe *fiber.Error
+	switch {
+	case errors.As(err, &p):
+	case errors.As(err, &fe):
+		p = problemf(fe.Code, "%s", fiberDetail(fe, s.cfg.EventBodyLimit))
+	default:
+		s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "error", err)
+		p = problemf(fiber.StatusInternalServerError, "the request could not be completed; the error has been logged")
+	}
+	p.Instance = c.OriginalURL()
+	if p.RetryAfter > 0 {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(p.RetryAfter))
+	}
+	c.Status(p.Status)
+	c.Set(fiber.HeaderContentType, "application/problem+json")
+	return c.JSON(p, "application/problem+json")
+}
+
+func fiberDetail(fe *fiber.Error, bodyLimit int) string {
+	switch fe.Code {
+	case fiber.StatusRequestEntityTooLarge:
+		return fmt.Sprintf("the request body is larger than the limit of %d bytes", bodyLimit)
+	case fiber.StatusNotFound:
+		return "no such route"
+	case fiber.StatusMethodNotAllowed:
+		return "this route does not take that method"
+	}
+	return fe.Message
+}

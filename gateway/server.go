@@ -1,0 +1,111 @@
+// Package gateway is Herald's HTTP front door: event ingestion, the management
+// API, authentication and health endpoints, on Fiber.
+package gateway
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"go.temporal.io/sdk/client"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/config"
+	"github.com/heraldhq/herald/store"
+)
+
+// Server is the gateway.
+type Server struct {
+	cfg      *config.Config
+	store    *store.Store
+	temporal client.Client
+	log      *slog.Logger
+	app      *fiber.App
+}
+
+// New builds the gateway and its routes.
+func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger) *Server {
+	s := &Server{cfg: cfg, store: st, temporal: tc, log: log}
+	s.app = fiber.New(fiber.Config{
+		AppName:               "herald",
+		BodyLimit:             cfg.EventBodyLimit,
+		DisableStartupMessage: true,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		ErrorHandler:          s.errorHandler,
+	})
+	s.app.Use(s.requestLog)
+	s.app.Get("/healthz", s.healthz)
+	s.app.Get("/readyz", s.readyz)
+
+	v1 := s.app.Group("/v1")
+	v1.Post("/events", s.authenticate(herald.ScopeIngest), s.postEvent)
+
+	manage := s.authenticate(herald.ScopeManage)
+	v1.Get("/events", manage, s.listEvents)
+	v1.Get("/events/:id", manage, s.getEvent)
+	v1.Post("/integrations", manage, s.createIntegration)
+	v1.Get("/integrations", manage, s.listIntegrations)
+	v1.Get("/integrations/:id", manage, s.getIntegration)
+	v1.Patch("/integrations/:id", manage, s.updateIntegration)
+	v1.Delete("/integrations/:id", manage, s.deleteIntegration)
+	v1.Get("/deliveries/:id", manage, s.getDelivery)
+	return s
+}
+
+// App exposes the Fiber app (tests drive it over real HTTP through Serve).
+func (s *Server) App() *fiber.App { return s.app }
+
+// Serve serves on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
+
+// Shutdown stops accepting connections and waits for in-flight requests.
+func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
+
+func (s *Server) requestLog(c *fiber.Ctx) error {
+	start := time.Now()
+	err := c.Next()
+	status := c.Response().StatusCode()
+	if err != nil {
+		// The error handler runs after this middleware returns; report what it will send.
+		status = fiber.StatusInternalServerError
+		if p, ok := err.(*Problem); ok {
+			status = p.Status
+		} else if fe, ok := err.(*fiber.Error); ok {
+			status = fe.Code
+		}
+	}
+	s.log.Debug("http request", "method", c.Method(), "path", c.Path(), "status", status,
+		"durationMs", time.Since(start).Milliseconds())
+	return err
+}
+
+func (s *Server) healthz(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{"status": "ok"})
+}
+
+// readyz checks that Postgres and Temporal both answer.
+func (s *Server) readyz(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
+	defer cancel()
+	checks := fiber.Map{"postgres": "ok", "temporal": "ok"}
+	ready := true
+	if err := s.store.Ping(ctx); err != nil {
+		checks["postgres"], ready = "unreachable", false
+		s.log.Warn("readyz: postgres", "error", err)
+	}
+	if _, err := s.temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		checks["temporal"], ready = "unreachable", false
+		s.log.Warn("readyz: temporal", "error", err)
+	}
+	if !ready {
+		c.Status(fiber.StatusServiceUnavailable)
+		checks["status"] = "unavailable"
+	} else {
+		checks["status"] = "ok"
+	}
+	return c.JSON(checks)
+}

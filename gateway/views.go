@@ -1,0 +1,151 @@
+package gateway
+
+import (
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/store"
+)
+
+// Page is a list response with an opaque cursor for the next page.
+type Page[T any] struct {
+	Data       []T    `json:"data"`
+	NextCursor string `json:"nextCursor,omitempty"`
+}
+
+const (
+	defaultPageLimit = 50
+	maxPageLimit     = 200
+)
+
+func pageLimit(c *fiber.Ctx) (int, error) {
+	q := c.Query("limit")
+	if q == "" {
+		return defaultPageLimit, nil
+	}
+	n, err := strconv.Atoi(q)
+	if err != nil || n < 1 || n > maxPageLimit {
+		return 0, badRequest("limit must be a whole number from 1 to %d", maxPageLimit)
+	}
+	return n, nil
+}
+
+// IntegrationView is an integration as the API shows it.
+type IntegrationView struct {
+	ID        string                 `json:"id"`
+	Name      string                 `json:"name"`
+	Type      herald.IntegrationType `json:"type"`
+	URL       string                 `json:"url"`
+	HasSecret bool                   `json:"hasSecret"`
+	// Secret is filled only in the response that created or regenerated it.
+	Secret    string    `json:"secret,omitempty"`
+	Events    []string  `json:"events"`
+	Projects  []string  `json:"projects"`
+	Enabled   bool      `json:"enabled"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+func newIntegrationView(i store.Integration) IntegrationView {
+	return IntegrationView{
+		ID: i.ID, Name: i.Name, Type: i.Type, URL: i.URL, HasSecret: i.Secret != "",
+		Events: i.Events, Projects: i.Projects, Enabled: i.Enabled,
+		CreatedAt: i.CreatedAt, UpdatedAt: i.UpdatedAt,
+	}
+}
+
+// EventView is an event as the API shows it.
+type EventView struct {
+	ID         string          `json:"id"`
+	Event      string          `json:"event"`
+	ProjectID  string          `json:"projectId,omitempty"`
+	Data       json.RawMessage `json:"data"`
+	WorkflowID string          `json:"workflowId"`
+	ReceivedAt time.Time       `json:"receivedAt"`
+	Deliveries []DeliveryView  `json:"deliveries,omitempty"`
+}
+
+func newEventView(ev store.Event, ds []store.Delivery) EventView {
+	v := EventView{ID: ev.ID, Event: ev.Type, ProjectID: ev.ProjectID, Data: ev.Data,
+		WorkflowID: ev.WorkflowID, ReceivedAt: ev.ReceivedAt}
+	if ds != nil {
+		v.Deliveries = make([]DeliveryView, len(ds))
+		for i, d := range ds {
+			v.Deliveries[i] = newDeliveryView(d)
+		}
+	}
+	return v
+}
+
+// DeliveryView is a delivery as the API shows it; AttemptLog only on GET /v1/deliveries/{id}.
+type DeliveryView struct {
+	ID              string                 `json:"id"`
+	EventID         string                 `json:"eventId"`
+	IntegrationID   string                 `json:"integrationId"`
+	IntegrationName string                 `json:"integrationName"`
+	IntegrationType herald.IntegrationType `json:"integrationType"`
+	Status          herald.DeliveryStatus  `json:"status"`
+	Reason          string                 `json:"reason,omitempty"`
+	Attempts        int                    `json:"attempts"`
+	LastStatusCode  *int                   `json:"lastStatusCode,omitempty"`
+	LastAttemptAt   *time.Time             `json:"lastAttemptAt,omitempty"`
+	NextAttemptAt   *time.Time             `json:"nextAttemptAt,omitempty"`
+	CreatedAt       time.Time              `json:"createdAt"`
+	CompletedAt     *time.Time             `json:"completedAt,omitempty"`
+	AttemptLog      []AttemptView          `json:"attemptLog,omitempty"`
+}
+
+func newDeliveryView(d store.Delivery) DeliveryView {
+	return DeliveryView{
+		ID: d.ID, EventID: d.EventID, IntegrationID: d.IntegrationID, IntegrationName: d.IntegrationName,
+		IntegrationType: d.IntegrationType, Status: d.Status, Reason: d.Reason, Attempts: d.AttemptCount,
+		LastStatusCode: d.LastStatusCode, LastAttemptAt: d.LastAttemptAt, NextAttemptAt: d.NextAttemptAt,
+		CreatedAt: d.CreatedAt, CompletedAt: d.CompletedAt,
+	}
+}
+
+// RequestView is the request an attempt sent.
+type RequestView struct {
+	Method  string              `json:"method"`
+	URL     string              `json:"url"`
+	Headers map[string][]string `json:"headers"`
+	Body    string              `json:"body"`
+}
+
+// ResponseView is the answer an attempt got.
+type ResponseView struct {
+	Status        int                 `json:"status"`
+	Headers       map[string][]string `json:"headers"`
+	Body          string              `json:"body"`
+	BodyTruncated bool                `json:"bodyTruncated,omitempty"`
+}
+
+// AttemptView is one attempt as the API shows it.
+type AttemptView struct {
+	AttemptNo    int            `json:"attemptNo"`
+	Trigger      herald.Trigger `json:"trigger"`
+	Outcome      herald.Outcome `json:"outcome"`
+	StartedAt    time.Time      `json:"startedAt"`
+	DurationMS   int            `json:"durationMs"`
+	Request      RequestView    `json:"request"`
+	Response     *ResponseView  `json:"response"`
+	Error        string         `json:"error,omitempty"`
+	RetryAfterMS *int64         `json:"retryAfterMs,omitempty"`
+}
+
+func newAttemptView(a store.Attempt) AttemptView {
+	v := AttemptView{
+		AttemptNo: a.AttemptNo, Trigger: a.Trigger, Outcome: a.Outcome, StartedAt: a.StartedAt,
+		DurationMS: a.DurationMS, Error: a.Error, RetryAfterMS: a.RetryAfterMS,
+		Request: RequestView{Method: a.RequestMethod, URL: a.RequestURL, Headers: a.RequestHeaders, Body: a.RequestBody},
+	}
+	if a.ResponseStatus != nil {
+		v.Response = &ResponseView{Status: *a.ResponseStatus, Headers: a.ResponseHeaders,
+			Body: a.ResponseBody, BodyTruncated: a.ResponseBodyTruncated}
+	}
+	return v
+}

@@ -1,0 +1,82 @@
+// Package herald holds the named types shared by every layer of Herald: the
+// kinds of integration, delivery statuses, attempt outcomes and key scopes.
+// They are persisted and shown as their string values.
+package herald
+
+import "fmt"
+
+// IntegrationType is the channel an integration delivers through.
+type IntegrationType string
+
+// Integration types.
+const (
+	IntegrationWebhook IntegrationType = "webhook"
+)
+
+// DeliveryStatus is where one (event, integration) delivery stands.
+type DeliveryStatus string
+
+// Delivery statuses.
+const (
+	// DeliveryPending: created, no attempt finished yet.
+	DeliveryPending DeliveryStatus = "pending"
+	// DeliveryRetrying: the last attempt failed and another is scheduled.
+	DeliveryRetrying DeliveryStatus = "retrying"
+	// DeliveryDelivered: an attempt succeeded.
+	DeliveryDelivered DeliveryStatus = "delivered"
+	// DeliveryFailed: no attempt succeeded and none is scheduled (see Reason).
+	DeliveryFailed DeliveryStatus = "failed"
+	// DeliverySkipped: the integration was disabled when the event arrived.
+	DeliverySkipped DeliveryStatus = "skipped"
+)
+
+// Final reports whether no further automatic attempt will be made.
+func (s DeliveryStatus) Final() bool {
+	return s == DeliveryDelivered || s == DeliveryFailed || s == DeliverySkipped
+}
+
+// Outcome is what one attempt's answer means for the delivery.
+type Outcome string
+
+// Attempt outcomes (DESIGN.md, answer classification).
+const (
+	// OutcomeDelivered: the receiver accepted the notification.
+	OutcomeDelivered Outcome = "delivered"
+	// OutcomeRetry: a transient failure; try again later.
+	OutcomeRetry Outcome = "retry"
+	// OutcomePermanent: the receiver rejected this notification; retrying will not help.
+	OutcomePermanent Outcome = "permanent"
+	// OutcomeGone: the endpoint no longer exists; disable the integration.
+	OutcomeGone Outcome = "gone"
+)
+
+// Trigger says what caused an attempt.
+type Trigger string
+
+// Attempt triggers.
+const (
+	TriggerAuto   Trigger = "auto"
+	TriggerManual Trigger = "manual"
+)
+
+// Scope is a permission carried by an API key.
+type Scope string
+
+// Key scopes.
+const (
+	// ScopeIngest: POST /v1/events only.
+	ScopeIngest Scope = "ingest"
+	// ScopeManage: integrations, events, deliveries, resend.
+	ScopeManage Scope = "manage"
+	// ScopeAdmin: teams and keys.
+	ScopeAdmin Scope = "admin"
+)
+
+// ParseScope accepts the name of a known scope.
+func ParseScope(s string) (Scope, error) {
+	switch Scope(s) {
+	case ScopeIngest, ScopeManage, ScopeAdmin:
+		return Scope(s), nil
+	}
+	return "", fmt.Errorf("unknown scope %q (want ingest, manage or admin)", s)
+}

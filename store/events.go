@@ -1,0 +1,122 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/heraldhq/herald"
+)
+
+// Event is one accepted platform event.
+type Event struct {
+	TeamID     string          `db:"team_id"`
+	ID         string          `db:"id"`
+	Type       string          `db:"type"`
+	ProjectID  string          `db:"project_id"`
+	Data       json.RawMessage `db:"data"`
+	WorkflowID string          `db:"workflow_id"`
+	ReceivedAt time.Time       `db:"received_at"`
+}
+
+// DeliveryRef names a delivery and where it goes, as the event workflow needs it.
+type DeliveryRef struct {
+	ID            string                `db:"id"`
+	IntegrationID string                `db:"integration_id"`
+	Status        herald.DeliveryStatus `db:"status"`
+	AttemptCount  int                   `db:"attempt_count"`
+}
+
+// RecordEvent stores the event (once: a repeat changes nothing), matches it
+// against the team's subscriptions, and creates one delivery per matching
+// integration — skipped when the integration is disabled. It returns every
+// delivery of the event, so calling it again returns the same set.
+// candidates are the patterns the event type matches (eventtype.Candidates).
+func (s *Store) RecordEvent(ctx context.Context, ev Event, candidates []string) ([]DeliveryRef, error) {
+	var refs []DeliveryRef
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO events (team_id, id, type, project_id, data, workflow_id, received_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
+			ON CONFLICT (team_id, id) DO NOTHING`,
+			ev.TeamID, ev.ID, ev.Type, ev.ProjectID, []byte(ev.Data), ev.WorkflowID, ev.ReceivedAt)
+		if err != nil {
+			return fmt.Errorf("insert event: %w", err)
+		}
+		var matched []struct {
+			ID      string `db:"id"`
+			Enabled bool   `db:"enabled"`
+		}
+		err = tx.SelectContext(ctx, &matched, `
+			SELECT DISTINCT i.id, i.enabled
+			FROM integration_subscriptions s
+			JOIN integrations i ON i.id = s.integration_id
+			WHERE s.team_id = $1 AND s.pattern = ANY($2)
+			  AND i.deleted_at IS NULL
+			  AND (cardinality(i.projects) = 0 OR $3 = ANY(i.projects))`,
+			ev.TeamID, pq.StringArray(candidates), ev.ProjectID)
+		if err != nil {
+			return fmt.Errorf("match integrations: %w", err)
+		}
+		if len(matched) > 0 {
+			ids := make(pq.StringArray, len(matched))
+			integ := make(pq.StringArray, len(matched))
+			status := make(pq.StringArray, len(matched))
+			reason := make(pq.StringArray, len(matched))
+			for i, m := range matched {
+				ids[i], integ[i] = NewID("dlv"), m.ID
+				status[i] = string(herald.DeliveryPending)
+				if !m.Enabled {
+					status[i], reason[i] = string(herald.DeliverySkipped), "integration disabled"
+				}
+			}
+			_, err = tx.ExecContext(ctx, `
+				INSERT INTO deliveries (id, team_id, event_id, integration_id, status, reason, completed_at)
+				SELECT d.id, $1, $2, d.integration_id, d.status, d.reason,
+					CASE WHEN d.status = 'skipped' THEN now() END
+				FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) AS d(id, integration_id, status, reason)
+				ON CONFLICT (team_id, event_id, integration_id) DO NOTHING`,
+				ev.TeamID, ev.ID, ids, integ, status, reason)
+			if err != nil {
+				return fmt.Errorf("create deliveries: %w", err)
+			}
+		}
+		return tx.SelectContext(ctx, &refs, `
+			SELECT id, integration_id, status, attempt_count FROM deliveries
+			WHERE team_id = $1 AND event_id = $2 ORDER BY id`, ev.TeamID, ev.ID)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("record event %s: %w", ev.ID, err)
+	}
+	return refs, nil
+}
+
+const eventCols = `team_id, id, type, project_id, data, workflow_id, received_at`
+
+// GetEvent loads one of a team's events.
+func (s *Store) GetEvent(ctx context.Context, teamID, id string) (Event, error) {
+	var ev Event
+	err := s.db.GetContext(ctx, &ev, `SELECT `+eventCols+` FROM events WHERE team_id = $1 AND id = $2`, teamID, id)
+	if err != nil {
+		return Event{}, notFound(err, "event", id)
+	}
+	return ev, nil
+}
+
+// ListEvents returns a team's events, newest first, received before the cursor
+// (an event id, empty for the first page).
+func (s *Store) ListEvents(ctx context.Context, teamID, before string, limit int) ([]Event, error) {
+	out := []Event{}
+	err := s.db.SelectContext(ctx, &out, `SELECT `+eventCols+` FROM events e
+		WHERE team_id = $1 AND ($2 = '' OR (received_at, id) < (
+			SELECT received_at, id FROM events WHERE team_id = $1 AND id = $2))
+		ORDER BY received_at DESC, id DESC LIMIT $3`, teamID, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,179 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/heraldhq/herald"
+)
+
+// Integration is a destination for a team's events.
+type Integration struct {
+	ID        string                 `db:"id"`
+	TeamID    string                 `db:"team_id"`
+	Name      string                 `db:"name"`
+	Type      herald.IntegrationType `db:"type"`
+	URL       string                 `db:"url"`
+	Secret    string                 `db:"secret"`
+	Events    pq.StringArray         `db:"events"`
+	Projects  pq.StringArray         `db:"projects"`
+	Enabled   bool                   `db:"enabled"`
+	CreatedAt time.Time              `db:"created_at"`
+	UpdatedAt time.Time              `db:"updated_at"`
+	DeletedAt *time.Time             `db:"deleted_at"`
+}
+
+// IntegrationPatch changes the fields that are not nil.
+type IntegrationPatch struct {
+	Name     *string
+	URL      *string
+	Secret   *string
+	Events   *[]string
+	Projects *[]string
+	Enabled  *bool
+}
+
+const integrationCols = `id, team_id, name, type, url, secret, events, projects, enabled, created_at, updated_at, deleted_at`
+
+// CreateIntegration stores a validated integration and its subscriptions.
+func (s *Store) CreateIntegration(ctx context.Context, in Integration) (Integration, error) {
+	in.ID = NewID("int")
+	if in.Projects == nil {
+		in.Projects = pq.StringArray{}
+	}
+	var out Integration
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		err := tx.GetContext(ctx, &out, `
+			INSERT INTO integrations (id, team_id, name, type, url, secret, events, projects, enabled)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			RETURNING `+integrationCols,
+			in.ID, in.TeamID, in.Name, in.Type, in.URL, in.Secret, in.Events, in.Projects, in.Enabled)
+		if err != nil {
+			return fmt.Errorf("insert integration: %w", err)
+		}
+		return setSubscriptions(ctx, tx, out)
+	})
+	if err != nil {
+		return Integration{}, fmt.Errorf("create integration: %w", err)
+	}
+	return out, nil
+}
+
+func setSubscriptions(ctx context.Context, tx *sqlx.Tx, in Integration) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM integration_subscriptions WHERE integration_id = $1`, in.ID); err != nil {
+		return fmt.Errorf("clear subscriptions: %w", err)
+	}
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO integration_subscriptions (team_id, pattern, integration_id)
+		SELECT $1, p, $2 FROM unnest($3::text[]) AS p
+		ON CONFLICT DO NOTHING`, in.TeamID, in.ID, in.Events)
+	if err != nil {
+		return fmt.Errorf("insert subscriptions: %w", err)
+	}
+	return nil
+}
+
+// GetIntegration loads one of a team's integrations.
+func (s *Store) GetIntegration(ctx context.Context, teamID, id string) (Integration, error) {
+	var out Integration
+	err := s.db.GetContext(ctx, &out, `SELECT `+integrationCols+` FROM integrations
+		WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL`, teamID, id)
+	if err != nil {
+		return Integration{}, notFound(err, "integration", id)
+	}
+	return out, nil
+}
+
+// LoadIntegration loads an integration by id alone, for activities that got the
+// id from a delivery row (never from a client).
+func (s *Store) LoadIntegration(ctx context.Context, id string) (Integration, error) {
+	var out Integration
+	err := s.db.GetContext(ctx, &out, `SELECT `+integrationCols+` FROM integrations WHERE id = $1`, id)
+	if err != nil {
+		return Integration{}, notFound(err, "integration", id)
+	}
+	return out, nil
+}
+
+// ListIntegrations returns up to limit of a team's integrations after the cursor
+// id (oldest first).
+func (s *Store) ListIntegrations(ctx context.Context, teamID, after string, limit int) ([]Integration, error) {
+	out := []Integration{}
+	err := s.db.SelectContext(ctx, &out, `SELECT `+integrationCols+` FROM integrations
+		WHERE team_id = $1 AND deleted_at IS NULL AND id > $2
+		ORDER BY id LIMIT $3`, teamID, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list integrations: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateIntegration applies a patch to one of a team's integrations.
+func (s *Store) UpdateIntegration(ctx context.Context, teamID, id string, p IntegrationPatch) (Integration, error) {
+	var out Integration
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		err := tx.GetContext(ctx, &out, `SELECT `+integrationCols+` FROM integrations
+			WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE`, teamID, id)
+		if err != nil {
+			return notFound(err, "integration", id)
+		}
+		if p.Name != nil {
+			out.Name = *p.Name
+		}
+		if p.URL != nil {
+			out.URL = *p.URL
+		}
+		if p.Secret != nil {
+			out.Secret = *p.Secret
+		}
+		if p.Events != nil {
+			out.Events = *p.Events
+		}
+		if p.Projects != nil {
+			out.Projects = *p.Projects
+		}
+		if p.Enabled != nil {
+			out.Enabled = *p.Enabled
+		}
+		err = tx.GetContext(ctx, &out, `
+			UPDATE integrations SET name = $3, url = $4, secret = $5, events = $6, projects = $7,
+				enabled = $8, updated_at = now()
+			WHERE team_id = $1 AND id = $2
+			RETURNING `+integrationCols,
+			teamID, id, out.Name, out.URL, out.Secret, out.Events, out.Projects, out.Enabled)
+		if err != nil {
+			return fmt.Errorf("update integration %s: %w", id, err)
+		}
+		if p.Events != nil {
+			return setSubscriptions(ctx, tx, out)
+		}
+		return nil
+	})
+	if err != nil {
+		return Integration{}, err
+	}
+	return out, nil
+}
+
+// DeleteIntegration removes an integration from matching and from the API. Its
+// deliveries and attempts stay, so history remains inspectable.
+func (s *Store) DeleteIntegration(ctx context.Context, teamID, id string) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE integrations SET deleted_at = now(), updated_at = now()
+			WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL`, teamID, id)
+		if err != nil {
+			return fmt.Errorf("delete integration %s: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("integration %s: %w", id, ErrNotFound)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM integration_subscriptions WHERE integration_id = $1`, id); err != nil {
+			return fmt.Errorf("delete subscriptions of %s: %w", id, err)
+		}
+		return nil
+	})
+}

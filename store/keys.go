@@ -1,0 +1,80 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/lib/pq"
+
+	"github.com/heraldhq/herald"
+)
+
+// KeyPrefix starts every API key, so a leaked one is easy to recognise and scan for.
+const KeyPrefix = "hk_"
+
+// APIKey is a stored key: its hash, never the key itself.
+type APIKey struct {
+	ID        string         `db:"id" json:"id"`
+	TeamID    string         `db:"team_id" json:"teamId"`
+	Name      string         `db:"name" json:"name"`
+	Prefix    string         `db:"prefix" json:"prefix"`
+	Scopes    pq.StringArray `db:"scopes" json:"scopes"`
+	CreatedAt time.Time      `db:"created_at" json:"createdAt"`
+	RevokedAt *time.Time     `db:"revoked_at" json:"revokedAt,omitempty"`
+}
+
+// Has reports whether the key carries scope sc. Admin implies every scope.
+func (k APIKey) Has(sc herald.Scope) bool {
+	return slices.Contains(k.Scopes, string(sc)) || slices.Contains(k.Scopes, string(herald.ScopeAdmin))
+}
+
+func hashKey(key string) []byte {
+	h := sha256.Sum256([]byte(key))
+	return h[:]
+}
+
+// CreateKey makes a key for a team and returns it with the plaintext key, which
+// is not stored and cannot be shown again.
+func (s *Store) CreateKey(ctx context.Context, teamID, name string, scopes []herald.Scope) (APIKey, string, error) {
+	if len(scopes) == 0 {
+		return APIKey{}, "", fmt.Errorf("a key needs at least one scope")
+	}
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return APIKey{}, "", fmt.Errorf("generate key: %w", err)
+	}
+	plain := KeyPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
+	sc := make(pq.StringArray, 0, len(scopes))
+	for _, s := range scopes {
+		if !slices.Contains(sc, string(s)) {
+			sc = append(sc, string(s))
+		}
+	}
+	var k APIKey
+	err := s.db.GetContext(ctx, &k, `
+		INSERT INTO api_keys (id, team_id, name, prefix, hash, scopes)
+		SELECT $1, t.id, $3, $4, $5, $6 FROM teams t WHERE t.id = $2
+		RETURNING id, team_id, name, prefix, scopes, created_at, revoked_at`,
+		NewID("key"), teamID, name, plain[:len(KeyPrefix)+6], hashKey(plain), sc)
+	if err != nil {
+		return APIKey{}, "", notFound(err, "team", teamID)
+	}
+	return k, plain, nil
+}
+
+// Authenticate finds the live key matching plaintext.
+func (s *Store) Authenticate(ctx context.Context, plain string) (APIKey, error) {
+	var k APIKey
+	err := s.db.GetContext(ctx, &k, `
+		SELECT id, team_id, name, prefix, scopes, created_at, revoked_at
+		FROM api_keys WHERE hash = $1 AND revoked_at IS NULL`, hashKey(plain))
+	if err != nil {
+		return APIKey{}, notFound(err, "api key", "")
+	}
+	return k, nil
+}

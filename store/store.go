@@ -1,0 +1,84 @@
+// Package store holds Herald's Postgres queries: teams, API keys, integrations,
+// events, deliveries and attempts. Every query a client can reach takes the team
+// id, so one team never sees another's rows.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq" // the Postgres driver
+)
+
+// ErrNotFound: no such row for this team.
+var ErrNotFound = errors.New("not found")
+
+// Store wraps the Herald database.
+type Store struct {
+	db *sqlx.DB
+}
+
+// Open connects to Postgres and checks the connection.
+func Open(ctx context.Context, url string) (*Store, error) {
+	db, err := sqlx.ConnectContext(ctx, "postgres", url)
+	if err != nil {
+		return nil, fmt.Errorf("connect to postgres: %w", err)
+	}
+	db.SetMaxOpenConns(32)
+	db.SetMaxIdleConns(16)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	return &Store{db: db}, nil
+}
+
+// New wraps an open database.
+func New(db *sqlx.DB) *Store { return &Store{db: db} }
+
+// DB is the underlying pool (for migrations and health checks).
+func (s *Store) DB() *sql.DB { return s.db.DB }
+
+// Close closes the pool.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Ping checks that Postgres answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// NewID returns prefix_ followed by a time-ordered UUIDv7 in hex, so ids sort by
+// creation time and keyset pagination can use the id alone.
+func NewID(prefix string) string {
+	u, err := uuid.NewV7()
+	if err != nil {
+		// Only fails if the system's random source fails.
+		panic(fmt.Sprintf("uuid: %v", err))
+	}
+	return prefix + "_" + hex.EncodeToString(u[:])
+}
+
+// inTx runs fn in a transaction, committing on nil.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback() //nolint:errcheck // the original error matters more
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// notFound maps sql.ErrNoRows to ErrNotFound with context.
+func notFound(err error, what, id string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%s %s: %w", what, id, ErrNotFound)
+	}
+	return fmt.Errorf("load %s %s: %w", what, id, err)
+}

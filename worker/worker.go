@@ -1,0 +1,39 @@
+// Package worker builds the Temporal worker that runs Herald's workflows and activities.
+package worker
+
+import (
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/heraldhq/herald/activities"
+	"github.com/heraldhq/herald/workflows"
+)
+
+// Options tune the worker.
+type Options struct {
+	TaskQueue string
+	// MaxConcurrentActivities bounds in-flight delivery attempts (0: SDK default).
+	MaxConcurrentActivities int
+}
+
+// New returns a worker with every Herald workflow and activity registered.
+func New(c client.Client, acts *activities.Activities, o Options) worker.Worker {
+	w := worker.New(c, o.TaskQueue, worker.Options{
+		MaxConcurrentActivityExecutionSize: o.MaxConcurrentActivities,
+	})
+	Register(w, acts)
+	return w
+}
+
+// Registry is the part of a worker (or test environment) that takes registrations.
+type Registry interface {
+	RegisterWorkflowWithOptions(w any, options workflow.RegisterOptions)
+	RegisterActivity(a any)
+}
+
+// Register registers Herald's workflows and activities on r.
+func Register(r Registry, acts *activities.Activities) {
+	r.RegisterWorkflowWithOptions(workflows.EventWorkflow, workflow.RegisterOptions{Name: workflows.EventWorkflowName})
+	r.RegisterActivity(acts)
+}

@@ -3,7 +3,10 @@
 // They are persisted and shown as their string values.
 package herald
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // IntegrationType is the channel an integration delivers through.
 type IntegrationType string
@@ -30,9 +33,12 @@ const (
 	DeliverySkipped DeliveryStatus = "skipped"
 )
 
+// FinalStatuses are the statuses after which no automatic attempt is made.
+var FinalStatuses = []DeliveryStatus{DeliveryDelivered, DeliveryFailed, DeliverySkipped}
+
 // Final reports whether no further automatic attempt will be made.
 func (s DeliveryStatus) Final() bool {
-	return s == DeliveryDelivered || s == DeliveryFailed || s == DeliverySkipped
+	return slices.Contains(FinalStatuses, s)
 }
 
 // Outcome is what one attempt's answer means for the delivery.

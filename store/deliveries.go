@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/lib/pq"
+
 	"github.com/heraldhq/herald"
 )
 
@@ -178,15 +180,24 @@ func (s *Store) RecordAttempt(ctx context.Context, a Attempt, u DeliveryUpdate) 
 	return nil
 }
 
-// FinishDelivery sets a delivery's final status unless it was delivered already
-// (a late failure never hides a success).
+// FinishDelivery sets a delivery's final status unless it already has one:
+// the attempt that ended it recorded the better reason, and a late failure
+// never hides a success.
 func (s *Store) FinishDelivery(ctx context.Context, id string, status herald.DeliveryStatus, reason string) error {
 	_, err := s.db.ExecContext(ctx, `
 		UPDATE deliveries SET status = $2, reason = $3, next_attempt_at = NULL,
 			completed_at = now(), updated_at = now()
-		WHERE id = $1 AND status <> 'delivered'`, id, status, reason)
+		WHERE id = $1 AND status <> ALL($4)`, id, status, reason, statusArray(herald.FinalStatuses...))
 	if err != nil {
 		return fmt.Errorf("finish delivery %s: %w", id, err)
 	}
 	return nil
+}
+
+func statusArray(ss ...herald.DeliveryStatus) pq.StringArray {
+	out := make(pq.StringArray, len(ss))
+	for i, s := range ss {
+		out[i] = string(s)
+	}
+	return out
 }

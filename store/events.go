@@ -65,22 +65,22 @@ func (s *Store) RecordEvent(ctx context.Context, ev Event, candidates []string) 
 		if len(matched) > 0 {
 			ids := make(pq.StringArray, len(matched))
 			integ := make(pq.StringArray, len(matched))
-			status := make(pq.StringArray, len(matched))
+			status := make([]herald.DeliveryStatus, len(matched))
 			reason := make(pq.StringArray, len(matched))
 			for i, m := range matched {
 				ids[i], integ[i] = NewID("dlv"), m.ID
-				status[i] = string(herald.DeliveryPending)
+				status[i] = herald.DeliveryPending
 				if !m.Enabled {
-					status[i], reason[i] = string(herald.DeliverySkipped), "integration disabled"
+					status[i], reason[i] = herald.DeliverySkipped, "integration disabled"
 				}
 			}
 			_, err = tx.ExecContext(ctx, `
 				INSERT INTO deliveries (id, team_id, event_id, integration_id, status, reason, completed_at)
 				SELECT d.id, $1, $2, d.integration_id, d.status, d.reason,
-					CASE WHEN d.status = 'skipped' THEN now() END
+					CASE WHEN d.status = ANY($7) THEN now() END
 				FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) AS d(id, integration_id, status, reason)
 				ON CONFLICT (team_id, event_id, integration_id) DO NOTHING`,
-				ev.TeamID, ev.ID, ids, integ, status, reason)
+				ev.TeamID, ev.ID, ids, integ, statusArray(status...), reason, statusArray(herald.FinalStatuses...))
 			if err != nil {
 				return fmt.Errorf("create deliveries: %w", err)
 			}

@@ -165,7 +165,7 @@ func awaitDelivery(ctx workflow.Context, f workflow.Future, deliveryID string) (
 func failureReason(err error) string {
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) {
-		return appErr.Error()
+		return appErr.Message()
 	}
 	var timeoutErr *temporal.TimeoutError
 	if errors.As(err, &timeoutErr) {

@@ -31,6 +31,17 @@ type DeliveryRef struct {
 	AttemptCount  int                   `db:"attempt_count"`
 }
 
+// matchQuery finds a team's live integrations subscribed to any of the candidate
+// patterns ($2) and open to the event's project ($3): an index lookup on
+// integration_subscriptions' primary key, then the integrations by id.
+const matchQuery = `
+	SELECT DISTINCT i.id, i.enabled
+	FROM integration_subscriptions s
+	JOIN integrations i ON i.id = s.integration_id
+	WHERE s.team_id = $1 AND s.pattern = ANY($2)
+	  AND i.deleted_at IS NULL
+	  AND (cardinality(i.projects) = 0 OR $3 = ANY(i.projects))`
+
 // RecordEvent stores the event (once: a repeat changes nothing), matches it
 // against the team's subscriptions, and creates one delivery per matching
 // integration — skipped when the integration is disabled. It returns every
@@ -51,14 +62,7 @@ func (s *Store) RecordEvent(ctx context.Context, ev Event, candidates []string) 
 			ID      string `db:"id"`
 			Enabled bool   `db:"enabled"`
 		}
-		err = tx.SelectContext(ctx, &matched, `
-			SELECT DISTINCT i.id, i.enabled
-			FROM integration_subscriptions s
-			JOIN integrations i ON i.id = s.integration_id
-			WHERE s.team_id = $1 AND s.pattern = ANY($2)
-			  AND i.deleted_at IS NULL
-			  AND (cardinality(i.projects) = 0 OR $3 = ANY(i.projects))`,
-			ev.TeamID, pq.StringArray(candidates), ev.ProjectID)
+		err = tx.SelectContext(ctx, &matched, matchQuery, ev.TeamID, pq.StringArray(candidates), ev.ProjectID)
 		if err != nil {
 			return fmt.Errorf("match integrations: %w", err)
 		}

@@ -1,0 +1,4 @@
+package store
+
+// MatchQueryForTest exposes the match query to EXPLAIN it.
+const MatchQueryForTest = matchQuery

@@ -1,0 +1,200 @@
+package workflows_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/activities"
+	"github.com/heraldhq/herald/config"
+	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/store"
+	"github.com/heraldhq/herald/worker"
+	"github.com/heraldhq/herald/workflows"
+)
+
+// fixture runs EventWorkflow in the in-memory, time-skipping test environment
+// with the real activities against a real Postgres database and receiver.
+type fixture struct {
+	env  *testsuite.TestWorkflowEnvironment
+	st   *store.Store
+	team string
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	st := testenv.NewStore(t)
+	cfg := config.Defaults()
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	env.SetTestTimeout(30 * time.Second)
+	worker.Register(env, activities.New(&cfg, st))
+	team, _ := testenv.Team(t, st)
+	return &fixture{env: env, st: st, team: team}
+}
+
+func (f *fixture) integration(t *testing.T, url string, events ...string) store.Integration {
+	t.Helper()
+	in, err := f.st.CreateIntegration(context.Background(), store.Integration{
+		TeamID: f.team, Name: "hook-" + url[len(url)-5:], Type: herald.IntegrationWebhook, URL: url,
+		Events: events, Enabled: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+func (f *fixture) run(t *testing.T, typ string) workflows.EventResult {
+	t.Helper()
+	f.env.ExecuteWorkflow(workflows.EventWorkflow, workflows.EventInput{
+		TeamID: f.team, EventID: "ev-" + typ, Type: typ,
+		Data: json.RawMessage(`{"project":{"id":"p"}}`), ProjectID: "p", ReceivedAt: time.Now(),
+	})
+	if !f.env.IsWorkflowCompleted() {
+		t.Fatal("workflow did not complete")
+	}
+	if err := f.env.GetWorkflowError(); err != nil {
+		t.Fatalf("workflow error: %v", err)
+	}
+	var res workflows.EventResult
+	if err := f.env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func (f *fixture) receiver(t *testing.T, script ...testenv.Reply) *testenv.Receiver {
+	r := testenv.NewReceiver(t, script...)
+	r.Clock = f.env.Now
+	return r
+}
+
+func gaps(reqs []testenv.Received) []time.Duration {
+	var out []time.Duration
+	for i := 1; i < len(reqs); i++ {
+		out = append(out, reqs[i].At.Sub(reqs[i-1].At).Round(time.Second))
+	}
+	return out
+}
+
+func TestDefaultScheduleAttemptTimes(t *testing.T) {
+	f := newFixture(t)
+	recv := f.receiver(t)
+	recv.Default = testenv.Reply{Status: 503, Body: "down"}
+	f.integration(t, recv.URL, "build:*")
+
+	res := f.run(t, "build:failure")
+	if res.Status != workflows.StatusFailed || res.Deliveries[0].Status != herald.DeliveryFailed {
+		t.Fatalf("result %+v", res)
+	}
+	reqs := recv.Requests()
+	if len(reqs) != 10 {
+		t.Fatalf("%d attempts, want 10", len(reqs))
+	}
+	// 5 s, ×3 each time, capped at 2 h: about 5.5 h in all.
+	want := []time.Duration{5 * time.Second, 15 * time.Second, 45 * time.Second, 135 * time.Second,
+		405 * time.Second, 1215 * time.Second, 3645 * time.Second, 2 * time.Hour, 2 * time.Hour}
+	got := gaps(reqs)
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("gap before attempt %d = %s, want %s", i+2, got[i], want[i])
+		}
+	}
+	// The configured schedule and Temporal's agree.
+	p := config.Defaults().Retry
+	for i, w := range want {
+		if d := p.Delay(i + 1); d != w {
+			t.Errorf("RetryPolicy.Delay(%d) = %s, want %s", i+1, d, w)
+		}
+	}
+	d, err := f.st.GetDelivery(context.Background(), f.team, res.Deliveries[0].DeliveryID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.AttemptCount != 10 || d.Reason != "gave up after 10 attempts: HTTP 503" {
+		t.Errorf("delivery %+v", d)
+	}
+}
+
+func TestRetryAfterSetsTheNextDelay(t *testing.T) {
+	for _, header := range []string{"7", "date"} {
+		t.Run(header, func(t *testing.T) {
+			f := newFixture(t)
+			ra := header
+			if header == "date" {
+				// An HTTP date 8 s ahead: whole seconds only, so 7 to 8 s remain when it is read.
+				ra = f.env.Now().Add(8 * time.Second).UTC().Format(time.RFC1123)
+				ra = ra[:len(ra)-3] + "GMT"
+			}
+			recv := f.receiver(t, testenv.Reply{Status: 429, Body: "slow down", Header: map[string]string{"Retry-After": ra}})
+			f.integration(t, recv.URL, "*")
+			res := f.run(t, "deployment:start")
+			if res.Status != workflows.StatusDelivered {
+				t.Fatalf("result %+v", res)
+			}
+			g := gaps(recv.Requests())
+			if len(g) != 1 || g[0] < 6*time.Second || g[0] > 9*time.Second {
+				t.Errorf("gap %v, want about 7 s (not the 5 s default)", g)
+			}
+		})
+	}
+}
+
+func TestGoneAndPermanentAreNotRetried(t *testing.T) {
+	for _, c := range []struct {
+		status int
+		reason string
+	}{{410, "gone: HTTP 410: the endpoint is gone"}, {400, "rejected: HTTP 400"}} {
+		f := newFixture(t)
+		recv := f.receiver(t, testenv.Reply{Status: c.status})
+		f.integration(t, recv.URL, "*")
+		res := f.run(t, "backup:success")
+		if len(recv.Requests()) != 1 || res.Deliveries[0].Status != herald.DeliveryFailed {
+			t.Errorf("%d: %d requests, result %+v", c.status, len(recv.Requests()), res)
+		}
+		d, err := f.st.GetDelivery(context.Background(), f.team, res.Deliveries[0].DeliveryID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Reason != c.reason {
+			t.Errorf("%d: reason %q, want %q", c.status, d.Reason, c.reason)
+		}
+	}
+}
+
+func TestFanOutAndNoMatch(t *testing.T) {
+	f := newFixture(t)
+	ok := f.receiver(t)
+	bad := f.receiver(t, testenv.Reply{Status: 404})
+	f.integration(t, ok.URL, "build:*")
+	f.integration(t, bad.URL, "build:start")
+	res := f.run(t, "build:start")
+	if res.Status != workflows.StatusPartial || len(res.Deliveries) != 2 {
+		t.Errorf("result %+v", res)
+	}
+
+	f2 := newFixture(t)
+	f2.integration(t, ok.URL, "build:*")
+	if res := f2.run(t, "job-run:start"); res.Status != workflows.StatusNone || len(res.Deliveries) != 0 {
+		t.Errorf("no match: %+v", res)
+	}
+}
+
+func TestDisabledIntegrationIsSkipped(t *testing.T) {
+	f := newFixture(t)
+	recv := f.receiver(t)
+	in := f.integration(t, recv.URL, "*")
+	off := false
+	if _, err := f.st.UpdateIntegration(context.Background(), f.team, in.ID, store.IntegrationPatch{Enabled: &off}); err != nil {
+		t.Fatal(err)
+	}
+	res := f.run(t, "build:start")
+	if len(res.Deliveries) != 1 || res.Deliveries[0].Status != herald.DeliverySkipped || len(recv.Requests()) != 0 {
+		t.Errorf("result %+v, %d requests", res, len(recv.Requests()))
+	}
+}

@@ -174,7 +174,7 @@ func newMigrateCmd(g *globals) *cobra.Command {
 	cfg := config.Defaults()
 	cmd := &cobra.Command{
 		Use:   "migrate",
-		Short: "Apply the database migrations",
+		Short: "Create the database if missing and apply the migrations",
 		Args:  cobra.NoArgs,
 	}
 	b := config.Bind(cmd.Flags(), &cfg, config.GroupDatabase)
@@ -182,6 +182,13 @@ func newMigrateCmd(g *globals) *cobra.Command {
 		c, err := b.Load(nil)
 		if err != nil {
 			return err
+		}
+		created, err := schema.EnsureDatabase(cmd.Context(), c.DatabaseURL)
+		if err != nil {
+			return err
+		}
+		if created && g.output != "json" {
+			fmt.Fprintln(g.stdout, "created the database")
 		}
 		st, err := store.Open(cmd.Context(), c.DatabaseURL)
 		if err != nil {
@@ -196,7 +203,7 @@ func newMigrateCmd(g *globals) *cobra.Command {
 			applied = []int{}
 		}
 		if g.output == "json" {
-			return printJSON(g.stdout, map[string]any{"applied": applied})
+			return printJSON(g.stdout, map[string]any{"createdDatabase": created, "applied": applied})
 		}
 		if len(applied) == 0 {
 			fmt.Fprintln(g.stdout, "database is up to date")

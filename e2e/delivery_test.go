@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"sync"
 	"testing"
@@ -324,7 +323,7 @@ func TestUnreachableReceiverIsRetriedThenFails(t *testing.T) {
 			t.Errorf("attempt %+v", a)
 		}
 	}
-	if want := fmt.Sprintf("gave up after 2 attempts"); len(d.Reason) < len(want) || d.Reason[:len(want)] != want {
+	if want := "gave up after 2 attempts"; len(d.Reason) < len(want) || d.Reason[:len(want)] != want {
 		t.Errorf("reason %q", d.Reason)
 	}
 }

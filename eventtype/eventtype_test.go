@@ -8,12 +8,12 @@ import (
 
 func TestNormalize(t *testing.T) {
 	ok := map[string]string{
-		"build:start":                             "build:start",
-		"trigger:build:start":                     "build:start",
-		"job-run:failure":                         "job-run:failure",
-		"service:deployment:status-update":        "service:deployment:status-update",
+		"build:start":                              "build:start",
+		"trigger:build:start":                      "build:start",
+		"job-run:failure":                          "job-run:failure",
+		"service:deployment:status-update":         "service:deployment:status-update",
 		"trigger:service:deployment:status-update": "service:deployment:status-update",
-		"alert:high-memory":                       "alert:high-memory",
+		"alert:high-memory":                        "alert:high-memory",
 	}
 	for in, want := range ok {
 		got, err := Normalize(in)

@@ -157,7 +157,7 @@ func (s *Server) acceptedEvent(c *fiber.Ctx, team, id string) error {
 	wfID := workflows.EventWorkflowID(team, id)
 	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
 	defer cancel()
-	if _, err := s.temporal.DescribeWorkflowExecution(ctx, wfID, ""); err != nil {
+	if _, err := s.temporal.DescribeWorkflow(ctx, wfID, ""); err != nil {
 		return notFoundProblem("event", id)
 	}
 	return c.JSON(fiber.Map{"id": id, "workflowId": wfID, "status": "accepted", "deliveries": []any{}})

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# make dev: Temporal dev server (with its Web UI and Herald's search
+# attributes, persisted in .data/), Herald's database and migrations, then the
+# gateway and a worker in one process. Ctrl-C stops everything it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+temporal=${TEMPORAL:-$(go env GOPATH)/bin/temporal}
+temporal_port=${HERALD_DEV_TEMPORAL_PORT:-7233}
+ui_port=${HERALD_DEV_UI_PORT:-8233}
+export HERALD_TEMPORAL_ADDRESS=${HERALD_TEMPORAL_ADDRESS:-127.0.0.1:$temporal_port}
+export HERALD_DATABASE_URL=${HERALD_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/herald?sslmode=disable}
+export HERALD_LISTEN=${HERALD_LISTEN:-127.0.0.1:8080}
+mkdir -p .data
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  echo "stopped."
+}
+trap cleanup INT TERM EXIT
+
+search_attributes=()
+for sa in $(bin/herald temporal search-attributes); do
+  search_attributes+=(--search-attribute "$sa")
+done
+
+echo "starting the Temporal dev server (logs: .data/temporal.log) ..."
+"$temporal" server start-dev \
+  --ip 127.0.0.1 --port "$temporal_port" --ui-port "$ui_port" \
+  --db-filename .data/temporal.db \
+  --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal \
+  "${search_attributes[@]}" \
+  --log-level warn >.data/temporal.log 2>&1 &
+pids+=($!)
+
+for _ in $(seq 1 60); do
+  if "$temporal" operator cluster health --address "$HERALD_TEMPORAL_ADDRESS" >/dev/null 2>&1; then break; fi
+  if ! kill -0 "${pids[0]}" 2>/dev/null; then echo "the Temporal dev server exited; see .data/temporal.log" >&2; exit 1; fi
+  sleep 1
+done
+
+bin/herald migrate
+
+cat <<MSG
+
+  Herald gateway   http://$HERALD_LISTEN   (API under /v1)
+  Temporal Web UI  http://127.0.0.1:$ui_port
+  Temporal server  $HERALD_TEMPORAL_ADDRESS
+  Database         $HERALD_DATABASE_URL
+
+  Bootstrap:  bin/herald teams create my-team -o json
+              bin/herald keys create --team <id> --scopes ingest,manage -o json
+  Ctrl-C stops everything.
+
+MSG
+
+bin/herald dev &
+pids+=($!)
+wait -n "${pids[@]}"

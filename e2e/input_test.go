@@ -3,10 +3,17 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
 
+	"go.temporal.io/sdk/client"
+
+	"github.com/heraldhq/herald/config"
+	"github.com/heraldhq/herald/gateway"
 	"github.com/heraldhq/herald/internal/testenv"
 )
 
@@ -157,5 +164,41 @@ func TestHealthEndpoints(t *testing.T) {
 		if r.Status != 200 {
 			t.Errorf("%s: %d %s", p, r.Status, r.Body)
 		}
+	}
+}
+
+// With Temporal unreachable, readiness fails and ingestion answers 503 with
+// Retry-After instead of hanging or losing the event silently.
+func TestTemporalUnreachable(t *testing.T) {
+	st := testenv.NewStore(t)
+	_, key := testenv.Team(t, st)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().String()
+	ln.Close() // nothing answers there
+	tc, err := client.NewLazyClient(client.Options{HostPort: dead})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tc.Close()
+	cfg := config.Defaults()
+	gw := gateway.New(&cfg, st, tc, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	gln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = gw.Serve(gln) }()
+	defer gw.Shutdown(context.Background()) //nolint:errcheck
+	s := &testenv.Stack{URL: "http://" + gln.Addr().String()}
+
+	r := s.Do(t, http.MethodGet, "/readyz", "", nil)
+	if r.Status != http.StatusServiceUnavailable || !strings.Contains(string(r.Body), `"temporal":"unreachable"`) {
+		t.Errorf("readyz: %d %s", r.Status, r.Body)
+	}
+	r = s.Do(t, http.MethodPost, "/v1/events", key, `{"event":"build:start"}`)
+	if r.Status != http.StatusServiceUnavailable || r.Header.Get("Retry-After") == "" {
+		t.Errorf("ingest: %d %v %s", r.Status, r.Header, r.Body)
 	}
 }

@@ -44,6 +44,15 @@ func (f *apiFlags) client() (*apiClient, error) {
 	return &apiClient{base: strings.TrimRight(base, "/"), key: key, http: &http.Client{Timeout: 30 * time.Second}}, nil
 }
 
+// call sends one API request for cmd: flags and environment, then do.
+func (f *apiFlags) call(cmd *cobra.Command, method, path string, body, out any) error {
+	c, err := f.client()
+	if err != nil {
+		return err
+	}
+	return c.do(cmd.Context(), method, path, body, out)
+}
+
 type apiClient struct {
 	base string
 	key  string
@@ -65,7 +74,7 @@ func (e *apiError) Error() string {
 }
 
 // do sends a JSON request and decodes a JSON answer into out (when not nil).
-func (c *apiClient) do(ctx context.Context, method, path string, body, out any, header http.Header) error {
+func (c *apiClient) do(ctx context.Context, method, path string, body, out any) error {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -77,9 +86,6 @@ func (c *apiClient) do(ctx context.Context, method, path string, body, out any, 
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
 	if err != nil {
 		return fmt.Errorf("build request: %w", err)
-	}
-	for k, v := range header {
-		req.Header[k] = v
 	}
 	req.Header.Set("Authorization", "Bearer "+c.key)
 	req.Header.Set("Accept", "application/json")

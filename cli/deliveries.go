@@ -21,12 +21,8 @@ func newDeliveriesCmd(g *globals) *cobra.Command {
 		Short: "Show a delivery: every request and response",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := api.client()
-			if err != nil {
-				return err
-			}
 			var d gateway.DeliveryView
-			if err := c.do(cmd.Context(), http.MethodGet, "/v1/deliveries/"+url.PathEscape(args[0]), nil, &d, nil); err != nil {
+			if err := api.call(cmd, http.MethodGet, "/v1/deliveries/"+url.PathEscape(args[0]), nil, &d); err != nil {
 				return err
 			}
 			if g.output == "json" {

@@ -25,10 +25,6 @@ func newEventsCmd(g *globals) *cobra.Command {
 		Short: "Post an event, as a platform would",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := api.client()
-			if err != nil {
-				return err
-			}
 			raw, err := readData(data, cmd.InOrStdin())
 			if err != nil {
 				return err
@@ -41,7 +37,7 @@ func newEventsCmd(g *globals) *cobra.Command {
 				ID         string `json:"id"`
 				WorkflowID string `json:"workflowId"`
 			}
-			if err := c.do(cmd.Context(), http.MethodPost, "/v1/events", body, &out, nil); err != nil {
+			if err := api.call(cmd, http.MethodPost, "/v1/events", body, &out); err != nil {
 				return err
 			}
 			if g.output == "json" {
@@ -60,12 +56,8 @@ func newEventsCmd(g *globals) *cobra.Command {
 		Short: "Show an event and its deliveries",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := api.client()
-			if err != nil {
-				return err
-			}
 			var ev gateway.EventView
-			if err := c.do(cmd.Context(), http.MethodGet, "/v1/events/"+url.PathEscape(args[0]), nil, &ev, nil); err != nil {
+			if err := api.call(cmd, http.MethodGet, "/v1/events/"+url.PathEscape(args[0]), nil, &ev); err != nil {
 				return err
 			}
 			if g.output == "json" {
@@ -83,12 +75,8 @@ func newEventsCmd(g *globals) *cobra.Command {
 		Short: "List recent events, newest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := api.client()
-			if err != nil {
-				return err
-			}
 			var p gateway.Page[gateway.EventView]
-			if err := c.do(cmd.Context(), http.MethodGet, fmt.Sprintf("/v1/events?limit=%d", limit), nil, &p, nil); err != nil {
+			if err := api.call(cmd, http.MethodGet, fmt.Sprintf("/v1/events?limit=%d", limit), nil, &p); err != nil {
 				return err
 			}
 			if g.output == "json" {

@@ -21,12 +21,8 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 		Short: "Create an integration",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := api.client()
-			if err != nil {
-				return err
-			}
 			var out gateway.IntegrationView
-			if err := c.do(cmd.Context(), http.MethodPost, "/v1/integrations", f.body(cmd, true), &out, nil); err != nil {
+			if err := api.call(cmd, http.MethodPost, "/v1/integrations", f.body(cmd, true), &out); err != nil {
 				return err
 			}
 			return printIntegration(g, out)
@@ -40,12 +36,8 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 		Short: "Change an integration; only the flags given change",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := api.client()
-			if err != nil {
-				return err
-			}
 			var out gateway.IntegrationView
-			if err := c.do(cmd.Context(), http.MethodPatch, "/v1/integrations/"+url.PathEscape(args[0]), uf.body(cmd, false), &out, nil); err != nil {
+			if err := api.call(cmd, http.MethodPatch, "/v1/integrations/"+url.PathEscape(args[0]), uf.body(cmd, false), &out); err != nil {
 				return err
 			}
 			return printIntegration(g, out)
@@ -58,15 +50,11 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 		Short: "List integrations",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := api.client()
-			if err != nil {
-				return err
-			}
 			var all []gateway.IntegrationView
 			cursor := ""
 			for {
 				var p gateway.Page[gateway.IntegrationView]
-				if err := c.do(cmd.Context(), http.MethodGet, "/v1/integrations?limit=200&cursor="+url.QueryEscape(cursor), nil, &p, nil); err != nil {
+				if err := api.call(cmd, http.MethodGet, "/v1/integrations?limit=200&cursor="+url.QueryEscape(cursor), nil, &p); err != nil {
 					return err
 				}
 				all = append(all, p.Data...)
@@ -89,12 +77,8 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 		Short: "Show an integration",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := api.client()
-			if err != nil {
-				return err
-			}
 			var out gateway.IntegrationView
-			if err := c.do(cmd.Context(), http.MethodGet, "/v1/integrations/"+url.PathEscape(args[0]), nil, &out, nil); err != nil {
+			if err := api.call(cmd, http.MethodGet, "/v1/integrations/"+url.PathEscape(args[0]), nil, &out); err != nil {
 				return err
 			}
 			return printIntegration(g, out)
@@ -105,11 +89,7 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 		Short: "Delete an integration (its delivery history stays)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := api.client()
-			if err != nil {
-				return err
-			}
-			if err := c.do(cmd.Context(), http.MethodDelete, "/v1/integrations/"+url.PathEscape(args[0]), nil, nil, nil); err != nil {
+			if err := api.call(cmd, http.MethodDelete, "/v1/integrations/"+url.PathEscape(args[0]), nil, nil); err != nil {
 				return err
 			}
 			if g.output == "json" {

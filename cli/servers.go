@@ -103,13 +103,10 @@ func (r *runtime) runWorker(ctx context.Context) error {
 
 const serverGroups = config.GroupDatabase | config.GroupTemporal | config.GroupGateway | config.GroupDelivery
 
-func newServeCmd(g *globals) *cobra.Command {
-	cfg := config.Defaults()
-	cmd := &cobra.Command{
-		Use:   "serve",
-		Short: "Run the HTTP gateway (event ingestion and management API)",
-		Args:  cobra.NoArgs,
-	}
+// newServerCmd builds a long-running command: it loads the configuration,
+// connects and migrates, then runs until interrupted.
+func newServerCmd(g *globals, use, short string, cfg config.Config, run func(*runtime, context.Context) error) *cobra.Command {
+	cmd := &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs}
 	b := config.Bind(cmd.Flags(), &cfg, serverGroups)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		r, err := openRuntime(cmd.Context(), g, b)
@@ -117,57 +114,36 @@ func newServeCmd(g *globals) *cobra.Command {
 			return err
 		}
 		defer r.close()
-		return r.runGateway(cmd.Context())
+		return run(r, cmd.Context())
 	}
 	return cmd
 }
 
+func newServeCmd(g *globals) *cobra.Command {
+	return newServerCmd(g, "serve", "Run the HTTP gateway (event ingestion and management API)",
+		config.Defaults(), (*runtime).runGateway)
+}
+
 func newWorkerCmd(g *globals) *cobra.Command {
-	cfg := config.Defaults()
-	cmd := &cobra.Command{
-		Use:   "worker",
-		Short: "Run a Temporal worker that executes event workflows and deliveries",
-		Args:  cobra.NoArgs,
-	}
-	b := config.Bind(cmd.Flags(), &cfg, serverGroups)
-	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		r, err := openRuntime(cmd.Context(), g, b)
-		if err != nil {
-			return err
-		}
-		defer r.close()
-		return r.runWorker(cmd.Context())
-	}
-	return cmd
+	return newServerCmd(g, "worker", "Run a Temporal worker that executes event workflows and deliveries",
+		config.Defaults(), (*runtime).runWorker)
 }
 
 func newDevCmd(g *globals) *cobra.Command {
 	cfg := config.Defaults()
 	// Development receivers usually run on this machine.
 	cfg.AllowPrivateDestinations = true
-	cmd := &cobra.Command{
-		Use:   "dev",
-		Short: "Run the gateway and a worker in one process, for development",
-		Args:  cobra.NoArgs,
-	}
-	b := config.Bind(cmd.Flags(), &cfg, serverGroups)
-	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		r, err := openRuntime(cmd.Context(), g, b)
-		if err != nil {
-			return err
-		}
-		defer r.close()
-		ctx, cancel := context.WithCancel(cmd.Context())
-		defer cancel()
-		errc := make(chan error, 2)
-		go func() { errc <- r.runWorker(ctx) }()
-		go func() { errc <- r.runGateway(ctx) }()
-		err = <-errc
-		cancel()
-		err = errors.Join(err, <-errc)
-		return err
-	}
-	return cmd
+	return newServerCmd(g, "dev", "Run the gateway and a worker in one process, for development", cfg,
+		func(r *runtime, ctx context.Context) error {
+			ctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			errc := make(chan error, 2)
+			go func() { errc <- r.runWorker(ctx) }()
+			go func() { errc <- r.runGateway(ctx) }()
+			err := <-errc
+			cancel()
+			return errors.Join(err, <-errc)
+		})
 }
 
 func newMigrateCmd(g *globals) *cobra.Command {

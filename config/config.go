@@ -163,29 +163,33 @@ func Bind(fs *pflag.FlagSet, cfg *Config, groups Group) *Binder {
 	return b
 }
 
+func (b *Binder) track(name, env string) {
+	b.bindings = append(b.bindings, binding{name, env})
+}
+
 func (b *Binder) str(p *string, name, env, usage string) {
 	b.fs.StringVar(p, name, *p, usage+" ($"+env+")")
-	b.bindings = append(b.bindings, binding{name, env})
+	b.track(name, env)
 }
 
 func (b *Binder) integer(p *int, name, env, usage string) {
 	b.fs.IntVar(p, name, *p, usage+" ($"+env+")")
-	b.bindings = append(b.bindings, binding{name, env})
+	b.track(name, env)
 }
 
 func (b *Binder) float(p *float64, name, env, usage string) {
 	b.fs.Float64Var(p, name, *p, usage+" ($"+env+")")
-	b.bindings = append(b.bindings, binding{name, env})
+	b.track(name, env)
 }
 
 func (b *Binder) boolean(p *bool, name, env, usage string) {
 	b.fs.BoolVar(p, name, *p, usage+" ($"+env+")")
-	b.bindings = append(b.bindings, binding{name, env})
+	b.track(name, env)
 }
 
 func (b *Binder) duration(p *time.Duration, name, env, usage string) {
 	b.fs.DurationVar(p, name, *p, usage+" ($"+env+")")
-	b.bindings = append(b.bindings, binding{name, env})
+	b.track(name, env)
 }
 
 // Load applies the environment to every flag not set on the command line, then

@@ -29,7 +29,9 @@ type Server struct {
 func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger) *Server {
 	s := &Server{cfg: cfg, store: st, temporal: tc, log: log}
 	s.app = fiber.New(fiber.Config{
-		AppName:               "herald",
+		AppName: "herald",
+		// Values from the request (params, headers) outlive the handler in Temporal calls and logs.
+		Immutable:             true,
 		BodyLimit:             cfg.EventBodyLimit,
 		DisableStartupMessage: true,
 		ReadTimeout:           30 * time.Second,

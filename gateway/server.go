@@ -31,8 +31,11 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 	s.app = fiber.New(fiber.Config{
 		AppName: "herald",
 		// Values from the request (params, headers) outlive the handler in Temporal calls and logs.
-		Immutable:             true,
-		BodyLimit:             cfg.EventBodyLimit,
+		Immutable: true,
+		// The hard limit stays above the API's own so that a body a little too
+		// large is read whole and answered 413 (cutting the connection mid-upload
+		// shows clients a broken pipe instead of the answer).
+		BodyLimit:             max(4*cfg.EventBodyLimit, 1<<20),
 		DisableStartupMessage: true,
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          30 * time.Second,
@@ -43,7 +46,7 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
 
-	v1 := s.app.Group("/v1")
+	v1 := s.app.Group("/v1", s.limitBody)
 	v1.Post("/events", s.authenticate(herald.ScopeIngest), s.postEvent)
 
 	manage := s.authenticate(herald.ScopeManage)
@@ -83,6 +86,14 @@ func (s *Server) requestLog(c *fiber.Ctx) error {
 	s.log.Debug("http request", "method", c.Method(), "path", c.Path(), "status", status,
 		"durationMs", time.Since(start).Milliseconds())
 	return err
+}
+
+// limitBody answers 413 for a body over the configured limit.
+func (s *Server) limitBody(c *fiber.Ctx) error {
+	if len(c.Body()) > s.cfg.EventBodyLimit {
+		return fiber.ErrRequestEntityTooLarge
+	}
+	return c.Next()
 }
 
 func (s *Server) healthz(c *fiber.Ctx) error {

@@ -56,6 +56,16 @@ const (
 	OutcomeGone Outcome = "gone"
 )
 
+// Health is an integration's state as people see it.
+type Health string
+
+// Integration health.
+const (
+	HealthHealthy  Health = "healthy"
+	HealthFailing  Health = "failing"
+	HealthDisabled Health = "disabled"
+)
+
 // Trigger says what caused an attempt.
 type Trigger string
 

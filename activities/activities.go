@@ -6,39 +6,42 @@ package activities
 import (
 	"time"
 
+	"go.temporal.io/sdk/client"
+
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/config"
 	"github.com/heraldhq/herald/store"
 )
 
-// Error types returned by Deliver. The workflow's retry policy lists the
-// non-retryable ones; the workflow reads them with errors.As on ApplicationError.
+// Error types of activity failures, read by workflows with errors.As.
 const (
-	ErrTypeRetry       = "DeliveryRetry"
-	ErrTypePermanent   = "DeliveryPermanent"
-	ErrTypeGone        = "DeliveryGone"
-	ErrTypeDisabled    = "IntegrationDisabled"
-	ErrTypeUnavailable = "StoreUnavailable"
+	// ErrTypeNotFound: the delivery or integration no longer exists; not retried.
+	ErrTypeNotFound = "NotFound"
 )
-
-// NonRetryableErrorTypes are the Deliver failures that end a delivery at once.
-var NonRetryableErrorTypes = []string{ErrTypePermanent, ErrTypeGone, ErrTypeDisabled}
 
 // Activities is the receiver of every Herald activity.
 type Activities struct {
 	Store    *store.Store
 	Channels *channels.Registry
 	Sender   *channels.Sender
+	// Temporal signals event workflows (recovery, bulk resend). May be nil where
+	// those activities are not run.
+	Temporal  client.Client
+	TaskQueue string
 	// Retry is the default delivery schedule.
 	Retry config.RetryPolicy
 	// AttemptTimeout bounds one HTTP attempt.
 	AttemptTimeout time.Duration
+	// DisableAfter consecutive failed deliveries disable an integration.
+	DisableAfter int
+	// RecoveryRate paces retries of waiting deliveries when an integration recovers.
+	RecoveryRate float64
 	// Now is the clock (time.Now outside tests).
 	Now func() time.Time
 }
 
 // New builds Activities from the configuration.
-func New(cfg *config.Config, st *store.Store) *Activities {
+func New(cfg *config.Config, st *store.Store, tc client.Client) *Activities {
 	return &Activities{
 		Store:    st,
 		Channels: channels.NewRegistry(channels.Options{WebhookHeaderPrefix: cfg.WebhookHeaderPrefix, UserAgent: UserAgent}),
@@ -47,8 +50,12 @@ func New(cfg *config.Config, st *store.Store) *Activities {
 			ConnectTimeout: cfg.ConnectTimeout,
 			BodyLimit:      cfg.ResponseBodyLimit,
 		}),
+		Temporal:       tc,
+		TaskQueue:      cfg.TaskQueue,
 		Retry:          cfg.Retry,
 		AttemptTimeout: cfg.AttemptTimeout,
+		DisableAfter:   cfg.DisableAfter,
+		RecoveryRate:   cfg.RecoveryRate,
 		Now:            time.Now,
 	}
 }

@@ -8,61 +8,85 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/activity"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/config"
+	"github.com/heraldhq/herald/health"
 	"github.com/heraldhq/herald/store"
 )
 
-// DeliverInput names the delivery; everything else is loaded from Postgres.
-type DeliverInput struct {
-	DeliveryID string
-	// AttemptBase is added to Temporal's attempt number to number this
-	// execution's attempts after those already recorded.
-	AttemptBase int
-	Trigger     herald.Trigger
-	// Retry is the schedule the workflow runs this activity under; the activity
-	// uses it to record when the next attempt is due and when it gives up.
-	Retry config.RetryPolicy
+// Schedule is where an attempt stands in its delivery's retry schedule.
+type Schedule struct {
+	// Attempt is the 1-based number of this attempt in the schedule.
+	Attempt int
+	Policy  config.RetryPolicy
 }
 
-// DeliverResult is a successful attempt.
-type DeliverResult struct {
+// DeliverInput names the delivery and the attempt; everything else is loaded
+// from Postgres.
+type DeliverInput struct {
+	DeliveryID string
 	AttemptNo  int
-	StatusCode int
+	Trigger    herald.Trigger
+	// Schedule is nil for a one-off manual attempt at a finished delivery.
+	Schedule *Schedule
+}
+
+// DeliverResult is one attempt's outcome and what follows from it.
+type DeliverResult struct {
+	AttemptNo int
+	// Outcome is empty when no request was made (the integration is disabled).
+	Outcome herald.Outcome
+	Status  herald.DeliveryStatus
+	Reason  string
+	// Delay is the wait before the next scheduled attempt (Status retrying).
+	Delay time.Duration
+	// Decision is what the integration's health asks the workflow to do.
+	Decision health.Decision
 }
 
 // masked replaces secret header values in stored requests.
 const masked = "••••••"
 
-// Deliver makes one attempt at a delivery, records it, and reports the outcome
-// as a result (delivered) or a typed ApplicationError (see ErrType*).
+// Deliver makes one attempt at a delivery and records it with the delivery's
+// new state and the integration's health, in one transaction. HTTP answers of
+// every kind are results; an error means the attempt could not be made or
+// recorded (Temporal retries it). Deliver is idempotent per (delivery,
+// attempt number): an attempt already recorded is returned, not repeated.
 func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (DeliverResult, error) {
-	info := activity.GetInfo(ctx)
-	attemptNo := in.AttemptBase + int(info.Attempt)
-	log := activity.GetLogger(ctx)
-
 	t, err := a.Store.LoadTarget(ctx, in.DeliveryID)
 	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return DeliverResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypePermanent, nil)
-		}
-		return DeliverResult{}, temporal.NewApplicationErrorWithCause("load delivery", ErrTypeUnavailable, err)
+		return DeliverResult{}, nonRetryable(err)
 	}
 	integ := t.Integration
-	if integ.DeletedAt != nil {
-		return DeliverResult{}, temporal.NewNonRetryableApplicationError("integration "+integ.ID+" was deleted", ErrTypeDisabled, nil)
+	if integ.DeletedAt != nil || !integ.Enabled {
+		reason := "integration disabled"
+		if integ.DeletedAt != nil {
+			reason = "integration deleted"
+		}
+		if err := a.Store.FinishDelivery(ctx, in.DeliveryID, herald.DeliverySkipped, reason); err != nil {
+			return DeliverResult{}, err
+		}
+		return DeliverResult{AttemptNo: in.AttemptNo, Status: herald.DeliverySkipped, Reason: reason}, nil
 	}
-	if !integ.Enabled {
-		return DeliverResult{}, temporal.NewNonRetryableApplicationError("integration "+integ.ID+" is disabled", ErrTypeDisabled, nil)
+	if prev, err := a.Store.LoadAttempt(ctx, in.DeliveryID, in.AttemptNo); err == nil {
+		// Recorded by an earlier execution that did not report back: do not send again.
+		res := channels.Result{Outcome: prev.Outcome, Reason: prev.Reason}
+		if prev.RetryAfterMS != nil {
+			res.RetryAfter = time.Duration(*prev.RetryAfterMS) * time.Millisecond
+		}
+		upd, delay := nextState(res, in.Schedule, prev.StartedAt)
+		return DeliverResult{AttemptNo: in.AttemptNo, Outcome: prev.Outcome, Status: upd.Status,
+			Reason: upd.Reason, Delay: delay, Decision: health.Pending(integ.Health())}, nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return DeliverResult{}, err
 	}
+
 	ch, err := a.Channels.For(integ.Type)
 	if err != nil {
-		return DeliverResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypePermanent, nil)
+		return DeliverResult{}, nonRetryable(fmt.Errorf("%w: %v", store.ErrNotFound, err))
 	}
-	now := a.Now()
 	req, err := ch.Render(channels.Message{
 		DeliveryID:      t.Delivery.ID,
 		EventID:         t.Event.ID,
@@ -72,10 +96,10 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (DeliverResul
 		IntegrationName: integ.Name,
 		URL:             integ.URL,
 		Secret:          integ.Secret,
-		Timestamp:       now,
+		Timestamp:       a.Now(),
 	})
 	if err != nil {
-		return DeliverResult{}, temporal.NewNonRetryableApplicationError("render: "+err.Error(), ErrTypePermanent, nil)
+		return DeliverResult{}, nonRetryable(fmt.Errorf("%w: render: %v", store.ErrNotFound, err))
 	}
 
 	ex := a.Sender.Send(ctx, req)
@@ -85,17 +109,33 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (DeliverResul
 	} else {
 		res = ch.Classify(ex.Response, a.Now())
 	}
+	att := newAttempt(t.Delivery.ID, in, req, ex, res, ch.SecretHeaders())
+	upd, delay := nextState(res, in.Schedule, a.Now())
+	rec, err := a.Store.RecordAttempt(ctx, integ.ID, att, upd, a.DisableAfter)
+	if err != nil {
+		// The request went out but its record did not: Temporal runs this
+		// attempt again (receivers dedupe on webhook-id).
+		return DeliverResult{}, err
+	}
+	activity.GetLogger(ctx).Info("delivery attempt", "delivery", t.Delivery.ID, "integration", integ.ID,
+		"event", t.Event.ID, "attempt", in.AttemptNo, "trigger", in.Trigger, "outcome", res.Outcome,
+		"reason", res.Reason, "durationMs", att.DurationMS)
+	return DeliverResult{AttemptNo: in.AttemptNo, Outcome: res.Outcome, Status: upd.Status,
+		Reason: upd.Reason, Delay: delay, Decision: rec.Decision}, nil
+}
 
+func newAttempt(deliveryID string, in DeliverInput, req *channels.Request, ex channels.Exchange, res channels.Result, secretHeaders []string) store.Attempt {
 	att := store.Attempt{
-		DeliveryID:            t.Delivery.ID,
-		AttemptNo:             attemptNo,
+		DeliveryID:            deliveryID,
+		AttemptNo:             in.AttemptNo,
 		Trigger:               in.Trigger,
 		Outcome:               res.Outcome,
+		Reason:                res.Reason,
 		StartedAt:             ex.Started,
 		DurationMS:            int(ex.Duration.Milliseconds()),
 		RequestMethod:         req.Method,
 		RequestURL:            req.URL,
-		RequestHeaders:        maskHeaders(req.Header, ch.SecretHeaders()),
+		RequestHeaders:        maskHeaders(req.Header, secretHeaders),
 		RequestBody:           string(req.Body),
 		ResponseBodyTruncated: ex.BodyTruncated,
 	}
@@ -111,36 +151,13 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (DeliverResul
 		ms := res.RetryAfter.Milliseconds()
 		att.RetryAfterMS = &ms
 	}
-
-	upd, delay := a.nextState(res, int(info.Attempt), in.Retry)
-	if err := a.Store.RecordAttempt(ctx, att, upd); err != nil {
-		// The request went out but its record did not: let Temporal try again (a
-		// new attempt). Receivers dedupe on webhook-id.
-		return DeliverResult{}, temporal.NewApplicationErrorWithCause("record attempt", ErrTypeUnavailable, err)
-	}
-	log.Info("delivery attempt", "delivery", t.Delivery.ID, "integration", integ.ID, "event", t.Event.ID,
-		"attempt", attemptNo, "outcome", res.Outcome, "reason", res.Reason, "durationMs", att.DurationMS)
-
-	switch res.Outcome {
-	case herald.OutcomeDelivered:
-		code := 0
-		if ex.Response != nil {
-			code = ex.Response.Status
-		}
-		return DeliverResult{AttemptNo: attemptNo, StatusCode: code}, nil
-	case herald.OutcomeGone:
-		return DeliverResult{}, temporal.NewNonRetryableApplicationError(res.Reason, ErrTypeGone, nil)
-	case herald.OutcomePermanent:
-		return DeliverResult{}, temporal.NewNonRetryableApplicationError(res.Reason, ErrTypePermanent, nil)
-	default:
-		return DeliverResult{}, temporal.NewApplicationErrorWithOptions(res.Reason, ErrTypeRetry,
-			temporal.ApplicationErrorOptions{NextRetryDelay: delay})
-	}
+	return att
 }
 
-// nextState is the delivery state after attempt n of a policy ended with res,
-// and the delay to ask Temporal for (0: the policy's own backoff).
-func (a *Activities) nextState(res channels.Result, n int, p config.RetryPolicy) (store.DeliveryUpdate, time.Duration) {
+// nextState is the delivery's state after an attempt that ended with res, and
+// the wait before the next scheduled attempt. A Retry-After from the receiver
+// replaces the schedule's delay for that wait.
+func nextState(res channels.Result, s *Schedule, now time.Time) (store.DeliveryUpdate, time.Duration) {
 	switch res.Outcome {
 	case herald.OutcomeDelivered:
 		return store.DeliveryUpdate{Status: herald.DeliveryDelivered}, 0
@@ -149,16 +166,19 @@ func (a *Activities) nextState(res channels.Result, n int, p config.RetryPolicy)
 	case herald.OutcomePermanent:
 		return store.DeliveryUpdate{Status: herald.DeliveryFailed, Reason: "rejected: " + res.Reason}, 0
 	}
-	if n >= p.MaxAttempts {
+	switch {
+	case s == nil:
+		return store.DeliveryUpdate{Status: herald.DeliveryFailed, Reason: "resend failed: " + res.Reason}, 0
+	case s.Attempt >= s.Policy.MaxAttempts:
 		return store.DeliveryUpdate{Status: herald.DeliveryFailed,
-			Reason: fmt.Sprintf("gave up after %d attempts: %s", n, res.Reason)}, 0
+			Reason: fmt.Sprintf("gave up after %d attempts: %s", s.Attempt, res.Reason)}, 0
 	}
-	wait := p.Delay(n)
+	wait := s.Policy.Delay(s.Attempt)
 	if res.RetryAfter > 0 {
 		wait = res.RetryAfter
 	}
-	next := a.Now().Add(wait)
-	return store.DeliveryUpdate{Status: herald.DeliveryRetrying, Reason: res.Reason, NextAttemptAt: &next}, res.RetryAfter
+	next := now.Add(wait)
+	return store.DeliveryUpdate{Status: herald.DeliveryRetrying, Reason: res.Reason, NextAttemptAt: &next}, wait
 }
 
 func maskHeaders(h http.Header, secret []string) store.Headers {

@@ -91,7 +91,7 @@ func (r *runtime) runGateway(ctx context.Context) error {
 
 // runWorker polls the task queue until ctx ends.
 func (r *runtime) runWorker(ctx context.Context) error {
-	w := worker.New(r.temporal, activities.New(r.cfg, r.store), worker.Options{TaskQueue: r.cfg.TaskQueue})
+	w := worker.New(r.temporal, activities.New(r.cfg, r.store, r.temporal), worker.Options{TaskQueue: r.cfg.TaskQueue})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/heraldhq/herald/workflows"
+	"github.com/heraldhq/herald/contract"
 )
 
 func newTemporalCmd(g *globals) *cobra.Command {
@@ -16,9 +16,9 @@ func newTemporalCmd(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if g.output == "json" {
-				return printJSON(g.stdout, workflows.SearchAttributes())
+				return printJSON(g.stdout, contract.SearchAttributes())
 			}
-			for _, sa := range workflows.SearchAttributes() {
+			for _, sa := range contract.SearchAttributes() {
 				fmt.Fprintln(g.stdout, sa)
 			}
 			return nil

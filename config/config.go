@@ -4,6 +4,7 @@
 package config
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -34,6 +35,14 @@ type Config struct {
 	ResponseBodyLimit int
 	// EventBodyLimit caps the body of POST /v1/events (413 beyond).
 	EventBodyLimit int
+
+	// DisableAfter consecutive failed deliveries disable an integration.
+	DisableAfter int
+	// RecoveryRate paces retries of waiting deliveries when an integration
+	// recovers, per second per integration.
+	RecoveryRate float64
+	// BulkResendRate paces bulk resends, per second.
+	BulkResendRate float64
 
 	LogLevel  string
 	LogFormat string
@@ -83,6 +92,9 @@ func Defaults() Config {
 		ConnectTimeout:    5 * time.Second,
 		ResponseBodyLimit: 64 << 10,
 		EventBodyLimit:    256 << 10,
+		DisableAfter:      5,
+		RecoveryRate:      20,
+		BulkResendRate:    10,
 		LogLevel:          "info",
 		LogFormat:         "text",
 	}
@@ -98,6 +110,12 @@ func (c *Config) Validate() error {
 	}
 	if c.ResponseBodyLimit < 0 || c.EventBodyLimit <= 0 {
 		return fmt.Errorf("body limits must be positive")
+	}
+	if c.DisableAfter < 1 {
+		return fmt.Errorf("disable after %d failed deliveries: must be at least 1", c.DisableAfter)
+	}
+	if c.RecoveryRate <= 0 || c.BulkResendRate <= 0 {
+		return fmt.Errorf("recovery and bulk resend rates must be positive")
 	}
 	if c.TaskQueue == "" || c.TemporalNamespace == "" {
 		return fmt.Errorf("task queue and namespace must not be empty")
@@ -159,6 +177,9 @@ func Bind(fs *pflag.FlagSet, cfg *Config, groups Group) *Binder {
 		b.duration(&cfg.AttemptTimeout, "attempt-timeout", "HERALD_ATTEMPT_TIMEOUT", "timeout of one delivery attempt")
 		b.duration(&cfg.ConnectTimeout, "connect-timeout", "HERALD_CONNECT_TIMEOUT", "TCP connect timeout of one delivery attempt")
 		b.integer(&cfg.ResponseBodyLimit, "response-body-limit", "HERALD_RESPONSE_BODY_LIMIT", "bytes of each response body kept in the attempt log")
+		b.integer(&cfg.DisableAfter, "disable-after", "HERALD_DISABLE_AFTER", "consecutive failed deliveries that disable an integration")
+		b.float(&cfg.RecoveryRate, "recovery-rate", "HERALD_RECOVERY_RATE", "retries per second per integration when it recovers")
+		b.float(&cfg.BulkResendRate, "bulk-resend-rate", "HERALD_BULK_RESEND_RATE", "resends per second of a bulk resend")
 	}
 	return b
 }
@@ -225,4 +246,55 @@ func (p RetryPolicy) Delay(n int) time.Duration {
 		d *= p.BackoffCoefficient
 	}
 	return min(time.Duration(d), p.MaxInterval)
+}
+
+// RetryOverride is an integration's own retry schedule: each field set replaces
+// the default's.
+type RetryOverride struct {
+	MaxAttempts     *int      `json:"maxAttempts,omitempty"`
+	InitialInterval *Duration `json:"initialInterval,omitempty"`
+	MaxInterval     *Duration `json:"maxInterval,omitempty"`
+}
+
+// Apply returns base with the override's fields, validated.
+func (o *RetryOverride) Apply(base RetryPolicy) (RetryPolicy, error) {
+	if o == nil {
+		return base, nil
+	}
+	if o.MaxAttempts != nil {
+		base.MaxAttempts = *o.MaxAttempts
+	}
+	if o.InitialInterval != nil {
+		base.InitialInterval = time.Duration(*o.InitialInterval)
+	}
+	if o.MaxInterval != nil {
+		base.MaxInterval = time.Duration(*o.MaxInterval)
+	}
+	if base.MaxInterval < base.InitialInterval && o.MaxInterval == nil {
+		// A longer first delay than the default cap raises the cap with it.
+		base.MaxInterval = base.InitialInterval
+	}
+	return base, base.Validate()
+}
+
+// Duration is a time.Duration written in JSON as "5s", "2h".
+type Duration time.Duration
+
+// MarshalJSON implements json.Marshaler.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Duration(d).String())
+}
+
+// UnmarshalJSON accepts "90s" style strings.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("a duration must be a string such as \"30s\" or \"2h\"")
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("duration %q: want a form such as \"30s\" or \"2h\"", s)
+	}
+	*d = Duration(v)
+	return nil
 }

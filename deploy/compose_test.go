@@ -11,7 +11,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
 
-	"github.com/heraldhq/herald/workflows"
+	"github.com/heraldhq/herald/contract"
 )
 
 // TestComposeFileLoads loads docker-compose.yml with the loader Docker Compose
@@ -68,7 +68,7 @@ func TestComposeFileLoads(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := strings.Join(setup.Command, " ")
-	for _, sa := range workflows.SearchAttributes() {
+	for _, sa := range contract.SearchAttributes() {
 		name, typ, _ := strings.Cut(sa, "=")
 		if !strings.Contains(cmd, "--name "+name+" --type "+typ) {
 			t.Errorf("temporal-setup does not register %s", sa)

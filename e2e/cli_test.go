@@ -11,8 +11,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/heraldhq/herald/contract"
 	"github.com/heraldhq/herald/internal/testenv"
-	"github.com/heraldhq/herald/workflows"
 )
 
 var (
@@ -109,7 +109,7 @@ func TestCLIQuickstart(t *testing.T) {
 	}
 	var sent struct{ ID, WorkflowID string }
 	out = mustHerald(t, api, "events", "send", "build:start", "--id", "cli-1", "--data", "@"+dataFile, "-o", "json")
-	if err := json.Unmarshal([]byte(out), &sent); err != nil || sent.WorkflowID != workflows.EventWorkflowID(team.ID, "cli-1") {
+	if err := json.Unmarshal([]byte(out), &sent); err != nil || sent.WorkflowID != contract.EventWorkflowID(team.ID, "cli-1") {
 		t.Fatalf("events send: %s %v", out, err)
 	}
 	s.AwaitWorkflow(t, sent.WorkflowID)

@@ -13,9 +13,9 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/config"
+	"github.com/heraldhq/herald/contract"
 	"github.com/heraldhq/herald/gateway"
 	"github.com/heraldhq/herald/internal/testenv"
-	"github.com/heraldhq/herald/workflows"
 )
 
 // seedBuildStart is the example body of the seed's documentation, verbatim.
@@ -62,11 +62,11 @@ func TestSeedExampleArrivesWithSeedHeadersAndVerifiableSignature(t *testing.T) {
 	}
 	var accepted struct{ ID, WorkflowID string }
 	r.JSON(t, &accepted)
-	if accepted.ID != "seed-1" || accepted.WorkflowID != workflows.EventWorkflowID(s.Team, "seed-1") {
+	if accepted.ID != "seed-1" || accepted.WorkflowID != contract.EventWorkflowID(s.Team, "seed-1") {
 		t.Fatalf("202 body %s", r.Body)
 	}
 	res := s.AwaitWorkflow(t, accepted.WorkflowID)
-	if res.Status != workflows.StatusDelivered || len(res.Deliveries) != 1 {
+	if res.Status != contract.StatusDelivered || len(res.Deliveries) != 1 {
 		t.Fatalf("workflow result %+v", res)
 	}
 
@@ -154,7 +154,7 @@ func TestRetriesAreRecordedInOrder(t *testing.T) {
 	)
 	s.CreateIntegration(t, map[string]any{"name": "flaky", "type": "webhook", "url": recv.URL, "events": []string{"job-run:*"}})
 	res := s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"event": "job-run:failure", "data": map[string]any{"job": map[string]any{"id": "nightly"}}}))
-	if res.Status != workflows.StatusDelivered {
+	if res.Status != contract.StatusDelivered {
 		t.Fatalf("result %+v", res)
 	}
 	if n := len(recv.Requests()); n != 3 {
@@ -192,7 +192,7 @@ func TestPermanentFailureIsNotRetried(t *testing.T) {
 	recv := testenv.NewReceiver(t, testenv.Reply{Status: 422, Body: "unprocessable"})
 	s.CreateIntegration(t, map[string]any{"name": "strict", "type": "webhook", "url": recv.URL, "events": []string{"*"}})
 	res := s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"event": "backup:failure"}))
-	if res.Status != workflows.StatusFailed || res.Deliveries[0].Status != herald.DeliveryFailed {
+	if res.Status != contract.StatusFailed || res.Deliveries[0].Status != herald.DeliveryFailed {
 		t.Fatalf("result %+v", res)
 	}
 	if n := len(recv.Requests()); n != 1 {
@@ -256,13 +256,13 @@ func TestProjectRestrictionAndPatterns(t *testing.T) {
 	s.CreateIntegration(t, map[string]any{"name": "project-a", "type": "webhook", "url": projA.URL, "events": []string{"*"}, "projects": []string{"proj-a"}})
 	s.CreateIntegration(t, map[string]any{"name": "builds", "type": "webhook", "url": builds.URL, "events": []string{"build:*"}})
 
-	send := func(typ, project string) workflows.EventResult {
+	send := func(typ, project string) contract.EventResult {
 		return s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"event": typ, "data": map[string]any{"project": map[string]any{"id": project}}}))
 	}
 	if res := send("build:success", "proj-b"); len(res.Deliveries) != 1 {
 		t.Errorf("build:success in proj-b: %d deliveries, want 1 (builds only)", len(res.Deliveries))
 	}
-	if res := send("job-run:success", "proj-b"); len(res.Deliveries) != 0 || res.Status != workflows.StatusNone {
+	if res := send("job-run:success", "proj-b"); len(res.Deliveries) != 0 || res.Status != contract.StatusNone {
 		t.Errorf("job-run:success in proj-b: %+v, want no delivery", res)
 	}
 	if res := send("job-run:success", "proj-a"); len(res.Deliveries) != 1 {
@@ -290,7 +290,7 @@ func TestEventMatchingNothingCompletesCleanly(t *testing.T) {
 	recv := testenv.NewReceiver(t)
 	s.CreateIntegration(t, map[string]any{"name": "builds-only", "type": "webhook", "url": recv.URL, "events": []string{"build:start"}})
 	res := s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"id": "lonely", "event": "billing:invoice-paid", "data": map[string]any{}}))
-	if res.Status != workflows.StatusNone || len(res.Deliveries) != 0 {
+	if res.Status != contract.StatusNone || len(res.Deliveries) != 0 {
 		t.Fatalf("result %+v", res)
 	}
 	r := s.Do(t, http.MethodGet, "/v1/events/lonely", s.Key, nil)

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/heraldhq/herald/contract"
 	"github.com/heraldhq/herald/internal/testenv"
 	"github.com/heraldhq/herald/workflows"
 )
@@ -33,7 +34,7 @@ func TestLiveHistoriesReplay(t *testing.T) {
 		"no-matching-integration":    s.PostEvent(t, map[string]any{"event": "backup:success", "data": map[string]any{}}),
 	}
 	replayer := worker.NewWorkflowReplayer()
-	replayer.RegisterWorkflowWithOptions(workflows.EventWorkflow, workflow.RegisterOptions{Name: workflows.EventWorkflowName})
+	replayer.RegisterWorkflowWithOptions(workflows.EventWorkflow, workflow.RegisterOptions{Name: contract.EventWorkflow})
 	for name, wfID := range runs {
 		s.AwaitWorkflow(t, wfID)
 		hist := history(t, s.Temporal, wfID)

@@ -30,8 +30,7 @@ func (s *Server) authenticate(scope herald.Scope) fiber.Handler {
 		}
 		if err != nil {
 			s.log.Error("authenticate", "error", err)
-			return &Problem{Type: "about:blank", Title: "Service Unavailable", Status: fiber.StatusServiceUnavailable,
-				Detail: "the key store is unavailable; try again shortly", RetryAfter: 5}
+			return unavailable("the key store is unavailable; try again shortly")
 		}
 		if !key.Has(scope) {
 			return problemf(fiber.StatusForbidden, "this API key lacks the %q scope this route needs", scope)
@@ -47,6 +46,7 @@ func unauthorized(c *fiber.Ctx, detail string) error {
 }
 
 // teamID is the team of the authenticated key.
-func teamID(c *fiber.Ctx) string {
-	return c.Locals(localKey).(store.APIKey).TeamID
-}
+func teamID(c *fiber.Ctx) string { return apiKey(c).TeamID }
+
+// apiKey is the authenticated key.
+func apiKey(c *fiber.Ctx) store.APIKey { return c.Locals(localKey).(store.APIKey) }

@@ -1,10 +1,16 @@
 package gateway
 
 import (
+	"context"
 	"errors"
+	"slices"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/contract"
+	"github.com/heraldhq/herald/eventtype"
 	"github.com/heraldhq/herald/store"
 )
 
@@ -27,4 +33,145 @@ func (s *Server) getDelivery(c *fiber.Ctx) error {
 		v.AttemptLog[i] = newAttemptView(a)
 	}
 	return c.JSON(v)
+}
+
+// listDeliveries is an integration's recent events: its deliveries newest first.
+func (s *Server) listDeliveries(c *fiber.Ctx) error {
+	team, id := teamID(c), c.Params("id")
+	if _, err := s.store.GetIntegration(c.UserContext(), team, id); errors.Is(err, store.ErrNotFound) {
+		return notFoundProblem("integration", id)
+	} else if err != nil {
+		return err
+	}
+	limit, err := pageLimit(c)
+	if err != nil {
+		return err
+	}
+	f := store.DeliveryFilter{TeamID: team, IntegrationID: id, Before: c.Query("cursor"), Limit: limit}
+	if f.Status, err = parseStatus(c.Query("status")); err != nil {
+		return err
+	}
+	if t := c.Query("event"); t != "" {
+		if f.EventType, err = eventtype.Normalize(t); err != nil {
+			return badRequest("query \"event\": %s", err)
+		}
+	}
+	list, err := s.store.ListDeliveries(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	views := make([]DeliveryView, len(list))
+	for i, d := range list {
+		views[i] = newDeliveryView(d)
+	}
+	next := ""
+	if len(list) == limit {
+		next = list[len(list)-1].ID
+	}
+	return c.JSON(Page[DeliveryView]{Data: views, NextCursor: next})
+}
+
+var knownStatuses = []herald.DeliveryStatus{herald.DeliveryPending, herald.DeliveryRetrying,
+	herald.DeliveryDelivered, herald.DeliveryFailed, herald.DeliverySkipped}
+
+func parseStatus(q string) (herald.DeliveryStatus, error) {
+	st := herald.DeliveryStatus(q)
+	if q != "" && !slices.Contains(knownStatuses, st) {
+		return "", badRequest("status %q: want one of %v", q, knownStatuses)
+	}
+	return st, nil
+}
+
+// resendDelivery makes one manual attempt at a delivery now, by signal to its
+// event's workflow (started again if it has closed).
+func (s *Server) resendDelivery(c *fiber.Ctx) error {
+	team, id := teamID(c), c.Params("id")
+	d, err := s.store.GetDelivery(c.UserContext(), team, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFoundProblem("delivery", id)
+	}
+	if err != nil {
+		return err
+	}
+	integ, err := s.store.GetIntegration(c.UserContext(), team, d.IntegrationID)
+	if errors.Is(err, store.ErrNotFound) {
+		return conflict("the integration of this delivery was deleted; there is nothing to resend to")
+	}
+	if err != nil {
+		return err
+	}
+	if !integ.Enabled {
+		return conflict("integration %q is disabled (%s); enable it before resending", integ.Name, integ.DisabledReason)
+	}
+	ev, err := s.store.GetEvent(c.UserContext(), team, d.EventID)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(c.UserContext(), startTimeout)
+	defer cancel()
+	wfID, err := contract.Resend(ctx, s.temporal, s.cfg.TaskQueue, contract.EventInput{
+		TeamID: team, EventID: ev.ID, Type: ev.Type, ProjectID: ev.ProjectID,
+	}, d.ID)
+	if err != nil {
+		s.log.Error("resend", "delivery", d.ID, "error", err)
+		return unavailable("the resend could not be requested because the workflow service is unavailable")
+	}
+	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"deliveryId": d.ID, "workflowId": wfID})
+}
+
+type bulkResendRequest struct {
+	Status string `json:"status"`
+	Since  string `json:"since"`
+}
+
+// bulkResend starts a BulkResendWorkflow over an integration's deliveries.
+func (s *Server) bulkResend(c *fiber.Ctx) error {
+	team, id := teamID(c), c.Params("id")
+	integ, err := s.store.GetIntegration(c.UserContext(), team, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFoundProblem("integration", id)
+	}
+	if err != nil {
+		return err
+	}
+	var req bulkResendRequest
+	if err := decodeJSON(c.Body(), &req); err != nil {
+		return err
+	}
+	if req.Status == "" {
+		req.Status = string(herald.DeliveryFailed)
+	}
+	status, err := parseStatus(req.Status)
+	if err != nil {
+		return err
+	}
+	in := contract.BulkResendInput{TeamID: team, IntegrationID: id, Status: status, RatePerSecond: s.cfg.BulkResendRate}
+	if req.Since != "" {
+		if in.Since, err = time.Parse(time.RFC3339, req.Since); err != nil {
+			return badRequest("field \"since\" must be an RFC 3339 time such as 2026-01-02T15:04:05Z")
+		}
+	}
+	if !integ.Enabled {
+		return conflict("integration %q is disabled (%s); enable it before resending", integ.Name, integ.DisabledReason)
+	}
+	ctx, cancel := context.WithTimeout(c.UserContext(), startTimeout)
+	defer cancel()
+	resendID := store.NewID("rsnd")
+	wfID, err := contract.StartBulkResend(ctx, s.temporal, s.cfg.TaskQueue, resendID, in)
+	if err != nil {
+		s.log.Error("bulk resend", "integration", id, "error", err)
+		return unavailable("the resend could not be started because the workflow service is unavailable")
+	}
+	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"id": resendID, "workflowId": wfID})
+}
+
+func (s *Server) bulkResendStatus(c *fiber.Ctx) error {
+	id := c.Params("id")
+	ctx, cancel := context.WithTimeout(c.UserContext(), startTimeout)
+	defer cancel()
+	p, err := contract.BulkResendStatus(ctx, s.temporal, teamID(c), id)
+	if err != nil {
+		return notFoundProblem("resend", id)
+	}
+	return c.JSON(p)
 }

@@ -9,14 +9,10 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
+	"github.com/heraldhq/herald/contract"
 	"github.com/heraldhq/herald/eventtype"
 	"github.com/heraldhq/herald/store"
-	"github.com/heraldhq/herald/workflows"
 )
 
 // eventIDRE: event ids go into workflow ids and URLs, so keep them plain.
@@ -50,40 +46,19 @@ func (s *Server) postEvent(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	team := teamID(c)
-	wfID := workflows.EventWorkflowID(team, id)
-	attrs := []temporal.SearchAttributeUpdate{
-		workflows.AttrTeamID.ValueSet(team),
-		workflows.AttrEventType.ValueSet(typ),
-	}
-	if project != "" {
-		attrs = append(attrs, workflows.AttrProjectID.ValueSet(project))
-	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), startTimeout)
 	defer cancel()
-	_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       wfID,
-		TaskQueue:                s.cfg.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		TypedSearchAttributes:    temporal.NewSearchAttributes(attrs...),
-		StaticSummary:            typ + " · event " + id,
-	}, workflows.EventWorkflowName, workflows.EventInput{
-		TeamID:     team,
+	wfID, err := contract.StartEvent(ctx, s.temporal, s.cfg.TaskQueue, contract.EventInput{
+		TeamID:     teamID(c),
 		EventID:    id,
 		Type:       typ,
 		ProjectID:  project,
 		Data:       data,
 		ReceivedAt: time.Now().UTC(),
 	})
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	switch {
-	case err == nil, errors.As(err, &started):
-		// A closed workflow with this id: the event was accepted before.
-	default:
+	if err != nil {
 		s.log.Error("start event workflow", "workflow", wfID, "error", err)
-		return &Problem{Type: "about:blank", Title: "Service Unavailable", Status: fiber.StatusServiceUnavailable,
-			Detail: "the event could not be accepted because the workflow service is unavailable; retry with the same id", RetryAfter: 5}
+		return unavailable("the event could not be accepted because the workflow service is unavailable; retry with the same id")
 	}
 	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"id": id, "workflowId": wfID})
 }
@@ -154,7 +129,7 @@ func (s *Server) getEvent(c *fiber.Ctx) error {
 
 // acceptedEvent answers for an event whose workflow has not recorded it yet.
 func (s *Server) acceptedEvent(c *fiber.Ctx, team, id string) error {
-	wfID := workflows.EventWorkflowID(team, id)
+	wfID := contract.EventWorkflowID(team, id)
 	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
 	defer cancel()
 	if _, err := s.temporal.DescribeWorkflow(ctx, wfID, ""); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/config"
 	"github.com/heraldhq/herald/eventtype"
 	"github.com/heraldhq/herald/store"
 )
@@ -35,11 +36,14 @@ type integrationRequest struct {
 	Events         *[]string `json:"events"`
 	Projects       *[]string `json:"projects"`
 	Enabled        *bool     `json:"enabled"`
+	// Retry overrides the default schedule field by field; {} restores the default.
+	Retry       *config.RetryOverride `json:"retry"`
+	AutoRecover *bool                 `json:"autoRecover"`
 }
 
 // validate checks and normalizes the fields present; create requires the
 // fields an integration cannot do without.
-func (r *integrationRequest) validate(create bool) error {
+func (r *integrationRequest) validate(create bool, defaults config.RetryPolicy) error {
 	if create {
 		switch {
 		case r.Name == nil:
@@ -83,6 +87,11 @@ func (r *integrationRequest) validate(create bool) error {
 			return err
 		}
 		r.Events = &pats
+	}
+	if r.Retry != nil {
+		if _, err := r.Retry.Apply(defaults); err != nil {
+			return badRequest("field \"retry\": %s", err)
+		}
 	}
 	if r.Projects != nil {
 		if len(*r.Projects) > maxProjects {
@@ -148,7 +157,7 @@ func (s *Server) createIntegration(c *fiber.Ctx) error {
 	if err := decodeJSON(c.Body(), &req); err != nil {
 		return err
 	}
-	if err := req.validate(true); err != nil {
+	if err := req.validate(true, s.cfg.Retry); err != nil {
 		return err
 	}
 	in := store.Integration{
@@ -165,6 +174,12 @@ func (s *Server) createIntegration(c *fiber.Ctx) error {
 	if req.Enabled != nil {
 		in.Enabled = *req.Enabled
 	}
+	if req.Retry != nil {
+		in.Retry.Override = req.Retry
+	}
+	if req.AutoRecover != nil {
+		in.AutoRecover = *req.AutoRecover
+	}
 	if req.Secret != nil {
 		in.Secret = *req.Secret
 	}
@@ -179,7 +194,7 @@ func (s *Server) createIntegration(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v := newIntegrationView(out)
+	v := s.integrationView(out)
 	v.Secret = out.Secret
 	return c.Status(fiber.StatusCreated).JSON(v)
 }
@@ -195,7 +210,7 @@ func (s *Server) listIntegrations(c *fiber.Ctx) error {
 	}
 	views := make([]IntegrationView, len(list))
 	for i, in := range list {
-		views[i] = newIntegrationView(in)
+		views[i] = s.integrationView(in)
 	}
 	next := ""
 	if len(list) == limit {
@@ -213,7 +228,7 @@ func (s *Server) getIntegration(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(newIntegrationView(in))
+	return c.JSON(s.integrationView(in))
 }
 
 func (s *Server) updateIntegration(c *fiber.Ctx) error {
@@ -222,11 +237,17 @@ func (s *Server) updateIntegration(c *fiber.Ctx) error {
 	if err := decodeJSON(c.Body(), &req); err != nil {
 		return err
 	}
-	if err := req.validate(false); err != nil {
+	if err := req.validate(false, s.cfg.Retry); err != nil {
 		return err
 	}
 	p := store.IntegrationPatch{Name: req.Name, URL: req.URL, Secret: req.Secret,
-		Events: req.Events, Projects: req.Projects, Enabled: req.Enabled}
+		Events: req.Events, Projects: req.Projects, AutoRecover: req.AutoRecover}
+	if req.Retry != nil {
+		p.Retry = &store.RetryJSON{Override: req.Retry}
+		if *req.Retry == (config.RetryOverride{}) {
+			p.Retry.Override = nil
+		}
+	}
 	if req.GenerateSecret {
 		sec, err := channels.GenerateSecret()
 		if err != nil {
@@ -241,7 +262,13 @@ func (s *Server) updateIntegration(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v := newIntegrationView(out)
+	// enabled goes through the same paths as /enable and /disable.
+	if req.Enabled != nil && *req.Enabled != out.Enabled {
+		if out, err = s.setEnabled(c, out, *req.Enabled, "disabled through the API"); err != nil {
+			return err
+		}
+	}
+	v := s.integrationView(out)
 	if req.GenerateSecret {
 		v.Secret = out.Secret
 	}

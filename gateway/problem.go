@@ -68,3 +68,14 @@ func fiberDetail(fe *fiber.Error, bodyLimit int) string {
 	}
 	return fe.Message
 }
+
+// unavailable is a 503 that asks the client to retry shortly.
+func unavailable(detail string) *Problem {
+	p := problemf(fiber.StatusServiceUnavailable, "%s", detail)
+	p.RetryAfter = 5
+	return p
+}
+
+func conflict(format string, args ...any) *Problem {
+	return problemf(fiber.StatusConflict, format, args...)
+}

@@ -57,7 +57,13 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 	v1.Get("/integrations/:id", manage, s.getIntegration)
 	v1.Patch("/integrations/:id", manage, s.updateIntegration)
 	v1.Delete("/integrations/:id", manage, s.deleteIntegration)
+	v1.Post("/integrations/:id/enable", manage, s.enableIntegration)
+	v1.Post("/integrations/:id/disable", manage, s.disableIntegration)
+	v1.Get("/integrations/:id/deliveries", manage, s.listDeliveries)
+	v1.Post("/integrations/:id/resend", manage, s.bulkResend)
+	v1.Get("/resends/:id", manage, s.bulkResendStatus)
 	v1.Get("/deliveries/:id", manage, s.getDelivery)
+	v1.Post("/deliveries/:id/resend", manage, s.resendDelivery)
 	return s
 }
 

@@ -44,17 +44,54 @@ type IntegrationView struct {
 	// Secret is filled only in the response that created or regenerated it.
 	Secret    string    `json:"secret,omitempty"`
 	Events    []string  `json:"events"`
-	Projects  []string  `json:"projects"`
-	Enabled   bool      `json:"enabled"`
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	Projects    []string   `json:"projects"`
+	Enabled     bool       `json:"enabled"`
+	Health      HealthView `json:"health"`
+	Retry       RetryView  `json:"retry"`
+	AutoRecover bool       `json:"autoRecover"`
+	CreatedAt   time.Time  `json:"createdAt"`
+	UpdatedAt   time.Time  `json:"updatedAt"`
 }
 
-func newIntegrationView(i store.Integration) IntegrationView {
+// HealthView is an integration's health (the seed's status).
+type HealthView struct {
+	Status herald.Health `json:"status"`
+	// FirstFailedAt and FailedRequests describe failed requests since the last success.
+	FirstFailedAt  *time.Time `json:"firstFailedAt,omitempty"`
+	FailedRequests int        `json:"failedRequests"`
+	// ConsecutiveFailures counts failed deliveries since the last success.
+	ConsecutiveFailures int        `json:"consecutiveFailures"`
+	DisabledReason      string     `json:"disabledReason,omitempty"`
+	DisabledAt          *time.Time `json:"disabledAt,omitempty"`
+	DisabledBy          string     `json:"disabledBy,omitempty"`
+}
+
+// RetryView is the retry schedule in force.
+type RetryView struct {
+	MaxAttempts        int     `json:"maxAttempts"`
+	InitialInterval    string  `json:"initialInterval"`
+	MaxInterval        string  `json:"maxInterval"`
+	BackoffCoefficient float64 `json:"backoffCoefficient"`
+	// Custom is true when the integration overrides the default.
+	Custom bool `json:"custom"`
+}
+
+func (s *Server) integrationView(i store.Integration) IntegrationView {
+	p, err := i.Retry.Override.Apply(s.cfg.Retry)
+	if err != nil {
+		p = s.cfg.Retry
+	}
+	h := i.Health()
 	return IntegrationView{
 		ID: i.ID, Name: i.Name, Type: i.Type, URL: i.URL, HasSecret: i.Secret != "",
 		Events: i.Events, Projects: i.Projects, Enabled: i.Enabled,
-		CreatedAt: i.CreatedAt, UpdatedAt: i.UpdatedAt,
+		Health: HealthView{Status: h.Status(), FirstFailedAt: i.FirstFailedAt, FailedRequests: i.FailedRequests,
+			ConsecutiveFailures: i.ConsecutiveFailures, DisabledReason: i.DisabledReason,
+			DisabledAt: i.DisabledAt, DisabledBy: i.DisabledBy},
+		Retry: RetryView{MaxAttempts: p.MaxAttempts, InitialInterval: p.InitialInterval.String(),
+			MaxInterval: p.MaxInterval.String(), BackoffCoefficient: p.BackoffCoefficient, Custom: i.Retry.Override != nil},
+		AutoRecover: i.AutoRecover,
+		CreatedAt:   i.CreatedAt, UpdatedAt: i.UpdatedAt,
 	}
 }
 
@@ -129,6 +166,7 @@ type AttemptView struct {
 	AttemptNo    int            `json:"attemptNo"`
 	Trigger      herald.Trigger `json:"trigger"`
 	Outcome      herald.Outcome `json:"outcome"`
+	Reason       string         `json:"reason"`
 	StartedAt    time.Time      `json:"startedAt"`
 	DurationMS   int            `json:"durationMs"`
 	Request      RequestView    `json:"request"`
@@ -139,7 +177,7 @@ type AttemptView struct {
 
 func newAttemptView(a store.Attempt) AttemptView {
 	v := AttemptView{
-		AttemptNo: a.AttemptNo, Trigger: a.Trigger, Outcome: a.Outcome, StartedAt: a.StartedAt,
+		AttemptNo: a.AttemptNo, Trigger: a.Trigger, Outcome: a.Outcome, Reason: a.Reason, StartedAt: a.StartedAt,
 		DurationMS: a.DurationMS, Error: a.Error, RetryAfterMS: a.RetryAfterMS,
 		Request: RequestView{Method: a.RequestMethod, URL: a.RequestURL, Headers: a.RequestHeaders, Body: a.RequestBody},
 	}

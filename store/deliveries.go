@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/health"
 )
 
 // Delivery is one event going to one integration.
@@ -62,6 +64,7 @@ type Attempt struct {
 	AttemptNo             int            `db:"attempt_no"`
 	Trigger               herald.Trigger `db:"trigger"`
 	Outcome               herald.Outcome `db:"outcome"`
+	Reason                string         `db:"reason"`
 	StartedAt             time.Time      `db:"started_at"`
 	DurationMS            int            `db:"duration_ms"`
 	RequestMethod         string         `db:"request_method"`
@@ -145,39 +148,179 @@ type DeliveryUpdate struct {
 	NextAttemptAt *time.Time
 }
 
-// RecordAttempt writes an attempt and moves its delivery on, in one transaction.
-// The row is keyed (delivery, attempt number), so recording the same attempt
-// twice changes nothing; an attempt older than the delivery's latest does not
-// overwrite the delivery's state.
-func (s *Store) RecordAttempt(ctx context.Context, a Attempt, u DeliveryUpdate) error {
-	_, err := s.db.NamedExecContext(ctx, `
-		WITH ins AS (
-			INSERT INTO attempts (delivery_id, attempt_no, trigger, outcome, started_at, duration_ms,
+// Recorded is what recording an attempt did.
+type Recorded struct {
+	// Inserted is false when this attempt was recorded before (nothing changed).
+	Inserted bool
+	// Decision is what the integration's health asks for.
+	Decision health.Decision
+}
+
+// RecordAttempt writes an attempt, moves its delivery on and updates its
+// integration's health, in one transaction. The row is keyed (delivery,
+// attempt number): recording the same attempt twice changes nothing, and an
+// attempt older than the delivery's latest does not overwrite its state.
+// threshold is the consecutive failed deliveries that disable the integration.
+func (s *Store) RecordAttempt(ctx context.Context, integrationID string, a Attempt, u DeliveryUpdate, threshold int) (Recorded, error) {
+	var rec Recorded
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var prev struct {
+			Status       herald.DeliveryStatus `db:"status"`
+			AttemptCount int                   `db:"attempt_count"`
+		}
+		if err := tx.GetContext(ctx, &prev, `SELECT status, attempt_count FROM deliveries WHERE id = $1 FOR UPDATE`, a.DeliveryID); err != nil {
+			return notFound(err, "delivery", a.DeliveryID)
+		}
+		res, err := tx.NamedExecContext(ctx, `
+			INSERT INTO attempts (delivery_id, attempt_no, trigger, outcome, reason, started_at, duration_ms,
 				request_method, request_url, request_headers, request_body, response_status,
 				response_headers, response_body, response_body_truncated, error, retry_after_ms)
-			VALUES (:delivery_id, :attempt_no, :trigger, :outcome, :started_at, :duration_ms,
+			VALUES (:delivery_id, :attempt_no, :trigger, :outcome, :reason, :started_at, :duration_ms,
 				:request_method, :request_url, :request_headers, :request_body, :response_status,
 				:response_headers, :response_body, :response_body_truncated, :error, :retry_after_ms)
-			ON CONFLICT (delivery_id, attempt_no) DO NOTHING
-			RETURNING delivery_id, attempt_no, response_status, started_at
-		)
-		UPDATE deliveries d SET
-			status = :status, reason = :reason, attempt_count = ins.attempt_no,
-			last_status_code = ins.response_status, last_attempt_at = ins.started_at,
-			next_attempt_at = :next_attempt_at, updated_at = now(),
-			completed_at = CASE WHEN :final THEN now() END
-		FROM ins WHERE d.id = ins.delivery_id AND d.attempt_count < ins.attempt_no`,
-		struct {
-			Attempt
-			Status        herald.DeliveryStatus `db:"status"`
-			Reason        string                `db:"reason"`
-			NextAttemptAt *time.Time            `db:"next_attempt_at"`
-			Final         bool                  `db:"final"`
-		}{a, u.Status, u.Reason, u.NextAttemptAt, u.Status.Final()})
+			ON CONFLICT (delivery_id, attempt_no) DO NOTHING`, a)
+		if err != nil {
+			return fmt.Errorf("insert attempt: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		rec.Inserted = true
+		if a.AttemptNo > prev.AttemptCount {
+			_, err = tx.ExecContext(ctx, `
+				UPDATE deliveries SET status = $2, reason = $3, attempt_count = $4, last_status_code = $5,
+					last_attempt_at = $6, next_attempt_at = $7, updated_at = now(),
+					completed_at = CASE WHEN $8 THEN now() END
+				WHERE id = $1`,
+				a.DeliveryID, u.Status, u.Reason, a.AttemptNo, a.ResponseStatus, a.StartedAt, u.NextAttemptAt, u.Status.Final())
+			if err != nil {
+				return fmt.Errorf("update delivery: %w", err)
+			}
+		}
+		var integ Integration
+		if err := tx.GetContext(ctx, &integ, `SELECT `+integrationCols+` FROM integrations WHERE id = $1 FOR UPDATE`, integrationID); err != nil {
+			return notFound(err, "integration", integrationID)
+		}
+		before := integ.Health()
+		after, dec := health.Next(before, health.Attempt{
+			Outcome:        a.Outcome,
+			DeliveryFailed: u.Status == herald.DeliveryFailed && !prev.Status.Final(),
+			At:             a.StartedAt,
+		}, threshold)
+		if after != before {
+			_, err = tx.ExecContext(ctx, `
+				UPDATE integrations SET failed_requests = $2, first_failed_at = $3, consecutive_failures = $4,
+					disable_pending = $5
+				WHERE id = $1`, integrationID, after.FailedRequests, after.FirstFailedAt, after.ConsecutiveFailures, after.DisablePending)
+			if err != nil {
+				return fmt.Errorf("update health of %s: %w", integrationID, err)
+			}
+		}
+		if dec.Recovered {
+			// Recovery only matters when deliveries are waiting on backoff.
+			err = tx.GetContext(ctx, &dec.Recovered, `SELECT EXISTS (SELECT 1 FROM deliveries
+				WHERE integration_id = $1 AND status = $2 AND id <> $3)`,
+				integrationID, herald.DeliveryRetrying, a.DeliveryID)
+			if err != nil {
+				return fmt.Errorf("find waiting deliveries: %w", err)
+			}
+		}
+		rec.Decision = dec
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("record attempt %d of %s: %w", a.AttemptNo, a.DeliveryID, err)
+		return Recorded{}, fmt.Errorf("record attempt %d of %s: %w", a.AttemptNo, a.DeliveryID, err)
 	}
-	return nil
+	return rec, nil
+}
+
+// LoadAttempt loads one attempt (ErrNotFound when it was never recorded).
+func (s *Store) LoadAttempt(ctx context.Context, deliveryID string, attemptNo int) (Attempt, error) {
+	var a Attempt
+	err := s.db.GetContext(ctx, &a, `SELECT * FROM attempts WHERE delivery_id = $1 AND attempt_no = $2`, deliveryID, attemptNo)
+	if err != nil {
+		return Attempt{}, notFound(err, "attempt", fmt.Sprintf("%s/%d", deliveryID, attemptNo))
+	}
+	return a, nil
+}
+
+// DeliveryFilter selects an integration's deliveries.
+type DeliveryFilter struct {
+	TeamID        string
+	IntegrationID string
+	// Status and EventType, when set, must match exactly.
+	Status    herald.DeliveryStatus
+	EventType string
+	// Since keeps deliveries created at or after it.
+	Since time.Time
+	// Before is the cursor: deliveries with a smaller id (older) only.
+	Before string
+	// After pages oldest first instead (bulk work); Before is then ignored.
+	After string
+	Limit int
+}
+
+// ListDeliveries returns an integration's deliveries newest first (or oldest
+// first after f.After), by keyset on the time-ordered id.
+func (s *Store) ListDeliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, error) {
+	order, cursorCond, cursor := "DESC", "($7 = '' OR d.id < $7)", f.Before
+	if f.After != "" {
+		order, cursorCond, cursor = "ASC", "d.id > $7", f.After
+	}
+	out := []Delivery{}
+	err := s.db.SelectContext(ctx, &out, `SELECT `+deliveryCols+`
+		FROM deliveries d JOIN integrations i ON i.id = d.integration_id
+		WHERE d.team_id = $1 AND d.integration_id = $2
+		  AND ($3 = '' OR d.status = $3)
+		  AND ($4 = '' OR EXISTS (SELECT 1 FROM events e WHERE e.team_id = d.team_id AND e.id = d.event_id AND e.type = $4))
+		  AND d.id >= $5 AND ($6::timestamptz IS NULL OR d.created_at >= $6)
+		  AND `+cursorCond+`
+		ORDER BY d.id `+order+` LIMIT $8`,
+		f.TeamID, f.IntegrationID, f.Status, f.EventType, IDAt("dlv", f.Since), nullTime(f.Since), cursor, f.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("list deliveries of %s: %w", f.IntegrationID, err)
+	}
+	return out, nil
+}
+
+// CountDeliveries counts what ListDeliveries would page through.
+func (s *Store) CountDeliveries(ctx context.Context, f DeliveryFilter) (int, error) {
+	var n int
+	err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM deliveries d
+		WHERE d.team_id = $1 AND d.integration_id = $2 AND ($3 = '' OR d.status = $3)
+		  AND d.id >= $4 AND ($5::timestamptz IS NULL OR d.created_at >= $5)`,
+		f.TeamID, f.IntegrationID, f.Status, IDAt("dlv", f.Since), nullTime(f.Since))
+	if err != nil {
+		return 0, fmt.Errorf("count deliveries of %s: %w", f.IntegrationID, err)
+	}
+	return n, nil
+}
+
+// Waiting is a delivery waiting on retry backoff and the workflow that holds it.
+type Waiting struct {
+	DeliveryID string `db:"id"`
+	WorkflowID string `db:"workflow_id"`
+}
+
+// WaitingDeliveries pages through an integration's deliveries waiting on backoff.
+func (s *Store) WaitingDeliveries(ctx context.Context, integrationID, after string, limit int) ([]Waiting, error) {
+	out := []Waiting{}
+	err := s.db.SelectContext(ctx, &out, `
+		SELECT d.id, e.workflow_id FROM deliveries d
+		JOIN events e ON e.team_id = d.team_id AND e.id = d.event_id
+		WHERE d.integration_id = $1 AND d.status = $2 AND d.id > $3
+		ORDER BY d.id LIMIT $4`, integrationID, herald.DeliveryRetrying, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list waiting deliveries of %s: %w", integrationID, err)
+	}
+	return out, nil
+}
+
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }
 
 // FinishDelivery sets a delivery's final status unless it already has one:

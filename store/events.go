@@ -29,6 +29,8 @@ type DeliveryRef struct {
 	IntegrationID string                `db:"integration_id"`
 	Status        herald.DeliveryStatus `db:"status"`
 	AttemptCount  int                   `db:"attempt_count"`
+	// Retry is the integration's own schedule, if it has one.
+	Retry RetryJSON `db:"retry_policy"`
 }
 
 // matchQuery finds a team's live integrations subscribed to any of the candidate
@@ -40,14 +42,15 @@ const matchQuery = `
 	JOIN integrations i ON i.id = s.integration_id
 	WHERE s.team_id = $1 AND s.pattern = ANY($2)
 	  AND i.deleted_at IS NULL
-	  AND (cardinality(i.projects) = 0 OR $3 = ANY(i.projects))`
+	  AND (cardinality(i.projects) = 0 OR $3 = ANY(i.projects))
+	  AND i.id <> $4`
 
 // RecordEvent stores the event (once: a repeat changes nothing), matches it
 // against the team's subscriptions, and creates one delivery per matching
 // integration — skipped when the integration is disabled. It returns every
 // delivery of the event, so calling it again returns the same set.
 // candidates are the patterns the event type matches (eventtype.Candidates).
-func (s *Store) RecordEvent(ctx context.Context, ev Event, candidates []string) ([]DeliveryRef, error) {
+func (s *Store) RecordEvent(ctx context.Context, ev Event, candidates []string, exclude string) ([]DeliveryRef, error) {
 	var refs []DeliveryRef
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		_, err := tx.ExecContext(ctx, `
@@ -62,7 +65,7 @@ func (s *Store) RecordEvent(ctx context.Context, ev Event, candidates []string) 
 			ID      string `db:"id"`
 			Enabled bool   `db:"enabled"`
 		}
-		err = tx.SelectContext(ctx, &matched, matchQuery, ev.TeamID, pq.StringArray(candidates), ev.ProjectID)
+		err = tx.SelectContext(ctx, &matched, matchQuery, ev.TeamID, pq.StringArray(candidates), ev.ProjectID, exclude)
 		if err != nil {
 			return fmt.Errorf("match integrations: %w", err)
 		}
@@ -89,14 +92,30 @@ func (s *Store) RecordEvent(ctx context.Context, ev Event, candidates []string) 
 				return fmt.Errorf("create deliveries: %w", err)
 			}
 		}
-		return tx.SelectContext(ctx, &refs, `
-			SELECT id, integration_id, status, attempt_count FROM deliveries
-			WHERE team_id = $1 AND event_id = $2 ORDER BY id`, ev.TeamID, ev.ID)
+		refs, err = deliveryRefs(ctx, tx, ev.TeamID, ev.ID)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("record event %s: %w", ev.ID, err)
 	}
 	return refs, nil
+}
+
+func deliveryRefs(ctx context.Context, q sqlx.QueryerContext, teamID, eventID string) ([]DeliveryRef, error) {
+	refs := []DeliveryRef{}
+	err := sqlx.SelectContext(ctx, q, &refs, `
+		SELECT d.id, d.integration_id, d.status, d.attempt_count, i.retry_policy
+		FROM deliveries d JOIN integrations i ON i.id = d.integration_id
+		WHERE d.team_id = $1 AND d.event_id = $2 ORDER BY d.id`, teamID, eventID)
+	if err != nil {
+		return nil, fmt.Errorf("list deliveries of event %s: %w", eventID, err)
+	}
+	return refs, nil
+}
+
+// DeliveryRefs lists an event's deliveries as RecordEvent returns them.
+func (s *Store) DeliveryRefs(ctx context.Context, teamID, eventID string) ([]DeliveryRef, error) {
+	return deliveryRefs(ctx, s.db, teamID, eventID)
 }
 
 const eventCols = `team_id, id, type, project_id, data, workflow_id, received_at`

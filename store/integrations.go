@@ -2,6 +2,10 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -9,6 +13,8 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/config"
+	"github.com/heraldhq/herald/health"
 )
 
 // Integration is a destination for a team's events.
@@ -25,6 +31,57 @@ type Integration struct {
 	CreatedAt time.Time              `db:"created_at"`
 	UpdatedAt time.Time              `db:"updated_at"`
 	DeletedAt *time.Time             `db:"deleted_at"`
+
+	// Health.
+	FailedRequests      int        `db:"failed_requests"`
+	FirstFailedAt       *time.Time `db:"first_failed_at"`
+	ConsecutiveFailures int        `db:"consecutive_failures"`
+	DisabledReason      string     `db:"disabled_reason"`
+	DisabledAt          *time.Time `db:"disabled_at"`
+	DisabledBy          string     `db:"disabled_by"`
+	DisablePending      string     `db:"disable_pending"`
+
+	// Retry overrides the default schedule (nil: the default).
+	Retry RetryJSON `db:"retry_policy"`
+	// AutoRecover: once disabled, probe the endpoint and re-enable it on success.
+	AutoRecover bool `db:"auto_recover"`
+}
+
+// Health is the integration's health state.
+func (i Integration) Health() health.State {
+	return health.State{Enabled: i.Enabled, FailedRequests: i.FailedRequests,
+		FirstFailedAt: i.FirstFailedAt, ConsecutiveFailures: i.ConsecutiveFailures, DisablePending: i.DisablePending}
+}
+
+// RetryJSON stores a retry override as JSON (NULL: none).
+type RetryJSON struct {
+	Override *config.RetryOverride
+}
+
+// Value implements driver.Valuer.
+func (r RetryJSON) Value() (driver.Value, error) {
+	if r.Override == nil {
+		return nil, nil
+	}
+	return json.Marshal(r.Override)
+}
+
+// Scan implements sql.Scanner.
+func (r *RetryJSON) Scan(src any) error {
+	r.Override = nil
+	var b []byte
+	switch v := src.(type) {
+	case nil:
+		return nil
+	case []byte:
+		b = v
+	case string:
+		b = []byte(v)
+	default:
+		return fmt.Errorf("retry policy: cannot scan %T", src)
+	}
+	r.Override = &config.RetryOverride{}
+	return json.Unmarshal(b, r.Override)
 }
 
 // IntegrationPatch changes the fields that are not nil.
@@ -34,10 +91,13 @@ type IntegrationPatch struct {
 	Secret   *string
 	Events   *[]string
 	Projects *[]string
-	Enabled  *bool
+	Retry       *RetryJSON
+	AutoRecover *bool
 }
 
-const integrationCols = `id, team_id, name, type, url, secret, events, projects, enabled, created_at, updated_at, deleted_at`
+const integrationCols = `id, team_id, name, type, url, secret, events, projects, enabled, created_at, updated_at, deleted_at,
+	failed_requests, first_failed_at, consecutive_failures, disabled_reason, disabled_at, disabled_by,
+	disable_pending, retry_policy, auto_recover`
 
 // CreateIntegration stores a validated integration and its subscriptions.
 func (s *Store) CreateIntegration(ctx context.Context, in Integration) (Integration, error) {
@@ -48,10 +108,12 @@ func (s *Store) CreateIntegration(ctx context.Context, in Integration) (Integrat
 	var out Integration
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		err := tx.GetContext(ctx, &out, `
-			INSERT INTO integrations (id, team_id, name, type, url, secret, events, projects, enabled)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			INSERT INTO integrations (id, team_id, name, type, url, secret, events, projects, enabled,
+				retry_policy, auto_recover)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 			RETURNING `+integrationCols,
-			in.ID, in.TeamID, in.Name, in.Type, in.URL, in.Secret, in.Events, in.Projects, in.Enabled)
+			in.ID, in.TeamID, in.Name, in.Type, in.URL, in.Secret, in.Events, in.Projects, in.Enabled,
+			in.Retry, in.AutoRecover)
 		if err != nil {
 			return fmt.Errorf("insert integration: %w", err)
 		}
@@ -136,15 +198,18 @@ func (s *Store) UpdateIntegration(ctx context.Context, teamID, id string, p Inte
 		if p.Projects != nil {
 			out.Projects = *p.Projects
 		}
-		if p.Enabled != nil {
-			out.Enabled = *p.Enabled
+		if p.Retry != nil {
+			out.Retry = *p.Retry
+		}
+		if p.AutoRecover != nil {
+			out.AutoRecover = *p.AutoRecover
 		}
 		err = tx.GetContext(ctx, &out, `
 			UPDATE integrations SET name = $3, url = $4, secret = $5, events = $6, projects = $7,
-				enabled = $8, updated_at = now()
+				retry_policy = $8, auto_recover = $9, updated_at = now()
 			WHERE team_id = $1 AND id = $2
 			RETURNING `+integrationCols,
-			teamID, id, out.Name, out.URL, out.Secret, out.Events, out.Projects, out.Enabled)
+			teamID, id, out.Name, out.URL, out.Secret, out.Events, out.Projects, out.Retry, out.AutoRecover)
 		if err != nil {
 			return fmt.Errorf("update integration %s: %w", id, err)
 		}
@@ -176,4 +241,40 @@ func (s *Store) DeleteIntegration(ctx context.Context, teamID, id string) error 
 		}
 		return nil
 	})
+}
+
+// DisableIntegration turns an integration off for a reason. It reports whether
+// this call changed anything (false: it was disabled already).
+func (s *Store) DisableIntegration(ctx context.Context, id, reason, by string) (Integration, bool, error) {
+	var out Integration
+	err := s.db.GetContext(ctx, &out, `
+		UPDATE integrations SET enabled = false, disabled_reason = $2, disabled_at = now(),
+			disabled_by = $3, disable_pending = '', updated_at = now()
+		WHERE id = $1 AND enabled AND deleted_at IS NULL
+		RETURNING `+integrationCols, id, reason, by)
+	if errors.Is(err, sql.ErrNoRows) {
+		out, err = s.LoadIntegration(ctx, id)
+		return out, false, err
+	}
+	if err != nil {
+		return Integration{}, false, fmt.Errorf("disable integration %s: %w", id, err)
+	}
+	return out, true, nil
+}
+
+// EnableIntegration turns one of a team's integrations on with fresh health.
+// teamID may be empty for internal callers holding an id from the database.
+func (s *Store) EnableIntegration(ctx context.Context, teamID, id string) (Integration, error) {
+	var out Integration
+	err := s.db.GetContext(ctx, &out, `
+		UPDATE integrations SET enabled = true, failed_requests = 0, first_failed_at = NULL,
+			consecutive_failures = 0, disabled_reason = '', disabled_at = NULL, disabled_by = '',
+			disable_pending = '',
+			updated_at = now()
+		WHERE id = $2 AND ($1 = '' OR team_id = $1) AND deleted_at IS NULL
+		RETURNING `+integrationCols, teamID, id)
+	if err != nil {
+		return Integration{}, notFound(err, "integration", id)
+	}
+	return out, nil
 }

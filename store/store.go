@@ -59,6 +59,22 @@ func NewID(prefix string) string {
 	return prefix + "_" + hex.EncodeToString(u[:])
 }
 
+// IDAt is the smallest id NewID(prefix) can return at time t: a lower bound
+// that turns "created since t" into a range on the id index. The zero time
+// gives the prefix alone, below every id.
+func IDAt(prefix string, t time.Time) string {
+	if t.IsZero() {
+		return prefix + "_"
+	}
+	ms := uint64(t.UnixMilli())
+	var b [6]byte
+	for i := 5; i >= 0; i-- {
+		b[i] = byte(ms)
+		ms >>= 8
+	}
+	return prefix + "_" + hex.EncodeToString(b[:])
+}
+
 // inTx runs fn in a transaction, committing on nil.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	tx, err := s.db.BeginTxx(ctx, nil)

@@ -44,11 +44,11 @@ func TestRecordEventIsIdempotentAndMatches(t *testing.T) {
 	both := mustIntegration(t, st, team, []string{"build:start", "build:*"}) // two patterns, one delivery
 
 	ev := event(team, "e1", "build:start", "proj-a")
-	first, err := st.RecordEvent(ctx, ev, eventtype.Candidates(ev.Type))
+	first, err := st.RecordEvent(ctx, ev, eventtype.Candidates(ev.Type), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := st.RecordEvent(ctx, ev, eventtype.Candidates(ev.Type))
+	second, err := st.RecordEvent(ctx, ev, eventtype.Candidates(ev.Type), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,8 +80,8 @@ func TestRecordAttemptIsKeyedByAttemptNumber(t *testing.T) {
 	st := testenv.NewStore(t)
 	ctx := context.Background()
 	team, _ := testenv.Team(t, st)
-	mustIntegration(t, st, team, []string{"*"})
-	refs, err := st.RecordEvent(ctx, event(team, "e", "a:b", ""), eventtype.Candidates("a:b"))
+	integ := mustIntegration(t, st, team, []string{"*"})
+	refs, err := st.RecordEvent(ctx, event(team, "e", "a:b", ""), eventtype.Candidates("a:b"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,15 +93,15 @@ func TestRecordAttemptIsKeyedByAttemptNumber(t *testing.T) {
 	}
 	retrying := store.DeliveryUpdate{Status: herald.DeliveryRetrying, Reason: "HTTP 500"}
 	for range 2 { // the same attempt recorded twice
-		if err := st.RecordAttempt(ctx, att(1, herald.OutcomeRetry), retrying); err != nil {
+		if _, err := st.RecordAttempt(ctx, integ.ID, att(1, herald.OutcomeRetry), retrying, 5); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := st.RecordAttempt(ctx, att(2, herald.OutcomeDelivered), store.DeliveryUpdate{Status: herald.DeliveryDelivered}); err != nil {
+	if _, err := st.RecordAttempt(ctx, integ.ID, att(2, herald.OutcomeDelivered), store.DeliveryUpdate{Status: herald.DeliveryDelivered}, 5); err != nil {
 		t.Fatal(err)
 	}
 	// A late, older attempt must not move the delivery back.
-	if err := st.RecordAttempt(ctx, att(1, herald.OutcomeRetry), retrying); err != nil {
+	if _, err := st.RecordAttempt(ctx, integ.ID, att(1, herald.OutcomeRetry), retrying, 5); err != nil {
 		t.Fatal(err)
 	}
 	atts, err := st.Attempts(ctx, refs[0].ID)
@@ -143,7 +143,7 @@ func TestMatchingUsesTheSubscriptionIndex(t *testing.T) {
 		ANALYZE;`); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := db.QueryContext(ctx, `EXPLAIN `+store.MatchQueryForTest, "team_7", pq.StringArray(eventtype.Candidates("build:start")), "")
+	rows, err := db.QueryContext(ctx, `EXPLAIN `+store.MatchQueryForTest, "team_7", pq.StringArray(eventtype.Candidates("build:start")), "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func TestMatchingUsesTheSubscriptionIndex(t *testing.T) {
 	if !strings.Contains(plan, "integration_subscriptions_pkey") || strings.Contains(plan, "Seq Scan") {
 		t.Errorf("match query does not use the subscription index:\n%s", plan)
 	}
-	refs, err := st.RecordEvent(ctx, event("team_7", "e", "build:start", ""), eventtype.Candidates("build:start"))
+	refs, err := st.RecordEvent(ctx, event("team_7", "e", "build:start", ""), eventtype.Candidates("build:start"), "")
 	if err != nil || len(refs) != 20 {
 		t.Errorf("%d deliveries, %v; want 20", len(refs), err)
 	}

@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/heraldhq/herald/activities"
+	"github.com/heraldhq/herald/contract"
 	"github.com/heraldhq/herald/workflows"
 )
 
@@ -34,6 +35,14 @@ type Registry interface {
 
 // Register registers Herald's workflows and activities on r.
 func Register(r Registry, acts *activities.Activities) {
-	r.RegisterWorkflowWithOptions(workflows.EventWorkflow, workflow.RegisterOptions{Name: workflows.EventWorkflowName})
+	for name, wf := range map[string]any{
+		contract.EventWorkflow:      workflows.EventWorkflow,
+		contract.DisableWorkflow:    workflows.DisableWorkflow,
+		contract.RecoveryWorkflow:   workflows.RecoveryWorkflow,
+		contract.BulkResendWorkflow: workflows.BulkResendWorkflow,
+		contract.ProbeWorkflow:      workflows.ProbeWorkflow,
+	} {
+		r.RegisterWorkflowWithOptions(wf, workflow.RegisterOptions{Name: name})
+	}
 	r.RegisterActivity(acts)
 }

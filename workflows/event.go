@@ -2,7 +2,6 @@
 package workflows
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -12,51 +11,10 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/activities"
+	"github.com/heraldhq/herald/contract"
 )
 
-// EventWorkflowName is the registered name of EventWorkflow.
-const EventWorkflowName = "EventWorkflow"
-
-// EventWorkflowID is the workflow id of an event: one workflow per (team, event id),
-// which is what makes a repeated event id a no-op.
-func EventWorkflowID(teamID, eventID string) string {
-	return "event/" + teamID + "/" + eventID
-}
-
-// EventInput is an accepted event. It carries no secrets.
-type EventInput struct {
-	TeamID     string
-	EventID    string
-	Type       string
-	ProjectID  string
-	Data       json.RawMessage
-	ReceivedAt time.Time
-}
-
-// Overall states of an event's deliveries, kept in HeraldDeliveryStatus.
-const (
-	StatusDelivering = "delivering"
-	StatusDelivered  = "delivered"
-	StatusPartial    = "partial"
-	StatusFailed     = "failed"
-	StatusNone       = "none"
-)
-
-// DeliveryOutcome is how one delivery ended.
-type DeliveryOutcome struct {
-	DeliveryID    string
-	IntegrationID string
-	Status        herald.DeliveryStatus
-	Reason        string
-}
-
-// EventResult is the workflow's result.
-type EventResult struct {
-	Status     string
-	Deliveries []DeliveryOutcome
-}
-
-// recordOptions: the record step retries until Postgres answers; deliveries
+// recordOptions: bookkeeping steps retry until Postgres answers; deliveries
 // wait for it rather than fail.
 var recordOptions = workflow.LocalActivityOptions{
 	StartToCloseTimeout: 10 * time.Second,
@@ -70,94 +28,209 @@ var recordOptions = workflow.LocalActivityOptions{
 // deliverMargin is added to the attempt timeout for loading and recording.
 const deliverMargin = 15 * time.Second
 
-// EventWorkflow records an event, matches integrations, and runs one Deliver
-// activity per delivery in parallel under the delivery retry policy.
-func EventWorkflow(ctx workflow.Context, in EventInput) (EventResult, error) {
+// infraRetry retries an attempt that could not be made or recorded (Postgres
+// unreachable, worker lost): the delivery schedule itself is the workflow's.
+var infraRetry = &temporal.RetryPolicy{
+	InitialInterval:        time.Second,
+	BackoffCoefficient:     2,
+	MaximumInterval:        time.Minute,
+	NonRetryableErrorTypes: []string{activities.ErrTypeNotFound},
+}
+
+// infraGiveUp bounds how long one attempt may keep failing on infrastructure.
+const infraGiveUp = 24 * time.Hour
+
+// EventWorkflow records an event, matches integrations, and delivers to each
+// in parallel. Retries are timers in the workflow, so a delivery waiting on
+// backoff can be woken early: by a resend signal (one manual attempt now) or a
+// recovered signal (its integration answers again). The workflow ends when no
+// delivery is running and no signal is pending.
+func EventWorkflow(ctx workflow.Context, in contract.EventInput) (contract.EventResult, error) {
 	var a *activities.Activities
-	lctx := workflow.WithLocalActivityOptions(ctx, recordOptions)
-
 	var planned []activities.PlannedDelivery
-	err := workflow.ExecuteLocalActivity(lctx, a.RecordEvent, activities.RecordEventInput{
-		TeamID:     in.TeamID,
-		EventID:    in.EventID,
-		Type:       in.Type,
-		ProjectID:  in.ProjectID,
-		Data:       in.Data,
-		WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID,
-		ReceivedAt: in.ReceivedAt,
-	}).Get(ctx, &planned)
+	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, recordOptions), a.RecordEvent, in).Get(ctx, &planned)
 	if err != nil {
-		return EventResult{}, fmt.Errorf("record event: %w", err)
+		return contract.EventResult{}, fmt.Errorf("record event: %w", err)
 	}
 
-	ids := make([]string, len(planned))
-	for i, p := range planned {
-		ids[i] = p.IntegrationID
+	ev := &eventRun{runs: map[string]*deliveryRun{}}
+	ids := make([]string, 0, len(planned))
+	for _, p := range planned {
+		d := &deliveryRun{p: p, attemptNo: p.AttemptCount, status: p.Status}
+		ev.runs[p.DeliveryID] = d
+		ev.order = append(ev.order, d)
+		ids = append(ids, p.IntegrationID)
+		if !p.Status.Final() {
+			ev.start(ctx, d, false)
+		}
 	}
-	setStatus(ctx, StatusDelivering, AttrIntegrationIDs.ValueSet(ids))
+	setStatus(ctx, contract.StatusDelivering, contract.AttrIntegrationIDs.ValueSet(ids))
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("%s → %d integration(s)", in.Type, len(planned)))
 
-	outcomes := make([]DeliveryOutcome, len(planned))
-	futures := make([]workflow.Future, len(planned))
-	for i, p := range planned {
-		outcomes[i] = DeliveryOutcome{DeliveryID: p.DeliveryID, IntegrationID: p.IntegrationID, Status: p.Status}
-		if p.Status.Final() {
-			continue // skipped, or finished by an earlier run of this workflow
-		}
-		futures[i] = workflow.ExecuteActivity(deliverContext(ctx, p), a.Deliver, activities.DeliverInput{
-			DeliveryID:  p.DeliveryID,
-			AttemptBase: p.AttemptCount,
-			Trigger:     herald.TriggerAuto,
-			Retry:       p.Retry,
+	resendCh := workflow.GetSignalChannel(ctx, contract.SignalResend)
+	recoveredCh := workflow.GetSignalChannel(ctx, contract.SignalRecovered)
+	for {
+		_ = workflow.Await(ctx, func() bool {
+			return ev.active == 0 || resendCh.Len() > 0 || recoveredCh.Len() > 0
 		})
-	}
-	for i, f := range futures {
-		if f == nil {
-			continue
+		handled := false
+		var rs contract.ResendSignal
+		for resendCh.ReceiveAsync(&rs) {
+			ev.resend(ctx, rs.DeliveryID)
+			handled = true
 		}
-		outcomes[i].Status, outcomes[i].Reason = awaitDelivery(ctx, f, outcomes[i].DeliveryID)
+		var rc contract.RecoveredSignal
+		for recoveredCh.ReceiveAsync(&rc) {
+			ev.recovered(rc.IntegrationID)
+			handled = true
+		}
+		if ev.active == 0 && !handled {
+			break
+		}
 	}
 
-	res := EventResult{Status: Summarize(outcomes), Deliveries: outcomes}
+	res := ev.result()
 	setStatus(ctx, res.Status)
 	return res, nil
 }
 
-func deliverContext(ctx workflow.Context, p activities.PlannedDelivery) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: p.AttemptTimeout + deliverMargin,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:        p.Retry.InitialInterval,
-			BackoffCoefficient:     p.Retry.BackoffCoefficient,
-			MaximumInterval:        p.Retry.MaxInterval,
-			MaximumAttempts:        int32(p.Retry.MaxAttempts),
-			NonRetryableErrorTypes: activities.NonRetryableErrorTypes,
-		},
-		Summary: "deliver " + p.DeliveryID + " to " + p.IntegrationID,
+// eventRun is the workflow's state: one deliveryRun per delivery.
+type eventRun struct {
+	runs   map[string]*deliveryRun
+	order  []*deliveryRun
+	active int
+}
+
+// deliveryRun is one delivery as the workflow drives it.
+type deliveryRun struct {
+	p         activities.PlannedDelivery
+	attemptNo int // the last attempt number used
+	scheduled int // attempts made under the schedule
+	status    herald.DeliveryStatus
+	reason    string
+	running   bool
+	// Set by signals, read by the delivery's goroutine.
+	wakeManual    bool
+	wakeRecovered bool
+}
+
+// start runs a delivery in its own coroutine; oneOff makes a single manual
+// attempt at a finished delivery.
+func (ev *eventRun) start(ctx workflow.Context, d *deliveryRun, oneOff bool) {
+	ev.active++
+	d.running = true
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		defer func() { ev.active--; d.running = false }()
+		ev.deliver(ctx, d, oneOff)
 	})
 }
 
-// awaitDelivery waits for a Deliver activity and makes sure the delivery row
-// ends in a final state even when the activity could not record one.
-func awaitDelivery(ctx workflow.Context, f workflow.Future, deliveryID string) (herald.DeliveryStatus, string) {
-	var r activities.DeliverResult
-	err := f.Get(ctx, &r)
-	if err == nil {
-		return herald.DeliveryDelivered, ""
+// deliver attempts a delivery until it is final or, waiting on backoff, is
+// woken by a timer, a resend or a recovery.
+func (ev *eventRun) deliver(ctx workflow.Context, d *deliveryRun, oneOff bool) {
+	trigger := herald.TriggerAuto
+	if oneOff {
+		trigger = herald.TriggerManual
 	}
-	status, reason := herald.DeliveryFailed, failureReason(err)
-	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeDisabled {
-		status = herald.DeliverySkipped
+	for {
+		var sched *activities.Schedule
+		if !oneOff {
+			if trigger == herald.TriggerAuto {
+				d.scheduled++
+			}
+			sched = &activities.Schedule{Attempt: d.scheduled, Policy: d.p.Retry}
+		}
+		d.attemptNo++
+		res, err := attempt(ctx, d, trigger, sched)
+		if err != nil {
+			d.status, d.reason = herald.DeliveryFailed, failureReason(err)
+			finish(ctx, d)
+			return
+		}
+		d.status, d.reason = res.Status, res.Reason
+		act(ctx, d.p.IntegrationID, res.Decision)
+
+		if d.wakeManual {
+			// A resend arrived during the attempt: make it now.
+			d.wakeManual, trigger = false, herald.TriggerManual
+			oneOff = d.status.Final()
+			continue
+		}
+		if res.Status != herald.DeliveryRetrying {
+			return
+		}
+		d.wakeRecovered = false
+		woken, err := workflow.AwaitWithTimeout(ctx, res.Delay, func() bool { return d.wakeManual || d.wakeRecovered })
+		if err != nil {
+			return // cancelled
+		}
+		trigger = herald.TriggerAuto
+		if woken && d.wakeManual {
+			d.wakeManual, trigger = false, herald.TriggerManual
+		}
+		d.wakeRecovered = false
 	}
-	lctx := workflow.WithLocalActivityOptions(ctx, recordOptions)
+}
+
+func attempt(ctx workflow.Context, d *deliveryRun, trigger herald.Trigger, sched *activities.Schedule) (activities.DeliverResult, error) {
 	var a *activities.Activities
-	if ferr := workflow.ExecuteLocalActivity(lctx, a.FinishDelivery, activities.FinishInput{
-		DeliveryID: deliveryID, Status: status, Reason: reason,
-	}).Get(ctx, nil); ferr != nil {
-		workflow.GetLogger(ctx).Error("finish delivery", "delivery", deliveryID, "error", ferr)
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    d.p.AttemptTimeout + deliverMargin,
+		ScheduleToCloseTimeout: infraGiveUp,
+		RetryPolicy:            infraRetry,
+		Summary:                fmt.Sprintf("attempt %d of %s", d.attemptNo, d.p.DeliveryID),
+	})
+	var res activities.DeliverResult
+	err := workflow.ExecuteActivity(actx, a.Deliver, activities.DeliverInput{
+		DeliveryID: d.p.DeliveryID,
+		AttemptNo:  d.attemptNo,
+		Trigger:    trigger,
+		Schedule:   sched,
+	}).Get(ctx, &res)
+	return res, err
+}
+
+// finish records a final status the attempt itself could not record.
+func finish(ctx workflow.Context, d *deliveryRun) {
+	var a *activities.Activities
+	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, recordOptions), a.FinishDelivery,
+		activities.FinishInput{DeliveryID: d.p.DeliveryID, Status: d.status, Reason: d.reason}).Get(ctx, nil)
+	if err != nil {
+		workflow.GetLogger(ctx).Error("finish delivery", "delivery", d.p.DeliveryID, "error", err)
 	}
-	return status, reason
+}
+
+// resend makes one manual attempt now: at once for a finished delivery,
+// instead of the backoff for a waiting one, after the current attempt for one
+// in flight.
+func (ev *eventRun) resend(ctx workflow.Context, deliveryID string) {
+	d, ok := ev.runs[deliveryID]
+	if !ok {
+		workflow.GetLogger(ctx).Warn("resend of a delivery this event does not have", "delivery", deliveryID)
+		return
+	}
+	if d.running {
+		d.wakeManual = true
+		return
+	}
+	ev.start(ctx, d, true)
+}
+
+// recovered wakes the deliveries to an integration that wait on backoff.
+func (ev *eventRun) recovered(integrationID string) {
+	for _, d := range ev.order {
+		if d.running && d.p.IntegrationID == integrationID && d.status == herald.DeliveryRetrying {
+			d.wakeRecovered = true
+		}
+	}
+}
+
+func (ev *eventRun) result() contract.EventResult {
+	out := make([]contract.DeliveryOutcome, len(ev.order))
+	for i, d := range ev.order {
+		out[i] = contract.DeliveryOutcome{DeliveryID: d.p.DeliveryID, IntegrationID: d.p.IntegrationID, Status: d.status, Reason: d.reason}
+	}
+	return contract.EventResult{Status: Summarize(out), Deliveries: out}
 }
 
 // failureReason is the innermost application error's message: the words the
@@ -169,15 +242,15 @@ func failureReason(err error) string {
 	}
 	var timeoutErr *temporal.TimeoutError
 	if errors.As(err, &timeoutErr) {
-		return "attempt timed out"
+		return "the attempt could not be completed in time"
 	}
 	return err.Error()
 }
 
 // Summarize is the overall status of an event's deliveries.
-func Summarize(outcomes []DeliveryOutcome) string {
+func Summarize(outcomes []contract.DeliveryOutcome) string {
 	if len(outcomes) == 0 {
-		return StatusNone
+		return contract.StatusNone
 	}
 	delivered := 0
 	for _, o := range outcomes {
@@ -187,15 +260,15 @@ func Summarize(outcomes []DeliveryOutcome) string {
 	}
 	switch delivered {
 	case len(outcomes):
-		return StatusDelivered
+		return contract.StatusDelivered
 	case 0:
-		return StatusFailed
+		return contract.StatusFailed
 	}
-	return StatusPartial
+	return contract.StatusPartial
 }
 
 func setStatus(ctx workflow.Context, status string, more ...temporal.SearchAttributeUpdate) {
-	upd := append([]temporal.SearchAttributeUpdate{AttrDeliveryStatus.ValueSet(status)}, more...)
+	upd := append([]temporal.SearchAttributeUpdate{contract.AttrDeliveryStatus.ValueSet(status)}, more...)
 	if err := workflow.UpsertTypedSearchAttributes(ctx, upd...); err != nil {
 		workflow.GetLogger(ctx).Warn("upsert search attributes", "error", err)
 	}

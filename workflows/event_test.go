@@ -11,6 +11,7 @@ import (
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/activities"
 	"github.com/heraldhq/herald/config"
+	"github.com/heraldhq/herald/contract"
 	"github.com/heraldhq/herald/internal/testenv"
 	"github.com/heraldhq/herald/store"
 	"github.com/heraldhq/herald/worker"
@@ -32,7 +33,7 @@ func newFixture(t *testing.T) *fixture {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetTestTimeout(30 * time.Second)
-	worker.Register(env, activities.New(&cfg, st))
+	worker.Register(env, activities.New(&cfg, st, nil))
 	team, _ := testenv.Team(t, st)
 	return &fixture{env: env, st: st, team: team}
 }
@@ -49,9 +50,9 @@ func (f *fixture) integration(t *testing.T, url string, events ...string) store.
 	return in
 }
 
-func (f *fixture) run(t *testing.T, typ string) workflows.EventResult {
+func (f *fixture) run(t *testing.T, typ string) contract.EventResult {
 	t.Helper()
-	f.env.ExecuteWorkflow(workflows.EventWorkflow, workflows.EventInput{
+	f.env.ExecuteWorkflow(workflows.EventWorkflow, contract.EventInput{
 		TeamID: f.team, EventID: "ev-" + typ, Type: typ,
 		Data: json.RawMessage(`{"project":{"id":"p"}}`), ProjectID: "p", ReceivedAt: time.Now(),
 	})
@@ -61,7 +62,7 @@ func (f *fixture) run(t *testing.T, typ string) workflows.EventResult {
 	if err := f.env.GetWorkflowError(); err != nil {
 		t.Fatalf("workflow error: %v", err)
 	}
-	var res workflows.EventResult
+	var res contract.EventResult
 	if err := f.env.GetWorkflowResult(&res); err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +90,7 @@ func TestDefaultScheduleAttemptTimes(t *testing.T) {
 	f.integration(t, recv.URL, "build:*")
 
 	res := f.run(t, "build:failure")
-	if res.Status != workflows.StatusFailed || res.Deliveries[0].Status != herald.DeliveryFailed {
+	if res.Status != contract.StatusFailed || res.Deliveries[0].Status != herald.DeliveryFailed {
 		t.Fatalf("result %+v", res)
 	}
 	reqs := recv.Requests()
@@ -134,7 +135,7 @@ func TestRetryAfterSetsTheNextDelay(t *testing.T) {
 			recv := f.receiver(t, testenv.Reply{Status: 429, Body: "slow down", Header: map[string]string{"Retry-After": ra}})
 			f.integration(t, recv.URL, "*")
 			res := f.run(t, "deployment:start")
-			if res.Status != workflows.StatusDelivered {
+			if res.Status != contract.StatusDelivered {
 				t.Fatalf("result %+v", res)
 			}
 			g := gaps(recv.Requests())
@@ -174,13 +175,13 @@ func TestFanOutAndNoMatch(t *testing.T) {
 	f.integration(t, ok.URL, "build:*")
 	f.integration(t, bad.URL, "build:start")
 	res := f.run(t, "build:start")
-	if res.Status != workflows.StatusPartial || len(res.Deliveries) != 2 {
+	if res.Status != contract.StatusPartial || len(res.Deliveries) != 2 {
 		t.Errorf("result %+v", res)
 	}
 
 	f2 := newFixture(t)
 	f2.integration(t, ok.URL, "build:*")
-	if res := f2.run(t, "job-run:start"); res.Status != workflows.StatusNone || len(res.Deliveries) != 0 {
+	if res := f2.run(t, "job-run:start"); res.Status != contract.StatusNone || len(res.Deliveries) != 0 {
 		t.Errorf("no match: %+v", res)
 	}
 }
@@ -189,8 +190,7 @@ func TestDisabledIntegrationIsSkipped(t *testing.T) {
 	f := newFixture(t)
 	recv := f.receiver(t)
 	in := f.integration(t, recv.URL, "*")
-	off := false
-	if _, err := f.st.UpdateIntegration(context.Background(), f.team, in.ID, store.IntegrationPatch{Enabled: &off}); err != nil {
+	if _, _, err := f.st.DisableIntegration(context.Background(), in.ID, "test", "test"); err != nil {
 		t.Fatal(err)
 	}
 	res := f.run(t, "build:start")

@@ -21,11 +21,11 @@ import (
 
 	"github.com/heraldhq/herald/activities"
 	"github.com/heraldhq/herald/config"
+	"github.com/heraldhq/herald/contract"
 	"github.com/heraldhq/herald/gateway"
 	"github.com/heraldhq/herald/schema"
 	"github.com/heraldhq/herald/store"
 	"github.com/heraldhq/herald/worker"
-	"github.com/heraldhq/herald/workflows"
 )
 
 func quietLogger() tlog.Logger {
@@ -103,7 +103,7 @@ func NewStack(t testing.TB, opts ...func(*config.Config)) *Stack {
 	}
 	t.Cleanup(tc.Close)
 
-	w := worker.New(tc, activities.New(&cfg, st), worker.Options{TaskQueue: cfg.TaskQueue})
+	w := worker.New(tc, activities.New(&cfg, st, tc), worker.Options{TaskQueue: cfg.TaskQueue})
 	if err := w.Start(); err != nil {
 		t.Fatalf("start worker: %v", err)
 	}
@@ -216,11 +216,11 @@ func (s *Stack) PostEvent(t testing.TB, body any) string {
 }
 
 // AwaitWorkflow waits for an event workflow to finish and returns its result.
-func (s *Stack) AwaitWorkflow(t testing.TB, workflowID string) workflows.EventResult {
+func (s *Stack) AwaitWorkflow(t testing.TB, workflowID string) contract.EventResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	var res workflows.EventResult
+	var res contract.EventResult
 	if err := s.Temporal.GetWorkflow(ctx, workflowID, "").Get(ctx, &res); err != nil {
 		t.Fatalf("workflow %s: %v", workflowID, err)
 	}

@@ -16,7 +16,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/workflows"
+	"github.com/heraldhq/herald/contract"
 )
 
 func parseScopes(ss []string) ([]herald.Scope, error) {
@@ -67,7 +67,7 @@ func DevServer(t testing.TB) *testsuite.DevServer {
 			return
 		}
 		args := []string{"--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"}
-		for _, sa := range workflows.SearchAttributes() {
+		for _, sa := range contract.SearchAttributes() {
 			args = append(args, "--search-attribute", sa)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

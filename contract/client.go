@@ -1,0 +1,132 @@
+package contract
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+)
+
+func eventSearchAttributes(in EventInput) temporal.SearchAttributes {
+	attrs := []temporal.SearchAttributeUpdate{AttrTeamID.ValueSet(in.TeamID), AttrEventType.ValueSet(in.Type)}
+	if in.ProjectID != "" {
+		attrs = append(attrs, AttrProjectID.ValueSet(in.ProjectID))
+	}
+	return temporal.NewSearchAttributes(attrs...)
+}
+
+// StartEvent starts the event's workflow, or joins the one already started
+// for this (team, event id), running or closed: a repeated event is accepted
+// and not delivered again. It returns the workflow id.
+func StartEvent(ctx context.Context, c client.Client, taskQueue string, in EventInput) (string, error) {
+	id := EventWorkflowID(in.TeamID, in.EventID)
+	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       id,
+		TaskQueue:                taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		TypedSearchAttributes:    eventSearchAttributes(in),
+		StaticSummary:            in.Type + " · event " + in.EventID,
+	}, EventWorkflow, in)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if err != nil && !errors.As(err, &started) {
+		return id, fmt.Errorf("start workflow %s: %w", id, err)
+	}
+	return id, nil
+}
+
+// Resend signals the event's workflow to attempt a delivery now. A running
+// workflow takes the signal; a closed one is started again as a resend-only
+// run (SignalWithStart), which loads the event from Postgres.
+func Resend(ctx context.Context, c client.Client, taskQueue string, ev EventInput, deliveryID string) (string, error) {
+	ev.ResendOnly, ev.Data = true, nil
+	id := EventWorkflowID(ev.TeamID, ev.EventID)
+	_, err := c.SignalWithStartWorkflow(ctx, id, SignalResend, ResendSignal{DeliveryID: deliveryID},
+		client.StartWorkflowOptions{
+			ID:        id,
+			TaskQueue: taskQueue,
+			// A closed event workflow may run again for a resend (ingestion still
+			// rejects the id: it uses REJECT_DUPLICATE).
+			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+			TypedSearchAttributes: eventSearchAttributes(ev),
+			StaticSummary:         ev.Type + " · event " + ev.EventID + " · resend",
+		}, EventWorkflow, ev)
+	if err != nil {
+		return id, fmt.Errorf("signal resend to %s: %w", id, err)
+	}
+	return id, nil
+}
+
+// Recovered tells an event workflow that an integration answers again. A
+// workflow that has closed meanwhile has nothing waiting: not an error.
+func Recovered(ctx context.Context, c client.Client, workflowID, integrationID string) error {
+	err := c.SignalWorkflow(ctx, workflowID, "", SignalRecovered, RecoveredSignal{IntegrationID: integrationID})
+	var nf *serviceerror.NotFound
+	if err != nil && !errors.As(err, &nf) {
+		return fmt.Errorf("signal recovered to %s: %w", workflowID, err)
+	}
+	return nil
+}
+
+// Disable runs DisableWorkflow for an integration (joining one in progress)
+// and waits for its result.
+func Disable(ctx context.Context, c client.Client, taskQueue string, in DisableInput) (DisableResult, error) {
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       DisableWorkflowID(in.IntegrationID),
+		TaskQueue:                taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		StaticSummary:            "disable " + in.IntegrationID,
+	}, DisableWorkflow, in)
+	if err != nil {
+		return DisableResult{}, fmt.Errorf("start disable of %s: %w", in.IntegrationID, err)
+	}
+	var res DisableResult
+	if err := run.Get(ctx, &res); err != nil {
+		return DisableResult{}, fmt.Errorf("disable %s: %w", in.IntegrationID, err)
+	}
+	return res, nil
+}
+
+// StartRecovery starts (or joins) the recovery of an integration's waiting deliveries.
+func StartRecovery(ctx context.Context, c client.Client, taskQueue string, in RecoveryInput) error {
+	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       RecoveryWorkflowID(in.IntegrationID),
+		TaskQueue:                taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		StaticSummary:            "recover " + in.IntegrationID,
+	}, RecoveryWorkflow, in)
+	if err != nil {
+		return fmt.Errorf("start recovery of %s: %w", in.IntegrationID, err)
+	}
+	return nil
+}
+
+// StartBulkResend starts a bulk resend under a new id and returns the workflow id.
+func StartBulkResend(ctx context.Context, c client.Client, taskQueue, id string, in BulkResendInput) (string, error) {
+	wfID := BulkResendWorkflowID(in.TeamID, id)
+	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:            wfID,
+		TaskQueue:     taskQueue,
+		StaticSummary: "resend " + string(in.Status) + " deliveries of " + in.IntegrationID,
+	}, BulkResendWorkflow, in)
+	if err != nil {
+		return wfID, fmt.Errorf("start bulk resend: %w", err)
+	}
+	return wfID, nil
+}
+
+// BulkResendStatus queries a bulk resend's progress.
+func BulkResendStatus(ctx context.Context, c client.Client, teamID, id string) (BulkResendProgress, error) {
+	var p BulkResendProgress
+	v, err := c.QueryWorkflow(ctx, BulkResendWorkflowID(teamID, id), "", QueryProgress)
+	if err != nil {
+		return p, fmt.Errorf("query bulk resend %s: %w", id, err)
+	}
+	return p, v.Get(&p)
+}

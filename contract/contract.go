@@ -1,0 +1,154 @@
+// Package contract is how the rest of Herald talks to its workflows: workflow
+// names and ids, signal names, the inputs, signals and results they carry, and
+// the client calls that start and signal them. Nothing here carries a secret.
+package contract
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/heraldhq/herald"
+)
+
+// Workflow names.
+const (
+	EventWorkflow      = "EventWorkflow"
+	DisableWorkflow    = "DisableWorkflow"
+	RecoveryWorkflow   = "RecoveryWorkflow"
+	BulkResendWorkflow = "BulkResendWorkflow"
+	ProbeWorkflow      = "ProbeWorkflow"
+)
+
+// Signal names of EventWorkflow.
+const (
+	// SignalResend (ResendSignal): attempt a delivery now, by hand.
+	SignalResend = "resend"
+	// SignalRecovered (RecoveredSignal): an integration answers again; retry its
+	// deliveries waiting on backoff now.
+	SignalRecovered = "recovered"
+)
+
+// QueryProgress is BulkResendWorkflow's progress query (BulkResendProgress).
+const QueryProgress = "progress"
+
+// EventWorkflowID is the workflow id of an event: one workflow per (team, event
+// id), which is what makes a repeated event id a no-op.
+func EventWorkflowID(teamID, eventID string) string { return "event/" + teamID + "/" + eventID }
+
+// DisableWorkflowID: one disable at a time per integration.
+func DisableWorkflowID(integrationID string) string {
+	return "integration/" + integrationID + "/disable"
+}
+
+// RecoveryWorkflowID: one recovery at a time per integration.
+func RecoveryWorkflowID(integrationID string) string {
+	return "integration/" + integrationID + "/recover"
+}
+
+// ProbeWorkflowID: one recovery probe at a time per integration.
+func ProbeWorkflowID(integrationID string) string { return "integration/" + integrationID + "/probe" }
+
+// BulkResendWorkflowID names a bulk resend of a team.
+func BulkResendWorkflowID(teamID, id string) string { return "resend/" + teamID + "/" + id }
+
+// EventInput is an accepted event.
+type EventInput struct {
+	TeamID     string
+	EventID    string
+	Type       string
+	ProjectID  string
+	Data       json.RawMessage
+	ReceivedAt time.Time
+	// ResendOnly: started by a resend after the event's workflow had closed; the
+	// event and its deliveries are loaded from Postgres, nothing is matched.
+	ResendOnly bool
+	// ExcludeIntegrationID is never delivered to (the subject of integration:disabled).
+	ExcludeIntegrationID string
+}
+
+// Overall states of an event's deliveries, kept in HeraldDeliveryStatus.
+const (
+	StatusDelivering = "delivering"
+	StatusDelivered  = "delivered"
+	StatusPartial    = "partial"
+	StatusFailed     = "failed"
+	StatusNone       = "none"
+)
+
+// DeliveryOutcome is how one delivery ended.
+type DeliveryOutcome struct {
+	DeliveryID    string
+	IntegrationID string
+	Status        herald.DeliveryStatus
+	Reason        string
+}
+
+// EventResult is EventWorkflow's result.
+type EventResult struct {
+	Status     string
+	Deliveries []DeliveryOutcome
+}
+
+// ResendSignal asks for one manual attempt of a delivery.
+type ResendSignal struct {
+	DeliveryID string
+}
+
+// RecoveredSignal says an integration answers again.
+type RecoveredSignal struct {
+	IntegrationID string
+}
+
+// DisableInput disables an integration.
+type DisableInput struct {
+	IntegrationID string
+	Reason        string
+	// By is who disabled it: "herald" for automatic disables, else a key id.
+	By string
+}
+
+// DisabledByHerald marks automatic disables.
+const DisabledByHerald = "herald"
+
+// DisableResult says what DisableWorkflow did.
+type DisableResult struct {
+	// Changed is false when the integration was disabled already.
+	Changed bool
+	// EventID is the integration:disabled event emitted (when Changed).
+	EventID string
+}
+
+// RecoveryInput retries an integration's waiting deliveries.
+type RecoveryInput struct {
+	IntegrationID string
+	// RatePerSecond paces the retries so the receiver is not flooded.
+	RatePerSecond float64
+}
+
+// BulkResendInput resends an integration's deliveries matching a filter.
+type BulkResendInput struct {
+	TeamID        string
+	IntegrationID string
+	Status        herald.DeliveryStatus
+	Since         time.Time
+	RatePerSecond float64
+	// Carried across continue-as-new.
+	Cursor string
+	Sent   int
+	Total  int
+}
+
+// BulkResendProgress answers QueryProgress.
+type BulkResendProgress struct {
+	Total int  `json:"total"`
+	Sent  int  `json:"sent"`
+	Done  bool `json:"done"`
+}
+
+// ProbeInput probes a disabled integration until it answers.
+type ProbeInput struct {
+	IntegrationID string
+	// For tests: the first delay and the give-up horizon (0: 1 min and 72 h).
+	FirstDelay  time.Duration
+	GiveUpAfter time.Duration
+}

@@ -1,0 +1,81 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/heraldhq/herald/contract"
+	"github.com/heraldhq/herald/store"
+)
+
+// workflowCallTimeout bounds a request that waits on a short workflow.
+const workflowCallTimeout = 15 * time.Second
+
+type disableRequest struct {
+	Reason string `json:"reason"`
+}
+
+func (s *Server) enableIntegration(c *fiber.Ctx) error {
+	return s.toggleIntegration(c, true, "")
+}
+
+func (s *Server) disableIntegration(c *fiber.Ctx) error {
+	var req disableRequest
+	if len(c.Body()) > 0 {
+		if err := decodeJSON(c.Body(), &req); err != nil {
+			return err
+		}
+	}
+	if len(req.Reason) > 500 {
+		return badRequest("field \"reason\" is longer than 500 characters")
+	}
+	if req.Reason == "" {
+		req.Reason = "disabled by hand"
+	}
+	return s.toggleIntegration(c, false, req.Reason)
+}
+
+func (s *Server) toggleIntegration(c *fiber.Ctx, enabled bool, reason string) error {
+	id := c.Params("id")
+	in, err := s.store.GetIntegration(c.UserContext(), teamID(c), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFoundProblem("integration", id)
+	}
+	if err != nil {
+		return err
+	}
+	out, err := s.setEnabled(c, in, enabled, reason)
+	if err != nil {
+		return err
+	}
+	return c.JSON(s.integrationView(out))
+}
+
+// setEnabled enables an integration (fresh health, and its deliveries waiting
+// on backoff are retried now) or disables it through DisableWorkflow, which
+// emits integration:disabled.
+func (s *Server) setEnabled(c *fiber.Ctx, in store.Integration, enabled bool, reason string) (store.Integration, error) {
+	ctx, cancel := context.WithTimeout(c.UserContext(), workflowCallTimeout)
+	defer cancel()
+	if enabled {
+		out, err := s.store.EnableIntegration(ctx, in.TeamID, in.ID)
+		if err != nil {
+			return out, err
+		}
+		if err := contract.StartRecovery(ctx, s.temporal, s.cfg.TaskQueue, contract.RecoveryInput{IntegrationID: in.ID}); err != nil {
+			// Enabled all the same; waiting deliveries keep their schedule.
+			s.log.Warn("start recovery after enable", "integration", in.ID, "error", err)
+		}
+		return out, nil
+	}
+	if _, err := contract.Disable(ctx, s.temporal, s.cfg.TaskQueue, contract.DisableInput{
+		IntegrationID: in.ID, Reason: reason, By: apiKey(c).ID,
+	}); err != nil {
+		s.log.Error("disable integration", "integration", in.ID, "error", err)
+		return in, unavailable("the integration could not be disabled because the workflow service is unavailable")
+	}
+	return s.store.GetIntegration(ctx, in.TeamID, in.ID)
+}

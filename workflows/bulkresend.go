@@ -1,0 +1,64 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/heraldhq/herald/activities"
+	"github.com/heraldhq/herald/contract"
+	"github.com/heraldhq/herald/store"
+)
+
+const (
+	bulkPage = 100
+	// bulkPagesPerRun bounds history: the workflow continues as new after them.
+	bulkPagesPerRun = 50
+)
+
+// BulkResendWorkflow resends an integration's deliveries matching a filter,
+// page by page and paced. It is resumable (each page heartbeats, each run
+// continues as new with its cursor), cancellable (cancel the workflow) and
+// answers the progress query.
+func BulkResendWorkflow(ctx workflow.Context, in contract.BulkResendInput) (contract.BulkResendProgress, error) {
+	progress := contract.BulkResendProgress{Total: in.Total, Sent: in.Sent}
+	if err := workflow.SetQueryHandler(ctx, contract.QueryProgress, func() (contract.BulkResendProgress, error) {
+		return progress, nil
+	}); err != nil {
+		return progress, err
+	}
+	var a *activities.Activities
+	filter := store.DeliveryFilter{TeamID: in.TeamID, IntegrationID: in.IntegrationID, Status: in.Status, Since: in.Since, Limit: bulkPage}
+	if in.Cursor == "" && in.Total == 0 {
+		lctx := workflow.WithLocalActivityOptions(ctx, recordOptions)
+		if err := workflow.ExecuteLocalActivity(lctx, a.CountDeliveries, filter).Get(ctx, &progress.Total); err != nil {
+			return progress, fmt.Errorf("count deliveries: %w", err)
+		}
+	}
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Hour,
+		HeartbeatTimeout:    30 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
+	})
+	cursor := in.Cursor
+	for page := 0; page < bulkPagesPerRun; page++ {
+		filter.After = cursor
+		var res activities.ResendPageResult
+		if err := workflow.ExecuteActivity(actx, a.ResendPage, activities.ResendPageInput{
+			Filter: filter, RatePerSecond: in.RatePerSecond,
+		}).Get(ctx, &res); err != nil {
+			return progress, fmt.Errorf("resend page after %q: %w", cursor, err)
+		}
+		progress.Sent += res.Sent
+		progress.Total = max(progress.Total, progress.Sent)
+		cursor = res.Last
+		if !res.More {
+			progress.Done = true
+			return progress, nil
+		}
+	}
+	in.Cursor, in.Sent, in.Total = cursor, progress.Sent, progress.Total
+	return progress, workflow.NewContinueAsNewError(ctx, BulkResendWorkflow, in)
+}

@@ -1,0 +1,53 @@
+package workflows
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/heraldhq/herald/activities"
+	"github.com/heraldhq/herald/contract"
+)
+
+// EventIntegrationDisabled is emitted to the team when an integration is disabled.
+const EventIntegrationDisabled = "integration:disabled"
+
+// DisableWorkflow disables an integration and tells its team through their
+// other integrations (an integration:disabled event, never delivered to the
+// disabled one). It is idempotent: run again, it finds the integration
+// disabled and does nothing. An automatically disabled integration created
+// with autoRecover is then probed until it answers.
+func DisableWorkflow(ctx workflow.Context, in contract.DisableInput) (contract.DisableResult, error) {
+	var a *activities.Activities
+	var d activities.DisabledIntegration
+	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, recordOptions), a.DisableIntegration, in).Get(ctx, &d)
+	if err != nil {
+		return contract.DisableResult{}, fmt.Errorf("disable %s: %w", in.IntegrationID, err)
+	}
+	if !d.Changed {
+		return contract.DisableResult{}, nil
+	}
+	data, err := json.Marshal(map[string]any{
+		"integration": map[string]any{"id": in.IntegrationID, "name": d.Name, "type": d.Type},
+		"reason":      in.Reason,
+		"disabledBy":  in.By,
+		"disabledAt":  d.DisabledAt.UTC().Format(time.RFC3339Nano),
+	})
+	if err != nil {
+		return contract.DisableResult{}, err
+	}
+	eventID := "integration-disabled." + in.IntegrationID + "." + strconv.FormatInt(d.DisabledAt.UnixMilli(), 10)
+	startChild(ctx, contract.EventWorkflowID(d.TeamID, eventID), contract.EventWorkflow,
+		EventIntegrationDisabled+" · "+d.Name, contract.EventInput{
+			TeamID: d.TeamID, EventID: eventID, Type: EventIntegrationDisabled, Data: data,
+			ReceivedAt: workflow.Now(ctx), ExcludeIntegrationID: in.IntegrationID,
+		})
+	if d.AutoRecover && in.By == contract.DisabledByHerald {
+		startChild(ctx, contract.ProbeWorkflowID(in.IntegrationID), contract.ProbeWorkflow,
+			"probe "+in.IntegrationID, contract.ProbeInput{IntegrationID: in.IntegrationID})
+	}
+	return contract.DisableResult{Changed: true, EventID: eventID}, nil
+}

@@ -1,0 +1,81 @@
+package workflows
+
+import (
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/activities"
+	"github.com/heraldhq/herald/contract"
+)
+
+// EventIntegrationRecovered is emitted when probing re-enables an integration.
+const EventIntegrationRecovered = "integration:recovered"
+
+// Probe schedule: first after a minute, doubling, at most every 6 hours, for 3 days.
+const (
+	probeFirstDelay = time.Minute
+	probeMaxDelay   = 6 * time.Hour
+	probeGiveUp     = 72 * time.Hour
+)
+
+// ProbeWorkflow sends test notifications to an automatically disabled
+// integration on a backoff and re-enables it at the first success, emitting
+// integration:recovered. It stops when someone enables the integration first,
+// and gives up after three days. It returns whether it re-enabled it.
+func ProbeWorkflow(ctx workflow.Context, in contract.ProbeInput) (bool, error) {
+	delay, horizon := in.FirstDelay, in.GiveUpAfter
+	if delay <= 0 {
+		delay = probeFirstDelay
+	}
+	if horizon <= 0 {
+		horizon = probeGiveUp
+	}
+	var a *activities.Activities
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
+	})
+	deadline := workflow.Now(ctx).Add(horizon)
+	for workflow.Now(ctx).Add(delay).Before(deadline) {
+		if err := workflow.Sleep(ctx, delay); err != nil {
+			return false, err
+		}
+		delay = min(2*delay, probeMaxDelay)
+		var res activities.ProbeResult
+		if err := workflow.ExecuteActivity(actx, a.Probe, in.IntegrationID).Get(ctx, &res); err != nil {
+			workflow.GetLogger(ctx).Warn("probe", "integration", in.IntegrationID, "error", err)
+			continue
+		}
+		if !res.Disabled {
+			return false, nil
+		}
+		workflow.SetCurrentDetails(ctx, "last probe: "+string(res.Outcome)+" ("+res.Reason+")")
+		if res.Outcome != herald.OutcomeDelivered {
+			continue
+		}
+		var e activities.EnabledIntegration
+		lctx := workflow.WithLocalActivityOptions(ctx, recordOptions)
+		if err := workflow.ExecuteLocalActivity(lctx, a.EnableIntegration, in.IntegrationID).Get(ctx, &e); err != nil {
+			return false, err
+		}
+		data, err := json.Marshal(map[string]any{
+			"integration": map[string]any{"id": in.IntegrationID, "name": e.Name, "type": e.Type},
+		})
+		if err != nil {
+			return false, err
+		}
+		eventID := "integration-recovered." + in.IntegrationID + "." + strconv.FormatInt(workflow.Now(ctx).UnixMilli(), 10)
+		startChild(ctx, contract.EventWorkflowID(e.TeamID, eventID), contract.EventWorkflow,
+			EventIntegrationRecovered+" · "+e.Name, contract.EventInput{
+				TeamID: e.TeamID, EventID: eventID, Type: EventIntegrationRecovered, Data: data,
+				ReceivedAt: workflow.Now(ctx),
+			})
+		return true, nil
+	}
+	return false, nil
+}

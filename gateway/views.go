@@ -42,8 +42,8 @@ type IntegrationView struct {
 	URL       string                 `json:"url"`
 	HasSecret bool                   `json:"hasSecret"`
 	// Secret is filled only in the response that created or regenerated it.
-	Secret    string    `json:"secret,omitempty"`
-	Events    []string  `json:"events"`
+	Secret      string     `json:"secret,omitempty"`
+	Events      []string   `json:"events"`
 	Projects    []string   `json:"projects"`
 	Enabled     bool       `json:"enabled"`
 	Health      HealthView `json:"health"`

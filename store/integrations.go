@@ -4,8 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"errors"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -86,11 +86,11 @@ func (r *RetryJSON) Scan(src any) error {
 
 // IntegrationPatch changes the fields that are not nil.
 type IntegrationPatch struct {
-	Name     *string
-	URL      *string
-	Secret   *string
-	Events   *[]string
-	Projects *[]string
+	Name        *string
+	URL         *string
+	Secret      *string
+	Events      *[]string
+	Projects    *[]string
 	Retry       *RetryJSON
 	AutoRecover *bool
 }

@@ -32,7 +32,44 @@ func newDeliveriesCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.AddCommand(show)
+	var integration, status, event, cursor string
+	var limit int
+	list := &cobra.Command{
+		Use:   "list --integration ID [--status failed] [--event build:start]",
+		Short: "An integration's recent deliveries, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if integration == "" {
+				return fmt.Errorf("--integration is required")
+			}
+			q := url.Values{"limit": {fmt.Sprint(limit)}}
+			for k, v := range map[string]string{"status": status, "event": event, "cursor": cursor} {
+				if v != "" {
+					q.Set(k, v)
+				}
+			}
+			var p gateway.Page[gateway.DeliveryView]
+			if err := api.call(cmd, http.MethodGet, "/v1/integrations/"+url.PathEscape(integration)+"/deliveries?"+q.Encode(), nil, &p); err != nil {
+				return err
+			}
+			if g.output == "json" {
+				return printJSON(g.stdout, p)
+			}
+			if err := printDeliveries(g, p.Data); err != nil {
+				return err
+			}
+			if p.NextCursor != "" {
+				fmt.Fprintf(g.stderr, "more: --cursor %s\n", p.NextCursor)
+			}
+			return nil
+		},
+	}
+	list.Flags().StringVar(&integration, "integration", "", "integration id (required)")
+	list.Flags().StringVar(&status, "status", "", "only this status: pending, retrying, delivered, failed, skipped")
+	list.Flags().StringVar(&event, "event", "", "only this event type")
+	list.Flags().StringVar(&cursor, "cursor", "", "continue after this page")
+	list.Flags().IntVar(&limit, "limit", 50, "page size (1 to 200)")
+	cmd.AddCommand(show, list)
 	return cmd
 }
 
@@ -49,7 +86,7 @@ func printDelivery(g *globals, d gateway.DeliveryView) {
 	}
 	fmt.Fprintln(w)
 	for _, a := range d.AttemptLog {
-		fmt.Fprintf(w, "\n── attempt %d (%s) %s, %d ms: %s\n", a.AttemptNo, a.Trigger, cell(a.StartedAt), a.DurationMS, a.Outcome)
+		fmt.Fprintf(w, "\n── attempt %d (%s) %s, %d ms: %s — %s\n", a.AttemptNo, a.Trigger, cell(a.StartedAt), a.DurationMS, a.Outcome, a.Reason)
 		fmt.Fprintf(w, "%s %s\n", a.Request.Method, a.Request.URL)
 		printHeaders(g, a.Request.Headers)
 		fmt.Fprintf(w, "\n%s\n", a.Request.Body)

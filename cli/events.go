@@ -117,12 +117,12 @@ func readData(v string, stdin io.Reader) (json.RawMessage, error) {
 
 func printDeliveries(g *globals, ds []gateway.DeliveryView) error {
 	if len(ds) == 0 {
-		fmt.Fprintln(g.stdout, "no deliveries: no enabled integration matched this event")
+		fmt.Fprintln(g.stdout, "no deliveries")
 		return nil
 	}
-	t := newTable(g.stdout, "DELIVERY", "INTEGRATION", "STATUS", "ATTEMPTS", "LAST CODE", "REASON")
+	t := newTable(g.stdout, "DELIVERY", "EVENT", "INTEGRATION", "STATUS", "ATTEMPTS", "LAST CODE", "CREATED", "REASON")
 	for _, d := range ds {
-		t.row(d.ID, d.IntegrationName, string(d.Status), d.Attempts, d.LastStatusCode, d.Reason)
+		t.row(d.ID, d.EventID, d.IntegrationName, string(d.Status), d.Attempts, d.LastStatusCode, d.CreatedAt, d.Reason)
 	}
 	return t.flush()
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/gateway"
 )
 
@@ -65,9 +66,9 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 			if g.output == "json" {
 				return printJSON(g.stdout, all)
 			}
-			t := newTable(g.stdout, "ID", "NAME", "TYPE", "ENABLED", "EVENTS", "PROJECTS", "URL")
+			t := newTable(g.stdout, "ID", "NAME", "TYPE", "HEALTH", "EVENTS", "PROJECTS", "URL")
 			for _, i := range all {
-				t.row(i.ID, i.Name, string(i.Type), i.Enabled, i.Events, i.Projects, i.URL)
+				t.row(i.ID, i.Name, string(i.Type), healthText(i.Health), i.Events, i.Projects, i.URL)
 			}
 			return t.flush()
 		},
@@ -99,7 +100,33 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.AddCommand(create, list, get, update, del)
+	enable := &cobra.Command{
+		Use:   "enable ID",
+		Short: "Enable an integration: fresh health, and deliveries waiting on backoff are retried now",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var out gateway.IntegrationView
+			if err := api.call(cmd, http.MethodPost, "/v1/integrations/"+url.PathEscape(args[0])+"/enable", nil, &out); err != nil {
+				return err
+			}
+			return printIntegration(g, out)
+		},
+	}
+	var reason string
+	disable := &cobra.Command{
+		Use:   "disable ID [--reason R]",
+		Short: "Disable an integration; its team hears of it through integration:disabled",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var out gateway.IntegrationView
+			if err := api.call(cmd, http.MethodPost, "/v1/integrations/"+url.PathEscape(args[0])+"/disable", map[string]any{"reason": reason}, &out); err != nil {
+				return err
+			}
+			return printIntegration(g, out)
+		},
+	}
+	disable.Flags().StringVar(&reason, "reason", "", "why (shown with the integration)")
+	cmd.AddCommand(create, list, get, update, del, enable, disable)
 	return cmd
 }
 
@@ -109,6 +136,10 @@ type integrationFlags struct {
 	generateSecret         bool
 	events, projects       []string
 	enabled                bool
+	maxAttempts            int
+	initialInterval        string
+	maxInterval            string
+	autoRecover            bool
 }
 
 func (f *integrationFlags) bind(cmd *cobra.Command, create bool) {
@@ -123,6 +154,10 @@ func (f *integrationFlags) bind(cmd *cobra.Command, create bool) {
 	fs.StringSliceVar(&f.events, "events", nil, "event types or patterns: build:start, build:*, *")
 	fs.StringSliceVar(&f.projects, "projects", nil, "only events of these project ids (empty: all projects)")
 	fs.BoolVar(&f.enabled, "enabled", true, "deliver to this integration")
+	fs.IntVar(&f.maxAttempts, "max-attempts", 0, "attempts per delivery, the first included (default: the server's)")
+	fs.StringVar(&f.initialInterval, "initial-interval", "", "delay before the first retry, e.g. 5s (default: the server's)")
+	fs.StringVar(&f.maxInterval, "max-interval", "", "longest delay between retries, e.g. 2h (default: the server's)")
+	fs.BoolVar(&f.autoRecover, "auto-recover", false, "once disabled automatically, probe the endpoint and re-enable it when it answers")
 }
 
 // body is the JSON request: on update only the flags that were set.
@@ -153,6 +188,22 @@ func (f *integrationFlags) body(cmd *cobra.Command, create bool) map[string]any 
 	if cmd.Flags().Changed("enabled") {
 		b["enabled"] = f.enabled
 	}
+	retry := map[string]any{}
+	if cmd.Flags().Changed("max-attempts") {
+		retry["maxAttempts"] = f.maxAttempts
+	}
+	if cmd.Flags().Changed("initial-interval") {
+		retry["initialInterval"] = f.initialInterval
+	}
+	if cmd.Flags().Changed("max-interval") {
+		retry["maxInterval"] = f.maxInterval
+	}
+	if len(retry) > 0 {
+		b["retry"] = retry
+	}
+	if cmd.Flags().Changed("auto-recover") {
+		b["autoRecover"] = f.autoRecover
+	}
 	return b
 }
 
@@ -173,6 +224,9 @@ func printIntegration(g *globals, i gateway.IntegrationView) error {
 	t.row("type", string(i.Type))
 	t.row("url", i.URL)
 	t.row("enabled", i.Enabled)
+	t.row("health", healthText(i.Health))
+	t.row("retry", fmt.Sprintf("%d attempts, first after %s, at most %s apart", i.Retry.MaxAttempts, i.Retry.InitialInterval, i.Retry.MaxInterval))
+	t.row("auto-recover", i.AutoRecover)
 	t.row("events", i.Events)
 	t.row("projects", i.Projects)
 	t.row("has secret", i.HasSecret)
@@ -182,4 +236,29 @@ func printIntegration(g *globals, i gateway.IntegrationView) error {
 	t.row("created", i.CreatedAt)
 	t.row("updated", i.UpdatedAt)
 	return t.flush()
+}
+
+// healthText is the seed's status in words.
+func healthText(h gateway.HealthView) string {
+	switch h.Status {
+	case herald.HealthFailing:
+		s := fmt.Sprintf("failing: %d failed request(s)", h.FailedRequests)
+		if h.FirstFailedAt != nil {
+			s += " since " + cell(h.FirstFailedAt)
+		}
+		if h.ConsecutiveFailures > 0 {
+			s += fmt.Sprintf(", %d failed deliveries in a row", h.ConsecutiveFailures)
+		}
+		return s
+	case herald.HealthDisabled:
+		s := "disabled"
+		if h.DisabledReason != "" {
+			s += ": " + h.DisabledReason
+		}
+		if h.DisabledAt != nil {
+			s += " (" + cell(h.DisabledAt) + ")"
+		}
+		return s
+	}
+	return string(h.Status)
 }

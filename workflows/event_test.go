@@ -29,33 +29,52 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	st := testenv.NewStore(t)
+	team, _ := testenv.Team(t, st)
+	return &fixture{env: newEnv(t, st), st: st, team: team}
+}
+
+// newEnv is a time-skipping environment with Herald's workflows and the real
+// activities on st.
+func newEnv(t *testing.T, st *store.Store) *testsuite.TestWorkflowEnvironment {
 	cfg := config.Defaults()
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
-	env.SetTestTimeout(30 * time.Second)
+	env.SetTestTimeout(60 * time.Second)
 	worker.Register(env, activities.New(&cfg, st, nil))
-	team, _ := testenv.Team(t, st)
-	return &fixture{env: env, st: st, team: team}
+	return env
 }
 
 func (f *fixture) integration(t *testing.T, url string, events ...string) store.Integration {
 	t.Helper()
-	in, err := f.st.CreateIntegration(context.Background(), store.Integration{
-		TeamID: f.team, Name: "hook-" + url[len(url)-5:], Type: herald.IntegrationWebhook, URL: url,
-		Events: events, Enabled: true,
-	})
+	return f.integrationWith(t, store.Integration{URL: url, Events: events})
+}
+
+func (f *fixture) integrationWith(t *testing.T, in store.Integration) store.Integration {
+	t.Helper()
+	in.TeamID, in.Type, in.Enabled = f.team, herald.IntegrationWebhook, true
+	in.Name = "hook-" + in.URL[len(in.URL)-5:]
+	out, err := f.st.CreateIntegration(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return in
+	return out
 }
 
 func (f *fixture) run(t *testing.T, typ string) contract.EventResult {
 	t.Helper()
-	f.env.ExecuteWorkflow(workflows.EventWorkflow, contract.EventInput{
-		TeamID: f.team, EventID: "ev-" + typ, Type: typ,
+	return f.runInput(t, f.input("ev-"+typ, typ))
+}
+
+func (f *fixture) input(id, typ string) contract.EventInput {
+	return contract.EventInput{
+		TeamID: f.team, EventID: id, Type: typ,
 		Data: json.RawMessage(`{"project":{"id":"p"}}`), ProjectID: "p", ReceivedAt: time.Now(),
-	})
+	}
+}
+
+func (f *fixture) runInput(t *testing.T, in contract.EventInput) contract.EventResult {
+	t.Helper()
+	f.env.ExecuteWorkflow(workflows.EventWorkflow, in)
 	if !f.env.IsWorkflowCompleted() {
 		t.Fatal("workflow did not complete")
 	}

@@ -1,0 +1,155 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/heraldhq/herald/contract"
+)
+
+func newResendCmd(g *globals) *cobra.Command {
+	var api apiFlags
+	var integration, status, since string
+	var failed, noWait bool
+	cmd := &cobra.Command{
+		Use:   "resend DELIVERY_ID | resend --integration ID --failed [--since 24h]",
+		Short: "Resend a delivery now, or every failed delivery of an integration",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case len(args) == 1 && integration == "":
+				var out struct{ DeliveryID, WorkflowID string }
+				if err := api.call(cmd, http.MethodPost, "/v1/deliveries/"+url.PathEscape(args[0])+"/resend", nil, &out); err != nil {
+					return err
+				}
+				if g.output == "json" {
+					return printJSON(g.stdout, out)
+				}
+				fmt.Fprintf(g.stdout, "resend of %s requested (workflow %s)\n", out.DeliveryID, out.WorkflowID)
+				return nil
+			case len(args) == 0 && integration != "":
+				if failed {
+					status = "failed"
+				}
+				return bulkResend(cmd, g, &api, integration, status, since, noWait)
+			}
+			return fmt.Errorf("give a delivery id, or --integration ID (with --failed or --status)")
+		},
+	}
+	api.bind(cmd)
+	cmd.Flags().StringVar(&integration, "integration", "", "resend this integration's deliveries")
+	cmd.Flags().BoolVar(&failed, "failed", false, "its failed deliveries (same as --status failed)")
+	cmd.Flags().StringVar(&status, "status", "failed", "deliveries with this status: failed, skipped, delivered")
+	cmd.Flags().StringVar(&since, "since", "", "only deliveries created in this long (24h) or since this RFC 3339 time")
+	cmd.Flags().BoolVar(&noWait, "no-wait", false, "start the resend and return without following it")
+	return cmd
+}
+
+func bulkResend(cmd *cobra.Command, g *globals, api *apiFlags, integration, status, since string, noWait bool) error {
+	body := map[string]any{"status": status}
+	if since != "" {
+		t, err := parseSince(since, time.Now())
+		if err != nil {
+			return err
+		}
+		body["since"] = t.UTC().Format(time.RFC3339)
+	}
+	var started struct{ ID, WorkflowID string }
+	if err := api.call(cmd, http.MethodPost, "/v1/integrations/"+url.PathEscape(integration)+"/resend", body, &started); err != nil {
+		return err
+	}
+	if noWait {
+		if g.output == "json" {
+			return printJSON(g.stdout, started)
+		}
+		fmt.Fprintf(g.stdout, "bulk resend %s started (workflow %s)\n", started.ID, started.WorkflowID)
+		return nil
+	}
+	bar := newProgressBar(g.stderr)
+	var p contract.BulkResendProgress
+	for {
+		if err := api.call(cmd, http.MethodGet, "/v1/resends/"+url.PathEscape(started.ID), nil, &p); err != nil {
+			return err
+		}
+		bar.draw(p.Sent, p.Total)
+		if p.Done {
+			break
+		}
+		select {
+		case <-cmd.Context().Done():
+			bar.done()
+			fmt.Fprintf(g.stderr, "stopped following; the resend goes on (id %s)\n", started.ID)
+			return cmd.Context().Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	bar.done()
+	if g.output == "json" {
+		return printJSON(g.stdout, map[string]any{"id": started.ID, "workflowId": started.WorkflowID, "sent": p.Sent, "total": p.Total})
+	}
+	fmt.Fprintf(g.stdout, "resent %d deliveries\n", p.Sent)
+	return nil
+}
+
+// parseSince reads "24h"-style ages and RFC 3339 times.
+func parseSince(s string, now time.Time) (time.Time, error) {
+	if d, err := time.ParseDuration(s); err == nil {
+		if d <= 0 {
+			return time.Time{}, fmt.Errorf("--since %q: want a positive age such as 24h", s)
+		}
+		return now.Add(-d), nil
+	}
+	if strings.HasSuffix(s, "d") {
+		var days int
+		if _, err := fmt.Sscanf(s, "%dd", &days); err == nil && days > 0 {
+			return now.AddDate(0, 0, -days), nil
+		}
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--since %q: want an age (24h, 7d) or an RFC 3339 time", s)
+	}
+	return t, nil
+}
+
+// progressBar redraws one line on a terminal; elsewhere it stays quiet.
+type progressBar struct {
+	w    io.Writer
+	tty  bool
+	last string
+}
+
+func newProgressBar(w io.Writer) *progressBar {
+	f, ok := w.(*os.File)
+	return &progressBar{w: w, tty: ok && term.IsTerminal(int(f.Fd()))}
+}
+
+func (b *progressBar) draw(done, total int) {
+	if !b.tty {
+		return
+	}
+	const width = 30
+	filled := width
+	if total > 0 {
+		filled = min(width, done*width/total)
+	}
+	line := fmt.Sprintf("\r[%s%s] %d/%d", strings.Repeat("█", filled), strings.Repeat("·", width-filled), done, total)
+	if line != b.last {
+		fmt.Fprint(b.w, line)
+		b.last = line
+	}
+}
+
+func (b *progressBar) done() {
+	if b.tty && b.last != "" {
+		fmt.Fprintln(b.w)
+	}
+}

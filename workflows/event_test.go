@@ -105,7 +105,7 @@ func gaps(reqs []testenv.Received) []time.Duration {
 func TestDefaultScheduleAttemptTimes(t *testing.T) {
 	f := newFixture(t)
 	recv := f.receiver(t)
-	recv.Default = testenv.Reply{Status: 503, Body: "down"}
+	recv.SetDefault(testenv.Reply{Status: 503, Body: "down"})
 	f.integration(t, recv.URL, "build:*")
 
 	res := f.run(t, "build:failure")

@@ -106,7 +106,7 @@ func TestFiftyConcurrentFailuresStartOneDisableWorkflow(t *testing.T) {
 	f.env.RegisterWorkflow(parallelEvents)
 	children := f.countChildren()
 	down := f.receiver(t)
-	down.Default = testenv.Reply{Status: 500, Body: "down"}
+	down.SetDefault(testenv.Reply{Status: 500, Body: "down"})
 	integ := f.integrationWith(t, store.Integration{URL: down.URL, Events: []string{"*"}, Retry: maxAttempts(1)})
 
 	ins := make([]contract.EventInput, 50)

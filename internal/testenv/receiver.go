@@ -25,14 +25,15 @@ type Received struct {
 	At     time.Time
 }
 
-// Receiver is a real HTTP endpoint that answers with a script (then Default)
+// Receiver is a real HTTP endpoint that answers with a script (then the default)
 // and records every request.
 type Receiver struct {
 	*httptest.Server
-	mu      sync.Mutex
-	script  []Reply
-	Default Reply
-	reqs    []Received
+	mu     sync.Mutex
+	script []Reply
+	// fallback answers once the script is used up.
+	fallback Reply
+	reqs     []Received
 	// Clock stamps Received.At (time.Now unless a test sets it, e.g. to a test
 	// environment's mock clock).
 	Clock func() time.Time
@@ -40,7 +41,7 @@ type Receiver struct {
 
 // NewReceiver starts a receiver answering the script in order, then 200 "ok".
 func NewReceiver(t testing.TB, script ...Reply) *Receiver {
-	r := &Receiver{script: script, Default: Reply{Status: 200, Body: "ok"}, Clock: time.Now}
+	r := &Receiver{script: script, fallback: Reply{Status: 200, Body: "ok"}, Clock: time.Now}
 	r.Server = httptest.NewServer(http.HandlerFunc(r.serve))
 	t.Cleanup(r.Close)
 	return r
@@ -50,7 +51,7 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
 	r.mu.Lock()
 	r.reqs = append(r.reqs, Received{Method: req.Method, Path: req.URL.Path, Header: req.Header.Clone(), Body: body, At: r.Clock()})
-	reply := r.Default
+	reply := r.fallback
 	if len(r.script) > 0 {
 		reply, r.script = r.script[0], r.script[1:]
 	}
@@ -67,4 +68,11 @@ func (r *Receiver) Requests() []Received {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]Received(nil), r.reqs...)
+}
+
+// SetDefault sets the answer given once the script is used up.
+func (r *Receiver) SetDefault(reply Reply) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.fallback = reply
 }

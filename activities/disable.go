@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/heraldhq/herald"
@@ -13,9 +14,10 @@ type DisabledIntegration struct {
 	Changed     bool
 	TeamID      string
 	Name        string
-	Type        herald.IntegrationType
 	DisabledAt  time.Time
 	AutoRecover bool
+	// EventData is the data of the integration:disabled event to emit.
+	EventData json.RawMessage
 }
 
 // DisableIntegration turns an integration off (once: a second call changes nothing).
@@ -24,19 +26,29 @@ func (a *Activities) DisableIntegration(ctx context.Context, in contract.Disable
 	if err != nil {
 		return DisabledIntegration{}, nonRetryable(err)
 	}
-	out := DisabledIntegration{Changed: changed, TeamID: integ.TeamID, Name: integ.Name, Type: integ.Type,
-		AutoRecover: integ.AutoRecover}
+	out := DisabledIntegration{Changed: changed, TeamID: integ.TeamID, Name: integ.Name, AutoRecover: integ.AutoRecover}
 	if integ.DisabledAt != nil {
 		out.DisabledAt = *integ.DisabledAt
 	}
-	return out, nil
+	out.EventData, err = json.Marshal(map[string]any{
+		"integration": integrationRef(integ.ID, integ.Name, integ.Type),
+		"reason":      integ.DisabledReason,
+		"disabledBy":  integ.DisabledBy,
+		"disabledAt":  out.DisabledAt.UTC().Format(time.RFC3339Nano),
+	})
+	return out, err
+}
+
+func integrationRef(id, name string, typ herald.IntegrationType) map[string]any {
+	return map[string]any{"id": id, "name": name, "type": typ}
 }
 
 // EnabledIntegration is what EnableIntegration did, without secrets.
 type EnabledIntegration struct {
 	TeamID string
 	Name   string
-	Type   herald.IntegrationType
+	// EventData is the data of the integration:recovered event to emit.
+	EventData json.RawMessage
 }
 
 // EnableIntegration turns an integration back on with fresh health.
@@ -45,5 +57,6 @@ func (a *Activities) EnableIntegration(ctx context.Context, integrationID string
 	if err != nil {
 		return EnabledIntegration{}, nonRetryable(err)
 	}
-	return EnabledIntegration{TeamID: integ.TeamID, Name: integ.Name, Type: integ.Type}, nil
+	data, err := json.Marshal(map[string]any{"integration": integrationRef(integ.ID, integ.Name, integ.Type)})
+	return EnabledIntegration{TeamID: integ.TeamID, Name: integ.Name, EventData: data}, err
 }

@@ -1,10 +1,8 @@
 package workflows
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
-	"time"
 
 	"go.temporal.io/sdk/workflow"
 
@@ -30,19 +28,10 @@ func DisableWorkflow(ctx workflow.Context, in contract.DisableInput) (contract.D
 	if !d.Changed {
 		return contract.DisableResult{}, nil
 	}
-	data, err := json.Marshal(map[string]any{
-		"integration": map[string]any{"id": in.IntegrationID, "name": d.Name, "type": d.Type},
-		"reason":      in.Reason,
-		"disabledBy":  in.By,
-		"disabledAt":  d.DisabledAt.UTC().Format(time.RFC3339Nano),
-	})
-	if err != nil {
-		return contract.DisableResult{}, err
-	}
 	eventID := "integration-disabled." + in.IntegrationID + "." + strconv.FormatInt(d.DisabledAt.UnixMilli(), 10)
 	startChild(ctx, contract.EventWorkflowID(d.TeamID, eventID), contract.EventWorkflow,
 		EventIntegrationDisabled+" · "+d.Name, contract.EventInput{
-			TeamID: d.TeamID, EventID: eventID, Type: EventIntegrationDisabled, Data: data,
+			TeamID: d.TeamID, EventID: eventID, Type: EventIntegrationDisabled, Data: d.EventData,
 			ReceivedAt: workflow.Now(ctx), ExcludeIntegrationID: in.IntegrationID,
 		})
 	if d.AutoRecover && in.By == contract.DisabledByHerald {

@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"encoding/json"
 	"strconv"
 	"time"
 
@@ -63,16 +62,10 @@ func ProbeWorkflow(ctx workflow.Context, in contract.ProbeInput) (bool, error) {
 		if err := workflow.ExecuteLocalActivity(lctx, a.EnableIntegration, in.IntegrationID).Get(ctx, &e); err != nil {
 			return false, err
 		}
-		data, err := json.Marshal(map[string]any{
-			"integration": map[string]any{"id": in.IntegrationID, "name": e.Name, "type": e.Type},
-		})
-		if err != nil {
-			return false, err
-		}
 		eventID := "integration-recovered." + in.IntegrationID + "." + strconv.FormatInt(workflow.Now(ctx).UnixMilli(), 10)
 		startChild(ctx, contract.EventWorkflowID(e.TeamID, eventID), contract.EventWorkflow,
 			EventIntegrationRecovered+" · "+e.Name, contract.EventInput{
-				TeamID: e.TeamID, EventID: eventID, Type: EventIntegrationRecovered, Data: data,
+				TeamID: e.TeamID, EventID: eventID, Type: EventIntegrationRecovered, Data: e.EventData,
 				ReceivedAt: workflow.Now(ctx),
 			})
 		return true, nil

@@ -17,7 +17,7 @@ import (
 
 func newResendCmd(g *globals) *cobra.Command {
 	var api apiFlags
-	var integration, status, since string
+	var integration, status, since, cancelID string
 	var failed, noWait bool
 	cmd := &cobra.Command{
 		Use:   "resend DELIVERY_ID | resend --integration ID --failed [--since 24h]",
@@ -25,6 +25,15 @@ func newResendCmd(g *globals) *cobra.Command {
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch {
+			case cancelID != "":
+				if err := api.call(cmd, http.MethodDelete, "/v1/resends/"+url.PathEscape(cancelID), nil, nil); err != nil {
+					return err
+				}
+				if g.output == "json" {
+					return printJSON(g.stdout, map[string]any{"id": cancelID, "cancelled": true})
+				}
+				fmt.Fprintf(g.stdout, "bulk resend %s cancelled\n", cancelID)
+				return nil
 			case len(args) == 1 && integration == "":
 				var out struct{ DeliveryID, WorkflowID string }
 				if err := api.call(cmd, http.MethodPost, "/v1/deliveries/"+url.PathEscape(args[0])+"/resend", nil, &out); err != nil {
@@ -50,6 +59,7 @@ func newResendCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&status, "status", "failed", "deliveries with this status: failed, skipped, delivered")
 	cmd.Flags().StringVar(&since, "since", "", "only deliveries created in this long (24h) or since this RFC 3339 time")
 	cmd.Flags().BoolVar(&noWait, "no-wait", false, "start the resend and return without following it")
+	cmd.Flags().StringVar(&cancelID, "cancel", "", "cancel the bulk resend with this id")
 	return cmd
 }
 

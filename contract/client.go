@@ -130,3 +130,11 @@ func BulkResendStatus(ctx context.Context, c client.Client, teamID, id string) (
 	}
 	return p, v.Get(&p)
 }
+
+// CancelBulkResend asks a bulk resend to stop; what it resent stays resent.
+func CancelBulkResend(ctx context.Context, c client.Client, teamID, id string) error {
+	if err := c.CancelWorkflow(ctx, BulkResendWorkflowID(teamID, id), ""); err != nil {
+		return fmt.Errorf("cancel bulk resend %s: %w", id, err)
+	}
+	return nil
+}

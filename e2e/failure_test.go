@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -9,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
+
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/config"
 	"github.com/heraldhq/herald/contract"
 	"github.com/heraldhq/herald/gateway"
 	"github.com/heraldhq/herald/internal/testenv"
@@ -243,5 +248,36 @@ func TestRecentDeliveriesPagination(t *testing.T) {
 	}
 	if r := s.Do(t, http.MethodGet, "/v1/integrations/"+integ.ID+"/deliveries?status=lost", s.Key, nil); r.Status != 400 {
 		t.Errorf("bad status filter: %d", r.Status)
+	}
+}
+
+func TestBulkResendCanBeCancelled(t *testing.T) {
+	s := testenv.NewStack(t, func(c *config.Config) { c.BulkResendRate, c.DisableAfter = 1, 100 })
+	recv := testenv.NewReceiver(t)
+	recv.SetDefault(testenv.Reply{Status: 400})
+	integ := s.CreateIntegration(t, map[string]any{"name": "slowly", "type": "webhook", "url": recv.URL, "events": []string{"*"}})
+	for i := range 6 {
+		s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"id": fmt.Sprintf("c-%d", i), "event": "build:failure"}))
+	}
+	r := s.Do(t, http.MethodPost, "/v1/integrations/"+integ.ID+"/resend", s.Key, map[string]any{"status": "failed"})
+	var started struct{ ID, WorkflowID string }
+	r.JSON(t, &started)
+	if r.Status != http.StatusAccepted {
+		t.Fatalf("start: %d %s", r.Status, r.Body)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if r = s.Do(t, http.MethodDelete, "/v1/resends/"+started.ID, s.Key, nil); r.Status != http.StatusAccepted {
+		t.Fatalf("cancel: %d %s", r.Status, r.Body)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := s.Temporal.GetWorkflow(ctx, started.WorkflowID, "").Get(ctx, nil)
+	var canceled *temporal.CanceledError
+	if !errors.As(err, &canceled) {
+		t.Fatalf("bulk resend ended with %v, want cancelled", err)
+	}
+	time.Sleep(time.Second)
+	if n := len(recv.Requests()); n >= 12 {
+		t.Errorf("%d requests: the cancelled resend went on to the end", n)
 	}
 }

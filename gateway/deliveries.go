@@ -175,3 +175,13 @@ func (s *Server) bulkResendStatus(c *fiber.Ctx) error {
 	}
 	return c.JSON(p)
 }
+
+func (s *Server) cancelBulkResend(c *fiber.Ctx) error {
+	id := c.Params("id")
+	ctx, cancel := context.WithTimeout(c.UserContext(), startTimeout)
+	defer cancel()
+	if err := contract.CancelBulkResend(ctx, s.temporal, teamID(c), id); err != nil {
+		return notFoundProblem("running resend", id)
+	}
+	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"id": id, "cancelled": true})
+}

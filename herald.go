@@ -14,6 +14,9 @@ type IntegrationType string
 // Integration types.
 const (
 	IntegrationWebhook IntegrationType = "webhook"
+	IntegrationSlack   IntegrationType = "slack"
+	IntegrationDiscord IntegrationType = "discord"
+	IntegrationTeams   IntegrationType = "teams"
 )
 
 // DeliveryStatus is where one (event, integration) delivery stands.

@@ -107,7 +107,7 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (DeliverResul
 	if ex.Err != nil {
 		res = channels.TransportResult(ex.Err)
 	} else {
-		res = ch.Classify(ex.Response, a.Now())
+		res = ch.Classify(req, ex.Response, a.Now())
 	}
 	att := newAttempt(t.Delivery.ID, in, req, ex, res, ch.SecretHeaders())
 	upd, delay := nextState(res, in.Schedule, a.Now())

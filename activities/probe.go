@@ -64,5 +64,5 @@ func (a *Activities) sendTest(ctx context.Context, integ store.Integration) (cha
 	if ex.Err != nil {
 		return channels.TransportResult(ex.Err), nil
 	}
-	return ch.Classify(ex.Response, a.Now()), nil
+	return ch.Classify(req, ex.Response, a.Now()), nil
 }

@@ -23,6 +23,8 @@ type Message struct {
 	IntegrationName string
 	URL             string
 	Secret          string
+	// Format picks a message format where a channel has several (Teams); empty: by URL.
+	Format string
 	// Timestamp is when this attempt is made (signed into webhook requests).
 	Timestamp time.Time
 }
@@ -33,6 +35,8 @@ type Request struct {
 	URL    string
 	Header http.Header
 	Body   []byte
+	// Format is the message format chosen (Teams), for Classify.
+	Format string
 }
 
 // Response is what the receiver answered.
@@ -55,8 +59,9 @@ type Result struct {
 type Channel interface {
 	// Render builds the request for a message.
 	Render(m Message) (*Request, error)
-	// Classify reads a response; channel-specific checks come before the shared table.
-	Classify(r *Response, now time.Time) Result
+	// Classify reads the response to req; channel-specific checks come before
+	// the shared table.
+	Classify(req *Request, r *Response, now time.Time) Result
 	// SecretHeaders names request headers whose values are masked before storing.
 	SecretHeaders() []string
 }
@@ -78,6 +83,9 @@ type Registry struct {
 func NewRegistry(o Options) *Registry {
 	return &Registry{byType: map[herald.IntegrationType]Channel{
 		herald.IntegrationWebhook: &Webhook{HeaderPrefix: o.WebhookHeaderPrefix, UserAgent: o.UserAgent},
+		herald.IntegrationSlack:   &Slack{UserAgent: o.UserAgent},
+		herald.IntegrationDiscord: &Discord{UserAgent: o.UserAgent},
+		herald.IntegrationTeams:   &Teams{UserAgent: o.UserAgent},
 	}}
 }
 

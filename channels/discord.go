@@ -1,0 +1,161 @@
+package channels
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/heraldhq/herald"
+)
+
+// Discord embed limits: https://discord.com/developers/docs/resources/message#embed-object-embed-limits
+const (
+	DiscordContentMax     = 2000
+	DiscordEmbedsMax      = 10
+	DiscordTitleMax       = 256
+	DiscordDescriptionMax = 4096
+	DiscordFieldsMax      = 25
+	DiscordFieldNameMax   = 256
+	DiscordFieldValueMax  = 1024
+	DiscordFooterMax      = 2048
+	DiscordAuthorMax      = 256
+	// DiscordEmbedTotalMax bounds all embeds' text together.
+	DiscordEmbedTotalMax = 6000
+	// DiscordUnknownWebhook is the error code of a deleted webhook:
+	// https://discord.com/developers/docs/topics/opcodes-and-status-codes#json
+	DiscordUnknownWebhook = 10015
+	// DiscordInvalidWebhookToken: the URL's token no longer matches.
+	DiscordInvalidWebhookToken = 50027
+)
+
+// Discord posts one embed per event to an execute-webhook URL.
+type Discord struct {
+	UserAgent string
+}
+
+// DiscordEmbedField is one field of an embed.
+type DiscordEmbedField struct {
+	Name   string `json:"name"`
+	Value  string `json:"value"`
+	Inline bool   `json:"inline"`
+}
+
+// DiscordEmbed is a rich embed.
+type DiscordEmbed struct {
+	Title       string              `json:"title"`
+	URL         string              `json:"url,omitempty"`
+	Description string              `json:"description,omitempty"`
+	Color       int                 `json:"color"`
+	Fields      []DiscordEmbedField `json:"fields,omitempty"`
+	Footer      *struct {
+		Text string `json:"text"`
+	} `json:"footer,omitempty"`
+	Timestamp string `json:"timestamp,omitempty"`
+}
+
+// DiscordMessage is the execute-webhook payload.
+type DiscordMessage struct {
+	Content string         `json:"content,omitempty"`
+	Embeds  []DiscordEmbed `json:"embeds"`
+	// AllowedMentions is always empty: event text can never ping anyone.
+	AllowedMentions struct {
+		Parse []string `json:"parse"`
+	} `json:"allowed_mentions"`
+}
+
+// discordValueMax keeps the embed within its total when every field is full.
+const discordValueMax = 400
+
+// RenderDiscord builds the embed of an event.
+func RenderDiscord(m Message) DiscordMessage {
+	s := Summarize(m.EventType, m.Data)
+	e := DiscordEmbed{Title: Truncate(oneLine(s.Title), DiscordTitleMax), Color: s.Tone.Colour()}
+	if s.Link != "" && Len(s.Link) <= 2048 {
+		e.URL = s.Link
+	}
+	footer := Truncate(oneLine(m.EventType+" · event "+m.EventID), 300)
+	e.Footer = &struct {
+		Text string `json:"text"`
+	}{footer}
+	if ts, err := time.Parse(time.RFC3339Nano, s.Timestamp); err == nil {
+		e.Timestamp = ts.UTC().Format(time.RFC3339Nano)
+	}
+	total := Len(e.Title) + Len(footer)
+	for _, f := range s.Fields {
+		if len(e.Fields) == DiscordFieldsMax {
+			break
+		}
+		name := Truncate(oneLine(f.Name), 100)
+		value := Truncate(f.Value, min(discordValueMax, DiscordFieldValueMax))
+		if name == "" || strings.TrimSpace(value) == "" {
+			continue // Discord rejects empty field names and values
+		}
+		if total+Len(name)+Len(value) > DiscordEmbedTotalMax {
+			break
+		}
+		total += Len(name) + Len(value)
+		e.Fields = append(e.Fields, DiscordEmbedField{Name: name, Value: value, Inline: Len(value) <= 40})
+	}
+	msg := DiscordMessage{Embeds: []DiscordEmbed{e}}
+	msg.AllowedMentions.Parse = []string{}
+	return msg
+}
+
+// Render implements Channel. ?wait=true makes Discord answer with the message
+// (and with errors) instead of an empty 204.
+func (c *Discord) Render(m Message) (*Request, error) {
+	body, err := json.Marshal(RenderDiscord(m))
+	if err != nil {
+		return nil, fmt.Errorf("encode discord message: %w", err)
+	}
+	u, err := url.Parse(m.URL)
+	if err != nil {
+		return nil, fmt.Errorf("discord webhook URL does not parse")
+	}
+	q := u.Query()
+	q.Set("wait", "true")
+	u.RawQuery = q.Encode()
+	return jsonRequest(u.String(), body, c.UserAgent), nil
+}
+
+// SecretHeaders implements Channel: the URL itself is the secret.
+func (c *Discord) SecretHeaders() []string { return nil }
+
+// discordError is Discord's JSON error body (429s add retry_after and global).
+type discordError struct {
+	Message    string   `json:"message"`
+	Code       int      `json:"code"`
+	RetryAfter *float64 `json:"retry_after"`
+	Global     bool     `json:"global"`
+}
+
+// Classify implements Channel: 2xx is success; a deleted webhook is gone (and
+// must not be tried again); a 429's retry_after sets the next delay.
+func (c *Discord) Classify(_ *Request, r *Response, now time.Time) Result {
+	var de discordError
+	_ = json.Unmarshal(r.Body, &de)
+	switch {
+	case r.Status == http.StatusNotFound || de.Code == DiscordUnknownWebhook:
+		return Result{Outcome: herald.OutcomeGone, Reason: fmt.Sprintf("HTTP %d: Discord says %s (code %d): the webhook was deleted", r.Status, oneLine(Truncate(de.Message, 100)), de.Code)}
+	case r.Status == http.StatusUnauthorized && de.Code == DiscordInvalidWebhookToken:
+		return Result{Outcome: herald.OutcomeGone, Reason: "HTTP 401: Discord says the webhook token is invalid"}
+	case r.Status == http.StatusTooManyRequests:
+		res := ClassifyStatus(r, now)
+		if de.RetryAfter != nil && *de.RetryAfter > 0 {
+			res.RetryAfter = capRetryAfter(time.Duration(math.Round(*de.RetryAfter*1000)) * time.Millisecond)
+		}
+		if de.Global {
+			res.Reason += " (global rate limit)"
+		}
+		return res
+	}
+	res := ClassifyStatus(r, now)
+	if de.Message != "" && res.Outcome != herald.OutcomeDelivered {
+		res.Reason += ": Discord says " + oneLine(Truncate(de.Message, 200))
+	}
+	return res
+}

@@ -1,0 +1,183 @@
+package channels
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/heraldhq/herald"
+)
+
+// Slack Block Kit limits: https://api.slack.com/reference/block-kit/blocks
+const (
+	SlackMaxBlocks        = 50
+	SlackHeaderMax        = 150  // header text (plain_text)
+	SlackSectionTextMax   = 3000 // section text
+	SlackSectionFieldsMax = 10   // fields per section
+	SlackFieldTextMax     = 2000 // each field's text
+	SlackContextElemsMax  = 10
+	SlackButtonTextMax    = 75
+	SlackButtonURLMax     = 3000
+	// SlackTextMax is where Slack cuts the top-level text:
+	// https://api.slack.com/reference/messaging/payload
+	SlackTextMax = 40000
+	// slackValueMax keeps every field short enough that the whole message stays
+	// far below the ~13k characters where Slack answers msg_blocks_too_long.
+	slackValueMax = 500
+)
+
+// Slack posts Block Kit messages to an incoming webhook.
+type Slack struct {
+	UserAgent string
+}
+
+type slackText struct {
+	Type  string `json:"type"`
+	Text  string `json:"text"`
+	Emoji bool   `json:"emoji,omitempty"`
+}
+
+type slackBlock struct {
+	Type     string      `json:"type"`
+	Text     *slackText  `json:"text,omitempty"`
+	Fields   []slackText `json:"fields,omitempty"`
+	Elements []any       `json:"elements,omitempty"`
+}
+
+type slackButton struct {
+	Type string    `json:"type"`
+	Text slackText `json:"text"`
+	URL  string    `json:"url"`
+}
+
+// SlackMessage is the incoming-webhook payload.
+type SlackMessage struct {
+	Text   string       `json:"text"`
+	Blocks []slackBlock `json:"blocks"`
+}
+
+// slackEscape escapes the three characters Slack's mrkdwn reserves.
+func slackEscape(r rune) string {
+	switch r {
+	case '&':
+		return "&amp;"
+	case '<':
+		return "&lt;"
+	case '>':
+		return "&gt;"
+	}
+	return string(r)
+}
+
+// RenderSlack builds the Block Kit message of an event.
+func RenderSlack(m Message) SlackMessage {
+	s := Summarize(m.EventType, m.Data)
+	title := oneLine(s.Tone.Emoji() + " " + s.Title)
+	msg := SlackMessage{}
+	msg.Blocks = append(msg.Blocks, slackBlock{Type: "header",
+		Text: &slackText{Type: "plain_text", Text: Truncate(title, SlackHeaderMax), Emoji: true}})
+
+	var fields []slackText
+	for _, f := range s.Fields {
+		name := fitEscaped(oneLine(f.Name), 100, slackEscape)
+		value := fitEscaped(f.Value, min(slackValueMax, SlackFieldTextMax-Len(name)-4), slackEscape)
+		fields = append(fields, slackText{Type: "mrkdwn", Text: "*" + name + "*\n" + value})
+	}
+	for len(fields) > 0 && len(msg.Blocks) < SlackMaxBlocks-3 {
+		n := min(len(fields), SlackSectionFieldsMax)
+		msg.Blocks = append(msg.Blocks, slackBlock{Type: "section", Fields: fields[:n]})
+		fields = fields[n:]
+	}
+	if s.Link != "" && Len(s.Link) <= SlackButtonURLMax {
+		msg.Blocks = append(msg.Blocks, slackBlock{Type: "actions", Elements: []any{
+			slackButton{Type: "button", Text: slackText{Type: "plain_text", Text: "Open"}, URL: s.Link},
+		}})
+	}
+	ctx := "`" + fitEscaped(m.EventType, 120, slackEscape) + "`"
+	if m.EventID != "" {
+		ctx += " · event " + fitEscaped(m.EventID, 140, slackEscape)
+	}
+	msg.Blocks = append(msg.Blocks, slackBlock{Type: "context", Elements: []any{slackText{Type: "mrkdwn", Text: ctx}}})
+
+	// The fallback text is what notifications and screen readers show.
+	fallback := []string{fitEscaped(title, 300, slackEscape)}
+	for _, f := range s.Fields {
+		if f.Name == "Project" || f.Name == "Status" || f.Name == "Branch" {
+			fallback = append(fallback, fitEscaped(f.Name+": "+oneLine(f.Value), 200, slackEscape))
+		}
+	}
+	msg.Text = Truncate(strings.Join(fallback, " · "), SlackSectionTextMax)
+	return msg
+}
+
+// Render implements Channel.
+func (c *Slack) Render(m Message) (*Request, error) {
+	body, err := json.Marshal(RenderSlack(m))
+	if err != nil {
+		return nil, fmt.Errorf("encode slack message: %w", err)
+	}
+	return jsonRequest(m.URL, body, c.UserAgent), nil
+}
+
+// SecretHeaders implements Channel: the URL itself is the secret.
+func (c *Slack) SecretHeaders() []string { return nil }
+
+// Slack answers with a plain word: https://api.slack.com/messaging/webhooks#handling_errors
+var slackGone = map[string]bool{"channel_not_found": true, "no_service": true, "channel_is_archived": true}
+
+// Classify implements Channel: 200 "ok" is success; Slack's error words decide
+// the rest, then the shared table.
+func (c *Slack) Classify(_ *Request, r *Response, now time.Time) Result {
+	word := strings.TrimSpace(string(r.Body))
+	if len(word) > 100 {
+		word = word[:100]
+	}
+	switch {
+	case r.Status == http.StatusOK:
+		return Result{Outcome: herald.OutcomeDelivered, Reason: "HTTP 200 " + word}
+	case slackGone[word]:
+		return Result{Outcome: herald.OutcomeGone, Reason: fmt.Sprintf("HTTP %d: Slack says %s", r.Status, word)}
+	}
+	res := ClassifyStatus(r, now)
+	if word != "" {
+		res.Reason += ": Slack says " + word
+	}
+	return res
+}
+
+// jsonRequest is a POST of a JSON body.
+func jsonRequest(url string, body []byte, userAgent string) *Request {
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	if userAgent != "" {
+		h.Set("User-Agent", userAgent)
+	}
+	return &Request{Method: http.MethodPost, URL: url, Header: h, Body: body}
+}
+
+// fitEscaped escapes s rune by rune and cuts it so the escaped text fits in
+// max units, ending with Ellipsis when it cut. An escape is never split.
+func fitEscaped(s string, max int, esc func(rune) string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	var pieces []string
+	used := 0
+	for _, r := range s {
+		e := esc(r)
+		if used+Len(e) <= max {
+			pieces = append(pieces, e)
+			used += Len(e)
+			continue
+		}
+		for len(pieces) > 0 && used+Len(Ellipsis) > max {
+			used -= Len(pieces[len(pieces)-1])
+			pieces = pieces[:len(pieces)-1]
+		}
+		if used+Len(Ellipsis) > max {
+			return ""
+		}
+		return strings.Join(pieces, "") + Ellipsis
+	}
+	return strings.Join(pieces, "")
+}

@@ -1,0 +1,173 @@
+package channels
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/heraldhq/herald"
+)
+
+// Teams message formats.
+const (
+	// TeamsAdaptiveCard: an Adaptive Card in the Workflows (Power Automate) envelope.
+	TeamsAdaptiveCard = "adaptive-card"
+	// TeamsMessageCard: the legacy Office 365 connector MessageCard.
+	TeamsMessageCard = "message-card"
+)
+
+// Teams limits: https://learn.microsoft.com/en-us/microsoftteams/platform/webhooks-and-connectors/how-to/connectors-using
+const (
+	// TeamsMaxBytes is the largest message Teams accepts (28 KB).
+	TeamsMaxBytes = 28 << 10
+	teamsTitleMax = 300
+	teamsFactsMax = 20
+	teamsValueMax = 1000
+)
+
+// Teams posts Adaptive Cards to Workflows URLs and MessageCards to legacy
+// connector URLs.
+type Teams struct {
+	UserAgent string
+}
+
+// TeamsFormatFor picks the format of a Teams URL: legacy connector hosts and
+// paths get a MessageCard, anything else (Workflows) an Adaptive Card.
+// override, when set, wins.
+func TeamsFormatFor(rawURL, override string) string {
+	if override == TeamsAdaptiveCard || override == TeamsMessageCard {
+		return override
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return TeamsAdaptiveCard
+	}
+	host := strings.ToLower(u.Hostname())
+	if strings.HasSuffix(host, ".webhook.office.com") || host == "outlook.office.com" || host == "outlook.office365.com" ||
+		strings.Contains(u.Path, "/webhookb2/") || strings.Contains(u.Path, "/IncomingWebhook/") {
+		return TeamsMessageCard
+	}
+	return TeamsAdaptiveCard
+}
+
+type adaptiveElement map[string]any
+
+// RenderTeamsAdaptive builds the Workflows envelope with an Adaptive Card.
+func RenderTeamsAdaptive(m Message) map[string]any {
+	s := Summarize(m.EventType, m.Data)
+	body := []adaptiveElement{{
+		"type": "TextBlock", "text": Truncate(oneLine(s.Title), teamsTitleMax), "weight": "Bolder",
+		"size": "Medium", "wrap": true, "color": s.Tone.adaptiveColour(),
+	}}
+	if facts := teamsFacts(s, "title"); len(facts) > 0 {
+		body = append(body, adaptiveElement{"type": "FactSet", "facts": facts})
+	}
+	body = append(body, adaptiveElement{"type": "TextBlock", "text": Truncate(oneLine(m.EventType+" · event "+m.EventID), 300),
+		"isSubtle": true, "size": "Small", "wrap": true})
+	card := map[string]any{
+		"$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+		"type":    "AdaptiveCard",
+		"version": "1.4",
+		"msteams": map[string]any{"width": "Full"},
+		"body":    body,
+	}
+	if s.Link != "" && Len(s.Link) <= 2048 {
+		card["actions"] = []adaptiveElement{{"type": "Action.OpenUrl", "title": "Open", "url": s.Link}}
+	}
+	return map[string]any{
+		"type": "message",
+		"attachments": []map[string]any{{
+			"contentType": "application/vnd.microsoft.card.adaptive",
+			"contentUrl":  nil,
+			"content":     card,
+		}},
+	}
+}
+
+// RenderTeamsMessageCard builds the legacy connector MessageCard.
+func RenderTeamsMessageCard(m Message) map[string]any {
+	s := Summarize(m.EventType, m.Data)
+	title := Truncate(oneLine(s.Title), teamsTitleMax)
+	section := map[string]any{
+		"activityTitle":    title,
+		"activitySubtitle": Truncate(oneLine(m.EventType+" · event "+m.EventID), 300),
+		"markdown":         false, // event text is shown as it is
+	}
+	if facts := teamsFacts(s, "name"); len(facts) > 0 {
+		section["facts"] = facts
+	}
+	card := map[string]any{
+		"@type":      "MessageCard",
+		"@context":   "https://schema.org/extensions",
+		"themeColor": fmt.Sprintf("%06X", s.Tone.Colour()),
+		"summary":    title,
+		"sections":   []any{section},
+	}
+	if s.Link != "" && Len(s.Link) <= 2048 {
+		card["potentialAction"] = []any{map[string]any{"@type": "OpenUri", "name": "Open",
+			"targets": []any{map[string]any{"os": "default", "uri": s.Link}}}}
+	}
+	return card
+}
+
+// teamsFacts are the summary's fields as {nameKey, value} facts.
+func teamsFacts(s Summary, nameKey string) []map[string]string {
+	var facts []map[string]string
+	for _, f := range s.Fields {
+		if len(facts) == teamsFactsMax {
+			break
+		}
+		facts = append(facts, map[string]string{nameKey: Truncate(oneLine(f.Name), 100), "value": Truncate(f.Value, teamsValueMax)})
+	}
+	return facts
+}
+
+// Render implements Channel.
+func (c *Teams) Render(m Message) (*Request, error) {
+	format := TeamsFormatFor(m.URL, m.Format)
+	var payload any
+	if format == TeamsMessageCard {
+		payload = RenderTeamsMessageCard(m)
+	} else {
+		payload = RenderTeamsAdaptive(m)
+	}
+	body, err := json.Marshal(payload)
+	if err != nil {
+		return nil, fmt.Errorf("encode teams message: %w", err)
+	}
+	if len(body) > TeamsMaxBytes {
+		// Cannot happen with the caps above; refuse rather than be rejected.
+		return nil, fmt.Errorf("teams message is %d bytes, over the %d limit", len(body), TeamsMaxBytes)
+	}
+	req := jsonRequest(m.URL, body, c.UserAgent)
+	req.Format = format
+	return req, nil
+}
+
+// SecretHeaders implements Channel: the URL itself is the secret.
+func (c *Teams) SecretHeaders() []string { return nil }
+
+// Classify implements Channel. Workflows answer 202 (or 200); a legacy
+// connector answers 200 with body "1", and reports errors, throttling
+// included, as 200 with another body.
+func (c *Teams) Classify(req *Request, r *Response, now time.Time) Result {
+	body := strings.TrimSpace(string(r.Body))
+	if req != nil && req.Format == TeamsMessageCard && r.Status == http.StatusOK {
+		switch {
+		case body == "1":
+			return Result{Outcome: herald.OutcomeDelivered, Reason: "HTTP 200 1"}
+		case strings.Contains(body, "429"):
+			return Result{Outcome: herald.OutcomeRetry, Reason: "HTTP 200: Teams is throttling: " + oneLine(Truncate(body, 200)),
+				RetryAfter: RetryAfter(r.Header, now)}
+		}
+		return Result{Outcome: herald.OutcomePermanent, Reason: "HTTP 200: Teams says " + oneLine(Truncate(body, 200))}
+	}
+	res := ClassifyStatus(r, now)
+	if body != "" && res.Outcome != herald.OutcomeDelivered {
+		res.Reason += ": Teams says " + oneLine(Truncate(body, 200))
+	}
+	return res
+}

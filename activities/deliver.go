@@ -96,6 +96,7 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (DeliverResul
 		IntegrationName: integ.Name,
 		URL:             integ.URL,
 		Secret:          integ.Secret,
+		Format:          integ.Format,
 		Timestamp:       a.Now(),
 	})
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/contract"
+	"github.com/heraldhq/herald/health"
 	"github.com/heraldhq/herald/store"
 )
 
@@ -31,22 +33,56 @@ func (a *Activities) Probe(ctx context.Context, integrationID string) (ProbeResu
 	if integ.Enabled || integ.DeletedAt != nil {
 		return ProbeResult{}, nil
 	}
-	res, err := a.sendTest(ctx, integ)
+	res, err := a.sendTest(ctx, integ, testMessage)
 	if err != nil {
 		return ProbeResult{}, err
 	}
 	return ProbeResult{Outcome: res.Outcome, Reason: res.Reason, Disabled: true}, nil
 }
 
+const (
+	testMessage         = "Test notification from Herald: this integration is connected."
+	confirmationMessage = "Herald is connected: this channel will receive the events this integration subscribes to."
+)
+
+// TestOutcome is a test notification's outcome and what it means for health.
+type TestOutcome struct {
+	Result   contract.TestResult
+	Decision health.Decision
+}
+
+// TestIntegration sends a test (or, on creation, a confirmation) notification
+// and reports how it fared. A success on a failing integration resets its
+// health and asks for its waiting deliveries to be retried.
+func (a *Activities) TestIntegration(ctx context.Context, in contract.TestInput) (TestOutcome, error) {
+	integ, err := a.Store.LoadIntegration(ctx, in.IntegrationID)
+	if err != nil {
+		return TestOutcome{}, nonRetryable(err)
+	}
+	msg := testMessage
+	if in.Confirmation {
+		msg = confirmationMessage
+	}
+	res, err := a.sendTest(ctx, integ, msg)
+	if err != nil {
+		return TestOutcome{}, err
+	}
+	out := TestOutcome{Result: contract.TestResult{Delivered: res.Outcome == herald.OutcomeDelivered, Outcome: res.Outcome, Reason: res.Reason}}
+	if integ.Enabled {
+		out.Decision, err = a.Store.RecordTestOutcome(ctx, integ.ID, res.Outcome, a.Now())
+	}
+	return out, err
+}
+
 // sendTest renders and sends a test notification to an integration.
-func (a *Activities) sendTest(ctx context.Context, integ store.Integration) (channels.Result, error) {
+func (a *Activities) sendTest(ctx context.Context, integ store.Integration, message string) (channels.Result, error) {
 	ch, err := a.Channels.For(integ.Type)
 	if err != nil {
 		return channels.Result{}, nonRetryable(err)
 	}
 	data, err := json.Marshal(map[string]any{
 		"integration": map[string]any{"id": integ.ID, "name": integ.Name, "type": integ.Type},
-		"message":     "Test notification from Herald: this integration is connected.",
+		"message":     message,
 	})
 	if err != nil {
 		return channels.Result{}, err
@@ -55,7 +91,7 @@ func (a *Activities) sendTest(ctx context.Context, integ store.Integration) (cha
 	req, err := ch.Render(channels.Message{
 		DeliveryID: id, EventID: id, EventType: TestEventType, Data: data,
 		IntegrationID: integ.ID, IntegrationName: integ.Name, URL: integ.URL, Secret: integ.Secret,
-		Timestamp: a.Now(),
+		Format: integ.Format, Timestamp: a.Now(),
 	})
 	if err != nil {
 		return channels.Result{}, nonRetryable(err)

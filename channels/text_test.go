@@ -17,8 +17,8 @@ func TestTruncate(t *testing.T) {
 		{"a longer sentence", 10, "a longer…"},
 		{"héllo wörld", 8, "héllo w…"},
 		{"日本語のテキストです", 5, "日本語の…"},
-		{"emoji 😀😀😀", 9, "emoji 😀…"}, // 😀 is two UTF-16 units
-		{"e\u0301e\u0301e\u0301", 4, "e\u0301…"},  // never strands a base without its accent
+		{"emoji 😀😀😀", 9, "emoji 😀…"},             // 😀 is two UTF-16 units
+		{"e\u0301e\u0301e\u0301", 4, "e\u0301…"}, // never strands a base without its accent
 		{"bad \xff byte", 20, "bad \uFFFD byte"},
 		{"anything", 0, ""},
 	}

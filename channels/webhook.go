@@ -54,7 +54,9 @@ func (w *Webhook) Render(m Message) (*Request, error) {
 func (w *Webhook) SecretHeaders() []string { return []string{w.HeaderPrefix + HeaderToken} }
 
 // Classify implements Channel: any 2xx is success.
-func (w *Webhook) Classify(_ *Request, r *Response, now time.Time) Result { return ClassifyStatus(r, now) }
+func (w *Webhook) Classify(_ *Request, r *Response, now time.Time) Result {
+	return ClassifyStatus(r, now)
+}
 
 // WebhookBody is {"event": type, "data": data} with data passed through as posted.
 func WebhookBody(eventType string, data json.RawMessage) ([]byte, error) {

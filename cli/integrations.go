@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/contract"
 	"github.com/heraldhq/herald/gateway"
 )
 
@@ -126,7 +128,57 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 		},
 	}
 	disable.Flags().StringVar(&reason, "reason", "", "why (shown with the integration)")
-	cmd.AddCommand(create, list, get, update, del, enable, disable)
+	test := &cobra.Command{
+		Use:   "test ID",
+		Short: "Send a test notification now and report the outcome",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var out contract.TestResult
+			if err := api.call(cmd, http.MethodPost, "/v1/integrations/"+url.PathEscape(args[0])+"/test", nil, &out); err != nil {
+				return err
+			}
+			if g.output == "json" {
+				return printJSON(g.stdout, out)
+			}
+			if out.Delivered {
+				fmt.Fprintf(g.stdout, "delivered (%s)\n", out.Reason)
+				return nil
+			}
+			fmt.Fprintf(g.stdout, "not delivered: %s (%s)\n", out.Outcome, out.Reason)
+			return exitError(2)
+		},
+	}
+	var slackName, slackEvents, slackProjects, reinstall string
+	slack := &cobra.Command{
+		Use:   "slack-install [--name N --events build:*,…] | slack-install --reinstall ID",
+		Short: "Print an Add to Slack link (open it in a browser; it expires in 10 minutes)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			q := url.Values{"redirect": {"false"}}
+			for k, v := range map[string]string{"name": slackName, "events": slackEvents, "projects": slackProjects, "integration": reinstall} {
+				if v != "" {
+					q.Set(k, v)
+				}
+			}
+			var out struct {
+				URL       string    `json:"url"`
+				ExpiresAt time.Time `json:"expiresAt"`
+			}
+			if err := api.call(cmd, http.MethodGet, "/v1/slack/install?"+q.Encode(), nil, &out); err != nil {
+				return err
+			}
+			if g.output == "json" {
+				return printJSON(g.stdout, out)
+			}
+			fmt.Fprintln(g.stdout, out.URL)
+			return nil
+		},
+	}
+	slack.Flags().StringVar(&slackName, "name", "", "integration name (default slack)")
+	slack.Flags().StringVar(&slackEvents, "events", "", "comma-separated event patterns (default *)")
+	slack.Flags().StringVar(&slackProjects, "projects", "", "comma-separated project ids")
+	slack.Flags().StringVar(&reinstall, "reinstall", "", "point this Slack integration at a newly chosen channel")
+	cmd.AddCommand(create, list, get, update, del, enable, disable, test, slack)
 	return cmd
 }
 
@@ -140,13 +192,14 @@ type integrationFlags struct {
 	initialInterval        string
 	maxInterval            string
 	autoRecover            bool
+	format                 string
 }
 
 func (f *integrationFlags) bind(cmd *cobra.Command, create bool) {
 	fs := cmd.Flags()
 	fs.StringVar(&f.name, "name", "", "name, 3 to 39 characters")
 	if create {
-		fs.StringVar(&f.typ, "type", "webhook", "integration type")
+		fs.StringVar(&f.typ, "type", "webhook", "integration type: webhook, slack, discord or teams")
 	}
 	fs.StringVar(&f.url, "url", "", "destination URL")
 	fs.StringVar(&f.secret, "secret", "", "webhook secret (whsec_… or any token)")
@@ -157,6 +210,7 @@ func (f *integrationFlags) bind(cmd *cobra.Command, create bool) {
 	fs.IntVar(&f.maxAttempts, "max-attempts", 0, "attempts per delivery, the first included (default: the server's)")
 	fs.StringVar(&f.initialInterval, "initial-interval", "", "delay before the first retry, e.g. 5s (default: the server's)")
 	fs.StringVar(&f.maxInterval, "max-interval", "", "longest delay between retries, e.g. 2h (default: the server's)")
+	fs.StringVar(&f.format, "format", "", "teams message format: auto, adaptive-card or message-card")
 	fs.BoolVar(&f.autoRecover, "auto-recover", false, "once disabled automatically, probe the endpoint and re-enable it when it answers")
 }
 
@@ -201,6 +255,9 @@ func (f *integrationFlags) body(cmd *cobra.Command, create bool) map[string]any 
 	if len(retry) > 0 {
 		b["retry"] = retry
 	}
+	if cmd.Flags().Changed("format") {
+		b["format"] = f.format
+	}
 	if cmd.Flags().Changed("auto-recover") {
 		b["autoRecover"] = f.autoRecover
 	}
@@ -232,6 +289,19 @@ func printIntegration(g *globals, i gateway.IntegrationView) error {
 	t.row("has secret", i.HasSecret)
 	if i.Secret != "" {
 		t.row("secret", i.Secret+"   (shown once: store it now)")
+	}
+	if i.Channel != "" {
+		t.row("channel", i.Channel)
+	}
+	if i.Format != "" {
+		t.row("format", i.Format)
+	}
+	if c := i.Confirmation; c != nil {
+		if c.Delivered {
+			t.row("confirmation", "delivered")
+		} else {
+			t.row("confirmation", "not delivered: "+c.Reason)
+		}
 	}
 	t.row("created", i.CreatedAt)
 	t.row("updated", i.UpdatedAt)

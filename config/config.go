@@ -44,6 +44,16 @@ type Config struct {
 	// BulkResendRate paces bulk resends, per second.
 	BulkResendRate float64
 
+	// PublicURL is where browsers reach the gateway (OAuth redirects); empty:
+	// http:// and the listen address.
+	PublicURL string
+	// Slack "Add to Slack": the app's OAuth credentials, Slack's base URL, and
+	// the key that signs install state (empty: derived from the client secret).
+	SlackClientID     string
+	SlackClientSecret string
+	SlackBaseURL      string
+	StateSecret       string
+
 	LogLevel  string
 	LogFormat string
 }
@@ -95,6 +105,7 @@ func Defaults() Config {
 		DisableAfter:      5,
 		RecoveryRate:      20,
 		BulkResendRate:    10,
+		SlackBaseURL:      "https://slack.com",
 		LogLevel:          "info",
 		LogFormat:         "text",
 	}
@@ -166,6 +177,11 @@ func Bind(fs *pflag.FlagSet, cfg *Config, groups Group) *Binder {
 	if groups&GroupGateway != 0 {
 		b.str(&cfg.Listen, "listen", "HERALD_LISTEN", "gateway listen address")
 		b.integer(&cfg.EventBodyLimit, "event-body-limit", "HERALD_EVENT_BODY_LIMIT", "largest accepted event body in bytes")
+		b.str(&cfg.PublicURL, "public-url", "HERALD_PUBLIC_URL", "URL where browsers reach the gateway (default http:// + listen address)")
+		b.str(&cfg.SlackClientID, "slack-client-id", "HERALD_SLACK_CLIENT_ID", "Slack app client id (enables Add to Slack)")
+		b.str(&cfg.SlackClientSecret, "slack-client-secret", "HERALD_SLACK_CLIENT_SECRET", "Slack app client secret")
+		b.str(&cfg.SlackBaseURL, "slack-base-url", "HERALD_SLACK_BASE_URL", "Slack's base URL for OAuth")
+		b.str(&cfg.StateSecret, "state-secret", "HERALD_STATE_SECRET", "key that signs OAuth state (default: derived from the Slack client secret)")
 	}
 	if groups&GroupDelivery != 0 {
 		b.str(&cfg.WebhookHeaderPrefix, "webhook-header-prefix", "HERALD_WEBHOOK_HEADER_PREFIX", "prefix of the webhook integration headers")

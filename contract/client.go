@@ -138,3 +138,20 @@ func CancelBulkResend(ctx context.Context, c client.Client, teamID, id string) e
 	}
 	return nil
 }
+
+// Test sends a test notification through TestWorkflow and waits for the answer.
+func Test(ctx context.Context, c client.Client, taskQueue, runID string, in TestInput) (TestResult, error) {
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:            "integration/" + in.IntegrationID + "/test/" + runID,
+		TaskQueue:     taskQueue,
+		StaticSummary: "test " + in.IntegrationID,
+	}, TestWorkflow, in)
+	if err != nil {
+		return TestResult{}, fmt.Errorf("start test of %s: %w", in.IntegrationID, err)
+	}
+	var res TestResult
+	if err := run.Get(ctx, &res); err != nil {
+		return TestResult{}, fmt.Errorf("test %s: %w", in.IntegrationID, err)
+	}
+	return res, nil
+}

@@ -17,6 +17,7 @@ const (
 	RecoveryWorkflow   = "RecoveryWorkflow"
 	BulkResendWorkflow = "BulkResendWorkflow"
 	ProbeWorkflow      = "ProbeWorkflow"
+	TestWorkflow       = "TestWorkflow"
 )
 
 // Signal names of EventWorkflow.
@@ -151,4 +152,18 @@ type ProbeInput struct {
 	// For tests: the first delay and the give-up horizon (0: 1 min and 72 h).
 	FirstDelay  time.Duration
 	GiveUpAfter time.Duration
+}
+
+// TestInput sends a test notification to an integration.
+type TestInput struct {
+	IntegrationID string
+	// Confirmation words the message as the welcome sent when an integration is created.
+	Confirmation bool
+}
+
+// TestResult is how a test notification fared.
+type TestResult struct {
+	Delivered bool           `json:"delivered"`
+	Outcome   herald.Outcome `json:"outcome"`
+	Reason    string         `json:"reason"`
 }

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/config"
+	"github.com/heraldhq/herald/contract"
 	"github.com/heraldhq/herald/eventtype"
 	"github.com/heraldhq/herald/store"
 )
@@ -39,6 +41,8 @@ type integrationRequest struct {
 	// Retry overrides the default schedule field by field; {} restores the default.
 	Retry       *config.RetryOverride `json:"retry"`
 	AutoRecover *bool                 `json:"autoRecover"`
+	// Format (Teams only): adaptive-card, message-card, or auto (by URL).
+	Format *string `json:"format"`
 }
 
 // validate checks and normalizes the fields present; create requires the
@@ -87,6 +91,18 @@ func (r *integrationRequest) validate(create bool, defaults config.RetryPolicy) 
 			return err
 		}
 		r.Events = &pats
+	}
+	if r.Format != nil {
+		switch *r.Format {
+		case "auto":
+			*r.Format = ""
+		case "", channels.TeamsAdaptiveCard, channels.TeamsMessageCard:
+		default:
+			return badRequest("field \"format\" must be auto, %s or %s", channels.TeamsAdaptiveCard, channels.TeamsMessageCard)
+		}
+		if create && *r.Type != string(herald.IntegrationTeams) && *r.Format != "" {
+			return badRequest("field \"format\" applies to teams integrations only")
+		}
 	}
 	if r.Retry != nil {
 		if _, err := r.Retry.Apply(defaults); err != nil {
@@ -180,6 +196,9 @@ func (s *Server) createIntegration(c *fiber.Ctx) error {
 	if req.AutoRecover != nil {
 		in.AutoRecover = *req.AutoRecover
 	}
+	if req.Format != nil {
+		in.Format = *req.Format
+	}
 	if req.Secret != nil {
 		in.Secret = *req.Secret
 	}
@@ -196,6 +215,7 @@ func (s *Server) createIntegration(c *fiber.Ctx) error {
 	}
 	v := s.integrationView(out)
 	v.Secret = out.Secret
+	v.Confirmation = s.confirm(c, out)
 	return c.Status(fiber.StatusCreated).JSON(v)
 }
 
@@ -241,7 +261,7 @@ func (s *Server) updateIntegration(c *fiber.Ctx) error {
 		return err
 	}
 	p := store.IntegrationPatch{Name: req.Name, URL: req.URL, Secret: req.Secret,
-		Events: req.Events, Projects: req.Projects, AutoRecover: req.AutoRecover}
+		Events: req.Events, Projects: req.Projects, AutoRecover: req.AutoRecover, Format: req.Format}
 	if req.Retry != nil {
 		p.Retry = &store.RetryJSON{Override: req.Retry}
 		if *req.Retry == (config.RetryOverride{}) {
@@ -285,4 +305,42 @@ func (s *Server) deleteIntegration(c *fiber.Ctx) error {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// confirm sends a chat integration its welcome message (the seed does so for
+// Discord; Herald for every chat channel) and says whether it arrived.
+func (s *Server) confirm(c *fiber.Ctx, in store.Integration) *contract.TestResult {
+	if in.Type == herald.IntegrationWebhook || !in.Enabled {
+		return nil
+	}
+	res, err := s.runTest(c, in.ID, true)
+	if err != nil {
+		s.log.Warn("confirmation message", "integration", in.ID, "error", err)
+		return &contract.TestResult{Outcome: herald.OutcomeRetry, Reason: "the confirmation could not be sent: the workflow service is unavailable"}
+	}
+	return &res
+}
+
+func (s *Server) runTest(c *fiber.Ctx, integrationID string, confirmation bool) (contract.TestResult, error) {
+	ctx, cancel := context.WithTimeout(c.UserContext(), s.cfg.AttemptTimeout+workflowCallTimeout)
+	defer cancel()
+	return contract.Test(ctx, s.temporal, s.cfg.TaskQueue, store.NewID("test"), contract.TestInput{
+		IntegrationID: integrationID, Confirmation: confirmation,
+	})
+}
+
+// testIntegration sends a test notification now and reports the outcome.
+func (s *Server) testIntegration(c *fiber.Ctx) error {
+	id := c.Params("id")
+	if _, err := s.store.GetIntegration(c.UserContext(), teamID(c), id); errors.Is(err, store.ErrNotFound) {
+		return notFoundProblem("integration", id)
+	} else if err != nil {
+		return err
+	}
+	res, err := s.runTest(c, id, false)
+	if err != nil {
+		s.log.Error("test integration", "integration", id, "error", err)
+		return unavailable("the test could not be sent because the workflow service is unavailable")
+	}
+	return c.JSON(res)
 }

@@ -57,6 +57,7 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 	v1.Get("/integrations/:id", manage, s.getIntegration)
 	v1.Patch("/integrations/:id", manage, s.updateIntegration)
 	v1.Delete("/integrations/:id", manage, s.deleteIntegration)
+	v1.Post("/integrations/:id/test", manage, s.testIntegration)
 	v1.Post("/integrations/:id/enable", manage, s.enableIntegration)
 	v1.Post("/integrations/:id/disable", manage, s.disableIntegration)
 	v1.Get("/integrations/:id/deliveries", manage, s.listDeliveries)
@@ -65,6 +66,9 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 	v1.Delete("/resends/:id", manage, s.cancelBulkResend)
 	v1.Get("/deliveries/:id", manage, s.getDelivery)
 	v1.Post("/deliveries/:id/resend", manage, s.resendDelivery)
+	v1.Get("/slack/install", manage, s.slackInstall)
+	// Slack redirects the browser here: the signed state, not a key, says whose it is.
+	v1.Get("/slack/oauth/callback", s.slackCallback)
 	return s
 }
 

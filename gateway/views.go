@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/contract"
 	"github.com/heraldhq/herald/store"
 )
 
@@ -49,8 +50,12 @@ type IntegrationView struct {
 	Health      HealthView `json:"health"`
 	Retry       RetryView  `json:"retry"`
 	AutoRecover bool       `json:"autoRecover"`
-	CreatedAt   time.Time  `json:"createdAt"`
-	UpdatedAt   time.Time  `json:"updatedAt"`
+	Format      string     `json:"format,omitempty"`
+	Channel     string     `json:"channel,omitempty"`
+	// Confirmation says whether the welcome message of a new chat integration arrived.
+	Confirmation *contract.TestResult `json:"confirmation,omitempty"`
+	CreatedAt    time.Time            `json:"createdAt"`
+	UpdatedAt    time.Time            `json:"updatedAt"`
 }
 
 // HealthView is an integration's health (the seed's status).
@@ -90,8 +95,8 @@ func (s *Server) integrationView(i store.Integration) IntegrationView {
 			DisabledAt: i.DisabledAt, DisabledBy: i.DisabledBy},
 		Retry: RetryView{MaxAttempts: p.MaxAttempts, InitialInterval: p.InitialInterval.String(),
 			MaxInterval: p.MaxInterval.String(), BackoffCoefficient: p.BackoffCoefficient, Custom: i.Retry.Override != nil},
-		AutoRecover: i.AutoRecover,
-		CreatedAt:   i.CreatedAt, UpdatedAt: i.UpdatedAt,
+		AutoRecover: i.AutoRecover, Format: i.Format, Channel: i.Channel,
+		CreatedAt: i.CreatedAt, UpdatedAt: i.UpdatedAt,
 	}
 }
 

@@ -197,33 +197,13 @@ func (s *Store) RecordAttempt(ctx context.Context, integrationID string, a Attem
 				return fmt.Errorf("update delivery: %w", err)
 			}
 		}
-		var integ Integration
-		if err := tx.GetContext(ctx, &integ, `SELECT `+integrationCols+` FROM integrations WHERE id = $1 FOR UPDATE`, integrationID); err != nil {
-			return notFound(err, "integration", integrationID)
-		}
-		before := integ.Health()
-		after, dec := health.Next(before, health.Attempt{
+		dec, err := applyHealth(ctx, tx, integrationID, health.Attempt{
 			Outcome:        a.Outcome,
 			DeliveryFailed: u.Status == herald.DeliveryFailed && !prev.Status.Final(),
 			At:             a.StartedAt,
-		}, threshold)
-		if after != before {
-			_, err = tx.ExecContext(ctx, `
-				UPDATE integrations SET failed_requests = $2, first_failed_at = $3, consecutive_failures = $4,
-					disable_pending = $5
-				WHERE id = $1`, integrationID, after.FailedRequests, after.FirstFailedAt, after.ConsecutiveFailures, after.DisablePending)
-			if err != nil {
-				return fmt.Errorf("update health of %s: %w", integrationID, err)
-			}
-		}
-		if dec.Recovered {
-			// Recovery only matters when deliveries are waiting on backoff.
-			err = tx.GetContext(ctx, &dec.Recovered, `SELECT EXISTS (SELECT 1 FROM deliveries
-				WHERE integration_id = $1 AND status = $2 AND id <> $3)`,
-				integrationID, herald.DeliveryRetrying, a.DeliveryID)
-			if err != nil {
-				return fmt.Errorf("find waiting deliveries: %w", err)
-			}
+		}, threshold, a.DeliveryID)
+		if err != nil {
+			return err
 		}
 		rec.Decision = dec
 		return nil
@@ -232,6 +212,52 @@ func (s *Store) RecordAttempt(ctx context.Context, integrationID string, a Attem
 		return Recorded{}, fmt.Errorf("record attempt %d of %s: %w", a.AttemptNo, a.DeliveryID, err)
 	}
 	return rec, nil
+}
+
+// applyHealth moves an integration's health on after an attempt (health.Next)
+// inside tx and returns the decision. A recovery is only worth deciding when
+// deliveries other than exceptDelivery wait on backoff.
+func applyHealth(ctx context.Context, tx *sqlx.Tx, integrationID string, a health.Attempt, threshold int, exceptDelivery string) (health.Decision, error) {
+	var integ Integration
+	if err := tx.GetContext(ctx, &integ, `SELECT `+integrationCols+` FROM integrations WHERE id = $1 FOR UPDATE`, integrationID); err != nil {
+		return health.Decision{}, notFound(err, "integration", integrationID)
+	}
+	before := integ.Health()
+	after, dec := health.Next(before, a, threshold)
+	if after != before {
+		_, err := tx.ExecContext(ctx, `
+			UPDATE integrations SET failed_requests = $2, first_failed_at = $3, consecutive_failures = $4,
+				disable_pending = $5
+			WHERE id = $1`, integrationID, after.FailedRequests, after.FirstFailedAt, after.ConsecutiveFailures, after.DisablePending)
+		if err != nil {
+			return dec, fmt.Errorf("update health of %s: %w", integrationID, err)
+		}
+	}
+	if dec.Recovered {
+		err := tx.GetContext(ctx, &dec.Recovered, `SELECT EXISTS (SELECT 1 FROM deliveries
+			WHERE integration_id = $1 AND status = $2 AND id <> $3)`,
+			integrationID, herald.DeliveryRetrying, exceptDelivery)
+		if err != nil {
+			return dec, fmt.Errorf("find waiting deliveries: %w", err)
+		}
+	}
+	return dec, nil
+}
+
+// RecordTestOutcome applies a test notification's outcome to an integration's
+// health: a success proves the endpoint works again. Failures of tests are
+// not counted against an integration.
+func (s *Store) RecordTestOutcome(ctx context.Context, integrationID string, outcome herald.Outcome, at time.Time) (health.Decision, error) {
+	if outcome != herald.OutcomeDelivered {
+		return health.Decision{}, nil
+	}
+	var dec health.Decision
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		dec, err = applyHealth(ctx, tx, integrationID, health.Attempt{Outcome: outcome, At: at}, 0, "")
+		return err
+	})
+	return dec, err
 }
 
 // LoadAttempt loads one attempt (ErrNotFound when it was never recorded).

@@ -45,6 +45,10 @@ type Integration struct {
 	Retry RetryJSON `db:"retry_policy"`
 	// AutoRecover: once disabled, probe the endpoint and re-enable it on success.
 	AutoRecover bool `db:"auto_recover"`
+	// Format picks the message format where a channel has several (Teams).
+	Format string `db:"format"`
+	// Channel is where a Slack installation posts (for display).
+	Channel string `db:"channel"`
 }
 
 // Health is the integration's health state.
@@ -93,11 +97,13 @@ type IntegrationPatch struct {
 	Projects    *[]string
 	Retry       *RetryJSON
 	AutoRecover *bool
+	Format      *string
+	Channel     *string
 }
 
 const integrationCols = `id, team_id, name, type, url, secret, events, projects, enabled, created_at, updated_at, deleted_at,
 	failed_requests, first_failed_at, consecutive_failures, disabled_reason, disabled_at, disabled_by,
-	disable_pending, retry_policy, auto_recover`
+	disable_pending, retry_policy, auto_recover, format, channel`
 
 // CreateIntegration stores a validated integration and its subscriptions.
 func (s *Store) CreateIntegration(ctx context.Context, in Integration) (Integration, error) {
@@ -109,11 +115,11 @@ func (s *Store) CreateIntegration(ctx context.Context, in Integration) (Integrat
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		err := tx.GetContext(ctx, &out, `
 			INSERT INTO integrations (id, team_id, name, type, url, secret, events, projects, enabled,
-				retry_policy, auto_recover)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+				retry_policy, auto_recover, format, channel)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 			RETURNING `+integrationCols,
 			in.ID, in.TeamID, in.Name, in.Type, in.URL, in.Secret, in.Events, in.Projects, in.Enabled,
-			in.Retry, in.AutoRecover)
+			in.Retry, in.AutoRecover, in.Format, in.Channel)
 		if err != nil {
 			return fmt.Errorf("insert integration: %w", err)
 		}
@@ -204,12 +210,19 @@ func (s *Store) UpdateIntegration(ctx context.Context, teamID, id string, p Inte
 		if p.AutoRecover != nil {
 			out.AutoRecover = *p.AutoRecover
 		}
+		if p.Format != nil {
+			out.Format = *p.Format
+		}
+		if p.Channel != nil {
+			out.Channel = *p.Channel
+		}
 		err = tx.GetContext(ctx, &out, `
 			UPDATE integrations SET name = $3, url = $4, secret = $5, events = $6, projects = $7,
-				retry_policy = $8, auto_recover = $9, updated_at = now()
+				retry_policy = $8, auto_recover = $9, format = $10, channel = $11, updated_at = now()
 			WHERE team_id = $1 AND id = $2
 			RETURNING `+integrationCols,
-			teamID, id, out.Name, out.URL, out.Secret, out.Events, out.Projects, out.Retry, out.AutoRecover)
+			teamID, id, out.Name, out.URL, out.Secret, out.Events, out.Projects, out.Retry, out.AutoRecover,
+			out.Format, out.Channel)
 		if err != nil {
 			return fmt.Errorf("update integration %s: %w", id, err)
 		}

@@ -41,6 +41,7 @@ func Register(r Registry, acts *activities.Activities) {
 		contract.RecoveryWorkflow:   workflows.RecoveryWorkflow,
 		contract.BulkResendWorkflow: workflows.BulkResendWorkflow,
 		contract.ProbeWorkflow:      workflows.ProbeWorkflow,
+		contract.TestWorkflow:       workflows.TestWorkflow,
 	} {
 		r.RegisterWorkflowWithOptions(wf, workflow.RegisterOptions{Name: name})
 	}

@@ -10,7 +10,7 @@ import (
 
 // Teams is a fake for both kinds of Teams URL. WorkflowsURL(mode) takes
 // Adaptive Cards in the Workflows envelope and answers 202; ConnectorURL(mode)
-// takes legacy MessageCards and answers 200 "1". Modes: "ok"; "throttled"
+// takes legacy MessageCards (or that envelope) and answers 200 "1". Modes: "ok"; "throttled"
 // (connector: 200 with a 429 message, at first); "gone" (410).
 type Teams struct{ *server }
 
@@ -44,7 +44,13 @@ func NewTeams(t testing.TB) *Teams {
 			return
 		}
 		if legacy {
-			if err := ValidateMessageCard(body); err != nil {
+			// Connectors take MessageCards and, in the same envelope as
+			// Workflows, Adaptive Cards.
+			err := ValidateMessageCard(body)
+			if err != nil && ValidateAdaptiveEnvelope(body) == nil {
+				err = nil
+			}
+			if err != nil {
 				s.reject(err.Error())
 				text(http.StatusOK, "Summary or Text is required.") // the connector's 200-with-an-error
 				return

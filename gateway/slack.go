@@ -1,0 +1,276 @@
+package gateway
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/store"
+)
+
+// installTTL is how long an "Add to Slack" link stays valid.
+const installTTL = 10 * time.Minute
+
+// installState travels through Slack's OAuth round trip, signed.
+type installState struct {
+	Team        string   `json:"t"`
+	Integration string   `json:"i,omitempty"` // set on a reinstall
+	Name        string   `json:"n,omitempty"`
+	Events      []string `json:"e,omitempty"`
+	Projects    []string `json:"p,omitempty"`
+	Expires     int64    `json:"x"`
+	Nonce       string   `json:"r"`
+}
+
+func (s *Server) slackConfigured() error {
+	if s.cfg.SlackClientID == "" || s.cfg.SlackClientSecret == "" {
+		return problemf(fiber.StatusNotFound, "Add to Slack is not configured: set HERALD_SLACK_CLIENT_ID and HERALD_SLACK_CLIENT_SECRET")
+	}
+	return nil
+}
+
+func (s *Server) stateKey() []byte {
+	if s.cfg.StateSecret != "" {
+		return []byte(s.cfg.StateSecret)
+	}
+	mac := hmac.New(sha256.New, []byte(s.cfg.SlackClientSecret))
+	mac.Write([]byte("herald slack install state"))
+	return mac.Sum(nil)
+}
+
+func (s *Server) signState(st installState) (string, error) {
+	var nonce [12]byte
+	if _, err := rand.Read(nonce[:]); err != nil {
+		return "", err
+	}
+	st.Nonce = base64.RawURLEncoding.EncodeToString(nonce[:])
+	payload, err := json.Marshal(st)
+	if err != nil {
+		return "", err
+	}
+	p := base64.RawURLEncoding.EncodeToString(payload)
+	mac := hmac.New(sha256.New, s.stateKey())
+	mac.Write([]byte(p))
+	return p + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil)), nil
+}
+
+var errBadState = errors.New("the installation link is invalid or has expired; start the installation again")
+
+func (s *Server) verifyState(raw string, now time.Time) (installState, error) {
+	p, sig, ok := strings.Cut(raw, ".")
+	if !ok {
+		return installState{}, errBadState
+	}
+	got, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil {
+		return installState{}, errBadState
+	}
+	mac := hmac.New(sha256.New, s.stateKey())
+	mac.Write([]byte(p))
+	if !hmac.Equal(got, mac.Sum(nil)) {
+		return installState{}, errBadState
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(p)
+	if err != nil {
+		return installState{}, errBadState
+	}
+	var st installState
+	if err := json.Unmarshal(payload, &st); err != nil || now.Unix() > st.Expires {
+		return installState{}, errBadState
+	}
+	return st, nil
+}
+
+func (s *Server) publicURL() string {
+	if s.cfg.PublicURL != "" {
+		return strings.TrimRight(s.cfg.PublicURL, "/")
+	}
+	return "http://" + s.cfg.Listen
+}
+
+func (s *Server) slackRedirectURI() string { return s.publicURL() + "/v1/slack/oauth/callback" }
+
+// slackInstall sends the browser to Slack's consent screen (or, for API
+// clients asking for JSON, returns the URL to open).
+func (s *Server) slackInstall(c *fiber.Ctx) error {
+	if err := s.slackConfigured(); err != nil {
+		return err
+	}
+	st := installState{Team: teamID(c), Expires: time.Now().Add(installTTL).Unix()}
+	if id := c.Query("integration"); id != "" {
+		in, err := s.store.GetIntegration(c.UserContext(), st.Team, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return notFoundProblem("integration", id)
+		} else if err != nil {
+			return err
+		}
+		if in.Type != herald.IntegrationSlack {
+			return badRequest("integration %q is a %s integration; only Slack integrations can be reinstalled", id, in.Type)
+		}
+		st.Integration = id
+	} else {
+		events := []string{"*"}
+		if q := c.Query("events"); q != "" {
+			events = strings.Split(q, ",")
+		}
+		pats, err := normalizePatterns(events)
+		if err != nil {
+			return err
+		}
+		st.Events = pats
+		if q := c.Query("projects"); q != "" {
+			st.Projects = strings.Split(q, ",")
+		}
+		req := integrationRequest{Name: ptr(c.Query("name", "slack"))}
+		if err := req.validate(false, s.cfg.Retry); err != nil {
+			return err
+		}
+		st.Name = *req.Name
+	}
+	state, err := s.signState(st)
+	if err != nil {
+		return err
+	}
+	q := url.Values{
+		"client_id":    {s.cfg.SlackClientID},
+		"scope":        {"incoming-webhook"},
+		"redirect_uri": {s.slackRedirectURI()},
+		"state":        {state},
+	}
+	authorize := strings.TrimRight(s.cfg.SlackBaseURL, "/") + "/oauth/v2/authorize?" + q.Encode()
+	if c.Query("redirect") == "false" || strings.Contains(c.Get(fiber.HeaderAccept), "application/json") {
+		return c.JSON(fiber.Map{"url": authorize, "expiresAt": time.Unix(st.Expires, 0).UTC()})
+	}
+	return c.Redirect(authorize, fiber.StatusFound)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// slackProblem is a 502: Slack, not the caller, stopped the installation.
+func slackProblem(format string, args ...any) *Problem {
+	return problemf(fiber.StatusBadGateway, format, args...)
+}
+
+// slackAccess is oauth.v2.access's answer.
+type slackAccess struct {
+	OK              bool   `json:"ok"`
+	Error           string `json:"error"`
+	IncomingWebhook struct {
+		URL       string `json:"url"`
+		Channel   string `json:"channel"`
+		ChannelID string `json:"channel_id"`
+	} `json:"incoming_webhook"`
+	Team struct {
+		Name string `json:"name"`
+	} `json:"team"`
+}
+
+// slackCallback finishes the OAuth flow: it exchanges the code for an
+// incoming webhook and creates the Slack integration, or on a reinstall
+// points the existing one at the new webhook.
+func (s *Server) slackCallback(c *fiber.Ctx) error {
+	if err := s.slackConfigured(); err != nil {
+		return err
+	}
+	if e := c.Query("error"); e != "" {
+		return badRequest("Slack says %s: the installation was not completed", e)
+	}
+	code, rawState := c.Query("code"), c.Query("state")
+	if code == "" || rawState == "" {
+		return badRequest("the callback needs code and state from Slack")
+	}
+	st, err := s.verifyState(rawState, time.Now())
+	if err != nil {
+		return badRequest("%s", err)
+	}
+	access, err := s.exchangeSlackCode(c.UserContext(), code)
+	if err != nil {
+		s.log.Warn("slack oauth exchange", "error", err)
+		return err
+	}
+	hook := access.IncomingWebhook
+	var out store.Integration
+	status := fiber.StatusCreated
+	if st.Integration != "" {
+		out, err = s.store.UpdateIntegration(c.UserContext(), st.Team, st.Integration, store.IntegrationPatch{URL: &hook.URL, Channel: &hook.Channel})
+		if errors.Is(err, store.ErrNotFound) {
+			return notFoundProblem("integration", st.Integration)
+		}
+		status = fiber.StatusOK
+	} else {
+		out, err = s.store.CreateIntegration(c.UserContext(), store.Integration{
+			TeamID: st.Team, Name: st.Name, Type: herald.IntegrationSlack, URL: hook.URL,
+			Events: st.Events, Projects: st.Projects, Enabled: true, Channel: hook.Channel,
+		})
+	}
+	if err != nil {
+		return err
+	}
+	v := s.integrationView(out)
+	v.Confirmation = s.confirm(c, out)
+	if strings.Contains(c.Get(fiber.HeaderAccept), "text/html") {
+		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+		return c.Status(status).SendString(renderInstalled(v, access.Team.Name))
+	}
+	return c.Status(status).JSON(v)
+}
+
+func (s *Server) exchangeSlackCode(ctx context.Context, code string) (slackAccess, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	form := url.Values{"code": {code}, "redirect_uri": {s.slackRedirectURI()}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(s.cfg.SlackBaseURL, "/")+"/api/oauth.v2.access", strings.NewReader(form.Encode()))
+	if err != nil {
+		return slackAccess{}, slackProblem("Slack could not be asked: %v", err)
+	}
+	req.SetBasicAuth(s.cfg.SlackClientID, s.cfg.SlackClientSecret)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return slackAccess{}, slackProblem("Slack did not answer the code exchange; try the installation again")
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	var a slackAccess
+	if err := json.Unmarshal(body, &a); err != nil {
+		return a, slackProblem("Slack answered the code exchange with HTTP %d and no JSON", resp.StatusCode)
+	}
+	if !a.OK {
+		return a, slackProblem("Slack refused the installation: %s", a.Error)
+	}
+	if a.IncomingWebhook.URL == "" {
+		return a, slackProblem("Slack granted no incoming webhook: the app must request the incoming-webhook scope")
+	}
+	return a, nil
+}
+
+var installedPage = template.Must(template.New("installed").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>Herald · Slack connected</title></head>
+<body style="font-family: system-ui, sans-serif; max-width: 36rem; margin: 3rem auto; padding: 0 1rem">
+<h1>Slack connected</h1>
+<p>Integration <strong>{{.V.Name}}</strong> posts to <strong>{{.V.Channel}}</strong>{{if .Workspace}} in {{.Workspace}}{{end}}.</p>
+{{with .V.Confirmation}}<p>{{if .Delivered}}A confirmation message was sent to the channel.{{else}}The confirmation message did not arrive: {{.Reason}}{{end}}</p>{{end}}
+</body></html>`))
+
+func renderInstalled(v IntegrationView, workspace string) string {
+	var b strings.Builder
+	_ = installedPage.Execute(&b, struct {
+		V         IntegrationView
+		Workspace string
+	}{v, workspace})
+	return b.String()
+}

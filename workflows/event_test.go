@@ -51,7 +51,10 @@ func (f *fixture) integration(t *testing.T, url string, events ...string) store.
 
 func (f *fixture) integrationWith(t *testing.T, in store.Integration) store.Integration {
 	t.Helper()
-	in.TeamID, in.Type, in.Enabled = f.team, herald.IntegrationWebhook, true
+	in.TeamID, in.Enabled = f.team, true
+	if in.Type == "" {
+		in.Type = herald.IntegrationWebhook
+	}
 	in.Name = "hook-" + in.URL[len(in.URL)-5:]
 	out, err := f.st.CreateIntegration(context.Background(), in)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/config"
 	"github.com/heraldhq/herald/contract"
+	"github.com/heraldhq/herald/internal/fakes"
 	"github.com/heraldhq/herald/internal/testenv"
 	"github.com/heraldhq/herald/store"
 	"github.com/heraldhq/herald/workflows"
@@ -250,5 +251,25 @@ func TestProbeReEnablesARecoveredEndpoint(t *testing.T) {
 	}
 	if len(other.Requests()) != 1 {
 		t.Errorf("integration:recovered reached the other integration %d times", len(other.Requests()))
+	}
+}
+
+func TestDiscordUnknownWebhookDisablesWithoutRetry(t *testing.T) {
+	f := newFixture(t)
+	children := f.countChildren()
+	discord := fakes.NewDiscord(t)
+	integ := f.integrationWith(t, store.Integration{Type: herald.IntegrationDiscord, URL: discord.URL("deleted"), Events: []string{"*"}})
+	res := f.run(t, "build:failure")
+	if res.Deliveries[0].Status != herald.DeliveryFailed {
+		t.Fatalf("result %+v", res)
+	}
+	if atts := f.attempts(t, res.Deliveries[0].DeliveryID); len(atts) != 1 || atts[0].Outcome != herald.OutcomeGone {
+		t.Errorf("attempts %+v: want one, gone", atts)
+	}
+	if in := f.integrationState(t, integ.ID); in.Enabled || in.DisabledReason != "the endpoint is gone" {
+		t.Errorf("integration %+v", in)
+	}
+	if n := children(contract.DisableWorkflow); n != 1 {
+		t.Errorf("%d DisableWorkflows", n)
 	}
 }

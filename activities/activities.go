@@ -10,6 +10,7 @@ import (
 
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/config"
+	"github.com/heraldhq/herald/ssrf"
 	"github.com/heraldhq/herald/store"
 )
 
@@ -49,6 +50,7 @@ func New(cfg *config.Config, st *store.Store, tc client.Client) *Activities {
 			Timeout:        cfg.AttemptTimeout,
 			ConnectTimeout: cfg.ConnectTimeout,
 			BodyLimit:      cfg.ResponseBodyLimit,
+			DialContext:    (&ssrf.Dialer{Policy: cfg.DestinationPolicy(), Timeout: cfg.ConnectTimeout}).DialContext,
 		}),
 		Temporal:       tc,
 		TaskQueue:      cfg.TaskQueue,

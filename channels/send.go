@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/ssrf"
 )
 
 // SenderOptions tune the HTTP client that makes delivery attempts.
@@ -99,8 +100,13 @@ func (s *Sender) Send(ctx context.Context, r *Request) Exchange {
 	return ex
 }
 
-// TransportResult classifies an attempt that got no answer: always worth a retry.
+// TransportResult classifies an attempt that got no answer: worth a retry,
+// unless the destination itself is refused (SSRF guard), which no retry changes.
 func TransportResult(err error) Result {
+	var refused *ssrf.RefusedError
+	if errors.As(err, &refused) {
+		return Result{Outcome: herald.OutcomePermanent, Reason: "refused: " + refused.Error()}
+	}
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
 		return Result{Outcome: herald.OutcomeRetry, Reason: "timeout: " + err.Error()}

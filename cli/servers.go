@@ -132,7 +132,7 @@ func newWorkerCmd(g *globals) *cobra.Command {
 func newDevCmd(g *globals) *cobra.Command {
 	cfg := config.Defaults()
 	// Development receivers usually run on this machine.
-	cfg.AllowPrivateDestinations = true
+	cfg.AllowPrivateDestinations = "true"
 	return newServerCmd(g, "dev", "Run the gateway and a worker in one process, for development", cfg,
 		func(r *runtime, ctx context.Context) error {
 			ctx, cancel := context.WithCancel(ctx)

@@ -6,11 +6,14 @@ package config
 import (
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/heraldhq/herald/ssrf"
 )
 
 // Config is everything a Herald process can be told.
@@ -23,8 +26,9 @@ type Config struct {
 
 	// WebhookHeaderPrefix prefixes the seed-compatible webhook headers (…-Id, …-Name, …).
 	WebhookHeaderPrefix string
-	// AllowPrivateDestinations lets deliveries reach private and loopback addresses.
-	AllowPrivateDestinations bool
+	// AllowPrivateDestinations lets deliveries reach private and loopback
+	// addresses: "true", "false", or a comma-separated list of CIDRs.
+	AllowPrivateDestinations string
 
 	Retry RetryPolicy
 
@@ -86,12 +90,13 @@ func (p RetryPolicy) Validate() error {
 // Defaults returns the documented defaults (DESIGN.md, "Delivery semantics").
 func Defaults() Config {
 	return Config{
-		DatabaseURL:         "postgres://postgres@127.0.0.1:5432/herald?sslmode=disable",
-		TemporalAddress:     "127.0.0.1:7233",
-		TemporalNamespace:   "default",
-		TaskQueue:           "herald",
-		Listen:              "127.0.0.1:8080",
-		WebhookHeaderPrefix: "X-Northflank-Notification-Integration-",
+		DatabaseURL:              "postgres://postgres@127.0.0.1:5432/herald?sslmode=disable",
+		TemporalAddress:          "127.0.0.1:7233",
+		TemporalNamespace:        "default",
+		TaskQueue:                "herald",
+		Listen:                   "127.0.0.1:8080",
+		WebhookHeaderPrefix:      "X-Northflank-Notification-Integration-",
+		AllowPrivateDestinations: "false",
 		Retry: RetryPolicy{
 			InitialInterval:    5 * time.Second,
 			BackoffCoefficient: 3,
@@ -121,6 +126,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ResponseBodyLimit < 0 || c.EventBodyLimit <= 0 {
 		return fmt.Errorf("body limits must be positive")
+	}
+	if _, err := ssrf.ParsePolicy(c.AllowPrivateDestinations); err != nil {
+		return err
 	}
 	if c.DisableAfter < 1 {
 		return fmt.Errorf("disable after %d failed deliveries: must be at least 1", c.DisableAfter)
@@ -185,7 +193,7 @@ func Bind(fs *pflag.FlagSet, cfg *Config, groups Group) *Binder {
 	}
 	if groups&GroupDelivery != 0 {
 		b.str(&cfg.WebhookHeaderPrefix, "webhook-header-prefix", "HERALD_WEBHOOK_HEADER_PREFIX", "prefix of the webhook integration headers")
-		b.boolean(&cfg.AllowPrivateDestinations, "allow-private-destinations", "HERALD_ALLOW_PRIVATE_DESTINATIONS", "allow deliveries to private and loopback addresses")
+		b.str(&cfg.AllowPrivateDestinations, "allow-private-destinations", "HERALD_ALLOW_PRIVATE_DESTINATIONS", "deliveries may reach private and loopback addresses: true, false, or CIDRs")
 		b.duration(&cfg.Retry.InitialInterval, "retry-initial-interval", "HERALD_RETRY_INITIAL_INTERVAL", "delay before the first retry")
 		b.float(&cfg.Retry.BackoffCoefficient, "retry-backoff", "HERALD_RETRY_BACKOFF", "factor between successive retry delays")
 		b.duration(&cfg.Retry.MaxInterval, "retry-max-interval", "HERALD_RETRY_MAX_INTERVAL", "longest delay between retries")
@@ -313,4 +321,14 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	}
 	*d = Duration(v)
 	return nil
+}
+
+// DestinationPolicy is the SSRF policy deliveries run under; the gateway's own
+// listener is never a destination.
+func (c *Config) DestinationPolicy() ssrf.Policy {
+	p, _ := ssrf.ParsePolicy(c.AllowPrivateDestinations) // validated by Validate
+	if ap, err := netip.ParseAddrPort(c.Listen); err == nil {
+		p.Self = append(p.Self, ap)
+	}
+	return p
 }

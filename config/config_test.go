@@ -27,7 +27,7 @@ func TestFlagsWinOverEnvWhichWinsOverDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.Listen != "127.0.0.1:9000" || got.TaskQueue != "q2" || got.Retry.InitialInterval != 2*time.Second ||
-		!got.AllowPrivateDestinations || got.WebhookHeaderPrefix != "X-Herald-" || got.TemporalNamespace != "default" {
+		got.AllowPrivateDestinations != "true" || got.WebhookHeaderPrefix != "X-Herald-" || got.TemporalNamespace != "default" {
 		t.Errorf("config %+v", got)
 	}
 }

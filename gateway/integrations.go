@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
+	"strconv"
+	"time"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -176,6 +179,9 @@ func (s *Server) createIntegration(c *fiber.Ctx) error {
 	if err := req.validate(true, s.cfg.Retry); err != nil {
 		return err
 	}
+	if err := s.checkDestination(c.UserContext(), *req.URL); err != nil {
+		return err
+	}
 	in := store.Integration{
 		TeamID:  teamID(c),
 		Name:    *req.Name,
@@ -260,6 +266,11 @@ func (s *Server) updateIntegration(c *fiber.Ctx) error {
 	if err := req.validate(false, s.cfg.Retry); err != nil {
 		return err
 	}
+	if req.URL != nil {
+		if err := s.checkDestination(c.UserContext(), *req.URL); err != nil {
+			return err
+		}
+	}
 	p := store.IntegrationPatch{Name: req.Name, URL: req.URL, Secret: req.Secret,
 		Events: req.Events, Projects: req.Projects, AutoRecover: req.AutoRecover, Format: req.Format}
 	if req.Retry != nil {
@@ -343,4 +354,45 @@ func (s *Server) testIntegration(c *fiber.Ctx) error {
 		return unavailable("the test could not be sent because the workflow service is unavailable")
 	}
 	return c.JSON(res)
+}
+
+// checkDestination refuses a URL whose host is, or resolves to, an address
+// deliveries may not reach. A host that does not resolve now is accepted: the
+// guard at connect time is the one that counts.
+func (s *Server) checkDestination(ctx context.Context, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return badRequest("field \"url\": not a valid URL")
+	}
+	port := uint16(443)
+	if u.Scheme == "http" {
+		port = 80
+	}
+	if p := u.Port(); p != "" {
+		n, err := strconv.ParseUint(p, 10, 16)
+		if err != nil {
+			return badRequest("field \"url\": port %q is not a number from 0 to 65535", p)
+		}
+		port = uint16(n)
+	}
+	policy := s.cfg.DestinationPolicy()
+	refuse := func(err error) error { return badRequest("field \"url\": %s", err) }
+	if err := policy.CheckHost(u.Hostname(), port); err != nil {
+		return refuse(err)
+	}
+	if _, err := netip.ParseAddr(u.Hostname()); err == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	addrs, err := s.resolver.LookupNetIP(ctx, "ip", u.Hostname())
+	if err != nil {
+		return nil
+	}
+	for _, a := range addrs {
+		if err := policy.Check(u.Hostname(), a, port); err != nil {
+			return refuse(err)
+		}
+	}
+	return nil
 }

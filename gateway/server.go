@@ -13,6 +13,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/config"
+	"github.com/heraldhq/herald/ssrf"
 	"github.com/heraldhq/herald/store"
 )
 
@@ -23,11 +24,13 @@ type Server struct {
 	temporal client.Client
 	log      *slog.Logger
 	app      *fiber.App
+	// resolver checks integration URLs' hosts (tests replace it).
+	resolver ssrf.Resolver
 }
 
 // New builds the gateway and its routes.
 func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger) *Server {
-	s := &Server{cfg: cfg, store: st, temporal: tc, log: log}
+	s := &Server{cfg: cfg, store: st, temporal: tc, log: log, resolver: net.DefaultResolver}
 	s.app = fiber.New(fiber.Config{
 		AppName: "herald",
 		// Values from the request (params, headers) outlive the handler in Temporal calls and logs.
@@ -133,3 +136,6 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 	}
 	return c.JSON(checks)
 }
+
+// SetResolver replaces the resolver that checks integration URLs.
+func (s *Server) SetResolver(r ssrf.Resolver) { s.resolver = r }

@@ -37,6 +37,7 @@ func newFixture(t *testing.T) *fixture {
 // activities on st.
 func newEnv(t *testing.T, st *store.Store) *testsuite.TestWorkflowEnvironment {
 	cfg := config.Defaults()
+	cfg.AllowPrivateDestinations = "true" // the test receivers listen on loopback
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetTestTimeout(60 * time.Second)

@@ -75,7 +75,7 @@ func NewStack(t testing.TB, opts ...func(*config.Config)) *Stack {
 	cfg.TemporalAddress = dev.FrontendHostPort()
 	cfg.TaskQueue = "herald-test-" + randomHex(6)
 	cfg.Listen = "127.0.0.1:0"
-	cfg.AllowPrivateDestinations = true
+	cfg.AllowPrivateDestinations = "true"
 	for _, o := range opts {
 		o(&cfg)
 	}

@@ -87,7 +87,8 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (DeliverResul
 	if err != nil {
 		return DeliverResult{}, nonRetryable(fmt.Errorf("%w: %v", store.ErrNotFound, err))
 	}
-	req, err := ch.Render(channels.Message{
+	now := a.Now()
+	msg := channels.Message{
 		DeliveryID:      t.Delivery.ID,
 		EventID:         t.Event.ID,
 		EventType:       t.Event.Type,
@@ -97,8 +98,12 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (DeliverResul
 		URL:             integ.URL,
 		Secret:          integ.Secret,
 		Format:          integ.Format,
-		Timestamp:       a.Now(),
-	})
+		Timestamp:       now,
+	}
+	if secrets := integ.SigningSecrets(now); len(secrets) == 2 {
+		msg.PreviousSecret = secrets[1]
+	}
+	req, err := ch.Render(msg)
 	if err != nil {
 		return DeliverResult{}, nonRetryable(fmt.Errorf("%w: render: %v", store.ErrNotFound, err))
 	}

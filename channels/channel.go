@@ -23,6 +23,8 @@ type Message struct {
 	IntegrationName string
 	URL             string
 	Secret          string
+	// PreviousSecret also signs while a rotation's grace lasts.
+	PreviousSecret string
 	// Format picks a message format where a channel has several (Teams); empty: by URL.
 	Format string
 	// Timestamp is when this attempt is made (signed into webhook requests).

@@ -44,7 +44,13 @@ func (w *Webhook) Render(m Message) (*Request, error) {
 		// webhook-id is the delivery id: stable across retries, so receivers can dedupe.
 		h.Set("webhook-id", m.DeliveryID)
 		h.Set("webhook-timestamp", strconv.FormatInt(m.Timestamp.Unix(), 10))
-		h.Set("webhook-signature", Sign(m.Secret, m.DeliveryID, m.Timestamp, body))
+		sig := Sign(m.Secret, m.DeliveryID, m.Timestamp, body)
+		if m.PreviousSecret != "" {
+			// During a rotation both signatures go, space separated: receivers
+			// holding either secret verify.
+			sig += " " + Sign(m.PreviousSecret, m.DeliveryID, m.Timestamp, body)
+		}
+		h.Set("webhook-signature", sig)
 	}
 	return &Request{Method: http.MethodPost, URL: m.URL, Header: h, Body: body}, nil
 }

@@ -10,10 +10,10 @@ import (
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
-	tlog "go.temporal.io/sdk/log"
 
 	"github.com/heraldhq/herald/activities"
 	"github.com/heraldhq/herald/config"
+	"github.com/heraldhq/herald/contract"
 	"github.com/heraldhq/herald/gateway"
 	"github.com/heraldhq/herald/schema"
 	"github.com/heraldhq/herald/store"
@@ -57,14 +57,9 @@ func openRuntime(ctx context.Context, g *globals, b *config.Binder) (*runtime, e
 	} else if len(applied) > 0 {
 		log.Info("applied migrations", "versions", applied)
 	}
-	r.temporal, err = client.DialContext(ctx, client.Options{
-		HostPort:  cfg.TemporalAddress,
-		Namespace: cfg.TemporalNamespace,
-		Logger:    tlog.NewStructuredLogger(log.With("component", "temporal")),
-	})
-	if err != nil {
+	if r.temporal, err = contract.Dial(ctx, cfg, log); err != nil {
 		r.close()
-		return nil, fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddress, err)
+		return nil, err
 	}
 	return r, nil
 }
@@ -75,7 +70,10 @@ func (r *runtime) runGateway(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", r.cfg.Listen, err)
 	}
-	srv := gateway.New(r.cfg, r.store, r.temporal, r.log)
+	srv, err := gateway.New(r.cfg, r.store, r.temporal, r.log)
+	if err != nil {
+		return err
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	r.log.Info("gateway listening", "url", "http://"+ln.Addr().String())

@@ -48,6 +48,17 @@ type Config struct {
 	// BulkResendRate paces bulk resends, per second.
 	BulkResendRate float64
 
+	// SecretRotationGrace is how long a rotated-out secret keeps signing.
+	SecretRotationGrace time.Duration
+	// RateLimit is requests per second per API key (RateBurst at once); 0 turns it off.
+	RateLimit float64
+	RateBurst int
+	// UIOrigins may call the codec endpoints from a browser (the Temporal Web UI).
+	UIOrigins string
+	// PayloadKey encrypts everything Herald sends to Temporal: "kid:base64key",
+	// several comma-separated for rotation (the first encrypts).
+	PayloadKey string
+
 	// PublicURL is where browsers reach the gateway (OAuth redirects); empty:
 	// http:// and the listen address.
 	PublicURL string
@@ -103,16 +114,19 @@ func Defaults() Config {
 			MaxInterval:        2 * time.Hour,
 			MaxAttempts:        10,
 		},
-		AttemptTimeout:    15 * time.Second,
-		ConnectTimeout:    5 * time.Second,
-		ResponseBodyLimit: 64 << 10,
-		EventBodyLimit:    256 << 10,
-		DisableAfter:      5,
-		RecoveryRate:      20,
-		BulkResendRate:    10,
-		SlackBaseURL:      "https://slack.com",
-		LogLevel:          "info",
-		LogFormat:         "text",
+		AttemptTimeout:      15 * time.Second,
+		ConnectTimeout:      5 * time.Second,
+		ResponseBodyLimit:   64 << 10,
+		EventBodyLimit:      256 << 10,
+		DisableAfter:        5,
+		RecoveryRate:        20,
+		BulkResendRate:      10,
+		SlackBaseURL:        "https://slack.com",
+		SecretRotationGrace: 24 * time.Hour,
+		RateLimit:           50,
+		RateBurst:           100,
+		LogLevel:            "info",
+		LogFormat:           "text",
 	}
 }
 
@@ -129,6 +143,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := ssrf.ParsePolicy(c.AllowPrivateDestinations); err != nil {
 		return err
+	}
+	if c.RateLimit < 0 || c.RateBurst < 1 {
+		return fmt.Errorf("rate limit must be 0 or more and burst at least 1")
 	}
 	if c.DisableAfter < 1 {
 		return fmt.Errorf("disable after %d failed deliveries: must be at least 1", c.DisableAfter)
@@ -178,6 +195,7 @@ func Bind(fs *pflag.FlagSet, cfg *Config, groups Group) *Binder {
 		b.str(&cfg.DatabaseURL, "database-url", "HERALD_DATABASE_URL", "Postgres connection URL")
 	}
 	if groups&GroupTemporal != 0 {
+		b.str(&cfg.PayloadKey, "payload-key", "HERALD_PAYLOAD_KEY", "encrypt Temporal payloads: kid:base64-256-bit-key[,kid:key…]")
 		b.str(&cfg.TemporalAddress, "temporal-address", "HERALD_TEMPORAL_ADDRESS", "Temporal frontend host:port")
 		b.str(&cfg.TemporalNamespace, "temporal-namespace", "HERALD_TEMPORAL_NAMESPACE", "Temporal namespace")
 		b.str(&cfg.TaskQueue, "task-queue", "HERALD_TASK_QUEUE", "Temporal task queue for Herald's workflows and activities")
@@ -185,6 +203,10 @@ func Bind(fs *pflag.FlagSet, cfg *Config, groups Group) *Binder {
 	if groups&GroupGateway != 0 {
 		b.str(&cfg.Listen, "listen", "HERALD_LISTEN", "gateway listen address")
 		b.integer(&cfg.EventBodyLimit, "event-body-limit", "HERALD_EVENT_BODY_LIMIT", "largest accepted event body in bytes")
+		b.duration(&cfg.SecretRotationGrace, "secret-rotation-grace", "HERALD_SECRET_ROTATION_GRACE", "how long a rotated-out webhook secret keeps signing")
+		b.float(&cfg.RateLimit, "rate-limit", "HERALD_RATE_LIMIT", "requests per second per API key (0: no limit)")
+		b.integer(&cfg.RateBurst, "rate-burst", "HERALD_RATE_BURST", "requests an API key may make at once")
+		b.str(&cfg.UIOrigins, "ui-origins", "HERALD_UI_ORIGINS", "browser origins allowed to call the codec endpoints (the Temporal Web UI)")
 		b.str(&cfg.PublicURL, "public-url", "HERALD_PUBLIC_URL", "URL where browsers reach the gateway (default http:// + listen address)")
 		b.str(&cfg.SlackClientID, "slack-client-id", "HERALD_SLACK_CLIENT_ID", "Slack app client id (enables Add to Slack)")
 		b.str(&cfg.SlackClientSecret, "slack-client-secret", "HERALD_SLACK_CLIENT_SECRET", "Slack app client secret")

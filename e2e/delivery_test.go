@@ -16,6 +16,7 @@ import (
 	"github.com/heraldhq/herald/contract"
 	"github.com/heraldhq/herald/gateway"
 	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/redact"
 )
 
 // seedBuildStart is the example body of the seed's documentation, verbatim.
@@ -117,7 +118,7 @@ func TestSeedExampleArrivesWithSeedHeadersAndVerifiableSignature(t *testing.T) {
 	if a.Response == nil || a.Response.Status != 200 || a.Response.Body != "ok" || a.Trigger != herald.TriggerAuto {
 		t.Errorf("attempt %+v", a)
 	}
-	if a.Request.URL != recv.URL+"/hook" || a.Request.Body != want.String() {
+	if a.Request.URL != redact.URL(recv.URL+"/hook") || a.Request.Body != want.String() {
 		t.Errorf("attempt request %+v", a.Request)
 	}
 	if tok := a.Request.Headers[prefix+"Token"]; len(tok) != 1 || tok[0] == integ.Secret {

@@ -184,7 +184,10 @@ func TestTemporalUnreachable(t *testing.T) {
 	}
 	defer tc.Close()
 	cfg := config.Defaults()
-	gw := gateway.New(&cfg, st, tc, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	gw, err := gateway.New(&cfg, st, tc, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
 	gln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

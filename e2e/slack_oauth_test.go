@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -127,8 +128,11 @@ func TestAddToSlack(t *testing.T) {
 	r = callback(url.Values{"code": {"code-2"}, "state": {state2}})
 	var reinstalled gateway.IntegrationView
 	r.JSON(t, &reinstalled)
-	if r.Status != http.StatusOK || reinstalled.ID != created.ID || reinstalled.Channel != "#ops" || !strings.HasSuffix(reinstalled.URL, "/ok-ops") {
+	if r.Status != http.StatusOK || reinstalled.ID != created.ID || reinstalled.Channel != "#ops" {
 		t.Fatalf("reinstall: %d %s", r.Status, r.Body)
+	}
+	if in, err := s.Store.GetIntegration(context.Background(), s.Team, created.ID); err != nil || !strings.HasSuffix(in.URL, "/ok-ops") {
+		t.Errorf("reinstalled URL %q, %v", in.URL, err)
 	}
 
 	// Forged, tampered and expired state are refused; nothing is created.

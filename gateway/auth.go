@@ -12,7 +12,8 @@ import (
 
 const localKey = "herald.key"
 
-// authenticate resolves the bearer key and requires scope on it.
+// authenticate resolves the bearer key, requires scope on it, and applies
+// the key's rate limit.
 func (s *Server) authenticate(scope herald.Scope) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		h := c.Get(fiber.HeaderAuthorization)
@@ -36,6 +37,9 @@ func (s *Server) authenticate(scope herald.Scope) fiber.Handler {
 			return problemf(fiber.StatusForbidden, "this API key lacks the %q scope this route needs", scope)
 		}
 		c.Locals(localKey, key)
+		if err := s.checkRate(key.ID); err != nil {
+			return err
+		}
 		return c.Next()
 	}
 }

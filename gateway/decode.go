@@ -19,6 +19,9 @@ func decodeJSON(body []byte, v any) error {
 	if !utf8.Valid(body) {
 		return badRequest("the request body is not valid UTF-8")
 	}
+	if d := nesting(body); d > MaxNesting {
+		return badRequest("the JSON nests %d levels deep; at most %d are allowed", d, MaxNesting)
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -65,4 +68,35 @@ func jsonKind(goKind string) string {
 		return "a value"
 	}
 	return "a number"
+}
+
+// MaxNesting is the deepest JSON the API accepts: enough for any real event,
+// far from what would strain a decoder or a renderer.
+const MaxNesting = 64
+
+// nesting is the deepest level of objects and arrays in a JSON text (strings
+// skipped), found without decoding it.
+func nesting(b []byte) int {
+	depth, deepest, inString, escaped := 0, 0, false, false
+	for _, c := range b {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
 }

@@ -34,33 +34,90 @@ func (s *Server) postEvent(c *fiber.Ctx) error {
 	if err := decodeJSON(c.Body(), &req); err != nil {
 		return err
 	}
-	typ, err := eventtype.Normalize(req.Event)
-	if err != nil {
-		return badRequest("field \"event\": %s", err)
-	}
-	id, err := eventID(req.ID, c.Get("Idempotency-Key"))
+	in, err := parseEvent(req, c.Get("Idempotency-Key"))
 	if err != nil {
 		return err
+	}
+	in.TeamID = teamID(c)
+	wfID, err := s.startEvent(c, in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"id": in.EventID, "workflowId": wfID})
+}
+
+// MaxBatch is the most events one batch may carry.
+const MaxBatch = 100
+
+// BatchResult is one event's fate in a batch: accepted, or a problem.
+type BatchResult struct {
+	ID         string   `json:"id,omitempty"`
+	WorkflowID string   `json:"workflowId,omitempty"`
+	Status     int      `json:"status"`
+	Problem    *Problem `json:"problem,omitempty"`
+}
+
+// postEventBatch accepts up to MaxBatch events in one request. Each is
+// validated and started on its own; the answer says, per event, 202 or why not.
+func (s *Server) postEventBatch(c *fiber.Ctx) error {
+	var req struct {
+		Events []eventRequest `json:"events"`
+	}
+	if err := decodeJSON(c.Body(), &req); err != nil {
+		return err
+	}
+	switch {
+	case len(req.Events) == 0:
+		return badRequest("field \"events\" must hold at least one event")
+	case len(req.Events) > MaxBatch:
+		return problemf(fiber.StatusRequestEntityTooLarge, "a batch holds at most %d events; this one has %d", MaxBatch, len(req.Events))
+	}
+	results := make([]BatchResult, len(req.Events))
+	for i, ev := range req.Events {
+		in, err := parseEvent(ev, "")
+		if err == nil {
+			in.TeamID = teamID(c)
+			var wfID string
+			if wfID, err = s.startEvent(c, in); err == nil {
+				results[i] = BatchResult{ID: in.EventID, WorkflowID: wfID, Status: fiber.StatusAccepted}
+				continue
+			}
+		}
+		p, ok := err.(*Problem)
+		if !ok {
+			return err
+		}
+		results[i] = BatchResult{Status: p.Status, Problem: p}
+	}
+	return c.Status(fiber.StatusMultiStatus).JSON(fiber.Map{"results": results})
+}
+
+// parseEvent validates one event body; the team is the caller's to set.
+func parseEvent(req eventRequest, idempotencyKey string) (contract.EventInput, error) {
+	typ, err := eventtype.Normalize(req.Event)
+	if err != nil {
+		return contract.EventInput{}, badRequest("field \"event\": %s", err)
+	}
+	id, err := eventID(req.ID, idempotencyKey)
+	if err != nil {
+		return contract.EventInput{}, err
 	}
 	data, project, err := eventData(req.Data)
 	if err != nil {
-		return err
+		return contract.EventInput{}, err
 	}
+	return contract.EventInput{EventID: id, Type: typ, ProjectID: project, Data: data, ReceivedAt: time.Now().UTC()}, nil
+}
+
+func (s *Server) startEvent(c *fiber.Ctx, in contract.EventInput) (string, error) {
 	ctx, cancel := context.WithTimeout(c.UserContext(), startTimeout)
 	defer cancel()
-	wfID, err := contract.StartEvent(ctx, s.temporal, s.cfg.TaskQueue, contract.EventInput{
-		TeamID:     teamID(c),
-		EventID:    id,
-		Type:       typ,
-		ProjectID:  project,
-		Data:       data,
-		ReceivedAt: time.Now().UTC(),
-	})
+	wfID, err := contract.StartEvent(ctx, s.temporal, s.cfg.TaskQueue, in)
 	if err != nil {
 		s.log.Error("start event workflow", "workflow", wfID, "error", err)
-		return unavailable("the event could not be accepted because the workflow service is unavailable; retry with the same id")
+		return wfID, unavailable("the event could not be accepted because the workflow service is unavailable; retry with the same id")
 	}
-	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"id": id, "workflowId": wfID})
+	return wfID, nil
 }
 
 // eventID picks the event id from the body or the Idempotency-Key header, or

@@ -220,7 +220,7 @@ func (s *Server) createIntegration(c *fiber.Ctx) error {
 		return err
 	}
 	v := s.integrationView(out)
-	v.Secret = out.Secret
+	v.URL, v.Secret = out.URL, out.Secret
 	v.Confirmation = s.confirm(c, out)
 	return c.Status(fiber.StatusCreated).JSON(v)
 }
@@ -303,7 +303,37 @@ func (s *Server) updateIntegration(c *fiber.Ctx) error {
 	if req.GenerateSecret {
 		v.Secret = out.Secret
 	}
+	if req.URL != nil {
+		v.URL = out.URL
+	}
 	return c.JSON(v)
+}
+
+// rotateSecret gives a webhook integration a new secret; the old one keeps
+// signing (a second webhook-signature) for the grace period, so receivers
+// can switch without missing a request.
+func (s *Server) rotateSecret(c *fiber.Ctx) error {
+	id := c.Params("id")
+	in, err := s.store.GetIntegration(c.UserContext(), teamID(c), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFoundProblem("integration", id)
+	} else if err != nil {
+		return err
+	}
+	if in.Type != herald.IntegrationWebhook {
+		return badRequest("only webhook integrations have secrets; %s integrations are authenticated by their URL", in.Type)
+	}
+	sec, err := channels.GenerateSecret()
+	if err != nil {
+		return err
+	}
+	out, err := s.store.RotateSecret(c.UserContext(), in.TeamID, id, sec, s.cfg.SecretRotationGrace)
+	if err != nil {
+		return err
+	}
+	v := s.integrationView(out)
+	v.Secret = out.Secret
+	return c.JSON(fiber.Map{"integration": v, "secret": out.Secret, "previousSecretExpiresAt": out.PreviousSecretExpiresAt})
 }
 
 func (s *Server) deleteIntegration(c *fiber.Ctx) error {

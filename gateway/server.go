@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/codec"
 	"github.com/heraldhq/herald/config"
 	"github.com/heraldhq/herald/ssrf"
 	"github.com/heraldhq/herald/store"
@@ -26,11 +27,15 @@ type Server struct {
 	app      *fiber.App
 	// resolver checks integration URLs' hosts (tests replace it).
 	resolver ssrf.Resolver
+	limiter  *keyLimiter
 }
 
 // New builds the gateway and its routes.
-func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger) *Server {
+func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger) (*Server, error) {
 	s := &Server{cfg: cfg, store: st, temporal: tc, log: log, resolver: net.DefaultResolver}
+	if cfg.RateLimit > 0 {
+		s.limiter = newKeyLimiter(cfg.RateLimit, cfg.RateBurst)
+	}
 	s.app = fiber.New(fiber.Config{
 		AppName: "herald",
 		// Values from the request (params, headers) outlive the handler in Temporal calls and logs.
@@ -49,8 +54,25 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
 
+	if cfg.PayloadKey != "" {
+		c, err := codec.Parse(cfg.PayloadKey)
+		if err != nil {
+			return nil, err
+		}
+		s.mountCodec(c)
+	}
+
 	v1 := s.app.Group("/v1", s.limitBody)
-	v1.Post("/events", s.authenticate(herald.ScopeIngest), s.postEvent)
+	ingest := s.authenticate(herald.ScopeIngest)
+	v1.Post("/events", ingest, s.postEvent)
+	v1.Post("/events/batch", ingest, s.postEventBatch)
+
+	admin := s.authenticate(herald.ScopeAdmin)
+	v1.Post("/teams", admin, s.createTeam)
+	v1.Get("/teams", admin, s.listTeams)
+	v1.Post("/keys", admin, s.createKey)
+	v1.Get("/keys", admin, s.listKeys)
+	v1.Delete("/keys/:id", admin, s.revokeKey)
 
 	manage := s.authenticate(herald.ScopeManage)
 	v1.Get("/events", manage, s.listEvents)
@@ -61,6 +83,7 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 	v1.Patch("/integrations/:id", manage, s.updateIntegration)
 	v1.Delete("/integrations/:id", manage, s.deleteIntegration)
 	v1.Post("/integrations/:id/test", manage, s.testIntegration)
+	v1.Post("/integrations/:id/rotate-secret", manage, s.rotateSecret)
 	v1.Post("/integrations/:id/enable", manage, s.enableIntegration)
 	v1.Post("/integrations/:id/disable", manage, s.disableIntegration)
 	v1.Get("/integrations/:id/deliveries", manage, s.listDeliveries)
@@ -72,8 +95,9 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 	v1.Get("/slack/install", manage, s.slackInstall)
 	// Slack redirects the browser here: the signed state, not a key, says whose it is.
 	v1.Get("/slack/oauth/callback", s.slackCallback)
-	return s
+	return s, nil
 }
+
 
 // App exposes the Fiber app (tests drive it over real HTTP through Serve).
 func (s *Server) App() *fiber.App { return s.app }

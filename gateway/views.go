@@ -9,6 +9,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/contract"
+	"github.com/heraldhq/herald/redact"
 	"github.com/heraldhq/herald/store"
 )
 
@@ -40,6 +41,7 @@ type IntegrationView struct {
 	ID        string                 `json:"id"`
 	Name      string                 `json:"name"`
 	Type      herald.IntegrationType `json:"type"`
+	// URL is masked (redact.URL) except in the response that created or changed it.
 	URL       string                 `json:"url"`
 	HasSecret bool                   `json:"hasSecret"`
 	// Secret is filled only in the response that created or regenerated it.
@@ -88,7 +90,9 @@ func (s *Server) integrationView(i store.Integration) IntegrationView {
 	}
 	h := i.Health()
 	return IntegrationView{
-		ID: i.ID, Name: i.Name, Type: i.Type, URL: i.URL, HasSecret: i.Secret != "",
+		// The URL is shown whole only in the response that set it: chat
+		// webhook URLs are credentials, and webhook URLs often carry tokens.
+		ID: i.ID, Name: i.Name, Type: i.Type, URL: redact.URL(i.URL), HasSecret: i.Secret != "",
 		Events: i.Events, Projects: i.Projects, Enabled: i.Enabled,
 		Health: HealthView{Status: h.Status(), FirstFailedAt: i.FirstFailedAt, FailedRequests: i.FailedRequests,
 			ConsecutiveFailures: i.ConsecutiveFailures, DisabledReason: i.DisabledReason,
@@ -184,7 +188,7 @@ func newAttemptView(a store.Attempt) AttemptView {
 	v := AttemptView{
 		AttemptNo: a.AttemptNo, Trigger: a.Trigger, Outcome: a.Outcome, Reason: a.Reason, StartedAt: a.StartedAt,
 		DurationMS: a.DurationMS, Error: a.Error, RetryAfterMS: a.RetryAfterMS,
-		Request: RequestView{Method: a.RequestMethod, URL: a.RequestURL, Headers: a.RequestHeaders, Body: a.RequestBody},
+		Request: RequestView{Method: a.RequestMethod, URL: redact.URL(a.RequestURL), Headers: a.RequestHeaders, Body: a.RequestBody},
 	}
 	if a.ResponseStatus != nil {
 		v.Response = &ResponseView{Status: *a.ResponseStatus, Headers: a.ResponseHeaders,

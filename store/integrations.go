@@ -49,6 +49,22 @@ type Integration struct {
 	Format string `db:"format"`
 	// Channel is where a Slack installation posts (for display).
 	Channel string `db:"channel"`
+	// PreviousSecret still signs, beside Secret, until PreviousSecretExpiresAt.
+	PreviousSecret          string     `db:"previous_secret"`
+	PreviousSecretExpiresAt *time.Time `db:"previous_secret_expires_at"`
+}
+
+// SigningSecrets are the secrets that sign a request at t: the current one,
+// then the previous one while its rotation grace lasts.
+func (i Integration) SigningSecrets(t time.Time) []string {
+	var out []string
+	if i.Secret != "" {
+		out = append(out, i.Secret)
+	}
+	if i.PreviousSecret != "" && i.PreviousSecretExpiresAt != nil && t.Before(*i.PreviousSecretExpiresAt) {
+		out = append(out, i.PreviousSecret)
+	}
+	return out
 }
 
 // Health is the integration's health state.
@@ -103,7 +119,8 @@ type IntegrationPatch struct {
 
 const integrationCols = `id, team_id, name, type, url, secret, events, projects, enabled, created_at, updated_at, deleted_at,
 	failed_requests, first_failed_at, consecutive_failures, disabled_reason, disabled_at, disabled_by,
-	disable_pending, retry_policy, auto_recover, format, channel`
+	disable_pending, retry_policy, auto_recover, format, channel,
+	previous_secret, previous_secret_expires_at`
 
 // CreateIntegration stores a validated integration and its subscriptions.
 func (s *Store) CreateIntegration(ctx context.Context, in Integration) (Integration, error) {
@@ -286,6 +303,22 @@ func (s *Store) EnableIntegration(ctx context.Context, teamID, id string) (Integ
 			updated_at = now()
 		WHERE id = $2 AND ($1 = '' OR team_id = $1) AND deleted_at IS NULL
 		RETURNING `+integrationCols, teamID, id)
+	if err != nil {
+		return Integration{}, notFound(err, "integration", id)
+	}
+	return out, nil
+}
+
+// RotateSecret makes secret the integration's secret; the old one keeps
+// signing for grace.
+func (s *Store) RotateSecret(ctx context.Context, teamID, id, secret string, grace time.Duration) (Integration, error) {
+	var out Integration
+	err := s.db.GetContext(ctx, &out, `
+		UPDATE integrations SET previous_secret = secret,
+			previous_secret_expires_at = CASE WHEN secret = '' THEN NULL ELSE now() + $4 * interval '1 millisecond' END,
+			secret = $3, updated_at = now()
+		WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL
+		RETURNING `+integrationCols, teamID, id, secret, grace.Milliseconds())
 	if err != nil {
 		return Integration{}, notFound(err, "integration", id)
 	}

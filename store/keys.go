@@ -78,3 +78,27 @@ func (s *Store) Authenticate(ctx context.Context, plain string) (APIKey, error) 
 	}
 	return k, nil
 }
+
+// ListKeys lists a team's keys (never the keys themselves), newest first.
+func (s *Store) ListKeys(ctx context.Context, teamID string) ([]APIKey, error) {
+	out := []APIKey{}
+	err := s.db.SelectContext(ctx, &out, `
+		SELECT id, team_id, name, prefix, scopes, created_at, revoked_at
+		FROM api_keys WHERE team_id = $1 ORDER BY id DESC`, teamID)
+	if err != nil {
+		return nil, fmt.Errorf("list keys of %s: %w", teamID, err)
+	}
+	return out, nil
+}
+
+// RevokeKey revokes a key; it fails from its next request on.
+func (s *Store) RevokeKey(ctx context.Context, id string) (APIKey, error) {
+	var k APIKey
+	err := s.db.GetContext(ctx, &k, `
+		UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1
+		RETURNING id, team_id, name, prefix, scopes, created_at, revoked_at`, id)
+	if err != nil {
+		return APIKey{}, notFound(err, "api key", id)
+	}
+	return k, nil
+}

@@ -39,3 +39,12 @@ func (s *Store) GetTeam(ctx context.Context, id string) (Team, error) {
 	}
 	return t, nil
 }
+
+// ListTeams lists every team, oldest first.
+func (s *Store) ListTeams(ctx context.Context) ([]Team, error) {
+	out := []Team{}
+	if err := s.db.SelectContext(ctx, &out, `SELECT id, name, created_at FROM teams ORDER BY id`); err != nil {
+		return nil, fmt.Errorf("list teams: %w", err)
+	}
+	return out, nil
+}

@@ -76,6 +76,7 @@ func NewStack(t testing.TB, opts ...func(*config.Config)) *Stack {
 	cfg.TaskQueue = "herald-test-" + randomHex(6)
 	cfg.Listen = "127.0.0.1:0"
 	cfg.AllowPrivateDestinations = "true"
+	cfg.RateLimit = 0 // tests that want the limit set it
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -93,11 +94,7 @@ func NewStack(t testing.TB, opts ...func(*config.Config)) *Stack {
 	}
 	logs := &SyncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	tc, err := client.Dial(client.Options{
-		HostPort:  cfg.TemporalAddress,
-		Namespace: cfg.TemporalNamespace,
-		Logger:    tlog.NewStructuredLogger(log),
-	})
+	tc, err := contract.Dial(ctx, &cfg, log)
 	if err != nil {
 		t.Fatalf("dial temporal: %v", err)
 	}
@@ -113,7 +110,10 @@ func NewStack(t testing.TB, opts ...func(*config.Config)) *Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw := gateway.New(&cfg, st, tc, log)
+	gw, err := gateway.New(&cfg, st, tc, log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	go func() { _ = gw.Serve(ln) }()
 	t.Cleanup(func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -1,0 +1,118 @@
+package gateway
+
+import (
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/store"
+)
+
+// KeyView is an API key as the API shows it: never the key itself, except
+// Key in the response that created it.
+type KeyView struct {
+	ID        string     `json:"id"`
+	TeamID    string     `json:"teamId"`
+	Name      string     `json:"name"`
+	Prefix    string     `json:"prefix"`
+	Scopes    []string   `json:"scopes"`
+	CreatedAt time.Time  `json:"createdAt"`
+	RevokedAt *time.Time `json:"revokedAt,omitempty"`
+	Key       string     `json:"key,omitempty"`
+}
+
+func newKeyView(k store.APIKey) KeyView {
+	return KeyView{ID: k.ID, TeamID: k.TeamID, Name: k.Name, Prefix: k.Prefix, Scopes: k.Scopes,
+		CreatedAt: k.CreatedAt, RevokedAt: k.RevokedAt}
+}
+
+func (s *Server) createTeam(c *fiber.Ctx) error {
+	var req struct {
+		Name string `json:"name"`
+	}
+	if err := decodeJSON(c.Body(), &req); err != nil {
+		return err
+	}
+	if n := len(strings.TrimSpace(req.Name)); n == 0 || n > 100 {
+		return badRequest("field \"name\" must be 1 to 100 characters")
+	}
+	t, err := s.store.CreateTeam(c.UserContext(), req.Name)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(t)
+}
+
+func (s *Server) listTeams(c *fiber.Ctx) error {
+	ts, err := s.store.ListTeams(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return c.JSON(Page[store.Team]{Data: ts})
+}
+
+func (s *Server) createKey(c *fiber.Ctx) error {
+	var req struct {
+		TeamID string   `json:"teamId"`
+		Name   string   `json:"name"`
+		Scopes []string `json:"scopes"`
+	}
+	if err := decodeJSON(c.Body(), &req); err != nil {
+		return err
+	}
+	if req.TeamID == "" {
+		req.TeamID = teamID(c)
+	}
+	if len(req.Scopes) == 0 {
+		return badRequest("field \"scopes\" must list at least one of ingest, manage, admin")
+	}
+	if len(req.Name) > 100 {
+		return badRequest("field \"name\" is longer than 100 characters")
+	}
+	var scopes []herald.Scope
+	for _, sc := range req.Scopes {
+		p, err := herald.ParseScope(sc)
+		if err != nil {
+			return badRequest("field \"scopes\": %s", err)
+		}
+		scopes = append(scopes, p)
+	}
+	k, plain, err := s.store.CreateKey(c.UserContext(), req.TeamID, req.Name, scopes)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFoundProblem("team", req.TeamID)
+	}
+	if err != nil {
+		return err
+	}
+	v := newKeyView(k)
+	v.Key = plain
+	return c.Status(fiber.StatusCreated).JSON(v)
+}
+
+func (s *Server) listKeys(c *fiber.Ctx) error {
+	team := c.Query("teamId", teamID(c))
+	keys, err := s.store.ListKeys(c.UserContext(), team)
+	if err != nil {
+		return err
+	}
+	views := make([]KeyView, len(keys))
+	for i, k := range keys {
+		views[i] = newKeyView(k)
+	}
+	return c.JSON(Page[KeyView]{Data: views})
+}
+
+func (s *Server) revokeKey(c *fiber.Ctx) error {
+	id := c.Params("id")
+	k, err := s.store.RevokeKey(c.UserContext(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFoundProblem("api key", id)
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(newKeyView(k))
+}

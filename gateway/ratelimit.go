@@ -1,0 +1,71 @@
+package gateway
+
+import (
+	"math"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"golang.org/x/time/rate"
+)
+
+// keyLimiter keeps one token bucket per API key. Buckets idle for a while are
+// dropped, so memory stays bounded by the keys in use. Each gateway limits on
+// its own: with N gateways a key may make N times the rate.
+type keyLimiter struct {
+	mu      sync.Mutex
+	perSec  rate.Limit
+	burst   int
+	buckets map[string]*bucket
+	swept   time.Time
+}
+
+type bucket struct {
+	lim  *rate.Limiter
+	seen time.Time
+}
+
+const bucketIdle = 10 * time.Minute
+
+func newKeyLimiter(perSec float64, burst int) *keyLimiter {
+	return &keyLimiter{perSec: rate.Limit(perSec), burst: burst, buckets: map[string]*bucket{}}
+}
+
+// allow takes a token for key, or says how long until one is free.
+func (l *keyLimiter) allow(key string, now time.Time) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.swept) > bucketIdle {
+		for k, b := range l.buckets {
+			if now.Sub(b.seen) > bucketIdle {
+				delete(l.buckets, k)
+			}
+		}
+		l.swept = now
+	}
+	b, ok := l.buckets[key]
+	if !ok {
+		b = &bucket{lim: rate.NewLimiter(l.perSec, l.burst)}
+		l.buckets[key] = b
+	}
+	b.seen = now
+	r := b.lim.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return false, d
+	}
+	return true, 0
+}
+
+// checkRate is a 429 with Retry-After when a key goes over its rate.
+func (s *Server) checkRate(keyID string) error {
+	if s.limiter == nil {
+		return nil
+	}
+	if ok, wait := s.limiter.allow(keyID, time.Now()); !ok {
+		p := problemf(fiber.StatusTooManyRequests, "this API key is over its rate of %g requests per second; retry after the delay in Retry-After", float64(s.limiter.perSec))
+		p.RetryAfter = max(1, int(math.Ceil(wait.Seconds())))
+		return p
+	}
+	return nil
+}

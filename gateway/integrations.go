@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
-	"strconv"
-	"time"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"

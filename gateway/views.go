@@ -38,12 +38,12 @@ func pageLimit(c *fiber.Ctx) (int, error) {
 
 // IntegrationView is an integration as the API shows it.
 type IntegrationView struct {
-	ID        string                 `json:"id"`
-	Name      string                 `json:"name"`
-	Type      herald.IntegrationType `json:"type"`
+	ID   string                 `json:"id"`
+	Name string                 `json:"name"`
+	Type herald.IntegrationType `json:"type"`
 	// URL is masked (redact.URL) except in the response that created or changed it.
-	URL       string                 `json:"url"`
-	HasSecret bool                   `json:"hasSecret"`
+	URL       string `json:"url"`
+	HasSecret bool   `json:"hasSecret"`
 	// Secret is filled only in the response that created or regenerated it.
 	Secret      string     `json:"secret,omitempty"`
 	Events      []string   `json:"events"`

@@ -4,8 +4,8 @@ import "testing"
 
 func TestURL(t *testing.T) {
 	cases := map[string]string{
-		"https://hooks.slack.com/services/T0123/B0456/xyzSECRET":                  "https://hooks.slack.com/services/T0…/••••",
-		"https://discord.com/api/webhooks/123456/tokenSECRET":                     "https://discord.com/api/we…/••••",
+		"https://hooks.slack.com/services/T0123/B0456/xyzSECRET":                 "https://hooks.slack.com/services/T0…/••••",
+		"https://discord.com/api/webhooks/123456/tokenSECRET":                    "https://discord.com/api/we…/••••",
 		"https://prod.logic.azure.com:443/workflows/abc/triggers?sig=SECRET&x=1": "https://prod.logic.azure.com:443/workflows/ab…/••••?••••",
 		"http://127.0.0.1:9000/hook":                                             "http://127.0.0.1:9000/••••",
 		"https://example.com":                                                    "https://example.com",

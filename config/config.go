@@ -249,11 +249,6 @@ func (b *Binder) float(p *float64, name, env, usage string) {
 	b.track(name, env)
 }
 
-func (b *Binder) boolean(p *bool, name, env, usage string) {
-	b.fs.BoolVar(p, name, *p, usage+" ($"+env+")")
-	b.track(name, env)
-}
-
 func (b *Binder) duration(p *time.Duration, name, env, usage string) {
 	b.fs.DurationVar(p, name, *p, usage+" ($"+env+")")
 	b.track(name, env)

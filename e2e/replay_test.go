@@ -37,7 +37,7 @@ func TestLiveHistoriesReplay(t *testing.T) {
 	replayer.RegisterWorkflowWithOptions(workflows.EventWorkflow, workflow.RegisterOptions{Name: contract.EventWorkflow})
 	for name, wfID := range runs {
 		s.AwaitWorkflow(t, wfID)
-		hist := history(t, s.Temporal, wfID)
+		hist := history(t, s.Temporal, wfID, "")
 		if err := replayer.ReplayWorkflowHistory(nil, hist); err != nil {
 			t.Errorf("%s: replay: %v", name, err)
 		}
@@ -53,9 +53,9 @@ func TestLiveHistoriesReplay(t *testing.T) {
 	}
 }
 
-func history(t *testing.T, c client.Client, wfID string) *historypb.History {
+func history(t *testing.T, c client.Client, wfID, runID string) *historypb.History {
 	t.Helper()
-	it := c.GetWorkflowHistory(context.Background(), wfID, "", false, 0)
+	it := c.GetWorkflowHistory(context.Background(), wfID, runID, false, 0)
 	h := &historypb.History{}
 	for it.HasNext() {
 		ev, err := it.Next()

@@ -103,3 +103,17 @@ func Team(t testing.TB, st *store.Store, scopes ...string) (teamID, key string) 
 	}
 	return team.ID, plain
 }
+
+// TeamWithKey makes another key with the given scopes for an existing team.
+func TeamWithKey(t testing.TB, st *store.Store, teamID string, scopes ...string) (string, string) {
+	t.Helper()
+	sc, err := parseScopes(scopes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, plain, err := st.CreateKey(context.Background(), teamID, "test", sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return teamID, plain
+}

@@ -20,10 +20,12 @@ import (
 	tlog "go.temporal.io/sdk/log"
 
 	"github.com/heraldhq/herald/activities"
+	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/config"
 	"github.com/heraldhq/herald/contract"
 	"github.com/heraldhq/herald/gateway"
 	"github.com/heraldhq/herald/schema"
+	"github.com/heraldhq/herald/ssrf"
 	"github.com/heraldhq/herald/store"
 	"github.com/heraldhq/herald/worker"
 )
@@ -69,6 +71,13 @@ type Stack struct {
 // queue and a fresh database, after applying each option to the config.
 func NewStack(t testing.TB, opts ...func(*config.Config)) *Stack {
 	t.Helper()
+	return NewStackResolving(t, nil, opts...)
+}
+
+// NewStackResolving is NewStack with the gateway's URL checks and the
+// worker's dialer resolving hosts through r (nil: the system's resolver).
+func NewStackResolving(t testing.TB, r ssrf.Resolver, opts ...func(*config.Config)) *Stack {
+	t.Helper()
 	dev := DevServer(t)
 	cfg := config.Defaults()
 	cfg.DatabaseURL = NewDatabase(t)
@@ -100,7 +109,14 @@ func NewStack(t testing.TB, opts ...func(*config.Config)) *Stack {
 	}
 	t.Cleanup(tc.Close)
 
-	w := worker.New(tc, activities.New(&cfg, st, tc), worker.Options{TaskQueue: cfg.TaskQueue})
+	acts := activities.New(&cfg, st, tc)
+	if r != nil {
+		acts.Sender = channels.NewSender(channels.SenderOptions{
+			Timeout: cfg.AttemptTimeout, ConnectTimeout: cfg.ConnectTimeout, BodyLimit: cfg.ResponseBodyLimit,
+			DialContext: (&ssrf.Dialer{Policy: cfg.DestinationPolicy(), Resolver: r, Timeout: cfg.ConnectTimeout}).DialContext,
+		})
+	}
+	w := worker.New(tc, acts, worker.Options{TaskQueue: cfg.TaskQueue})
 	if err := w.Start(); err != nil {
 		t.Fatalf("start worker: %v", err)
 	}
@@ -113,6 +129,9 @@ func NewStack(t testing.TB, opts ...func(*config.Config)) *Stack {
 	gw, err := gateway.New(&cfg, st, tc, log)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if r != nil {
+		gw.SetResolver(r)
 	}
 	go func() { _ = gw.Serve(ln) }()
 	t.Cleanup(func() {

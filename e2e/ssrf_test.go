@@ -1,0 +1,157 @@
+package e2e
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/config"
+	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/store"
+)
+
+// catcher is a loopback listener that must never be reached.
+type catcher struct {
+	ln   net.Listener
+	mu   sync.Mutex
+	hits int
+}
+
+func newCatcher(t *testing.T, addr string) *catcher {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("listen %s: %v", addr, err)
+	}
+	c := &catcher{ln: ln}
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.mu.Lock()
+			c.hits++
+			c.mu.Unlock()
+			conn.Close()
+		}
+	}()
+	t.Cleanup(func() { ln.Close() })
+	return c
+}
+
+func (c *catcher) port() string { return strings.Split(c.ln.Addr().String(), ":")[1] }
+
+func (c *catcher) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.hits
+}
+
+// rebinder answers a public address for its first lookup of a host, and
+// loopback for every later one.
+type rebinder struct {
+	mu   sync.Mutex
+	seen map[string]int
+}
+
+func (r *rebinder) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.seen[host]++
+	if r.seen[host] == 1 {
+		return []netip.Addr{netip.MustParseAddr("203.0.113.7")}, nil
+	}
+	return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
+}
+
+func TestSSRFGuard(t *testing.T) {
+	trap := newCatcher(t, "127.0.0.1:0")
+	// The one destination allowed here is a receiver on 127.0.0.2, which
+	// redirects to the trap.
+	redirector := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://127.0.0.1:"+trap.port()+"/stolen", http.StatusTemporaryRedirect)
+	})}
+	rl, err := net.Listen("tcp", "127.0.0.2:0")
+	if err != nil {
+		t.Fatalf("listen on 127.0.0.2: %v", err)
+	}
+	go func() { _ = redirector.Serve(rl) }()
+	t.Cleanup(func() { redirector.Close() })
+
+	s := testenv.NewStackResolving(t, &rebinder{seen: map[string]int{}}, func(c *config.Config) {
+		c.AllowPrivateDestinations = "127.0.0.2/32"
+		fastRetry(c)
+		c.Retry.MaxAttempts = 2
+	})
+	p := trap.port()
+
+	// Refused when the integration is created (or its URL changed).
+	for _, u := range []string{
+		"http://127.0.0.1:" + p + "/x",
+		"http://localhost.:" + p + "/x", // resolved by the rebinder: public first, so only the dial can catch it
+		"http://[::ffff:127.0.0.1]:" + p + "/x",
+		"http://[::1]:" + p + "/x",
+		"http://2130706433:" + p + "/x",
+		"http://0177.0.0.1:" + p + "/x",
+		"http://0x7f.1:" + p + "/x",
+		"http://169.254.169.254/latest/meta-data/",
+		"http://10.0.0.5/x", "http://192.168.1.1/x", "http://172.16.0.1/x", "http://100.64.0.1/x",
+		"http://[fd00::1]/x", "http://[fe80::1]/x", "http://0.0.0.0:" + p + "/x",
+	} {
+		r := s.Do(t, http.MethodPost, "/v1/integrations", s.Key, map[string]any{"name": "ssrf", "type": "webhook", "url": u, "events": []string{"*"}})
+		wantRefused := !strings.Contains(u, "localhost.")
+		if wantRefused && (r.Status != 400 || !strings.Contains(string(r.Body), "refused")) {
+			t.Errorf("create with %s: %d %s", u, r.Status, r.Body)
+		}
+		if !wantRefused && r.Status != 201 {
+			t.Errorf("create with %s (public at first lookup): %d %s", u, r.Status, r.Body)
+		}
+	}
+
+	// Stored destinations that point inside (written before a policy change,
+	// or straight into the database) are refused at connect time.
+	ctx := context.Background()
+	for _, u := range []string{
+		"http://127.0.0.1:" + p + "/x", "http://[::ffff:127.0.0.1]:" + p + "/x", "http://2130706433:" + p + "/x",
+		"http://0177.0.0.1:" + p + "/x",
+	} {
+		if _, err := s.Store.CreateIntegration(ctx, store.Integration{TeamID: s.Team, Name: "inside", Type: herald.IntegrationWebhook,
+			URL: u, Events: []string{"*"}, Enabled: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.CreateIntegration(t, map[string]any{"name": "redirects", "type": "webhook", "url": "http://127.0.0.2:" + strings.Split(rl.Addr().String(), ":")[1] + "/in", "events": []string{"*"}})
+
+	res := s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"id": "ssrf-1", "event": "build:start"}))
+	if len(res.Deliveries) != 6 {
+		t.Fatalf("%d deliveries, want 6", len(res.Deliveries))
+	}
+	refused := 0
+	for _, o := range res.Deliveries {
+		d := s.Delivery(t, o.DeliveryID)
+		if d.IntegrationName == "redirects" {
+			// The redirect is answered, not followed.
+			if d.AttemptLog[0].Response == nil || d.AttemptLog[0].Response.Status != http.StatusTemporaryRedirect {
+				t.Errorf("redirecting receiver: %+v", d.AttemptLog[0])
+			}
+			continue
+		}
+		a := d.AttemptLog[0]
+		if d.Status != herald.DeliveryFailed || len(d.AttemptLog) != 1 || a.Outcome != herald.OutcomePermanent || !strings.Contains(a.Error, "refused") {
+			t.Errorf("%s: %+v %+v", d.IntegrationName, d, a)
+			continue
+		}
+		refused++
+	}
+	if refused != 5 {
+		t.Errorf("%d deliveries refused, want 5 (4 stored + the rebinding host)", refused)
+	}
+	if n := trap.count(); n != 0 {
+		t.Errorf("the loopback trap was reached %d times", n)
+	}
+}

@@ -123,8 +123,9 @@ func Defaults() Config {
 		BulkResendRate:      10,
 		SlackBaseURL:        "https://slack.com",
 		SecretRotationGrace: 24 * time.Hour,
-		RateLimit:           50,
-		RateBurst:           100,
+		RateLimit:           500,
+		RateBurst:           1000,
+		UIOrigins:           "http://127.0.0.1:8233,http://localhost:8233",
 		LogLevel:            "info",
 		LogFormat:           "text",
 	}

@@ -75,3 +75,13 @@ func TestDefaultScheduleTotalsAboutFiveAndAHalfHours(t *testing.T) {
 		t.Errorf("total retry span %s, want about 5.5 h", total)
 	}
 }
+
+func TestDefaultsAreValid(t *testing.T) {
+	cfg := Defaults()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.RateLimit <= 0 || cfg.UIOrigins == "" || cfg.DisableAfter != 5 || cfg.AllowPrivateDestinations != "false" {
+		t.Errorf("defaults %+v", cfg)
+	}
+}

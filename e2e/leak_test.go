@@ -111,7 +111,7 @@ func TestNoSecretLeaks(t *testing.T) {
 		t.Fatalf("the create response shows the URL and secret: %+v", integ)
 	}
 
-	r1 := s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"id": "leak-1", "event": "build:start"})) // 500 then 200
+	r1 := s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"id": "leak-1", "event": "build:start"}))   // 500 then 200
 	r2 := s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"id": "leak-2", "event": "build:failure"})) // 400
 	if r := s.Do(t, http.MethodPost, "/v1/deliveries/"+r2.Deliveries[0].DeliveryID+"/resend", s.Key, nil); r.Status != 202 {
 		t.Fatalf("resend: %d", r.Status)

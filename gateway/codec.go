@@ -18,18 +18,23 @@ import (
 func (s *Server) mountCodec(c *codec.Codec) {
 	handler := adaptor.HTTPHandler(converter.NewPayloadCodecHTTPHandler(c))
 	cors := func(ctx *fiber.Ctx) error {
-		origin := ctx.Get(fiber.HeaderOrigin)
-		if origin != "" && s.uiOriginAllowed(origin) {
-			ctx.Set(fiber.HeaderAccessControlAllowOrigin, origin)
-			ctx.Set(fiber.HeaderAccessControlAllowCredentials, "true")
-			ctx.Set(fiber.HeaderAccessControlAllowHeaders, "Content-Type, X-Namespace, Authorization")
-			ctx.Set(fiber.HeaderAccessControlAllowMethods, "POST, OPTIONS")
-			ctx.Set(fiber.HeaderVary, "Origin")
+		allow := func() {
+			if origin := ctx.Get(fiber.HeaderOrigin); origin != "" && s.uiOriginAllowed(origin) {
+				ctx.Set(fiber.HeaderAccessControlAllowOrigin, origin)
+				ctx.Set(fiber.HeaderAccessControlAllowCredentials, "true")
+				ctx.Set(fiber.HeaderAccessControlAllowHeaders, "Content-Type, X-Namespace, Authorization")
+				ctx.Set(fiber.HeaderAccessControlAllowMethods, "POST, OPTIONS")
+				ctx.Set(fiber.HeaderVary, "Origin")
+			}
 		}
 		if ctx.Method() == fiber.MethodOptions {
+			allow()
 			return ctx.SendStatus(fiber.StatusNoContent)
 		}
-		return ctx.Next()
+		// After the handler: the net/http adaptor rewrites the response headers.
+		err := ctx.Next()
+		allow()
+		return err
 	}
 	keyInPath := func(ctx *fiber.Ctx) error {
 		if k := ctx.Params("key"); k != "" && ctx.Get(fiber.HeaderAuthorization) == "" {

@@ -99,7 +99,8 @@ func ParsePolicy(s string) (Policy, error) {
 
 // Check says whether an address may be dialled on port.
 func (p Policy) Check(host string, addr netip.Addr, port uint16) error {
-	addr = addr.Unmap()
+	// Zones (fe80::1%eth0) would make every prefix test false: check the bare address.
+	addr = addr.Unmap().WithZone("")
 	for _, self := range p.Self {
 		if self.Port() == port && (self.Addr().Unmap() == addr || (self.Addr().IsUnspecified() && isLocal(addr))) {
 			return &RefusedError{Host: host, Addr: addr, Reason: "Herald's own gateway"}

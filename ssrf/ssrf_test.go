@@ -121,3 +121,17 @@ func TestDialerChecksTheAddressItDials(t *testing.T) {
 	default:
 	}
 }
+
+// FuzzCheckHost: no host panics the guard, and a literal in a refused range is refused.
+func FuzzCheckHost(f *testing.F) {
+	for _, h := range []string{"127.0.0.1", "::ffff:10.0.0.1", "2130706433", "0x7f.1", "example.com", "[::1]", "", "1.2.3.4.5", "fe80::1%eth0"} {
+		f.Add(h)
+	}
+	f.Fuzz(func(t *testing.T, host string) {
+		var p Policy
+		err := p.CheckHost(host, 443)
+		if a, perr := netip.ParseAddr(host); perr == nil && a.Unmap().IsLoopback() && err == nil {
+			t.Fatalf("loopback %q let through", host)
+		}
+	})
+}

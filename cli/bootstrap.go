@@ -3,18 +3,24 @@ package cli
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/url"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/config"
+	"github.com/heraldhq/herald/gateway"
 	"github.com/heraldhq/herald/schema"
 	"github.com/heraldhq/herald/store"
 )
 
-// withDatabase opens and migrates the database for a bootstrap command, which
-// works with no gateway running.
+// Team and key commands go through the API (an admin key) when a key is
+// given, and straight to the database otherwise: that is how the first team
+// and key are made, before any key exists.
+
 func withDatabase(ctx context.Context, b *config.Binder, fn func(*store.Store) error) error {
 	cfg, err := b.Load(nil)
 	if err != nil {
@@ -31,78 +37,197 @@ func withDatabase(ctx context.Context, b *config.Binder, fn func(*store.Store) e
 	return fn(st)
 }
 
+func (f *apiFlags) viaAPI() bool { return f.apiKey != "" || os.Getenv("HERALD_API_KEY") != "" }
+
 func newTeamsCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "teams", Short: "Manage teams (directly on the database)"}
+	cmd := &cobra.Command{Use: "teams", Short: "Manage teams (with an admin key through the API, else on the database)"}
+	var api apiFlags
+	api.bind(cmd)
 	cfg := config.Defaults()
+	b := config.Bind(cmd.PersistentFlags(), &cfg, config.GroupDatabase)
+	printTeams := func(ts ...store.Team) error {
+		if g.output == "json" {
+			if len(ts) == 1 {
+				return printJSON(g.stdout, ts[0])
+			}
+			return printJSON(g.stdout, ts)
+		}
+		tb := newTable(g.stdout, "ID", "NAME", "CREATED")
+		for _, t := range ts {
+			tb.row(t.ID, t.Name, t.CreatedAt)
+		}
+		return tb.flush()
+	}
 	create := &cobra.Command{
 		Use:   "create NAME",
 		Short: "Create a team",
 		Args:  cobra.ExactArgs(1),
-	}
-	b := config.Bind(create.Flags(), &cfg, config.GroupDatabase)
-	create.RunE = func(cmd *cobra.Command, args []string) error {
-		return withDatabase(cmd.Context(), b, func(st *store.Store) error {
-			t, err := st.CreateTeam(cmd.Context(), args[0])
-			if err != nil {
-				return err
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if api.viaAPI() {
+				var t store.Team
+				if err := api.call(cmd, http.MethodPost, "/v1/teams", map[string]any{"name": args[0]}, &t); err != nil {
+					return err
+				}
+				return printTeams(t)
 			}
-			if g.output == "json" {
-				return printJSON(g.stdout, t)
-			}
-			tb := newTable(g.stdout, "ID", "NAME", "CREATED")
-			tb.row(t.ID, t.Name, t.CreatedAt)
-			return tb.flush()
-		})
+			return withDatabase(cmd.Context(), b, func(st *store.Store) error {
+				t, err := st.CreateTeam(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				return printTeams(t)
+			})
+		},
 	}
-	cmd.AddCommand(create)
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List teams",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if api.viaAPI() {
+				var p gateway.Page[store.Team]
+				if err := api.call(cmd, http.MethodGet, "/v1/teams", nil, &p); err != nil {
+					return err
+				}
+				return printTeams(p.Data...)
+			}
+			return withDatabase(cmd.Context(), b, func(st *store.Store) error {
+				ts, err := st.ListTeams(cmd.Context())
+				if err != nil {
+					return err
+				}
+				return printTeams(ts...)
+			})
+		},
+	}
+	cmd.AddCommand(create, list)
 	return cmd
 }
 
 func newKeysCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "keys", Short: "Manage API keys (directly on the database)"}
+	cmd := &cobra.Command{Use: "keys", Short: "Manage API keys (with an admin key through the API, else on the database)"}
+	var api apiFlags
+	api.bind(cmd)
 	cfg := config.Defaults()
+	b := config.Bind(cmd.PersistentFlags(), &cfg, config.GroupDatabase)
+	printKeys := func(ks ...gateway.KeyView) error {
+		if g.output == "json" {
+			if len(ks) == 1 {
+				return printJSON(g.stdout, ks[0])
+			}
+			return printJSON(g.stdout, ks)
+		}
+		tb := newTable(g.stdout, "ID", "TEAM", "NAME", "PREFIX", "SCOPES", "CREATED", "REVOKED", "KEY")
+		for _, k := range ks {
+			tb.row(k.ID, k.TeamID, k.Name, k.Prefix, k.Scopes, k.CreatedAt, k.RevokedAt, k.Key)
+		}
+		if err := tb.flush(); err != nil {
+			return err
+		}
+		if len(ks) == 1 && ks[0].Key != "" {
+			fmt.Fprintln(g.stderr, "Store the key now: it is not shown again.")
+		}
+		return nil
+	}
+	view := func(k store.APIKey) gateway.KeyView {
+		return gateway.KeyView{ID: k.ID, TeamID: k.TeamID, Name: k.Name, Prefix: k.Prefix, Scopes: k.Scopes, CreatedAt: k.CreatedAt, RevokedAt: k.RevokedAt}
+	}
+
 	var team, name, scopes string
 	create := &cobra.Command{
 		Use:   "create --team ID --scopes ingest,manage",
 		Short: "Create an API key; the key is printed once and never stored",
 		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var sc []herald.Scope
+			var names []string
+			for _, s := range strings.Split(scopes, ",") {
+				p, err := herald.ParseScope(strings.TrimSpace(s))
+				if err != nil {
+					return err
+				}
+				sc, names = append(sc, p), append(names, string(p))
+			}
+			if api.viaAPI() {
+				var k gateway.KeyView
+				if err := api.call(cmd, http.MethodPost, "/v1/keys", map[string]any{"teamId": team, "name": name, "scopes": names}, &k); err != nil {
+					return err
+				}
+				return printKeys(k)
+			}
+			if team == "" {
+				return fmt.Errorf("--team is required")
+			}
+			return withDatabase(cmd.Context(), b, func(st *store.Store) error {
+				k, plain, err := st.CreateKey(cmd.Context(), team, name, sc)
+				if err != nil {
+					return err
+				}
+				v := view(k)
+				v.Key = plain
+				return printKeys(v)
+			})
+		},
 	}
-	create.Flags().StringVar(&team, "team", "", "team id (required)")
+	create.Flags().StringVar(&team, "team", "", "team id (required on the database; through the API, default the key's team)")
 	create.Flags().StringVar(&name, "name", "", "a label for the key")
 	create.Flags().StringVar(&scopes, "scopes", "ingest,manage", "comma-separated scopes: ingest, manage, admin")
-	b := config.Bind(create.Flags(), &cfg, config.GroupDatabase)
-	create.RunE = func(cmd *cobra.Command, _ []string) error {
-		if team == "" {
-			return fmt.Errorf("--team is required")
-		}
-		var sc []herald.Scope
-		for _, s := range strings.Split(scopes, ",") {
-			p, err := herald.ParseScope(strings.TrimSpace(s))
-			if err != nil {
-				return err
+
+	var listTeam string
+	list := &cobra.Command{
+		Use:   "list [--team ID]",
+		Short: "List a team's keys (prefixes and scopes, never the keys)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if api.viaAPI() {
+				var p gateway.Page[gateway.KeyView]
+				path := "/v1/keys"
+				if listTeam != "" {
+					path += "?teamId=" + url.QueryEscape(listTeam)
+				}
+				if err := api.call(cmd, http.MethodGet, path, nil, &p); err != nil {
+					return err
+				}
+				return printKeys(p.Data...)
 			}
-			sc = append(sc, p)
-		}
-		return withDatabase(cmd.Context(), b, func(st *store.Store) error {
-			k, plain, err := st.CreateKey(cmd.Context(), team, name, sc)
-			if err != nil {
-				return err
+			if listTeam == "" {
+				return fmt.Errorf("--team is required")
 			}
-			if g.output == "json" {
-				return printJSON(g.stdout, map[string]any{
-					"id": k.ID, "teamId": k.TeamID, "name": k.Name, "prefix": k.Prefix,
-					"scopes": k.Scopes, "createdAt": k.CreatedAt, "key": plain,
-				})
-			}
-			tb := newTable(g.stdout, "ID", "TEAM", "SCOPES", "KEY")
-			tb.row(k.ID, k.TeamID, []string(k.Scopes), plain)
-			if err := tb.flush(); err != nil {
-				return err
-			}
-			fmt.Fprintln(g.stderr, "Store the key now: it is not shown again.")
-			return nil
-		})
+			return withDatabase(cmd.Context(), b, func(st *store.Store) error {
+				ks, err := st.ListKeys(cmd.Context(), listTeam)
+				if err != nil {
+					return err
+				}
+				views := make([]gateway.KeyView, len(ks))
+				for i, k := range ks {
+					views[i] = view(k)
+				}
+				return printKeys(views...)
+			})
+		},
 	}
-	cmd.AddCommand(create)
+	list.Flags().StringVar(&listTeam, "team", "", "team id")
+	revoke := &cobra.Command{
+		Use:   "revoke ID",
+		Short: "Revoke a key: it fails from its next request on",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if api.viaAPI() {
+				var k gateway.KeyView
+				if err := api.call(cmd, http.MethodDelete, "/v1/keys/"+url.PathEscape(args[0]), nil, &k); err != nil {
+					return err
+				}
+				return printKeys(k)
+			}
+			return withDatabase(cmd.Context(), b, func(st *store.Store) error {
+				k, err := st.RevokeKey(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				return printKeys(view(k))
+			})
+		},
+	}
+	cmd.AddCommand(create, list, revoke)
 	return cmd
 }

@@ -131,11 +131,29 @@ func TestCLIQuickstart(t *testing.T) {
 		t.Error("deliveries show prints the secret")
 	}
 
+	// An admin key manages keys through the API: list shows prefixes, revoke takes effect at once.
+	var adminKey struct{ Key string }
+	if err := json.Unmarshal([]byte(mustHerald(t, dbEnv, "keys", "create", "--team", team.ID, "--scopes", "admin", "-o", "json")), &adminKey); err != nil {
+		t.Fatal(err)
+	}
+	adminEnv := []string{"HERALD_URL=" + s.URL, "HERALD_API_KEY=" + adminKey.Key}
+	keysOut := mustHerald(t, adminEnv, "keys", "list")
+	if !strings.Contains(keysOut, key.ID) || strings.Contains(keysOut, key.Key) {
+		t.Errorf("keys list:\n%s", keysOut)
+	}
+	mustHerald(t, adminEnv, "keys", "revoke", key.ID)
+	if _, errOut, err := runHerald(t, api, "integrations", "list"); err == nil || !strings.Contains(errOut, "401") {
+		t.Errorf("revoked key still works: %v %s", err, errOut)
+	}
+	if teams := mustHerald(t, adminEnv, "teams", "list"); !strings.Contains(teams, team.ID) {
+		t.Errorf("teams list:\n%s", teams)
+	}
+
 	// Errors are clear and exit non-zero.
 	if _, errOut, err := runHerald(t, dbEnv, "keys", "create", "--team", "team_nope"); err == nil || !strings.Contains(errOut, "not found") {
 		t.Errorf("keys create for a missing team: %v %s", err, errOut)
 	}
-	if _, errOut, err := runHerald(t, api, "events", "send", "Not A Type"); err == nil || !strings.Contains(errOut, "category:action") {
+	if _, errOut, err := runHerald(t, adminEnv, "events", "send", "Not A Type"); err == nil || !strings.Contains(errOut, "category:action") {
 		t.Errorf("bad event type: %v %s", err, errOut)
 	}
 	if _, errOut, err := runHerald(t, []string{"HERALD_URL=" + s.URL}, "integrations", "list"); err == nil || !strings.Contains(errOut, "HERALD_API_KEY") {

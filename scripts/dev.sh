@@ -22,6 +22,12 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
+codec_args=()
+if [ -n "${HERALD_PAYLOAD_KEY:-}" ] && [ -n "${HERALD_CODEC_KEY:-}" ]; then
+  # The Web UI decrypts payloads through the gateway's codec endpoint.
+  codec_args=(--ui-codec-endpoint "http://$HERALD_LISTEN/codec/$HERALD_CODEC_KEY")
+fi
+
 search_attributes=()
 for sa in $(bin/herald temporal search-attributes); do
   search_attributes+=(--search-attribute "$sa")
@@ -32,7 +38,7 @@ echo "starting the Temporal dev server (logs: .data/temporal.log) ..."
   --ip 127.0.0.1 --port "$temporal_port" --ui-port "$ui_port" \
   --db-filename .data/temporal.db \
   --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal \
-  "${search_attributes[@]}" \
+  "${search_attributes[@]}" "${codec_args[@]}" \
   --log-level warn >.data/temporal.log 2>&1 &
 pids+=($!)
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/config"
+	"github.com/heraldhq/herald/metrics"
 	"github.com/heraldhq/herald/ssrf"
 	"github.com/heraldhq/herald/store"
 )
@@ -37,6 +38,8 @@ type Activities struct {
 	DisableAfter int
 	// RecoveryRate paces retries of waiting deliveries when an integration recovers.
 	RecoveryRate float64
+	// Metrics records attempts and finished deliveries (nil: nothing).
+	Metrics *metrics.Metrics
 	// Now is the clock (time.Now outside tests).
 	Now func() time.Time
 }

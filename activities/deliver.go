@@ -68,6 +68,7 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (DeliverResul
 		if err := a.Store.FinishDelivery(ctx, in.DeliveryID, herald.DeliverySkipped, reason); err != nil {
 			return DeliverResult{}, err
 		}
+		a.Metrics.DeliveryFinished(string(integ.Type), string(herald.DeliverySkipped))
 		return DeliverResult{AttemptNo: in.AttemptNo, Status: herald.DeliverySkipped, Reason: reason}, nil
 	}
 	if prev, err := a.Store.LoadAttempt(ctx, in.DeliveryID, in.AttemptNo); err == nil {
@@ -123,9 +124,13 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (DeliverResul
 		// attempt again (receivers dedupe on webhook-id).
 		return DeliverResult{}, err
 	}
+	a.Metrics.Attempt(string(integ.Type), ex.Duration, res.RetryAfter)
+	if upd.Status.Final() && !t.Delivery.Status.Final() {
+		a.Metrics.DeliveryFinished(string(integ.Type), string(upd.Status))
+	}
 	activity.GetLogger(ctx).Info("delivery attempt", "delivery", t.Delivery.ID, "integration", integ.ID,
-		"event", t.Event.ID, "attempt", in.AttemptNo, "trigger", in.Trigger, "outcome", res.Outcome,
-		"reason", res.Reason, "durationMs", att.DurationMS)
+		"event", t.Event.ID, "team", t.Delivery.TeamID, "attempt", in.AttemptNo, "trigger", in.Trigger,
+		"outcome", res.Outcome, "reason", res.Reason, "durationMs", att.DurationMS)
 	return DeliverResult{AttemptNo: in.AttemptNo, Outcome: res.Outcome, Status: upd.Status,
 		Reason: upd.Reason, Delay: delay, Decision: rec.Decision}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,6 +16,7 @@ import (
 	"github.com/heraldhq/herald/config"
 	"github.com/heraldhq/herald/contract"
 	"github.com/heraldhq/herald/gateway"
+	"github.com/heraldhq/herald/metrics"
 	"github.com/heraldhq/herald/schema"
 	"github.com/heraldhq/herald/store"
 	"github.com/heraldhq/herald/worker"
@@ -26,9 +28,11 @@ type runtime struct {
 	log      *slog.Logger
 	store    *store.Store
 	temporal client.Client
+	metrics  *metrics.Metrics
 }
 
 func (r *runtime) close() {
+	r.metrics.Close()
 	if r.temporal != nil {
 		r.temporal.Close()
 	}
@@ -47,7 +51,7 @@ func openRuntime(ctx context.Context, g *globals, b *config.Binder) (*runtime, e
 	if err != nil {
 		return nil, err
 	}
-	r := &runtime{cfg: cfg, log: log}
+	r := &runtime{cfg: cfg, log: log, metrics: metrics.New()}
 	if r.store, err = store.Open(ctx, cfg.DatabaseURL); err != nil {
 		return nil, err
 	}
@@ -57,7 +61,7 @@ func openRuntime(ctx context.Context, g *globals, b *config.Binder) (*runtime, e
 	} else if len(applied) > 0 {
 		log.Info("applied migrations", "versions", applied)
 	}
-	if r.temporal, err = contract.Dial(ctx, cfg, log); err != nil {
+	if r.temporal, err = contract.Dial(ctx, cfg, log, r.metrics.Temporal()); err != nil {
 		r.close()
 		return nil, err
 	}
@@ -70,7 +74,7 @@ func (r *runtime) runGateway(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", r.cfg.Listen, err)
 	}
-	srv, err := gateway.New(r.cfg, r.store, r.temporal, r.log)
+	srv, err := gateway.New(r.cfg, r.store, r.temporal, r.log, r.metrics)
 	if err != nil {
 		return err
 	}
@@ -89,13 +93,36 @@ func (r *runtime) runGateway(ctx context.Context) error {
 
 // runWorker polls the task queue until ctx ends.
 func (r *runtime) runWorker(ctx context.Context) error {
-	w := worker.New(r.temporal, activities.New(r.cfg, r.store, r.temporal), worker.Options{TaskQueue: r.cfg.TaskQueue})
+	acts := activities.New(r.cfg, r.store, r.temporal)
+	acts.Metrics = r.metrics
+	w := worker.New(r.temporal, acts, worker.Options{TaskQueue: r.cfg.TaskQueue})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	r.log.Info("worker polling", "taskQueue", r.cfg.TaskQueue, "namespace", r.cfg.TemporalNamespace)
 	<-ctx.Done()
 	w.Stop()
+	return nil
+}
+
+// serveMetrics exposes /metrics on its own listener (a worker has no gateway).
+func (r *runtime) serveMetrics(ctx context.Context) error {
+	if r.cfg.MetricsListen == "" {
+		return nil
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", r.metrics.Handler())
+	srv := &http.Server{Addr: r.cfg.MetricsListen, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	ln, err := net.Listen("tcp", r.cfg.MetricsListen)
+	if err != nil {
+		return fmt.Errorf("metrics listener on %s: %w", r.cfg.MetricsListen, err)
+	}
+	go func() { _ = srv.Serve(ln) }()
+	r.log.Info("metrics listening", "url", "http://"+ln.Addr().String()+"/metrics")
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
 	return nil
 }
 
@@ -124,7 +151,12 @@ func newServeCmd(g *globals) *cobra.Command {
 
 func newWorkerCmd(g *globals) *cobra.Command {
 	return newServerCmd(g, "worker", "Run a Temporal worker that executes event workflows and deliveries",
-		config.Defaults(), (*runtime).runWorker)
+		config.Defaults(), func(r *runtime, ctx context.Context) error {
+			if err := r.serveMetrics(ctx); err != nil {
+				return err
+			}
+			return r.runWorker(ctx)
+		})
 }
 
 func newDevCmd(g *globals) *cobra.Command {

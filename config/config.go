@@ -53,6 +53,10 @@ type Config struct {
 	// RateLimit is requests per second per API key (RateBurst at once); 0 turns it off.
 	RateLimit float64
 	RateBurst int
+	// MetricsListen is where a worker serves /metrics (the gateway serves it on Listen).
+	MetricsListen string
+	// TemporalUIURL is the Web UI the console links workflows to.
+	TemporalUIURL string
 	// UIOrigins may call the codec endpoints from a browser (the Temporal Web UI).
 	UIOrigins string
 	// PayloadKey encrypts everything Herald sends to Temporal: "kid:base64key",
@@ -126,6 +130,8 @@ func Defaults() Config {
 		RateLimit:           500,
 		RateBurst:           1000,
 		UIOrigins:           "http://127.0.0.1:8233,http://localhost:8233",
+		MetricsListen:       "127.0.0.1:9464",
+		TemporalUIURL:       "http://127.0.0.1:8233",
 		LogLevel:            "info",
 		LogFormat:           "text",
 	}
@@ -200,6 +206,8 @@ func Bind(fs *pflag.FlagSet, cfg *Config, groups Group) *Binder {
 		b.str(&cfg.TemporalAddress, "temporal-address", "HERALD_TEMPORAL_ADDRESS", "Temporal frontend host:port")
 		b.str(&cfg.TemporalNamespace, "temporal-namespace", "HERALD_TEMPORAL_NAMESPACE", "Temporal namespace")
 		b.str(&cfg.TaskQueue, "task-queue", "HERALD_TASK_QUEUE", "Temporal task queue for Herald's workflows and activities")
+		b.str(&cfg.MetricsListen, "metrics-listen", "HERALD_METRICS_LISTEN", "where the worker serves /metrics (empty: nowhere)")
+		b.str(&cfg.TemporalUIURL, "temporal-ui-url", "HERALD_TEMPORAL_UI_URL", "Temporal Web UI the console links workflows to")
 	}
 	if groups&GroupGateway != 0 {
 		b.str(&cfg.Listen, "listen", "HERALD_LISTEN", "gateway listen address")

@@ -13,8 +13,9 @@ import (
 )
 
 // Dial connects to Temporal as the configuration says, with payload
-// encryption when HERALD_PAYLOAD_KEY is set.
-func Dial(ctx context.Context, cfg *config.Config, log *slog.Logger) (client.Client, error) {
+// encryption when HERALD_PAYLOAD_KEY is set and the SDK's metrics reported to
+// metrics (nil: none).
+func Dial(ctx context.Context, cfg *config.Config, log *slog.Logger, metrics client.MetricsHandler) (client.Client, error) {
 	dc, fc, _, err := codec.Converters(cfg.PayloadKey)
 	if err != nil {
 		return nil, err
@@ -25,6 +26,7 @@ func Dial(ctx context.Context, cfg *config.Config, log *slog.Logger) (client.Cli
 		Logger:           tlog.NewStructuredLogger(log.With("component", "temporal")),
 		DataConverter:    dc,
 		FailureConverter: fc,
+		MetricsHandler:   metrics,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddress, err)

@@ -184,7 +184,7 @@ func TestTemporalUnreachable(t *testing.T) {
 	}
 	defer tc.Close()
 	cfg := config.Defaults()
-	gw, err := gateway.New(&cfg, st, tc, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	gw, err := gateway.New(&cfg, st, tc, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -93,3 +93,10 @@ func Matches(p, t string) bool {
 	}
 	return false
 }
+
+// knownCategories are the categories Herald formats richly.
+var knownCategories = map[string]bool{"build": true, "deployment": true, "job-run": true, "backup": true,
+	"addon-backup": true, "billing": true, "alert": true, "service": true, "integration": true}
+
+// Known reports whether an event type's category is one Herald knows.
+func Known(t string) bool { return knownCategories[Category(t)] }

@@ -117,6 +117,8 @@ func (s *Server) startEvent(c *fiber.Ctx, in contract.EventInput) (string, error
 		s.log.Error("start event workflow", "workflow", wfID, "error", err)
 		return wfID, unavailable("the event could not be accepted because the workflow service is unavailable; retry with the same id")
 	}
+	s.metrics.EventIngested(in.Type)
+	s.log.Debug("event accepted", "event", in.EventID, "team", in.TeamID, "type", in.Type, "workflow", wfID)
 	return wfID, nil
 }
 

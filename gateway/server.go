@@ -9,11 +9,13 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"go.temporal.io/sdk/client"
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/codec"
 	"github.com/heraldhq/herald/config"
+	"github.com/heraldhq/herald/metrics"
 	"github.com/heraldhq/herald/ssrf"
 	"github.com/heraldhq/herald/store"
 )
@@ -28,11 +30,13 @@ type Server struct {
 	// resolver checks integration URLs' hosts (tests replace it).
 	resolver ssrf.Resolver
 	limiter  *keyLimiter
+	metrics  *metrics.Metrics
 }
 
 // New builds the gateway and its routes.
-func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger) (*Server, error) {
-	s := &Server{cfg: cfg, store: st, temporal: tc, log: log, resolver: net.DefaultResolver}
+// m (may be nil) is served at /metrics, with herald_integrations counted from st.
+func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger, m *metrics.Metrics) (*Server, error) {
+	s := &Server{cfg: cfg, store: st, temporal: tc, log: log, resolver: net.DefaultResolver, metrics: m}
 	if cfg.RateLimit > 0 {
 		s.limiter = newKeyLimiter(cfg.RateLimit, cfg.RateBurst)
 	}
@@ -53,6 +57,10 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 	s.app.Use(s.requestLog)
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
+	if m != nil {
+		m.WatchIntegrations(st.CountIntegrations)
+		s.app.Get("/metrics", adaptor.HTTPHandler(m.Handler()))
+	}
 
 	if cfg.PayloadKey != "" {
 		c, err := codec.Parse(cfg.PayloadKey)

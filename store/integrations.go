@@ -324,3 +324,26 @@ func (s *Store) RotateSecret(ctx context.Context, teamID, id, secret string, gra
 	}
 	return out, nil
 }
+
+// CountIntegrations counts live integrations by health status (all teams).
+func (s *Store) CountIntegrations(ctx context.Context) (map[string]int, error) {
+	var rows []struct {
+		Enabled             bool `db:"enabled"`
+		FailedRequests      int  `db:"failed_requests"`
+		ConsecutiveFailures int  `db:"consecutive_failures"`
+		N                   int  `db:"n"`
+	}
+	err := s.db.SelectContext(ctx, &rows, `
+		SELECT enabled, least(failed_requests, 1) AS failed_requests,
+			least(consecutive_failures, 1) AS consecutive_failures, count(*) AS n
+		FROM integrations WHERE deleted_at IS NULL GROUP BY 1, 2, 3`)
+	if err != nil {
+		return nil, fmt.Errorf("count integrations: %w", err)
+	}
+	out := map[string]int{}
+	for _, r := range rows {
+		st := health.State{Enabled: r.Enabled, FailedRequests: r.FailedRequests, ConsecutiveFailures: r.ConsecutiveFailures}
+		out[string(st.Status())] += r.N
+	}
+	return out, nil
+}

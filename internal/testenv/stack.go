@@ -24,6 +24,7 @@ import (
 	"github.com/heraldhq/herald/config"
 	"github.com/heraldhq/herald/contract"
 	"github.com/heraldhq/herald/gateway"
+	"github.com/heraldhq/herald/metrics"
 	"github.com/heraldhq/herald/schema"
 	"github.com/heraldhq/herald/ssrf"
 	"github.com/heraldhq/herald/store"
@@ -103,13 +104,15 @@ func NewStackResolving(t testing.TB, r ssrf.Resolver, opts ...func(*config.Confi
 	}
 	logs := &SyncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	tc, err := contract.Dial(ctx, &cfg, log)
+	m := metrics.New()
+	tc, err := contract.Dial(ctx, &cfg, log, m.Temporal())
 	if err != nil {
 		t.Fatalf("dial temporal: %v", err)
 	}
 	t.Cleanup(tc.Close)
 
 	acts := activities.New(&cfg, st, tc)
+	acts.Metrics = m
 	if r != nil {
 		acts.Sender = channels.NewSender(channels.SenderOptions{
 			Timeout: cfg.AttemptTimeout, ConnectTimeout: cfg.ConnectTimeout, BodyLimit: cfg.ResponseBodyLimit,
@@ -126,7 +129,7 @@ func NewStackResolving(t testing.TB, r ssrf.Resolver, opts ...func(*config.Confi
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw, err := gateway.New(&cfg, st, tc, log)
+	gw, err := gateway.New(&cfg, st, tc, log, m)
 	if err != nil {
 		t.Fatal(err)
 	}

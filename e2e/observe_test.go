@@ -1,0 +1,107 @@
+package e2e
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"go.temporal.io/api/workflowservice/v1"
+
+	"github.com/heraldhq/herald/internal/testenv"
+)
+
+// metricValue finds one sample in a Prometheus text exposition.
+func metricValue(t *testing.T, text, series string) float64 {
+	t.Helper()
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, series+" ") {
+			v, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimPrefix(line, series)), 64)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			return v
+		}
+	}
+	return 0
+}
+
+func scrape(t *testing.T, s *testenv.Stack) string {
+	t.Helper()
+	resp, err := http.Get(s.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("/metrics: %d", resp.StatusCode)
+	}
+	return string(b)
+}
+
+func TestMetricsMoveByTheRightAmounts(t *testing.T) {
+	s := testenv.NewStack(t, fastRetry)
+	ok := testenv.NewReceiver(t, testenv.Reply{Status: 429, Header: map[string]string{"Retry-After": "1"}})
+	bad := testenv.NewReceiver(t)
+	bad.SetDefault(testenv.Reply{Status: 400})
+	s.CreateIntegration(t, map[string]any{"name": "good", "type": "webhook", "url": ok.URL, "events": []string{"build:*"}})
+	s.CreateIntegration(t, map[string]any{"name": "bad", "type": "webhook", "url": bad.URL, "events": []string{"build:failure"}})
+	before := scrape(t, s)
+
+	s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"event": "build:start"}))   // good: 429, then delivered
+	s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"event": "build:failure"})) // good delivered, bad failed
+	s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"event": "custom:thing"}))  // no match, counted as other
+	after := scrape(t, s)
+
+	delta := func(series string) float64 { return metricValue(t, after, series) - metricValue(t, before, series) }
+	checks := map[string]float64{
+		`herald_events_ingested_total{type="build:start"}`:                  1,
+		`herald_events_ingested_total{type="build:failure"}`:                1,
+		`herald_events_ingested_total{type="other"}`:                        1,
+		`herald_deliveries_total{channel="webhook",outcome="delivered"}`:    2,
+		`herald_deliveries_total{channel="webhook",outcome="failed"}`:       1,
+		`herald_delivery_attempt_duration_seconds_count{channel="webhook"}`: 4,
+		`herald_retry_after_seconds_count`:                                  1,
+		`herald_retry_after_seconds_bucket{le="1"}`:                         1,
+	}
+	for series, want := range checks {
+		if got := delta(series); got != want {
+			t.Errorf("%s moved by %v, want %v", series, got, want)
+		}
+	}
+	if h, f := metricValue(t, after, `herald_integrations{status="healthy"}`), metricValue(t, after, `herald_integrations{status="failing"}`); h != 1 || f != 1 {
+		t.Errorf("herald_integrations healthy %v failing %v, want 1 and 1", h, f)
+	}
+	if !strings.Contains(after, "temporal_workflow_completed") || !strings.Contains(after, "temporal_activity_execution_latency") {
+		t.Error("the Temporal SDK's worker metrics are missing")
+	}
+}
+
+func TestSearchAttributesAreQueryable(t *testing.T) {
+	s := testenv.NewStack(t)
+	recv := testenv.NewReceiver(t)
+	integ := s.CreateIntegration(t, map[string]any{"name": "visible", "type": "webhook", "url": recv.URL, "events": []string{"build:*"}})
+	s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"id": "sa-1", "event": "build:start", "data": map[string]any{"project": map[string]any{"id": "proj-vis"}}}))
+	s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"id": "sa-2", "event": "job-run:start"}))
+	ctx := context.Background()
+	queries := map[string]int64{
+		"HeraldTeamId = '" + s.Team + "'":                                        2,
+		"HeraldTeamId = '" + s.Team + "' AND HeraldEventType = 'build:start'":    1,
+		"HeraldProjectId = 'proj-vis' AND HeraldTeamId = '" + s.Team + "'":       1,
+		"HeraldIntegrationIds = '" + integ.ID + "'":                              1,
+		"HeraldTeamId = '" + s.Team + "' AND HeraldDeliveryStatus = 'delivered'": 1,
+		"HeraldTeamId = '" + s.Team + "' AND HeraldDeliveryStatus = 'none'":      1,
+	}
+	for q, want := range queries {
+		resp, err := s.Temporal.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: q})
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		if resp.Count != want {
+			t.Errorf("%s: %d, want %d", q, resp.Count, want)
+		}
+	}
+}

@@ -1,0 +1,144 @@
+// Package metrics holds Herald's Prometheus metrics and bridges the Temporal
+// SDK's worker and client metrics into the same registry.
+package metrics
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/uber-go/tally/v4"
+	tallyprom "github.com/uber-go/tally/v4/prometheus"
+	sdktally "go.temporal.io/sdk/contrib/tally"
+	"go.temporal.io/sdk/client"
+
+	"github.com/heraldhq/herald/eventtype"
+)
+
+// Metrics is one process's registry and Herald's instruments in it. A nil
+// *Metrics records nothing, so code paths need no checks.
+type Metrics struct {
+	Registry        *prometheus.Registry
+	eventsIngested  *prometheus.CounterVec
+	deliveries      *prometheus.CounterVec
+	attemptDuration *prometheus.HistogramVec
+	retryAfter      prometheus.Histogram
+	temporal        client.MetricsHandler
+	closeTemporal   func()
+}
+
+// New builds a registry with Herald's metrics, the Go runtime's and the
+// process's.
+func New() *Metrics {
+	reg := prometheus.NewRegistry()
+	m := &Metrics{
+		Registry: reg,
+		eventsIngested: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_events_ingested_total", Help: "Events accepted by the gateway, by type (unknown categories as other).",
+		}, []string{"type"}),
+		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_deliveries_total", Help: "Deliveries that reached a final state, by channel and outcome (delivered, failed, skipped).",
+		}, []string{"channel", "outcome"}),
+		attemptDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "herald_delivery_attempt_duration_seconds", Help: "Duration of one HTTP delivery attempt, by channel.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 15},
+		}, []string{"channel"}),
+		retryAfter: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "herald_retry_after_seconds", Help: "Delays receivers asked for with Retry-After (or Discord's retry_after).",
+			Buckets: []float64{1, 5, 15, 30, 60, 300, 900, 3600},
+		}),
+	}
+	reg.MustRegister(m.eventsIngested, m.deliveries, m.attemptDuration, m.retryAfter,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reporter := tallyprom.NewReporter(tallyprom.Options{Registerer: reg})
+	scope, closer := tally.NewRootScope(tally.ScopeOptions{
+		CachedReporter:  reporter,
+		Separator:       tallyprom.DefaultSeparator,
+		SanitizeOptions: &sdktally.PrometheusSanitizeOptions,
+	}, time.Second)
+	m.temporal = sdktally.NewMetricsHandler(scope)
+	m.closeTemporal = func() { _ = closer.Close() }
+	return m
+}
+
+// Temporal is the SDK metrics handler reporting into this registry.
+func (m *Metrics) Temporal() client.MetricsHandler {
+	if m == nil {
+		return nil
+	}
+	return m.temporal
+}
+
+// Close flushes the SDK metrics bridge.
+func (m *Metrics) Close() {
+	if m != nil {
+		m.closeTemporal()
+	}
+}
+
+// Handler serves the registry in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+}
+
+// EventIngested counts an accepted event. Types of unknown categories are
+// counted as "other", so senders cannot grow the label set without bound.
+func (m *Metrics) EventIngested(typ string) {
+	if m == nil {
+		return
+	}
+	if !eventtype.Known(typ) {
+		typ = "other"
+	}
+	m.eventsIngested.WithLabelValues(typ).Inc()
+}
+
+// DeliveryFinished counts a delivery that reached a final state.
+func (m *Metrics) DeliveryFinished(channel, outcome string) {
+	if m != nil {
+		m.deliveries.WithLabelValues(channel, outcome).Inc()
+	}
+}
+
+// Attempt records an attempt's duration and any delay the receiver asked for.
+func (m *Metrics) Attempt(channel string, d, retryAfter time.Duration) {
+	if m == nil {
+		return
+	}
+	m.attemptDuration.WithLabelValues(channel).Observe(d.Seconds())
+	if retryAfter > 0 {
+		m.retryAfter.Observe(retryAfter.Seconds())
+	}
+}
+
+// IntegrationCounter counts integrations by health status.
+type IntegrationCounter func(ctx context.Context) (map[string]int, error)
+
+// WatchIntegrations exports herald_integrations{status}, counted at each scrape.
+func (m *Metrics) WatchIntegrations(count IntegrationCounter) {
+	m.Registry.MustRegister(&integrationsCollector{count: count,
+		desc: prometheus.NewDesc("herald_integrations", "Integrations by health status.", []string{"status"}, nil)})
+}
+
+type integrationsCollector struct {
+	count IntegrationCounter
+	desc  *prometheus.Desc
+}
+
+func (c *integrationsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *integrationsCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	counts, err := c.count(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.desc, err)
+		return
+	}
+	for _, status := range []string{"healthy", "failing", "disabled"} {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(counts[status]), status)
+	}
+}

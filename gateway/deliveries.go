@@ -85,27 +85,36 @@ func parseStatus(q string) (herald.DeliveryStatus, error) {
 // resendDelivery makes one manual attempt at a delivery now, by signal to its
 // event's workflow (started again if it has closed).
 func (s *Server) resendDelivery(c *fiber.Ctx) error {
-	team, id := teamID(c), c.Params("id")
-	d, err := s.store.GetDelivery(c.UserContext(), team, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFoundProblem("delivery", id)
-	}
+	id := c.Params("id")
+	wfID, err := s.resend(c, teamID(c), id)
 	if err != nil {
 		return err
+	}
+	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"deliveryId": id, "workflowId": wfID})
+}
+
+// resend signals one manual attempt at one of a team's deliveries.
+func (s *Server) resend(c *fiber.Ctx, team, id string) (string, error) {
+	d, err := s.store.GetDelivery(c.UserContext(), team, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", notFoundProblem("delivery", id)
+	}
+	if err != nil {
+		return "", err
 	}
 	integ, err := s.store.GetIntegration(c.UserContext(), team, d.IntegrationID)
 	if errors.Is(err, store.ErrNotFound) {
-		return conflict("the integration of this delivery was deleted; there is nothing to resend to")
+		return "", conflict("the integration of this delivery was deleted; there is nothing to resend to")
 	}
 	if err != nil {
-		return err
+		return "", err
 	}
 	if !integ.Enabled {
-		return conflict("integration %q is disabled (%s); enable it before resending", integ.Name, integ.DisabledReason)
+		return "", conflict("integration %q is disabled (%s); enable it before resending", integ.Name, integ.DisabledReason)
 	}
 	ev, err := s.store.GetEvent(c.UserContext(), team, d.EventID)
 	if err != nil {
-		return err
+		return "", err
 	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), startTimeout)
 	defer cancel()
@@ -114,9 +123,9 @@ func (s *Server) resendDelivery(c *fiber.Ctx) error {
 	}, d.ID)
 	if err != nil {
 		s.log.Error("resend", "delivery", d.ID, "error", err)
-		return unavailable("the resend could not be requested because the workflow service is unavailable")
+		return "", unavailable("the resend could not be requested because the workflow service is unavailable")
 	}
-	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"deliveryId": d.ID, "workflowId": wfID})
+	return wfID, nil
 }
 
 type bulkResendRequest struct {

@@ -70,6 +70,8 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 		s.mountCodec(c)
 	}
 
+	s.mountConsole()
+
 	v1 := s.app.Group("/v1", s.limitBody)
 	ingest := s.authenticate(herald.ScopeIngest)
 	v1.Post("/events", ingest, s.postEvent)

@@ -2,9 +2,11 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/heraldhq/herald/config"
 	"github.com/heraldhq/herald/contract"
 )
 
@@ -24,5 +26,44 @@ func newTemporalCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	})
+	cfg := config.Defaults()
+	setup := &cobra.Command{
+		Use:   "setup",
+		Short: "Register Herald's search attributes on a Temporal namespace (idempotent)",
+		Args:  cobra.NoArgs,
+	}
+	b := config.Bind(setup.Flags(), &cfg, config.GroupTemporal)
+	setup.RunE = func(cmd *cobra.Command, _ []string) error {
+		c, err := b.Load(nil)
+		if err != nil {
+			return err
+		}
+		log, err := newLogger(c, g.stderr)
+		if err != nil {
+			return err
+		}
+		tc, err := contract.Dial(cmd.Context(), c, log, nil)
+		if err != nil {
+			return err
+		}
+		defer tc.Close()
+		added, err := contract.SetupSearchAttributes(cmd.Context(), tc, c.TemporalNamespace)
+		if err != nil {
+			return err
+		}
+		if added == nil {
+			added = []string{}
+		}
+		if g.output == "json" {
+			return printJSON(g.stdout, map[string]any{"namespace": c.TemporalNamespace, "added": added})
+		}
+		if len(added) == 0 {
+			fmt.Fprintf(g.stdout, "namespace %s already has Herald's search attributes\n", c.TemporalNamespace)
+			return nil
+		}
+		fmt.Fprintf(g.stdout, "added to namespace %s: %s\n", c.TemporalNamespace, strings.Join(added, ", "))
+		return nil
+	}
+	cmd.AddCommand(setup)
 	return cmd
 }

@@ -2,13 +2,17 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/heraldhq/herald/internal/testenv"
 )
@@ -103,5 +107,36 @@ func TestSearchAttributesAreQueryable(t *testing.T) {
 		if resp.Count != want {
 			t.Errorf("%s: %d, want %d", q, resp.Count, want)
 		}
+	}
+}
+
+// herald temporal setup registers the search attributes a namespace lacks,
+// and changes nothing the second time.
+func TestTemporalSetup(t *testing.T) {
+	dev := testenv.DevServer(t)
+	ns := "herald-setup-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	nc, err := client.NewNamespaceClient(client.Options{HostPort: dev.FrontendHostPort()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if err := nc.Register(context.Background(), &workflowservice.RegisterNamespaceRequest{
+		Namespace: ns, WorkflowExecutionRetentionPeriod: durationpb.New(24 * time.Hour),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"HERALD_TEMPORAL_ADDRESS=" + dev.FrontendHostPort(), "HERALD_TEMPORAL_NAMESPACE=" + ns}
+	var first, second struct{ Added []string }
+	var out string
+	waitFor(t, 30*time.Second, "the new namespace to be usable", func() bool {
+		o, _, err := runHerald(t, env, "temporal", "setup", "-o", "json")
+		out = o
+		return err == nil
+	})
+	if err := json.Unmarshal([]byte(out), &first); err != nil || len(first.Added) != 5 {
+		t.Fatalf("first setup: %s %v", out, err)
+	}
+	if err := json.Unmarshal([]byte(mustHerald(t, env, "temporal", "setup", "-o", "json")), &second); err != nil || len(second.Added) != 0 {
+		t.Errorf("second setup added %v", second.Added)
 	}
 }

@@ -4,6 +4,8 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -53,7 +55,7 @@ func EventWorkflow(ctx workflow.Context, in contract.EventInput) (contract.Event
 		return contract.EventResult{}, fmt.Errorf("record event: %w", err)
 	}
 
-	ev := &eventRun{runs: map[string]*deliveryRun{}}
+	ev := &eventRun{runs: map[string]*deliveryRun{}, eventType: in.Type}
 	ids := make([]string, 0, len(planned))
 	for _, p := range planned {
 		d := &deliveryRun{p: p, attemptNo: p.AttemptCount, status: p.Status}
@@ -65,7 +67,7 @@ func EventWorkflow(ctx workflow.Context, in contract.EventInput) (contract.Event
 		}
 	}
 	setStatus(ctx, contract.StatusDelivering, contract.AttrIntegrationIDs.ValueSet(ids))
-	workflow.SetCurrentDetails(ctx, fmt.Sprintf("%s → %d integration(s)", in.Type, len(planned)))
+	ev.showDetails(ctx)
 
 	resendCh := workflow.GetSignalChannel(ctx, contract.SignalResend)
 	recoveredCh := workflow.GetSignalChannel(ctx, contract.SignalRecovered)
@@ -96,9 +98,27 @@ func EventWorkflow(ctx workflow.Context, in contract.EventInput) (contract.Event
 
 // eventRun is the workflow's state: one deliveryRun per delivery.
 type eventRun struct {
-	runs   map[string]*deliveryRun
-	order  []*deliveryRun
-	active int
+	runs      map[string]*deliveryRun
+	order     []*deliveryRun
+	active    int
+	eventType string
+}
+
+// showDetails keeps the Web UI's current details readable: where each
+// delivery stands, when a waiting one tries next and what it last heard.
+func (ev *eventRun) showDetails(ctx workflow.Context) {
+	lines := []string{"**" + ev.eventType + "** → " + strconv.Itoa(len(ev.order)) + " integration(s)"}
+	for _, d := range ev.order {
+		line := "- " + d.p.IntegrationID + ": " + string(d.status)
+		if d.status == herald.DeliveryRetrying && !d.nextAt.IsZero() {
+			line += ", next attempt " + d.nextAt.UTC().Format("2006-01-02 15:04:05 UTC")
+		}
+		if d.reason != "" {
+			line += " (last: " + d.reason + ")"
+		}
+		lines = append(lines, line)
+	}
+	workflow.SetCurrentDetails(ctx, strings.Join(lines, "\n"))
 }
 
 // deliveryRun is one delivery as the workflow drives it.
@@ -108,6 +128,7 @@ type deliveryRun struct {
 	scheduled int // attempts made under the schedule
 	status    herald.DeliveryStatus
 	reason    string
+	nextAt    time.Time // when a waiting delivery tries next
 	running   bool
 	// Set by signals, read by the delivery's goroutine.
 	wakeManual    bool
@@ -148,6 +169,8 @@ func (ev *eventRun) deliver(ctx workflow.Context, d *deliveryRun, oneOff bool) {
 			return
 		}
 		d.status, d.reason = res.Status, res.Reason
+		d.nextAt = workflow.Now(ctx).Add(res.Delay)
+		ev.showDetails(ctx)
 		act(ctx, d.p.IntegrationID, res.Decision)
 
 		if d.wakeManual {

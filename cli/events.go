@@ -122,7 +122,7 @@ func printDeliveries(g *globals, ds []gateway.DeliveryView) error {
 	}
 	t := newTable(g.stdout, "DELIVERY", "EVENT", "INTEGRATION", "STATUS", "ATTEMPTS", "LAST CODE", "CREATED", "REASON")
 	for _, d := range ds {
-		t.row(d.ID, d.EventID, d.IntegrationName, string(d.Status), d.Attempts, d.LastStatusCode, d.CreatedAt, d.Reason)
+		t.row(d.ID, d.EventID, d.IntegrationName, colourize(g.stdout, string(d.Status)), d.Attempts, d.LastStatusCode, d.CreatedAt, d.Reason)
 	}
 	return t.flush()
 }

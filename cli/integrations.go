@@ -70,7 +70,7 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 			}
 			t := newTable(g.stdout, "ID", "NAME", "TYPE", "HEALTH", "EVENTS", "PROJECTS", "URL")
 			for _, i := range all {
-				t.row(i.ID, i.Name, string(i.Type), healthText(i.Health), i.Events, i.Projects, i.URL)
+				t.row(i.ID, i.Name, string(i.Type), colourize(g.stdout, healthText(i.Health)), i.Events, i.Projects, i.URL)
 			}
 			return t.flush()
 		},

@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"golang.org/x/term"
 )
 
 // printJSON writes v as indented JSON.
@@ -63,7 +66,7 @@ func cell(v any) string {
 		if x.IsZero() {
 			return "-"
 		}
-		return x.Local().Format("2006-01-02 15:04:05")
+		return relative(x, time.Now())
 	case *time.Time:
 		if x == nil {
 			return "-"
@@ -76,4 +79,47 @@ func cell(v any) string {
 		return fmt.Sprint(*x)
 	}
 	return fmt.Sprint(v)
+}
+
+// relative is a time as people read it in a table: "3m ago", "in 2h", or the
+// date when it is far off.
+func relative(t, now time.Time) string {
+	d := now.Sub(t)
+	suffix, prefix := " ago", ""
+	if d < 0 {
+		d, suffix, prefix = -d, "", "in "
+	}
+	switch {
+	case d < 5*time.Second:
+		return "just now"
+	case d < time.Minute:
+		return fmt.Sprintf("%s%ds%s", prefix, int(d.Seconds()), suffix)
+	case d < time.Hour:
+		return fmt.Sprintf("%s%dm%s", prefix, int(d.Minutes()), suffix)
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%s%dh%s", prefix, int(d.Hours()), suffix)
+	}
+	return t.Local().Format("2006-01-02 15:04")
+}
+
+// colours holds ANSI colours for status words, used only on a terminal.
+var colours = map[string]string{
+	"delivered": "32", "healthy": "32", "failing": "33", "retrying": "33", "pending": "33",
+	"failed": "31", "disabled": "31", "skipped": "90",
+}
+
+// colourize paints a status word when w is a terminal and NO_COLOR is unset.
+func colourize(w io.Writer, word string) string {
+	f, ok := w.(*os.File)
+	if !ok || os.Getenv("NO_COLOR") != "" || !term.IsTerminal(int(f.Fd())) {
+		return word
+	}
+	key := word
+	if i := strings.IndexAny(word, ": "); i > 0 {
+		key = word[:i]
+	}
+	if c, ok := colours[key]; ok {
+		return "\x1b[" + c + "m" + word + "\x1b[0m"
+	}
+	return word
 }

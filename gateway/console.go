@@ -224,29 +224,9 @@ func (s *Server) consoleIntegrations(c *fiber.Ctx) error {
 }
 
 func (s *Server) consoleDeliveries(c *fiber.Ctx) error {
-	team, id := teamID(c), c.Params("id")
-	in, err := s.store.GetIntegration(c.UserContext(), team, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFoundProblem("integration", id)
-	} else if err != nil {
-		return err
-	}
-	f := store.DeliveryFilter{TeamID: team, IntegrationID: id, Before: c.Query("cursor"), Limit: defaultPageLimit}
-	if f.Status, err = parseStatus(c.Query("status")); err != nil {
-		return err
-	}
-	f.EventType = strings.TrimSpace(c.Query("event"))
-	list, err := s.store.ListDeliveries(c.UserContext(), f)
+	in, p, f, err := s.deliveryPage(c, defaultPageLimit)
 	if err != nil {
 		return err
-	}
-	views := make([]DeliveryView, len(list))
-	for i, d := range list {
-		views[i] = newDeliveryView(d)
-	}
-	next := ""
-	if len(list) == f.Limit {
-		next = list[len(list)-1].ID
 	}
 	return s.render(c, 200, "deliveries", struct {
 		consolePage
@@ -255,24 +235,14 @@ func (s *Server) consoleDeliveries(c *fiber.Ctx) error {
 		Statuses      []herald.DeliveryStatus
 		Status, Event string
 		Next          string
-	}{s.page(c, in.Name), s.integrationView(in), views, knownStatuses, string(f.Status), f.EventType, next})
+	}{s.page(c, in.Name), s.integrationView(in), p.Data, knownStatuses, string(f.Status), f.EventType, p.NextCursor})
 }
 
 func (s *Server) consoleDelivery(c *fiber.Ctx) error {
-	team, id := teamID(c), c.Params("id")
-	d, err := s.store.GetDelivery(c.UserContext(), team, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFoundProblem("delivery", id)
-	} else if err != nil {
-		return err
-	}
-	atts, err := s.store.Attempts(c.UserContext(), d.ID)
+	team := teamID(c)
+	v, d, err := s.deliveryDetail(c, team, c.Params("id"))
 	if err != nil {
 		return err
-	}
-	v := newDeliveryView(d)
-	for _, a := range atts {
-		v.AttemptLog = append(v.AttemptLog, newAttemptView(a))
 	}
 	ev, err := s.store.GetEvent(c.UserContext(), team, d.EventID)
 	if err != nil {

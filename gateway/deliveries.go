@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -15,60 +16,78 @@ import (
 )
 
 func (s *Server) getDelivery(c *fiber.Ctx) error {
-	id := c.Params("id")
-	d, err := s.store.GetDelivery(c.UserContext(), teamID(c), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFoundProblem("delivery", id)
-	}
+	v, _, err := s.deliveryDetail(c, teamID(c), c.Params("id"))
 	if err != nil {
 		return err
+	}
+	return c.JSON(v)
+}
+
+// deliveryDetail is one of a team's deliveries with every attempt (API and console).
+func (s *Server) deliveryDetail(c *fiber.Ctx, team, id string) (DeliveryView, store.Delivery, error) {
+	d, err := s.store.GetDelivery(c.UserContext(), team, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return DeliveryView{}, d, notFoundProblem("delivery", id)
+	}
+	if err != nil {
+		return DeliveryView{}, d, err
 	}
 	atts, err := s.store.Attempts(c.UserContext(), d.ID)
 	if err != nil {
-		return err
+		return DeliveryView{}, d, err
 	}
 	v := newDeliveryView(d)
 	v.AttemptLog = make([]AttemptView, len(atts))
 	for i, a := range atts {
 		v.AttemptLog[i] = newAttemptView(a)
 	}
-	return c.JSON(v)
+	return v, d, nil
 }
 
 // listDeliveries is an integration's recent events: its deliveries newest first.
 func (s *Server) listDeliveries(c *fiber.Ctx) error {
-	team, id := teamID(c), c.Params("id")
-	if _, err := s.store.GetIntegration(c.UserContext(), team, id); errors.Is(err, store.ErrNotFound) {
-		return notFoundProblem("integration", id)
-	} else if err != nil {
-		return err
-	}
 	limit, err := pageLimit(c)
 	if err != nil {
 		return err
 	}
-	f := store.DeliveryFilter{TeamID: team, IntegrationID: id, Before: c.Query("cursor"), Limit: limit}
-	if f.Status, err = parseStatus(c.Query("status")); err != nil {
+	_, p, _, err := s.deliveryPage(c, limit)
+	if err != nil {
 		return err
 	}
-	if t := c.Query("event"); t != "" {
+	return c.JSON(p)
+}
+
+// deliveryPage reads :id, ?status, ?event and ?cursor: one page of an
+// integration's deliveries, newest first (API and console).
+func (s *Server) deliveryPage(c *fiber.Ctx, limit int) (store.Integration, Page[DeliveryView], store.DeliveryFilter, error) {
+	team, id := teamID(c), c.Params("id")
+	in, err := s.store.GetIntegration(c.UserContext(), team, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return in, Page[DeliveryView]{}, store.DeliveryFilter{}, notFoundProblem("integration", id)
+	} else if err != nil {
+		return in, Page[DeliveryView]{}, store.DeliveryFilter{}, err
+	}
+	f := store.DeliveryFilter{TeamID: team, IntegrationID: id, Before: c.Query("cursor"), Limit: limit}
+	if f.Status, err = parseStatus(c.Query("status")); err != nil {
+		return in, Page[DeliveryView]{}, f, err
+	}
+	if t := strings.TrimSpace(c.Query("event")); t != "" {
 		if f.EventType, err = eventtype.Normalize(t); err != nil {
-			return badRequest("query \"event\": %s", err)
+			return in, Page[DeliveryView]{}, f, badRequest("query \"event\": %s", err)
 		}
 	}
 	list, err := s.store.ListDeliveries(c.UserContext(), f)
 	if err != nil {
-		return err
+		return in, Page[DeliveryView]{}, f, err
 	}
-	views := make([]DeliveryView, len(list))
+	p := Page[DeliveryView]{Data: make([]DeliveryView, len(list))}
 	for i, d := range list {
-		views[i] = newDeliveryView(d)
+		p.Data[i] = newDeliveryView(d)
 	}
-	next := ""
 	if len(list) == limit {
-		next = list[len(list)-1].ID
+		p.NextCursor = list[len(list)-1].ID
 	}
-	return c.JSON(Page[DeliveryView]{Data: views, NextCursor: next})
+	return in, p, f, nil
 }
 
 var knownStatuses = []herald.DeliveryStatus{herald.DeliveryPending, herald.DeliveryRetrying,

@@ -34,10 +34,13 @@ const (
 	DeliveryFailed DeliveryStatus = "failed"
 	// DeliverySkipped: the integration was disabled when the event arrived.
 	DeliverySkipped DeliveryStatus = "skipped"
+	// DeliveryGrouped: an alert held by its group and sent in the group's
+	// message (the carrier delivery).
+	DeliveryGrouped DeliveryStatus = "grouped"
 )
 
 // FinalStatuses are the statuses after which no automatic attempt is made.
-var FinalStatuses = []DeliveryStatus{DeliveryDelivered, DeliveryFailed, DeliverySkipped}
+var FinalStatuses = []DeliveryStatus{DeliveryDelivered, DeliveryFailed, DeliverySkipped, DeliveryGrouped}
 
 // Final reports whether no further automatic attempt will be made.
 func (s DeliveryStatus) Final() bool {

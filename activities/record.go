@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/alerts"
 	"github.com/heraldhq/herald/config"
 	"github.com/heraldhq/herald/contract"
 	"github.com/heraldhq/herald/eventtype"
@@ -25,6 +26,20 @@ type PlannedDelivery struct {
 	Retry config.RetryPolicy
 	// AttemptTimeout bounds one HTTP attempt.
 	AttemptTimeout time.Duration
+	// Group is set for an alert held by its group: the workflow hands it to
+	// the group instead of delivering it.
+	Group *GroupPlan
+	// Resolve is set for an event that resolves an alert: it is delivered at
+	// once and closes the group.
+	Resolve *GroupPlan
+}
+
+// GroupPlan names an alert group and its timing.
+type GroupPlan struct {
+	WorkflowID     string
+	Key            string
+	GroupWait      time.Duration
+	RepeatInterval time.Duration
 }
 
 // RecordEvent stores the event, matches integrations and creates deliveries;
@@ -44,8 +59,13 @@ func (a *Activities) RecordEvent(ctx context.Context, in contract.EventInput) ([
 			Data:       in.Data,
 			WorkflowID: contract.EventWorkflowID(in.TeamID, in.EventID),
 			ReceivedAt: in.ReceivedAt,
-		}, eventtype.Candidates(in.Type), in.ExcludeIntegrationID)
+		}, store.Match{Candidates: eventtype.Candidates(in.Type), Exclude: in.ExcludeIntegrationID,
+			Only: in.OnlyIntegrationID, Carries: in.Carries})
 	}
+	if err != nil {
+		return nil, err
+	}
+	groups, err := a.alertGroups(ctx, in, refs)
 	if err != nil {
 		return nil, err
 	}
@@ -63,6 +83,52 @@ func (a *Activities) RecordEvent(ctx context.Context, in contract.EventInput) ([
 			AttemptCount:   r.AttemptCount,
 			Retry:          policy,
 			AttemptTimeout: a.AttemptTimeout,
+		}
+		if g, ok := groups[r.ID]; ok {
+			if g.resolves {
+				out[i].Resolve = &g.plan
+			} else {
+				out[i].Group, out[i].Status = &g.plan, herald.DeliveryGrouped
+			}
+		}
+	}
+	return out, nil
+}
+
+type groupDecision struct {
+	plan     GroupPlan
+	resolves bool
+}
+
+// alertGroups decides which new deliveries of an alert are held by their
+// group (and marks them grouped) and which resolve one.
+func (a *Activities) alertGroups(ctx context.Context, in contract.EventInput, refs []store.DeliveryRef) (map[string]groupDecision, error) {
+	if in.ResendOnly || in.OnlyIntegrationID != "" || len(refs) == 0 {
+		return nil, nil
+	}
+	team, err := a.Store.TeamAlertPolicy(ctx, in.TeamID)
+	if err != nil {
+		return nil, err
+	}
+	resolves := alerts.Resolves(in.Type, in.Data)
+	out := map[string]groupDecision{}
+	var hold []string
+	for _, r := range refs {
+		eff := alerts.Merge(team, r.AlertPolicy.Policy)
+		if !eff.Applies(in.Type) || (r.Status != herald.DeliveryPending && r.Status != herald.DeliveryGrouped) {
+			continue
+		}
+		key := eff.Key(in.Type, in.Data)
+		d := groupDecision{plan: GroupPlan{WorkflowID: contract.AlertGroupWorkflowID(in.TeamID, r.IntegrationID, key), Key: key,
+			GroupWait: eff.GroupWait, RepeatInterval: eff.RepeatInterval}, resolves: resolves}
+		if !resolves && r.Status == herald.DeliveryPending {
+			hold = append(hold, r.ID)
+		}
+		out[r.ID] = d
+	}
+	if len(hold) > 0 {
+		if err := a.Store.MarkGrouped(ctx, hold); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil

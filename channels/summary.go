@@ -119,6 +119,9 @@ func Summarize(eventType string, raw json.RawMessage) Summary {
 	if _, known := categories[cat]; !known {
 		return generic(eventType, raw, data)
 	}
+	if eventType == "alert:group" {
+		return alertGroup(data)
+	}
 	s := Summary{Type: eventType}
 	entity := map[string]any{}
 	for _, key := range entities[cat] {
@@ -332,4 +335,38 @@ func firstURL(data, entity map[string]any) string {
 		}
 	}
 	return ""
+}
+
+// alertGroup summarizes a group of alerts sent as one message.
+func alertGroup(data map[string]any) Summary {
+	s := Summary{Type: "alert:group", Tone: ToneWarning, Title: firstString(data, "summary")}
+	if s.Title == "" {
+		s.Title = "Alerts"
+	}
+	if firstString(data, "kind") == "summary" {
+		s.Title = "Still happening: " + s.Title
+	}
+	add := func(name, value string) {
+		if value != "" {
+			s.Fields = append(s.Fields, Field{name, value})
+		}
+	}
+	add("Alerts", firstString(data, "count"))
+	add("Services", joinList(data["services"]))
+	add("Projects", joinList(data["projects"]))
+	add("First seen", firstString(data, "firstSeen"))
+	add("Last seen", firstString(data, "lastSeen"))
+	s.Timestamp = firstString(data, "lastSeen")
+	return s
+}
+
+func joinList(v any) string {
+	list, _ := v.([]any)
+	var out []string
+	for _, x := range list {
+		if s, ok := x.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return strings.Join(out, ", ")
 }

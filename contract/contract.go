@@ -18,6 +18,7 @@ const (
 	BulkResendWorkflow = "BulkResendWorkflow"
 	ProbeWorkflow      = "ProbeWorkflow"
 	TestWorkflow       = "TestWorkflow"
+	AlertGroupWorkflow = "AlertGroupWorkflow"
 )
 
 // Signal names of EventWorkflow.
@@ -65,6 +66,47 @@ type EventInput struct {
 	ResendOnly bool
 	// ExcludeIntegrationID is never delivered to (the subject of integration:disabled).
 	ExcludeIntegrationID string
+	// OnlyIntegrationID delivers to this integration alone, whatever its
+	// subscriptions (an alert group's message), carrying Carries: the
+	// deliveries of the alerts it sums up.
+	OnlyIntegrationID string
+	Carries           []string
+}
+
+// Alert groups.
+const (
+	// SignalAlert (AlertSignal): another alert of the group.
+	SignalAlert = "alert"
+	// SignalResolve: the alert was resolved; flush what is held and close.
+	SignalResolve = "resolve"
+)
+
+// AlertGroupWorkflowID names the group of an integration's alerts.
+func AlertGroupWorkflowID(teamID, integrationID, key string) string {
+	return "alerts/" + teamID + "/" + integrationID + "/" + key
+}
+
+// AlertSignal is one alert joining its group.
+type AlertSignal struct {
+	DeliveryID string
+	EventID    string
+	Type       string
+	ReceivedAt time.Time
+}
+
+// AlertGroupInput starts (or continues) a group.
+type AlertGroupInput struct {
+	TeamID         string
+	IntegrationID  string
+	Key            string
+	GroupWait      time.Duration
+	RepeatInterval time.Duration
+	// Held are alerts received and not sent yet; Repeating is set once the
+	// first message went (the group then only sends summaries); Sent counts
+	// messages, for their event ids.
+	Held      []AlertSignal
+	Repeating bool
+	Sent      int
 }
 
 // Overall states of an event's deliveries, kept in HeraldDeliveryStatus.

@@ -314,7 +314,7 @@ func TestUnreachableReceiverIsRetriedThenFails(t *testing.T) {
 	url := recv.URL
 	recv.Close() // nothing listens there any more
 	s.CreateIntegration(t, map[string]any{"name": "down", "type": "webhook", "url": url, "events": []string{"*"}})
-	res := s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"event": "alert:high-cpu"}))
+	res := s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"event": "deployment:failure"}))
 	d := s.Delivery(t, res.Deliveries[0].DeliveryID)
 	if d.Status != herald.DeliveryFailed || d.Attempts != 2 {
 		t.Fatalf("delivery %+v", d)

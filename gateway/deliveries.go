@@ -91,7 +91,7 @@ func (s *Server) deliveryPage(c *fiber.Ctx, limit int) (store.Integration, Page[
 }
 
 var knownStatuses = []herald.DeliveryStatus{herald.DeliveryPending, herald.DeliveryRetrying,
-	herald.DeliveryDelivered, herald.DeliveryFailed, herald.DeliverySkipped}
+	herald.DeliveryDelivered, herald.DeliveryFailed, herald.DeliverySkipped, herald.DeliveryGrouped}
 
 func parseStatus(q string) (herald.DeliveryStatus, error) {
 	st := herald.DeliveryStatus(q)

@@ -15,6 +15,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/alerts"
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/config"
 	"github.com/heraldhq/herald/contract"
@@ -46,6 +47,8 @@ type integrationRequest struct {
 	AutoRecover *bool                 `json:"autoRecover"`
 	// Format (Teams only): adaptive-card, message-card, or auto (by URL).
 	Format *string `json:"format"`
+	// AlertPolicy overrides the team's alert policy for this integration; {} removes the override.
+	AlertPolicy *alerts.Policy `json:"alertPolicy"`
 }
 
 // validate checks and normalizes the fields present; create requires the
@@ -105,6 +108,11 @@ func (r *integrationRequest) validate(create bool, defaults config.RetryPolicy) 
 		}
 		if create && *r.Type != string(herald.IntegrationTeams) && *r.Format != "" {
 			return badRequest("field \"format\" applies to teams integrations only")
+		}
+	}
+	if r.AlertPolicy != nil {
+		if err := r.AlertPolicy.Validate(); err != nil {
+			return badRequest("field \"alertPolicy\": %s", err)
 		}
 	}
 	if r.Retry != nil {
@@ -205,6 +213,9 @@ func (s *Server) createIntegration(c *fiber.Ctx) error {
 	if req.Format != nil {
 		in.Format = *req.Format
 	}
+	if req.AlertPolicy != nil {
+		in.AlertPolicy.Policy = req.AlertPolicy
+	}
 	if req.Secret != nil {
 		in.Secret = *req.Secret
 	}
@@ -273,6 +284,12 @@ func (s *Server) updateIntegration(c *fiber.Ctx) error {
 	}
 	p := store.IntegrationPatch{Name: req.Name, URL: req.URL, Secret: req.Secret,
 		Events: req.Events, Projects: req.Projects, AutoRecover: req.AutoRecover, Format: req.Format}
+	if req.AlertPolicy != nil {
+		p.AlertPolicy = &store.PolicyJSON{Policy: req.AlertPolicy}
+		if isZeroPolicy(req.AlertPolicy) {
+			p.AlertPolicy.Policy = nil
+		}
+	}
 	if req.Retry != nil {
 		p.Retry = &store.RetryJSON{Override: req.Retry}
 		if *req.Retry == (config.RetryOverride{}) {
@@ -425,4 +442,8 @@ func (s *Server) checkDestination(ctx context.Context, raw string) error {
 		}
 	}
 	return nil
+}
+
+func isZeroPolicy(p *alerts.Policy) bool {
+	return len(p.Patterns) == 0 && len(p.GroupBy) == 0 && p.GroupWait == nil && p.RepeatInterval == nil && !p.Disabled
 }

@@ -97,6 +97,8 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 	v1.Post("/integrations/:id/enable", manage, s.enableIntegration)
 	v1.Post("/integrations/:id/disable", manage, s.disableIntegration)
 	v1.Get("/integrations/:id/deliveries", manage, s.listDeliveries)
+	v1.Get("/alert-policy", manage, s.getAlertPolicy)
+	v1.Put("/alert-policy", manage, s.putAlertPolicy)
 	v1.Post("/integrations/:id/resend", manage, s.bulkResend)
 	v1.Get("/resends/:id", manage, s.bulkResendStatus)
 	v1.Delete("/resends/:id", manage, s.cancelBulkResend)

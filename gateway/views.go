@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/alerts"
 	"github.com/heraldhq/herald/contract"
 	"github.com/heraldhq/herald/redact"
 	"github.com/heraldhq/herald/store"
@@ -54,6 +55,8 @@ type IntegrationView struct {
 	AutoRecover bool       `json:"autoRecover"`
 	Format      string     `json:"format,omitempty"`
 	Channel     string     `json:"channel,omitempty"`
+	// AlertPolicy is the integration's override of the team's alert policy.
+	AlertPolicy *alerts.Policy `json:"alertPolicy,omitempty"`
 	// Confirmation says whether the welcome message of a new chat integration arrived.
 	Confirmation *contract.TestResult `json:"confirmation,omitempty"`
 	CreatedAt    time.Time            `json:"createdAt"`
@@ -99,7 +102,7 @@ func (s *Server) integrationView(i store.Integration) IntegrationView {
 			DisabledAt: i.DisabledAt, DisabledBy: i.DisabledBy},
 		Retry: RetryView{MaxAttempts: p.MaxAttempts, InitialInterval: p.InitialInterval.String(),
 			MaxInterval: p.MaxInterval.String(), BackoffCoefficient: p.BackoffCoefficient, Custom: i.Retry.Override != nil},
-		AutoRecover: i.AutoRecover, Format: i.Format, Channel: i.Channel,
+		AutoRecover: i.AutoRecover, Format: i.Format, Channel: i.Channel, AlertPolicy: i.AlertPolicy.Policy,
 		CreatedAt: i.CreatedAt, UpdatedAt: i.UpdatedAt,
 	}
 }
@@ -142,7 +145,9 @@ type DeliveryView struct {
 	NextAttemptAt   *time.Time             `json:"nextAttemptAt,omitempty"`
 	CreatedAt       time.Time              `json:"createdAt"`
 	CompletedAt     *time.Time             `json:"completedAt,omitempty"`
-	AttemptLog      []AttemptView          `json:"attemptLog,omitempty"`
+	// CarrierDeliveryID is the alert group message that carried a grouped alert.
+	CarrierDeliveryID *string       `json:"carrierDeliveryId,omitempty"`
+	AttemptLog        []AttemptView `json:"attemptLog,omitempty"`
 }
 
 func newDeliveryView(d store.Delivery) DeliveryView {
@@ -150,7 +155,7 @@ func newDeliveryView(d store.Delivery) DeliveryView {
 		ID: d.ID, EventID: d.EventID, IntegrationID: d.IntegrationID, IntegrationName: d.IntegrationName,
 		IntegrationType: d.IntegrationType, Status: d.Status, Reason: d.Reason, Attempts: d.AttemptCount,
 		LastStatusCode: d.LastStatusCode, LastAttemptAt: d.LastAttemptAt, NextAttemptAt: d.NextAttemptAt,
-		CreatedAt: d.CreatedAt, CompletedAt: d.CompletedAt,
+		CreatedAt: d.CreatedAt, CompletedAt: d.CompletedAt, CarrierDeliveryID: d.CarrierDeliveryID,
 	}
 }
 

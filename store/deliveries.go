@@ -31,6 +31,9 @@ type Delivery struct {
 	CreatedAt       time.Time              `db:"created_at"`
 	UpdatedAt       time.Time              `db:"updated_at"`
 	CompletedAt     *time.Time             `db:"completed_at"`
+	// CarrierDeliveryID is the delivery of the alert group message that
+	// carried this grouped alert.
+	CarrierDeliveryID *string `db:"carrier_delivery_id"`
 }
 
 // Headers is an HTTP header set stored as JSON.
@@ -81,7 +84,7 @@ type Attempt struct {
 
 const deliveryCols = `d.id, d.team_id, d.event_id, d.integration_id, i.name AS integration_name,
 	i.type AS integration_type, d.status, d.reason, d.attempt_count, d.last_status_code,
-	d.last_attempt_at, d.next_attempt_at, d.created_at, d.updated_at, d.completed_at`
+	d.last_attempt_at, d.next_attempt_at, d.created_at, d.updated_at, d.completed_at, d.carrier_delivery_id`
 
 // EventDeliveries lists the deliveries of one of a team's events.
 func (s *Store) EventDeliveries(ctx context.Context, teamID, eventID string) ([]Delivery, error) {

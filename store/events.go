@@ -31,6 +31,8 @@ type DeliveryRef struct {
 	AttemptCount  int                   `db:"attempt_count"`
 	// Retry is the integration's own schedule, if it has one.
 	Retry RetryJSON `db:"retry_policy"`
+	// AlertPolicy is the integration's override of its team's alert policy.
+	AlertPolicy PolicyJSON `db:"alert_policy"`
 }
 
 // matchQuery finds a team's live integrations subscribed to any of the candidate
@@ -46,11 +48,20 @@ const matchQuery = `
 	  AND i.id <> $4`
 
 // RecordEvent stores the event (once: a repeat changes nothing), matches it
-// against the team's subscriptions, and creates one delivery per matching
-// integration — skipped when the integration is disabled. It returns every
-// delivery of the event, so calling it again returns the same set.
-// candidates are the patterns the event type matches (eventtype.Candidates).
-func (s *Store) RecordEvent(ctx context.Context, ev Event, candidates []string, exclude string) ([]DeliveryRef, error) {
+// (see Match), and creates one delivery per matching integration — skipped
+// when the integration is disabled. It returns every delivery of the event,
+// so calling it again returns the same set.
+// Match selects who gets an event: the integrations subscribed to one of
+// Candidates (eventtype.Candidates) except Exclude, or Only alone.
+type Match struct {
+	Candidates []string
+	Exclude    string
+	Only       string
+	// Carries are the grouped deliveries the event's delivery carries.
+	Carries []string
+}
+
+func (s *Store) RecordEvent(ctx context.Context, ev Event, m Match) ([]DeliveryRef, error) {
 	var refs []DeliveryRef
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		_, err := tx.ExecContext(ctx, `
@@ -65,7 +76,12 @@ func (s *Store) RecordEvent(ctx context.Context, ev Event, candidates []string, 
 			ID      string `db:"id"`
 			Enabled bool   `db:"enabled"`
 		}
-		err = tx.SelectContext(ctx, &matched, matchQuery, ev.TeamID, pq.StringArray(candidates), ev.ProjectID, exclude)
+		if m.Only != "" {
+			err = tx.SelectContext(ctx, &matched, `SELECT id, enabled FROM integrations
+				WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL`, ev.TeamID, m.Only)
+		} else {
+			err = tx.SelectContext(ctx, &matched, matchQuery, ev.TeamID, pq.StringArray(m.Candidates), ev.ProjectID, m.Exclude)
+		}
 		if err != nil {
 			return fmt.Errorf("match integrations: %w", err)
 		}
@@ -93,7 +109,17 @@ func (s *Store) RecordEvent(ctx context.Context, ev Event, candidates []string, 
 			}
 		}
 		refs, err = deliveryRefs(ctx, tx, ev.TeamID, ev.ID)
-		return err
+		if err != nil || len(m.Carries) == 0 || len(refs) == 0 {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE deliveries SET carrier_delivery_id = $2,
+				reason = 'sent in the alert group message', completed_at = coalesce(completed_at, now()), updated_at = now()
+			WHERE team_id = $3 AND id = ANY($1) AND status = $4`,
+			pq.StringArray(m.Carries), refs[0].ID, ev.TeamID, herald.DeliveryGrouped)
+		if err != nil {
+			return fmt.Errorf("link grouped deliveries: %w", err)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("record event %s: %w", ev.ID, err)
@@ -104,7 +130,7 @@ func (s *Store) RecordEvent(ctx context.Context, ev Event, candidates []string, 
 func deliveryRefs(ctx context.Context, q sqlx.QueryerContext, teamID, eventID string) ([]DeliveryRef, error) {
 	refs := []DeliveryRef{}
 	err := sqlx.SelectContext(ctx, q, &refs, `
-		SELECT d.id, d.integration_id, d.status, d.attempt_count, i.retry_policy
+		SELECT d.id, d.integration_id, d.status, d.attempt_count, i.retry_policy, i.alert_policy
 		FROM deliveries d JOIN integrations i ON i.id = d.integration_id
 		WHERE d.team_id = $1 AND d.event_id = $2 ORDER BY d.id`, teamID, eventID)
 	if err != nil {

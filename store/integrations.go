@@ -52,6 +52,8 @@ type Integration struct {
 	// PreviousSecret still signs, beside Secret, until PreviousSecretExpiresAt.
 	PreviousSecret          string     `db:"previous_secret"`
 	PreviousSecretExpiresAt *time.Time `db:"previous_secret_expires_at"`
+	// AlertPolicy overrides the team's alert policy field by field.
+	AlertPolicy PolicyJSON `db:"alert_policy"`
 }
 
 // SigningSecrets are the secrets that sign a request at t: the current one,
@@ -115,12 +117,13 @@ type IntegrationPatch struct {
 	AutoRecover *bool
 	Format      *string
 	Channel     *string
+	AlertPolicy *PolicyJSON
 }
 
 const integrationCols = `id, team_id, name, type, url, secret, events, projects, enabled, created_at, updated_at, deleted_at,
 	failed_requests, first_failed_at, consecutive_failures, disabled_reason, disabled_at, disabled_by,
 	disable_pending, retry_policy, auto_recover, format, channel,
-	previous_secret, previous_secret_expires_at`
+	previous_secret, previous_secret_expires_at, alert_policy`
 
 // CreateIntegration stores a validated integration and its subscriptions.
 func (s *Store) CreateIntegration(ctx context.Context, in Integration) (Integration, error) {
@@ -132,11 +135,11 @@ func (s *Store) CreateIntegration(ctx context.Context, in Integration) (Integrat
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		err := tx.GetContext(ctx, &out, `
 			INSERT INTO integrations (id, team_id, name, type, url, secret, events, projects, enabled,
-				retry_policy, auto_recover, format, channel)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+				retry_policy, auto_recover, format, channel, alert_policy)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 			RETURNING `+integrationCols,
 			in.ID, in.TeamID, in.Name, in.Type, in.URL, in.Secret, in.Events, in.Projects, in.Enabled,
-			in.Retry, in.AutoRecover, in.Format, in.Channel)
+			in.Retry, in.AutoRecover, in.Format, in.Channel, in.AlertPolicy)
 		if err != nil {
 			return fmt.Errorf("insert integration: %w", err)
 		}
@@ -233,13 +236,16 @@ func (s *Store) UpdateIntegration(ctx context.Context, teamID, id string, p Inte
 		if p.Channel != nil {
 			out.Channel = *p.Channel
 		}
+		if p.AlertPolicy != nil {
+			out.AlertPolicy = *p.AlertPolicy
+		}
 		err = tx.GetContext(ctx, &out, `
 			UPDATE integrations SET name = $3, url = $4, secret = $5, events = $6, projects = $7,
-				retry_policy = $8, auto_recover = $9, format = $10, channel = $11, updated_at = now()
+				retry_policy = $8, auto_recover = $9, format = $10, channel = $11, alert_policy = $12, updated_at = now()
 			WHERE team_id = $1 AND id = $2
 			RETURNING `+integrationCols,
 			teamID, id, out.Name, out.URL, out.Secret, out.Events, out.Projects, out.Retry, out.AutoRecover,
-			out.Format, out.Channel)
+			out.Format, out.Channel, out.AlertPolicy)
 		if err != nil {
 			return fmt.Errorf("update integration %s: %w", id, err)
 		}

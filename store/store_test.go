@@ -44,11 +44,11 @@ func TestRecordEventIsIdempotentAndMatches(t *testing.T) {
 	both := mustIntegration(t, st, team, []string{"build:start", "build:*"}) // two patterns, one delivery
 
 	ev := event(team, "e1", "build:start", "proj-a")
-	first, err := st.RecordEvent(ctx, ev, eventtype.Candidates(ev.Type), "")
+	first, err := st.RecordEvent(ctx, ev, store.Match{Candidates: eventtype.Candidates(ev.Type)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := st.RecordEvent(ctx, ev, eventtype.Candidates(ev.Type), "")
+	second, err := st.RecordEvent(ctx, ev, store.Match{Candidates: eventtype.Candidates(ev.Type)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestRecordAttemptIsKeyedByAttemptNumber(t *testing.T) {
 	ctx := context.Background()
 	team, _ := testenv.Team(t, st)
 	integ := mustIntegration(t, st, team, []string{"*"})
-	refs, err := st.RecordEvent(ctx, event(team, "e", "a:b", ""), eventtype.Candidates("a:b"), "")
+	refs, err := st.RecordEvent(ctx, event(team, "e", "a:b", ""), store.Match{Candidates: eventtype.Candidates("a:b")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func TestMatchingUsesTheSubscriptionIndex(t *testing.T) {
 	if !strings.Contains(plan, "integration_subscriptions_pkey") || strings.Contains(plan, "Seq Scan") {
 		t.Errorf("match query does not use the subscription index:\n%s", plan)
 	}
-	refs, err := st.RecordEvent(ctx, event("team_7", "e", "build:start", ""), eventtype.Candidates("build:start"), "")
+	refs, err := st.RecordEvent(ctx, event("team_7", "e", "build:start", ""), store.Match{Candidates: eventtype.Candidates("build:start")})
 	if err != nil || len(refs) != 20 {
 		t.Errorf("%d deliveries, %v; want 20", len(refs), err)
 	}

@@ -42,6 +42,7 @@ func Register(r Registry, acts *activities.Activities) {
 		contract.BulkResendWorkflow: workflows.BulkResendWorkflow,
 		contract.ProbeWorkflow:      workflows.ProbeWorkflow,
 		contract.TestWorkflow:       workflows.TestWorkflow,
+		contract.AlertGroupWorkflow: workflows.AlertGroupWorkflow,
 	} {
 		r.RegisterWorkflowWithOptions(wf, workflow.RegisterOptions{Name: name})
 	}

@@ -62,7 +62,20 @@ func EventWorkflow(ctx workflow.Context, in contract.EventInput) (contract.Event
 		ev.runs[p.DeliveryID] = d
 		ev.order = append(ev.order, d)
 		ids = append(ids, p.IntegrationID)
-		if !p.Status.Final() {
+		switch {
+		case p.Group != nil:
+			// Held by its alert group, which sends it with the others.
+			alert := contract.AlertSignal{DeliveryID: p.DeliveryID, EventID: in.EventID, Type: in.Type, ReceivedAt: in.ReceivedAt}
+			if err := joinGroup(ctx, in.TeamID, p.IntegrationID, p.Group, alert); err != nil {
+				// Never lose an alert: deliver it on its own.
+				workflow.GetLogger(ctx).Error("join alert group", "delivery", p.DeliveryID, "error", err)
+				d.status = herald.DeliveryPending
+				ev.start(ctx, d, false)
+			}
+		case p.Resolve != nil:
+			closeGroup(ctx, p.Resolve)
+			ev.start(ctx, d, false)
+		case !p.Status.Final():
 			ev.start(ctx, d, false)
 		}
 	}
@@ -277,7 +290,8 @@ func Summarize(outcomes []contract.DeliveryOutcome) string {
 	}
 	delivered := 0
 	for _, o := range outcomes {
-		if o.Status == herald.DeliveryDelivered {
+		// A grouped alert is handled: its group's message carries it.
+		if o.Status == herald.DeliveryDelivered || o.Status == herald.DeliveryGrouped {
 			delivered++
 		}
 	}

@@ -1,0 +1,53 @@
+package gateway
+
+import (
+	"bytes"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/heraldhq/herald/alerts"
+)
+
+// AlertPolicyView is a team's alert policy with every field in force.
+type AlertPolicyView struct {
+	Patterns       []string `json:"patterns"`
+	GroupBy        []string `json:"groupBy"`
+	GroupWait      string   `json:"groupWait"`
+	RepeatInterval string   `json:"repeatInterval"`
+	Disabled       bool     `json:"disabled"`
+	// Custom is false while the team uses the defaults.
+	Custom bool `json:"custom"`
+}
+
+func policyView(p *alerts.Policy) AlertPolicyView {
+	e := alerts.Merge(p, nil)
+	return AlertPolicyView{Patterns: e.Patterns, GroupBy: e.GroupBy, GroupWait: e.GroupWait.String(),
+		RepeatInterval: e.RepeatInterval.String(), Disabled: e.Disabled, Custom: p != nil}
+}
+
+func (s *Server) getAlertPolicy(c *fiber.Ctx) error {
+	p, err := s.store.TeamAlertPolicy(c.UserContext(), teamID(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(policyView(p))
+}
+
+// putAlertPolicy replaces the team's alert policy; an empty body or null
+// restores the defaults.
+func (s *Server) putAlertPolicy(c *fiber.Ctx) error {
+	var p *alerts.Policy
+	if b := bytes.TrimSpace(c.Body()); len(b) > 0 && !bytes.Equal(b, []byte("null")) {
+		p = &alerts.Policy{}
+		if err := decodeJSON(c.Body(), p); err != nil {
+			return err
+		}
+		if err := p.Validate(); err != nil {
+			return badRequest("%s", err)
+		}
+	}
+	if err := s.store.SetTeamAlertPolicy(c.UserContext(), teamID(c), p); err != nil {
+		return err
+	}
+	return c.JSON(policyView(p))
+}

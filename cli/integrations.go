@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -193,6 +194,7 @@ type integrationFlags struct {
 	maxInterval            string
 	autoRecover            bool
 	format                 string
+	alertPolicy            string
 }
 
 func (f *integrationFlags) bind(cmd *cobra.Command, create bool) {
@@ -210,6 +212,7 @@ func (f *integrationFlags) bind(cmd *cobra.Command, create bool) {
 	fs.IntVar(&f.maxAttempts, "max-attempts", 0, "attempts per delivery, the first included (default: the server's)")
 	fs.StringVar(&f.initialInterval, "initial-interval", "", "delay before the first retry, e.g. 5s (default: the server's)")
 	fs.StringVar(&f.maxInterval, "max-interval", "", "longest delay between retries, e.g. 2h (default: the server's)")
+	fs.StringVar(&f.alertPolicy, "alert-policy", "", `this integration's alert policy as JSON, e.g. '{"groupWait":"5s"}' ('{}' removes it)`)
 	fs.StringVar(&f.format, "format", "", "teams message format: auto, adaptive-card or message-card")
 	fs.BoolVar(&f.autoRecover, "auto-recover", false, "once disabled automatically, probe the endpoint and re-enable it when it answers")
 }
@@ -257,6 +260,9 @@ func (f *integrationFlags) body(cmd *cobra.Command, create bool) map[string]any 
 	}
 	if cmd.Flags().Changed("format") {
 		b["format"] = f.format
+	}
+	if cmd.Flags().Changed("alert-policy") {
+		b["alertPolicy"] = json.RawMessage(f.alertPolicy)
 	}
 	if cmd.Flags().Changed("auto-recover") {
 		b["autoRecover"] = f.autoRecover

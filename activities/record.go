@@ -71,7 +71,7 @@ func (a *Activities) RecordEvent(ctx context.Context, in contract.EventInput) ([
 	}
 	out := make([]PlannedDelivery, len(refs))
 	for i, r := range refs {
-		policy, err := r.Retry.Override.Apply(a.Retry)
+		policy, err := r.Retry.V.Apply(a.Retry)
 		if err != nil {
 			// Validated when set; a default that no longer fits it falls back.
 			policy = a.Retry
@@ -114,7 +114,7 @@ func (a *Activities) alertGroups(ctx context.Context, in contract.EventInput, re
 	out := map[string]groupDecision{}
 	var hold []string
 	for _, r := range refs {
-		eff := alerts.Merge(team, r.AlertPolicy.Policy)
+		eff := alerts.Merge(team, r.AlertPolicy.V)
 		if !eff.Applies(in.Type) || (r.Status != herald.DeliveryPending && r.Status != herald.DeliveryGrouped) {
 			continue
 		}

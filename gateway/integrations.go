@@ -205,7 +205,7 @@ func (s *Server) createIntegration(c *fiber.Ctx) error {
 		in.Enabled = *req.Enabled
 	}
 	if req.Retry != nil {
-		in.Retry.Override = req.Retry
+		in.Retry.V = req.Retry
 	}
 	if req.AutoRecover != nil {
 		in.AutoRecover = *req.AutoRecover
@@ -214,7 +214,7 @@ func (s *Server) createIntegration(c *fiber.Ctx) error {
 		in.Format = *req.Format
 	}
 	if req.AlertPolicy != nil {
-		in.AlertPolicy.Policy = req.AlertPolicy
+		in.AlertPolicy.V = req.AlertPolicy
 	}
 	if req.Secret != nil {
 		in.Secret = *req.Secret
@@ -285,15 +285,15 @@ func (s *Server) updateIntegration(c *fiber.Ctx) error {
 	p := store.IntegrationPatch{Name: req.Name, URL: req.URL, Secret: req.Secret,
 		Events: req.Events, Projects: req.Projects, AutoRecover: req.AutoRecover, Format: req.Format}
 	if req.AlertPolicy != nil {
-		p.AlertPolicy = &store.PolicyJSON{Policy: req.AlertPolicy}
+		p.AlertPolicy = &store.PolicyJSON{V: req.AlertPolicy}
 		if isZeroPolicy(req.AlertPolicy) {
-			p.AlertPolicy.Policy = nil
+			p.AlertPolicy.V = nil
 		}
 	}
 	if req.Retry != nil {
-		p.Retry = &store.RetryJSON{Override: req.Retry}
+		p.Retry = &store.RetryJSON{V: req.Retry}
 		if *req.Retry == (config.RetryOverride{}) {
-			p.Retry.Override = nil
+			p.Retry.V = nil
 		}
 	}
 	if req.GenerateSecret {

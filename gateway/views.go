@@ -87,7 +87,7 @@ type RetryView struct {
 }
 
 func (s *Server) integrationView(i store.Integration) IntegrationView {
-	p, err := i.Retry.Override.Apply(s.cfg.Retry)
+	p, err := i.Retry.V.Apply(s.cfg.Retry)
 	if err != nil {
 		p = s.cfg.Retry
 	}
@@ -101,8 +101,8 @@ func (s *Server) integrationView(i store.Integration) IntegrationView {
 			ConsecutiveFailures: i.ConsecutiveFailures, DisabledReason: i.DisabledReason,
 			DisabledAt: i.DisabledAt, DisabledBy: i.DisabledBy},
 		Retry: RetryView{MaxAttempts: p.MaxAttempts, InitialInterval: p.InitialInterval.String(),
-			MaxInterval: p.MaxInterval.String(), BackoffCoefficient: p.BackoffCoefficient, Custom: i.Retry.Override != nil},
-		AutoRecover: i.AutoRecover, Format: i.Format, Channel: i.Channel, AlertPolicy: i.AlertPolicy.Policy,
+			MaxInterval: p.MaxInterval.String(), BackoffCoefficient: p.BackoffCoefficient, Custom: i.Retry.V != nil},
+		AutoRecover: i.AutoRecover, Format: i.Format, Channel: i.Channel, AlertPolicy: i.AlertPolicy.V,
 		CreatedAt: i.CreatedAt, UpdatedAt: i.UpdatedAt,
 	}
 }

@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql/driver"
-	"encoding/json"
 	"fmt"
 
 	"github.com/lib/pq"
@@ -12,36 +10,8 @@ import (
 	"github.com/heraldhq/herald/alerts"
 )
 
-// PolicyJSON stores an alert policy as JSON (NULL: none).
-type PolicyJSON struct {
-	Policy *alerts.Policy
-}
-
-// Value implements driver.Valuer.
-func (p PolicyJSON) Value() (driver.Value, error) {
-	if p.Policy == nil {
-		return nil, nil
-	}
-	return json.Marshal(p.Policy)
-}
-
-// Scan implements sql.Scanner.
-func (p *PolicyJSON) Scan(src any) error {
-	p.Policy = nil
-	var b []byte
-	switch v := src.(type) {
-	case nil:
-		return nil
-	case []byte:
-		b = v
-	case string:
-		b = []byte(v)
-	default:
-		return fmt.Errorf("alert policy: cannot scan %T", src)
-	}
-	p.Policy = &alerts.Policy{}
-	return json.Unmarshal(b, p.Policy)
-}
+// PolicyJSON stores an alert policy (NULL: none).
+type PolicyJSON = JSON[alerts.Policy]
 
 // TeamAlertPolicy is a team's alert policy (nil: the defaults).
 func (s *Store) TeamAlertPolicy(ctx context.Context, teamID string) (*alerts.Policy, error) {
@@ -49,12 +19,12 @@ func (s *Store) TeamAlertPolicy(ctx context.Context, teamID string) (*alerts.Pol
 	if err := s.db.GetContext(ctx, &p, `SELECT alert_policy FROM teams WHERE id = $1`, teamID); err != nil {
 		return nil, notFound(err, "team", teamID)
 	}
-	return p.Policy, nil
+	return p.V, nil
 }
 
 // SetTeamAlertPolicy replaces a team's alert policy (nil: back to the defaults).
 func (s *Store) SetTeamAlertPolicy(ctx context.Context, teamID string, p *alerts.Policy) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE teams SET alert_policy = $2 WHERE id = $1`, teamID, PolicyJSON{p})
+	res, err := s.db.ExecContext(ctx, `UPDATE teams SET alert_policy = $2 WHERE id = $1`, teamID, PolicyJSON{V: p})
 	if err != nil {
 		return fmt.Errorf("set alert policy of %s: %w", teamID, err)
 	}

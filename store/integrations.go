@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -75,36 +73,8 @@ func (i Integration) Health() health.State {
 		FirstFailedAt: i.FirstFailedAt, ConsecutiveFailures: i.ConsecutiveFailures, DisablePending: i.DisablePending}
 }
 
-// RetryJSON stores a retry override as JSON (NULL: none).
-type RetryJSON struct {
-	Override *config.RetryOverride
-}
-
-// Value implements driver.Valuer.
-func (r RetryJSON) Value() (driver.Value, error) {
-	if r.Override == nil {
-		return nil, nil
-	}
-	return json.Marshal(r.Override)
-}
-
-// Scan implements sql.Scanner.
-func (r *RetryJSON) Scan(src any) error {
-	r.Override = nil
-	var b []byte
-	switch v := src.(type) {
-	case nil:
-		return nil
-	case []byte:
-		b = v
-	case string:
-		b = []byte(v)
-	default:
-		return fmt.Errorf("retry policy: cannot scan %T", src)
-	}
-	r.Override = &config.RetryOverride{}
-	return json.Unmarshal(b, r.Override)
-}
+// RetryJSON stores a retry override (NULL: none).
+type RetryJSON = JSON[config.RetryOverride]
 
 // IntegrationPatch changes the fields that are not nil.
 type IntegrationPatch struct {

@@ -19,7 +19,7 @@ import (
 )
 
 func maxAttempts(n int) store.RetryJSON {
-	return store.RetryJSON{Override: &config.RetryOverride{MaxAttempts: &n}}
+	return store.RetryJSON{V: &config.RetryOverride{MaxAttempts: &n}}
 }
 
 func (f *fixture) integrationState(t *testing.T, id string) store.Integration {
@@ -178,7 +178,7 @@ func TestRecoveredSignalWakesWaitingDeliveries(t *testing.T) {
 	recv := f.receiver(t, testenv.Reply{Status: 503})
 	hour := config.Duration(time.Hour)
 	integ := f.integrationWith(t, store.Integration{URL: recv.URL, Events: []string{"*"},
-		Retry: store.RetryJSON{Override: &config.RetryOverride{InitialInterval: &hour}}})
+		Retry: store.RetryJSON{V: &config.RetryOverride{InitialInterval: &hour}}})
 	f.env.RegisterDelayedCallback(func() {
 		f.env.SignalWorkflow(contract.SignalRecovered, contract.RecoveredSignal{IntegrationID: integ.ID})
 	}, 100*time.Second)

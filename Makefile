@@ -6,7 +6,7 @@ STATICCHECK      := $(GOBIN_DIR)/staticcheck
 WORKFLOWCHECK    := $(GOBIN_DIR)/workflowcheck
 FUZZTIME         ?= 5s
 
-.PHONY: dev test build lint fmt temporal-cli postgres tools fuzz clean
+.PHONY: dev test build lint fmt temporal-cli postgres tools fuzz clean stack stack-down stack-test
 
 ## build: the herald binary in bin/
 build:
@@ -52,6 +52,21 @@ lint: tools
 	go vet ./...
 	$(STATICCHECK) ./...
 	$(WORKFLOWCHECK) ./workflows/...
+
+## stack: Temporal server on Postgres + Web UI, a gateway and two workers (see scripts/stack.sh)
+stack: build
+	@scripts/stack.sh
+
+stack-down:
+	@scripts/stack.sh down
+
+## stack-test: start the stack, post events, kill a worker mid-flight, check every delivery arrives
+stack-test: build
+	@HERALD_ALLOW_PRIVATE_DESTINATIONS=true scripts/stack.sh
+	HERALD_STACK_URL=http://127.0.0.1:8080 \
+	HERALD_DATABASE_URL=$${HERALD_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/herald_stack?sslmode=disable} \
+	HERALD_ALLOW_PRIVATE_DESTINATIONS=true \
+	go test -count=1 -v -run StackSurvives ./deploy/stacktest/ ; status=$$?; scripts/stack.sh down; exit $$status
 
 clean:
 	rm -rf bin .data

@@ -95,7 +95,9 @@ func (r *runtime) runGateway(ctx context.Context) error {
 func (r *runtime) runWorker(ctx context.Context) error {
 	acts := activities.New(r.cfg, r.store, r.temporal)
 	acts.Metrics = r.metrics
-	w := worker.New(r.temporal, acts, worker.Options{TaskQueue: r.cfg.TaskQueue})
+	w := worker.New(r.temporal, acts, worker.Options{TaskQueue: r.cfg.TaskQueue,
+		MaxConcurrentActivities: r.cfg.WorkerMaxActivities, MaxConcurrentWorkflowTasks: r.cfg.WorkerMaxWorkflowTasks,
+		ActivityPollers: r.cfg.WorkerActivityPollers, WorkflowPollers: r.cfg.WorkerWorkflowPollers})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

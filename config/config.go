@@ -53,6 +53,24 @@ type Config struct {
 	// RateLimit is requests per second per API key (RateBurst at once); 0 turns it off.
 	RateLimit float64
 	RateBurst int
+	// Temporal connection security: TLS (with a CA, for private ones), mTLS
+	// client certificates, or an API key (Temporal Cloud).
+	TemporalTLS        bool
+	TemporalCA         string
+	TemporalCert       string
+	TemporalKey        string
+	TemporalServerName string
+	TemporalAPIKey     string
+
+	// Worker tuning (0: the SDK's defaults).
+	WorkerMaxActivities    int
+	WorkerMaxWorkflowTasks int
+	WorkerActivityPollers  int
+	WorkerWorkflowPollers  int
+
+	// Retention is how long events, deliveries and attempts are kept.
+	Retention time.Duration
+
 	// MetricsListen is where a worker serves /metrics (the gateway serves it on Listen).
 	MetricsListen string
 	// TemporalUIURL is the Web UI the console links workflows to.
@@ -131,6 +149,7 @@ func Defaults() Config {
 		RateBurst:           1000,
 		UIOrigins:           "http://127.0.0.1:8233,http://localhost:8233",
 		MetricsListen:       "127.0.0.1:9464",
+		Retention:           30 * 24 * time.Hour,
 		TemporalUIURL:       "http://127.0.0.1:8233",
 		LogLevel:            "info",
 		LogFormat:           "text",
@@ -150,6 +169,12 @@ func (c *Config) Validate() error {
 	}
 	if _, err := ssrf.ParsePolicy(c.AllowPrivateDestinations); err != nil {
 		return err
+	}
+	if c.Retention < time.Hour {
+		return fmt.Errorf("retention %s: must be at least 1h", c.Retention)
+	}
+	if (c.TemporalCert == "") != (c.TemporalKey == "") {
+		return fmt.Errorf("temporal mTLS needs both a certificate and a key")
 	}
 	if c.RateLimit < 0 || c.RateBurst < 1 {
 		return fmt.Errorf("rate limit must be 0 or more and burst at least 1")
@@ -206,6 +231,17 @@ func Bind(fs *pflag.FlagSet, cfg *Config, groups Group) *Binder {
 		b.str(&cfg.TemporalAddress, "temporal-address", "HERALD_TEMPORAL_ADDRESS", "Temporal frontend host:port")
 		b.str(&cfg.TemporalNamespace, "temporal-namespace", "HERALD_TEMPORAL_NAMESPACE", "Temporal namespace")
 		b.str(&cfg.TaskQueue, "task-queue", "HERALD_TASK_QUEUE", "Temporal task queue for Herald's workflows and activities")
+		b.flag(&cfg.TemporalTLS, "temporal-tls", "HERALD_TEMPORAL_TLS", "connect to Temporal over TLS")
+		b.str(&cfg.TemporalCA, "temporal-ca", "HERALD_TEMPORAL_CA", "PEM file of the CA that signed Temporal's certificate")
+		b.str(&cfg.TemporalCert, "temporal-cert", "HERALD_TEMPORAL_CERT", "client certificate PEM file (mTLS)")
+		b.str(&cfg.TemporalKey, "temporal-key", "HERALD_TEMPORAL_KEY", "client key PEM file (mTLS)")
+		b.str(&cfg.TemporalServerName, "temporal-server-name", "HERALD_TEMPORAL_SERVER_NAME", "TLS server name of the Temporal frontend")
+		b.str(&cfg.TemporalAPIKey, "temporal-api-key", "HERALD_TEMPORAL_API_KEY", "Temporal Cloud API key (implies TLS)")
+		b.integer(&cfg.WorkerMaxActivities, "worker-max-activities", "HERALD_WORKER_MAX_ACTIVITIES", "delivery attempts a worker runs at once")
+		b.integer(&cfg.WorkerMaxWorkflowTasks, "worker-max-workflow-tasks", "HERALD_WORKER_MAX_WORKFLOW_TASKS", "workflow tasks a worker runs at once")
+		b.integer(&cfg.WorkerActivityPollers, "worker-activity-pollers", "HERALD_WORKER_ACTIVITY_POLLERS", "activity task pollers")
+		b.integer(&cfg.WorkerWorkflowPollers, "worker-workflow-pollers", "HERALD_WORKER_WORKFLOW_POLLERS", "workflow task pollers")
+		b.duration(&cfg.Retention, "retention", "HERALD_RETENTION", "how long events, deliveries and attempts are kept")
 		b.str(&cfg.MetricsListen, "metrics-listen", "HERALD_METRICS_LISTEN", "where the worker serves /metrics (empty: nowhere)")
 		b.str(&cfg.TemporalUIURL, "temporal-ui-url", "HERALD_TEMPORAL_UI_URL", "Temporal Web UI the console links workflows to")
 	}
@@ -255,6 +291,11 @@ func (b *Binder) integer(p *int, name, env, usage string) {
 
 func (b *Binder) float(p *float64, name, env, usage string) {
 	b.fs.Float64Var(p, name, *p, usage+" ($"+env+")")
+	b.track(name, env)
+}
+
+func (b *Binder) flag(p *bool, name, env, usage string) {
+	b.fs.BoolVar(p, name, *p, usage+" ($"+env+")")
 	b.track(name, env)
 }
 

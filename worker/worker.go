@@ -16,12 +16,19 @@ type Options struct {
 	TaskQueue string
 	// MaxConcurrentActivities bounds in-flight delivery attempts (0: SDK default).
 	MaxConcurrentActivities int
+	// MaxConcurrentWorkflowTasks bounds workflow tasks run at once (0: SDK default).
+	MaxConcurrentWorkflowTasks int
+	// Pollers (0: SDK default).
+	ActivityPollers, WorkflowPollers int
 }
 
 // New returns a worker with every Herald workflow and activity registered.
 func New(c client.Client, acts *activities.Activities, o Options) worker.Worker {
 	w := worker.New(c, o.TaskQueue, worker.Options{
-		MaxConcurrentActivityExecutionSize: o.MaxConcurrentActivities,
+		MaxConcurrentActivityExecutionSize:     o.MaxConcurrentActivities,
+		MaxConcurrentWorkflowTaskExecutionSize: o.MaxConcurrentWorkflowTasks,
+		MaxConcurrentActivityTaskPollers:       o.ActivityPollers,
+		MaxConcurrentWorkflowTaskPollers:       o.WorkflowPollers,
 	})
 	Register(w, acts)
 	return w

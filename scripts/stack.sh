@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# make stack: Temporal server on Postgres (built from source, outside Herald's
+# module), its Web UI, Herald's gateway and two workers as separate processes.
+# Logs and pid files under .data/stack/. `scripts/stack.sh down` stops it all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+gobin=$(go env GOPATH)/bin
+state=.data/stack
+server_version=v1.32.1
+ui_version=v2.42.1
+shards=${HERALD_STACK_SHARDS:-4}
+pguser=${PGUSER:-postgres}
+mkdir -p "$state"
+
+stop() {
+  for f in "$state"/*.pid; do
+    [ -e "$f" ] || continue
+    pid=$(cat "$f")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+    rm -f "$f"
+  done
+}
+if [ "${1:-up}" = "down" ]; then stop; echo "stack stopped."; exit 0; fi
+
+# 1. Binaries (first time only: a few minutes each).
+if [ ! -x "$gobin/temporal-server" ]; then
+  echo "building the Temporal server $server_version (about 8 minutes, once) ..."
+  tmp=$(mktemp -d)
+  GOBIN=$tmp go install go.temporal.io/server/cmd/server@$server_version
+  GOBIN=$tmp go install go.temporal.io/server/cmd/tools/sql@$server_version
+  mv "$tmp/server" "$gobin/temporal-server"
+  mv "$tmp/sql" "$gobin/temporal-sql-tool"
+fi
+if [ ! -x "$gobin/temporal-sql-tool" ]; then
+  tmp=$(mktemp -d)
+  GOBIN=$tmp go install go.temporal.io/server/cmd/tools/sql@$server_version
+  mv "$tmp/sql" "$gobin/temporal-sql-tool"
+fi
+if [ ! -x "$gobin/temporal-ui-server" ]; then
+  echo "building the Temporal UI server $ui_version ..."
+  tmp=$(mktemp -d)
+  GOBIN=$tmp go install github.com/temporalio/ui-server/v2/cmd/server@$ui_version
+  mv "$tmp/server" "$gobin/temporal-ui-server"
+fi
+make -s build temporal-cli postgres
+
+# 2. Temporal's databases and schema (idempotent: update-schema applies what is missing).
+schema=$(go env GOMODCACHE)/go.temporal.io/server@$server_version/schema/postgresql/v12
+if [ ! -d "$schema" ]; then
+  go mod download go.temporal.io/server@$server_version >/dev/null
+fi
+sqltool=("$gobin/temporal-sql-tool" --plugin postgres12 --ep 127.0.0.1 -p 5432 -u "$pguser")
+for db in temporal temporal_visibility; do
+  "${sqltool[@]}" --db "$db" create-database >/dev/null 2>&1 || true
+done
+"${sqltool[@]}" --db temporal setup-schema -v 0.0 >/dev/null 2>&1 || true
+"${sqltool[@]}" --db temporal update-schema -d "$schema/temporal/versioned" >"$state/schema.log" 2>&1
+"${sqltool[@]}" --db temporal_visibility setup-schema -v 0.0 >/dev/null 2>&1 || true
+"${sqltool[@]}" --db temporal_visibility update-schema -d "$schema/visibility/versioned" >>"$state/schema.log" 2>&1
+
+# 3. Temporal server.
+stop
+sed -e "s|@SHARDS@|$shards|" -e "s|@PGUSER@|$pguser|" -e "s|@ROOT@|$root|" deploy/temporal/stack.yaml.tmpl >"$state/temporal.yaml"
+"$gobin/temporal-server" --config-file "$state/temporal.yaml" --allow-no-auth start >"$state/temporal.log" 2>&1 &
+echo $! >"$state/temporal.pid"
+export HERALD_TEMPORAL_ADDRESS=127.0.0.1:7233
+for _ in $(seq 1 90); do
+  if "$gobin/temporal" operator cluster health --address "$HERALD_TEMPORAL_ADDRESS" >/dev/null 2>&1; then break; fi
+  kill -0 "$(cat "$state/temporal.pid")" 2>/dev/null || { echo "the Temporal server exited; see $state/temporal.log" >&2; exit 1; }
+  sleep 1
+done
+"$gobin/temporal" operator namespace describe --address "$HERALD_TEMPORAL_ADDRESS" -n default >/dev/null 2>&1 ||
+  "$gobin/temporal" operator namespace create --address "$HERALD_TEMPORAL_ADDRESS" -n default --retention 72h >/dev/null
+# A new namespace takes a few seconds to reach every service.
+for i in $(seq 1 30); do
+  bin/herald temporal setup >"$state/setup.log" 2>&1 && break
+  [ "$i" = 30 ] && { cat "$state/setup.log" >&2; exit 1; }
+  sleep 1
+done
+cat "$state/setup.log"
+
+# 4. Web UI.
+"$gobin/temporal-ui-server" --root "$root/deploy/temporal" --config ui --env stack start >"$state/ui.log" 2>&1 &
+echo $! >"$state/ui.pid"
+
+# 5. Herald: one gateway, two workers.
+export HERALD_DATABASE_URL=${HERALD_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/herald_stack?sslmode=disable}
+export HERALD_LOG_FORMAT=json
+bin/herald migrate >/dev/null
+HERALD_LISTEN=${HERALD_LISTEN:-127.0.0.1:8080} bin/herald serve >"$state/gateway.log" 2>&1 &
+echo $! >"$state/gateway.pid"
+for i in 1 2; do
+  HERALD_METRICS_LISTEN=127.0.0.1:946$((3 + i)) bin/herald worker >"$state/worker$i.log" 2>&1 &
+  echo $! >"$state/worker$i.pid"
+done
+for _ in $(seq 1 30); do curl -fs "http://${HERALD_LISTEN:-127.0.0.1:8080}/readyz" >/dev/null 2>&1 && break; sleep 1; done
+
+cat <<MSG
+
+  Herald gateway   http://${HERALD_LISTEN:-127.0.0.1:8080}   (database $HERALD_DATABASE_URL)
+  Herald workers   metrics at http://127.0.0.1:9464/metrics and http://127.0.0.1:9465/metrics
+  Temporal server  $HERALD_TEMPORAL_ADDRESS   ($shards history shards, Postgres persistence and visibility)
+  Temporal Web UI  http://127.0.0.1:8233
+  Logs and pids    $state/
+  Stop:            make stack-down
+
+MSG

@@ -101,6 +101,10 @@ func (r *runtime) runWorker(ctx context.Context) error {
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
+	if err := contract.EnsureRetentionSchedule(ctx, r.temporal, r.cfg.TaskQueue, r.cfg.Retention); err != nil {
+		// Deliveries do not depend on it: say so and go on.
+		r.log.Warn("retention schedule", "error", err)
+	}
 	r.log.Info("worker polling", "taskQueue", r.cfg.TaskQueue, "namespace", r.cfg.TemporalNamespace)
 	<-ctx.Done()
 	w.Stop()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -154,4 +155,30 @@ func Test(ctx context.Context, c client.Client, taskQueue, runID string, in Test
 		return TestResult{}, fmt.Errorf("test %s: %w", in.IntegrationID, err)
 	}
 	return res, nil
+}
+
+// EnsureRetentionSchedule creates the daily retention schedule, or updates its
+// retention when it exists with another. Every worker calls it at start.
+func EnsureRetentionSchedule(ctx context.Context, c client.Client, taskQueue string, retention time.Duration) error {
+	action := &client.ScheduleWorkflowAction{
+		ID: RetentionScheduleID, Workflow: RetentionWorkflow, TaskQueue: taskQueue,
+		Args: []any{RetentionInput{Retention: retention}},
+	}
+	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
+		ID:      RetentionScheduleID,
+		Spec:    client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: 24 * time.Hour}}},
+		Action:  action,
+		Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
+	})
+	if errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+		h := c.ScheduleClient().GetHandle(ctx, RetentionScheduleID)
+		return h.Update(ctx, client.ScheduleUpdateOptions{DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
+			in.Description.Schedule.Action = action
+			return &client.ScheduleUpdate{Schedule: &in.Description.Schedule}, nil
+		}})
+	}
+	if err != nil {
+		return fmt.Errorf("create the retention schedule: %w", err)
+	}
+	return nil
 }

@@ -19,6 +19,7 @@ const (
 	ProbeWorkflow      = "ProbeWorkflow"
 	TestWorkflow       = "TestWorkflow"
 	AlertGroupWorkflow = "AlertGroupWorkflow"
+	RetentionWorkflow  = "RetentionWorkflow"
 )
 
 // Signal names of EventWorkflow.
@@ -208,4 +209,12 @@ type TestResult struct {
 	Delivered bool           `json:"delivered"`
 	Outcome   herald.Outcome `json:"outcome"`
 	Reason    string         `json:"reason"`
+}
+
+// RetentionScheduleID is the daily schedule of RetentionWorkflow.
+const RetentionScheduleID = "herald-retention"
+
+// RetentionInput prunes what is older than Retention.
+type RetentionInput struct {
+	Retention time.Duration
 }

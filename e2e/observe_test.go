@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/heraldhq/herald/contract"
 	"github.com/heraldhq/herald/internal/testenv"
 )
 
@@ -138,5 +139,44 @@ func TestTemporalSetup(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(mustHerald(t, env, "temporal", "setup", "-o", "json")), &second); err != nil || len(second.Added) != 0 {
 		t.Errorf("second setup added %v", second.Added)
+	}
+}
+
+// Workers keep a daily retention schedule; a run prunes what is older than
+// the retention and keeps the rest.
+func TestRetention(t *testing.T) {
+	s := testenv.NewStack(t)
+	ctx := context.Background()
+	for range 2 { // idempotent: the second call updates the same schedule
+		if err := contract.EnsureRetentionSchedule(ctx, s.Temporal, s.Config.TaskQueue, 48*time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	desc, err := s.Temporal.ScheduleClient().GetHandle(ctx, contract.RetentionScheduleID).Describe(ctx)
+	if err != nil || desc.Schedule.Spec.Intervals[0].Every != 24*time.Hour {
+		t.Fatalf("schedule: %+v %v", desc, err)
+	}
+	recv := testenv.NewReceiver(t)
+	s.CreateIntegration(t, map[string]any{"name": "kept", "type": "webhook", "url": recv.URL, "events": []string{"*"}})
+	s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"id": "recent", "event": "build:start"}))
+	s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"id": "ancient", "event": "build:start"}))
+	if _, err := s.Store.DB().Exec(`UPDATE events SET received_at = now() - interval '3 days' WHERE id = 'ancient'`); err != nil {
+		t.Fatal(err)
+	}
+	run, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: s.Config.TaskQueue},
+		contract.RetentionWorkflow, contract.RetentionInput{Retention: 48 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pruned int
+	if err := run.Get(ctx, &pruned); err != nil || pruned != 1 {
+		t.Fatalf("pruned %d, %v", pruned, err)
+	}
+	if r := s.Do(t, http.MethodGet, "/v1/events/recent", s.Key, nil); r.Status != 200 {
+		t.Errorf("recent event gone: %d", r.Status)
+	}
+	var n int
+	if err := s.Store.DB().QueryRow(`SELECT count(*) FROM events WHERE id = 'ancient'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("ancient event kept (%d, %v)", n, err)
 	}
 }

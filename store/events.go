@@ -169,3 +169,16 @@ func (s *Store) ListEvents(ctx context.Context, teamID, before string, limit int
 	}
 	return out, nil
 }
+
+// PruneEvents deletes up to limit events received before cutoff, with their
+// deliveries and attempts (the foreign keys cascade), and says how many went.
+func (s *Store) PruneEvents(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+	res, err := s.db.ExecContext(ctx, `
+		DELETE FROM events WHERE (team_id, id) IN (
+			SELECT team_id, id FROM events WHERE received_at < $1 LIMIT $2)`, cutoff, limit)
+	if err != nil {
+		return 0, fmt.Errorf("prune events before %s: %w", cutoff.Format(time.RFC3339), err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}

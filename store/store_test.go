@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -162,5 +163,45 @@ func TestMatchingUsesTheSubscriptionIndex(t *testing.T) {
 	refs, err := st.RecordEvent(ctx, event("team_7", "e", "build:start", ""), store.Match{Candidates: eventtype.Candidates("build:start")})
 	if err != nil || len(refs) != 20 {
 		t.Errorf("%d deliveries, %v; want 20", len(refs), err)
+	}
+}
+
+func TestPruneEventsCascadesInBatches(t *testing.T) {
+	st := testenv.NewStore(t)
+	ctx := context.Background()
+	team, _ := testenv.Team(t, st)
+	mustIntegration(t, st, team, []string{"*"})
+	old := time.Now().Add(-40 * 24 * time.Hour)
+	for i := range 5 {
+		ev := event(team, fmt.Sprintf("old-%d", i), "build:start", "")
+		ev.ReceivedAt = old
+		if _, err := st.RecordEvent(ctx, ev, store.Match{Candidates: eventtype.Candidates(ev.Type)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.RecordEvent(ctx, event(team, "new", "build:start", ""), store.Match{Candidates: eventtype.Candidates("build:start")}); err != nil {
+		t.Fatal(err)
+	}
+	cutoff := time.Now().Add(-30 * 24 * time.Hour)
+	if n, err := st.PruneEvents(ctx, cutoff, 2); err != nil || n != 2 {
+		t.Fatalf("first batch: %d %v", n, err)
+	}
+	total := 2
+	for {
+		n, err := st.PruneEvents(ctx, cutoff, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += n
+		if n < 2 {
+			break
+		}
+	}
+	var events, deliveries int
+	if err := st.DB().QueryRow(`SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM deliveries)`).Scan(&events, &deliveries); err != nil {
+		t.Fatal(err)
+	}
+	if total != 5 || events != 1 || deliveries != 1 {
+		t.Errorf("pruned %d; left %d events and %d deliveries, want 1 and 1", total, events, deliveries)
 	}
 }

@@ -50,6 +50,7 @@ func Register(r Registry, acts *activities.Activities) {
 		contract.ProbeWorkflow:      workflows.ProbeWorkflow,
 		contract.TestWorkflow:       workflows.TestWorkflow,
 		contract.AlertGroupWorkflow: workflows.AlertGroupWorkflow,
+		contract.RetentionWorkflow:  workflows.RetentionWorkflow,
 	} {
 		r.RegisterWorkflowWithOptions(wf, workflow.RegisterOptions{Name: name})
 	}

@@ -1,0 +1,33 @@
+package activities
+
+import (
+	"context"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+)
+
+// PruneInput is one retention run.
+type PruneInput struct {
+	// Cutoff: events received before it go, with their deliveries and attempts.
+	Cutoff time.Time
+	Batch  int
+}
+
+// PruneOld deletes old events in batches, heartbeating the count, so a long
+// run neither holds one huge transaction nor starts over after a retry.
+func (a *Activities) PruneOld(ctx context.Context, in PruneInput) (int, error) {
+	total := 0
+	_ = activity.GetHeartbeatDetails(ctx, &total)
+	for {
+		n, err := a.Store.PruneEvents(ctx, in.Cutoff, in.Batch)
+		if err != nil {
+			return total, err
+		}
+		total += n
+		activity.RecordHeartbeat(ctx, total)
+		if n < in.Batch {
+			return total, nil
+		}
+	}
+}

@@ -10,8 +10,6 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
-
-	"github.com/heraldhq/herald/contract"
 )
 
 // TestComposeFileLoads loads docker-compose.yml with the loader Docker Compose
@@ -27,7 +25,7 @@ func TestComposeFileLoads(t *testing.T) {
 		t.Fatalf("load docker-compose.yml: %v", err)
 	}
 	names := p.ServiceNames()
-	for _, want := range []string{"postgres", "temporal", "temporal-ui", "gateway", "worker"} {
+	for _, want := range []string{"postgres", "temporal", "temporal-setup", "temporal-ui", "gateway", "worker-1", "worker-2"} {
 		if !slices.Contains(names, want) {
 			t.Errorf("service %q missing (have %v)", want, names)
 		}
@@ -42,7 +40,7 @@ func TestComposeFileLoads(t *testing.T) {
 			published[port.Published] = name
 		}
 	}
-	for _, name := range []string{"gateway", "worker"} {
+	for _, name := range []string{"gateway", "worker-1", "worker-2"} {
 		svc, _ := p.GetService(name)
 		if svc.Build == nil {
 			t.Fatalf("%s is not built from the Dockerfile", name)
@@ -58,20 +56,28 @@ func TestComposeFileLoads(t *testing.T) {
 		if svc.Environment["HERALD_DATABASE_URL"] == nil || svc.Environment["HERALD_TEMPORAL_ADDRESS"] == nil {
 			t.Errorf("%s lacks HERALD_ configuration", name)
 		}
+		if svc.HealthCheck == nil || len(svc.HealthCheck.Test) == 0 {
+			t.Errorf("%s has no healthcheck", name)
+		}
+		if d, ok := svc.DependsOn["temporal-setup"]; !ok || d.Condition != types.ServiceConditionCompletedSuccessfully {
+			t.Errorf("%s must wait for the search attributes", name)
+		}
 	}
 	if _, err := os.Stat("../Dockerfile"); err != nil {
 		t.Errorf("Dockerfile: %v", err)
 	}
-	// Every search attribute Herald uses is registered by the set-up service.
+	// The set-up service is Herald's own `herald temporal setup`, which
+	// registers every search attribute Herald uses.
 	setup, err := p.GetService("temporal-setup")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := strings.Join(setup.Command, " ")
-	for _, sa := range contract.SearchAttributes() {
-		name, typ, _ := strings.Cut(sa, "=")
-		if !strings.Contains(cmd, "--name "+name+" --type "+typ) {
-			t.Errorf("temporal-setup does not register %s", sa)
+	if strings.Join(setup.Command, " ") != "temporal setup" || setup.Build == nil {
+		t.Errorf("temporal-setup runs %v", setup.Command)
+	}
+	for _, name := range []string{"postgres", "temporal"} {
+		if svc, _ := p.GetService(name); svc.HealthCheck == nil {
+			t.Errorf("%s has no healthcheck", name)
 		}
 	}
 }

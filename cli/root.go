@@ -68,7 +68,7 @@ func NewRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(
 		newServeCmd(g), newWorkerCmd(g), newDevCmd(g), newMigrateCmd(g),
 		newTeamsCmd(g), newKeysCmd(g),
-		newIntegrationsCmd(g), newEventsCmd(g), newDeliveriesCmd(g), newResendCmd(g), newAlertsCmd(g), newTemporalCmd(g), newHealthCmd(g),
+		newIntegrationsCmd(g), newEventsCmd(g), newDeliveriesCmd(g), newResendCmd(g), newAlertsCmd(g), newTemporalCmd(g), newHealthCmd(g), newBenchCmd(g),
 	)
 	return root
 }
@@ -88,3 +88,6 @@ func newLogger(cfg *config.Config, w io.Writer) (*slog.Logger, error) {
 	}
 	return nil, fmt.Errorf("log format %q: want text or json", cfg.LogFormat)
 }
+
+// discardLogger is for commands whose Temporal client should stay quiet.
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -7,10 +7,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/heraldhq/herald/activities"
 	"github.com/heraldhq/herald/config"
@@ -95,6 +97,9 @@ func (r *runtime) runGateway(ctx context.Context) error {
 func (r *runtime) runWorker(ctx context.Context) error {
 	acts := activities.New(r.cfg, r.store, r.temporal)
 	acts.Metrics = r.metrics
+	if r.cfg.WorkflowCacheSize > 0 {
+		sdkworker.SetStickyWorkflowCacheSize(r.cfg.WorkflowCacheSize)
+	}
 	w := worker.New(r.temporal, acts, worker.Options{TaskQueue: r.cfg.TaskQueue,
 		MaxConcurrentActivities: r.cfg.WorkerMaxActivities, MaxConcurrentWorkflowTasks: r.cfg.WorkerMaxWorkflowTasks,
 		ActivityPollers: r.cfg.WorkerActivityPollers, WorkflowPollers: r.cfg.WorkerWorkflowPollers})
@@ -118,6 +123,9 @@ func (r *runtime) serveMetrics(ctx context.Context) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", r.metrics.Handler())
+	// Profiles, for benchmarks and incidents (the listener is loopback by default).
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	srv := &http.Server{Addr: r.cfg.MetricsListen, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	ln, err := net.Listen("tcp", r.cfg.MetricsListen)
 	if err != nil {

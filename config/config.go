@@ -50,6 +50,8 @@ type Config struct {
 
 	// SecretRotationGrace is how long a rotated-out secret keeps signing.
 	SecretRotationGrace time.Duration
+	// KeyCacheTTL is how long a gateway trusts a key it has checked (0: always ask Postgres).
+	KeyCacheTTL time.Duration
 	// RateLimit is requests per second per API key (RateBurst at once); 0 turns it off.
 	RateLimit float64
 	RateBurst int
@@ -67,6 +69,10 @@ type Config struct {
 	WorkerMaxWorkflowTasks int
 	WorkerActivityPollers  int
 	WorkerWorkflowPollers  int
+	// WorkflowCacheSize bounds the workflows a worker keeps in memory between
+	// tasks; deliveries waiting on backoff beyond it cost a replay when they
+	// wake, not memory while they wait.
+	WorkflowCacheSize int
 
 	// Retention is how long events, deliveries and attempts are kept.
 	Retention time.Duration
@@ -145,6 +151,8 @@ func Defaults() Config {
 		BulkResendRate:      10,
 		SlackBaseURL:        "https://slack.com",
 		SecretRotationGrace: 24 * time.Hour,
+		KeyCacheTTL:         5 * time.Second,
+		WorkflowCacheSize:   1000,
 		RateLimit:           500,
 		RateBurst:           1000,
 		UIOrigins:           "http://127.0.0.1:8233,http://localhost:8233",
@@ -241,6 +249,7 @@ func Bind(fs *pflag.FlagSet, cfg *Config, groups Group) *Binder {
 		b.integer(&cfg.WorkerMaxWorkflowTasks, "worker-max-workflow-tasks", "HERALD_WORKER_MAX_WORKFLOW_TASKS", "workflow tasks a worker runs at once")
 		b.integer(&cfg.WorkerActivityPollers, "worker-activity-pollers", "HERALD_WORKER_ACTIVITY_POLLERS", "activity task pollers")
 		b.integer(&cfg.WorkerWorkflowPollers, "worker-workflow-pollers", "HERALD_WORKER_WORKFLOW_POLLERS", "workflow task pollers")
+		b.integer(&cfg.WorkflowCacheSize, "workflow-cache-size", "HERALD_WORKFLOW_CACHE_SIZE", "workflows a worker keeps in memory between tasks")
 		b.duration(&cfg.Retention, "retention", "HERALD_RETENTION", "how long events, deliveries and attempts are kept")
 		b.str(&cfg.MetricsListen, "metrics-listen", "HERALD_METRICS_LISTEN", "where the worker serves /metrics (empty: nowhere)")
 		b.str(&cfg.TemporalUIURL, "temporal-ui-url", "HERALD_TEMPORAL_UI_URL", "Temporal Web UI the console links workflows to")
@@ -249,6 +258,7 @@ func Bind(fs *pflag.FlagSet, cfg *Config, groups Group) *Binder {
 		b.str(&cfg.Listen, "listen", "HERALD_LISTEN", "gateway listen address")
 		b.integer(&cfg.EventBodyLimit, "event-body-limit", "HERALD_EVENT_BODY_LIMIT", "largest accepted event body in bytes")
 		b.duration(&cfg.SecretRotationGrace, "secret-rotation-grace", "HERALD_SECRET_ROTATION_GRACE", "how long a rotated-out webhook secret keeps signing")
+		b.duration(&cfg.KeyCacheTTL, "key-cache-ttl", "HERALD_KEY_CACHE_TTL", "how long a checked API key is trusted without asking Postgres (revocations elsewhere take this long)")
 		b.float(&cfg.RateLimit, "rate-limit", "HERALD_RATE_LIMIT", "requests per second per API key (0: no limit)")
 		b.integer(&cfg.RateBurst, "rate-burst", "HERALD_RATE_BURST", "requests an API key may make at once")
 		b.str(&cfg.UIOrigins, "ui-origins", "HERALD_UI_ORIGINS", "browser origins allowed to call the codec endpoints (the Temporal Web UI)")

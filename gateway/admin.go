@@ -114,5 +114,6 @@ func (s *Server) revokeKey(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	s.keys.evict(id)
 	return c.JSON(newKeyView(k))
 }

@@ -3,6 +3,7 @@ package gateway
 import (
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -25,7 +26,14 @@ func (s *Server) authenticate(scope herald.Scope) fiber.Handler {
 		if !strings.HasPrefix(token, store.KeyPrefix) {
 			return unauthorized(c, "the API key is not valid")
 		}
-		key, err := s.store.Authenticate(c.UserContext(), token)
+		key, cached := s.keys.get(token, time.Now())
+		var err error
+		if !cached {
+			key, err = s.store.Authenticate(c.UserContext(), token)
+			if err == nil {
+				s.keys.put(token, key, time.Now())
+			}
+		}
 		if errors.Is(err, store.ErrNotFound) {
 			return unauthorized(c, "the API key is not valid or has been revoked")
 		}

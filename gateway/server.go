@@ -31,6 +31,7 @@ type Server struct {
 	resolver ssrf.Resolver
 	limiter  *keyLimiter
 	metrics  *metrics.Metrics
+	keys     *keyCache
 }
 
 // New builds the gateway and its routes.
@@ -39,6 +40,9 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 	s := &Server{cfg: cfg, store: st, temporal: tc, log: log, resolver: net.DefaultResolver, metrics: m}
 	if cfg.RateLimit > 0 {
 		s.limiter = newKeyLimiter(cfg.RateLimit, cfg.RateBurst)
+	}
+	if cfg.KeyCacheTTL > 0 {
+		s.keys = newKeyCache(cfg.KeyCacheTTL)
 	}
 	s.app = fiber.New(fiber.Config{
 		AppName: "herald",

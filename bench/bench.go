@@ -1,0 +1,324 @@
+// Package bench drives a running Herald over HTTP like a platform would and
+// measures it against the bare Temporal ceiling: a minimal workflow with one
+// activity making the same HTTP POST, started straight through the client.
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+)
+
+// Options say what to run.
+type Options struct {
+	GatewayURL string
+	APIKey     string
+	// Events to send; in rate mode Rate per second for Duration instead.
+	Events      int
+	Concurrency int
+	Rate        float64
+	Duration    time.Duration
+	// FanOut is how many integrations each event matches (the caller creates
+	// them pointing at Receiver).
+	FanOut int
+	// Temporal, for the bare ceiling (nil: skip it).
+	Temporal  client.Client
+	BareQueue string
+	// Progress receives a line now and then (nil: quiet).
+	Progress func(string)
+}
+
+// Figures are one run's measurements.
+type Figures struct {
+	Events         int     `json:"events"`
+	Deliveries     int     `json:"deliveries"`
+	Seconds        float64 `json:"seconds"`
+	DeliveriesPerS float64 `json:"deliveriesPerSecond"`
+	EventsPerS     float64 `json:"eventsPerSecond"`
+	IngestP50MS    float64 `json:"ingestP50Ms"`
+	IngestP99MS    float64 `json:"ingestP99Ms"`
+	EndToEndP50MS  float64 `json:"endToEndP50Ms"`
+	EndToEndP99MS  float64 `json:"endToEndP99Ms"`
+	EndToEndMaxMS  float64 `json:"endToEndMaxMs"`
+	Rejected       int     `json:"rejected"`
+	Missing        int     `json:"missing"`
+}
+
+// Receiver records when each delivery arrives, by event id and webhook-id.
+type Receiver struct {
+	URL  string
+	srv  *http.Server
+	mu   sync.Mutex
+	got  map[string]time.Time // delivery key → first arrival
+	seen int64
+}
+
+// NewReceiver listens on loopback.
+func NewReceiver() (*Receiver, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	r := &Receiver{URL: "http://" + ln.Addr().String(), got: map[string]time.Time{}}
+	r.srv = &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		now := time.Now()
+		_, _ = io.Copy(io.Discard, req.Body)
+		// One delivery = (event, path): each integration has its own path.
+		id := req.Header.Get("X-Northflank-Notification-Integration-Event-Id")
+		if id == "" {
+			id = req.Header.Get("X-Bench-Id")
+		}
+		key := id + "|" + req.URL.Path
+		r.mu.Lock()
+		if _, dup := r.got[key]; !dup {
+			r.got[key] = now
+		}
+		r.mu.Unlock()
+		atomic.AddInt64(&r.seen, 1)
+		w.WriteHeader(http.StatusOK)
+	})}
+	go func() { _ = r.srv.Serve(ln) }()
+	return r, nil
+}
+
+// Close stops the receiver.
+func (r *Receiver) Close() { _ = r.srv.Close() }
+
+func (r *Receiver) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.got)
+}
+
+func (r *Receiver) reset() {
+	r.mu.Lock()
+	r.got = map[string]time.Time{}
+	r.mu.Unlock()
+}
+
+// arrivals maps an event id to its deliveries' arrival times (the event id is
+// the part of the key before the first "|", set by the sender).
+func (r *Receiver) arrivals(eventOf func(string) string) map[string][]time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string][]time.Time{}
+	for k, t := range r.got {
+		id := eventOf(k)
+		out[id] = append(out[id], t)
+	}
+	return out
+}
+
+// schedule sends n events (or Rate/s for Duration) with send, concurrently.
+func schedule(ctx context.Context, o Options, send func(i int)) int {
+	n := o.Events
+	if o.Rate > 0 {
+		n = int(o.Rate * o.Duration.Seconds())
+	}
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	workers := max(o.Concurrency, 1)
+	if o.Rate > 0 {
+		workers = max(workers, int(o.Rate)) // enough senders to hold the rate
+	}
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				send(i)
+			}
+		}()
+	}
+	start := time.Now()
+	for i := 0; i < n && ctx.Err() == nil; i++ {
+		if o.Rate > 0 {
+			due := start.Add(time.Duration(float64(i) / o.Rate * float64(time.Second)))
+			time.Sleep(time.Until(due))
+		}
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	return n
+}
+
+// RunHerald posts events to the gateway and waits for every delivery.
+func RunHerald(ctx context.Context, o Options, recv *Receiver, runID string) (Figures, error) {
+	recv.reset()
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 512}}
+	var mu sync.Mutex
+	posted := map[string]time.Time{}
+	var ingest []time.Duration
+	var rejected int64
+	start := time.Now()
+	n := schedule(ctx, o, func(i int) {
+		id := fmt.Sprintf("%s-%06d", runID, i)
+		body, _ := json.Marshal(map[string]any{"id": id, "event": "build:start",
+			"data": map[string]any{"project": map[string]any{"id": "bench"}, "build": map[string]any{"id": id, "branch": "main"}}})
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, o.GatewayURL+"/v1/events", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+o.APIKey)
+		req.Header.Set("Content-Type", "application/json")
+		t0 := time.Now()
+		resp, err := hc.Do(req)
+		d := time.Since(t0)
+		if err != nil || resp.StatusCode != http.StatusAccepted {
+			atomic.AddInt64(&rejected, 1)
+			if resp != nil {
+				resp.Body.Close()
+			}
+			return
+		}
+		resp.Body.Close()
+		mu.Lock()
+		posted[id], ingest = t0, append(ingest, d)
+		mu.Unlock()
+	})
+	want := (n - int(rejected)) * o.FanOut
+	waitFor(ctx, recv, want, o.Progress, "herald")
+	elapsed := time.Since(start)
+	return figures(n, want, int(rejected), elapsed, ingest, posted, recv), nil
+}
+
+func waitFor(ctx context.Context, recv *Receiver, want int, progress func(string), label string) {
+	deadline := time.Now().Add(5 * time.Minute)
+	last := -1
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		got := recv.count()
+		if progress != nil && got != last {
+			progress(fmt.Sprintf("%s: %d/%d deliveries", label, got, want))
+			last = got
+		}
+		if got >= want {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func figures(n, want, rejected int, elapsed time.Duration, ingest []time.Duration, posted map[string]time.Time, recv *Receiver) Figures {
+	byEvent := recv.arrivals(func(k string) string {
+		id, _, _ := strings.Cut(k, "|")
+		return id
+	})
+	var e2e []time.Duration
+	got := 0
+	for id, t0 := range posted {
+		for _, t := range byEvent[id] {
+			e2e = append(e2e, t.Sub(t0))
+			got++
+		}
+	}
+	f := Figures{Events: n, Deliveries: got, Seconds: elapsed.Seconds(), Rejected: rejected, Missing: max(0, want-got)}
+	f.DeliveriesPerS = float64(got) / elapsed.Seconds()
+	f.EventsPerS = float64(n-rejected) / elapsed.Seconds()
+	f.IngestP50MS, f.IngestP99MS = pct(ingest, 50), pct(ingest, 99)
+	f.EndToEndP50MS, f.EndToEndP99MS, f.EndToEndMaxMS = pct(e2e, 50), pct(e2e, 99), pct(e2e, 100)
+	return f
+}
+
+func pct(ds []time.Duration, p float64) float64 {
+	if len(ds) == 0 {
+		return 0
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	i := int(float64(len(ds)-1) * p / 100)
+	return float64(ds[i].Microseconds()) / 1000
+}
+
+// BareInput is the bare workflow's input.
+type BareInput struct {
+	URLs []string
+	ID   string
+}
+
+// BareWorkflow is the ceiling: one activity per URL, in parallel, no
+// database, no matching, no recording.
+func BareWorkflow(ctx workflow.Context, in BareInput) error {
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3}})
+	var fs []workflow.Future
+	for _, u := range in.URLs {
+		fs = append(fs, workflow.ExecuteActivity(ctx, BarePost, u, in.ID))
+	}
+	for _, f := range fs {
+		if err := f.Get(ctx, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var bareClient = &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 512}}
+
+// BarePost makes the same HTTP POST Herald would.
+func BarePost(ctx context.Context, url, id string) error {
+	body := []byte(`{"event":"build:start","data":{"project":{"id":"bench"},"build":{"id":"` + id + `","branch":"main"}}}`)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Bench-Id", id)
+	resp, err := bareClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	_ = activity.GetInfo(ctx)
+	return nil
+}
+
+// RunBare starts the bare workflow straight through the Temporal client, with
+// a worker in this process, at the same concurrency and fan-out.
+func RunBare(ctx context.Context, o Options, recv *Receiver, runID string) (Figures, error) {
+	recv.reset()
+	w := worker.New(o.Temporal, o.BareQueue, worker.Options{})
+	w.RegisterWorkflow(BareWorkflow)
+	w.RegisterActivity(BarePost)
+	if err := w.Start(); err != nil {
+		return Figures{}, err
+	}
+	defer w.Stop()
+	var mu sync.Mutex
+	posted := map[string]time.Time{}
+	var ingest []time.Duration
+	var rejected int64
+	start := time.Now()
+	n := schedule(ctx, o, func(i int) {
+		id := fmt.Sprintf("%s-%06d", runID, i)
+		urls := make([]string, o.FanOut)
+		for k := range urls {
+			urls[k] = recv.URL + "/bare/" + strconv.Itoa(k) + "/" + id
+		}
+		t0 := time.Now()
+		_, err := o.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "bench-bare/" + id, TaskQueue: o.BareQueue}, BareWorkflow, BareInput{URLs: urls, ID: id})
+		d := time.Since(t0)
+		if err != nil {
+			atomic.AddInt64(&rejected, 1)
+			return
+		}
+		mu.Lock()
+		posted[id], ingest = t0, append(ingest, d)
+		mu.Unlock()
+	})
+	want := (n - int(rejected)) * o.FanOut
+	waitFor(ctx, recv, want, o.Progress, "bare")
+	return figures(n, want, int(rejected), time.Since(start), ingest, posted, recv), nil
+}

@@ -1,0 +1,180 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/bench"
+	"github.com/heraldhq/herald/config"
+	"github.com/heraldhq/herald/contract"
+	"github.com/heraldhq/herald/store"
+)
+
+func newBenchCmd(g *globals) *cobra.Command {
+	cfg := config.Defaults()
+	var o bench.Options
+	var url, pids string
+	var bare bool
+	cmd := &cobra.Command{
+		Use:   "bench --url http://127.0.0.1:8080 [--events 2000 --concurrency 32 | --rate 20 --duration 30s] [--fanout 3]",
+		Short: "Measure a running Herald against the bare Temporal ceiling",
+		Args:  cobra.NoArgs,
+	}
+	b := config.Bind(cmd.Flags(), &cfg, config.GroupDatabase|config.GroupTemporal)
+	cmd.Flags().StringVar(&url, "url", "http://127.0.0.1:8080", "the gateway")
+	cmd.Flags().IntVar(&o.Events, "events", 1000, "events to send (max-rate mode)")
+	cmd.Flags().IntVar(&o.Concurrency, "concurrency", 32, "concurrent senders (max-rate mode)")
+	cmd.Flags().Float64Var(&o.Rate, "rate", 0, "events per second (fixed-rate mode)")
+	cmd.Flags().DurationVar(&o.Duration, "duration", 30*time.Second, "how long to send (fixed-rate mode)")
+	cmd.Flags().IntVar(&o.FanOut, "fanout", 1, "integrations each event matches")
+	cmd.Flags().BoolVar(&bare, "bare", true, "also measure the bare Temporal ceiling")
+	cmd.Flags().StringVar(&pids, "pids", "", "processes to measure: gateway=PID,worker=PID,…")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		c, err := b.Load(nil)
+		if err != nil {
+			return err
+		}
+		ctx := cmd.Context()
+		recv, err := bench.NewReceiver()
+		if err != nil {
+			return err
+		}
+		defer recv.Close()
+		st, err := store.Open(ctx, c.DatabaseURL)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		key, err := benchTeam(ctx, st, recv.URL, o.FanOut)
+		if err != nil {
+			return err
+		}
+		o.GatewayURL, o.APIKey, o.BareQueue = strings.TrimRight(url, "/"), key, "herald-bench-bare"
+		bar := newProgressBar(g.stderr)
+		o.Progress = func(s string) {
+			if bar.tty {
+				fmt.Fprintf(g.stderr, "\r%-60s", s)
+			}
+		}
+		procs, err := parsePIDs(pids)
+		if err != nil {
+			return err
+		}
+		before := readProcs(procs)
+		runID := strconv.FormatInt(time.Now().UnixNano(), 36)
+		herald, err := bench.RunHerald(ctx, o, recv, "h"+runID)
+		if err != nil {
+			return err
+		}
+		after := readProcs(procs)
+		report := map[string]any{"herald": herald, "options": map[string]any{"events": o.Events, "concurrency": o.Concurrency,
+			"rate": o.Rate, "duration": o.Duration.String(), "fanout": o.FanOut}}
+		var usage []bench.Proc
+		for i, p := range after {
+			p.CPUSeconds -= before[i].CPUSeconds
+			usage = append(usage, p)
+		}
+		report["processes"] = usage
+		var bareFig bench.Figures
+		if bare {
+			tc, err := contract.Dial(ctx, c, discardLogger(), nil)
+			if err != nil {
+				return err
+			}
+			defer tc.Close()
+			o.Temporal = tc
+			if bareFig, err = bench.RunBare(ctx, o, recv, "b"+runID); err != nil {
+				return err
+			}
+			report["bare"] = bareFig
+		}
+		if bar.tty {
+			fmt.Fprintln(g.stderr)
+		}
+		if g.output == "json" {
+			return printJSON(g.stdout, report)
+		}
+		t := newTable(g.stdout, "FIGURE", "HERALD", "BARE", "HERALD ÷ BARE")
+		row := func(name string, h, b float64) {
+			ratio := "-"
+			if bare && b > 0 {
+				ratio = fmt.Sprintf("%.2f", h/b)
+			}
+			bs := "-"
+			if bare {
+				bs = fmt.Sprintf("%.1f", b)
+			}
+			t.row(name, fmt.Sprintf("%.1f", h), bs, ratio)
+		}
+		row("deliveries/s", herald.DeliveriesPerS, bareFig.DeliveriesPerS)
+		row("events/s", herald.EventsPerS, bareFig.EventsPerS)
+		row("ingest p50 ms", herald.IngestP50MS, bareFig.IngestP50MS)
+		row("ingest p99 ms", herald.IngestP99MS, bareFig.IngestP99MS)
+		row("end-to-end p50 ms", herald.EndToEndP50MS, bareFig.EndToEndP50MS)
+		row("end-to-end p99 ms", herald.EndToEndP99MS, bareFig.EndToEndP99MS)
+		row("end-to-end max ms", herald.EndToEndMaxMS, bareFig.EndToEndMaxMS)
+		if err := t.flush(); err != nil {
+			return err
+		}
+		fmt.Fprintf(g.stdout, "\n%d events × %d, %d deliveries, %d rejected, %d missing\n", herald.Events, o.FanOut, herald.Deliveries, herald.Rejected, herald.Missing)
+		for _, p := range usage {
+			fmt.Fprintf(g.stdout, "%s (pid %d): %.1f CPU s, peak RSS %.0f MB\n", p.Name, p.PID, p.CPUSeconds, p.PeakRSSMB)
+		}
+		return nil
+	}
+	return cmd
+}
+
+// benchTeam makes a team, a key and fanout integrations pointing at the receiver.
+func benchTeam(ctx context.Context, st *store.Store, recvURL string, fanout int) (string, error) {
+	team, err := st.CreateTeam(ctx, "bench "+time.Now().Format(time.RFC3339))
+	if err != nil {
+		return "", err
+	}
+	_, key, err := st.CreateKey(ctx, team.ID, "bench", []herald.Scope{herald.ScopeIngest, herald.ScopeManage})
+	if err != nil {
+		return "", err
+	}
+	for i := range fanout {
+		if _, err := st.CreateIntegration(ctx, store.Integration{TeamID: team.ID, Name: fmt.Sprintf("bench-%d", i),
+			Type: herald.IntegrationWebhook, URL: fmt.Sprintf("%s/h/%d", recvURL, i), Events: []string{"build:*"}, Enabled: true}); err != nil {
+			return "", err
+		}
+	}
+	return key, nil
+}
+
+type namedPID struct {
+	name string
+	pid  int
+}
+
+func parsePIDs(s string) ([]namedPID, error) {
+	var out []namedPID
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		name, p, ok := strings.Cut(part, "=")
+		pid, err := strconv.Atoi(p)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("--pids %q: want name=PID", part)
+		}
+		out = append(out, namedPID{name, pid})
+	}
+	return out, nil
+}
+
+func readProcs(ps []namedPID) []bench.Proc {
+	out := make([]bench.Proc, len(ps))
+	for i, p := range ps {
+		out[i], _ = bench.ReadProc(p.name, p.pid)
+	}
+	return out
+}

@@ -1,0 +1,66 @@
+package gateway
+
+import (
+	"crypto/sha256"
+	"sync"
+	"time"
+
+	"github.com/heraldhq/herald/store"
+)
+
+// keyCache remembers authenticated keys briefly, so ingestion costs no
+// database read per request. A revocation through this gateway evicts at
+// once; other gateways notice within the TTL.
+type keyCache struct {
+	mu      sync.Mutex
+	ttl     time.Duration
+	entries map[[32]byte]cachedKey
+}
+
+type cachedKey struct {
+	key     store.APIKey
+	expires time.Time
+}
+
+func newKeyCache(ttl time.Duration) *keyCache {
+	return &keyCache{ttl: ttl, entries: map[[32]byte]cachedKey{}}
+}
+
+func (c *keyCache) get(plain string, now time.Time) (store.APIKey, bool) {
+	if c == nil {
+		return store.APIKey{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[sha256.Sum256([]byte(plain))]
+	if !ok || now.After(e.expires) {
+		return store.APIKey{}, false
+	}
+	return e.key, true
+}
+
+func (c *keyCache) put(plain string, k store.APIKey, now time.Time) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.entries) > 10000 { // bounded: drop everything rather than grow
+		c.entries = map[[32]byte]cachedKey{}
+	}
+	c.entries[sha256.Sum256([]byte(plain))] = cachedKey{key: k, expires: now.Add(c.ttl)}
+}
+
+// evict forgets a key by id (on revocation).
+func (c *keyCache) evict(id string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for h, e := range c.entries {
+		if e.key.ID == id {
+			delete(c.entries, h)
+		}
+	}
+}

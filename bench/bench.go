@@ -159,41 +159,54 @@ func schedule(ctx context.Context, o Options, send func(i int)) int {
 	return n
 }
 
-// RunHerald posts events to the gateway and waits for every delivery.
-func RunHerald(ctx context.Context, o Options, recv *Receiver, runID string) (Figures, error) {
+// drive sends events with start (one call per event, timed as the ingest
+// latency), then waits for every delivery at the receiver.
+func drive(ctx context.Context, o Options, recv *Receiver, label string, start func(id string) error, runID string) Figures {
 	recv.reset()
-	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 512}}
 	var mu sync.Mutex
 	posted := map[string]time.Time{}
 	var ingest []time.Duration
 	var rejected int64
-	start := time.Now()
+	began := time.Now()
 	n := schedule(ctx, o, func(i int) {
 		id := fmt.Sprintf("%s-%06d", runID, i)
-		body, _ := json.Marshal(map[string]any{"id": id, "event": "build:start",
-			"data": map[string]any{"project": map[string]any{"id": "bench"}, "build": map[string]any{"id": id, "branch": "main"}}})
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, o.GatewayURL+"/v1/events", bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+o.APIKey)
-		req.Header.Set("Content-Type", "application/json")
 		t0 := time.Now()
-		resp, err := hc.Do(req)
-		d := time.Since(t0)
-		if err != nil || resp.StatusCode != http.StatusAccepted {
+		if err := start(id); err != nil {
 			atomic.AddInt64(&rejected, 1)
-			if resp != nil {
-				resp.Body.Close()
-			}
 			return
 		}
-		resp.Body.Close()
+		d := time.Since(t0)
 		mu.Lock()
 		posted[id], ingest = t0, append(ingest, d)
 		mu.Unlock()
 	})
 	want := (n - int(rejected)) * o.FanOut
-	waitFor(ctx, recv, want, o.Progress, "herald")
-	elapsed := time.Since(start)
-	return figures(n, want, int(rejected), elapsed, ingest, posted, recv), nil
+	waitFor(ctx, recv, want, o.Progress, label)
+	return figures(n, want, int(rejected), time.Since(began), ingest, posted, recv)
+}
+
+// RunHerald posts events to the gateway and waits for every delivery.
+func RunHerald(ctx context.Context, o Options, recv *Receiver, runID string) (Figures, error) {
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 512}}
+	return drive(ctx, o, recv, "herald", func(id string) error {
+		body, _ := json.Marshal(map[string]any{"id": id, "event": "build:start",
+			"data": map[string]any{"project": map[string]any{"id": "bench"}, "build": map[string]any{"id": id, "branch": "main"}}})
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, o.GatewayURL+"/v1/events", bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+o.APIKey)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := hc.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted {
+			return fmt.Errorf("HTTP %d", resp.StatusCode)
+		}
+		return nil
+	}, runID), nil
 }
 
 func waitFor(ctx context.Context, recv *Receiver, want int, progress func(string), label string) {
@@ -288,7 +301,6 @@ func BarePost(ctx context.Context, url, id string) error {
 // RunBare starts the bare workflow straight through the Temporal client, with
 // a worker in this process, at the same concurrency and fan-out.
 func RunBare(ctx context.Context, o Options, recv *Receiver, runID string) (Figures, error) {
-	recv.reset()
 	w := worker.New(o.Temporal, o.BareQueue, worker.Options{})
 	w.RegisterWorkflow(BareWorkflow)
 	w.RegisterActivity(BarePost)
@@ -296,29 +308,12 @@ func RunBare(ctx context.Context, o Options, recv *Receiver, runID string) (Figu
 		return Figures{}, err
 	}
 	defer w.Stop()
-	var mu sync.Mutex
-	posted := map[string]time.Time{}
-	var ingest []time.Duration
-	var rejected int64
-	start := time.Now()
-	n := schedule(ctx, o, func(i int) {
-		id := fmt.Sprintf("%s-%06d", runID, i)
+	return drive(ctx, o, recv, "bare", func(id string) error {
 		urls := make([]string, o.FanOut)
 		for k := range urls {
 			urls[k] = recv.URL + "/bare/" + strconv.Itoa(k) + "/" + id
 		}
-		t0 := time.Now()
 		_, err := o.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "bench-bare/" + id, TaskQueue: o.BareQueue}, BareWorkflow, BareInput{URLs: urls, ID: id})
-		d := time.Since(t0)
-		if err != nil {
-			atomic.AddInt64(&rejected, 1)
-			return
-		}
-		mu.Lock()
-		posted[id], ingest = t0, append(ingest, d)
-		mu.Unlock()
-	})
-	want := (n - int(rejected)) * o.FanOut
-	waitFor(ctx, recv, want, o.Progress, "bare")
-	return figures(n, want, int(rejected), time.Since(start), ingest, posted, recv), nil
+		return err
+	}, runID), nil
 }

@@ -10,7 +10,8 @@ import (
 
 // keyCache remembers authenticated keys briefly, so ingestion costs no
 // database read per request. A revocation through this gateway evicts at
-// once; other gateways notice within the TTL.
+// once; other gateways notice within the TTL. While Postgres is unreachable,
+// keys checked in the last few minutes keep working.
 type keyCache struct {
 	mu      sync.Mutex
 	ttl     time.Duration
@@ -27,13 +28,26 @@ func newKeyCache(ttl time.Duration) *keyCache {
 }
 
 func (c *keyCache) get(plain string, now time.Time) (store.APIKey, bool) {
+	return c.lookup(plain, now, 0)
+}
+
+// stale serves a key checked within the last staleFor even though its TTL has
+// passed: when Postgres is down, ingestion with a recently used key goes on.
+func (c *keyCache) stale(plain string, now time.Time) (store.APIKey, bool) {
+	return c.lookup(plain, now, staleFor)
+}
+
+// staleFor is how long past its TTL a cached key may stand in for Postgres.
+const staleFor = 10 * time.Minute
+
+func (c *keyCache) lookup(plain string, now time.Time, grace time.Duration) (store.APIKey, bool) {
 	if c == nil {
 		return store.APIKey{}, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[sha256.Sum256([]byte(plain))]
-	if !ok || now.After(e.expires) {
+	if !ok || now.After(e.expires.Add(grace)) {
 		return store.APIKey{}, false
 	}
 	return e.key, true

@@ -41,9 +41,9 @@ fuzz:
 
 tools: $(STATICCHECK) $(WORKFLOWCHECK)
 $(STATICCHECK):
-	GOBIN=$(GOBIN_DIR) go install honnef.co/go/tools/cmd/staticcheck@latest
+	GOBIN=$(GOBIN_DIR) go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 $(WORKFLOWCHECK):
-	GOBIN=$(GOBIN_DIR) go install go.temporal.io/sdk/contrib/tools/workflowcheck@latest
+	GOBIN=$(GOBIN_DIR) go install go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 
 ## lint: gofmt, go vet, staticcheck, workflowcheck
 lint: tools

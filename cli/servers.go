@@ -102,7 +102,9 @@ func (r *runtime) runWorker(ctx context.Context) error {
 	}
 	w := worker.New(r.temporal, acts, worker.Options{TaskQueue: r.cfg.TaskQueue,
 		MaxConcurrentActivities: r.cfg.WorkerMaxActivities, MaxConcurrentWorkflowTasks: r.cfg.WorkerMaxWorkflowTasks,
-		ActivityPollers: r.cfg.WorkerActivityPollers, WorkflowPollers: r.cfg.WorkerWorkflowPollers})
+		ActivityPollers: r.cfg.WorkerActivityPollers, WorkflowPollers: r.cfg.WorkerWorkflowPollers,
+		// An attempt takes at most the attempt timeout: let the in-flight ones finish.
+		StopTimeout: r.cfg.AttemptTimeout + 5*time.Second})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

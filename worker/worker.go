@@ -2,6 +2,8 @@
 package worker
 
 import (
+	"time"
+
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -20,6 +22,9 @@ type Options struct {
 	MaxConcurrentWorkflowTasks int
 	// Pollers (0: SDK default).
 	ActivityPollers, WorkflowPollers int
+	// StopTimeout is how long Stop lets in-flight attempts finish before
+	// leaving them to Temporal's retry.
+	StopTimeout time.Duration
 }
 
 // New returns a worker with every Herald workflow and activity registered.
@@ -29,6 +34,7 @@ func New(c client.Client, acts *activities.Activities, o Options) worker.Worker 
 		MaxConcurrentWorkflowTaskExecutionSize: o.MaxConcurrentWorkflowTasks,
 		MaxConcurrentActivityTaskPollers:       o.ActivityPollers,
 		MaxConcurrentWorkflowTaskPollers:       o.WorkflowPollers,
+		WorkerStopTimeout:                      o.StopTimeout,
 	})
 	Register(w, acts)
 	return w

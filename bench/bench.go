@@ -66,7 +66,6 @@ type Receiver struct {
 	srv  *http.Server
 	mu   sync.Mutex
 	got  map[string]time.Time // delivery key → first arrival
-	seen int64
 }
 
 // NewReceiver listens on loopback.
@@ -90,7 +89,6 @@ func NewReceiver() (*Receiver, error) {
 			r.got[key] = now
 		}
 		r.mu.Unlock()
-		atomic.AddInt64(&r.seen, 1)
 		w.WriteHeader(http.StatusOK)
 	})}
 	go func() { _ = r.srv.Serve(ln) }()

@@ -25,7 +25,7 @@ func newAlertsCmd(g *globals) *cobra.Command {
 			switch {
 			case reset:
 				err = api.call(cmd, http.MethodPut, "/v1/alert-policy", nil, &out)
-			case cmd.Flags().NFlag() > 0 && anyChanged(cmd, "patterns", "group-by", "group-wait", "repeat-interval", "disabled"):
+			case anyChanged(cmd, "patterns", "group-by", "group-wait", "repeat-interval", "disabled"):
 				body := map[string]any{}
 				if patterns != "" {
 					body["patterns"] = strings.Split(patterns, ",")

@@ -114,9 +114,6 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 	return s, nil
 }
 
-// App exposes the Fiber app (tests drive it over real HTTP through Serve).
-func (s *Server) App() *fiber.App { return s.app }
-
 // Serve serves on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
 

@@ -36,9 +36,6 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	return &Store{db: db}, nil
 }
 
-// New wraps an open database.
-func New(db *sqlx.DB) *Store { return &Store{db: db} }
-
 // DB is the underlying pool (for migrations and health checks).
 func (s *Store) DB() *sql.DB { return s.db.DB }
 

@@ -71,6 +71,11 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (DeliverResul
 		a.Metrics.DeliveryFinished(string(integ.Type), string(herald.DeliverySkipped))
 		return DeliverResult{AttemptNo: in.AttemptNo, Status: herald.DeliverySkipped, Reason: reason}, nil
 	}
+	// Only a retried execution can find its attempt recorded already (by an
+	// execution that did not report back): the first one skips the lookup.
+	if activity.GetInfo(ctx).Attempt <= 1 {
+		return a.attempt(ctx, in, t)
+	}
 	if prev, err := a.Store.LoadAttempt(ctx, in.DeliveryID, in.AttemptNo); err == nil {
 		// Recorded by an earlier execution that did not report back: do not send again.
 		res := channels.Result{Outcome: prev.Outcome, Reason: prev.Reason}
@@ -83,7 +88,12 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (DeliverResul
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return DeliverResult{}, err
 	}
+	return a.attempt(ctx, in, t)
+}
 
+// attempt renders, sends, classifies and records one attempt.
+func (a *Activities) attempt(ctx context.Context, in DeliverInput, t store.Target) (DeliverResult, error) {
+	integ := t.Integration
 	ch, err := a.Channels.For(integ.Type)
 	if err != nil {
 		return DeliverResult{}, nonRetryable(fmt.Errorf("%w: %v", store.ErrNotFound, err))

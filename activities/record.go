@@ -106,10 +106,7 @@ func (a *Activities) alertGroups(ctx context.Context, in contract.EventInput, re
 	if in.ResendOnly || in.OnlyIntegrationID != "" || len(refs) == 0 {
 		return nil, nil
 	}
-	team, err := a.Store.TeamAlertPolicy(ctx, in.TeamID)
-	if err != nil {
-		return nil, err
-	}
+	team := refs[0].TeamAlertPolicy.V // read with the deliveries: no query of its own
 	resolves := alerts.Resolves(in.Type, in.Data)
 	out := map[string]groupDecision{}
 	var hold []string

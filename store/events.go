@@ -31,8 +31,10 @@ type DeliveryRef struct {
 	AttemptCount  int                   `db:"attempt_count"`
 	// Retry is the integration's own schedule, if it has one.
 	Retry RetryJSON `db:"retry_policy"`
-	// AlertPolicy is the integration's override of its team's alert policy.
-	AlertPolicy PolicyJSON `db:"alert_policy"`
+	// AlertPolicy is the integration's override of its team's alert policy,
+	// TeamAlertPolicy the team's own.
+	AlertPolicy     PolicyJSON `db:"alert_policy"`
+	TeamAlertPolicy PolicyJSON `db:"team_alert_policy"`
 }
 
 // matchQuery finds a team's live integrations subscribed to any of the candidate
@@ -130,8 +132,9 @@ func (s *Store) RecordEvent(ctx context.Context, ev Event, m Match) ([]DeliveryR
 func deliveryRefs(ctx context.Context, q sqlx.QueryerContext, teamID, eventID string) ([]DeliveryRef, error) {
 	refs := []DeliveryRef{}
 	err := sqlx.SelectContext(ctx, q, &refs, `
-		SELECT d.id, d.integration_id, d.status, d.attempt_count, i.retry_policy, i.alert_policy
-		FROM deliveries d JOIN integrations i ON i.id = d.integration_id
+		SELECT d.id, d.integration_id, d.status, d.attempt_count, i.retry_policy, i.alert_policy,
+			t.alert_policy AS team_alert_policy
+		FROM deliveries d JOIN integrations i ON i.id = d.integration_id JOIN teams t ON t.id = d.team_id
 		WHERE d.team_id = $1 AND d.event_id = $2 ORDER BY d.id`, teamID, eventID)
 	if err != nil {
 		return nil, fmt.Errorf("list deliveries of event %s: %w", eventID, err)

@@ -129,9 +129,6 @@ func newKeysCmd(g *globals) *cobra.Command {
 		}
 		return nil
 	}
-	view := func(k store.APIKey) gateway.KeyView {
-		return gateway.KeyView{ID: k.ID, TeamID: k.TeamID, Name: k.Name, Prefix: k.Prefix, Scopes: k.Scopes, CreatedAt: k.CreatedAt, RevokedAt: k.RevokedAt}
-	}
 
 	var team, name, scopes string
 	create := &cobra.Command{
@@ -163,7 +160,7 @@ func newKeysCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				v := view(k)
+				v := gateway.NewKeyView(k)
 				v.Key = plain
 				return printKeys(v)
 			})
@@ -200,7 +197,7 @@ func newKeysCmd(g *globals) *cobra.Command {
 				}
 				views := make([]gateway.KeyView, len(ks))
 				for i, k := range ks {
-					views[i] = view(k)
+					views[i] = gateway.NewKeyView(k)
 				}
 				return printKeys(views...)
 			})
@@ -224,7 +221,7 @@ func newKeysCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printKeys(view(k))
+				return printKeys(gateway.NewKeyView(k))
 			})
 		},
 	}

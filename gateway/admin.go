@@ -24,7 +24,8 @@ type KeyView struct {
 	Key       string     `json:"key,omitempty"`
 }
 
-func newKeyView(k store.APIKey) KeyView {
+// NewKeyView shows a stored key (never the key itself).
+func NewKeyView(k store.APIKey) KeyView {
 	return KeyView{ID: k.ID, TeamID: k.TeamID, Name: k.Name, Prefix: k.Prefix, Scopes: k.Scopes,
 		CreatedAt: k.CreatedAt, RevokedAt: k.RevokedAt}
 }
@@ -87,7 +88,7 @@ func (s *Server) createKey(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v := newKeyView(k)
+	v := NewKeyView(k)
 	v.Key = plain
 	return c.Status(fiber.StatusCreated).JSON(v)
 }
@@ -100,7 +101,7 @@ func (s *Server) listKeys(c *fiber.Ctx) error {
 	}
 	views := make([]KeyView, len(keys))
 	for i, k := range keys {
-		views[i] = newKeyView(k)
+		views[i] = NewKeyView(k)
 	}
 	return c.JSON(Page[KeyView]{Data: views})
 }
@@ -115,5 +116,5 @@ func (s *Server) revokeKey(c *fiber.Ctx) error {
 		return err
 	}
 	s.keys.evict(id)
-	return c.JSON(newKeyView(k))
+	return c.JSON(NewKeyView(k))
 }

@@ -62,10 +62,10 @@ type Figures struct {
 
 // Receiver records when each delivery arrives, by event id and webhook-id.
 type Receiver struct {
-	URL  string
-	srv  *http.Server
-	mu   sync.Mutex
-	got  map[string]time.Time // delivery key → first arrival
+	URL string
+	srv *http.Server
+	mu  sync.Mutex
+	got map[string]time.Time // delivery key → first arrival
 }
 
 // NewReceiver listens on loopback.

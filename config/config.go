@@ -52,6 +52,10 @@ type Config struct {
 	SecretRotationGrace time.Duration
 	// KeyCacheTTL is how long a gateway trusts a key it has checked (0: always ask Postgres).
 	KeyCacheTTL time.Duration
+	// IngestConcurrency bounds the events a gateway starts at once; beyond it
+	// events are answered 503 with Retry-After straight away, so a flood costs
+	// neither memory nor goroutines.
+	IngestConcurrency int
 	// RateLimit is requests per second per API key (RateBurst at once); 0 turns it off.
 	RateLimit float64
 	RateBurst int
@@ -153,6 +157,7 @@ func Defaults() Config {
 		SecretRotationGrace: 24 * time.Hour,
 		KeyCacheTTL:         5 * time.Second,
 		WorkflowCacheSize:   1000,
+		IngestConcurrency:   256,
 		RateLimit:           500,
 		RateBurst:           1000,
 		UIOrigins:           "http://127.0.0.1:8233,http://localhost:8233",
@@ -183,6 +188,9 @@ func (c *Config) Validate() error {
 	}
 	if (c.TemporalCert == "") != (c.TemporalKey == "") {
 		return fmt.Errorf("temporal mTLS needs both a certificate and a key")
+	}
+	if c.IngestConcurrency < 1 {
+		return fmt.Errorf("ingest concurrency %d: must be at least 1", c.IngestConcurrency)
 	}
 	if c.RateLimit < 0 || c.RateBurst < 1 {
 		return fmt.Errorf("rate limit must be 0 or more and burst at least 1")
@@ -259,6 +267,7 @@ func Bind(fs *pflag.FlagSet, cfg *Config, groups Group) *Binder {
 		b.integer(&cfg.EventBodyLimit, "event-body-limit", "HERALD_EVENT_BODY_LIMIT", "largest accepted event body in bytes")
 		b.duration(&cfg.SecretRotationGrace, "secret-rotation-grace", "HERALD_SECRET_ROTATION_GRACE", "how long a rotated-out webhook secret keeps signing")
 		b.duration(&cfg.KeyCacheTTL, "key-cache-ttl", "HERALD_KEY_CACHE_TTL", "how long a checked API key is trusted without asking Postgres (revocations elsewhere take this long)")
+		b.integer(&cfg.IngestConcurrency, "ingest-concurrency", "HERALD_INGEST_CONCURRENCY", "events the gateway starts at once; more are answered 503 with Retry-After")
 		b.float(&cfg.RateLimit, "rate-limit", "HERALD_RATE_LIMIT", "requests per second per API key (0: no limit)")
 		b.integer(&cfg.RateBurst, "rate-burst", "HERALD_RATE_BURST", "requests an API key may make at once")
 		b.str(&cfg.UIOrigins, "ui-origins", "HERALD_UI_ORIGINS", "browser origins allowed to call the codec endpoints (the Temporal Web UI)")

@@ -24,8 +24,15 @@ type eventRequest struct {
 	Data  json.RawMessage `json:"data"`
 }
 
-// startTimeout bounds the call to Temporal on the ingest path.
+// startTimeout bounds the call to Temporal on the management paths (resend,
+// bulk resend), where a person waits for the answer.
 const startTimeout = 5 * time.Second
+
+// ingestTimeout bounds the start of an event's workflow. A platform posting
+// events must hear "retry later" quickly when Temporal is unreachable or
+// overloaded, not hold a connection (and a goroutine) open: the answer is a 503
+// with Retry-After, and a retry with the same id is deduplicated.
+const ingestTimeout = 1500 * time.Millisecond
 
 // postEvent validates an event and starts its workflow. It writes nothing to
 // Postgres: the workflow records the event.
@@ -110,7 +117,13 @@ func parseEvent(req eventRequest, idempotencyKey string) (contract.EventInput, e
 }
 
 func (s *Server) startEvent(c *fiber.Ctx, in contract.EventInput) (string, error) {
-	ctx, cancel := context.WithTimeout(c.UserContext(), startTimeout)
+	release, ok := s.admit()
+	if !ok {
+		s.metrics.EventShed()
+		return contract.EventWorkflowID(in.TeamID, in.EventID), overloaded(s.cfg.IngestConcurrency)
+	}
+	defer release()
+	ctx, cancel := context.WithTimeout(c.UserContext(), ingestTimeout)
 	defer cancel()
 	wfID, err := contract.StartEvent(ctx, s.temporal, s.cfg.TaskQueue, in)
 	if err != nil {

@@ -23,6 +23,7 @@ import (
 type Metrics struct {
 	Registry        *prometheus.Registry
 	eventsIngested  *prometheus.CounterVec
+	eventsShed      prometheus.Counter
 	deliveries      *prometheus.CounterVec
 	attemptDuration *prometheus.HistogramVec
 	retryAfter      prometheus.Histogram
@@ -39,6 +40,9 @@ func New() *Metrics {
 		eventsIngested: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "herald_events_ingested_total", Help: "Events accepted by the gateway, by type (unknown categories as other).",
 		}, []string{"type"}),
+		eventsShed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "herald_events_shed_total", Help: "Events answered 503 at once because the gateway was already starting as many as it may.",
+		}),
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "herald_deliveries_total", Help: "Deliveries that reached a final state, by channel and outcome (delivered, failed, skipped).",
 		}, []string{"channel", "outcome"}),
@@ -51,7 +55,7 @@ func New() *Metrics {
 			Buckets: []float64{1, 5, 15, 30, 60, 300, 900, 3600},
 		}),
 	}
-	reg.MustRegister(m.eventsIngested, m.deliveries, m.attemptDuration, m.retryAfter,
+	reg.MustRegister(m.eventsIngested, m.eventsShed, m.deliveries, m.attemptDuration, m.retryAfter,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reporter := tallyprom.NewReporter(tallyprom.Options{Registerer: reg})
 	scope, closer := tally.NewRootScope(tally.ScopeOptions{
@@ -94,6 +98,14 @@ func (m *Metrics) EventIngested(typ string) {
 		typ = "other"
 	}
 	m.eventsIngested.WithLabelValues(typ).Inc()
+}
+
+// EventShed counts an event turned away because the gateway was at its ingest concurrency.
+func (m *Metrics) EventShed() {
+	if m == nil {
+		return
+	}
+	m.eventsShed.Inc()
 }
 
 // DeliveryFinished counts a delivery that reached a final state.

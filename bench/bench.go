@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -57,7 +58,23 @@ type Figures struct {
 	EndToEndP99MS  float64 `json:"endToEndP99Ms"`
 	EndToEndMaxMS  float64 `json:"endToEndMaxMs"`
 	Rejected       int     `json:"rejected"`
-	Missing        int     `json:"missing"`
+	// Rejections counts the rejected events by answer ("503", "429", or
+	// "no answer" for a connection that failed).
+	Rejections map[string]int `json:"rejections,omitempty"`
+	Missing    int            `json:"missing"`
+}
+
+// StatusError is an HTTP answer other than 202.
+type StatusError int
+
+func (e StatusError) Error() string { return fmt.Sprintf("HTTP %d", int(e)) }
+
+func rejection(err error) string {
+	var se StatusError
+	if errors.As(err, &se) {
+		return strconv.Itoa(int(se))
+	}
+	return "no answer"
 }
 
 // Receiver records when each delivery arrives, by event id and webhook-id.
@@ -165,12 +182,16 @@ func drive(ctx context.Context, o Options, recv *Receiver, label string, start f
 	posted := map[string]time.Time{}
 	var ingest []time.Duration
 	var rejected int64
+	rejections := map[string]int{}
 	began := time.Now()
 	n := schedule(ctx, o, func(i int) {
 		id := fmt.Sprintf("%s-%06d", runID, i)
 		t0 := time.Now()
 		if err := start(id); err != nil {
 			atomic.AddInt64(&rejected, 1)
+			mu.Lock()
+			rejections[rejection(err)]++
+			mu.Unlock()
 			return
 		}
 		d := time.Since(t0)
@@ -180,7 +201,11 @@ func drive(ctx context.Context, o Options, recv *Receiver, label string, start f
 	})
 	want := (n - int(rejected)) * o.FanOut
 	waitFor(ctx, recv, want, o.Progress, label)
-	return figures(n, want, int(rejected), time.Since(began), ingest, posted, recv)
+	f := figures(n, want, int(rejected), time.Since(began), ingest, posted, recv)
+	if len(rejections) > 0 {
+		f.Rejections = rejections
+	}
+	return f
 }
 
 // RunHerald posts events to the gateway and waits for every delivery.
@@ -201,7 +226,7 @@ func RunHerald(ctx context.Context, o Options, recv *Receiver, runID string) (Fi
 		}
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusAccepted {
-			return fmt.Errorf("HTTP %d", resp.StatusCode)
+			return StatusError(resp.StatusCode)
 		}
 		return nil
 	}, runID), nil

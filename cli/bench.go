@@ -123,6 +123,9 @@ func newBenchCmd(g *globals) *cobra.Command {
 			return err
 		}
 		fmt.Fprintf(g.stdout, "\n%d events × %d, %d deliveries, %d rejected, %d missing\n", herald.Events, o.FanOut, herald.Deliveries, herald.Rejected, herald.Missing)
+		if len(herald.Rejections) > 0 {
+			fmt.Fprintf(g.stdout, "rejected by answer: %v\n", herald.Rejections)
+		}
 		for _, p := range usage {
 			fmt.Fprintf(g.stdout, "%s (pid %d): %.1f CPU s, peak RSS %.0f MB\n", p.Name, p.PID, p.CPUSeconds, p.PeakRSSMB)
 		}

@@ -115,10 +115,18 @@ func NewReceiver() (*Receiver, error) {
 // Close stops the receiver.
 func (r *Receiver) Close() { _ = r.srv.Close() }
 
-func (r *Receiver) count() int {
+// countOf counts the deliveries of the given events.
+func (r *Receiver) countOf(events map[string]time.Time) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return len(r.got)
+	n := 0
+	for k := range r.got {
+		id, _, _ := strings.Cut(k, "|")
+		if _, ok := events[id]; ok {
+			n++
+		}
+	}
+	return n
 }
 
 func (r *Receiver) reset() {
@@ -200,7 +208,9 @@ func drive(ctx context.Context, o Options, recv *Receiver, label string, start f
 		mu.Unlock()
 	})
 	want := (n - int(rejected)) * o.FanOut
-	waitFor(ctx, recv, want, o.Progress, label)
+	// Only accepted events count: an event answered 503 after its start timed
+	// out may still have started, and its deliveries must not stand in for others.
+	waitFor(ctx, func() int { return recv.countOf(posted) }, want, o.Progress, label)
 	f := figures(n, want, int(rejected), time.Since(began), ingest, posted, recv)
 	if len(rejections) > 0 {
 		f.Rejections = rejections
@@ -232,11 +242,11 @@ func RunHerald(ctx context.Context, o Options, recv *Receiver, runID string) (Fi
 	}, runID), nil
 }
 
-func waitFor(ctx context.Context, recv *Receiver, want int, progress func(string), label string) {
+func waitFor(ctx context.Context, count func() int, want int, progress func(string), label string) {
 	deadline := time.Now().Add(5 * time.Minute)
 	last := -1
 	for time.Now().Before(deadline) && ctx.Err() == nil {
-		got := recv.count()
+		got := count()
 		if progress != nil && got != last {
 			progress(fmt.Sprintf("%s: %d/%d deliveries", label, got, want))
 			last = got

@@ -52,9 +52,10 @@ type Config struct {
 	SecretRotationGrace time.Duration
 	// KeyCacheTTL is how long a gateway trusts a key it has checked (0: always ask Postgres).
 	KeyCacheTTL time.Duration
-	// IngestConcurrency bounds the events a gateway starts at once; beyond it
+	// IngestConcurrency is the most events a gateway starts at once. The
+	// limit in force adapts below it to Temporal's start latency; beyond it
 	// events are answered 503 with Retry-After straight away, so a flood costs
-	// neither memory nor goroutines.
+	// neither memory nor goroutines, nor a backlog at Temporal.
 	IngestConcurrency int
 	// RateLimit is requests per second per API key (RateBurst at once); 0 turns it off.
 	RateLimit float64
@@ -267,7 +268,7 @@ func Bind(fs *pflag.FlagSet, cfg *Config, groups Group) *Binder {
 		b.integer(&cfg.EventBodyLimit, "event-body-limit", "HERALD_EVENT_BODY_LIMIT", "largest accepted event body in bytes")
 		b.duration(&cfg.SecretRotationGrace, "secret-rotation-grace", "HERALD_SECRET_ROTATION_GRACE", "how long a rotated-out webhook secret keeps signing")
 		b.duration(&cfg.KeyCacheTTL, "key-cache-ttl", "HERALD_KEY_CACHE_TTL", "how long a checked API key is trusted without asking Postgres (revocations elsewhere take this long)")
-		b.integer(&cfg.IngestConcurrency, "ingest-concurrency", "HERALD_INGEST_CONCURRENCY", "events the gateway starts at once; more are answered 503 with Retry-After")
+		b.integer(&cfg.IngestConcurrency, "ingest-concurrency", "HERALD_INGEST_CONCURRENCY", "most events the gateway starts at once (the limit adapts below it); more are answered 503 with Retry-After")
 		b.float(&cfg.RateLimit, "rate-limit", "HERALD_RATE_LIMIT", "requests per second per API key (0: no limit)")
 		b.integer(&cfg.RateBurst, "rate-burst", "HERALD_RATE_BURST", "requests an API key may make at once")
 		b.str(&cfg.UIOrigins, "ui-origins", "HERALD_UI_ORIGINS", "browser origins allowed to call the codec endpoints (the Temporal Web UI)")

@@ -133,7 +133,7 @@ func TestGatewayRidesOutATemporalOutage(t *testing.T) {
 	})
 }
 
-// Over its ingest concurrency the gateway sheds events at once with 503 and
+// Over its ingest limit the gateway sheds events at once with 503 and
 // Retry-After instead of queueing them behind a slow Temporal.
 func TestGatewayShedsEventsBeyondItsIngestConcurrency(t *testing.T) {
 	g := newGatewayOnly(t, func(c *config.Config) { c.IngestConcurrency = 8 })
@@ -142,7 +142,7 @@ func TestGatewayShedsEventsBeyondItsIngestConcurrency(t *testing.T) {
 	var shed, timedOut int
 	for _, a := range answers {
 		switch {
-		case a.status == http.StatusServiceUnavailable && strings.Contains(a.detail, "already starting 8 events"):
+		case a.status == http.StatusServiceUnavailable && strings.Contains(a.detail, "the gateway is already starting"):
 			shed++
 			if a.retryAfter != "1" {
 				t.Errorf("shed event: Retry-After %q", a.retryAfter)

@@ -1,12 +1,101 @@
 package gateway
 
-// admit takes one of the gateway's ingest slots without waiting: a flood is
-// answered at once instead of queueing goroutines behind a slow Temporal.
-func (s *Server) admit() (release func(), ok bool) {
-	select {
-	case s.starting <- struct{}{}:
-		return func() { <-s.starting }, true
-	default:
+import (
+	"math"
+	"sync"
+	"time"
+)
+
+// The ingest path bounds the event starts it has in flight with an adaptive
+// limit (additive increase, multiplicative decrease), so that a flood is shed
+// at the gateway with an immediate 503 instead of queueing at Temporal: a
+// fixed bound only caps goroutines, while starts Temporal cannot keep up with
+// keep arriving there and delay every accepted event behind them.
+const (
+	// ingestTarget is the start latency the limit steers to; a healthy start
+	// takes a few tens of milliseconds (BENCHMARKS.md).
+	ingestTarget = 250 * time.Millisecond
+	// ingestBackoff multiplies the limit on a slow or failed start, at most
+	// once per ingestCooldown so that one burst of slow answers counts once.
+	ingestBackoff  = 0.75
+	ingestCooldown = 200 * time.Millisecond
+	// ingestMinLimit keeps a trickle of starts going to notice recovery.
+	ingestMinLimit = 4
+	// ingestInitialLimit is where a new gateway starts, below the maximum.
+	ingestInitialLimit = 32
+)
+
+// limitParams bound and steer the limit.
+type limitParams struct {
+	Min, Max float64
+	Target   time.Duration
+	Backoff  float64
+	Cooldown time.Duration
+}
+
+// startSample is one finished start: how long it took, whether it failed,
+// how many were in flight when it began, and when it ended.
+type startSample struct {
+	Latency  time.Duration
+	Failed   bool
+	Inflight int
+	At       time.Time
+}
+
+// nextLimit is the limit after a sample; lastCut is when it was last cut.
+// A fast success adds 1/limit (one per limit's worth of starts) when the
+// limit was being used; a slow or failed start cuts it by Backoff unless it
+// was cut within Cooldown.
+func nextLimit(limit float64, lastCut time.Time, s startSample, p limitParams) (float64, time.Time) {
+	if s.Failed || s.Latency > p.Target {
+		if s.At.Sub(lastCut) < p.Cooldown {
+			return limit, lastCut
+		}
+		return math.Max(p.Min, limit*p.Backoff), s.At
+	}
+	if float64(s.Inflight) >= limit/2 {
+		limit = math.Min(p.Max, limit+1/limit)
+	}
+	return limit, lastCut
+}
+
+// ingestLimiter admits event starts under the adaptive limit.
+type ingestLimiter struct {
+	p        limitParams
+	mu       sync.Mutex
+	limit    float64
+	inflight int
+	lastCut  time.Time
+}
+
+func newIngestLimiter(maxInflight int) *ingestLimiter {
+	p := limitParams{Min: math.Min(ingestMinLimit, float64(maxInflight)), Max: float64(maxInflight),
+		Target: ingestTarget, Backoff: ingestBackoff, Cooldown: ingestCooldown}
+	return &ingestLimiter{p: p, limit: math.Min(ingestInitialLimit, p.Max)}
+}
+
+// admit takes a slot without waiting, or says no at once. release reports
+// whether the start failed.
+func (l *ingestLimiter) admit() (release func(failed bool), ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if float64(l.inflight) >= math.Floor(l.limit) {
 		return nil, false
 	}
+	l.inflight++
+	inflight, began := l.inflight, time.Now()
+	return func(failed bool) {
+		now := time.Now()
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.inflight--
+		l.limit, l.lastCut = nextLimit(l.limit, l.lastCut, startSample{Latency: now.Sub(began), Failed: failed, Inflight: inflight, At: now}, l.p)
+	}, true
+}
+
+// current is the limit now, rounded down as admit applies it.
+func (l *ingestLimiter) current() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return int(l.limit)
 }

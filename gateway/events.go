@@ -117,15 +117,15 @@ func parseEvent(req eventRequest, idempotencyKey string) (contract.EventInput, e
 }
 
 func (s *Server) startEvent(c *fiber.Ctx, in contract.EventInput) (string, error) {
-	release, ok := s.admit()
+	release, ok := s.ingest.admit()
 	if !ok {
 		s.metrics.EventShed()
-		return contract.EventWorkflowID(in.TeamID, in.EventID), overloaded(s.cfg.IngestConcurrency)
+		return contract.EventWorkflowID(in.TeamID, in.EventID), overloaded(s.ingest.current())
 	}
-	defer release()
 	ctx, cancel := context.WithTimeout(c.UserContext(), ingestTimeout)
 	defer cancel()
 	wfID, err := contract.StartEvent(ctx, s.temporal, s.cfg.TaskQueue, in)
+	release(err != nil)
 	if err != nil {
 		s.log.Error("start event workflow", "workflow", wfID, "error", err)
 		return wfID, unavailable("the event could not be accepted because the workflow service is unavailable; retry with the same id")

@@ -84,9 +84,9 @@ func conflict(format string, args ...any) *Problem {
 	return problemf(fiber.StatusConflict, format, args...)
 }
 
-// overloaded is the 503 of an event turned away at the ingest concurrency.
+// overloaded is the 503 of an event turned away at the ingest limit.
 func overloaded(limit int) *Problem {
-	p := problemf(fiber.StatusServiceUnavailable, "the gateway is already starting %d events; retry with the same id after the delay in Retry-After", limit)
+	p := problemf(fiber.StatusServiceUnavailable, "the gateway is already starting %d events, as many as the workflow service takes quickly now; retry with the same id after the delay in Retry-After", limit)
 	p.RetryAfter = 1
 	return p
 }

@@ -32,15 +32,15 @@ type Server struct {
 	limiter  *keyLimiter
 	metrics  *metrics.Metrics
 	keys     *keyCache
-	// starting holds a token per event workflow start in progress.
-	starting chan struct{}
+	// ingest bounds the event workflow starts in flight.
+	ingest *ingestLimiter
 }
 
 // New builds the gateway and its routes.
 // m (may be nil) is served at /metrics, with herald_integrations counted from st.
 func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger, m *metrics.Metrics) (*Server, error) {
 	s := &Server{cfg: cfg, store: st, temporal: tc, log: log, resolver: net.DefaultResolver, metrics: m,
-		starting: make(chan struct{}, max(cfg.IngestConcurrency, 1))}
+		ingest: newIngestLimiter(max(cfg.IngestConcurrency, 1))}
 	if cfg.RateLimit > 0 {
 		s.limiter = newKeyLimiter(cfg.RateLimit, cfg.RateBurst)
 	}
@@ -66,6 +66,7 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 	s.app.Get("/readyz", s.readyz)
 	if m != nil {
 		m.WatchIntegrations(st.CountIntegrations)
+		m.WatchIngestLimit(func() float64 { return float64(s.ingest.current()) })
 		s.app.Get("/metrics", adaptor.HTTPHandler(m.Handler()))
 	}
 

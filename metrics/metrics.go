@@ -41,7 +41,7 @@ func New() *Metrics {
 			Name: "herald_events_ingested_total", Help: "Events accepted by the gateway, by type (unknown categories as other).",
 		}, []string{"type"}),
 		eventsShed: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "herald_events_shed_total", Help: "Events answered 503 at once because the gateway was already starting as many as it may.",
+			Name: "herald_events_shed_total", Help: "Events answered 503 at once because the gateway was already starting as many as its ingest limit.",
 		}),
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "herald_deliveries_total", Help: "Deliveries that reached a final state, by channel and outcome (delivered, failed, skipped).",
@@ -133,6 +133,13 @@ type IntegrationCounter func(ctx context.Context) (map[string]int, error)
 func (m *Metrics) WatchIntegrations(count IntegrationCounter) {
 	m.Registry.MustRegister(&integrationsCollector{count: count,
 		desc: prometheus.NewDesc("herald_integrations", "Integrations by health status.", []string{"status"}, nil)})
+}
+
+// WatchIngestLimit exports the gateway's adaptive ingest limit.
+func (m *Metrics) WatchIngestLimit(limit func() float64) {
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "herald_ingest_limit", Help: "Event starts the gateway lets be in flight at once now (adapts to Temporal's start latency).",
+	}, limit))
 }
 
 type integrationsCollector struct {

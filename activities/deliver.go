@@ -55,6 +55,7 @@ const masked = "••••••"
 // recorded (Temporal retries it). Deliver is idempotent per (delivery,
 // attempt number): an attempt already recorded is returned, not repeated.
 func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (DeliverResult, error) {
+	defer keepAlive(ctx)()
 	t, err := a.Store.LoadTarget(ctx, in.DeliveryID)
 	if err != nil {
 		return DeliverResult{}, nonRetryable(err)

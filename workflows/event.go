@@ -212,6 +212,7 @@ func attempt(ctx workflow.Context, d *deliveryRun, trigger herald.Trigger, sched
 	var a *activities.Activities
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout:    d.p.AttemptTimeout + deliverMargin,
+		HeartbeatTimeout:       activities.DeliverHeartbeatTimeout,
 		ScheduleToCloseTimeout: infraGiveUp,
 		RetryPolicy:            infraRetry,
 		Summary:                fmt.Sprintf("attempt %d of %s", d.attemptNo, d.p.DeliveryID),

@@ -57,6 +57,10 @@ type Config struct {
 	// events are answered 503 with Retry-After straight away, so a flood costs
 	// neither memory nor goroutines, nor a backlog at Temporal.
 	IngestConcurrency int
+	// OutboxLimit is how many events may wait in the outbox (accepted over the
+	// ingest limit, not yet started); beyond it events get 503. 0 turns the
+	// outbox off.
+	OutboxLimit int
 	// RateLimit is requests per second per API key (RateBurst at once); 0 turns it off.
 	RateLimit float64
 	RateBurst int
@@ -159,6 +163,7 @@ func Defaults() Config {
 		KeyCacheTTL:         5 * time.Second,
 		WorkflowCacheSize:   1000,
 		IngestConcurrency:   256,
+		OutboxLimit:         100000,
 		RateLimit:           500,
 		RateBurst:           1000,
 		UIOrigins:           "http://127.0.0.1:8233,http://localhost:8233",
@@ -192,6 +197,9 @@ func (c *Config) Validate() error {
 	}
 	if c.IngestConcurrency < 1 {
 		return fmt.Errorf("ingest concurrency %d: must be at least 1", c.IngestConcurrency)
+	}
+	if c.OutboxLimit < 0 {
+		return fmt.Errorf("outbox limit %d: must be 0 (off) or more", c.OutboxLimit)
 	}
 	if c.RateLimit < 0 || c.RateBurst < 1 {
 		return fmt.Errorf("rate limit must be 0 or more and burst at least 1")
@@ -269,6 +277,7 @@ func Bind(fs *pflag.FlagSet, cfg *Config, groups Group) *Binder {
 		b.duration(&cfg.SecretRotationGrace, "secret-rotation-grace", "HERALD_SECRET_ROTATION_GRACE", "how long a rotated-out webhook secret keeps signing")
 		b.duration(&cfg.KeyCacheTTL, "key-cache-ttl", "HERALD_KEY_CACHE_TTL", "how long a checked API key is trusted without asking Postgres (revocations elsewhere take this long)")
 		b.integer(&cfg.IngestConcurrency, "ingest-concurrency", "HERALD_INGEST_CONCURRENCY", "most events the gateway starts at once (the limit adapts below it); more are answered 503 with Retry-After")
+		b.integer(&cfg.OutboxLimit, "outbox-limit", "HERALD_OUTBOX_LIMIT", "events accepted over the ingest limit that may wait for their workflow (0: none; answer 503)")
 		b.float(&cfg.RateLimit, "rate-limit", "HERALD_RATE_LIMIT", "requests per second per API key (0: no limit)")
 		b.integer(&cfg.RateBurst, "rate-burst", "HERALD_RATE_BURST", "requests an API key may make at once")
 		b.str(&cfg.UIOrigins, "ui-origins", "HERALD_UI_ORIGINS", "browser origins allowed to call the codec endpoints (the Temporal Web UI)")

@@ -88,11 +88,13 @@ func (g *gatewayOnly) flood(t *testing.T, prefix string, n int) []timedAnswer {
 	return out
 }
 
-// With Temporal hanging or refusing, POST /v1/events answers 503 with
-// Retry-After inside the ingest deadline, /readyz fails, no goroutines pile
+// With Temporal hanging or refusing and no outbox to queue in, POST
+// /v1/events answers 503 with Retry-After inside the ingest deadline, /readyz fails, no goroutines pile
 // up, and ingestion comes back by itself when Temporal does.
 func TestGatewayRidesOutATemporalOutage(t *testing.T) {
-	g := newGatewayOnly(t)
+	// With the outbox off: the answer is then 503 (with it on, events are
+	// queued: TestQueuedEventsWaitOutATemporalOutage).
+	g := newGatewayOnly(t, func(c *config.Config) { c.OutboxLimit = 0 })
 	if r := g.Do(t, http.MethodPost, "/v1/events", g.Key, `{"id":"before","event":"build:start"}`); r.Status != http.StatusAccepted {
 		t.Fatalf("healthy ingest: %d %s", r.Status, r.Body)
 	}
@@ -133,16 +135,16 @@ func TestGatewayRidesOutATemporalOutage(t *testing.T) {
 	})
 }
 
-// Over its ingest limit the gateway sheds events at once with 503 and
-// Retry-After instead of queueing them behind a slow Temporal.
+// With the outbox off, the gateway sheds events over its ingest limit at once
+// with 503 and Retry-After instead of queueing them behind a slow Temporal.
 func TestGatewayShedsEventsBeyondItsIngestConcurrency(t *testing.T) {
-	g := newGatewayOnly(t, func(c *config.Config) { c.IngestConcurrency = 8 })
+	g := newGatewayOnly(t, func(c *config.Config) { c.IngestConcurrency, c.OutboxLimit = 8, 0 })
 	g.proxy.Set(testenv.Freeze) // every admitted start holds its slot for the whole deadline
 	answers := g.flood(t, "flood", 100)
 	var shed, timedOut int
 	for _, a := range answers {
 		switch {
-		case a.status == http.StatusServiceUnavailable && strings.Contains(a.detail, "the gateway is already starting"):
+		case a.status == http.StatusServiceUnavailable && strings.Contains(a.detail, "queueing is off"):
 			shed++
 			if a.retryAfter != "1" {
 				t.Errorf("shed event: Retry-After %q", a.retryAfter)
@@ -156,8 +158,9 @@ func TestGatewayShedsEventsBeyondItsIngestConcurrency(t *testing.T) {
 	if timedOut < 1 || timedOut > 8 || shed+timedOut != 100 {
 		t.Errorf("%d shed at once and %d timed out; want at most 8 admitted", shed, timedOut)
 	}
-	if got := counterValue(t, g.metrics, "herald_events_shed_total"); got != float64(shed) {
-		t.Errorf("herald_events_shed_total = %g, want %d", got, shed)
+	// Every 503 counts: shed at once, or timed out with nowhere to queue.
+	if got := counterValue(t, g.metrics, "herald_events_shed_total"); got != 100 {
+		t.Errorf("herald_events_shed_total = %g, want 100", got)
 	}
 	g.proxy.Set(testenv.Pass)
 	waitFor(t, time.Minute, "ingestion after the flood", func() bool {
@@ -311,5 +314,94 @@ func TestGatewayDrainsOnSIGTERM(t *testing.T) {
 	defer tc.Close()
 	if _, err := tc.DescribeWorkflow(ctx, contract.EventWorkflowID(team, "in-flight"), ""); err != nil {
 		t.Errorf("the event accepted during the drain has no workflow: %v", err)
+	}
+}
+
+// A burst over the ingest limit is accepted into the outbox and every event in
+// it is delivered exactly once.
+func TestBurstOverTheIngestLimitIsQueuedAndDelivered(t *testing.T) {
+	s := testenv.NewStack(t, func(c *config.Config) { c.IngestConcurrency = 2 })
+	recv := testenv.NewReceiver(t)
+	s.CreateIntegration(t, map[string]any{"name": "hook", "type": "webhook", "url": recv.URL, "events": []string{"*"}})
+	const n = 100
+	queued := 0
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			r := s.Do(t, http.MethodPost, "/v1/events", s.Key, fmt.Sprintf(`{"id":"burst-%d","event":"build:start"}`, i))
+			if r.Status != http.StatusAccepted {
+				t.Errorf("event %d: %d %s", i, r.Status, r.Body)
+				return
+			}
+			if strings.Contains(string(r.Body), `"queued":true`) {
+				mu.Lock()
+				queued++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if queued == 0 {
+		t.Fatal("no event of the burst went through the outbox")
+	}
+	waitFor(t, 2*time.Minute, "every event of the burst delivered", func() bool { return len(recv.Requests()) >= n })
+	seen := map[string]int{}
+	for _, r := range recv.Requests() {
+		seen[r.Header.Get("X-Northflank-Notification-Integration-Event-Id")]++
+	}
+	for i := range n {
+		if c := seen[fmt.Sprintf("burst-%d", i)]; c != 1 {
+			t.Errorf("burst-%d arrived %d times", i, c)
+		}
+	}
+	var left int
+	if err := s.Store.DB().QueryRow(`SELECT count(*) FROM event_outbox`).Scan(&left); err != nil || left != 0 {
+		t.Errorf("%d events left in the outbox (%v)", left, err)
+	}
+	t.Logf("%d of %d events went through the outbox", queued, n)
+}
+
+// Queued events survive a Temporal outage: over the ingest limit they wait in
+// the outbox (up to its limit; beyond it, 503), and start when Temporal is back.
+func TestQueuedEventsWaitOutATemporalOutage(t *testing.T) {
+	g := newGatewayOnly(t, func(c *config.Config) { c.IngestConcurrency, c.OutboxLimit = 1, 5 })
+	g.proxy.Set(testenv.Freeze)
+	answers := g.flood(t, "outage", 30)
+	var queued []string
+	var full, timedOut int
+	for i, a := range answers {
+		switch {
+		case a.status == http.StatusAccepted && strings.Contains(a.detail, `"queued":true`):
+			queued = append(queued, fmt.Sprintf("outage-%d", i))
+		case a.status == http.StatusServiceUnavailable && strings.Contains(a.detail, "the outbox is full"):
+			full++
+		case a.status == http.StatusServiceUnavailable && strings.Contains(a.detail, "unavailable and it could not be queued"):
+			timedOut++ // the one admitted start: it timed out with the outbox already full
+		default:
+			t.Errorf("answer %d: %s", a.status, a.detail)
+		}
+	}
+	if len(queued) != 5 || timedOut != 1 || full != 24 {
+		t.Fatalf("%d queued, %d timed out, %d refused with the outbox full; want 5, 1, 24", len(queued), timedOut, full)
+	}
+	r := g.Do(t, http.MethodGet, "/v1/events/"+queued[0], g.Key, nil)
+	if r.Status != http.StatusOK || !strings.Contains(string(r.Body), `"status":"queued"`) {
+		t.Errorf("a queued event: %d %s", r.Status, r.Body)
+	}
+	g.proxy.Set(testenv.Pass)
+	ctx := context.Background()
+	for _, id := range queued {
+		waitFor(t, time.Minute, "the workflow of queued event "+id, func() bool {
+			_, err := g.Temporal.DescribeWorkflow(ctx, contract.EventWorkflowID(g.Team, id), "")
+			return err == nil
+		})
+	}
+	waitFor(t, 30*time.Second, "the outbox to empty", func() bool {
+		var n int
+		return g.Store.DB().QueryRow(`SELECT count(*) FROM event_outbox WHERE team_id = $1`, g.Team).Scan(&n) == nil && n == 0
+	})
+	if got := counterValue(t, g.metrics, "herald_events_queued_total"); got != 5 {
+		t.Errorf("herald_events_queued_total = %g, want 5", got)
 	}
 }

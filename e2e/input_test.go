@@ -171,7 +171,7 @@ func TestHealthEndpoints(t *testing.T) {
 // Retry-After instead of hanging or losing the event silently.
 func TestTemporalUnreachable(t *testing.T) {
 	st := testenv.NewStore(t)
-	_, key := testenv.Team(t, st)
+	team, key := testenv.Team(t, st)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -200,8 +200,18 @@ func TestTemporalUnreachable(t *testing.T) {
 	if r.Status != http.StatusServiceUnavailable || !strings.Contains(string(r.Body), `"temporal":"unreachable"`) {
 		t.Errorf("readyz: %d %s", r.Status, r.Body)
 	}
+	// The event is kept in the outbox for when Temporal answers.
+	r = s.Do(t, http.MethodPost, "/v1/events", key, `{"id":"while-down","event":"build:start"}`)
+	if r.Status != http.StatusAccepted || !strings.Contains(string(r.Body), `"queued":true`) {
+		t.Errorf("ingest with the outbox: %d %v %s", r.Status, r.Header, r.Body)
+	}
+	if ok, err := st.InOutbox(context.Background(), team, "while-down"); err != nil || !ok {
+		t.Errorf("the event is not in the outbox: %v", err)
+	}
+	// Without it, 503 and Retry-After.
+	cfg.OutboxLimit = 0
 	r = s.Do(t, http.MethodPost, "/v1/events", key, `{"event":"build:start"}`)
 	if r.Status != http.StatusServiceUnavailable || r.Header.Get("Retry-After") == "" {
-		t.Errorf("ingest: %d %v %s", r.Status, r.Header, r.Body)
+		t.Errorf("ingest without the outbox: %d %v %s", r.Status, r.Header, r.Body)
 	}
 }

@@ -46,11 +46,15 @@ func (s *Server) postEvent(c *fiber.Ctx) error {
 		return err
 	}
 	in.TeamID = teamID(c)
-	wfID, err := s.startEvent(c, in)
+	wfID, queued, err := s.startEvent(c, in)
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"id": in.EventID, "workflowId": wfID})
+	answer := fiber.Map{"id": in.EventID, "workflowId": wfID}
+	if queued {
+		answer["queued"] = true
+	}
+	return c.Status(fiber.StatusAccepted).JSON(answer)
 }
 
 // MaxBatch is the most events one batch may carry.
@@ -58,10 +62,12 @@ const MaxBatch = 100
 
 // BatchResult is one event's fate in a batch: accepted, or a problem.
 type BatchResult struct {
-	ID         string   `json:"id,omitempty"`
-	WorkflowID string   `json:"workflowId,omitempty"`
-	Status     int      `json:"status"`
-	Problem    *Problem `json:"problem,omitempty"`
+	ID         string `json:"id,omitempty"`
+	WorkflowID string `json:"workflowId,omitempty"`
+	// Queued: accepted over the ingest limit; its workflow starts shortly.
+	Queued  bool     `json:"queued,omitempty"`
+	Status  int      `json:"status"`
+	Problem *Problem `json:"problem,omitempty"`
 }
 
 // postEventBatch accepts up to MaxBatch events in one request. Each is
@@ -85,8 +91,9 @@ func (s *Server) postEventBatch(c *fiber.Ctx) error {
 		if err == nil {
 			in.TeamID = teamID(c)
 			var wfID string
-			if wfID, err = s.startEvent(c, in); err == nil {
-				results[i] = BatchResult{ID: in.EventID, WorkflowID: wfID, Status: fiber.StatusAccepted}
+			var queued bool
+			if wfID, queued, err = s.startEvent(c, in); err == nil {
+				results[i] = BatchResult{ID: in.EventID, WorkflowID: wfID, Queued: queued, Status: fiber.StatusAccepted}
 				continue
 			}
 		}
@@ -116,23 +123,44 @@ func parseEvent(req eventRequest, idempotencyKey string) (contract.EventInput, e
 	return contract.EventInput{EventID: id, Type: typ, ProjectID: project, Data: data, ReceivedAt: time.Now().UTC()}, nil
 }
 
-func (s *Server) startEvent(c *fiber.Ctx, in contract.EventInput) (string, error) {
+// startEvent starts the event's workflow. Over the ingest limit, or when
+// Temporal does not answer in time, it queues the event in the outbox for the
+// dispatcher instead (queued); only an event it can do neither with gets 503.
+func (s *Server) startEvent(c *fiber.Ctx, in contract.EventInput) (wfID string, queued bool, err error) {
+	wfID = contract.EventWorkflowID(in.TeamID, in.EventID)
 	release, ok := s.ingest.admit()
 	if !ok {
-		s.metrics.EventShed()
-		return contract.EventWorkflowID(in.TeamID, in.EventID), overloaded(s.ingest.current())
+		return wfID, true, s.queueEvent(c, in, nil)
 	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), ingestTimeout)
 	defer cancel()
-	wfID, err := contract.StartEvent(ctx, s.temporal, s.cfg.TaskQueue, in)
+	wfID, err = contract.StartEvent(ctx, s.temporal, s.cfg.TaskQueue, in)
 	release(err != nil)
 	if err != nil {
 		s.log.Error("start event workflow", "workflow", wfID, "error", err)
-		return wfID, unavailable("the event could not be accepted because the workflow service is unavailable; retry with the same id")
+		// The start may yet have happened: the dispatcher's start of the same
+		// id then finds the workflow and is done.
+		return wfID, true, s.queueEvent(c, in, unavailable("the event could not be accepted because the workflow service is unavailable and it could not be queued; retry with the same id"))
 	}
 	s.metrics.EventIngested(in.Type)
 	s.log.Debug("event accepted", "event", in.EventID, "team", in.TeamID, "type", in.Type, "workflow", wfID)
-	return wfID, nil
+	return wfID, false, nil
+}
+
+// queueEvent puts an event in the outbox, or answers why not: refused, when
+// set, replaces the outbox's own reason.
+func (s *Server) queueEvent(c *fiber.Ctx, in contract.EventInput, refused *Problem) error {
+	if err := s.outbox.enqueue(c, in); err != nil {
+		s.metrics.EventShed()
+		if refused != nil {
+			return refused
+		}
+		return err
+	}
+	s.metrics.EventQueued()
+	s.metrics.EventIngested(in.Type)
+	s.log.Debug("event queued", "event", in.EventID, "team", in.TeamID, "type", in.Type)
+	return nil
 }
 
 // eventID picks the event id from the body or the Idempotency-Key header, or
@@ -205,6 +233,9 @@ func (s *Server) acceptedEvent(c *fiber.Ctx, team, id string) error {
 	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
 	defer cancel()
 	if _, err := s.temporal.DescribeWorkflow(ctx, wfID, ""); err != nil {
+		if queued, qerr := s.store.InOutbox(c.UserContext(), team, id); qerr == nil && queued {
+			return c.JSON(fiber.Map{"id": id, "workflowId": wfID, "status": "queued", "deliveries": []any{}})
+		}
 		return notFoundProblem("event", id)
 	}
 	return c.JSON(fiber.Map{"id": id, "workflowId": wfID, "status": "accepted", "deliveries": []any{}})

@@ -84,9 +84,10 @@ func conflict(format string, args ...any) *Problem {
 	return problemf(fiber.StatusConflict, format, args...)
 }
 
-// overloaded is the 503 of an event turned away at the ingest limit.
-func overloaded(limit int) *Problem {
-	p := problemf(fiber.StatusServiceUnavailable, "the gateway is already starting %d events, as many as the workflow service takes quickly now; retry with the same id after the delay in Retry-After", limit)
+// overloaded is the 503 of an event over the ingest limit that could not be
+// queued either (why says why).
+func overloaded(limit int, why string) *Problem {
+	p := problemf(fiber.StatusServiceUnavailable, "the gateway is starting as many events as it may (%d) and %s; retry with the same id after the delay in Retry-After", limit, why)
 	p.RetryAfter = 1
 	return p
 }

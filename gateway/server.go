@@ -32,8 +32,10 @@ type Server struct {
 	limiter  *keyLimiter
 	metrics  *metrics.Metrics
 	keys     *keyCache
-	// ingest bounds the event workflow starts in flight.
+	// ingest bounds the event workflow starts in flight; outbox takes the
+	// events over it.
 	ingest *ingestLimiter
+	outbox *outbox
 }
 
 // New builds the gateway and its routes.
@@ -67,6 +69,7 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 	if m != nil {
 		m.WatchIntegrations(st.CountIntegrations)
 		m.WatchIngestLimit(func() float64 { return float64(s.ingest.current()) })
+		m.WatchOutbox(func() float64 { return float64(s.outbox.depth.Load()) })
 		s.app.Get("/metrics", adaptor.HTTPHandler(m.Handler()))
 	}
 
@@ -115,6 +118,7 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 	v1.Get("/slack/install", manage, s.slackInstall)
 	// Slack redirects the browser here: the signed state, not a key, says whose it is.
 	v1.Get("/slack/oauth/callback", s.slackCallback)
+	s.outbox = newOutbox(s)
 	return s, nil
 }
 
@@ -122,7 +126,13 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
 
 // Shutdown stops accepting connections and waits for in-flight requests.
-func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
+// The outbox dispatcher stops after the last request: queued events it has
+// not started stay in Postgres for the next gateway.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.app.ShutdownWithContext(ctx)
+	s.outbox.stop()
+	return err
+}
 
 func (s *Server) requestLog(c *fiber.Ctx) error {
 	start := time.Now()

@@ -24,6 +24,7 @@ type Metrics struct {
 	Registry        *prometheus.Registry
 	eventsIngested  *prometheus.CounterVec
 	eventsShed      prometheus.Counter
+	eventsQueued    prometheus.Counter
 	deliveries      *prometheus.CounterVec
 	attemptDuration *prometheus.HistogramVec
 	retryAfter      prometheus.Histogram
@@ -41,7 +42,10 @@ func New() *Metrics {
 			Name: "herald_events_ingested_total", Help: "Events accepted by the gateway, by type (unknown categories as other).",
 		}, []string{"type"}),
 		eventsShed: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "herald_events_shed_total", Help: "Events answered 503 at once because the gateway was already starting as many as its ingest limit.",
+			Name: "herald_events_shed_total", Help: "Events answered 503: neither started (over the ingest limit, or Temporal did not answer in time) nor queued (outbox off or full, or Postgres unreachable).",
+		}),
+		eventsQueued: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "herald_events_queued_total", Help: "Events accepted over the ingest limit into the outbox, started as the limit allows.",
 		}),
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "herald_deliveries_total", Help: "Deliveries that reached a final state, by channel and outcome (delivered, failed, skipped).",
@@ -55,7 +59,7 @@ func New() *Metrics {
 			Buckets: []float64{1, 5, 15, 30, 60, 300, 900, 3600},
 		}),
 	}
-	reg.MustRegister(m.eventsIngested, m.eventsShed, m.deliveries, m.attemptDuration, m.retryAfter,
+	reg.MustRegister(m.eventsIngested, m.eventsShed, m.eventsQueued, m.deliveries, m.attemptDuration, m.retryAfter,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reporter := tallyprom.NewReporter(tallyprom.Options{Registerer: reg})
 	scope, closer := tally.NewRootScope(tally.ScopeOptions{
@@ -100,6 +104,14 @@ func (m *Metrics) EventIngested(typ string) {
 	m.eventsIngested.WithLabelValues(typ).Inc()
 }
 
+// EventQueued counts an event accepted into the outbox.
+func (m *Metrics) EventQueued() {
+	if m == nil {
+		return
+	}
+	m.eventsQueued.Inc()
+}
+
 // EventShed counts an event turned away because the gateway was at its ingest concurrency.
 func (m *Metrics) EventShed() {
 	if m == nil {
@@ -140,6 +152,13 @@ func (m *Metrics) WatchIngestLimit(limit func() float64) {
 	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "herald_ingest_limit", Help: "Event starts the gateway lets be in flight at once now (adapts to Temporal's start latency).",
 	}, limit))
+}
+
+// WatchOutbox exports how many accepted events wait in the outbox.
+func (m *Metrics) WatchOutbox(depth func() float64) {
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "herald_outbox_events", Help: "Accepted events waiting in the outbox for their workflow to start.",
+	}, depth))
 }
 
 type integrationsCollector struct {

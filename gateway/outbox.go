@@ -1,0 +1,177 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/heraldhq/herald/contract"
+	"github.com/heraldhq/herald/store"
+)
+
+// An event that arrives while the gateway is at its ingest limit is not
+// turned away: it is written to the event_outbox table (202, "queued") and a
+// dispatcher starts it as soon as the limit lets it. A burst is then taken at
+// the pace of a Postgres insert, not of a workflow start, and nothing about
+// the event is lost: it leaves the outbox only once its workflow exists. Only
+// a full outbox (HERALD_OUTBOX_LIMIT) or an unreachable Postgres gets 503.
+const (
+	// outboxBatch is how many events a dispatcher claims at once.
+	outboxBatch = 64
+	// outboxPoll is how often a dispatcher looks for events other gateways
+	// left behind (it is woken at once for its own).
+	outboxPoll = time.Second
+)
+
+type outbox struct {
+	s *Server
+	// depth is the number of events waiting, as last counted plus those
+	// enqueued since.
+	depth  atomic.Int64
+	wake   chan struct{}
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func newOutbox(s *Server) *outbox {
+	ctx, cancel := context.WithCancel(context.Background())
+	o := &outbox{s: s, wake: make(chan struct{}, 1), cancel: cancel, done: make(chan struct{})}
+	go o.run(ctx)
+	return o
+}
+
+// stop ends the dispatcher; events it had not started stay in the outbox.
+func (o *outbox) stop() {
+	o.cancel()
+	<-o.done
+}
+
+func (o *outbox) poke() {
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+}
+
+// enqueue keeps an event for the dispatcher.
+func (o *outbox) enqueue(c *fiber.Ctx, in contract.EventInput) error {
+	switch {
+	case o.s.cfg.OutboxLimit == 0:
+		return overloaded(o.s.ingest.current(), "queueing is off")
+	case !o.reserve(int64(o.s.cfg.OutboxLimit)):
+		return overloaded(o.s.ingest.current(), "the outbox is full")
+	}
+	input, err := json.Marshal(in)
+	if err != nil {
+		o.depth.Add(-1)
+		return err
+	}
+	ctx, cancel := context.WithTimeout(c.UserContext(), ingestTimeout)
+	defer cancel()
+	if err := o.s.store.EnqueueEvent(ctx, store.OutboxEvent{TeamID: in.TeamID, EventID: in.EventID, Input: input, ReceivedAt: in.ReceivedAt}); err != nil {
+		o.depth.Add(-1)
+		o.s.log.Error("enqueue event", "event", in.EventID, "error", err)
+		return overloaded(o.s.ingest.current(), "the outbox is unavailable")
+	}
+	o.poke()
+	return nil
+}
+
+// reserve takes a place in the outbox, if one of limit is free.
+func (o *outbox) reserve(limit int64) bool {
+	for {
+		d := o.depth.Load()
+		if d >= limit {
+			return false
+		}
+		if o.depth.CompareAndSwap(d, d+1) {
+			return true
+		}
+	}
+}
+
+func (o *outbox) run(ctx context.Context) {
+	defer close(o.done)
+	tick := time.NewTicker(outboxPoll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-o.wake:
+		case <-tick.C:
+		}
+		o.drain(ctx)
+		if n, err := o.s.store.OutboxDepth(ctx); err == nil {
+			o.depth.Store(int64(n))
+		}
+	}
+}
+
+// drain starts waiting events until none is left or none could be started.
+func (o *outbox) drain(ctx context.Context) {
+	for ctx.Err() == nil {
+		n, err := o.s.store.DispatchOutbox(ctx, outboxBatch, func(batch []store.OutboxEvent) []bool { return o.start(ctx, batch) })
+		if err != nil {
+			if ctx.Err() == nil {
+				o.s.log.Warn("dispatch queued events", "error", err)
+			}
+			return
+		}
+		if n == 0 {
+			return
+		}
+		o.depth.Add(-int64(n))
+	}
+}
+
+// start starts each event's workflow within the ingest limit, waiting for a
+// slot when the limit is full, and says which ones now exist.
+func (o *outbox) start(ctx context.Context, batch []store.OutboxEvent) []bool {
+	ok := make([]bool, len(batch))
+	var wg sync.WaitGroup
+	for i, e := range batch {
+		var in contract.EventInput
+		if err := json.Unmarshal(e.Input, &in); err != nil {
+			// Cannot happen for rows this gateway wrote; keeping it would block the queue.
+			o.s.log.Error("drop an unreadable queued event", "team", e.TeamID, "event", e.EventID, "error", err)
+			ok[i] = true
+			continue
+		}
+		release := o.slot(ctx)
+		if release == nil {
+			break
+		}
+		wg.Go(func() {
+			sctx, cancel := context.WithTimeout(ctx, ingestTimeout)
+			defer cancel()
+			_, err := contract.StartEvent(sctx, o.s.temporal, o.s.cfg.TaskQueue, in)
+			release(err != nil)
+			if err != nil {
+				o.s.log.Warn("start queued event", "event", in.EventID, "error", err)
+				return
+			}
+			ok[i] = true
+		})
+	}
+	wg.Wait()
+	return ok
+}
+
+// slot waits for room under the ingest limit (nil when ctx ends).
+func (o *outbox) slot(ctx context.Context) func(failed bool) {
+	for {
+		if release, ok := o.s.ingest.admit(); ok {
+			return release
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}

@@ -52,12 +52,15 @@ type Figures struct {
 	Seconds        float64 `json:"seconds"`
 	DeliveriesPerS float64 `json:"deliveriesPerSecond"`
 	EventsPerS     float64 `json:"eventsPerSecond"`
-	IngestP50MS    float64 `json:"ingestP50Ms"`
-	IngestP99MS    float64 `json:"ingestP99Ms"`
-	EndToEndP50MS  float64 `json:"endToEndP50Ms"`
-	EndToEndP99MS  float64 `json:"endToEndP99Ms"`
-	EndToEndMaxMS  float64 `json:"endToEndMaxMs"`
-	Rejected       int     `json:"rejected"`
+	// AcceptedPerS is accepted events per second of the sending phase alone:
+	// the rate the gateway took events in (202), deliveries aside.
+	AcceptedPerS  float64 `json:"acceptedPerSecond"`
+	IngestP50MS   float64 `json:"ingestP50Ms"`
+	IngestP99MS   float64 `json:"ingestP99Ms"`
+	EndToEndP50MS float64 `json:"endToEndP50Ms"`
+	EndToEndP99MS float64 `json:"endToEndP99Ms"`
+	EndToEndMaxMS float64 `json:"endToEndMaxMs"`
+	Rejected      int     `json:"rejected"`
 	// Rejections counts the rejected events by answer ("503", "429", or
 	// "no answer" for a connection that failed).
 	Rejections map[string]int `json:"rejections,omitempty"`
@@ -207,11 +210,13 @@ func drive(ctx context.Context, o Options, recv *Receiver, label string, start f
 		posted[id], ingest = t0, append(ingest, d)
 		mu.Unlock()
 	})
+	sending := time.Since(began)
 	want := (n - int(rejected)) * o.FanOut
 	// Only accepted events count: an event answered 503 after its start timed
 	// out may still have started, and its deliveries must not stand in for others.
 	waitFor(ctx, func() int { return recv.countOf(posted) }, want, o.Progress, label)
 	f := figures(n, want, int(rejected), time.Since(began), ingest, posted, recv)
+	f.AcceptedPerS = float64(n-int(rejected)) / sending.Seconds()
 	if len(rejections) > 0 {
 		f.Rejections = rejections
 	}

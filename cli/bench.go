@@ -114,6 +114,7 @@ func newBenchCmd(g *globals) *cobra.Command {
 		}
 		row("deliveries/s", herald.DeliveriesPerS, bareFig.DeliveriesPerS)
 		row("events/s", herald.EventsPerS, bareFig.EventsPerS)
+		row("accepted/s while sending", herald.AcceptedPerS, bareFig.AcceptedPerS)
 		row("ingest p50 ms", herald.IngestP50MS, bareFig.IngestP50MS)
 		row("ingest p99 ms", herald.IngestP99MS, bareFig.IngestP99MS)
 		row("end-to-end p50 ms", herald.EndToEndP50MS, bareFig.EndToEndP50MS)

@@ -230,16 +230,8 @@ func TestPostgresOutage(t *testing.T) {
 // finish with its 202, and exits 0.
 func TestGatewayDrainsOnSIGTERM(t *testing.T) {
 	dev := testenv.DevServer(t)
-	dbURL := testenv.NewDatabase(t)
+	st, dbURL := testenv.NewStoreURL(t)
 	ctx := context.Background()
-	st, err := store.Open(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := schema.Migrate(ctx, st.DB()); err != nil {
-		t.Fatal(err)
-	}
 	team, key := testenv.Team(t, st)
 	px := testenv.NewProxy(t, dev.FrontendHostPort())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -25,16 +25,8 @@ import (
 // SIGTERM on a worker stops polling, lets the attempt in flight finish and
 // record itself, and exits 0.
 func TestWorkerShutsDownGracefully(t *testing.T) {
-	dbURL := testenv.NewDatabase(t)
+	st, dbURL := testenv.NewStoreURL(t)
 	ctx := context.Background()
-	st, err := store.Open(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := schema.Migrate(ctx, st.DB()); err != nil {
-		t.Fatal(err)
-	}
 	team, _ := testenv.Team(t, st)
 	var arrived atomic.Int32
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -114,16 +106,8 @@ func startEvent(t *testing.T, team, queue, id string) {
 // start-to-close timeout: here the attempt timeout is 10 minutes, and the
 // retry must come within a minute and a half.
 func TestAttemptLostWithItsWorkerIsRetriedElsewhere(t *testing.T) {
-	dbURL := testenv.NewDatabase(t)
+	st, dbURL := testenv.NewStoreURL(t)
 	ctx := context.Background()
-	st, err := store.Open(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := schema.Migrate(ctx, st.DB()); err != nil {
-		t.Fatal(err)
-	}
 	team, _ := testenv.Team(t, st)
 	var arrived atomic.Int32
 	released := make(chan struct{})

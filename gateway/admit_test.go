@@ -6,9 +6,9 @@ import (
 )
 
 func TestNextLimit(t *testing.T) {
-	p := limitParams{Min: 4, Max: 256, Target: time.Second, Backoff: 0.75, Cooldown: 200 * time.Millisecond}
+	p := limitParams{Min: 4, Max: 256, Target: 250 * time.Millisecond, Backoff: 0.75, Cooldown: 200 * time.Millisecond}
 	t0 := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-	fast, slow := 20*time.Millisecond, 1400*time.Millisecond
+	fast, slow := 20*time.Millisecond, 900*time.Millisecond
 	cases := []struct {
 		name      string
 		limit     float64
@@ -25,7 +25,7 @@ func TestNextLimit(t *testing.T) {
 		{"not twice within the cooldown", 24, t0, startSample{Latency: slow, Inflight: 32, At: t0.Add(100 * time.Millisecond)}, 24, t0},
 		{"again after the cooldown", 24, t0, startSample{Latency: slow, Inflight: 24, At: t0.Add(300 * time.Millisecond)}, 18, t0.Add(300 * time.Millisecond)},
 		{"never below the minimum", 5, time.Time{}, startSample{Failed: true, Inflight: 5, At: t0}, 4, t0},
-		{"a start exactly at the target is fast", 10, time.Time{}, startSample{Latency: time.Second, Inflight: 10, At: t0}, 10.1, time.Time{}},
+		{"a start exactly at the target is fast", 10, time.Time{}, startSample{Latency: 250 * time.Millisecond, Inflight: 10, At: t0}, 10.1, time.Time{}},
 	}
 	for _, c := range cases {
 		gotLimit, gotCut := nextLimit(c.limit, c.lastCut, c.sample, p)

@@ -69,8 +69,16 @@ func NewDatabase(t testing.TB) string {
 // NewStore returns a migrated store on a fresh database.
 func NewStore(t testing.TB) *store.Store {
 	t.Helper()
+	st, _ := NewStoreURL(t)
+	return st
+}
+
+// NewStoreURL is NewStore and the database's URL, for a process of its own.
+func NewStoreURL(t testing.TB) (*store.Store, string) {
+	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, NewDatabase(t))
+	url := NewDatabase(t)
+	st, err := store.Open(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +86,7 @@ func NewStore(t testing.TB) *store.Store {
 	if _, err := schema.Migrate(ctx, st.DB()); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	return st
+	return st, url
 }
 
 // Team creates a team with a key holding the given scopes and returns the team

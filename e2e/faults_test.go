@@ -21,8 +21,6 @@ import (
 	"github.com/heraldhq/herald/gateway"
 	"github.com/heraldhq/herald/internal/testenv"
 	"github.com/heraldhq/herald/metrics"
-	"github.com/heraldhq/herald/schema"
-	"github.com/heraldhq/herald/store"
 )
 
 // gatewayOnly is a gateway (no worker) whose Temporal connection runs through

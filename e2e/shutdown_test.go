@@ -18,7 +18,6 @@ import (
 	"github.com/heraldhq/herald/config"
 	"github.com/heraldhq/herald/contract"
 	"github.com/heraldhq/herald/internal/testenv"
-	"github.com/heraldhq/herald/schema"
 	"github.com/heraldhq/herald/store"
 )
 

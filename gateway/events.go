@@ -34,8 +34,9 @@ const startTimeout = 5 * time.Second
 // with Retry-After, and a retry with the same id is deduplicated.
 const ingestTimeout = 1500 * time.Millisecond
 
-// postEvent validates an event and starts its workflow. It writes nothing to
-// Postgres: the workflow records the event.
+// postEvent validates an event and starts its workflow; the workflow records
+// the event. Only an event the gateway queues (startEvent) is written to
+// Postgres here.
 func (s *Server) postEvent(c *fiber.Ctx) error {
 	var req eventRequest
 	if err := decodeJSON(c.Body(), &req); err != nil {

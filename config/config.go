@@ -52,6 +52,9 @@ type Config struct {
 	SecretRotationGrace time.Duration
 	// KeyCacheTTL is how long a gateway trusts a key it has checked (0: always ask Postgres).
 	KeyCacheTTL time.Duration
+	// KeyStaleFor is how long past KeyCacheTTL a checked key still ingests
+	// while Postgres is unreachable (0: not at all).
+	KeyStaleFor time.Duration
 	// IngestConcurrency is the most events a gateway starts at once. The
 	// limit in force adapts below it to Temporal's start latency; beyond it
 	// events are answered 503 with Retry-After straight away, so a flood costs
@@ -161,6 +164,7 @@ func Defaults() Config {
 		SlackBaseURL:        "https://slack.com",
 		SecretRotationGrace: 24 * time.Hour,
 		KeyCacheTTL:         5 * time.Second,
+		KeyStaleFor:         10 * time.Minute,
 		WorkflowCacheSize:   1000,
 		IngestConcurrency:   256,
 		OutboxLimit:         100000,
@@ -197,6 +201,9 @@ func (c *Config) Validate() error {
 	}
 	if c.IngestConcurrency < 1 {
 		return fmt.Errorf("ingest concurrency %d: must be at least 1", c.IngestConcurrency)
+	}
+	if c.KeyCacheTTL < 0 || c.KeyStaleFor < 0 {
+		return fmt.Errorf("key cache durations must be 0 or more")
 	}
 	if c.OutboxLimit < 0 {
 		return fmt.Errorf("outbox limit %d: must be 0 (off) or more", c.OutboxLimit)
@@ -278,6 +285,7 @@ func Bind(fs *pflag.FlagSet, cfg *Config, groups Group) *Binder {
 		b.duration(&cfg.KeyCacheTTL, "key-cache-ttl", "HERALD_KEY_CACHE_TTL", "how long a checked API key is trusted without asking Postgres (revocations elsewhere take this long)")
 		b.integer(&cfg.IngestConcurrency, "ingest-concurrency", "HERALD_INGEST_CONCURRENCY", "most events the gateway starts at once (the limit adapts below it); more are answered 503 with Retry-After")
 		b.integer(&cfg.OutboxLimit, "outbox-limit", "HERALD_OUTBOX_LIMIT", "events accepted over the ingest limit that may wait for their workflow (0: none; answer 503)")
+		b.duration(&cfg.KeyStaleFor, "key-stale-for", "HERALD_KEY_STALE_FOR", "how long past the cache TTL a checked key still ingests while Postgres is unreachable (0: not at all)")
 		b.float(&cfg.RateLimit, "rate-limit", "HERALD_RATE_LIMIT", "requests per second per API key (0: no limit)")
 		b.integer(&cfg.RateBurst, "rate-burst", "HERALD_RATE_BURST", "requests an API key may make at once")
 		b.str(&cfg.UIOrigins, "ui-origins", "HERALD_UI_ORIGINS", "browser origins allowed to call the codec endpoints (the Temporal Web UI)")

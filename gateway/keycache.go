@@ -13,9 +13,12 @@ import (
 // once; other gateways notice within the TTL. While Postgres is unreachable,
 // keys checked in the last few minutes keep working.
 type keyCache struct {
-	mu      sync.Mutex
-	ttl     time.Duration
-	entries map[[32]byte]cachedKey
+	mu  sync.Mutex
+	ttl time.Duration
+	// staleFor is how long past its TTL a cached key may stand in for an
+	// unreachable Postgres (0: not at all).
+	staleFor time.Duration
+	entries  map[[32]byte]cachedKey
 }
 
 type cachedKey struct {
@@ -23,8 +26,8 @@ type cachedKey struct {
 	expires time.Time
 }
 
-func newKeyCache(ttl time.Duration) *keyCache {
-	return &keyCache{ttl: ttl, entries: map[[32]byte]cachedKey{}}
+func newKeyCache(ttl, staleFor time.Duration) *keyCache {
+	return &keyCache{ttl: ttl, staleFor: staleFor, entries: map[[32]byte]cachedKey{}}
 }
 
 func (c *keyCache) get(plain string, now time.Time) (store.APIKey, bool) {
@@ -34,11 +37,11 @@ func (c *keyCache) get(plain string, now time.Time) (store.APIKey, bool) {
 // stale serves a key checked within the last staleFor even though its TTL has
 // passed: when Postgres is down, ingestion with a recently used key goes on.
 func (c *keyCache) stale(plain string, now time.Time) (store.APIKey, bool) {
-	return c.lookup(plain, now, staleFor)
+	if c == nil || c.staleFor <= 0 {
+		return store.APIKey{}, false
+	}
+	return c.lookup(plain, now, c.staleFor)
 }
-
-// staleFor is how long past its TTL a cached key may stand in for Postgres.
-const staleFor = 10 * time.Minute
 
 func (c *keyCache) lookup(plain string, now time.Time, grace time.Duration) (store.APIKey, bool) {
 	if c == nil {

@@ -8,7 +8,7 @@ import (
 )
 
 func TestKeyCache(t *testing.T) {
-	c := newKeyCache(5 * time.Second)
+	c := newKeyCache(5*time.Second, 10*time.Minute)
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	c.put("hk_one", store.APIKey{ID: "key_1"}, t0)
 	if k, ok := c.get("hk_one", t0.Add(4*time.Second)); !ok || k.ID != "key_1" {
@@ -26,6 +26,11 @@ func TestKeyCache(t *testing.T) {
 	c.evict("key_1")
 	if _, ok := c.stale("hk_one", t0); ok {
 		t.Error("a revoked key is still cached")
+	}
+	strict := newKeyCache(5*time.Second, 0)
+	strict.put("hk_two", store.APIKey{ID: "key_2"}, t0)
+	if _, ok := strict.stale("hk_two", t0.Add(6*time.Second)); ok {
+		t.Error("with no stale window, an expired key stood in for Postgres")
 	}
 	var none *keyCache
 	if _, ok := none.get("hk_one", t0); ok {

@@ -47,7 +47,7 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 		s.limiter = newKeyLimiter(cfg.RateLimit, cfg.RateBurst)
 	}
 	if cfg.KeyCacheTTL > 0 {
-		s.keys = newKeyCache(cfg.KeyCacheTTL)
+		s.keys = newKeyCache(cfg.KeyCacheTTL, cfg.KeyStaleFor)
 	}
 	s.app = fiber.New(fiber.Config{
 		AppName: "herald",

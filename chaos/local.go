@@ -127,6 +127,12 @@ func StartLocal(ctx context.Context, o LocalOptions) (l *Local, err error) {
 				time.Sleep(2 * time.Second)
 				return l.Postgres.Start()
 			}},
+			{Name: "gateway SIGKILL", Inject: func(ctx context.Context) error {
+				if err := l.restart(l.Gateway, time.Second)(ctx); err != nil {
+					return err
+				}
+				return waitReady(ctx, "http://"+gatewayAddr)
+			}},
 			{Name: "worker SIGKILL again", Inject: l.restart(l.Worker, time.Second)},
 		},
 	}

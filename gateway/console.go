@@ -258,13 +258,11 @@ func (s *Server) consoleDelivery(c *fiber.Ctx) error {
 }
 
 func (s *Server) consoleIntegrationAction(c *fiber.Ctx) error {
-	team, id := teamID(c), c.Params("id")
-	in, err := s.store.GetIntegration(c.UserContext(), team, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFoundProblem("integration", id)
-	} else if err != nil {
+	in, err := s.pathIntegration(c)
+	if err != nil {
 		return err
 	}
+	id := in.ID
 	var msg string
 	switch c.Params("action") {
 	case "enable":

@@ -60,14 +60,11 @@ func (s *Server) listDeliveries(c *fiber.Ctx) error {
 // deliveryPage reads :id, ?status, ?event and ?cursor: one page of an
 // integration's deliveries, newest first (API and console).
 func (s *Server) deliveryPage(c *fiber.Ctx, limit int) (store.Integration, Page[DeliveryView], store.DeliveryFilter, error) {
-	team, id := teamID(c), c.Params("id")
-	in, err := s.store.GetIntegration(c.UserContext(), team, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return in, Page[DeliveryView]{}, store.DeliveryFilter{}, notFoundProblem("integration", id)
-	} else if err != nil {
+	in, err := s.pathIntegration(c)
+	if err != nil {
 		return in, Page[DeliveryView]{}, store.DeliveryFilter{}, err
 	}
-	f := store.DeliveryFilter{TeamID: team, IntegrationID: id, Before: c.Query("cursor"), Limit: limit}
+	f := store.DeliveryFilter{TeamID: in.TeamID, IntegrationID: in.ID, Before: c.Query("cursor"), Limit: limit}
 	if f.Status, err = parseStatus(c.Query("status")); err != nil {
 		return in, Page[DeliveryView]{}, f, err
 	}
@@ -154,14 +151,11 @@ type bulkResendRequest struct {
 
 // bulkResend starts a BulkResendWorkflow over an integration's deliveries.
 func (s *Server) bulkResend(c *fiber.Ctx) error {
-	team, id := teamID(c), c.Params("id")
-	integ, err := s.store.GetIntegration(c.UserContext(), team, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFoundProblem("integration", id)
-	}
+	integ, err := s.pathIntegration(c)
 	if err != nil {
 		return err
 	}
+	team, id := integ.TeamID, integ.ID
 	var req bulkResendRequest
 	if err := decodeJSON(c.Body(), &req); err != nil {
 		return err

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -39,11 +38,7 @@ func (s *Server) disableIntegration(c *fiber.Ctx) error {
 }
 
 func (s *Server) toggleIntegration(c *fiber.Ctx, enabled bool, reason string) error {
-	id := c.Params("id")
-	in, err := s.store.GetIntegration(c.UserContext(), teamID(c), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFoundProblem("integration", id)
-	}
+	in, err := s.pathIntegration(c)
 	if err != nil {
 		return err
 	}

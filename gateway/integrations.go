@@ -257,15 +257,22 @@ func (s *Server) listIntegrations(c *fiber.Ctx) error {
 }
 
 func (s *Server) getIntegration(c *fiber.Ctx) error {
-	id := c.Params("id")
-	in, err := s.store.GetIntegration(c.UserContext(), teamID(c), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFoundProblem("integration", id)
-	}
+	in, err := s.pathIntegration(c)
 	if err != nil {
 		return err
 	}
 	return c.JSON(s.integrationView(in))
+}
+
+// pathIntegration loads the caller's team's integration named by :id (404
+// when the team has none by that id).
+func (s *Server) pathIntegration(c *fiber.Ctx) (store.Integration, error) {
+	id := c.Params("id")
+	in, err := s.store.GetIntegration(c.UserContext(), teamID(c), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return in, notFoundProblem("integration", id)
+	}
+	return in, err
 }
 
 func (s *Server) updateIntegration(c *fiber.Ctx) error {
@@ -330,11 +337,8 @@ func (s *Server) updateIntegration(c *fiber.Ctx) error {
 // signing (a second webhook-signature) for the grace period, so receivers
 // can switch without missing a request.
 func (s *Server) rotateSecret(c *fiber.Ctx) error {
-	id := c.Params("id")
-	in, err := s.store.GetIntegration(c.UserContext(), teamID(c), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFoundProblem("integration", id)
-	} else if err != nil {
+	in, err := s.pathIntegration(c)
+	if err != nil {
 		return err
 	}
 	if in.Type != herald.IntegrationWebhook {
@@ -344,7 +348,7 @@ func (s *Server) rotateSecret(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out, err := s.store.RotateSecret(c.UserContext(), in.TeamID, id, sec, s.cfg.SecretRotationGrace)
+	out, err := s.store.RotateSecret(c.UserContext(), in.TeamID, in.ID, sec, s.cfg.SecretRotationGrace)
 	if err != nil {
 		return err
 	}
@@ -389,12 +393,11 @@ func (s *Server) runTest(c *fiber.Ctx, integrationID string, confirmation bool) 
 
 // testIntegration sends a test notification now and reports the outcome.
 func (s *Server) testIntegration(c *fiber.Ctx) error {
-	id := c.Params("id")
-	if _, err := s.store.GetIntegration(c.UserContext(), teamID(c), id); errors.Is(err, store.ErrNotFound) {
-		return notFoundProblem("integration", id)
-	} else if err != nil {
+	in, err := s.pathIntegration(c)
+	if err != nil {
 		return err
 	}
+	id := in.ID
 	res, err := s.runTest(c, id, false)
 	if err != nil {
 		s.log.Error("test integration", "integration", id, "error", err)

@@ -131,7 +131,7 @@ func (s *Server) startEvent(c *fiber.Ctx, in contract.EventInput) (wfID string, 
 	wfID = contract.EventWorkflowID(in.TeamID, in.EventID)
 	release, ok := s.ingest.admit()
 	if !ok {
-		return wfID, true, s.queueEvent(c, in, nil)
+		return wfID, true, s.queueEvent(c, in)
 	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), ingestTimeout)
 	defer cancel()
@@ -141,21 +141,20 @@ func (s *Server) startEvent(c *fiber.Ctx, in contract.EventInput) (wfID string, 
 		s.log.Error("start event workflow", "workflow", wfID, "error", err)
 		// The start may yet have happened: the dispatcher's start of the same
 		// id then finds the workflow and is done.
-		return wfID, true, s.queueEvent(c, in, unavailable("the event could not be accepted because the workflow service is unavailable and it could not be queued; retry with the same id"))
+		if s.queueEvent(c, in) != nil {
+			return wfID, false, unavailable("the event could not be accepted because the workflow service is unavailable and it could not be queued; retry with the same id")
+		}
+		return wfID, true, nil
 	}
 	s.metrics.EventIngested(in.Type)
 	s.log.Debug("event accepted", "event", in.EventID, "team", in.TeamID, "type", in.Type, "workflow", wfID)
 	return wfID, false, nil
 }
 
-// queueEvent puts an event in the outbox, or answers why not: refused, when
-// set, replaces the outbox's own reason.
-func (s *Server) queueEvent(c *fiber.Ctx, in contract.EventInput, refused *Problem) error {
+// queueEvent puts an event in the outbox, or says why it could not.
+func (s *Server) queueEvent(c *fiber.Ctx, in contract.EventInput) error {
 	if err := s.outbox.enqueue(c, in); err != nil {
 		s.metrics.EventShed()
-		if refused != nil {
-			return refused
-		}
 		return err
 	}
 	s.metrics.EventQueued()

@@ -31,23 +31,35 @@ type outbox struct {
 	s *Server
 	// depth is the number of events waiting, as last counted plus those
 	// enqueued since.
-	depth  atomic.Int64
-	wake   chan struct{}
+	depth atomic.Int64
+	wake  chan struct{}
+
+	once   sync.Once
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
 func newOutbox(s *Server) *outbox {
-	ctx, cancel := context.WithCancel(context.Background())
-	o := &outbox{s: s, wake: make(chan struct{}, 1), cancel: cancel, done: make(chan struct{})}
-	go o.run(ctx)
-	return o
+	return &outbox{s: s, wake: make(chan struct{}, 1)}
 }
 
-// stop ends the dispatcher; events it had not started stay in the outbox.
+// start runs the dispatcher (once, however often the gateway serves).
+func (o *outbox) start() {
+	o.once.Do(func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		o.cancel, o.done = cancel, make(chan struct{})
+		go o.run(ctx)
+	})
+}
+
+// stop ends the dispatcher, if it runs; events it had not started stay in
+// the outbox for the next one.
 func (o *outbox) stop() {
-	o.cancel()
-	<-o.done
+	o.once.Do(func() {}) // a gateway that never served has nothing to stop
+	if o.cancel != nil {
+		o.cancel()
+		<-o.done
+	}
 }
 
 func (o *outbox) poke() {
@@ -115,7 +127,7 @@ func (o *outbox) run(ctx context.Context) {
 // drain starts waiting events until none is left or none could be started.
 func (o *outbox) drain(ctx context.Context) {
 	for ctx.Err() == nil {
-		n, err := o.s.store.DispatchOutbox(ctx, outboxBatch, func(batch []store.OutboxEvent) []bool { return o.start(ctx, batch) })
+		n, err := o.s.store.DispatchOutbox(ctx, outboxBatch, func(batch []store.OutboxEvent) []bool { return o.startBatch(ctx, batch) })
 		if err != nil {
 			if ctx.Err() == nil {
 				o.s.log.Warn("dispatch queued events", "error", err)
@@ -129,9 +141,9 @@ func (o *outbox) drain(ctx context.Context) {
 	}
 }
 
-// start starts each event's workflow within the ingest limit, waiting for a
+// startBatch starts each event's workflow within the ingest limit, waiting for a
 // slot when the limit is full, and says which ones now exist.
-func (o *outbox) start(ctx context.Context, batch []store.OutboxEvent) []bool {
+func (o *outbox) startBatch(ctx context.Context, batch []store.OutboxEvent) []bool {
 	ok := make([]bool, len(batch))
 	var wg sync.WaitGroup
 	for i, e := range batch {

@@ -123,7 +123,11 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 }
 
 // Serve serves on ln until Shutdown.
-func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
+// It also runs the outbox dispatcher, which starts queued events.
+func (s *Server) Serve(ln net.Listener) error {
+	s.outbox.start()
+	return s.app.Listener(ln)
+}
 
 // Shutdown stops accepting connections and waits for in-flight requests.
 // The outbox dispatcher stops after the last request: queued events it has

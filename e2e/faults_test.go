@@ -27,8 +27,7 @@ import (
 // a proxy the test can freeze or cut.
 type gatewayOnly struct {
 	*testenv.Stack
-	proxy   *testenv.Proxy
-	metrics *metrics.Metrics
+	proxy *testenv.Proxy
 }
 
 func newGatewayOnly(t *testing.T, opts ...func(*config.Config)) *gatewayOnly {
@@ -48,8 +47,7 @@ func newGatewayOnly(t *testing.T, opts ...func(*config.Config)) *gatewayOnly {
 		t.Fatal(err)
 	}
 	t.Cleanup(tc.Close)
-	m := metrics.New()
-	gw, err := gateway.New(&cfg, st, tc, discard(), m)
+	gw, err := gateway.New(&cfg, st, tc, discard(), metrics.New())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +58,7 @@ func newGatewayOnly(t *testing.T, opts ...func(*config.Config)) *gatewayOnly {
 	go func() { _ = gw.Serve(ln) }()
 	t.Cleanup(func() { _ = gw.Shutdown(context.Background()) })
 	return &gatewayOnly{Stack: &testenv.Stack{URL: "http://" + ln.Addr().String(), Config: &cfg, Store: st, Temporal: tc, Team: team, Key: key},
-		proxy: px, metrics: m}
+		proxy: px}
 }
 
 type timedAnswer struct {
@@ -157,30 +155,13 @@ func TestGatewayShedsEventsBeyondItsIngestConcurrency(t *testing.T) {
 		t.Errorf("%d shed at once and %d timed out; want at most 8 admitted", shed, timedOut)
 	}
 	// Every 503 counts: shed at once, or timed out with nowhere to queue.
-	if got := counterValue(t, g.metrics, "herald_events_shed_total"); got != 100 {
+	if got := metricValue(t, scrape(t, g.Stack), "herald_events_shed_total"); got != 100 {
 		t.Errorf("herald_events_shed_total = %g, want 100", got)
 	}
 	g.proxy.Set(testenv.Pass)
 	waitFor(t, time.Minute, "ingestion after the flood", func() bool {
 		return g.Do(t, http.MethodPost, "/v1/events", g.Key, `{"id":"flood-0","event":"build:start"}`).Status == http.StatusAccepted
 	})
-}
-
-func counterValue(t *testing.T, m *metrics.Metrics, name string) float64 {
-	t.Helper()
-	families, err := m.Registry.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sum float64
-	for _, f := range families {
-		if f.GetName() == name {
-			for _, mt := range f.GetMetric() {
-				sum += mt.GetCounter().GetValue()
-			}
-		}
-	}
-	return sum
 }
 
 // With Postgres down, a key used in the last minutes still ingests, a key
@@ -391,7 +372,7 @@ func TestQueuedEventsWaitOutATemporalOutage(t *testing.T) {
 		var n int
 		return g.Store.DB().QueryRow(`SELECT count(*) FROM event_outbox WHERE team_id = $1`, g.Team).Scan(&n) == nil && n == 0
 	})
-	if got := counterValue(t, g.metrics, "herald_events_queued_total"); got != 5 {
+	if got := metricValue(t, scrape(t, g.Stack), "herald_events_queued_total"); got != 5 {
 		t.Errorf("herald_events_queued_total = %g, want 5", got)
 	}
 }

@@ -171,7 +171,7 @@ func Drive(ctx context.Context, t Target, o Options) (*Report, error) {
 	}
 	cfg := config.Defaults()
 	cfg.TemporalAddress = t.TemporalAddress
-	tc, err := contract.Dial(ctx, &cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	tc, err := contract.Dial(ctx, &cfg, discardLog(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -221,6 +221,8 @@ func Drive(ctx context.Context, t Target, o Options) (*Report, error) {
 	}
 	return rep, nil
 }
+
+func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 func (o Options) duration() time.Duration {
 	return time.Duration(float64(o.Events) / o.Rate * float64(time.Second))

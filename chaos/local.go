@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
 
 	"github.com/heraldhq/herald/contract"
 )
@@ -209,7 +210,7 @@ func freePorts(n int) ([]int, error) {
 }
 
 func waitTemporal(ctx context.Context, addr string) error {
-	tc, err := client.NewLazyClient(client.Options{HostPort: addr, Logger: quiet{}})
+	tc, err := client.NewLazyClient(client.Options{HostPort: addr, Logger: tlog.NewStructuredLogger(discardLog())})
 	if err != nil {
 		return err
 	}
@@ -246,11 +247,3 @@ func waitReady(ctx context.Context, url string) error {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
-
-// quiet is a Temporal logger that drops everything.
-type quiet struct{}
-
-func (quiet) Debug(string, ...any) {}
-func (quiet) Info(string, ...any)  {}
-func (quiet) Warn(string, ...any)  {}
-func (quiet) Error(string, ...any) {}

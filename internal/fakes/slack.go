@@ -13,6 +13,16 @@ import (
 // error; "limited" answers 429 with Retry-After: 1 to its first request.
 type Slack struct{ *server }
 
+// slackErrorModes are the modes that always answer their own name, with the
+// status Slack sends it with.
+var slackErrorModes = map[string]int{
+	"channel_not_found":   http.StatusNotFound,
+	"no_service":          http.StatusNotFound,
+	"channel_is_archived": http.StatusGone,
+	"action_prohibited":   http.StatusForbidden,
+	"rollup_error":        http.StatusInternalServerError,
+}
+
 // NewSlack starts a fake Slack.
 func NewSlack(t testing.TB) *Slack {
 	return &Slack{newServer(t, func(s *server, w http.ResponseWriter, r *http.Request, body []byte) {
@@ -21,25 +31,15 @@ func NewSlack(t testing.TB) *Slack {
 			w.WriteHeader(code)
 			fmt.Fprint(w, word)
 		}
-		switch m := mode(r); m {
-		case "channel_not_found", "no_service":
-			word(http.StatusNotFound, m)
+		m := mode(r)
+		if code, ok := slackErrorModes[m]; ok {
+			word(code, m)
 			return
-		case "channel_is_archived":
-			word(http.StatusGone, m)
+		}
+		if m == "limited" && s.hit(r.URL.Path) == 1 {
+			w.Header().Set("Retry-After", "1")
+			word(http.StatusTooManyRequests, "rate_limited")
 			return
-		case "action_prohibited":
-			word(http.StatusForbidden, m)
-			return
-		case "rollup_error":
-			word(http.StatusInternalServerError, m)
-			return
-		case "limited":
-			if s.hit(r.URL.Path) == 1 {
-				w.Header().Set("Retry-After", "1")
-				word(http.StatusTooManyRequests, "rate_limited")
-				return
-			}
 		}
 		if !isJSON(r) {
 			s.reject("content type " + r.Header.Get("Content-Type"))

@@ -42,6 +42,9 @@ type DeliverResult struct {
 	Reason  string
 	// Delay is the wait before the next scheduled attempt (Status retrying).
 	Delay time.Duration
+	// RetryAfter is the part of Delay the receiver asked for (Retry-After):
+	// only a manual resend may come sooner, not an integration's recovery.
+	RetryAfter time.Duration
 	// Decision is what the integration's health asks the workflow to do.
 	Decision health.Decision
 }
@@ -85,7 +88,7 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (DeliverResul
 		}
 		upd, delay := nextState(res, in.Schedule, prev.StartedAt)
 		return DeliverResult{AttemptNo: in.AttemptNo, Outcome: prev.Outcome, Status: upd.Status,
-			Reason: upd.Reason, Delay: delay, Decision: health.Pending(integ.Health())}, nil
+			Reason: upd.Reason, Delay: delay, RetryAfter: receiverWait(upd, res), Decision: health.Pending(integ.Health())}, nil
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return DeliverResult{}, err
 	}
@@ -143,7 +146,15 @@ func (a *Activities) attempt(ctx context.Context, in DeliverInput, t store.Targe
 		"event", t.Event.ID, "team", t.Delivery.TeamID, "attempt", in.AttemptNo, "trigger", in.Trigger,
 		"outcome", res.Outcome, "reason", res.Reason, "durationMs", att.DurationMS)
 	return DeliverResult{AttemptNo: in.AttemptNo, Outcome: res.Outcome, Status: upd.Status,
-		Reason: upd.Reason, Delay: delay, Decision: rec.Decision}, nil
+		Reason: upd.Reason, Delay: delay, RetryAfter: receiverWait(upd, res), Decision: rec.Decision}, nil
+}
+
+// receiverWait is the wait the receiver asked for before a retry, if one follows.
+func receiverWait(upd store.DeliveryUpdate, res channels.Result) time.Duration {
+	if upd.Status != herald.DeliveryRetrying {
+		return 0
+	}
+	return res.RetryAfter
 }
 
 func newAttempt(deliveryID string, in DeliverInput, req *channels.Request, ex channels.Exchange, res channels.Result, secretHeaders []string) store.Attempt {

@@ -196,9 +196,17 @@ func (ev *eventRun) deliver(ctx workflow.Context, d *deliveryRun, oneOff bool) {
 			return
 		}
 		d.wakeRecovered = false
+		waitFrom := workflow.Now(ctx)
 		woken, err := workflow.AwaitWithTimeout(ctx, res.Delay, func() bool { return d.wakeManual || d.wakeRecovered })
 		if err != nil {
 			return // cancelled
+		}
+		// The integration's recovery does not cut short a wait the receiver
+		// itself asked for with Retry-After; a manual resend still may.
+		if rest := waitFrom.Add(res.RetryAfter).Sub(workflow.Now(ctx)); woken && !d.wakeManual && rest > 0 {
+			if _, err := workflow.AwaitWithTimeout(ctx, rest, func() bool { return d.wakeManual }); err != nil {
+				return
+			}
 		}
 		trigger = herald.TriggerAuto
 		if woken && d.wakeManual {

@@ -191,6 +191,24 @@ func TestRecoveredSignalWakesWaitingDeliveries(t *testing.T) {
 	}
 }
 
+// A recovery does not override the receiver's own Retry-After: the delivery
+// waits the 60 s it was asked to, not until the recovery at 10 s.
+func TestRecoveryDoesNotCutShortARetryAfter(t *testing.T) {
+	f := newFixture(t)
+	recv := f.receiver(t, testenv.Reply{Status: 429, Header: map[string]string{"Retry-After": "60"}})
+	integ := f.integration(t, recv.URL, "*")
+	f.env.RegisterDelayedCallback(func() {
+		f.env.SignalWorkflow(contract.SignalRecovered, contract.RecoveredSignal{IntegrationID: integ.ID})
+	}, 10*time.Second)
+	res := f.run(t, "deployment:failure")
+	if res.Status != contract.StatusDelivered {
+		t.Fatalf("result %+v", res)
+	}
+	if g := gaps(recv.Requests()); len(g) != 1 || g[0] < 59*time.Second || g[0] > 61*time.Second {
+		t.Errorf("gaps %v: want the retry after the receiver's 60 s, not at the recovery (10 s)", g)
+	}
+}
+
 func TestResendOnlyRunAttemptsAFinishedDeliveryOnce(t *testing.T) {
 	f := newFixture(t)
 	recv := f.receiver(t, testenv.Reply{Status: 400, Body: "bad"})

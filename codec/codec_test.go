@@ -77,3 +77,51 @@ func TestParseErrors(t *testing.T) {
 		}
 	}
 }
+
+// The SDK names the workflow a payload travels with; the codec seals it for
+// that workflow's team, and a payload relabelled with another team fails to open.
+func TestScopeFromSerializationContext(t *testing.T) {
+	scopeOf := func(wfID string) string {
+		if wfID == "event/team_a/e1" {
+			return "team_a"
+		}
+		return ""
+	}
+	dc, _, c, err := Converters(newKey(t, "k1"), scopeOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range []struct {
+		ctx  converter.SerializationContext
+		want string
+	}{
+		{converter.WorkflowSerializationContext{Namespace: "default", WorkflowID: "event/team_a/e1"}, "team_a"},
+		{converter.ActivitySerializationContext{Namespace: "default", WorkflowID: "event/team_a/e1", ActivityType: "Deliver"}, "team_a"},
+		{converter.WorkflowSerializationContext{Namespace: "default", WorkflowID: "integration/int_1/disable"}, ""},
+	} {
+		p, err := converter.WithDataConverterSerializationContext(dc, sc.ctx).ToPayload("event data")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := Scope(p); got != sc.want {
+			t.Errorf("%+v: sealed for %q, want %q", sc.ctx, got, sc.want)
+		}
+		var back string
+		if err := dc.FromPayload(p, &back); err != nil || back != "event data" {
+			t.Errorf("%+v: decode without context: %q %v", sc.ctx, back, err)
+		}
+		if sc.want == "" {
+			continue
+		}
+		p.Metadata[MetadataScope] = []byte("team_b")
+		if _, err := c.Decode([]*commonpb.Payload{p}); err == nil {
+			t.Errorf("%+v: a payload relabelled as team_b's opened", sc.ctx)
+		}
+	}
+	// Without a context (the SDK or Herald calling the codec directly) the
+	// payload is unscoped, which only an admin key decodes through the endpoint.
+	p, err := dc.ToPayload("x")
+	if err != nil || Scope(p) != "" || !Encrypted(p) {
+		t.Errorf("no context: scope %q encrypted %v err %v", Scope(p), Encrypted(p), err)
+	}
+}

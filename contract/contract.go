@@ -5,6 +5,7 @@ package contract
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/heraldhq/herald"
@@ -37,6 +38,24 @@ const QueryProgress = "progress"
 // EventWorkflowID is the workflow id of an event: one workflow per (team, event
 // id), which is what makes a repeated event id a no-op.
 func EventWorkflowID(teamID, eventID string) string { return "event/" + teamID + "/" + eventID }
+
+// TeamOfWorkflowID is the team a workflow belongs to, read from its id, or ""
+// for workflows of no one team (an integration's disable, recovery and probe).
+// The payload codec binds each payload to it.
+func TeamOfWorkflowID(id string) string {
+	kind, rest, ok := strings.Cut(id, "/")
+	if !ok {
+		return ""
+	}
+	switch kind {
+	case "event", "resend", "alerts":
+		team, _, ok := strings.Cut(rest, "/")
+		if ok {
+			return team
+		}
+	}
+	return ""
+}
 
 // DisableWorkflowID: one disable at a time per integration.
 func DisableWorkflowID(integrationID string) string {

@@ -19,7 +19,7 @@ import (
 // encryption when HERALD_PAYLOAD_KEY is set and the SDK's metrics reported to
 // metrics (nil: none).
 func Dial(ctx context.Context, cfg *config.Config, log *slog.Logger, metrics client.MetricsHandler) (client.Client, error) {
-	dc, fc, _, err := codec.Converters(cfg.PayloadKey)
+	dc, fc, _, err := codec.Converters(cfg.PayloadKey, TeamOfWorkflowID)
 	if err != nil {
 		return nil, err
 	}

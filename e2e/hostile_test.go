@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -13,7 +14,10 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	commonpb "go.temporal.io/api/common/v1"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
+	"github.com/heraldhq/herald/codec"
 	"github.com/heraldhq/herald/config"
 	"github.com/heraldhq/herald/internal/testenv"
 )
@@ -166,6 +170,42 @@ func TestPayloadEncryption(t *testing.T) {
 		if c.status == 200 && r.Header.Get("Access-Control-Allow-Origin") != "http://127.0.0.1:8233" {
 			t.Errorf("%s: no CORS for the Web UI", c.path)
 		}
+	}
+
+	// Another team's key gets the payload back sealed; an operator's admin key
+	// (of any team) decodes it.
+	_, otherKey := testenv.Team(t, s.Store, "ingest", "manage")
+	_, adminKey := testenv.Team(t, s.Store, "admin")
+	for _, c := range []struct {
+		who, key string
+		decodes  bool
+	}{{"team B's manage key", otherKey, false}, {"an admin key", adminKey, true}, {"team A's key", s.Key, true}} {
+		r := s.Do(t, http.MethodPost, "/codec/decode", c.key, protoJSON(t, input))
+		if r.Status != 200 {
+			t.Fatalf("%s: %d %s", c.who, r.Status, r.Body)
+		}
+		if got := strings.Contains(decodedData(t, r.Body), marker); got != c.decodes {
+			t.Errorf("%s decodes team A's event data: %v, want %v", c.who, got, c.decodes)
+		}
+	}
+	// The seal names the team: a payload relabelled as team B's does not open.
+	forged := proto.Clone(input).(*commonpb.Payloads)
+	_, bTeamKey := testenv.Team(t, s.Store)
+	bTeam := ""
+	if k, err := s.Store.Authenticate(context.Background(), bTeamKey); err == nil {
+		bTeam = k.TeamID
+	}
+	for _, p := range forged.GetPayloads() {
+		p.Metadata[codec.MetadataScope] = []byte(bTeam)
+	}
+	if r := s.Do(t, http.MethodPost, "/codec/decode", bTeamKey, protoJSON(t, forged)); r.Status != 400 || strings.Contains(string(r.Body), marker) {
+		t.Errorf("a payload relabelled as another team's: %d %s", r.Status, r.Body)
+	}
+	// Encoding through the endpoint seals for the caller's team.
+	r := s.Do(t, http.MethodPost, "/codec/encode", s.Key, `{"payloads":[{"metadata":{"encoding":"`+base64.StdEncoding.EncodeToString([]byte("json/plain"))+`"},"data":"`+base64.StdEncoding.EncodeToString([]byte(`"x"`))+`"}]}`)
+	var enc commonpb.Payloads
+	if err := protojson.Unmarshal(r.Body, &enc); err != nil || len(enc.Payloads) != 1 || codec.Scope(enc.Payloads[0]) != s.Team {
+		t.Errorf("encode for team A: %d %s (%v)", r.Status, r.Body, err)
 	}
 }
 

@@ -4,8 +4,8 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/adaptor"
-	"go.temporal.io/sdk/converter"
+	commonpb "go.temporal.io/api/common/v1"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/codec"
@@ -15,8 +15,9 @@ import (
 // /codec/decode) so the Web UI can show decrypted payloads to operators with a
 // manage key. The UI cannot send a bearer key, so the key may also be the path
 // segment after /codec/ (--ui-codec-endpoint http://gateway/codec/hk_…).
+// A key decodes only its own team's payloads; an admin key decodes every
+// team's, and those of workflows that belong to no team.
 func (s *Server) mountCodec(c *codec.Codec) {
-	handler := adaptor.HTTPHandler(converter.NewPayloadCodecHTTPHandler(c))
 	cors := func(ctx *fiber.Ctx) error {
 		allow := func() {
 			if origin := ctx.Get(fiber.HeaderOrigin); origin != "" && s.uiOriginAllowed(origin) {
@@ -46,6 +47,7 @@ func (s *Server) mountCodec(c *codec.Codec) {
 	for _, op := range []string{"encode", "decode"} {
 		s.app.Options("/codec/"+op, cors)
 		s.app.Options("/codec/:key/"+op, cors)
+		handler := codecHandler(c, op)
 		s.app.Post("/codec/"+op, cors, auth, handler)
 		s.app.Post("/codec/:key/"+op, cors, keyInPath, auth, handler)
 	}
@@ -59,4 +61,44 @@ func (s *Server) uiOriginAllowed(origin string) bool {
 		}
 	}
 	return false
+}
+
+// codecHandler encodes for the caller's team, or decodes what the caller may
+// read: another team's payloads are passed back as they came (the Web UI then
+// shows them encrypted), never decoded.
+func codecHandler(c *codec.Codec, op string) fiber.Handler {
+	return func(ctx *fiber.Ctx) error {
+		var in commonpb.Payloads
+		if err := protojson.Unmarshal(ctx.Body(), &in); err != nil {
+			return badRequest("the body must be Temporal payloads as JSON: %s", err)
+		}
+		key := apiKey(ctx)
+		var out []*commonpb.Payload
+		if op == "encode" {
+			enc, err := c.ForScope(key.TeamID).Encode(in.GetPayloads())
+			if err != nil {
+				return badRequest("encode: %s", err)
+			}
+			out = enc
+		} else {
+			out = make([]*commonpb.Payload, len(in.GetPayloads()))
+			for i, p := range in.GetPayloads() {
+				if codec.Encrypted(p) && !key.Has(herald.ScopeAdmin) && codec.Scope(p) != key.TeamID {
+					out[i] = p
+					continue
+				}
+				dec, err := c.Decode([]*commonpb.Payload{p})
+				if err != nil {
+					return badRequest("decode payload %d: %s", i+1, err)
+				}
+				out[i] = dec[0]
+			}
+		}
+		b, err := protojson.Marshal(&commonpb.Payloads{Payloads: out})
+		if err != nil {
+			return err
+		}
+		ctx.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+		return ctx.Send(b)
+	}
 }

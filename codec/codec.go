@@ -31,7 +31,7 @@ const (
 	// MetadataScope names the team a payload belongs to; absent on payloads
 	// of workflows that belong to no team, and on those sealed before scopes.
 	MetadataScope = "encryption-scope"
-	cipherName        = "AES256-GCM"
+	cipherName    = "AES256-GCM"
 )
 
 type key struct {

@@ -13,11 +13,47 @@ import (
 )
 
 func eventSearchAttributes(in EventInput) temporal.SearchAttributes {
-	attrs := []temporal.SearchAttributeUpdate{AttrTeamID.ValueSet(in.TeamID), AttrEventType.ValueSet(in.Type)}
-	if in.ProjectID != "" {
-		attrs = append(attrs, AttrProjectID.ValueSet(in.ProjectID))
+	attrs := []temporal.SearchAttributeUpdate{AttrTeamID.ValueSet(in.TeamID), AttrEventType.ValueSet(keywordValue(in.Type))}
+	// An event stored before ingest bounded project ids is still started
+	// (for a resend) without one, rather than refused.
+	if p := keywordValue(in.ProjectID); p != "" {
+		attrs = append(attrs, AttrProjectID.ValueSet(p))
 	}
 	return temporal.NewSearchAttributes(attrs...)
+}
+
+// StartFailure says what a failed workflow start means.
+type StartFailure int
+
+const (
+	// StartSlow: Temporal did not answer in time, or is overloaded or down;
+	// the same start will pass later. Only this moves the ingest limit.
+	StartSlow StartFailure = iota + 1
+	// StartRefused: Temporal refused this start for what it carries (a search
+	// attribute over its limit, an invalid argument); it will never pass.
+	StartRefused
+	// StartOther: anything else (counted, and set aside after a few tries).
+	StartOther
+)
+
+// ClassifyStart classifies a StartEvent error.
+func ClassifyStart(err error) StartFailure {
+	var (
+		invalid  *serviceerror.InvalidArgument
+		denied   *serviceerror.PermissionDenied
+		unavail  *serviceerror.Unavailable
+		deadline *serviceerror.DeadlineExceeded
+		busy     *serviceerror.ResourceExhausted
+		canceled *serviceerror.Canceled
+	)
+	switch {
+	case errors.As(err, &invalid), errors.As(err, &denied):
+		return StartRefused
+	case errors.As(err, &unavail), errors.As(err, &deadline), errors.As(err, &busy), errors.As(err, &canceled),
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return StartSlow
+	}
+	return StartOther
 }
 
 // StartEvent starts the event's workflow, or joins the one already started

@@ -21,6 +21,47 @@ var (
 	AttrDeliveryStatus = temporal.NewSearchAttributeKeyKeyword("HeraldDeliveryStatus")
 )
 
+// Temporal refuses a search attribute value over 2 KiB
+// (limit.searchAttributesSizeOfValue, https://docs.temporal.io/self-hosted-guide/defaults)
+// by terminating the workflow that set it, so nothing unbounded goes in one.
+const (
+	// MaxSearchAttributeValue is Temporal's default limit, in bytes of the
+	// value's JSON encoding.
+	MaxSearchAttributeValue = 2048
+	// integrationIDsBudget is what HeraldIntegrationIds may use of it: room
+	// for 46 ids of today's 36 bytes. An event with more matches lists the
+	// first ones; Postgres (the event's deliveries) and the workflow's current
+	// details have them all.
+	integrationIDsBudget = 1800
+	// MaxKeywordValue bounds a single Keyword attribute Herald sets from
+	// input; the gateway refuses longer values with a 400 before this matters.
+	MaxKeywordValue = 256
+)
+
+// IntegrationIDsValue is the HeraldIntegrationIds value for ids: the first
+// of them that fit the attribute's budget.
+func IntegrationIDsValue(ids []string) []string {
+	out := make([]string, 0, len(ids))
+	size := len("[]")
+	for _, id := range ids {
+		// Each element costs its quotes and a comma; ids are plain ASCII.
+		size += len(id) + 3
+		if size > integrationIDsBudget {
+			break
+		}
+		out = append(out, id)
+	}
+	return out
+}
+
+// keywordValue is v when it fits a Keyword attribute, else "" (not set).
+func keywordValue(v string) string {
+	if len(v) > MaxKeywordValue {
+		return ""
+	}
+	return v
+}
+
 // searchAttributeTypes are every Herald search attribute with its type.
 var searchAttributeTypes = map[string]enumspb.IndexedValueType{
 	AttrTeamID.GetName():         enumspb.INDEXED_VALUE_TYPE_KEYWORD,

@@ -24,6 +24,11 @@ const (
 	ingestCooldown = 200 * time.Millisecond
 	// ingestMinLimit keeps a trickle of starts going to notice recovery.
 	ingestMinLimit = 4
+	// ingestRecover: once no start has been slow for this long, every fast
+	// start gives back a whole slot, used or not, so the limit climbs from the
+	// minimum to 256 in 252 fast starts (about 13 s at 20 events/s, well under
+	// a second in a burst) instead of staying cut after the burst that cut it.
+	ingestRecover = time.Second
 )
 
 // limitParams bound and steer the limit.
@@ -32,6 +37,8 @@ type limitParams struct {
 	Target   time.Duration
 	Backoff  float64
 	Cooldown time.Duration
+	// Recover is how long after the last cut fast starts count in whole slots.
+	Recover time.Duration
 }
 
 // startSample is one finished start: how long it took, whether it failed,
@@ -44,9 +51,12 @@ type startSample struct {
 }
 
 // nextLimit is the limit after a sample; lastCut is when it was last cut.
-// A fast success adds 1/limit (one per limit's worth of starts) when the
-// limit was being used; a slow or failed start cuts it by Backoff unless it
-// was cut within Cooldown.
+// A slow or failed start (Failed: Temporal was unavailable or overloaded, not
+// a start it refused for its content) cuts it by Backoff unless it was cut
+// within Cooldown. A fast success adds 1/limit (one per limit's worth of
+// starts) when the limit was being used; once Recover has passed since the
+// last cut it adds 1, used or not, so that a limit cut by one burst comes back
+// when Temporal does, even under a light load that never fills it.
 func nextLimit(limit float64, lastCut time.Time, s startSample, p limitParams) (float64, time.Time) {
 	if s.Failed || s.Latency > p.Target {
 		if s.At.Sub(lastCut) < p.Cooldown {
@@ -54,7 +64,10 @@ func nextLimit(limit float64, lastCut time.Time, s startSample, p limitParams) (
 		}
 		return math.Max(p.Min, limit*p.Backoff), s.At
 	}
-	if float64(s.Inflight) >= limit/2 {
+	switch {
+	case s.At.Sub(lastCut) >= p.Recover:
+		limit = math.Min(p.Max, limit+1)
+	case float64(s.Inflight) >= limit/2:
 		limit = math.Min(p.Max, limit+1/limit)
 	}
 	return limit, lastCut
@@ -71,7 +84,7 @@ type ingestLimiter struct {
 
 func newIngestLimiter(maxInflight int) *ingestLimiter {
 	p := limitParams{Min: math.Min(ingestMinLimit, float64(maxInflight)), Max: float64(maxInflight),
-		Target: ingestTarget, Backoff: ingestBackoff, Cooldown: ingestCooldown}
+		Target: ingestTarget, Backoff: ingestBackoff, Cooldown: ingestCooldown, Recover: ingestRecover}
 	// A new gateway trusts Temporal fully until starts get slow.
 	return &ingestLimiter{p: p, limit: p.Max}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"regexp"
 	"time"
+	"unicode"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -136,7 +137,17 @@ func (s *Server) startEvent(c *fiber.Ctx, in contract.EventInput) (wfID string, 
 	ctx, cancel := context.WithTimeout(c.UserContext(), ingestTimeout)
 	defer cancel()
 	wfID, err = contract.StartEvent(ctx, s.temporal, s.cfg.TaskQueue, in)
-	release(err != nil)
+	failure := contract.StartFailure(0)
+	if err != nil {
+		failure = contract.ClassifyStart(err)
+	}
+	// Only Temporal's slowness moves the shared limit: a start refused for what
+	// one event carries says nothing about Temporal.
+	release(failure == contract.StartSlow)
+	if failure == contract.StartRefused {
+		s.log.Warn("event refused by the workflow service", "workflow", wfID, "error", err)
+		return wfID, false, problemf(fiber.StatusBadRequest, "the event could not be started: %s", err)
+	}
 	if err != nil {
 		s.log.Error("start event workflow", "workflow", wfID, "error", err)
 		// The start may yet have happened: the dispatcher's start of the same
@@ -208,7 +219,27 @@ func eventData(raw json.RawMessage) (json.RawMessage, string, error) {
 			project = s
 		}
 	}
+	if project != "" {
+		if err := checkProjectID("data.project.id", project); err != nil {
+			return nil, "", err
+		}
+	}
 	return buf.Bytes(), project, nil
+}
+
+// checkProjectID: a project id, in an event or an integration's project
+// list, is 1 to maxProjectLen bytes of text without control characters. An
+// event's becomes the HeraldProjectId search attribute, which Temporal bounds.
+func checkProjectID(field, id string) error {
+	if id == "" || len(id) > maxProjectLen {
+		return badRequest("field %q: a project id must be 1 to %d bytes; this one is %d", field, maxProjectLen, len(id))
+	}
+	for _, r := range id {
+		if unicode.IsControl(r) {
+			return badRequest("field %q: a project id must not hold control characters", field)
+		}
+	}
+	return nil
 }
 
 func (s *Server) getEvent(c *fiber.Ctx) error {
@@ -233,7 +264,11 @@ func (s *Server) acceptedEvent(c *fiber.Ctx, team, id string) error {
 	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
 	defer cancel()
 	if _, err := s.temporal.DescribeWorkflow(ctx, wfID, ""); err != nil {
-		if queued, qerr := s.store.InOutbox(c.UserContext(), team, id); qerr == nil && queued {
+		if q, qerr := s.store.InOutbox(c.UserContext(), team, id); qerr == nil {
+			if q.SetAsideAt != nil {
+				// It could not be started: say so, with why, rather than "queued" forever.
+				return c.JSON(fiber.Map{"id": id, "workflowId": wfID, "status": "failed", "error": q.LastError, "deliveries": []any{}})
+			}
 			return c.JSON(fiber.Map{"id": id, "workflowId": wfID, "status": "queued", "deliveries": []any{}})
 		}
 		return notFoundProblem("event", id)

@@ -127,8 +127,8 @@ func (r *integrationRequest) validate(create bool, defaults config.RetryPolicy) 
 		out := []string{}
 		for _, p := range *r.Projects {
 			p = strings.TrimSpace(p)
-			if p == "" || len(p) > maxProjectLen {
-				return badRequest("field \"projects\": each project id must be 1 to %d characters", maxProjectLen)
+			if err := checkProjectID("projects", p); err != nil {
+				return err
 			}
 			if !slices.Contains(out, p) {
 				out = append(out, p)

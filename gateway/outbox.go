@@ -127,14 +127,15 @@ func (o *outbox) run(ctx context.Context) {
 // drain starts waiting events until none is left or none could be started.
 func (o *outbox) drain(ctx context.Context) {
 	for ctx.Err() == nil {
-		n, err := o.s.store.DispatchOutbox(ctx, outboxBatch, func(batch []store.OutboxEvent) []bool { return o.startBatch(ctx, batch) })
+		claimed, n, err := o.s.store.DispatchOutbox(ctx, outboxBatch, func(batch []store.OutboxEvent) []store.StartOutcome { return o.startBatch(ctx, batch) })
 		if err != nil {
 			if ctx.Err() == nil {
 				o.s.log.Warn("dispatch queued events", "error", err)
 			}
 			return
 		}
-		if n == 0 {
+		// Events that failed wait for their next try; the rest go on at once.
+		if claimed == 0 {
 			return
 		}
 		o.depth.Add(-int64(n))
@@ -143,31 +144,37 @@ func (o *outbox) drain(ctx context.Context) {
 
 // startBatch starts each event's workflow within the ingest limit, waiting for a
 // slot when the limit is full, and says which ones now exist.
-func (o *outbox) startBatch(ctx context.Context, batch []store.OutboxEvent) []bool {
-	ok := make([]bool, len(batch))
+func (o *outbox) startBatch(ctx context.Context, batch []store.OutboxEvent) []store.StartOutcome {
+	ok := make([]store.StartOutcome, len(batch))
 	var wg sync.WaitGroup
 	for i, e := range batch {
 		var in contract.EventInput
 		if err := json.Unmarshal(e.Input, &in); err != nil {
 			// Cannot happen for rows this gateway wrote; keeping it would block the queue.
-			o.s.log.Error("drop an unreadable queued event", "team", e.TeamID, "event", e.EventID, "error", err)
-			ok[i] = true
+			o.s.log.Error("set aside an unreadable queued event", "team", e.TeamID, "event", e.EventID, "error", err)
+			ok[i] = store.StartOutcome{Error: "unreadable: " + err.Error(), Refused: true}
 			continue
 		}
 		release := o.slot(ctx)
 		if release == nil {
-			break
+			ok[i] = store.StartOutcome{Error: "the dispatcher stopped"}
+			continue
 		}
 		wg.Go(func() {
 			sctx, cancel := context.WithTimeout(ctx, ingestTimeout)
 			defer cancel()
 			_, err := contract.StartEvent(sctx, o.s.temporal, o.s.cfg.TaskQueue, in)
-			release(err != nil)
+			failure := contract.StartFailure(0)
 			if err != nil {
-				o.s.log.Warn("start queued event", "event", in.EventID, "error", err)
+				failure = contract.ClassifyStart(err)
+			}
+			release(failure == contract.StartSlow)
+			if err != nil {
+				o.s.log.Warn("start queued event", "team", in.TeamID, "event", in.EventID, "error", err)
+				ok[i] = store.StartOutcome{Error: err.Error(), Refused: failure == contract.StartRefused, Counted: failure == contract.StartOther}
 				return
 			}
-			ok[i] = true
+			ok[i] = store.StartOutcome{Started: true}
 		})
 	}
 	wg.Wait()

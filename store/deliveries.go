@@ -166,6 +166,10 @@ type Recorded struct {
 // threshold is the consecutive failed deliveries that disable the integration.
 func (s *Store) RecordAttempt(ctx context.Context, integrationID string, a Attempt, u DeliveryUpdate, threshold int) (Recorded, error) {
 	var rec Recorded
+	// What a receiver sent is made storable first: a NUL or invalid UTF-8
+	// must not fail the write of an attempt that was already sent.
+	a = storableAttempt(a)
+	u.Reason = Storable(u.Reason)
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var prev struct {
 			Status       herald.DeliveryStatus `db:"status"`

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -15,6 +17,8 @@ type OutboxEvent struct {
 	EventID    string          `db:"event_id"`
 	Input      json.RawMessage `db:"input"`
 	ReceivedAt time.Time       `db:"received_at"`
+	// Tries counts the starts that failed for a reason of the event's own.
+	Tries int `db:"tries"`
 }
 
 // EnqueueEvent keeps an accepted event until a dispatcher starts it. The same
@@ -28,50 +32,111 @@ func (s *Store) EnqueueEvent(ctx context.Context, e OutboxEvent) error {
 	return nil
 }
 
-// OutboxDepth counts the events waiting.
+// OutboxDepth counts the events waiting to be started (not those set aside).
 func (s *Store) OutboxDepth(ctx context.Context) (int, error) {
 	var n int
-	if err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM event_outbox`); err != nil {
+	if err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM event_outbox WHERE set_aside_at IS NULL`); err != nil {
 		return 0, fmt.Errorf("count the outbox: %w", err)
 	}
 	return n, nil
 }
 
-// InOutbox says whether an event is waiting to be started.
-func (s *Store) InOutbox(ctx context.Context, teamID, eventID string) (bool, error) {
-	var ok bool
-	err := s.db.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM event_outbox WHERE team_id = $1 AND event_id = $2)`, teamID, eventID)
-	if err != nil {
-		return false, fmt.Errorf("look up event %s in the outbox: %w", eventID, err)
+// OutboxSetAside counts the events set aside because they could not be started.
+func (s *Store) OutboxSetAside(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM event_outbox WHERE set_aside_at IS NOT NULL`); err != nil {
+		return 0, fmt.Errorf("count the events set aside: %w", err)
 	}
-	return ok, nil
+	return n, nil
 }
 
-// DispatchOutbox locks up to limit of the oldest waiting events (skipping
-// those another dispatcher holds), hands them to start, and removes the ones
-// start reports started, all in one transaction: an event leaves the outbox
-// only once its workflow exists.
-func (s *Store) DispatchOutbox(ctx context.Context, limit int, start func([]OutboxEvent) []bool) (started int, err error) {
+// QueuedEvent is an event in the outbox as the API shows it.
+type QueuedEvent struct {
+	Tries      int        `db:"tries"`
+	LastError  string     `db:"last_error"`
+	SetAsideAt *time.Time `db:"set_aside_at"`
+}
+
+// InOutbox finds an event in the outbox: waiting to be started, or set aside.
+func (s *Store) InOutbox(ctx context.Context, teamID, eventID string) (QueuedEvent, error) {
+	var q QueuedEvent
+	err := s.db.GetContext(ctx, &q, `SELECT tries, last_error, set_aside_at FROM event_outbox WHERE team_id = $1 AND event_id = $2`, teamID, eventID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return q, ErrNotFound
+	}
+	if err != nil {
+		return q, fmt.Errorf("look up event %s in the outbox: %w", eventID, err)
+	}
+	return q, nil
+}
+
+// OutboxMaxTries is how many starts that failed for a reason of the event's
+// own (not Temporal being slow or down) an event gets before it is set aside.
+const OutboxMaxTries = 5
+
+// StartOutcome is what became of one claimed event.
+type StartOutcome struct {
+	Started bool
+	// Error is why the start failed.
+	Error string
+	// Refused: Temporal refused the event for what it carries; it is set
+	// aside at once. Counted: the failure was the event's own and counts
+	// toward OutboxMaxTries. Neither: Temporal was slow; it waits a moment.
+	Refused, Counted bool
+}
+
+// outboxRetryIn is how long a failed event waits before its next try: a
+// second after Temporal was slow, doubling with each counted failure.
+func outboxRetryIn(tries int) time.Duration {
+	return time.Second << min(tries, 6)
+}
+
+// DispatchOutbox locks up to limit waiting events whose turn has come, taking
+// the teams in turn (each team's oldest first, then each team's second…) and
+// skipping those another dispatcher holds; it hands them to start and, in the
+// same transaction, removes the ones started and reschedules or sets aside
+// the others: an event leaves the outbox only once its workflow exists, and
+// one that cannot start never holds up the rest. It returns how many it
+// claimed and how many started.
+func (s *Store) DispatchOutbox(ctx context.Context, limit int, start func([]OutboxEvent) []StartOutcome) (claimed, started int, err error) {
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var batch []OutboxEvent
-		if err := tx.SelectContext(ctx, &batch, `SELECT team_id, event_id, input, received_at FROM event_outbox
-			ORDER BY received_at LIMIT $1 FOR UPDATE SKIP LOCKED`, limit); err != nil {
+		if err := tx.SelectContext(ctx, &batch, `SELECT o.team_id, o.event_id, o.input, o.received_at, o.tries
+			FROM event_outbox o
+			JOIN (SELECT team_id, event_id, row_number() OVER (PARTITION BY team_id ORDER BY received_at) AS turn
+			      FROM event_outbox WHERE set_aside_at IS NULL AND next_try_at <= now()) w USING (team_id, event_id)
+			WHERE o.set_aside_at IS NULL
+			ORDER BY w.turn, o.received_at LIMIT $1 FOR UPDATE OF o SKIP LOCKED`, limit); err != nil {
 			return fmt.Errorf("claim outbox events: %w", err)
 		}
+		claimed = len(batch)
 		if len(batch) == 0 {
 			return nil
 		}
-		ok := start(batch)
+		outcomes := start(batch)
 		for i, e := range batch {
-			if !ok[i] {
-				continue
+			o := outcomes[i]
+			var err error
+			switch {
+			case o.Started:
+				_, err = tx.ExecContext(ctx, `DELETE FROM event_outbox WHERE team_id = $1 AND event_id = $2`, e.TeamID, e.EventID)
+				started++
+			case o.Refused || (o.Counted && e.Tries+1 >= OutboxMaxTries):
+				_, err = tx.ExecContext(ctx, `UPDATE event_outbox SET tries = tries + 1, last_error = $3, set_aside_at = now()
+					WHERE team_id = $1 AND event_id = $2`, e.TeamID, e.EventID, Storable(o.Error))
+			default:
+				tries := e.Tries
+				if o.Counted {
+					tries++
+				}
+				_, err = tx.ExecContext(ctx, `UPDATE event_outbox SET tries = $3, last_error = $4, next_try_at = now() + $5 * interval '1 millisecond'
+					WHERE team_id = $1 AND event_id = $2`, e.TeamID, e.EventID, tries, Storable(o.Error), outboxRetryIn(tries).Milliseconds())
 			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM event_outbox WHERE team_id = $1 AND event_id = $2`, e.TeamID, e.EventID); err != nil {
-				return fmt.Errorf("remove started event %s: %w", e.EventID, err)
+			if err != nil {
+				return fmt.Errorf("settle queued event %s: %w", e.EventID, err)
 			}
-			started++
 		}
 		return nil
 	})
-	return started, err
+	return claimed, started, err
 }

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -27,20 +28,29 @@ func TestOutbox(t *testing.T) {
 	}
 	// Oldest first; only what start reports started leaves.
 	var seen []string
-	n, err := st.DispatchOutbox(ctx, 10, func(batch []store.OutboxEvent) []bool {
+	_, n, err := st.DispatchOutbox(ctx, 10, func(batch []store.OutboxEvent) []store.StartOutcome {
 		for _, e := range batch {
 			seen = append(seen, e.EventID)
 		}
-		return []bool{true, false, true}
+		return []store.StartOutcome{{Started: true}, {Error: "temporal slow"}, {Started: true}}
 	})
 	if err != nil || n != 2 || len(seen) != 3 || seen[0] != "a" || seen[1] != "b" || seen[2] != "c" {
 		t.Fatalf("dispatched %d %v, saw %v", n, err, seen)
 	}
-	if ok, _ := st.InOutbox(ctx, team, "b"); !ok {
-		t.Error("an event whose start failed left the outbox")
+	if q, err := st.InOutbox(ctx, team, "b"); err != nil || q.LastError != "temporal slow" || q.Tries != 0 || q.SetAsideAt != nil {
+		t.Errorf("an event whose start failed because Temporal was slow: %+v %v", q, err)
 	}
-	if ok, _ := st.InOutbox(ctx, team, "a"); ok {
+	if _, err := st.InOutbox(ctx, team, "a"); err != store.ErrNotFound {
 		t.Error("a started event stayed in the outbox")
+	}
+	// "b" waits its next try (a second) before it is handed out again.
+	if c, _, _ := st.DispatchOutbox(ctx, 10, func(batch []store.OutboxEvent) []store.StartOutcome {
+		return make([]store.StartOutcome, len(batch))
+	}); c != 0 {
+		t.Errorf("an event that just failed was claimed again at once (%d)", c)
+	}
+	if _, err := st.DB().ExecContext(ctx, `UPDATE event_outbox SET next_try_at = now()`); err != nil {
+		t.Fatal(err)
 	}
 
 	// Two dispatchers at once never hand out the same event.
@@ -55,16 +65,16 @@ func TestOutbox(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 2 {
 		wg.Go(func() {
-			_, err := st.DispatchOutbox(ctx, 3, func(batch []store.OutboxEvent) []bool {
+			_, _, err := st.DispatchOutbox(ctx, 3, func(batch []store.OutboxEvent) []store.StartOutcome {
 				mu.Lock()
 				for _, e := range batch {
 					handed[e.EventID]++
 				}
 				mu.Unlock()
 				<-hold // both transactions hold their rows at once
-				ok := make([]bool, len(batch))
+				ok := make([]store.StartOutcome, len(batch))
 				for i := range ok {
-					ok[i] = true
+					ok[i].Started = true
 				}
 				return ok
 			})
@@ -86,5 +96,75 @@ func TestOutbox(t *testing.T) {
 	}
 	if n, _ := st.OutboxDepth(ctx); n != 0 {
 		t.Errorf("%d left", n)
+	}
+}
+
+// A team's events that can never start are set aside (at once when refused,
+// after OutboxMaxTries when they fail for their own reason), and teams take
+// turns: another team's events are never stuck behind them.
+func TestOutboxSetsAsideAndTakesTeamsInTurn(t *testing.T) {
+	st := testenv.NewStore(t)
+	a, _ := testenv.Team(t, st)
+	b, _ := testenv.Team(t, st)
+	ctx := context.Background()
+	t0 := time.Now().Add(-time.Minute)
+	for i := range 70 {
+		if err := st.EnqueueEvent(ctx, store.OutboxEvent{TeamID: b, EventID: fmt.Sprintf("b%02d", i), Input: json.RawMessage(`{}`), ReceivedAt: t0.Add(time.Duration(i) * time.Millisecond)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 40 {
+		if err := st.EnqueueEvent(ctx, store.OutboxEvent{TeamID: a, EventID: fmt.Sprintf("a%02d", i), Input: json.RawMessage(`{}`), ReceivedAt: t0.Add(time.Second + time.Duration(i)*time.Millisecond)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// One batch of 64: teams alternate, so A's 32 oldest are in it although
+	// B's 70 events are all older.
+	var fromA int
+	_, started, err := st.DispatchOutbox(ctx, 64, func(batch []store.OutboxEvent) []store.StartOutcome {
+		out := make([]store.StartOutcome, len(batch))
+		for i, e := range batch {
+			if e.TeamID == a {
+				fromA++
+				out[i].Started = true
+			} else {
+				out[i] = store.StartOutcome{Error: "BadSearchAttributes: too long", Refused: true}
+			}
+		}
+		return out
+	})
+	if err != nil || fromA != 32 || started != 32 {
+		t.Fatalf("first batch: %d of A's events, %d started, %v", fromA, started, err)
+	}
+	q, err := st.InOutbox(ctx, b, "b00")
+	if err != nil || q.SetAsideAt == nil || q.LastError != "BadSearchAttributes: too long" {
+		t.Errorf("a refused event is set aside with its reason: %+v %v", q, err)
+	}
+	if n, _ := st.OutboxSetAside(ctx); n != 32 {
+		t.Errorf("%d set aside, want 32", n)
+	}
+	// A counted failure is retried up to OutboxMaxTries, then set aside.
+	for try := 1; try <= store.OutboxMaxTries; try++ {
+		if _, err := st.DB().ExecContext(ctx, `UPDATE event_outbox SET next_try_at = now()`); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := st.DispatchOutbox(ctx, 200, func(batch []store.OutboxEvent) []store.StartOutcome {
+			out := make([]store.StartOutcome, len(batch))
+			for i, e := range batch {
+				out[i] = store.StartOutcome{Started: e.TeamID == a}
+				if e.TeamID == b {
+					out[i] = store.StartOutcome{Error: "odd failure", Counted: true}
+				}
+			}
+			return out
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, _ := st.OutboxDepth(ctx); n != 0 {
+		t.Errorf("%d still waiting after %d counted failures", n, store.OutboxMaxTries)
+	}
+	if n, _ := st.OutboxSetAside(ctx); n != 70 {
+		t.Errorf("%d set aside, want all 70 of B's", n)
 	}
 }

@@ -79,7 +79,7 @@ func EventWorkflow(ctx workflow.Context, in contract.EventInput) (contract.Event
 			ev.start(ctx, d, false)
 		}
 	}
-	setStatus(ctx, contract.StatusDelivering, contract.AttrIntegrationIDs.ValueSet(ids))
+	setStatus(ctx, contract.StatusDelivering, contract.AttrIntegrationIDs.ValueSet(contract.IntegrationIDsValue(ids)))
 	ev.showDetails(ctx)
 
 	resendCh := workflow.GetSignalChannel(ctx, contract.SignalResend)

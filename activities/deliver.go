@@ -132,10 +132,11 @@ func (a *Activities) attempt(ctx context.Context, in DeliverInput, t store.Targe
 	}
 	att := newAttempt(t.Delivery.ID, in, req, ex, res, ch.SecretHeaders())
 	upd, delay := nextState(res, in.Schedule, a.Now())
-	rec, err := a.Store.RecordAttempt(ctx, integ.ID, att, upd, a.DisableAfter)
+	rec, err := a.recordSent(ctx, integ.ID, att, upd)
 	if err != nil {
-		// The request went out but its record did not: Temporal runs this
-		// attempt again (receivers dedupe on webhook-id).
+		// The request went out and its record could not be written however
+		// long this execution tried: Temporal runs this attempt again
+		// (receivers dedupe on webhook-id).
 		return DeliverResult{}, err
 	}
 	a.Metrics.Attempt(string(integ.Type), ex.Duration, res.RetryAfter)
@@ -223,4 +224,29 @@ func maskHeaders(h http.Header, secret []string) store.Headers {
 		}
 	}
 	return out
+}
+
+// recordSent writes an attempt whose request already went out. A request that
+// was sent must not be sent again only because its record failed, so this
+// keeps trying within the activity's deadline (Postgres restarting) before it
+// gives the attempt back to Temporal's retry, which would send it again.
+func (a *Activities) recordSent(ctx context.Context, integrationID string, att store.Attempt, upd store.DeliveryUpdate) (store.Recorded, error) {
+	wait := 100 * time.Millisecond
+	for {
+		rec, err := a.Store.RecordAttempt(ctx, integrationID, att, upd, a.DisableAfter)
+		if err == nil || errors.Is(err, store.ErrNotFound) {
+			return rec, err
+		}
+		deadline, ok := ctx.Deadline()
+		if !ok || time.Until(deadline) < 2*wait {
+			return rec, err
+		}
+		activity.GetLogger(ctx).Warn("record a sent attempt; trying again", "delivery", att.DeliveryID, "attempt", att.AttemptNo, "error", err)
+		select {
+		case <-ctx.Done():
+			return rec, err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
 }

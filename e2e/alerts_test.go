@@ -49,11 +49,15 @@ func TestAlertBurstIsGrouped(t *testing.T) {
 				"data": map[string]any{"service": map[string]any{"id": "worker", "name": "Worker"}, "project": map[string]any{"id": "blog"}}})
 		}()
 	}
-	// A non-alert event is never delayed.
-	start := time.Now()
-	s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"id": "not-an-alert", "event": "build:start"}))
-	if time.Since(start) > 3*time.Second {
-		t.Errorf("a build event waited %s behind the alert group", time.Since(start))
+	// A non-alert event is never held by the group: it is delivered on its own
+	// (no carrier), not with the alerts. (How long it took is a benchmark's
+	// business: under two test packages at once a wall-clock bound flakes.)
+	built := s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"id": "not-an-alert", "event": "build:start"}))
+	if len(built.Deliveries) != 1 || built.Deliveries[0].Status != "delivered" {
+		t.Fatalf("the build event: %+v", built)
+	}
+	if d := s.Delivery(t, built.Deliveries[0].DeliveryID); d.CarrierDeliveryID != nil {
+		t.Errorf("the build event was carried by the alert group %s", *d.CarrierDeliveryID)
 	}
 	wg.Wait()
 

@@ -20,32 +20,18 @@ func Storable(s string) string {
 	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", nulSymbol)
 }
 
-// storableHeaders applies Storable to every header name and value.
+// storableHeaders applies Storable to every header name and value (a copy;
+// nil stays nil).
 func storableHeaders(h Headers) Headers {
 	if h == nil {
 		return nil
 	}
-	clean := true
-	for k, vs := range h {
-		if Storable(k) != k {
-			clean = false
-		}
-		for _, v := range vs {
-			if Storable(v) != v {
-				clean = false
-			}
-		}
-	}
-	if clean {
-		return h
-	}
 	out := make(Headers, len(h))
 	for k, vs := range h {
-		sv := make([]string, len(vs))
-		for i, v := range vs {
-			sv[i] = Storable(v)
+		name := Storable(k)
+		for _, v := range vs {
+			out[name] = append(out[name], Storable(v))
 		}
-		out[Storable(k)] = append(out[Storable(k)], sv...)
 	}
 	return out
 }

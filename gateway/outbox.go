@@ -32,7 +32,9 @@ type outbox struct {
 	// depth is the number of events waiting, as last counted plus those
 	// enqueued since.
 	depth atomic.Int64
-	wake  chan struct{}
+	// setAside is the number of events set aside, as last counted.
+	setAside atomic.Int64
+	wake     chan struct{}
 
 	once   sync.Once
 	cancel context.CancelFunc
@@ -120,6 +122,9 @@ func (o *outbox) run(ctx context.Context) {
 		o.drain(ctx)
 		if n, err := o.s.store.OutboxDepth(ctx); err == nil {
 			o.depth.Store(int64(n))
+		}
+		if n, err := o.s.store.OutboxSetAside(ctx); err == nil {
+			o.setAside.Store(int64(n))
 		}
 	}
 }

@@ -69,7 +69,7 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 	if m != nil {
 		m.WatchIntegrations(st.CountIntegrations)
 		m.WatchIngestLimit(func() float64 { return float64(s.ingest.current()) })
-		m.WatchOutbox(func() float64 { return float64(s.outbox.depth.Load()) })
+		m.WatchOutbox(func() float64 { return float64(s.outbox.depth.Load()) }, func() float64 { return float64(s.outbox.setAside.Load()) })
 		s.app.Get("/metrics", adaptor.HTTPHandler(m.Handler()))
 	}
 

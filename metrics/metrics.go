@@ -155,10 +155,12 @@ func (m *Metrics) WatchIngestLimit(limit func() float64) {
 }
 
 // WatchOutbox exports how many accepted events wait in the outbox.
-func (m *Metrics) WatchOutbox(depth func() float64) {
+func (m *Metrics) WatchOutbox(depth, setAside func() float64) {
 	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "herald_outbox_events", Help: "Accepted events waiting in the outbox for their workflow to start.",
-	}, depth))
+	}, depth), prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "herald_outbox_set_aside_events", Help: "Accepted events set aside because their workflow could not be started (GET /v1/events/{id} says why).",
+	}, setAside))
 }
 
 type integrationsCollector struct {

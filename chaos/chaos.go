@@ -143,7 +143,7 @@ func Drive(ctx context.Context, t Target, o Options) (*Report, error) {
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}
 	}
-	st, err := store.Open(ctx, t.DatabaseURL)
+	st, err := store.Open(ctx, t.DatabaseURL, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -46,7 +46,7 @@ func newBenchCmd(g *globals) *cobra.Command {
 			return err
 		}
 		defer recv.Close()
-		st, err := store.Open(ctx, c.DatabaseURL)
+		st, err := store.Open(ctx, c.DatabaseURL, c.DBMaxConns)
 		if err != nil {
 			return err
 		}

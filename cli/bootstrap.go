@@ -26,7 +26,7 @@ func withDatabase(ctx context.Context, b *config.Binder, fn func(*store.Store) e
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.DatabaseURL)
+	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
 	if err != nil {
 		return err
 	}

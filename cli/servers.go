@@ -54,7 +54,7 @@ func openRuntime(ctx context.Context, g *globals, b *config.Binder) (*runtime, e
 		return nil, err
 	}
 	r := &runtime{cfg: cfg, log: log, metrics: metrics.New()}
-	if r.store, err = store.Open(ctx, cfg.DatabaseURL); err != nil {
+	if r.store, err = store.Open(ctx, cfg.DatabaseURL, cfg.DBMaxConns); err != nil {
 		return nil, err
 	}
 	if applied, err := schema.Migrate(ctx, r.store.DB()); err != nil {
@@ -124,10 +124,12 @@ func (r *runtime) serveMetrics(ctx context.Context) error {
 		return nil
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", r.metrics.Handler())
+	mux.Handle("/metrics", r.metrics.Handler(r.cfg.MetricsToken))
+	// Liveness for container health checks, which need no metrics token.
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	// Profiles, for benchmarks and incidents (the listener is loopback by default).
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.Handle("/debug/pprof/", metrics.RequireToken(r.cfg.MetricsToken, http.HandlerFunc(pprof.Index)))
+	mux.Handle("/debug/pprof/profile", metrics.RequireToken(r.cfg.MetricsToken, http.HandlerFunc(pprof.Profile)))
 	srv := &http.Server{Addr: r.cfg.MetricsListen, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	ln, err := net.Listen("tcp", r.cfg.MetricsListen)
 	if err != nil {
@@ -212,7 +214,7 @@ func newMigrateCmd(g *globals) *cobra.Command {
 		if created && g.output != "json" {
 			fmt.Fprintln(g.stdout, "created the database")
 		}
-		st, err := store.Open(cmd.Context(), c.DatabaseURL)
+		st, err := store.Open(cmd.Context(), c.DatabaseURL, c.DBMaxConns)
 		if err != nil {
 			return err
 		}

@@ -19,6 +19,9 @@ import (
 // Config is everything a Herald process can be told.
 type Config struct {
 	DatabaseURL       string
+	// DBMaxConns is this process's Postgres connection budget: queries beyond
+	// it wait for a free connection. DEPLOY.md sizes it against max_connections.
+	DBMaxConns int
 	TemporalAddress   string
 	TemporalNamespace string
 	TaskQueue         string
@@ -91,6 +94,9 @@ type Config struct {
 
 	// MetricsListen is where a worker serves /metrics (the gateway serves it on Listen).
 	MetricsListen string
+	// MetricsToken, when set, must be presented as a bearer token to read any
+	// /metrics (gateway and worker).
+	MetricsToken string
 	// TemporalUIURL is the Web UI the console links workflows to.
 	TemporalUIURL string
 	// UIOrigins may call the codec endpoints from a browser (the Temporal Web UI).
@@ -142,6 +148,7 @@ func (p RetryPolicy) Validate() error {
 func Defaults() Config {
 	return Config{
 		DatabaseURL:              "postgres://postgres@127.0.0.1:5432/herald?sslmode=disable",
+		DBMaxConns:               10,
 		TemporalAddress:          "127.0.0.1:7233",
 		TemporalNamespace:        "default",
 		TaskQueue:                "herald",
@@ -217,6 +224,9 @@ func (c *Config) Validate() error {
 	if c.RecoveryRate <= 0 || c.BulkResendRate <= 0 {
 		return fmt.Errorf("recovery and bulk resend rates must be positive")
 	}
+	if c.DBMaxConns < 1 {
+		return fmt.Errorf("database connection budget %d: must be at least 1", c.DBMaxConns)
+	}
 	if c.TaskQueue == "" || c.TemporalNamespace == "" {
 		return fmt.Errorf("task queue and namespace must not be empty")
 	}
@@ -257,6 +267,7 @@ func Bind(fs *pflag.FlagSet, cfg *Config, groups Group) *Binder {
 	b.str(&cfg.LogFormat, "log-format", "HERALD_LOG_FORMAT", "log format: text or json")
 	if groups&GroupDatabase != 0 {
 		b.str(&cfg.DatabaseURL, "database-url", "HERALD_DATABASE_URL", "Postgres connection URL")
+		b.integer(&cfg.DBMaxConns, "db-max-conns", "HERALD_DB_MAX_CONNS", "most Postgres connections this process opens (queries beyond wait for one)")
 	}
 	if groups&GroupTemporal != 0 {
 		b.str(&cfg.PayloadKey, "payload-key", "HERALD_PAYLOAD_KEY", "encrypt Temporal payloads: kid:base64-256-bit-key[,kid:key…]")
@@ -276,6 +287,7 @@ func Bind(fs *pflag.FlagSet, cfg *Config, groups Group) *Binder {
 		b.integer(&cfg.WorkflowCacheSize, "workflow-cache-size", "HERALD_WORKFLOW_CACHE_SIZE", "workflows a worker keeps in memory between tasks")
 		b.duration(&cfg.Retention, "retention", "HERALD_RETENTION", "how long events, deliveries and attempts are kept")
 		b.str(&cfg.MetricsListen, "metrics-listen", "HERALD_METRICS_LISTEN", "where the worker serves /metrics (empty: nowhere)")
+		b.str(&cfg.MetricsToken, "metrics-token", "HERALD_METRICS_TOKEN", "bearer token every /metrics request must present (empty: none)")
 		b.str(&cfg.TemporalUIURL, "temporal-ui-url", "HERALD_TEMPORAL_UI_URL", "Temporal Web UI the console links workflows to")
 	}
 	if groups&GroupGateway != 0 {

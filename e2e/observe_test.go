@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/heraldhq/herald/config"
 	"github.com/heraldhq/herald/contract"
 	"github.com/heraldhq/herald/internal/testenv"
 )
@@ -178,5 +179,29 @@ func TestRetention(t *testing.T) {
 	var n int
 	if err := s.Store.DB().QueryRow(`SELECT count(*) FROM events WHERE id = 'ancient'`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("ancient event kept (%d, %v)", n, err)
+	}
+}
+
+// With HERALD_METRICS_TOKEN set, the gateway's /metrics answers only the
+// bearer of the token: event-type names are no one else's to read.
+func TestMetricsNeedTheirToken(t *testing.T) {
+	s := testenv.NewStack(t, func(c *config.Config) { c.MetricsToken = "scrape-me-only" })
+	for auth, want := range map[string]int{"": 401, "Bearer nope": 401, "Bearer " + s.Key: 401, "Bearer scrape-me-only": 200} {
+		req, _ := http.NewRequest("GET", s.URL+"/metrics", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("Authorization %q: %d, want %d", auth, resp.StatusCode, want)
+		}
+		if want == 401 && strings.Contains(string(b), "herald_") {
+			t.Errorf("Authorization %q: a refused scrape shows metrics: %.200s", auth, b)
+		}
 	}
 }

@@ -5,6 +5,7 @@ package eventtype
 import (
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 )
 
@@ -100,3 +101,55 @@ var knownCategories = map[string]bool{"build": true, "deployment": true, "job-ru
 
 // Known reports whether an event type's category is one Herald knows.
 func Known(t string) bool { return knownCategories[Category(t)] }
+
+// catalogue is every event type Herald names on its own in metrics: the
+// actions the platform sends for each known category. Anything else is folded
+// (see Label), so a sender cannot grow a metric's label set.
+var catalogue = func() map[string]bool {
+	m := map[string]bool{
+		"billing:invoice-paid": true, "billing:invoice-failed": true,
+		"service:deployment:status-update": true,
+		"integration:test":                 true, "integration:disabled": true, "integration:recovered": true,
+		"alert:group": true,
+	}
+	for _, c := range []string{"build", "deployment", "job-run", "backup", "addon-backup"} {
+		for _, a := range []string{"start", "success", "failure", "aborted"} {
+			m[c+":"+a] = true
+		}
+	}
+	for _, a := range []string{"container-crash", "high-cpu", "high-memory", "volume-space"} {
+		m["alert:"+a] = true
+		m["alert:"+a+":resolved"] = true
+	}
+	return m
+}()
+
+// Other is the label of an event type whose category Herald does not know.
+const Other = "other"
+
+// Label is the bounded name an event type is counted under: the type itself
+// when it is in the catalogue, "<category>:other" for another action of a
+// known category, and "other" for the rest. At most len(catalogue) +
+// len(knownCategories) + 1 values exist, whatever senders send.
+func Label(t string) string {
+	switch {
+	case catalogue[t]:
+		return t
+	case Known(t):
+		return Category(t) + ":" + Other
+	}
+	return Other
+}
+
+// Labels lists every value Label can return, sorted.
+func Labels() []string {
+	out := []string{Other}
+	for t := range catalogue {
+		out = append(out, t)
+	}
+	for c := range knownCategories {
+		out = append(out, c+":"+Other)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -70,3 +70,30 @@ func TestMatches(t *testing.T) {
 		t.Errorf("Candidates(build:start) = %v", c)
 	}
 }
+
+func TestLabelIsBounded(t *testing.T) {
+	cases := map[string]string{
+		"build:start":                      "build:start",
+		"alert:high-cpu:resolved":          "alert:high-cpu:resolved",
+		"service:deployment:status-update": "service:deployment:status-update",
+		"build:x7f3a9":                     "build:other",
+		"build:start:extra":                "build:other",
+		"backup:failure":                   "backup:failure",
+		"custom:thing":                     "other",
+		"":                                 "other",
+	}
+	for in, want := range cases {
+		if got := Label(in); got != want {
+			t.Errorf("Label(%q) = %q, want %q", in, got, want)
+		}
+	}
+	labels := map[string]bool{}
+	for _, l := range Labels() {
+		labels[l] = true
+	}
+	for in := range cases {
+		if !labels[Label(in)] {
+			t.Errorf("Label(%q) = %q is not in Labels()", in, Label(in))
+		}
+	}
+}

@@ -70,7 +70,7 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 		m.WatchIntegrations(st.CountIntegrations)
 		m.WatchIngestLimit(func() float64 { return float64(s.ingest.current()) })
 		m.WatchOutbox(func() float64 { return float64(s.outbox.depth.Load()) }, func() float64 { return float64(s.outbox.setAside.Load()) })
-		s.app.Get("/metrics", adaptor.HTTPHandler(m.Handler()))
+		s.app.Get("/metrics", adaptor.HTTPHandler(m.Handler(cfg.MetricsToken)))
 	}
 
 	if cfg.PayloadKey != "" {

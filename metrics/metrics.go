@@ -4,6 +4,7 @@ package metrics
 
 import (
 	"context"
+	"crypto/subtle"
 	"net/http"
 	"time"
 
@@ -39,7 +40,7 @@ func New() *Metrics {
 	m := &Metrics{
 		Registry: reg,
 		eventsIngested: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "herald_events_ingested_total", Help: "Events accepted by the gateway, by type (unknown categories as other).",
+			Name: "herald_events_ingested_total", Help: "Events accepted by the gateway, by type (types outside the catalogue as <category>:other or other).",
 		}, []string{"type"}),
 		eventsShed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "herald_events_shed_total", Help: "Events answered 503: neither started (over the ingest limit, or Temporal did not answer in time) nor queued (outbox off or full, or Postgres unreachable).",
@@ -87,21 +88,37 @@ func (m *Metrics) Close() {
 	}
 }
 
-// Handler serves the registry in the Prometheus text format.
-func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+// Handler serves the registry in the Prometheus text format. With a token,
+// only requests that present it as "Authorization: Bearer <token>" are
+// answered; the rest get 401 and learn nothing.
+func (m *Metrics) Handler(token string) http.Handler {
+	return RequireToken(token, promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry}))
 }
 
-// EventIngested counts an accepted event. Types of unknown categories are
-// counted as "other", so senders cannot grow the label set without bound.
+// RequireToken answers only requests bearing token (none needed when empty).
+func RequireToken(token string, h http.Handler) http.Handler {
+	if token == "" {
+		return h
+	}
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			http.Error(w, "metrics need the token set in HERALD_METRICS_TOKEN", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// EventIngested counts an accepted event under eventtype.Label, so senders
+// cannot grow the label set: types outside the catalogue are folded into
+// "<category>:other" or "other".
 func (m *Metrics) EventIngested(typ string) {
 	if m == nil {
 		return
 	}
-	if !eventtype.Known(typ) {
-		typ = "other"
-	}
-	m.eventsIngested.WithLabelValues(typ).Inc()
+	m.eventsIngested.WithLabelValues(eventtype.Label(typ)).Inc()
 }
 
 // EventQueued counts an event accepted into the outbox.

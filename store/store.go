@@ -13,7 +13,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
-	_ "github.com/lib/pq" // the Postgres driver
+	"github.com/lib/pq"
 )
 
 // ErrNotFound: no such row for this team.
@@ -24,17 +24,30 @@ type Store struct {
 	db *sqlx.DB
 }
 
-// Open connects to Postgres and checks the connection.
-func Open(ctx context.Context, url string) (*Store, error) {
-	db, err := sqlx.ConnectContext(ctx, "postgres", url)
+// Open connects to Postgres and checks the connection. The pool holds at
+// most maxConns connections (0: DefaultMaxConns); a query beyond them waits
+// for one to be free, within its context.
+func Open(ctx context.Context, url string, maxConns int) (*Store, error) {
+	if maxConns <= 0 {
+		maxConns = DefaultMaxConns
+	}
+	pc, err := pq.NewConnector(url)
 	if err != nil {
+		return nil, fmt.Errorf("postgres url: %w", err)
+	}
+	db := sqlx.NewDb(sql.OpenDB(&waitingConnector{pq: pc, wait: connectWait}), "postgres")
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close() //nolint:errcheck // the ping's error matters
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
-	db.SetMaxOpenConns(32)
-	db.SetMaxIdleConns(16)
-	db.SetConnMaxIdleTime(5 * time.Minute)
 	return &Store{db: db}, nil
 }
+
+// MaxConns is the pool's connection budget.
+func (s *Store) MaxConns() int { return s.db.Stats().MaxOpenConnections }
 
 // DB is the underlying pool (for migrations and health checks).
 func (s *Store) DB() *sql.DB { return s.db.DB }

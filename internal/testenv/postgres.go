@@ -78,7 +78,7 @@ func NewStoreURL(t testing.TB) (*store.Store, string) {
 	t.Helper()
 	ctx := context.Background()
 	url := NewDatabase(t)
-	st, err := store.Open(ctx, url)
+	st, err := store.Open(ctx, url, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

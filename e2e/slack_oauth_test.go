@@ -78,6 +78,8 @@ func TestAddToSlack(t *testing.T) {
 		c.PublicURL, c.StateSecret = "https://herald.example.com", "state-key-for-tests"
 	})
 
+	// The browser's cookie from the latest install, sent back on callbacks.
+	var cookie string
 	install := func(query string) (*url.URL, string) {
 		t.Helper()
 		req, _ := http.NewRequest(http.MethodGet, s.URL+"/v1/slack/install?"+query, nil)
@@ -89,6 +91,15 @@ func TestAddToSlack(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusFound {
 			t.Fatalf("install: %d", resp.StatusCode)
+		}
+		cookie = ""
+		for _, c := range resp.Cookies() {
+			if c.Name == "herald_slack_install" && c.HttpOnly && c.Path == "/v1/slack" && c.SameSite == http.SameSiteLaxMode {
+				cookie = c.Name + "=" + c.Value
+			}
+		}
+		if cookie == "" {
+			t.Fatalf("install set no HttpOnly, SameSite=Lax browser cookie: %v", resp.Header["Set-Cookie"])
 		}
 		u, err := url.Parse(resp.Header.Get("Location"))
 		if err != nil {
@@ -105,7 +116,7 @@ func TestAddToSlack(t *testing.T) {
 	}
 
 	callback := func(query url.Values) testenv.Response {
-		return s.Do(t, http.MethodGet, "/v1/slack/oauth/callback?"+query.Encode(), "", nil)
+		return s.Do(t, http.MethodGet, "/v1/slack/oauth/callback?"+query.Encode(), "", nil, "Cookie", cookie)
 	}
 	oauth.grant("code-1", slack.URL("ok"), "#deploys")
 	r := callback(url.Values{"code": {"code-1"}, "state": {state}})
@@ -159,10 +170,10 @@ func TestAddToSlack(t *testing.T) {
 			t.Errorf("%s state: %d %s", name, r.Status, r.Body)
 		}
 	}
-	// The expired payload, freshly signed, would have been accepted: the refusal is the expiry.
+	// A correctly signed state that Herald never issued has no row: refused.
 	fresh := sign(map[string]any{"t": s.Team, "n": "fresh-one", "e": []string{"*"}, "x": time.Now().Add(time.Minute).Unix(), "r": "n"})
-	if r := callback(url.Values{"code": {"code-3"}, "state": {fresh}}); r.Status != http.StatusCreated {
-		t.Errorf("freshly signed state: %d %s", r.Status, r.Body)
+	if r := callback(url.Values{"code": {"code-3"}, "state": {fresh}}); r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), "already used") {
+		t.Errorf("signed but never issued state: %d %s", r.Status, r.Body)
 	}
 
 	// Errors from Slack are shown clearly.
@@ -172,6 +183,95 @@ func TestAddToSlack(t *testing.T) {
 	_, state3 := install("name=another")
 	if r := callback(url.Values{"code": {"stale-code"}, "state": {state3}}); r.Status != http.StatusBadGateway || !strings.Contains(string(r.Body), "invalid_code") {
 		t.Errorf("invalid code: %d %s", r.Status, r.Body)
+	}
+	var n int
+	if err := s.Store.DB().QueryRow(`SELECT count(*) FROM integrations WHERE type = 'slack'`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("%d slack integrations, want 1 (%v)", n, err)
+	}
+}
+
+// A state works once, and only in the browser that started the install; the
+// install's parameters are checked like the API's.
+func TestSlackStateIsSingleUseAndBoundToTheBrowser(t *testing.T) {
+	oauth := newFakeSlackOAuth(t, "cid", "csecret")
+	slack := fakes.NewSlack(t)
+	s := testenv.NewStack(t, func(c *config.Config) {
+		c.SlackClientID, c.SlackClientSecret, c.SlackBaseURL, c.StateSecret = "cid", "csecret", oauth.URL, "k"
+	})
+	oauth.grant("code-a", slack.URL("a"), "#a")
+	oauth.grant("code-b", slack.URL("b"), "#b")
+	begin := func(path, key string, header ...string) (state, cookie string, r *http.Response) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, s.URL+path, nil)
+		if key != "" {
+			req.Header.Set("Authorization", "Bearer "+key)
+		}
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if loc, err := url.Parse(resp.Header.Get("Location")); err == nil {
+			state = loc.Query().Get("state")
+		}
+		for _, c := range resp.Cookies() {
+			if c.Name == "herald_slack_install" && c.MaxAge > 0 {
+				cookie = c.Name + "=" + c.Value
+			}
+		}
+		return state, cookie, resp
+	}
+	callback := func(code, state, cookie string) testenv.Response {
+		return s.Do(t, http.MethodGet, "/v1/slack/oauth/callback?"+url.Values{"code": {code}, "state": {state}}.Encode(), "", nil, "Cookie", cookie)
+	}
+
+	state, cookie, _ := begin("/v1/slack/install?name=once", s.Key)
+	if r := callback("code-a", state, "herald_slack_install=someone-else"); r.Status != 400 || !strings.Contains(string(r.Body), "another browser") {
+		t.Errorf("another browser's callback: %d %s", r.Status, r.Body)
+	}
+	if r := callback("code-a", state, ""); r.Status != 400 || !strings.Contains(string(r.Body), "another browser") {
+		t.Errorf("callback without the cookie: %d %s", r.Status, r.Body)
+	}
+	if r := callback("code-a", state, cookie); r.Status != http.StatusCreated {
+		t.Fatalf("the starting browser's callback: %d %s", r.Status, r.Body)
+	}
+	// Replayed with a second code, even from the same browser: refused, and
+	// Slack is not asked to exchange it.
+	exchanges := len(oauth.seen)
+	if r := callback("code-b", state, cookie); r.Status != 400 || !strings.Contains(string(r.Body), "already used") {
+		t.Errorf("replayed state: %d %s", r.Status, r.Body)
+	}
+	if len(oauth.seen) != exchanges {
+		t.Error("a replayed state still exchanged its code with Slack")
+	}
+
+	// A link made for the CLI binds the first browser that opens it.
+	r := s.Do(t, http.MethodGet, "/v1/slack/install?redirect=false&name=cli-made", s.Key, nil)
+	var link struct{ URL string }
+	r.JSON(t, &link)
+	u, err := url.Parse(link.URL)
+	if err != nil || u.Path != "/v1/slack/begin" {
+		t.Fatalf("API install link %q (%v): %s", link.URL, err, r.Body)
+	}
+	first, firstCookie, resp := begin(u.RequestURI(), "")
+	if resp.StatusCode != http.StatusFound || first == "" || firstCookie == "" {
+		t.Fatalf("first browser opening the link: %d state %q cookie %q", resp.StatusCode, first, firstCookie)
+	}
+	if _, _, resp := begin(u.RequestURI(), ""); resp.StatusCode != 400 {
+		t.Errorf("second browser opening the same link: %d, want 400", resp.StatusCode)
+	}
+	if r := callback("code-b", first, firstCookie); r.Status != http.StatusCreated {
+		t.Errorf("CLI-made link finished in its browser: %d %s", r.Status, r.Body)
+	}
+
+	// Parameters: the API's rules, 400 for each, nothing stored.
+	for _, q := range []string{"projects=", "projects=" + strings.Repeat("p", 300), "projects=a,%00", "name=%00bad", "name=a%0D%0Ab", "name=%FF%FE"} {
+		if r := s.Do(t, http.MethodGet, "/v1/slack/install?redirect=false&"+q, s.Key, nil); r.Status != 400 {
+			t.Errorf("install with %s: %d %s", q, r.Status, r.Body)
+		}
 	}
 	var n int
 	if err := s.Store.DB().QueryRow(`SELECT count(*) FROM integrations WHERE type = 'slack'`).Scan(&n); err != nil || n != 2 {

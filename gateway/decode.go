@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/gofiber/fiber/v2"
 )
 
 // decodeJSON reads exactly one JSON value into v. Unknown fields are an error
@@ -175,4 +177,25 @@ func hex4(b []byte, at int) (rune, bool) {
 		}
 	}
 	return r, true
+}
+
+// checkURLText refuses a request whose path or query holds invalid UTF-8 or
+// a control character, before any handler passes them to Postgres (which
+// refuses NUL and invalid UTF-8 with an error that would be a 500) or to a log.
+func (s *Server) checkURLText(c *fiber.Ctx) error {
+	if err := checkText("path", string(c.Request().URI().Path())); err != nil {
+		return err
+	}
+	var bad error
+	c.Request().URI().QueryArgs().VisitAll(func(k, v []byte) {
+		if bad == nil {
+			if bad = checkText(string(bytes.ToValidUTF8(k, []byte("?"))), string(k)); bad == nil {
+				bad = checkText(string(bytes.ToValidUTF8(k, []byte("?"))), string(v))
+			}
+		}
+	})
+	if bad != nil {
+		return bad
+	}
+	return c.Next()
 }

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -234,9 +235,18 @@ func checkProjectID(field, id string) error {
 	if id == "" || len(id) > maxProjectLen {
 		return badRequest("field %q: a project id must be 1 to %d bytes; this one is %d", field, maxProjectLen, len(id))
 	}
-	for _, r := range id {
+	return checkText(field, id)
+}
+
+// checkText refuses what Postgres cannot store or a log line or header should
+// not carry: invalid UTF-8 and control characters (NUL, CR, LF, …).
+func checkText(field, v string) error {
+	if !utf8.ValidString(v) {
+		return badRequest("field %q is not valid UTF-8", field)
+	}
+	for _, r := range v {
 		if unicode.IsControl(r) {
-			return badRequest("field %q: a project id must not hold control characters", field)
+			return badRequest("field %q must not hold control characters (found %U)", field, r)
 		}
 	}
 	return nil

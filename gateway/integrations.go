@@ -70,6 +70,9 @@ func (r *integrationRequest) validate(create bool, defaults config.RetryPolicy) 
 	}
 	if r.Name != nil {
 		n := strings.TrimSpace(*r.Name)
+		if err := checkText("name", n); err != nil {
+			return err
+		}
 		if l := utf8.RuneCountInString(n); l < minNameLen || l > maxNameLen {
 			return badRequest("field \"name\" must be %d to %d characters long", minNameLen, maxNameLen)
 		}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -63,7 +64,7 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 		IdleTimeout:           120 * time.Second,
 		ErrorHandler:          s.errorHandler,
 	})
-	s.app.Use(s.requestLog)
+	s.app.Use(s.requestLog, s.checkURLText)
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
 	if m != nil {
@@ -118,6 +119,7 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 	v1.Get("/slack/install", manage, s.slackInstall)
 	// Slack redirects the browser here: the signed state, not a key, says whose it is.
 	v1.Get("/slack/oauth/callback", s.slackCallback)
+	v1.Get("/slack/begin", s.slackBegin)
 	s.outbox = newOutbox(s)
 	return s, nil
 }
@@ -151,9 +153,18 @@ func (s *Server) requestLog(c *fiber.Ctx) error {
 			status = fe.Code
 		}
 	}
-	s.log.Debug("http request", "method", c.Method(), "path", c.Path(), "status", status,
+	s.log.Debug("http request", "method", c.Method(), "path", loggedPath(c), "status", status,
 		"durationMs", time.Since(start).Milliseconds())
 	return err
+}
+
+// loggedPath is the request's path with any API key in it (the Web UI's
+// codec URL carries one) replaced by the route's placeholder.
+func loggedPath(c *fiber.Ctx) string {
+	if r := c.Route(); r != nil && strings.Contains(r.Path, ":key") {
+		return r.Path
+	}
+	return c.Path()
 }
 
 // limitBody answers 413 for a body over the configured limit.

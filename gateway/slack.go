@@ -51,12 +51,44 @@ func (s *Server) stateKey() []byte {
 	return mac.Sum(nil)
 }
 
-func (s *Server) signState(st installState) (string, error) {
-	var nonce [12]byte
-	if _, err := rand.Read(nonce[:]); err != nil {
+// randomToken is n random bytes, base64url.
+func randomToken(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
 		return "", err
 	}
-	st.Nonce = base64.RawURLEncoding.EncodeToString(nonce[:])
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// installCookie holds the secret that ties an install to the browser that
+// started it; Postgres keeps only its hash.
+const installCookie = "herald_slack_install"
+
+func browserHash(secret string) []byte {
+	h := sha256.Sum256([]byte(secret))
+	return h[:]
+}
+
+// bindBrowser gives the browser a new install secret and returns its hash.
+func (s *Server) bindBrowser(c *fiber.Ctx) ([]byte, error) {
+	secret, err := randomToken(32)
+	if err != nil {
+		return nil, err
+	}
+	c.Cookie(&fiber.Cookie{
+		Name: installCookie, Value: secret, Path: "/v1/slack", MaxAge: int(installTTL.Seconds()),
+		// Lax: Slack's redirect back is a top-level GET from another site.
+		HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode, Secure: strings.HasPrefix(s.publicURL(), "https://"),
+	})
+	return browserHash(secret), nil
+}
+
+func (s *Server) clearInstallCookie(c *fiber.Ctx) {
+	c.Cookie(&fiber.Cookie{Name: installCookie, Value: "", Path: "/v1/slack", MaxAge: -1, HTTPOnly: true,
+		SameSite: fiber.CookieSameSiteLaxMode, Secure: strings.HasPrefix(s.publicURL(), "https://")})
+}
+
+func (s *Server) signState(st installState) (string, error) {
 	payload, err := json.Marshal(st)
 	if err != nil {
 		return "", err
@@ -131,30 +163,88 @@ func (s *Server) slackInstall(c *fiber.Ctx) error {
 			return err
 		}
 		st.Events = pats
-		if q := c.Query("projects"); q != "" {
-			st.Projects = strings.Split(q, ",")
-		}
+		// The same rules as the API's: the callback stores what the state carries.
 		req := integrationRequest{Name: ptr(c.Query("name", "slack"))}
+		if q, ok := c.Queries()["projects"]; ok {
+			req.Projects = ptr(strings.Split(q, ","))
+		}
 		if err := req.validate(false, s.cfg.Retry); err != nil {
 			return err
 		}
 		st.Name = *req.Name
+		if req.Projects != nil {
+			st.Projects = *req.Projects
+		}
+	}
+	var err error
+	if st.Nonce, err = randomToken(16); err != nil {
+		return err
 	}
 	state, err := s.signState(st)
 	if err != nil {
 		return err
 	}
+	row := store.SlackInstallState{Nonce: st.Nonce, TeamID: st.Team, ExpiresAt: time.Unix(st.Expires, 0)}
+	forAPI := c.Query("redirect") == "false" || strings.Contains(c.Get(fiber.HeaderAccept), "application/json")
+	if !forAPI {
+		// A browser started the install: it alone may finish it.
+		if row.BrowserHash, err = s.bindBrowser(c); err != nil {
+			return err
+		}
+	}
+	if err := s.store.CreateSlackInstallState(c.UserContext(), row); err != nil {
+		return err
+	}
+	if forAPI {
+		// The link binds the first browser that opens it (see slackBegin).
+		begin := s.publicURL() + "/v1/slack/begin?" + url.Values{"state": {state}}.Encode()
+		return c.JSON(fiber.Map{"url": begin, "expiresAt": time.Unix(st.Expires, 0).UTC()})
+	}
+	return c.Redirect(s.authorizeURL(state), fiber.StatusFound)
+}
+
+func (s *Server) authorizeURL(state string) string {
 	q := url.Values{
 		"client_id":    {s.cfg.SlackClientID},
 		"scope":        {"incoming-webhook"},
 		"redirect_uri": {s.slackRedirectURI()},
 		"state":        {state},
 	}
-	authorize := strings.TrimRight(s.cfg.SlackBaseURL, "/") + "/oauth/v2/authorize?" + q.Encode()
-	if c.Query("redirect") == "false" || strings.Contains(c.Get(fiber.HeaderAccept), "application/json") {
-		return c.JSON(fiber.Map{"url": authorize, "expiresAt": time.Unix(st.Expires, 0).UTC()})
+	return strings.TrimRight(s.cfg.SlackBaseURL, "/") + "/oauth/v2/authorize?" + q.Encode()
+}
+
+// slackBegin opens a link made for an API client (herald integrations
+// slack-install): the first browser to open it is bound to the install and
+// sent on to Slack; any other browser is refused.
+func (s *Server) slackBegin(c *fiber.Ctx) error {
+	if err := s.slackConfigured(); err != nil {
+		return err
 	}
-	return c.Redirect(authorize, fiber.StatusFound)
+	raw := c.Query("state")
+	st, err := s.verifyState(raw, time.Now())
+	if err != nil {
+		return badRequest("%s", err)
+	}
+	hash, err := s.bindBrowser(c)
+	if err != nil {
+		return err
+	}
+	if err := s.store.BindSlackInstallState(c.UserContext(), st.Team, st.Nonce, hash); err != nil {
+		s.clearInstallCookie(c)
+		return installStateProblem(err)
+	}
+	return c.Redirect(s.authorizeURL(raw), fiber.StatusFound)
+}
+
+// installStateProblem says why a state could not be used.
+func installStateProblem(err error) error {
+	switch {
+	case errors.Is(err, store.ErrStateUsed):
+		return badRequest("this installation link was already used or has expired; start the installation again")
+	case errors.Is(err, store.ErrStateOtherBrowser):
+		return badRequest("this installation was started in another browser; finish it there, or start it again here")
+	}
+	return err
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -196,6 +286,12 @@ func (s *Server) slackCallback(c *fiber.Ctx) error {
 	if err != nil {
 		return badRequest("%s", err)
 	}
+	// Single use, and only in the browser that started it: the row goes
+	// before Slack is asked, so a replayed state exchanges no code.
+	if err := s.store.ConsumeSlackInstallState(c.UserContext(), st.Team, st.Nonce, browserHash(c.Cookies(installCookie))); err != nil {
+		return installStateProblem(err)
+	}
+	s.clearInstallCookie(c)
 	access, err := s.exchangeSlackCode(c.UserContext(), code)
 	if err != nil {
 		s.log.Warn("slack oauth exchange", "error", err)

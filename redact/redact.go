@@ -26,7 +26,7 @@ func URL(raw string) string {
 	case len(segs) == 1:
 		out += "/" + Mask
 	default:
-		out += "/" + segs[0] + "/"
+		out += "/" + pathWord(segs[0]) + "/"
 		if hint := segs[1]; len(hint) > 2 {
 			out += hint[:2] + "…/" + Mask
 		} else {
@@ -37,6 +37,30 @@ func URL(raw string) string {
 		out += "?" + Mask
 	}
 	return out
+}
+
+// pathWord shows a first path segment whole only when it reads like a route
+// word ("services", "api", "v1"); anything else may be a credential (Telegram
+// puts the bot token there: /bot123456:AAE…/sendMessage) and keeps two
+// characters as a hint.
+func pathWord(seg string) string {
+	digits := 0
+	for _, r := range seg {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r == '-', r == '_', r == '.':
+		case r >= '0' && r <= '9':
+			digits++
+		default:
+			digits = 99
+		}
+	}
+	if len(seg) <= 24 && digits <= 2 {
+		return seg
+	}
+	if len(seg) > 2 {
+		return seg[:2] + "…"
+	}
+	return Mask
 }
 
 // Secrets replaces every occurrence of each secret in s with Mask.

@@ -11,6 +11,10 @@ func TestURL(t *testing.T) {
 		"https://example.com":                                                    "https://example.com",
 		"https://user:pass@example.com/a/b":                                      "https://example.com/a/••••",
 		"::not a url":                                                            "••••",
+		// A token in the first segment (Telegram's bot API) is not shown whole.
+		"https://api.telegram.org/bot123456:AAEhBOweik6ad9r/sendMessage": "https://api.telegram.org/bo…/se…/••••",
+		"https://example.com/AbCdEfGhIjKlMnOpQrStUvWxYz0123/x":           "https://example.com/Ab…/••••",
+		"https://example.com/v1/hooks":                                   "https://example.com/v1/ho…/••••",
 	}
 	for in, want := range cases {
 		if got := URL(in); got != want {

@@ -23,10 +23,16 @@ func (s *Server) authenticate(scope herald.Scope) fiber.Handler {
 		if !ok || token == "" {
 			return unauthorized(c, "an API key is required: send Authorization: Bearer hk_…")
 		}
+		key, cached := s.keys.get(token, time.Now())
+		if !cached {
+			if err := s.guesses.check(c.IP(), time.Now()); err != nil {
+				return err
+			}
+		}
 		if !strings.HasPrefix(token, store.KeyPrefix) {
+			s.guesses.fail(c.IP(), time.Now())
 			return unauthorized(c, "the API key is not valid")
 		}
-		key, cached := s.keys.get(token, time.Now())
 		var err error
 		if !cached {
 			key, err = s.store.Authenticate(c.UserContext(), token)
@@ -35,6 +41,7 @@ func (s *Server) authenticate(scope herald.Scope) fiber.Handler {
 			}
 		}
 		if errors.Is(err, store.ErrNotFound) {
+			s.guesses.fail(c.IP(), time.Now())
 			return unauthorized(c, "the API key is not valid or has been revoked")
 		}
 		if err != nil {

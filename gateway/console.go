@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -143,7 +144,69 @@ func csrfToken(key string) string {
 
 func (s *Server) page(c *fiber.Ctx, title string) consolePage {
 	key := c.Cookies(consoleCookie)
-	return consolePage{Title: title, Team: teamID(c), CSRF: csrfToken(key), Flash: c.Query("msg")}
+	return consolePage{Title: title, Team: teamID(c), CSRF: csrfToken(key), Flash: s.takeFlash(c)}
+}
+
+// flashCookie carries the message an action leaves for the page it redirects
+// to. A cookie, not the URL: a link from elsewhere cannot put words on the
+// console's pages.
+const flashCookie = "herald_console_flash"
+
+func (s *Server) consoleCookieOf(name, value string, maxAge int, sameSite string) *fiber.Cookie {
+	return &fiber.Cookie{Name: name, Value: value, Path: "/console", MaxAge: maxAge, HTTPOnly: true,
+		SameSite: sameSite, Secure: strings.HasPrefix(s.publicURL(), "https://")}
+}
+
+// redirectWithFlash sends the browser to path with msg shown there once.
+func (s *Server) redirectWithFlash(c *fiber.Ctx, path, msg string) error {
+	c.Cookie(s.consoleCookieOf(flashCookie, base64.RawURLEncoding.EncodeToString([]byte(msg)), 60, fiber.CookieSameSiteStrictMode))
+	return c.Redirect(path, fiber.StatusSeeOther)
+}
+
+func (s *Server) takeFlash(c *fiber.Ctx) string {
+	raw := c.Cookies(flashCookie)
+	if raw == "" {
+		return ""
+	}
+	c.Cookie(s.consoleCookieOf(flashCookie, "", -1, fiber.CookieSameSiteStrictMode))
+	b, err := base64.RawURLEncoding.DecodeString(raw)
+	if err != nil || !utf8.Valid(b) || len(b) > 500 {
+		return ""
+	}
+	return string(b)
+}
+
+// sameOrigin refuses a console POST that a browser says came from another
+// site (Origin, or Sec-Fetch-Site when Origin is absent).
+func (s *Server) sameOrigin(c *fiber.Ctx) error {
+	origin := c.Get(fiber.HeaderOrigin)
+	if origin == "" {
+		if site := c.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+			return problemf(fiber.StatusForbidden, "the form did not come from this console")
+		}
+		return nil
+	}
+	if origin == c.BaseURL() || origin == originOf(s.publicURL()) {
+		return nil
+	}
+	return problemf(fiber.StatusForbidden, "the form came from %s, not from this console", origin)
+}
+
+func originOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// postedCSRF is the csrf field of a form body; a token in the query string
+// does not count (it leaks through logs and Referer).
+func postedCSRF(c *fiber.Ctx) []byte {
+	if f, err := c.MultipartForm(); err == nil && len(f.Value["csrf"]) > 0 {
+		return []byte(f.Value["csrf"][0])
+	}
+	return c.Request().PostArgs().Peek("csrf")
 }
 
 // consoleAuth signs the cookie's key in, or sends the browser to the login page.
@@ -153,23 +216,31 @@ func (s *Server) consoleAuth(c *fiber.Ctx) error {
 		return c.Redirect("/console/login", fiber.StatusSeeOther)
 	}
 	k, err := s.store.Authenticate(c.UserContext(), key)
+	if errors.Is(err, store.ErrNotFound) {
+		s.guesses.fail(c.IP(), time.Now())
+	}
 	if err != nil || !k.Has(herald.ScopeManage) {
 		c.ClearCookie(consoleCookie)
 		return c.Redirect("/console/login", fiber.StatusSeeOther)
 	}
 	c.Locals(localKey, k)
-	if c.Method() == fiber.MethodPost && !hmac.Equal([]byte(c.FormValue("csrf")), []byte(csrfToken(key))) {
-		return problemf(fiber.StatusForbidden, "the form has expired or did not come from this console; reload the page and try again")
+	if err := s.checkRate(k.ID); err != nil {
+		return err
+	}
+	if c.Method() == fiber.MethodPost {
+		if err := s.sameOrigin(c); err != nil {
+			return err
+		}
+		if !hmac.Equal(postedCSRF(c), []byte(csrfToken(key))) {
+			return problemf(fiber.StatusForbidden, "the form has expired or did not come from this console; reload the page and try again")
+		}
 	}
 	return c.Next()
 }
 
 func (s *Server) mountConsole() {
 	s.app.Get("/console/login", func(c *fiber.Ctx) error {
-		return s.render(c, 200, "login", struct {
-			consolePage
-			Error string
-		}{consolePage: consolePage{Title: "Sign in"}})
+		return s.renderLogin(c, 200, "")
 	})
 	s.app.Post("/console/login", s.consoleLogin)
 	con := s.app.Group("/console", s.consoleAuth)
@@ -184,17 +255,43 @@ func (s *Server) mountConsole() {
 	con.Post("/deliveries/:id/resend", s.consoleResend)
 }
 
-func (s *Server) consoleLogin(c *fiber.Ctx) error {
-	key := strings.TrimSpace(c.FormValue("key"))
-	k, err := s.store.Authenticate(c.UserContext(), key)
-	fail := func(msg string) error {
-		return s.render(c, fiber.StatusUnauthorized, "login", struct {
-			consolePage
-			Error string
-		}{consolePage{Title: "Sign in"}, msg})
+// loginCookie is the login form's double-submit token: a page on another
+// site can post to /console/login but can neither read nor set it, so it
+// cannot sign a browser in with the attacker's key.
+const loginCookie = "herald_console_login"
+
+func (s *Server) renderLogin(c *fiber.Ctx, status int, msg string) error {
+	token, err := randomToken(24)
+	if err != nil {
+		return err
 	}
+	c.Cookie(s.consoleCookieOf(loginCookie, token, 3600, fiber.CookieSameSiteStrictMode))
+	return s.render(c, status, "login", struct {
+		consolePage
+		Error string
+	}{consolePage{Title: "Sign in", CSRF: token}, msg})
+}
+
+func (s *Server) consoleLogin(c *fiber.Ctx) error {
+	if err := s.sameOrigin(c); err != nil {
+		return err
+	}
+	if want := c.Cookies(loginCookie); want == "" || !hmac.Equal(postedCSRF(c), []byte(want)) {
+		return s.renderLogin(c, fiber.StatusForbidden, "The sign-in form expired or did not come from this console. Try again.")
+	}
+	if err := s.guesses.check(c.IP(), time.Now()); err != nil {
+		return err
+	}
+	key := strings.TrimSpace(string(c.Request().PostArgs().Peek("key")))
+	if !strings.HasPrefix(key, store.KeyPrefix) {
+		s.guesses.fail(c.IP(), time.Now())
+		return s.renderLogin(c, fiber.StatusUnauthorized, "That key is not valid or has been revoked.")
+	}
+	k, err := s.store.Authenticate(c.UserContext(), key)
+	fail := func(msg string) error { return s.renderLogin(c, fiber.StatusUnauthorized, msg) }
 	switch {
-	case errors.Is(err, store.ErrNotFound) || !strings.HasPrefix(key, store.KeyPrefix):
+	case errors.Is(err, store.ErrNotFound):
+		s.guesses.fail(c.IP(), time.Now())
 		return fail("That key is not valid or has been revoked.")
 	case err != nil:
 		return err
@@ -205,22 +302,40 @@ func (s *Server) consoleLogin(c *fiber.Ctx) error {
 		Name: consoleCookie, Value: key, Path: "/console", HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode,
 		Secure: strings.HasPrefix(s.publicURL(), "https://"), Expires: time.Now().Add(12 * time.Hour),
 	})
+	c.Cookie(s.consoleCookieOf(loginCookie, "", -1, fiber.CookieSameSiteStrictMode))
 	return c.Redirect("/console", fiber.StatusSeeOther)
 }
 
+// consoleSetAside is how many set-aside events the integrations page lists.
+const consoleSetAside = 20
+
 func (s *Server) consoleIntegrations(c *fiber.Ctx) error {
-	list, err := s.store.ListIntegrations(c.UserContext(), teamID(c), "", maxPageLimit)
+	limit := maxPageLimit
+	cursor := c.Query("cursor")
+	list, err := s.store.ListIntegrations(c.UserContext(), teamID(c), cursor, limit+1)
 	if err != nil {
 		return err
+	}
+	next := ""
+	if len(list) > limit {
+		list = list[:limit]
+		next = list[limit-1].ID
 	}
 	views := make([]IntegrationView, len(list))
 	for i, in := range list {
 		views[i] = s.integrationView(in)
 	}
+	aside, err := s.store.ListSetAside(c.UserContext(), teamID(c), consoleSetAside)
+	if err != nil {
+		return err
+	}
 	return s.render(c, 200, "integrations", struct {
 		consolePage
 		Integrations []IntegrationView
-	}{s.page(c, "Integrations"), views})
+		Next         string
+		First        bool
+		SetAside     []store.SetAsideEvent
+	}{s.page(c, "Integrations"), views, next, cursor == "", aside})
 }
 
 func (s *Server) consoleDeliveries(c *fiber.Ctx) error {
@@ -287,7 +402,7 @@ func (s *Server) consoleIntegrationAction(c *fiber.Ctx) error {
 	default:
 		return problemf(fiber.StatusNotFound, "no such action")
 	}
-	return c.Redirect("/console?msg="+url.QueryEscape(msg), fiber.StatusSeeOther)
+	return s.redirectWithFlash(c, "/console", msg)
 }
 
 func (s *Server) consoleResend(c *fiber.Ctx) error {
@@ -295,7 +410,7 @@ func (s *Server) consoleResend(c *fiber.Ctx) error {
 	if _, err := s.resend(c, teamID(c), id); err != nil {
 		return err
 	}
-	return c.Redirect("/console/deliveries/"+url.PathEscape(id)+"?msg="+url.QueryEscape("Resend requested: the new attempt appears below in a moment."), fiber.StatusSeeOther)
+	return s.redirectWithFlash(c, "/console/deliveries/"+url.PathEscape(id), "Resend requested: the new attempt appears below in a moment.")
 }
 
 // consoleError renders a problem as a console page.

@@ -69,3 +69,46 @@ func (s *Server) checkRate(keyID string) error {
 	}
 	return nil
 }
+
+// guessLimiter counts, per client address, requests that presented a key
+// that does not exist. Past its burst such a client gets 429 before any
+// lookup, so garbage keys cannot make every request cost a Postgres query,
+// while clients whose keys are valid never touch it.
+type guessLimiter struct{ l *keyLimiter }
+
+// Thirty unknown keys at once (a client whose key was just revoked may try
+// every route), then one a second.
+const (
+	guessRate  = 1
+	guessBurst = 30
+)
+
+func newGuessLimiter() *guessLimiter { return &guessLimiter{newKeyLimiter(guessRate, guessBurst)} }
+
+// check is a 429 when ip has used up its unknown-key allowance.
+func (g *guessLimiter) check(ip string, now time.Time) error {
+	if wait := g.l.waitFor(ip, now); wait > 0 {
+		p := problemf(fiber.StatusTooManyRequests, "too many requests with keys that do not exist from this address; retry after the delay in Retry-After")
+		p.RetryAfter = max(1, int(math.Ceil(wait.Seconds())))
+		return p
+	}
+	return nil
+}
+
+// fail charges ip for one unknown key.
+func (g *guessLimiter) fail(ip string, now time.Time) { g.l.allow(ip, now) }
+
+// waitFor is how long until key's bucket holds a whole token (0: now),
+// without taking one.
+func (l *keyLimiter) waitFor(key string, now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, ok := l.buckets[key]
+	if !ok {
+		return 0
+	}
+	if t := b.lim.TokensAt(now); t < 1 {
+		return time.Duration((1 - t) / float64(l.perSec) * float64(time.Second))
+	}
+	return 0
+}

@@ -32,6 +32,7 @@ type Server struct {
 	resolver ssrf.Resolver
 	limiter  *keyLimiter
 	metrics  *metrics.Metrics
+	guesses  *guessLimiter
 	keys     *keyCache
 	// ingest bounds the event workflow starts in flight; outbox takes the
 	// events over it.
@@ -43,7 +44,7 @@ type Server struct {
 // m (may be nil) is served at /metrics, with herald_integrations counted from st.
 func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger, m *metrics.Metrics) (*Server, error) {
 	s := &Server{cfg: cfg, store: st, temporal: tc, log: log, resolver: net.DefaultResolver, metrics: m,
-		ingest: newIngestLimiter(max(cfg.IngestConcurrency, 1))}
+		ingest: newIngestLimiter(max(cfg.IngestConcurrency, 1)), guesses: newGuessLimiter()}
 	if cfg.RateLimit > 0 {
 		s.limiter = newKeyLimiter(cfg.RateLimit, cfg.RateBurst)
 	}

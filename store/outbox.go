@@ -140,3 +140,23 @@ func (s *Store) DispatchOutbox(ctx context.Context, limit int, start func([]Outb
 	})
 	return claimed, started, err
 }
+
+// SetAsideEvent is an event the outbox gave up starting, as the console lists it.
+type SetAsideEvent struct {
+	EventID    string    `db:"event_id"`
+	ReceivedAt time.Time `db:"received_at"`
+	SetAsideAt time.Time `db:"set_aside_at"`
+	Tries      int       `db:"tries"`
+	LastError  string    `db:"last_error"`
+}
+
+// ListSetAside lists a team's set-aside events, newest first.
+func (s *Store) ListSetAside(ctx context.Context, teamID string, limit int) ([]SetAsideEvent, error) {
+	var out []SetAsideEvent
+	err := s.db.SelectContext(ctx, &out, `SELECT event_id, received_at, set_aside_at, tries, last_error FROM event_outbox
+		WHERE team_id = $1 AND set_aside_at IS NOT NULL ORDER BY set_aside_at DESC, event_id LIMIT $2`, teamID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list events set aside for team %s: %w", teamID, err)
+	}
+	return out, nil
+}

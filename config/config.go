@@ -18,10 +18,10 @@ import (
 
 // Config is everything a Herald process can be told.
 type Config struct {
-	DatabaseURL       string
+	DatabaseURL string
 	// DBMaxConns is this process's Postgres connection budget: queries beyond
 	// it wait for a free connection. DEPLOY.md sizes it against max_connections.
-	DBMaxConns int
+	DBMaxConns        int
 	TemporalAddress   string
 	TemporalNamespace string
 	TaskQueue         string

@@ -185,4 +185,3 @@ func TestGarbageKeysAreRateLimited(t *testing.T) {
 		t.Errorf("the valid key after the flood: %d", r.Status)
 	}
 }
-

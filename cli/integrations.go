@@ -3,8 +3,11 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -26,7 +29,11 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var out gateway.IntegrationView
-			if err := api.call(cmd, http.MethodPost, "/v1/integrations", f.body(cmd, true), &out); err != nil {
+			body, err := f.body(cmd, true)
+			if err != nil {
+				return err
+			}
+			if err := api.call(cmd, http.MethodPost, "/v1/integrations", body, &out); err != nil {
 				return err
 			}
 			return printIntegration(g, out)
@@ -36,12 +43,16 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 
 	var uf integrationFlags
 	update := &cobra.Command{
-		Use:   "update ID [--name N] [--url U] [--events …] [--projects …] [--secret S | --generate-secret] [--enabled=false]",
+		Use:   "update ID [--name N] [--url U] [--events …] [--projects …] [--secret-file F | --generate-secret] [--enabled=false]",
 		Short: "Change an integration; only the flags given change",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var out gateway.IntegrationView
-			if err := api.call(cmd, http.MethodPatch, "/v1/integrations/"+url.PathEscape(args[0]), uf.body(cmd, false), &out); err != nil {
+			body, err := uf.body(cmd, false)
+			if err != nil {
+				return err
+			}
+			if err := api.call(cmd, http.MethodPatch, "/v1/integrations/"+url.PathEscape(args[0]), body, &out); err != nil {
 				return err
 			}
 			return printIntegration(g, out)
@@ -186,6 +197,7 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 // integrationFlags are the fields of create and update.
 type integrationFlags struct {
 	name, typ, url, secret string
+	secretFile             string
 	generateSecret         bool
 	events, projects       []string
 	enabled                bool
@@ -204,7 +216,12 @@ func (f *integrationFlags) bind(cmd *cobra.Command, create bool) {
 		fs.StringVar(&f.typ, "type", "webhook", "integration type: webhook, slack, discord or teams")
 	}
 	fs.StringVar(&f.url, "url", "", "destination URL")
-	fs.StringVar(&f.secret, "secret", "", "webhook secret (whsec_… or any token)")
+	// A secret on the command line is readable by every user of the machine
+	// (ps, /proc/PID/cmdline) and stays in shell history: it comes from a file,
+	// stdin or the environment instead.
+	fs.StringVar(&f.secretFile, "secret-file", "", "read the webhook secret (whsec_… or any token) from this file, - for stdin ($"+secretEnv+" also works)")
+	fs.StringVar(&f.secret, "secret", "", "refused: use --secret-file or $"+secretEnv)
+	_ = fs.MarkHidden("secret")
 	fs.BoolVar(&f.generateSecret, "generate-secret", false, "generate a Standard Webhooks secret (shown once)")
 	fs.StringSliceVar(&f.events, "events", nil, "event types or patterns: build:start, build:*, *")
 	fs.StringSliceVar(&f.projects, "projects", nil, "only events of these project ids (empty: all projects)")
@@ -217,8 +234,35 @@ func (f *integrationFlags) bind(cmd *cobra.Command, create bool) {
 	fs.BoolVar(&f.autoRecover, "auto-recover", false, "once disabled automatically, probe the endpoint and re-enable it when it answers")
 }
 
+// secretEnv carries a webhook secret into create and update.
+const secretEnv = "HERALD_INTEGRATION_SECRET"
+
+// readSecret finds the webhook secret the command was given, if any.
+func (f *integrationFlags) readSecret(cmd *cobra.Command) (string, bool, error) {
+	if cmd.Flags().Changed("secret") {
+		return "", false, fmt.Errorf("--secret would put the secret in the process list and shell history; use --secret-file FILE, --secret-file - (stdin) or $%s", secretEnv)
+	}
+	if cmd.Flags().Changed("secret-file") {
+		var b []byte
+		var err error
+		if f.secretFile == "-" {
+			b, err = io.ReadAll(io.LimitReader(cmd.InOrStdin(), 1<<16))
+		} else {
+			b, err = os.ReadFile(f.secretFile)
+		}
+		if err != nil {
+			return "", false, fmt.Errorf("read the webhook secret: %w", err)
+		}
+		return strings.TrimSpace(string(b)), true, nil
+	}
+	if v, ok := os.LookupEnv(secretEnv); ok {
+		return strings.TrimSpace(v), true, nil
+	}
+	return "", false, nil
+}
+
 // body is the JSON request: on update only the flags that were set.
-func (f *integrationFlags) body(cmd *cobra.Command, create bool) map[string]any {
+func (f *integrationFlags) body(cmd *cobra.Command, create bool) (map[string]any, error) {
 	b := map[string]any{}
 	set := func(name string) bool { return create || cmd.Flags().Changed(name) }
 	if set("name") {
@@ -230,8 +274,10 @@ func (f *integrationFlags) body(cmd *cobra.Command, create bool) map[string]any 
 	if set("url") {
 		b["url"] = f.url
 	}
-	if cmd.Flags().Changed("secret") {
-		b["secret"] = f.secret
+	if secret, ok, err := f.readSecret(cmd); err != nil {
+		return nil, err
+	} else if ok {
+		b["secret"] = secret
 	}
 	if f.generateSecret {
 		b["generateSecret"] = true
@@ -267,7 +313,7 @@ func (f *integrationFlags) body(cmd *cobra.Command, create bool) map[string]any 
 	if cmd.Flags().Changed("auto-recover") {
 		b["autoRecover"] = f.autoRecover
 	}
-	return b
+	return b, nil
 }
 
 func nonNil(s []string) []string {

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"database/sql"
 	"encoding/json"
 	"os"
@@ -99,6 +100,40 @@ func TestCLIQuickstart(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &integ); err != nil || !strings.HasPrefix(integ.Secret, "whsec_") {
 		t.Fatalf("integrations create: %s %v", out, err)
 	}
+	// A secret never goes on the command line: --secret is refused; a file,
+	// stdin or the environment carry it.
+	if _, errOut, err := runHerald(t, api, "integrations", "create", "--name", "argv-secret", "--url", recv.URL, "--events", "billing:*", "--secret", "whsec_dGhpcy1pcy1hLXRlc3Qtc2VjcmV0LTMyYnl0ZXM="); err == nil || !strings.Contains(errOut, "process list") {
+		t.Errorf("--secret on the command line: %v %s", err, errOut)
+	}
+	secretFile := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secretFile, []byte("file-secret-0123456789abcdef\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustHerald(t, api, "integrations", "create", "--name", "file-secret", "--url", recv.URL, "--events", "billing:*", "--secret-file", secretFile)
+	mustHerald(t, append(api, "HERALD_INTEGRATION_SECRET=env-secret-0123456789abcdef"), "integrations", "create", "--name", "env-secret", "--url", recv.URL, "--events", "billing:*")
+	stdinCmd := exec.Command(heraldBinary(t), "integrations", "create", "--name", "stdin-secret", "--url", recv.URL, "--events", "billing:*", "--secret-file", "-")
+	stdinCmd.Env = append(os.Environ(), api...)
+	stdinCmd.Stdin = strings.NewReader("stdin-secret-0123456789abcdef\n")
+	if out, err := stdinCmd.CombinedOutput(); err != nil {
+		t.Fatalf("--secret-file -: %v %s", err, out)
+	}
+	for name, want := range map[string]string{"file-secret": "file-secret-0123456789abcdef", "env-secret": "env-secret-0123456789abcdef", "stdin-secret": "stdin-secret-0123456789abcdef"} {
+		var n int
+		if err := s.Store.DB().QueryRow(`SELECT count(*) FROM integrations WHERE name = $1 AND team_id = $2`, name, team.ID).Scan(&n); err != nil || n != 1 {
+			t.Errorf("%s: %d integrations (%v)", name, n, err)
+			continue
+		}
+		list, err := s.Store.ListIntegrations(context.Background(), team.ID, "", 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, in := range list {
+			if in.Name == name && in.Secret != want {
+				t.Errorf("%s: the secret given was not stored", name)
+			}
+		}
+	}
+
 	if list := mustHerald(t, api, "integrations", "list"); !strings.Contains(list, "cli-hook") || strings.Contains(list, integ.Secret) {
 		t.Errorf("integrations list:\n%s", list)
 	}

@@ -6,8 +6,11 @@ package config
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/netip"
+	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -443,8 +446,49 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 // listener is never a destination.
 func (c *Config) DestinationPolicy() ssrf.Policy {
 	p, _ := ssrf.ParsePolicy(c.AllowPrivateDestinations) // validated by Validate
-	if ap, err := netip.ParseAddrPort(c.Listen); err == nil {
-		p.Self = append(p.Self, ap)
+	// Herald's own services stay out of reach even where private
+	// destinations are allowed: the gateway, the worker's metrics, Temporal's
+	// frontend and Postgres.
+	for _, hp := range []string{c.Listen, c.MetricsListen, c.TemporalAddress, postgresHostPort(c.DatabaseURL)} {
+		p.Self = append(p.Self, selfAddrs(hp)...)
 	}
 	return p
+}
+
+// selfAddrs reads host:port as the addresses it listens or answers on: an IP
+// literal, or localhost's two. Other names are left out (resolving them on
+// every check would cost a lookup; the default policy refuses the private
+// addresses they usually have).
+func selfAddrs(hostport string) []netip.AddrPort {
+	if ap, err := netip.ParseAddrPort(hostport); err == nil {
+		return []netip.AddrPort{ap}
+	}
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return nil
+	}
+	n, err := strconv.ParseUint(port, 10, 16)
+	if err != nil {
+		return nil
+	}
+	if host == "" {
+		return []netip.AddrPort{netip.AddrPortFrom(netip.IPv4Unspecified(), uint16(n))}
+	}
+	if strings.EqualFold(host, "localhost") {
+		return []netip.AddrPort{netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), uint16(n)),
+			netip.AddrPortFrom(netip.IPv6Loopback(), uint16(n))}
+	}
+	return nil
+}
+
+// postgresHostPort is the host:port a postgres:// URL connects to.
+func postgresHostPort(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	if u.Port() == "" {
+		return net.JoinHostPort(u.Hostname(), "5432")
+	}
+	return u.Host
 }

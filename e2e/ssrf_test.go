@@ -102,6 +102,11 @@ func TestSSRFGuard(t *testing.T) {
 		"http://169.254.169.254/latest/meta-data/",
 		"http://10.0.0.5/x", "http://192.168.1.1/x", "http://172.16.0.1/x", "http://100.64.0.1/x",
 		"http://[fd00::1]/x", "http://[fe80::1]/x", "http://0.0.0.0:" + p + "/x",
+		// IPv6 forms that carry 127.0.0.1, deprecated private ranges, and
+		// fullwidth digits that IDNA turns into 127.0.0.1.
+		"http://[::127.0.0.1]:" + p + "/x", "http://[::ffff:0:127.0.0.1]:" + p + "/x",
+		"http://[64:ff9b:1::7f00:1]:" + p + "/x", "http://[2002:7f00:1::]:" + p + "/x", "http://[fec0::1]/x",
+		"http://１２７.０.０.１:" + p + "/x",
 	} {
 		r := s.Do(t, http.MethodPost, "/v1/integrations", s.Key, map[string]any{"name": "ssrf", "type": "webhook", "url": u, "events": []string{"*"}})
 		wantRefused := !strings.Contains(u, "localhost.")
@@ -116,10 +121,13 @@ func TestSSRFGuard(t *testing.T) {
 	// Stored destinations that point inside (written before a policy change,
 	// or straight into the database) are refused at connect time.
 	ctx := context.Background()
-	for _, u := range []string{
+	inside := []string{
 		"http://127.0.0.1:" + p + "/x", "http://[::ffff:127.0.0.1]:" + p + "/x", "http://2130706433:" + p + "/x",
 		"http://0177.0.0.1:" + p + "/x",
-	} {
+		"http://[::127.0.0.1]:" + p + "/x", "http://[::ffff:0:127.0.0.1]:" + p + "/x", "http://[64:ff9b:1::7f00:1]:" + p + "/x",
+		"http://[2002:7f00:1::]:" + p + "/x", "http://[fec0::1]:" + p + "/x", "http://１２７.０.０.１:" + p + "/x",
+	}
+	for _, u := range inside {
 		if _, err := s.Store.CreateIntegration(ctx, store.Integration{TeamID: s.Team, Name: "inside", Type: herald.IntegrationWebhook,
 			URL: u, Events: []string{"*"}, Enabled: true}); err != nil {
 			t.Fatal(err)
@@ -128,8 +136,8 @@ func TestSSRFGuard(t *testing.T) {
 	s.CreateIntegration(t, map[string]any{"name": "redirects", "type": "webhook", "url": "http://127.0.0.2:" + strings.Split(rl.Addr().String(), ":")[1] + "/in", "events": []string{"*"}})
 
 	res := s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"id": "ssrf-1", "event": "build:start"}))
-	if len(res.Deliveries) != 6 {
-		t.Fatalf("%d deliveries, want 6", len(res.Deliveries))
+	if len(res.Deliveries) != len(inside)+2 {
+		t.Fatalf("%d deliveries, want %d", len(res.Deliveries), len(inside)+2)
 	}
 	refused := 0
 	for _, o := range res.Deliveries {
@@ -148,10 +156,24 @@ func TestSSRFGuard(t *testing.T) {
 		}
 		refused++
 	}
-	if refused != 5 {
-		t.Errorf("%d deliveries refused, want 5 (4 stored + the rebinding host)", refused)
+	if refused != len(inside)+1 {
+		t.Errorf("%d deliveries refused, want %d (%d stored + the rebinding host)", refused, len(inside)+1, len(inside))
 	}
 	if n := trap.count(); n != 0 {
 		t.Errorf("the loopback trap was reached %d times", n)
+	}
+}
+
+// Herald's own services stay unreachable where private destinations are
+// allowed: Temporal's frontend and Postgres (the gateway's own port is
+// covered in package ssrf; this stack's listener is not its configured one).
+func TestSSRFGuardKeepsHeraldsOwnServicesOut(t *testing.T) {
+	s := testenv.NewStack(t) // private destinations allowed, as in development
+	pg := strings.Split(strings.Split(s.Config.DatabaseURL, "@")[1], "/")[0]
+	for _, target := range []string{s.Config.TemporalAddress, pg} {
+		r := s.Do(t, http.MethodPost, "/v1/integrations", s.Key, map[string]any{"name": "inward", "type": "webhook", "url": "http://" + target + "/x", "events": []string{"*"}})
+		if r.Status != 400 || !strings.Contains(string(r.Body), "Herald's own services") {
+			t.Errorf("integration aimed at %s: %d %s", target, r.Status, r.Body)
+		}
 	}
 }

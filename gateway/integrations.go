@@ -20,6 +20,7 @@ import (
 	"github.com/heraldhq/herald/config"
 	"github.com/heraldhq/herald/contract"
 	"github.com/heraldhq/herald/eventtype"
+	"github.com/heraldhq/herald/ssrf"
 	"github.com/heraldhq/herald/store"
 )
 
@@ -433,12 +434,16 @@ func (s *Server) checkDestination(ctx context.Context, raw string) error {
 	if err := policy.CheckHost(u.Hostname(), port); err != nil {
 		return refuse(err)
 	}
-	if _, err := netip.ParseAddr(u.Hostname()); err == nil {
+	host, err := ssrf.ASCIIHost(u.Hostname())
+	if err != nil {
+		return refuse(err)
+	}
+	if _, err := netip.ParseAddr(host); err == nil {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	addrs, err := s.resolver.LookupNetIP(ctx, "ip", u.Hostname())
+	addrs, err := s.resolver.LookupNetIP(ctx, "ip", host)
 	if err != nil {
 		return nil
 	}

@@ -16,6 +16,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
+
+	"golang.org/x/net/idna"
 )
 
 // RefusedError is a destination the policy does not allow.
@@ -53,13 +56,40 @@ var refused = []blocked{
 	{netip.MustParsePrefix("240.0.0.0/4"), "a reserved address"},
 	{netip.MustParsePrefix("::/128"), "the unspecified address"},
 	{netip.MustParsePrefix("::1/128"), "a loopback address"},
+	{netip.MustParsePrefix("::/96"), "an IPv4-compatible address (deprecated by RFC 4291)"},
+	{netip.MustParsePrefix("64:ff9b:1::/48"), "a local-use NAT64 address (RFC 8215)"},
+	{netip.MustParsePrefix("100::/64"), "a discard-only address"},
+	{netip.MustParsePrefix("2001::/32"), "a Teredo address (it hides an IPv4 address)"},
+	{netip.MustParsePrefix("2001:db8::/32"), "a documentation address"},
 	{netip.MustParsePrefix("fc00::/7"), "a unique-local (private) address"},
 	{netip.MustParsePrefix("fe80::/10"), "a link-local address"},
+	{netip.MustParsePrefix("fec0::/10"), "a site-local address (deprecated, private)"},
 	{netip.MustParsePrefix("ff00::/8"), "a multicast address"},
 }
 
-// nat64 embeds IPv4 addresses in IPv6 (RFC 6052); the embedded one is checked.
-var nat64 = netip.MustParsePrefix("64:ff9b::/96")
+// IPv6 forms that carry an IPv4 address, which is checked as well: NAT64's
+// well-known prefix (RFC 6052) and SIIT's IPv4-translated form (RFC 2765)
+// hold it in the last 32 bits, 6to4 (RFC 3056) in bits 16 to 47.
+var (
+	nat64      = netip.MustParsePrefix("64:ff9b::/96")
+	translated = netip.MustParsePrefix("::ffff:0:0:0/96")
+	sixToFour  = netip.MustParsePrefix("2002::/16")
+)
+
+// embeddedIPv4 is the IPv4 address an IPv6 address carries, if any.
+func embeddedIPv4(a netip.Addr) (netip.Addr, bool) {
+	if !a.Is6() {
+		return netip.Addr{}, false
+	}
+	b := a.As16()
+	switch {
+	case nat64.Contains(a), translated.Contains(a):
+		return netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]}), true
+	case sixToFour.Contains(a):
+		return netip.AddrFrom4([4]byte{b[2], b[3], b[4], b[5]}), true
+	}
+	return netip.Addr{}, false
+}
 
 // Policy says which destinations deliveries may reach.
 type Policy struct {
@@ -67,7 +97,8 @@ type Policy struct {
 	AllowAll bool
 	// Allowed are ranges let through although they are refused by default.
 	Allowed []netip.Prefix
-	// Self are addresses never reached even when allowed: the gateway's own listener.
+	// Self are addresses never reached even when allowed: Herald's own
+	// listeners and the services it depends on (Temporal, Postgres).
 	Self []netip.AddrPort
 }
 
@@ -103,16 +134,15 @@ func (p Policy) Check(host string, addr netip.Addr, port uint16) error {
 	addr = addr.Unmap().WithZone("")
 	for _, self := range p.Self {
 		if self.Port() == port && (self.Addr().Unmap() == addr || (self.Addr().IsUnspecified() && isLocal(addr))) {
-			return &RefusedError{Host: host, Addr: addr, Reason: "Herald's own gateway"}
+			return &RefusedError{Host: host, Addr: addr, Reason: "one of Herald's own services (gateway, worker metrics, Temporal or Postgres)"}
 		}
 	}
 	if p.AllowAll {
 		return nil
 	}
 	check := addr
-	if nat64.Contains(addr) {
-		b := addr.As16()
-		check = netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]})
+	if v4, ok := embeddedIPv4(addr); ok {
+		check = v4
 	}
 	for _, a := range p.Allowed {
 		if a.Contains(check) || a.Contains(addr) {
@@ -120,7 +150,7 @@ func (p Policy) Check(host string, addr netip.Addr, port uint16) error {
 		}
 	}
 	for _, b := range refused {
-		if b.prefix.Contains(check) {
+		if b.prefix.Contains(check) || b.prefix.Contains(addr) {
 			return &RefusedError{Host: host, Addr: addr, Reason: b.reason}
 		}
 	}
@@ -157,6 +187,13 @@ var oddNumeric = regexp.MustCompile(`(?i)^(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0
 // literals the policy refuses.
 func (p Policy) CheckHost(host string, port uint16) error {
 	h := strings.Trim(host, "[]")
+	// What the HTTP client will dial: it maps a non-ASCII host through IDNA,
+	// which turns fullwidth digits (１２７.０.０.１) into ASCII ones.
+	if a, err := ASCIIHost(h); err != nil {
+		return &RefusedError{Host: host, Reason: "a host name that is not valid IDNA: " + err.Error()}
+	} else {
+		h = a
+	}
 	if addr, err := netip.ParseAddr(h); err == nil {
 		return p.Check(host, addr, port)
 	}
@@ -164,6 +201,17 @@ func (p Policy) CheckHost(host string, port uint16) error {
 		return &RefusedError{Host: host, Reason: "a numeric address in a non-standard form"}
 	}
 	return nil
+}
+
+// ASCIIHost is host as Go's HTTP client dials it: non-ASCII names mapped
+// through IDNA's lookup profile, as net/http does.
+func ASCIIHost(host string) (string, error) {
+	for i := 0; i < len(host); i++ {
+		if host[i] >= utf8.RuneSelf {
+			return idna.Lookup.ToASCII(host)
+		}
+	}
+	return host, nil
 }
 
 // Resolver looks hosts up (net.DefaultResolver, or a test's own).

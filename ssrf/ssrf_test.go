@@ -17,6 +17,11 @@ func TestRefusedRanges(t *testing.T) {
 		"::1", "::", "fc00::1", "fd12:3456::1", "fe80::1", "ff02::1",
 		// IPv4-mapped IPv6 forms and NAT64-embedded forms of refused addresses.
 		"::ffff:127.0.0.1", "::ffff:10.1.2.3", "::ffff:169.254.169.254", "64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe",
+		// IPv4-compatible, IPv4-translated (SIIT), local-use NAT64, 6to4 of a
+		// private address, site-local, Teredo, documentation, discard.
+		"::127.0.0.1", "::10.0.0.1", "::ffff:0:127.0.0.1", "::ffff:0:a9fe:a9fe", "64:ff9b:1::7f00:1", "64:ff9b:1:ffff::1",
+		"2002:7f00:1::", "2002:a00:1::1", "2002:a9fe:a9fe::", "fec0::1", "feff::1", "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+		"2001:db8::1", "100::1",
 	}
 	var p Policy
 	for _, s := range refusedAddrs {
@@ -26,7 +31,7 @@ func TestRefusedRanges(t *testing.T) {
 			t.Errorf("%s: %v, want refused", s, err)
 		}
 	}
-	for _, s := range []string{"8.8.8.8", "1.1.1.1", "203.0.113.7", "172.32.0.1", "100.128.0.1", "2606:4700::1111", "::ffff:8.8.8.8"} {
+	for _, s := range []string{"8.8.8.8", "1.1.1.1", "203.0.113.7", "172.32.0.1", "100.128.0.1", "2606:4700::1111", "::ffff:8.8.8.8", "2002:808:808::1", "64:ff9b::808:808"} {
 		if err := p.Check("h", netip.MustParseAddr(s), 443); err != nil {
 			t.Errorf("%s: %v, want allowed", s, err)
 		}
@@ -108,7 +113,8 @@ func TestDialerChecksTheAddressItDials(t *testing.T) {
 	port := ln.Addr().(*net.TCPAddr).Port
 	r := &rebinding{calls: 1} // the "creation check" already saw the public answer
 	d := &Dialer{Resolver: r}
-	for _, target := range []string{"rebind.example", "127.0.0.1", "::ffff:127.0.0.1", "2130706433", "localhost"} {
+	for _, target := range []string{"rebind.example", "127.0.0.1", "::ffff:127.0.0.1", "2130706433", "localhost",
+		"::127.0.0.1", "::ffff:0:127.0.0.1", "64:ff9b:1::7f00:1", "2002:7f00:1::", "fec0::1", "１２７.０.０.１"} {
 		_, err := d.DialContext(context.Background(), "tcp", net.JoinHostPort(target, strconv.Itoa(port)))
 		var re *RefusedError
 		if !errors.As(err, &re) {

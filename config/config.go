@@ -132,6 +132,13 @@ type RetryPolicy struct {
 	MaxAttempts        int           `json:"maxAttempts"`
 }
 
+// Bounds of a retry schedule: a wait longer than a day, or a factor that
+// reaches it in two steps, is a typo, not a policy.
+const (
+	MaxRetryInterval      = 24 * time.Hour
+	MaxBackoffCoefficient = 10.0
+)
+
 // Validate says what is wrong with a policy, if anything.
 func (p RetryPolicy) Validate() error {
 	switch {
@@ -139,8 +146,12 @@ func (p RetryPolicy) Validate() error {
 		return fmt.Errorf("retry initial interval %s: must be at least 1s", p.InitialInterval)
 	case p.BackoffCoefficient < 1:
 		return fmt.Errorf("retry backoff coefficient %g: must be at least 1", p.BackoffCoefficient)
+	case p.BackoffCoefficient > MaxBackoffCoefficient:
+		return fmt.Errorf("retry backoff coefficient %g: must be at most %g", p.BackoffCoefficient, MaxBackoffCoefficient)
 	case p.MaxInterval < p.InitialInterval:
 		return fmt.Errorf("retry max interval %s: must be at least the initial interval %s", p.MaxInterval, p.InitialInterval)
+	case p.MaxInterval > MaxRetryInterval:
+		return fmt.Errorf("retry max interval %s: must be at most %s (a longer wait outlives the delivery it retries)", p.MaxInterval, MaxRetryInterval)
 	case p.MaxAttempts < 1 || p.MaxAttempts > 100:
 		return fmt.Errorf("retry max attempts %d: must be between 1 and 100", p.MaxAttempts)
 	}

@@ -85,3 +85,23 @@ func TestDefaultsAreValid(t *testing.T) {
 		t.Errorf("defaults %+v", cfg)
 	}
 }
+
+func TestRetryPolicyBounds(t *testing.T) {
+	base := Defaults().Retry
+	for name, mut := range map[string]func(*RetryPolicy){
+		"a century between retries": func(p *RetryPolicy) { p.MaxInterval = 1000000 * time.Hour },
+		"a factor of 1000":          func(p *RetryPolicy) { p.BackoffCoefficient = 1000 },
+		"101 attempts":              func(p *RetryPolicy) { p.MaxAttempts = 101 },
+	} {
+		p := base
+		mut(&p)
+		if err := p.Validate(); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	p := base
+	p.MaxInterval = MaxRetryInterval
+	if err := p.Validate(); err != nil {
+		t.Errorf("a day between retries: %v", err)
+	}
+}

@@ -70,6 +70,17 @@ func TestBadInputIsRejectedWithProblemAndStartsNothing(t *testing.T) {
 		{"type change", "PATCH", "/v1/integrations/int_x", s.Key, `{"type":"slack"}`, 400, "cannot be changed"},
 		{"bad limit", "GET", "/v1/integrations?limit=0", s.Key, nil, 400, "limit"},
 		{"unknown route", "GET", "/v1/nothing", s.Key, nil, 404, "no such route"},
+		// Bytes Postgres cannot store, and control characters, are a 400 wherever they come in.
+		{"retry wait of a century", "POST", "/v1/integrations", s.Key, okIntegration(func(b map[string]any) { b["retry"] = map[string]any{"maxInterval": "1000000h"} }), 400, "at most 24h"},
+		{"CRLF in a name", "POST", "/v1/integrations", s.Key, okIntegration(func(b map[string]any) { b["name"] = "evil\r\nX-Injected: 1" }), 400, "control characters"},
+		{"NUL in a name", "POST", "/v1/integrations", s.Key, okIntegration(func(b map[string]any) { b["name"] = "nul\u0000name" }), 400, "NUL"},
+		{"NUL in a project", "POST", "/v1/integrations", s.Key, okIntegration(func(b map[string]any) { b["projects"] = []string{"p\u0000"} }), 400, "NUL"},
+		{"NUL in a groupBy", "PUT", "/v1/alert-policy", s.Key, map[string]any{"groupBy": []string{"a\u0000b"}}, 400, "NUL"},
+		{"NUL in a cursor", "GET", "/v1/integrations?cursor=%00", s.Key, nil, 400, "control characters"},
+		{"invalid UTF-8 in a cursor", "GET", "/v1/events?cursor=%FF%FE", s.Key, nil, 400, "UTF-8"},
+		{"NUL in a path id", "GET", "/v1/deliveries/dlv_%00x", s.Key, nil, 400, "control characters"},
+		{"invalid UTF-8 in a path id", "GET", "/v1/integrations/%C3%28", s.Key, nil, 400, "UTF-8"},
+		{"NUL in an event filter", "GET", "/v1/integrations/int_x/deliveries?event=build%00", s.Key, nil, 400, "control characters"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -171,6 +171,10 @@ func TestPayloadEncryption(t *testing.T) {
 			t.Errorf("%s: no CORS for the Web UI", c.path)
 		}
 	}
+	// The key in the Web UI's codec URL is not logged, even at debug level.
+	if logs := s.Logs.String(); strings.Contains(logs, s.Key) || !strings.Contains(logs, `"/codec/:key/decode"`) {
+		t.Errorf("request log shows the codec path's key, or does not log the request: %.2000s", logs)
+	}
 
 	// Another team's key gets the payload back sealed; an operator's admin key
 	// (of any team) decodes it.

@@ -30,12 +30,13 @@ dev: build temporal-cli postgres
 test: temporal-cli postgres
 	go test -count=1 -timeout 20m ./...
 
-## fuzz: run each fuzz target for FUZZTIME
-fuzz:
+## fuzz: run each fuzz target for FUZZTIME (one worker: FuzzHTTPBoundary
+## runs a whole gateway, Postgres database and Temporal dev server per worker)
+fuzz: temporal-cli postgres
 	@for pkg in $$(go list ./...); do \
 	  for target in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 	    echo "fuzz $$pkg $$target"; \
-	    go test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	    go test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) -parallel 1 $$pkg || exit 1; \
 	  done; \
 	done
 

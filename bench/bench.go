@@ -43,7 +43,16 @@ type Options struct {
 	BareQueue string
 	// Progress receives a line now and then (nil: quiet).
 	Progress func(string)
+	// Hostile events are sent, beside the run, by another team (HostileKey)
+	// with a 3,000-character project id: the gateway must refuse them without
+	// slowing the run's own events.
+	Hostile    int
+	HostileKey string
 }
+
+// HostileProjectLen is the project id length of a hostile event (the API
+// allows 100).
+const HostileProjectLen = 3000
 
 // Figures are one run's measurements.
 type Figures struct {
@@ -65,6 +74,10 @@ type Figures struct {
 	// "no answer" for a connection that failed).
 	Rejections map[string]int `json:"rejections,omitempty"`
 	Missing    int            `json:"missing"`
+	// HostileAnswers counts the hostile events' answers by status, and
+	// HostileDelivered the deliveries any of them caused (want 0).
+	HostileAnswers   map[string]int `json:"hostileAnswers,omitempty"`
+	HostileDelivered int            `json:"hostileDelivered,omitempty"`
 }
 
 // StatusError is an HTTP answer other than 202.
@@ -226,14 +239,14 @@ func drive(ctx context.Context, o Options, recv *Receiver, label string, start f
 // RunHerald posts events to the gateway and waits for every delivery.
 func RunHerald(ctx context.Context, o Options, recv *Receiver, runID string) (Figures, error) {
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 512}}
-	return drive(ctx, o, recv, "herald", func(id string) error {
+	post := func(key, id, project string) error {
 		body, _ := json.Marshal(map[string]any{"id": id, "event": "build:start",
-			"data": map[string]any{"project": map[string]any{"id": "bench"}, "build": map[string]any{"id": id, "branch": "main"}}})
+			"data": map[string]any{"project": map[string]any{"id": project}, "build": map[string]any{"id": id, "branch": "main"}}})
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, o.GatewayURL+"/v1/events", bytes.NewReader(body))
 		if err != nil {
 			return err
 		}
-		req.Header.Set("Authorization", "Bearer "+o.APIKey)
+		req.Header.Set("Authorization", "Bearer "+key)
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := hc.Do(req)
 		if err != nil {
@@ -244,7 +257,38 @@ func RunHerald(ctx context.Context, o Options, recv *Receiver, runID string) (Fi
 			return StatusError(resp.StatusCode)
 		}
 		return nil
-	}, runID), nil
+	}
+	var hostile sync.WaitGroup
+	var hmu sync.Mutex
+	answers := map[string]int{}
+	if o.Hostile > 0 {
+		project := strings.Repeat("p", HostileProjectLen)
+		hostile.Add(1)
+		go func() {
+			defer hostile.Done()
+			// All at once, from 8 senders, as the run's own events start.
+			schedule(ctx, Options{Events: o.Hostile, Concurrency: 8}, func(i int) {
+				a := "202"
+				if err := post(o.HostileKey, fmt.Sprintf("x%s-%06d", runID, i), project); err != nil {
+					a = rejection(err)
+				}
+				hmu.Lock()
+				answers[a]++
+				hmu.Unlock()
+			})
+		}()
+	}
+	f := drive(ctx, o, recv, "herald", func(id string) error { return post(o.APIKey, id, "bench") }, runID)
+	hostile.Wait()
+	if o.Hostile > 0 {
+		f.HostileAnswers = answers
+		for id, ts := range recv.arrivals(func(k string) string { id, _, _ := strings.Cut(k, "|"); return id }) {
+			if strings.HasPrefix(id, "x"+runID) {
+				f.HostileDelivered += len(ts)
+			}
+		}
+	}
+	return f, nil
 }
 
 func waitFor(ctx context.Context, count func() int, want int, progress func(string), label string) {

@@ -35,6 +35,7 @@ func newBenchCmd(g *globals) *cobra.Command {
 	cmd.Flags().IntVar(&o.FanOut, "fanout", 1, "integrations each event matches")
 	cmd.Flags().BoolVar(&bare, "bare", true, "also measure the bare Temporal ceiling")
 	cmd.Flags().StringVar(&pids, "pids", "", "processes to measure: gateway=PID,worker=PID,…")
+	cmd.Flags().IntVar(&o.Hostile, "hostile", 0, "also send this many events from a second team with a 3,000-character project id, at the same time")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		c, err := b.Load(nil)
 		if err != nil {
@@ -54,6 +55,11 @@ func newBenchCmd(g *globals) *cobra.Command {
 		key, err := benchTeam(ctx, st, recv.URL, o.FanOut)
 		if err != nil {
 			return err
+		}
+		if o.Hostile > 0 {
+			if o.HostileKey, err = benchTeam(ctx, st, recv.URL, o.FanOut); err != nil {
+				return err
+			}
 		}
 		o.GatewayURL, o.APIKey, o.BareQueue = strings.TrimRight(url, "/"), key, "herald-bench-bare"
 		bar := newProgressBar(g.stderr)
@@ -126,6 +132,10 @@ func newBenchCmd(g *globals) *cobra.Command {
 		fmt.Fprintf(g.stdout, "\n%d events × %d, %d deliveries, %d rejected, %d missing\n", herald.Events, o.FanOut, herald.Deliveries, herald.Rejected, herald.Missing)
 		if len(herald.Rejections) > 0 {
 			fmt.Fprintf(g.stdout, "rejected by answer: %v\n", herald.Rejections)
+		}
+		if o.Hostile > 0 {
+			fmt.Fprintf(g.stdout, "hostile team: %d events with a %d-character project id, answered %v, %d deliveries\n",
+				o.Hostile, bench.HostileProjectLen, herald.HostileAnswers, herald.HostileDelivered)
 		}
 		for _, p := range usage {
 			fmt.Fprintf(g.stdout, "%s (pid %d): %.1f CPU s, peak RSS %.0f MB\n", p.Name, p.PID, p.CPUSeconds, p.PeakRSSMB)

@@ -61,9 +61,32 @@ done
 "${sqltool[@]}" --db temporal_visibility setup-schema -v 0.0 >/dev/null 2>&1 || true
 "${sqltool[@]}" --db temporal_visibility update-schema -d "$schema/visibility/versioned" >>"$state/schema.log" 2>&1
 
-# 3. Temporal server.
+# 3. Connection budget (DEPLOY.md, "Postgres connections"): every pool is
+# sized so that all of them full stay under max_connections:
+#   max_connections - superuser_reserved - spare
+#     >= 4 Temporal services x (main + visibility) + 3 Herald processes x HERALD_DB_MAX_CONNS
+psql_q() { psql -h 127.0.0.1 -U "$pguser" -d postgres -Atc "$1"; }
+max_conns=$(psql_q "SHOW max_connections")
+reserved=$(psql_q "SHOW superuser_reserved_connections")
+spare=10 # migrations, the CLI, psql, a benchmark's own pool
+avail=$((max_conns - reserved - spare))
+herald_procs=3 temporal_services=4
+herald_conns=${HERALD_DB_MAX_CONNS:-$((avail / 4 / herald_procs))}
+[ "$herald_conns" -gt 10 ] && [ -z "${HERALD_DB_MAX_CONNS:-}" ] && herald_conns=10
+left=$((avail - herald_procs * herald_conns))
+main_conns=$((left * 3 / 4 / temporal_services)); [ "$main_conns" -gt 20 ] && main_conns=20
+vis_conns=$((left / 4 / temporal_services)); [ "$vis_conns" -gt 10 ] && vis_conns=10
+if [ "$herald_conns" -lt 2 ] || [ "$main_conns" -lt 4 ] || [ "$vis_conns" -lt 2 ]; then
+  echo "Postgres allows $max_conns connections: too few for this stack (raise max_connections to 100 or more)" >&2
+  exit 1
+fi
+export HERALD_DB_MAX_CONNS=$herald_conns
+budget="max_connections $max_conns: Temporal $temporal_services x ($main_conns + $vis_conns), Herald $herald_procs x $herald_conns, $reserved reserved, $((avail - temporal_services * (main_conns + vis_conns) - herald_procs * herald_conns + spare)) spare"
+
+# 4. Temporal server.
 stop
-sed -e "s|@SHARDS@|$shards|" -e "s|@PGUSER@|$pguser|" -e "s|@ROOT@|$root|" deploy/temporal/stack.yaml.tmpl >"$state/temporal.yaml"
+sed -e "s|@SHARDS@|$shards|" -e "s|@PGUSER@|$pguser|" -e "s|@ROOT@|$root|" \
+  -e "s|@MAIN_CONNS@|$main_conns|" -e "s|@VIS_CONNS@|$vis_conns|" deploy/temporal/stack.yaml.tmpl >"$state/temporal.yaml"
 "$gobin/temporal-server" --config-file "$state/temporal.yaml" --allow-no-auth start >"$state/temporal.log" 2>&1 &
 echo $! >"$state/temporal.pid"
 export HERALD_TEMPORAL_ADDRESS=127.0.0.1:7233
@@ -82,11 +105,11 @@ for i in $(seq 1 30); do
 done
 cat "$state/setup.log"
 
-# 4. Web UI.
+# 5. Web UI.
 "$gobin/temporal-ui-server" --root "$root/deploy/temporal" --config ui --env stack start >"$state/ui.log" 2>&1 &
 echo $! >"$state/ui.pid"
 
-# 5. Herald: one gateway, two workers.
+# 6. Herald: one gateway, two workers.
 export HERALD_DATABASE_URL=${HERALD_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/herald_stack?sslmode=disable}
 export HERALD_LOG_FORMAT=json
 bin/herald migrate >/dev/null
@@ -103,6 +126,7 @@ cat <<MSG
   Herald gateway   http://${HERALD_LISTEN:-127.0.0.1:8080}   (database $HERALD_DATABASE_URL)
   Herald workers   metrics at http://127.0.0.1:9464/metrics and http://127.0.0.1:9465/metrics
   Temporal server  $HERALD_TEMPORAL_ADDRESS   ($shards history shards, Postgres persistence and visibility)
+  Postgres pools   $budget
   Temporal Web UI  http://127.0.0.1:8233
   Logs and pids    $state/
   Stop:            make stack-down

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -79,5 +80,52 @@ func TestComposeFileLoads(t *testing.T) {
 		if svc, _ := p.GetService(name); svc.HealthCheck == nil {
 			t.Errorf("%s has no healthcheck", name)
 		}
+	}
+}
+
+// Every pool full still fits Postgres's max_connections, with room for the
+// tools (the budget DEPLOY.md gives): 81 answers of 503 in a burst came from
+// pools that did not.
+func TestComposeConnectionBudgetFits(t *testing.T) {
+	opts, err := cli.NewProjectOptions([]string{"../docker-compose.yml"},
+		cli.WithWorkingDirectory(".."), cli.WithEnv([]string{}), cli.WithConsistency(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := opts.LoadProject(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	num := func(svc, what string, v *string) int {
+		t.Helper()
+		if v == nil {
+			t.Fatalf("%s sets no %s", svc, what)
+		}
+		n, err := strconv.Atoi(*v)
+		if err != nil {
+			t.Fatalf("%s %s %q: %v", svc, what, *v, err)
+		}
+		return n
+	}
+	pg, _ := p.GetService("postgres")
+	maxConns := 0
+	for i, arg := range pg.Command {
+		if v, ok := strings.CutPrefix(arg, "max_connections="); ok && i > 0 && pg.Command[i-1] == "-c" {
+			maxConns = num("postgres", "max_connections", &v)
+		}
+	}
+	if maxConns == 0 {
+		t.Fatal("postgres does not set max_connections")
+	}
+	tem, _ := p.GetService("temporal")
+	const temporalServices, reserved, spare = 4, 3, 10
+	temporal := temporalServices * (num("temporal", "SQL_MAX_CONNS", tem.Environment["SQL_MAX_CONNS"]) + num("temporal", "SQL_VIS_MAX_CONNS", tem.Environment["SQL_VIS_MAX_CONNS"]))
+	herald := 0
+	for _, name := range []string{"gateway", "worker-1", "worker-2"} {
+		svc, _ := p.GetService(name)
+		herald += num(name, "HERALD_DB_MAX_CONNS", svc.Environment["HERALD_DB_MAX_CONNS"])
+	}
+	if need := reserved + temporal + herald + spare; need > maxConns {
+		t.Errorf("pools need %d connections (Temporal %d, Herald %d, %d reserved, %d spare); max_connections is %d", need, temporal, herald, reserved, spare, maxConns)
 	}
 }

@@ -13,9 +13,10 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 )
 
-// TestComposeFileLoads loads docker-compose.yml with the loader Docker Compose
-// itself uses, which fails on any schema or interpolation error.
-func TestComposeFileLoads(t *testing.T) {
+// loadCompose loads docker-compose.yml with the loader Docker Compose itself
+// uses, which fails on any schema or interpolation error.
+func loadCompose(t *testing.T) *types.Project {
+	t.Helper()
 	opts, err := cli.NewProjectOptions([]string{"../docker-compose.yml"},
 		cli.WithWorkingDirectory(".."), cli.WithEnv([]string{}), cli.WithConsistency(true))
 	if err != nil {
@@ -25,6 +26,13 @@ func TestComposeFileLoads(t *testing.T) {
 	if err != nil {
 		t.Fatalf("load docker-compose.yml: %v", err)
 	}
+	return p
+}
+
+// TestComposeFileLoads loads docker-compose.yml with the loader Docker Compose
+// itself uses, which fails on any schema or interpolation error.
+func TestComposeFileLoads(t *testing.T) {
+	p := loadCompose(t)
 	names := p.ServiceNames()
 	for _, want := range []string{"postgres", "temporal", "temporal-setup", "temporal-ui", "gateway", "worker-1", "worker-2"} {
 		if !slices.Contains(names, want) {
@@ -87,15 +95,7 @@ func TestComposeFileLoads(t *testing.T) {
 // tools (the budget DEPLOY.md gives): 81 answers of 503 in a burst came from
 // pools that did not.
 func TestComposeConnectionBudgetFits(t *testing.T) {
-	opts, err := cli.NewProjectOptions([]string{"../docker-compose.yml"},
-		cli.WithWorkingDirectory(".."), cli.WithEnv([]string{}), cli.WithConsistency(true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := opts.LoadProject(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := loadCompose(t)
 	num := func(svc, what string, v *string) int {
 		t.Helper()
 		if v == nil {

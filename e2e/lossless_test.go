@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -72,5 +73,59 @@ func TestReceiverBytesAreStored(t *testing.T) {
 				t.Errorf("%d attempts recorded, want 1", len(d.AttemptLog))
 			}
 		})
+	}
+}
+
+// One team's oversized events, sent in the same second as another team's
+// ordinary ones, are each refused with a 400; the other team's are all
+// delivered, and nothing is left queued or set aside.
+func TestHostileTenantBesideAnOrdinaryOne(t *testing.T) {
+	s := testenv.NewStack(t)
+	recv := testenv.NewReceiver(t)
+	s.CreateIntegration(t, map[string]any{"name": "team-a-hook", "type": "webhook", "url": recv.URL, "events": []string{"build:*"}})
+	teamB, keyB := testenv.Team(t, s.Store, "ingest", "manage")
+	hostileRecv := testenv.NewReceiver(t)
+	if r := s.Do(t, http.MethodPost, "/v1/integrations", keyB, map[string]any{"name": "team-b-hook", "type": "webhook", "url": hostileRecv.URL, "events": []string{"*"}}); r.Status != 201 {
+		t.Fatalf("team B's integration: %d %s", r.Status, r.Body)
+	}
+	long := strings.Repeat("p", 3000)
+	var wg sync.WaitGroup
+	answers := make(chan string, 300)
+	send := func(key, id, project string) {
+		defer wg.Done()
+		r := s.Do(t, http.MethodPost, "/v1/events", key, map[string]any{"id": id, "event": "build:start", "data": map[string]any{"project": map[string]any{"id": project}}})
+		answers <- fmt.Sprintf("%s %d", id[:1], r.Status)
+	}
+	for i := range 100 {
+		wg.Add(1)
+		go send(keyB, fmt.Sprintf("b-%03d", i), long)
+	}
+	for i := range 200 {
+		wg.Add(1)
+		go send(s.Key, fmt.Sprintf("a-%03d", i), "ordinary")
+	}
+	wg.Wait()
+	close(answers)
+	counts := map[string]int{}
+	for a := range answers {
+		counts[a]++
+	}
+	if counts["b 400"] != 100 || counts["a 202"] != 200 {
+		t.Fatalf("answers %v, want 100 × \"b 400\" and 200 × \"a 202\"", counts)
+	}
+	waitFor(t, 3*time.Minute, "team A's 200 deliveries", func() bool { return len(recv.Requests()) >= 200 })
+	if n := len(recv.Requests()); n != 200 {
+		t.Errorf("team A's receiver got %d requests, want 200", n)
+	}
+	if n := len(hostileRecv.Requests()); n != 0 {
+		t.Errorf("team B's refused events reached its receiver %d times", n)
+	}
+	var queued int
+	if err := s.Store.DB().QueryRow(`SELECT count(*) FROM event_outbox`).Scan(&queued); err != nil || queued != 0 {
+		t.Errorf("%d events left in the outbox (%v)", queued, err)
+	}
+	var bEvents int
+	if err := s.Store.DB().QueryRow(`SELECT count(*) FROM events WHERE team_id = $1`, teamB).Scan(&bEvents); err != nil || bEvents != 0 {
+		t.Errorf("team B has %d stored events (%v), want none", bEvents, err)
 	}
 }

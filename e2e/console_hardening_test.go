@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/config"
 	"github.com/heraldhq/herald/internal/testenv"
 	"github.com/heraldhq/herald/store"
 )
@@ -183,5 +184,25 @@ func TestGarbageKeysAreRateLimited(t *testing.T) {
 	}
 	if r := s.Do(t, "GET", "/v1/integrations", s.Key, nil); r.Status != 200 {
 		t.Errorf("the valid key after the flood: %d", r.Status)
+	}
+}
+
+// The console is under the signed-in key's rate limit like the API.
+func TestConsoleIsRateLimited(t *testing.T) {
+	s := testenv.NewStack(t, func(c *config.Config) { c.RateLimit, c.RateBurst = 1, 3 })
+	b := &consoleClient{t: t, base: s.URL, cookies: map[string]string{}}
+	_, login := b.do("GET", "/console/login", nil)
+	if r, _ := b.do("POST", "/console/login", url.Values{"key": {s.Key}, "csrf": {formToken(t, login)}}); r.StatusCode != 303 {
+		t.Fatalf("login: %d", r.StatusCode)
+	}
+	limited := false
+	for range 10 {
+		if r, _ := b.do("GET", "/console", nil); r.StatusCode == http.StatusTooManyRequests {
+			limited = r.Header.Get("Retry-After") != ""
+			break
+		}
+	}
+	if !limited {
+		t.Error("10 console pages at once under a rate of 1/s (burst 3) were never answered 429 with Retry-After")
 	}
 }

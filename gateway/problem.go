@@ -50,11 +50,11 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		p = problemf(fiber.StatusInternalServerError, "the request could not be completed; the error has been logged")
 	}
 	p.Instance = c.OriginalURL()
-	if strings.HasPrefix(c.Path(), "/console") {
-		return s.consoleError(c, p)
-	}
 	if p.RetryAfter > 0 {
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(p.RetryAfter))
+	}
+	if strings.HasPrefix(c.Path(), "/console") {
+		return s.consoleError(c, p)
 	}
 	c.Status(p.Status)
 	c.Set(fiber.HeaderContentType, "application/problem+json")

@@ -71,14 +71,14 @@ STACK_DB := $${HERALD_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/herald_st
 stack-test: build
 	@$(CHAOS_DELIVERY_ENV) scripts/stack.sh
 	HERALD_STACK_URL=http://127.0.0.1:8080 HERALD_DATABASE_URL=$(STACK_DB) \
-	go test -count=1 -v -run '^TestChaosStack$$' -timeout 30m ./chaos/ ; status=$$?; scripts/stack.sh down; exit $$status
+	go test -count=1 -v -run '^TestChaosStack$$' -timeout 30m ./test/chaos/ ; status=$$?; scripts/stack.sh down; exit $$status
 
 ## chaos: the full chaos run: 2,000 events × 3 integrations while the worker, the
 ## Temporal dev server and Postgres crash and receivers flap (report in .data/chaos.json)
 chaos: temporal-cli postgres
 	@mkdir -p .data
 	HERALD_CHAOS_EVENTS=$${HERALD_CHAOS_EVENTS:-2000} HERALD_CHAOS_RATE=$${HERALD_CHAOS_RATE:-40} HERALD_CHAOS_REPORT=$(CURDIR)/.data/chaos.json \
-	go test -count=1 -v -run '^TestChaos$$' -timeout 60m ./chaos/
+	go test -count=1 -v -run '^TestChaos$$' -timeout 60m ./test/chaos/
 
 ## chaos-stack: the same 2,000 events on the production-shaped stack (report in .data/chaos-stack.json)
 chaos-stack: build
@@ -86,7 +86,7 @@ chaos-stack: build
 	@$(CHAOS_DELIVERY_ENV) scripts/stack.sh
 	HERALD_STACK_URL=http://127.0.0.1:8080 HERALD_DATABASE_URL=$(STACK_DB) \
 	HERALD_CHAOS_EVENTS=$${HERALD_CHAOS_EVENTS:-2000} HERALD_CHAOS_RATE=$${HERALD_CHAOS_RATE:-30} HERALD_CHAOS_REPORT=$(CURDIR)/.data/chaos-stack.json \
-	go test -count=1 -v -run '^TestChaosStack$$' -timeout 60m ./chaos/ ; status=$$?; scripts/stack.sh down; exit $$status
+	go test -count=1 -v -run '^TestChaosStack$$' -timeout 60m ./test/chaos/ ; status=$$?; scripts/stack.sh down; exit $$status
 
 clean:
 	rm -rf bin .data

@@ -8,11 +8,11 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"github.com/heraldhq/herald/channels"
-	"github.com/heraldhq/herald/config"
-	"github.com/heraldhq/herald/metrics"
-	"github.com/heraldhq/herald/ssrf"
-	"github.com/heraldhq/herald/store"
+	"github.com/heraldhq/herald/internal/channels"
+	"github.com/heraldhq/herald/internal/config"
+	"github.com/heraldhq/herald/internal/metrics"
+	"github.com/heraldhq/herald/internal/ssrf"
+	"github.com/heraldhq/herald/internal/store"
 )
 
 // Error types of activity failures, read by workflows with errors.As.

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/heraldhq/herald/contract"
+	"github.com/heraldhq/herald/internal/contract"
 )
 
 // GroupMessageInput is what an alert group is about to send.

@@ -10,10 +10,10 @@ import (
 	"go.temporal.io/sdk/activity"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/channels"
-	"github.com/heraldhq/herald/config"
-	"github.com/heraldhq/herald/health"
-	"github.com/heraldhq/herald/store"
+	"github.com/heraldhq/herald/internal/channels"
+	"github.com/heraldhq/herald/internal/config"
+	"github.com/heraldhq/herald/internal/health"
+	"github.com/heraldhq/herald/internal/store"
 )
 
 // Schedule is where an attempt stands in its delivery's retry schedule.

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/contract"
+	"github.com/heraldhq/herald/internal/contract"
 )
 
 // DisabledIntegration is what DisableIntegration did, without secrets.

@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/channels"
-	"github.com/heraldhq/herald/contract"
-	"github.com/heraldhq/herald/health"
-	"github.com/heraldhq/herald/store"
+	"github.com/heraldhq/herald/internal/channels"
+	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/health"
+	"github.com/heraldhq/herald/internal/store"
 )
 
 // TestEventType is the type of test notifications and recovery probes.

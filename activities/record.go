@@ -9,11 +9,11 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/alerts"
-	"github.com/heraldhq/herald/config"
-	"github.com/heraldhq/herald/contract"
-	"github.com/heraldhq/herald/eventtype"
-	"github.com/heraldhq/herald/store"
+	"github.com/heraldhq/herald/internal/alerts"
+	"github.com/heraldhq/herald/internal/config"
+	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/eventtype"
+	"github.com/heraldhq/herald/internal/store"
 )
 
 // PlannedDelivery is a delivery the workflow must run (or account for).

@@ -8,8 +8,8 @@ import (
 	"go.temporal.io/sdk/activity"
 	"golang.org/x/time/rate"
 
-	"github.com/heraldhq/herald/contract"
-	"github.com/heraldhq/herald/store"
+	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/store"
 )
 
 const signalPage = 200

@@ -10,10 +10,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/bench"
-	"github.com/heraldhq/herald/config"
-	"github.com/heraldhq/herald/contract"
-	"github.com/heraldhq/herald/store"
+	"github.com/heraldhq/herald/internal/bench"
+	"github.com/heraldhq/herald/internal/config"
+	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/store"
 )
 
 func newBenchCmd(g *globals) *cobra.Command {

@@ -11,10 +11,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/config"
 	"github.com/heraldhq/herald/gateway"
+	"github.com/heraldhq/herald/internal/config"
+	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/schema"
-	"github.com/heraldhq/herald/store"
 )
 
 // Team and key commands go through the API (an admin key) when a key is

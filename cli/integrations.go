@@ -13,8 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/contract"
 	"github.com/heraldhq/herald/gateway"
+	"github.com/heraldhq/herald/internal/contract"
 )
 
 func newIntegrationsCmd(g *globals) *cobra.Command {

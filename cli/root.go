@@ -16,7 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/heraldhq/herald/config"
+	"github.com/heraldhq/herald/internal/config"
 )
 
 // Execute runs the command line and returns the exit code.

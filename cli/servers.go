@@ -15,12 +15,12 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/heraldhq/herald/activities"
-	"github.com/heraldhq/herald/config"
-	"github.com/heraldhq/herald/contract"
 	"github.com/heraldhq/herald/gateway"
-	"github.com/heraldhq/herald/metrics"
+	"github.com/heraldhq/herald/internal/config"
+	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/metrics"
+	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/schema"
-	"github.com/heraldhq/herald/store"
 	"github.com/heraldhq/herald/worker"
 )
 

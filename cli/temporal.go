@@ -6,8 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/heraldhq/herald/config"
-	"github.com/heraldhq/herald/contract"
+	"github.com/heraldhq/herald/internal/config"
+	"github.com/heraldhq/herald/internal/contract"
 )
 
 func newTemporalCmd(g *globals) *cobra.Command {

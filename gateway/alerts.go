@@ -5,7 +5,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/heraldhq/herald/alerts"
+	"github.com/heraldhq/herald/internal/alerts"
 )
 
 // AlertPolicyView is a team's alert policy with every field in force.

@@ -8,7 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/store"
+	"github.com/heraldhq/herald/internal/store"
 )
 
 const localKey = "herald.key"

@@ -8,7 +8,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/codec"
+	"github.com/heraldhq/herald/internal/codec"
 )
 
 // mountCodec serves the Temporal codec-server endpoints (/codec/encode and

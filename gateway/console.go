@@ -17,7 +17,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/store"
+	"github.com/heraldhq/herald/internal/store"
 )
 
 //go:embed console/*.html

@@ -10,9 +10,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/contract"
-	"github.com/heraldhq/herald/eventtype"
-	"github.com/heraldhq/herald/store"
+	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/eventtype"
+	"github.com/heraldhq/herald/internal/store"
 )
 
 func (s *Server) getDelivery(c *fiber.Ctx) error {

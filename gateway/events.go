@@ -12,9 +12,9 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/heraldhq/herald/contract"
-	"github.com/heraldhq/herald/eventtype"
-	"github.com/heraldhq/herald/store"
+	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/eventtype"
+	"github.com/heraldhq/herald/internal/store"
 )
 
 // eventIDRE: event ids go into workflow ids and URLs, so keep them plain.

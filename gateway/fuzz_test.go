@@ -6,7 +6,7 @@ import (
 	"regexp"
 	"testing"
 
-	"github.com/heraldhq/herald/eventtype"
+	"github.com/heraldhq/herald/internal/eventtype"
 )
 
 var typeRE = regexp.MustCompile(`^[a-z0-9-]+(:[a-z0-9-]+)+$`)

@@ -6,8 +6,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/heraldhq/herald/contract"
-	"github.com/heraldhq/herald/store"
+	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/store"
 )
 
 // workflowCallTimeout bounds a request that waits on a short workflow.

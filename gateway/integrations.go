@@ -15,13 +15,13 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/alerts"
-	"github.com/heraldhq/herald/channels"
-	"github.com/heraldhq/herald/config"
-	"github.com/heraldhq/herald/contract"
-	"github.com/heraldhq/herald/eventtype"
-	"github.com/heraldhq/herald/ssrf"
-	"github.com/heraldhq/herald/store"
+	"github.com/heraldhq/herald/internal/alerts"
+	"github.com/heraldhq/herald/internal/channels"
+	"github.com/heraldhq/herald/internal/config"
+	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/eventtype"
+	"github.com/heraldhq/herald/internal/ssrf"
+	"github.com/heraldhq/herald/internal/store"
 )
 
 // Limits on integration fields. Names follow the seed (3–39 characters).

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/heraldhq/herald/store"
+	"github.com/heraldhq/herald/internal/store"
 )
 
 // keyCache remembers authenticated keys briefly, so ingestion costs no

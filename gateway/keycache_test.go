@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldhq/herald/store"
+	"github.com/heraldhq/herald/internal/store"
 )
 
 func TestKeyCache(t *testing.T) {

@@ -9,8 +9,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/heraldhq/herald/contract"
-	"github.com/heraldhq/herald/store"
+	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/store"
 )
 
 // An event that arrives while the gateway is at its ingest limit is not

@@ -14,11 +14,11 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/codec"
-	"github.com/heraldhq/herald/config"
-	"github.com/heraldhq/herald/metrics"
-	"github.com/heraldhq/herald/ssrf"
-	"github.com/heraldhq/herald/store"
+	"github.com/heraldhq/herald/internal/codec"
+	"github.com/heraldhq/herald/internal/config"
+	"github.com/heraldhq/herald/internal/metrics"
+	"github.com/heraldhq/herald/internal/ssrf"
+	"github.com/heraldhq/herald/internal/store"
 )
 
 // Server is the gateway.

@@ -18,7 +18,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/store"
+	"github.com/heraldhq/herald/internal/store"
 )
 
 // installTTL is how long an "Add to Slack" link stays valid.

@@ -8,10 +8,10 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/alerts"
-	"github.com/heraldhq/herald/contract"
-	"github.com/heraldhq/herald/redact"
-	"github.com/heraldhq/herald/store"
+	"github.com/heraldhq/herald/internal/alerts"
+	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/redact"
+	"github.com/heraldhq/herald/internal/store"
 )
 
 // Page is a list response with an opaque cursor for the next page.

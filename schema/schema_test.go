@@ -8,8 +8,8 @@ import (
 
 	_ "github.com/lib/pq"
 
-	"github.com/heraldhq/herald/internal/testenv"
 	"github.com/heraldhq/herald/schema"
+	"github.com/heraldhq/herald/test/testenv"
 )
 
 func TestConcurrentMigrateAppliesEachMigrationOnce(t *testing.T) {

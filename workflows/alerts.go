@@ -9,8 +9,8 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/heraldhq/herald/activities"
-	"github.com/heraldhq/herald/alerts"
-	"github.com/heraldhq/herald/contract"
+	"github.com/heraldhq/herald/internal/alerts"
+	"github.com/heraldhq/herald/internal/contract"
 )
 
 // AlertGroupWorkflow gathers an integration's alerts of one group (same

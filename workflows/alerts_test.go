@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldhq/herald/contract"
-	"github.com/heraldhq/herald/internal/testenv"
-	"github.com/heraldhq/herald/store"
+	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/test/testenv"
 	"github.com/heraldhq/herald/workflows"
 	"github.com/stretchr/testify/mock"
 )

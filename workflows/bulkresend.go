@@ -8,8 +8,8 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/heraldhq/herald/activities"
-	"github.com/heraldhq/herald/contract"
-	"github.com/heraldhq/herald/store"
+	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/store"
 )
 
 const (

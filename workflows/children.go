@@ -7,8 +7,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/heraldhq/herald/contract"
-	"github.com/heraldhq/herald/health"
+	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/health"
 )
 
 // startChild starts a workflow that outlives its parent (the parent only

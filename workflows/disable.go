@@ -7,7 +7,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/heraldhq/herald/activities"
-	"github.com/heraldhq/herald/contract"
+	"github.com/heraldhq/herald/internal/contract"
 )
 
 // EventIntegrationDisabled is emitted to the team when an integration is disabled.

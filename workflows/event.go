@@ -13,7 +13,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/activities"
-	"github.com/heraldhq/herald/contract"
+	"github.com/heraldhq/herald/internal/contract"
 )
 
 // recordOptions: bookkeeping steps retry until Postgres answers; deliveries

@@ -10,10 +10,10 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/activities"
-	"github.com/heraldhq/herald/config"
-	"github.com/heraldhq/herald/contract"
-	"github.com/heraldhq/herald/internal/testenv"
-	"github.com/heraldhq/herald/store"
+	"github.com/heraldhq/herald/internal/config"
+	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/test/testenv"
 	"github.com/heraldhq/herald/worker"
 	"github.com/heraldhq/herald/workflows"
 )

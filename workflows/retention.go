@@ -7,7 +7,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/heraldhq/herald/activities"
-	"github.com/heraldhq/herald/contract"
+	"github.com/heraldhq/herald/internal/contract"
 )
 
 // retentionBatch is how many events one delete removes.

@@ -8,7 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/heraldhq/herald/activities"
-	"github.com/heraldhq/herald/contract"
+	"github.com/heraldhq/herald/internal/contract"
 )
 
 // TestWorkflow sends one test notification and returns how it fared; a

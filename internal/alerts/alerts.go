@@ -1,0 +1,165 @@
+// Package alerts holds alert noise control: policies that group repeated
+// infrastructure alerts, group keys, and the shape of a group's message.
+package alerts
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/heraldhq/herald/internal/config"
+	"github.com/heraldhq/herald/internal/eventtype"
+)
+
+// GroupEventType is the event a group's message is delivered as.
+const GroupEventType = "alert:group"
+
+// Policy says which events are grouped, by what, and how long they wait.
+type Policy struct {
+	// Patterns select the grouped event types (default alert:*).
+	Patterns []string `json:"patterns,omitempty"`
+	// GroupBy are data paths (project.id, service.id) or "type"; alerts
+	// agreeing on all of them form one group.
+	GroupBy []string `json:"groupBy,omitempty"`
+	// GroupWait is how long the first alert of a group waits for company.
+	GroupWait *config.Duration `json:"groupWait,omitempty"`
+	// RepeatInterval holds later alerts of the group, sent as one summary.
+	RepeatInterval *config.Duration `json:"repeatInterval,omitempty"`
+	// Disabled turns grouping off: every alert is delivered at once.
+	Disabled bool `json:"disabled,omitempty"`
+}
+
+// Defaults (issue: project, service and type; 30 s; 1 h).
+var (
+	DefaultPatterns = []string{"alert:*"}
+	DefaultGroupBy  = []string{"project.id", "service.id", "type"}
+)
+
+const (
+	DefaultGroupWait      = 30 * time.Second
+	DefaultRepeatInterval = time.Hour
+)
+
+// Effective is a policy with every field set.
+type Effective struct {
+	Patterns       []string
+	GroupBy        []string
+	GroupWait      time.Duration
+	RepeatInterval time.Duration
+	Disabled       bool
+}
+
+// Merge lays override over base over the defaults.
+func Merge(base, override *Policy) Effective {
+	e := Effective{Patterns: DefaultPatterns, GroupBy: DefaultGroupBy, GroupWait: DefaultGroupWait, RepeatInterval: DefaultRepeatInterval}
+	for _, p := range []*Policy{base, override} {
+		if p == nil {
+			continue
+		}
+		if len(p.Patterns) > 0 {
+			e.Patterns = p.Patterns
+		}
+		if len(p.GroupBy) > 0 {
+			e.GroupBy = p.GroupBy
+		}
+		if p.GroupWait != nil {
+			e.GroupWait = time.Duration(*p.GroupWait)
+		}
+		if p.RepeatInterval != nil {
+			e.RepeatInterval = time.Duration(*p.RepeatInterval)
+		}
+		e.Disabled = p.Disabled
+	}
+	return e
+}
+
+// Validate says what is wrong with a policy, normalizing its patterns.
+func (p *Policy) Validate() error {
+	for i, pat := range p.Patterns {
+		n, err := eventtype.NormalizePattern(pat)
+		if err != nil {
+			return fmt.Errorf("patterns: %w", err)
+		}
+		p.Patterns[i] = n
+	}
+	if len(p.GroupBy) > 10 {
+		return fmt.Errorf("groupBy: at most 10 fields")
+	}
+	for _, g := range p.GroupBy {
+		if g == "" || len(g) > 100 || strings.ContainsAny(g, " \t") {
+			return fmt.Errorf("groupBy: %q is not a data path such as project.id", g)
+		}
+	}
+	if p.GroupWait != nil && (time.Duration(*p.GroupWait) < 0 || time.Duration(*p.GroupWait) > 24*time.Hour) {
+		return fmt.Errorf("groupWait must be between 0s and 24h")
+	}
+	if p.RepeatInterval != nil && (time.Duration(*p.RepeatInterval) < time.Second || time.Duration(*p.RepeatInterval) > 7*24*time.Hour) {
+		return fmt.Errorf("repeatInterval must be between 1s and 168h")
+	}
+	return nil
+}
+
+// Resolves reports whether an event resolves an alert: a type ending in
+// :resolved, or data "resolved": true.
+func Resolves(eventType string, data json.RawMessage) bool {
+	if strings.HasSuffix(eventType, ":resolved") {
+		return true
+	}
+	var d struct {
+		Resolved bool `json:"resolved"`
+	}
+	_ = json.Unmarshal(data, &d)
+	return d.Resolved
+}
+
+// Applies reports whether a policy groups an event type.
+func (e Effective) Applies(eventType string) bool {
+	if e.Disabled {
+		return false
+	}
+	for _, p := range e.Patterns {
+		if eventtype.Matches(p, eventType) {
+			return true
+		}
+	}
+	return false
+}
+
+// Key is the group of an event under a policy: the values of its groupBy
+// fields ("type" is the event type without :resolved), hashed.
+func (e Effective) Key(eventType string, data json.RawMessage) string {
+	var d map[string]any
+	_ = json.Unmarshal(data, &d)
+	parts := make([]string, len(e.GroupBy))
+	for i, path := range e.GroupBy {
+		if path == "type" {
+			parts[i] = strings.TrimSuffix(eventType, ":resolved")
+			continue
+		}
+		parts[i] = lookup(d, path)
+	}
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return hex.EncodeToString(sum[:8])
+}
+
+func lookup(d map[string]any, path string) string {
+	var cur any = d
+	for _, p := range strings.Split(path, ".") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return ""
+		}
+		cur = m[p]
+	}
+	if cur == nil {
+		return ""
+	}
+	if s, ok := cur.(string); ok {
+		return s
+	}
+	b, _ := json.Marshal(cur)
+	return string(b)
+}

@@ -1,0 +1,505 @@
+// Package config is Herald's one configuration struct, filled from flags and
+// HERALD_* environment variables (a flag set on the command line wins over the
+// environment, which wins over the default).
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/heraldhq/herald/internal/ssrf"
+)
+
+// Config is everything a Herald process can be told.
+type Config struct {
+	DatabaseURL string
+	// DBMaxConns is this process's Postgres connection budget: queries beyond
+	// it wait for a free connection. DEPLOY.md sizes it against max_connections.
+	DBMaxConns        int
+	TemporalAddress   string
+	TemporalNamespace string
+	TaskQueue         string
+	Listen            string
+
+	// WebhookHeaderPrefix prefixes the seed-compatible webhook headers (…-Id, …-Name, …).
+	WebhookHeaderPrefix string
+	// AllowPrivateDestinations lets deliveries reach private and loopback
+	// addresses: "true", "false", or a comma-separated list of CIDRs.
+	AllowPrivateDestinations string
+
+	Retry RetryPolicy
+
+	// AttemptTimeout bounds one HTTP attempt end to end; ConnectTimeout its TCP connect.
+	AttemptTimeout time.Duration
+	ConnectTimeout time.Duration
+	// ResponseBodyLimit caps the stored response body of an attempt.
+	ResponseBodyLimit int
+	// EventBodyLimit caps the body of POST /v1/events (413 beyond).
+	EventBodyLimit int
+
+	// DisableAfter consecutive failed deliveries disable an integration.
+	DisableAfter int
+	// RecoveryRate paces retries of waiting deliveries when an integration
+	// recovers, per second per integration.
+	RecoveryRate float64
+	// BulkResendRate paces bulk resends, per second.
+	BulkResendRate float64
+
+	// SecretRotationGrace is how long a rotated-out secret keeps signing.
+	SecretRotationGrace time.Duration
+	// KeyCacheTTL is how long a gateway trusts a key it has checked (0: always ask Postgres).
+	KeyCacheTTL time.Duration
+	// KeyStaleFor is how long past KeyCacheTTL a checked key still ingests
+	// while Postgres is unreachable (0: not at all).
+	KeyStaleFor time.Duration
+	// IngestConcurrency is the most events a gateway starts at once. The
+	// limit in force adapts below it to Temporal's start latency; beyond it
+	// events are answered 503 with Retry-After straight away, so a flood costs
+	// neither memory nor goroutines, nor a backlog at Temporal.
+	IngestConcurrency int
+	// OutboxLimit is how many events may wait in the outbox (accepted over the
+	// ingest limit, not yet started); beyond it events get 503. 0 turns the
+	// outbox off.
+	OutboxLimit int
+	// RateLimit is requests per second per API key (RateBurst at once); 0 turns it off.
+	RateLimit float64
+	RateBurst int
+	// Temporal connection security: TLS (with a CA, for private ones), mTLS
+	// client certificates, or an API key (Temporal Cloud).
+	TemporalTLS        bool
+	TemporalCA         string
+	TemporalCert       string
+	TemporalKey        string
+	TemporalServerName string
+	TemporalAPIKey     string
+
+	// Worker tuning (0: the SDK's defaults).
+	WorkerMaxActivities    int
+	WorkerMaxWorkflowTasks int
+	WorkerActivityPollers  int
+	WorkerWorkflowPollers  int
+	// WorkflowCacheSize bounds the workflows a worker keeps in memory between
+	// tasks; deliveries waiting on backoff beyond it cost a replay when they
+	// wake, not memory while they wait.
+	WorkflowCacheSize int
+
+	// Retention is how long events, deliveries and attempts are kept.
+	Retention time.Duration
+
+	// MetricsListen is where a worker serves /metrics (the gateway serves it on Listen).
+	MetricsListen string
+	// MetricsToken, when set, must be presented as a bearer token to read any
+	// /metrics (gateway and worker).
+	MetricsToken string
+	// TemporalUIURL is the Web UI the console links workflows to.
+	TemporalUIURL string
+	// UIOrigins may call the codec endpoints from a browser (the Temporal Web UI).
+	UIOrigins string
+	// PayloadKey encrypts everything Herald sends to Temporal: "kid:base64key",
+	// several comma-separated for rotation (the first encrypts).
+	PayloadKey string
+
+	// PublicURL is where browsers reach the gateway (OAuth redirects); empty:
+	// http:// and the listen address.
+	PublicURL string
+	// Slack "Add to Slack": the app's OAuth credentials, Slack's base URL, and
+	// the key that signs install state (empty: derived from the client secret).
+	SlackClientID     string
+	SlackClientSecret string
+	SlackBaseURL      string
+	StateSecret       string
+
+	LogLevel  string
+	LogFormat string
+}
+
+// RetryPolicy is the delivery retry schedule: first retry after InitialInterval,
+// each later one BackoffCoefficient times longer, capped at MaxInterval,
+// MaxAttempts attempts in all (the first one included).
+type RetryPolicy struct {
+	InitialInterval    time.Duration `json:"initialInterval"`
+	BackoffCoefficient float64       `json:"backoffCoefficient"`
+	MaxInterval        time.Duration `json:"maxInterval"`
+	MaxAttempts        int           `json:"maxAttempts"`
+}
+
+// Bounds of a retry schedule: a wait longer than a day, or a factor that
+// reaches it in two steps, is a typo, not a policy.
+const (
+	MaxRetryInterval      = 24 * time.Hour
+	MaxBackoffCoefficient = 10.0
+)
+
+// Validate says what is wrong with a policy, if anything.
+func (p RetryPolicy) Validate() error {
+	switch {
+	case p.InitialInterval < time.Second:
+		return fmt.Errorf("retry initial interval %s: must be at least 1s", p.InitialInterval)
+	case p.BackoffCoefficient < 1:
+		return fmt.Errorf("retry backoff coefficient %g: must be at least 1", p.BackoffCoefficient)
+	case p.BackoffCoefficient > MaxBackoffCoefficient:
+		return fmt.Errorf("retry backoff coefficient %g: must be at most %g", p.BackoffCoefficient, MaxBackoffCoefficient)
+	case p.MaxInterval < p.InitialInterval:
+		return fmt.Errorf("retry max interval %s: must be at least the initial interval %s", p.MaxInterval, p.InitialInterval)
+	case p.MaxInterval > MaxRetryInterval:
+		return fmt.Errorf("retry max interval %s: must be at most %s (a longer wait outlives the delivery it retries)", p.MaxInterval, MaxRetryInterval)
+	case p.MaxAttempts < 1 || p.MaxAttempts > 100:
+		return fmt.Errorf("retry max attempts %d: must be between 1 and 100", p.MaxAttempts)
+	}
+	return nil
+}
+
+// Defaults returns the documented defaults (DESIGN.md, "Delivery semantics").
+func Defaults() Config {
+	return Config{
+		DatabaseURL:              "postgres://postgres@127.0.0.1:5432/herald?sslmode=disable",
+		DBMaxConns:               10,
+		TemporalAddress:          "127.0.0.1:7233",
+		TemporalNamespace:        "default",
+		TaskQueue:                "herald",
+		Listen:                   "127.0.0.1:8080",
+		WebhookHeaderPrefix:      "X-Northflank-Notification-Integration-",
+		AllowPrivateDestinations: "false",
+		Retry: RetryPolicy{
+			InitialInterval:    5 * time.Second,
+			BackoffCoefficient: 3,
+			MaxInterval:        2 * time.Hour,
+			MaxAttempts:        10,
+		},
+		AttemptTimeout:      15 * time.Second,
+		ConnectTimeout:      5 * time.Second,
+		ResponseBodyLimit:   64 << 10,
+		EventBodyLimit:      256 << 10,
+		DisableAfter:        5,
+		RecoveryRate:        20,
+		BulkResendRate:      10,
+		SlackBaseURL:        "https://slack.com",
+		SecretRotationGrace: 24 * time.Hour,
+		KeyCacheTTL:         5 * time.Second,
+		KeyStaleFor:         10 * time.Minute,
+		WorkflowCacheSize:   1000,
+		IngestConcurrency:   256,
+		OutboxLimit:         100000,
+		RateLimit:           500,
+		RateBurst:           1000,
+		UIOrigins:           "http://127.0.0.1:8233,http://localhost:8233",
+		MetricsListen:       "127.0.0.1:9464",
+		Retention:           30 * 24 * time.Hour,
+		TemporalUIURL:       "http://127.0.0.1:8233",
+		LogLevel:            "info",
+		LogFormat:           "text",
+	}
+}
+
+// Validate checks the values that flags and env cannot type-check.
+func (c *Config) Validate() error {
+	if err := c.Retry.Validate(); err != nil {
+		return err
+	}
+	if c.AttemptTimeout <= 0 || c.ConnectTimeout <= 0 {
+		return fmt.Errorf("attempt and connect timeouts must be positive")
+	}
+	if c.ResponseBodyLimit < 0 || c.EventBodyLimit <= 0 {
+		return fmt.Errorf("body limits must be positive")
+	}
+	if _, err := ssrf.ParsePolicy(c.AllowPrivateDestinations); err != nil {
+		return err
+	}
+	if c.Retention < time.Hour {
+		return fmt.Errorf("retention %s: must be at least 1h", c.Retention)
+	}
+	if (c.TemporalCert == "") != (c.TemporalKey == "") {
+		return fmt.Errorf("temporal mTLS needs both a certificate and a key")
+	}
+	if c.IngestConcurrency < 1 {
+		return fmt.Errorf("ingest concurrency %d: must be at least 1", c.IngestConcurrency)
+	}
+	if c.KeyCacheTTL < 0 || c.KeyStaleFor < 0 {
+		return fmt.Errorf("key cache durations must be 0 or more")
+	}
+	if c.OutboxLimit < 0 {
+		return fmt.Errorf("outbox limit %d: must be 0 (off) or more", c.OutboxLimit)
+	}
+	if c.RateLimit < 0 || c.RateBurst < 1 {
+		return fmt.Errorf("rate limit must be 0 or more and burst at least 1")
+	}
+	if c.DisableAfter < 1 {
+		return fmt.Errorf("disable after %d failed deliveries: must be at least 1", c.DisableAfter)
+	}
+	if c.RecoveryRate <= 0 || c.BulkResendRate <= 0 {
+		return fmt.Errorf("recovery and bulk resend rates must be positive")
+	}
+	if c.DBMaxConns < 1 {
+		return fmt.Errorf("database connection budget %d: must be at least 1", c.DBMaxConns)
+	}
+	if c.TaskQueue == "" || c.TemporalNamespace == "" {
+		return fmt.Errorf("task queue and namespace must not be empty")
+	}
+	return nil
+}
+
+// Group selects which settings a command exposes.
+type Group int
+
+const (
+	// GroupDatabase: the Postgres URL.
+	GroupDatabase Group = 1 << iota
+	// GroupTemporal: Temporal address, namespace and task queue.
+	GroupTemporal
+	// GroupGateway: the HTTP listener and request limits.
+	GroupGateway
+	// GroupDelivery: retry schedule, timeouts and webhook options.
+	GroupDelivery
+)
+
+type binding struct {
+	flag string
+	env  string
+}
+
+// Binder registers flags for a Config and applies HERALD_* variables for the
+// flags the command line did not set.
+type Binder struct {
+	cfg      *Config
+	fs       *pflag.FlagSet
+	bindings []binding
+}
+
+// Bind registers the flags of the given groups on fs, with defaults from cfg.
+func Bind(fs *pflag.FlagSet, cfg *Config, groups Group) *Binder {
+	b := &Binder{cfg: cfg, fs: fs}
+	b.str(&cfg.LogLevel, "log-level", "HERALD_LOG_LEVEL", "log level: debug, info, warn or error")
+	b.str(&cfg.LogFormat, "log-format", "HERALD_LOG_FORMAT", "log format: text or json")
+	if groups&GroupDatabase != 0 {
+		b.str(&cfg.DatabaseURL, "database-url", "HERALD_DATABASE_URL", "Postgres connection URL")
+		b.integer(&cfg.DBMaxConns, "db-max-conns", "HERALD_DB_MAX_CONNS", "most Postgres connections this process opens (queries beyond wait for one)")
+	}
+	if groups&GroupTemporal != 0 {
+		b.str(&cfg.PayloadKey, "payload-key", "HERALD_PAYLOAD_KEY", "encrypt Temporal payloads: kid:base64-256-bit-key[,kid:key…]")
+		b.str(&cfg.TemporalAddress, "temporal-address", "HERALD_TEMPORAL_ADDRESS", "Temporal frontend host:port")
+		b.str(&cfg.TemporalNamespace, "temporal-namespace", "HERALD_TEMPORAL_NAMESPACE", "Temporal namespace")
+		b.str(&cfg.TaskQueue, "task-queue", "HERALD_TASK_QUEUE", "Temporal task queue for Herald's workflows and activities")
+		b.flag(&cfg.TemporalTLS, "temporal-tls", "HERALD_TEMPORAL_TLS", "connect to Temporal over TLS")
+		b.str(&cfg.TemporalCA, "temporal-ca", "HERALD_TEMPORAL_CA", "PEM file of the CA that signed Temporal's certificate")
+		b.str(&cfg.TemporalCert, "temporal-cert", "HERALD_TEMPORAL_CERT", "client certificate PEM file (mTLS)")
+		b.str(&cfg.TemporalKey, "temporal-key", "HERALD_TEMPORAL_KEY", "client key PEM file (mTLS)")
+		b.str(&cfg.TemporalServerName, "temporal-server-name", "HERALD_TEMPORAL_SERVER_NAME", "TLS server name of the Temporal frontend")
+		b.str(&cfg.TemporalAPIKey, "temporal-api-key", "HERALD_TEMPORAL_API_KEY", "Temporal Cloud API key (implies TLS)")
+		b.integer(&cfg.WorkerMaxActivities, "worker-max-activities", "HERALD_WORKER_MAX_ACTIVITIES", "delivery attempts a worker runs at once")
+		b.integer(&cfg.WorkerMaxWorkflowTasks, "worker-max-workflow-tasks", "HERALD_WORKER_MAX_WORKFLOW_TASKS", "workflow tasks a worker runs at once")
+		b.integer(&cfg.WorkerActivityPollers, "worker-activity-pollers", "HERALD_WORKER_ACTIVITY_POLLERS", "activity task pollers")
+		b.integer(&cfg.WorkerWorkflowPollers, "worker-workflow-pollers", "HERALD_WORKER_WORKFLOW_POLLERS", "workflow task pollers")
+		b.integer(&cfg.WorkflowCacheSize, "workflow-cache-size", "HERALD_WORKFLOW_CACHE_SIZE", "workflows a worker keeps in memory between tasks")
+		b.duration(&cfg.Retention, "retention", "HERALD_RETENTION", "how long events, deliveries and attempts are kept")
+		b.str(&cfg.MetricsListen, "metrics-listen", "HERALD_METRICS_LISTEN", "where the worker serves /metrics (empty: nowhere)")
+		b.str(&cfg.MetricsToken, "metrics-token", "HERALD_METRICS_TOKEN", "bearer token every /metrics request must present (empty: none)")
+		b.str(&cfg.TemporalUIURL, "temporal-ui-url", "HERALD_TEMPORAL_UI_URL", "Temporal Web UI the console links workflows to")
+	}
+	if groups&GroupGateway != 0 {
+		b.str(&cfg.Listen, "listen", "HERALD_LISTEN", "gateway listen address")
+		b.integer(&cfg.EventBodyLimit, "event-body-limit", "HERALD_EVENT_BODY_LIMIT", "largest accepted event body in bytes")
+		b.duration(&cfg.SecretRotationGrace, "secret-rotation-grace", "HERALD_SECRET_ROTATION_GRACE", "how long a rotated-out webhook secret keeps signing")
+		b.duration(&cfg.KeyCacheTTL, "key-cache-ttl", "HERALD_KEY_CACHE_TTL", "how long a checked API key is trusted without asking Postgres (revocations elsewhere take this long)")
+		b.integer(&cfg.IngestConcurrency, "ingest-concurrency", "HERALD_INGEST_CONCURRENCY", "most events the gateway starts at once (the limit adapts below it); more are answered 503 with Retry-After")
+		b.integer(&cfg.OutboxLimit, "outbox-limit", "HERALD_OUTBOX_LIMIT", "events accepted over the ingest limit that may wait for their workflow (0: none; answer 503)")
+		b.duration(&cfg.KeyStaleFor, "key-stale-for", "HERALD_KEY_STALE_FOR", "how long past the cache TTL a checked key still ingests while Postgres is unreachable (0: not at all)")
+		b.float(&cfg.RateLimit, "rate-limit", "HERALD_RATE_LIMIT", "requests per second per API key (0: no limit)")
+		b.integer(&cfg.RateBurst, "rate-burst", "HERALD_RATE_BURST", "requests an API key may make at once")
+		b.str(&cfg.UIOrigins, "ui-origins", "HERALD_UI_ORIGINS", "browser origins allowed to call the codec endpoints (the Temporal Web UI)")
+		b.str(&cfg.PublicURL, "public-url", "HERALD_PUBLIC_URL", "URL where browsers reach the gateway (default http:// + listen address)")
+		b.str(&cfg.SlackClientID, "slack-client-id", "HERALD_SLACK_CLIENT_ID", "Slack app client id (enables Add to Slack)")
+		b.str(&cfg.SlackClientSecret, "slack-client-secret", "HERALD_SLACK_CLIENT_SECRET", "Slack app client secret")
+		b.str(&cfg.SlackBaseURL, "slack-base-url", "HERALD_SLACK_BASE_URL", "Slack's base URL for OAuth")
+		b.str(&cfg.StateSecret, "state-secret", "HERALD_STATE_SECRET", "key that signs OAuth state (default: derived from the Slack client secret)")
+	}
+	if groups&GroupDelivery != 0 {
+		b.str(&cfg.WebhookHeaderPrefix, "webhook-header-prefix", "HERALD_WEBHOOK_HEADER_PREFIX", "prefix of the webhook integration headers")
+		b.str(&cfg.AllowPrivateDestinations, "allow-private-destinations", "HERALD_ALLOW_PRIVATE_DESTINATIONS", "deliveries may reach private and loopback addresses: true, false, or CIDRs")
+		b.duration(&cfg.Retry.InitialInterval, "retry-initial-interval", "HERALD_RETRY_INITIAL_INTERVAL", "delay before the first retry")
+		b.float(&cfg.Retry.BackoffCoefficient, "retry-backoff", "HERALD_RETRY_BACKOFF", "factor between successive retry delays")
+		b.duration(&cfg.Retry.MaxInterval, "retry-max-interval", "HERALD_RETRY_MAX_INTERVAL", "longest delay between retries")
+		b.integer(&cfg.Retry.MaxAttempts, "retry-max-attempts", "HERALD_RETRY_MAX_ATTEMPTS", "attempts per delivery, the first included")
+		b.duration(&cfg.AttemptTimeout, "attempt-timeout", "HERALD_ATTEMPT_TIMEOUT", "timeout of one delivery attempt")
+		b.duration(&cfg.ConnectTimeout, "connect-timeout", "HERALD_CONNECT_TIMEOUT", "TCP connect timeout of one delivery attempt")
+		b.integer(&cfg.ResponseBodyLimit, "response-body-limit", "HERALD_RESPONSE_BODY_LIMIT", "bytes of each response body kept in the attempt log")
+		b.integer(&cfg.DisableAfter, "disable-after", "HERALD_DISABLE_AFTER", "consecutive failed deliveries that disable an integration")
+		b.float(&cfg.RecoveryRate, "recovery-rate", "HERALD_RECOVERY_RATE", "retries per second per integration when it recovers")
+		b.float(&cfg.BulkResendRate, "bulk-resend-rate", "HERALD_BULK_RESEND_RATE", "resends per second of a bulk resend")
+	}
+	return b
+}
+
+func (b *Binder) track(name, env string) {
+	b.bindings = append(b.bindings, binding{name, env})
+}
+
+func (b *Binder) str(p *string, name, env, usage string) {
+	b.fs.StringVar(p, name, *p, usage+" ($"+env+")")
+	b.track(name, env)
+}
+
+func (b *Binder) integer(p *int, name, env, usage string) {
+	b.fs.IntVar(p, name, *p, usage+" ($"+env+")")
+	b.track(name, env)
+}
+
+func (b *Binder) float(p *float64, name, env, usage string) {
+	b.fs.Float64Var(p, name, *p, usage+" ($"+env+")")
+	b.track(name, env)
+}
+
+func (b *Binder) flag(p *bool, name, env, usage string) {
+	b.fs.BoolVar(p, name, *p, usage+" ($"+env+")")
+	b.track(name, env)
+}
+
+func (b *Binder) duration(p *time.Duration, name, env, usage string) {
+	b.fs.DurationVar(p, name, *p, usage+" ($"+env+")")
+	b.track(name, env)
+}
+
+// Load applies the environment to every flag not set on the command line, then
+// validates the result. lookup is os.LookupEnv outside tests.
+func (b *Binder) Load(lookup func(string) (string, bool)) (*Config, error) {
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	for _, bd := range b.bindings {
+		f := b.fs.Lookup(bd.flag)
+		if f == nil || f.Changed {
+			continue
+		}
+		v, ok := lookup(bd.env)
+		if !ok {
+			continue
+		}
+		if err := f.Value.Set(strings.TrimSpace(v)); err != nil {
+			return nil, fmt.Errorf("%s=%q: %w", bd.env, v, err)
+		}
+	}
+	if err := b.cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return b.cfg, nil
+}
+
+// Delay is the wait after failed attempt n (1-based) under this policy, the same
+// schedule Temporal computes: InitialInterval × BackoffCoefficient^(n-1), capped.
+func (p RetryPolicy) Delay(n int) time.Duration {
+	d := float64(p.InitialInterval)
+	for i := 1; i < n && d < float64(p.MaxInterval); i++ {
+		d *= p.BackoffCoefficient
+	}
+	return min(time.Duration(d), p.MaxInterval)
+}
+
+// RetryOverride is an integration's own retry schedule: each field set replaces
+// the default's.
+type RetryOverride struct {
+	MaxAttempts     *int      `json:"maxAttempts,omitempty"`
+	InitialInterval *Duration `json:"initialInterval,omitempty"`
+	MaxInterval     *Duration `json:"maxInterval,omitempty"`
+}
+
+// Apply returns base with the override's fields, validated.
+func (o *RetryOverride) Apply(base RetryPolicy) (RetryPolicy, error) {
+	if o == nil {
+		return base, nil
+	}
+	if o.MaxAttempts != nil {
+		base.MaxAttempts = *o.MaxAttempts
+	}
+	if o.InitialInterval != nil {
+		base.InitialInterval = time.Duration(*o.InitialInterval)
+	}
+	if o.MaxInterval != nil {
+		base.MaxInterval = time.Duration(*o.MaxInterval)
+	}
+	if base.MaxInterval < base.InitialInterval && o.MaxInterval == nil {
+		// A longer first delay than the default cap raises the cap with it.
+		base.MaxInterval = base.InitialInterval
+	}
+	return base, base.Validate()
+}
+
+// Duration is a time.Duration written in JSON as "5s", "2h".
+type Duration time.Duration
+
+// MarshalJSON implements json.Marshaler.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Duration(d).String())
+}
+
+// UnmarshalJSON accepts "90s" style strings.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("a duration must be a string such as \"30s\" or \"2h\"")
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("duration %q: want a form such as \"30s\" or \"2h\"", s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// DestinationPolicy is the SSRF policy deliveries run under; the gateway's own
+// listener is never a destination.
+func (c *Config) DestinationPolicy() ssrf.Policy {
+	p, _ := ssrf.ParsePolicy(c.AllowPrivateDestinations) // validated by Validate
+	// Herald's own services stay out of reach even where private
+	// destinations are allowed: the gateway, the worker's metrics, Temporal's
+	// frontend and Postgres.
+	for _, hp := range []string{c.Listen, c.MetricsListen, c.TemporalAddress, postgresHostPort(c.DatabaseURL)} {
+		p.Self = append(p.Self, selfAddrs(hp)...)
+	}
+	return p
+}
+
+// selfAddrs reads host:port as the addresses it listens or answers on: an IP
+// literal, or localhost's two. Other names are left out (resolving them on
+// every check would cost a lookup; the default policy refuses the private
+// addresses they usually have).
+func selfAddrs(hostport string) []netip.AddrPort {
+	if ap, err := netip.ParseAddrPort(hostport); err == nil {
+		return []netip.AddrPort{ap}
+	}
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return nil
+	}
+	n, err := strconv.ParseUint(port, 10, 16)
+	if err != nil {
+		return nil
+	}
+	if host == "" {
+		return []netip.AddrPort{netip.AddrPortFrom(netip.IPv4Unspecified(), uint16(n))}
+	}
+	if strings.EqualFold(host, "localhost") {
+		return []netip.AddrPort{netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), uint16(n)),
+			netip.AddrPortFrom(netip.IPv6Loopback(), uint16(n))}
+	}
+	return nil
+}
+
+// postgresHostPort is the host:port a postgres:// URL connects to.
+func postgresHostPort(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	if u.Port() == "" {
+		return net.JoinHostPort(u.Hostname(), "5432")
+	}
+	return u.Host
+}

@@ -1,0 +1,73 @@
+package contract
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+
+	"github.com/heraldhq/herald/internal/codec"
+	"github.com/heraldhq/herald/internal/config"
+)
+
+// Dial connects to Temporal as the configuration says, with payload
+// encryption when HERALD_PAYLOAD_KEY is set and the SDK's metrics reported to
+// metrics (nil: none).
+func Dial(ctx context.Context, cfg *config.Config, log *slog.Logger, metrics client.MetricsHandler) (client.Client, error) {
+	dc, fc, _, err := codec.Converters(cfg.PayloadKey, TeamOfWorkflowID)
+	if err != nil {
+		return nil, err
+	}
+	opts := client.Options{
+		HostPort:         cfg.TemporalAddress,
+		Namespace:        cfg.TemporalNamespace,
+		Logger:           tlog.NewStructuredLogger(log.With("component", "temporal")),
+		DataConverter:    dc,
+		FailureConverter: fc,
+		MetricsHandler:   metrics,
+	}
+	if err := security(cfg, &opts); err != nil {
+		return nil, err
+	}
+	c, err := client.DialContext(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddress, err)
+	}
+	return c, nil
+}
+
+// security sets TLS, mTLS and API-key credentials from the configuration.
+func security(cfg *config.Config, opts *client.Options) error {
+	if !cfg.TemporalTLS && cfg.TemporalAPIKey == "" && cfg.TemporalCert == "" {
+		return nil
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: cfg.TemporalServerName}
+	if cfg.TemporalCA != "" {
+		pem, err := os.ReadFile(cfg.TemporalCA)
+		if err != nil {
+			return fmt.Errorf("temporal CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("temporal CA %s holds no PEM certificate", cfg.TemporalCA)
+		}
+		tc.RootCAs = pool
+	}
+	if cfg.TemporalCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TemporalCert, cfg.TemporalKey)
+		if err != nil {
+			return fmt.Errorf("temporal client certificate: %w", err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	opts.ConnectionOptions.TLS = tc
+	if cfg.TemporalAPIKey != "" {
+		opts.Credentials = client.NewAPIKeyStaticCredentials(cfg.TemporalAPIKey)
+	}
+	return nil
+}

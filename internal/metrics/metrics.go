@@ -1,0 +1,201 @@
+// Package metrics holds Herald's Prometheus metrics and bridges the Temporal
+// SDK's worker and client metrics into the same registry.
+package metrics
+
+import (
+	"context"
+	"crypto/subtle"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/uber-go/tally/v4"
+	tallyprom "github.com/uber-go/tally/v4/prometheus"
+	"go.temporal.io/sdk/client"
+	sdktally "go.temporal.io/sdk/contrib/tally"
+
+	"github.com/heraldhq/herald/internal/eventtype"
+)
+
+// Metrics is one process's registry and Herald's instruments in it. A nil
+// *Metrics records nothing, so code paths need no checks.
+type Metrics struct {
+	Registry        *prometheus.Registry
+	eventsIngested  *prometheus.CounterVec
+	eventsShed      prometheus.Counter
+	eventsQueued    prometheus.Counter
+	deliveries      *prometheus.CounterVec
+	attemptDuration *prometheus.HistogramVec
+	retryAfter      prometheus.Histogram
+	temporal        client.MetricsHandler
+	closeTemporal   func()
+}
+
+// New builds a registry with Herald's metrics, the Go runtime's and the
+// process's.
+func New() *Metrics {
+	reg := prometheus.NewRegistry()
+	m := &Metrics{
+		Registry: reg,
+		eventsIngested: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_events_ingested_total", Help: "Events accepted by the gateway, by type (types outside the catalogue as <category>:other or other).",
+		}, []string{"type"}),
+		eventsShed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "herald_events_shed_total", Help: "Events answered 503: neither started (over the ingest limit, or Temporal did not answer in time) nor queued (outbox off or full, or Postgres unreachable).",
+		}),
+		eventsQueued: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "herald_events_queued_total", Help: "Events accepted over the ingest limit into the outbox, started as the limit allows.",
+		}),
+		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_deliveries_total", Help: "Deliveries that reached a final state, by channel and outcome (delivered, failed, skipped).",
+		}, []string{"channel", "outcome"}),
+		attemptDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "herald_delivery_attempt_duration_seconds", Help: "Duration of one HTTP delivery attempt, by channel.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 15},
+		}, []string{"channel"}),
+		retryAfter: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "herald_retry_after_seconds", Help: "Delays receivers asked for with Retry-After (or Discord's retry_after).",
+			Buckets: []float64{1, 5, 15, 30, 60, 300, 900, 3600},
+		}),
+	}
+	reg.MustRegister(m.eventsIngested, m.eventsShed, m.eventsQueued, m.deliveries, m.attemptDuration, m.retryAfter,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reporter := tallyprom.NewReporter(tallyprom.Options{Registerer: reg})
+	scope, closer := tally.NewRootScope(tally.ScopeOptions{
+		CachedReporter:  reporter,
+		Separator:       tallyprom.DefaultSeparator,
+		SanitizeOptions: &sdktally.PrometheusSanitizeOptions,
+	}, time.Second)
+	m.temporal = sdktally.NewMetricsHandler(scope)
+	m.closeTemporal = func() { _ = closer.Close() }
+	return m
+}
+
+// Temporal is the SDK metrics handler reporting into this registry.
+func (m *Metrics) Temporal() client.MetricsHandler {
+	if m == nil {
+		return nil
+	}
+	return m.temporal
+}
+
+// Close flushes the SDK metrics bridge.
+func (m *Metrics) Close() {
+	if m != nil {
+		m.closeTemporal()
+	}
+}
+
+// Handler serves the registry in the Prometheus text format. With a token,
+// only requests that present it as "Authorization: Bearer <token>" are
+// answered; the rest get 401 and learn nothing.
+func (m *Metrics) Handler(token string) http.Handler {
+	return RequireToken(token, promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry}))
+}
+
+// RequireToken answers only requests bearing token (none needed when empty).
+func RequireToken(token string, h http.Handler) http.Handler {
+	if token == "" {
+		return h
+	}
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			http.Error(w, "metrics need the token set in HERALD_METRICS_TOKEN", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// EventIngested counts an accepted event under eventtype.Label, so senders
+// cannot grow the label set: types outside the catalogue are folded into
+// "<category>:other" or "other".
+func (m *Metrics) EventIngested(typ string) {
+	if m == nil {
+		return
+	}
+	m.eventsIngested.WithLabelValues(eventtype.Label(typ)).Inc()
+}
+
+// EventQueued counts an event accepted into the outbox.
+func (m *Metrics) EventQueued() {
+	if m == nil {
+		return
+	}
+	m.eventsQueued.Inc()
+}
+
+// EventShed counts an event turned away because the gateway was at its ingest concurrency.
+func (m *Metrics) EventShed() {
+	if m == nil {
+		return
+	}
+	m.eventsShed.Inc()
+}
+
+// DeliveryFinished counts a delivery that reached a final state.
+func (m *Metrics) DeliveryFinished(channel, outcome string) {
+	if m != nil {
+		m.deliveries.WithLabelValues(channel, outcome).Inc()
+	}
+}
+
+// Attempt records an attempt's duration and any delay the receiver asked for.
+func (m *Metrics) Attempt(channel string, d, retryAfter time.Duration) {
+	if m == nil {
+		return
+	}
+	m.attemptDuration.WithLabelValues(channel).Observe(d.Seconds())
+	if retryAfter > 0 {
+		m.retryAfter.Observe(retryAfter.Seconds())
+	}
+}
+
+// IntegrationCounter counts integrations by health status.
+type IntegrationCounter func(ctx context.Context) (map[string]int, error)
+
+// WatchIntegrations exports herald_integrations{status}, counted at each scrape.
+func (m *Metrics) WatchIntegrations(count IntegrationCounter) {
+	m.Registry.MustRegister(&integrationsCollector{count: count,
+		desc: prometheus.NewDesc("herald_integrations", "Integrations by health status.", []string{"status"}, nil)})
+}
+
+// WatchIngestLimit exports the gateway's adaptive ingest limit.
+func (m *Metrics) WatchIngestLimit(limit func() float64) {
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "herald_ingest_limit", Help: "Event starts the gateway lets be in flight at once now (adapts to Temporal's start latency).",
+	}, limit))
+}
+
+// WatchOutbox exports how many accepted events wait in the outbox.
+func (m *Metrics) WatchOutbox(depth, setAside func() float64) {
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "herald_outbox_events", Help: "Accepted events waiting in the outbox for their workflow to start.",
+	}, depth), prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "herald_outbox_set_aside_events", Help: "Accepted events set aside because their workflow could not be started (GET /v1/events/{id} says why).",
+	}, setAside))
+}
+
+type integrationsCollector struct {
+	count IntegrationCounter
+	desc  *prometheus.Desc
+}
+
+func (c *integrationsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *integrationsCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	counts, err := c.count(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.desc, err)
+		return
+	}
+	for _, status := range []string{"healthy", "failing", "disabled"} {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(counts[status]), status)
+	}
+}

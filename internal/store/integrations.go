@@ -1,0 +1,325 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/config"
+	"github.com/heraldhq/herald/internal/health"
+)
+
+// Integration is a destination for a team's events.
+type Integration struct {
+	ID        string                 `db:"id"`
+	TeamID    string                 `db:"team_id"`
+	Name      string                 `db:"name"`
+	Type      herald.IntegrationType `db:"type"`
+	URL       string                 `db:"url"`
+	Secret    string                 `db:"secret"`
+	Events    pq.StringArray         `db:"events"`
+	Projects  pq.StringArray         `db:"projects"`
+	Enabled   bool                   `db:"enabled"`
+	CreatedAt time.Time              `db:"created_at"`
+	UpdatedAt time.Time              `db:"updated_at"`
+	DeletedAt *time.Time             `db:"deleted_at"`
+
+	// Health.
+	FailedRequests      int        `db:"failed_requests"`
+	FirstFailedAt       *time.Time `db:"first_failed_at"`
+	ConsecutiveFailures int        `db:"consecutive_failures"`
+	DisabledReason      string     `db:"disabled_reason"`
+	DisabledAt          *time.Time `db:"disabled_at"`
+	DisabledBy          string     `db:"disabled_by"`
+	DisablePending      string     `db:"disable_pending"`
+
+	// Retry overrides the default schedule (nil: the default).
+	Retry RetryJSON `db:"retry_policy"`
+	// AutoRecover: once disabled, probe the endpoint and re-enable it on success.
+	AutoRecover bool `db:"auto_recover"`
+	// Format picks the message format where a channel has several (Teams).
+	Format string `db:"format"`
+	// Channel is where a Slack installation posts (for display).
+	Channel string `db:"channel"`
+	// PreviousSecret still signs, beside Secret, until PreviousSecretExpiresAt.
+	PreviousSecret          string     `db:"previous_secret"`
+	PreviousSecretExpiresAt *time.Time `db:"previous_secret_expires_at"`
+	// AlertPolicy overrides the team's alert policy field by field.
+	AlertPolicy PolicyJSON `db:"alert_policy"`
+}
+
+// SigningSecrets are the secrets that sign a request at t: the current one,
+// then the previous one while its rotation grace lasts.
+func (i Integration) SigningSecrets(t time.Time) []string {
+	var out []string
+	if i.Secret != "" {
+		out = append(out, i.Secret)
+	}
+	if i.PreviousSecret != "" && i.PreviousSecretExpiresAt != nil && t.Before(*i.PreviousSecretExpiresAt) {
+		out = append(out, i.PreviousSecret)
+	}
+	return out
+}
+
+// Health is the integration's health state.
+func (i Integration) Health() health.State {
+	return health.State{Enabled: i.Enabled, FailedRequests: i.FailedRequests,
+		FirstFailedAt: i.FirstFailedAt, ConsecutiveFailures: i.ConsecutiveFailures, DisablePending: i.DisablePending}
+}
+
+// RetryJSON stores a retry override (NULL: none).
+type RetryJSON = JSON[config.RetryOverride]
+
+// IntegrationPatch changes the fields that are not nil.
+type IntegrationPatch struct {
+	Name        *string
+	URL         *string
+	Secret      *string
+	Events      *[]string
+	Projects    *[]string
+	Retry       *RetryJSON
+	AutoRecover *bool
+	Format      *string
+	Channel     *string
+	AlertPolicy *PolicyJSON
+}
+
+const integrationCols = `id, team_id, name, type, url, secret, events, projects, enabled, created_at, updated_at, deleted_at,
+	failed_requests, first_failed_at, consecutive_failures, disabled_reason, disabled_at, disabled_by,
+	disable_pending, retry_policy, auto_recover, format, channel,
+	previous_secret, previous_secret_expires_at, alert_policy`
+
+// CreateIntegration stores a validated integration and its subscriptions.
+func (s *Store) CreateIntegration(ctx context.Context, in Integration) (Integration, error) {
+	in.ID = NewID("int")
+	if in.Projects == nil {
+		in.Projects = pq.StringArray{}
+	}
+	var out Integration
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		err := tx.GetContext(ctx, &out, `
+			INSERT INTO integrations (id, team_id, name, type, url, secret, events, projects, enabled,
+				retry_policy, auto_recover, format, channel, alert_policy)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+			RETURNING `+integrationCols,
+			in.ID, in.TeamID, in.Name, in.Type, in.URL, in.Secret, in.Events, in.Projects, in.Enabled,
+			in.Retry, in.AutoRecover, in.Format, in.Channel, in.AlertPolicy)
+		if err != nil {
+			return fmt.Errorf("insert integration: %w", err)
+		}
+		return setSubscriptions(ctx, tx, out)
+	})
+	if err != nil {
+		return Integration{}, fmt.Errorf("create integration: %w", err)
+	}
+	return out, nil
+}
+
+func setSubscriptions(ctx context.Context, tx *sqlx.Tx, in Integration) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM integration_subscriptions WHERE integration_id = $1`, in.ID); err != nil {
+		return fmt.Errorf("clear subscriptions: %w", err)
+	}
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO integration_subscriptions (team_id, pattern, integration_id)
+		SELECT $1, p, $2 FROM unnest($3::text[]) AS p
+		ON CONFLICT DO NOTHING`, in.TeamID, in.ID, in.Events)
+	if err != nil {
+		return fmt.Errorf("insert subscriptions: %w", err)
+	}
+	return nil
+}
+
+// GetIntegration loads one of a team's integrations.
+func (s *Store) GetIntegration(ctx context.Context, teamID, id string) (Integration, error) {
+	var out Integration
+	err := s.db.GetContext(ctx, &out, `SELECT `+integrationCols+` FROM integrations
+		WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL`, teamID, id)
+	if err != nil {
+		return Integration{}, notFound(err, "integration", id)
+	}
+	return out, nil
+}
+
+// LoadIntegration loads an integration by id alone, for activities that got the
+// id from a delivery row (never from a client).
+func (s *Store) LoadIntegration(ctx context.Context, id string) (Integration, error) {
+	var out Integration
+	err := s.db.GetContext(ctx, &out, `SELECT `+integrationCols+` FROM integrations WHERE id = $1`, id)
+	if err != nil {
+		return Integration{}, notFound(err, "integration", id)
+	}
+	return out, nil
+}
+
+// ListIntegrations returns up to limit of a team's integrations after the cursor
+// id (oldest first).
+func (s *Store) ListIntegrations(ctx context.Context, teamID, after string, limit int) ([]Integration, error) {
+	out := []Integration{}
+	err := s.db.SelectContext(ctx, &out, `SELECT `+integrationCols+` FROM integrations
+		WHERE team_id = $1 AND deleted_at IS NULL AND id > $2
+		ORDER BY id LIMIT $3`, teamID, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list integrations: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateIntegration applies a patch to one of a team's integrations.
+func (s *Store) UpdateIntegration(ctx context.Context, teamID, id string, p IntegrationPatch) (Integration, error) {
+	var out Integration
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		err := tx.GetContext(ctx, &out, `SELECT `+integrationCols+` FROM integrations
+			WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE`, teamID, id)
+		if err != nil {
+			return notFound(err, "integration", id)
+		}
+		if p.Name != nil {
+			out.Name = *p.Name
+		}
+		if p.URL != nil {
+			out.URL = *p.URL
+		}
+		if p.Secret != nil {
+			out.Secret = *p.Secret
+		}
+		if p.Events != nil {
+			out.Events = *p.Events
+		}
+		if p.Projects != nil {
+			out.Projects = *p.Projects
+		}
+		if p.Retry != nil {
+			out.Retry = *p.Retry
+		}
+		if p.AutoRecover != nil {
+			out.AutoRecover = *p.AutoRecover
+		}
+		if p.Format != nil {
+			out.Format = *p.Format
+		}
+		if p.Channel != nil {
+			out.Channel = *p.Channel
+		}
+		if p.AlertPolicy != nil {
+			out.AlertPolicy = *p.AlertPolicy
+		}
+		err = tx.GetContext(ctx, &out, `
+			UPDATE integrations SET name = $3, url = $4, secret = $5, events = $6, projects = $7,
+				retry_policy = $8, auto_recover = $9, format = $10, channel = $11, alert_policy = $12, updated_at = now()
+			WHERE team_id = $1 AND id = $2
+			RETURNING `+integrationCols,
+			teamID, id, out.Name, out.URL, out.Secret, out.Events, out.Projects, out.Retry, out.AutoRecover,
+			out.Format, out.Channel, out.AlertPolicy)
+		if err != nil {
+			return fmt.Errorf("update integration %s: %w", id, err)
+		}
+		if p.Events != nil {
+			return setSubscriptions(ctx, tx, out)
+		}
+		return nil
+	})
+	if err != nil {
+		return Integration{}, err
+	}
+	return out, nil
+}
+
+// DeleteIntegration removes an integration from matching and from the API. Its
+// deliveries and attempts stay, so history remains inspectable.
+func (s *Store) DeleteIntegration(ctx context.Context, teamID, id string) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE integrations SET deleted_at = now(), updated_at = now()
+			WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL`, teamID, id)
+		if err != nil {
+			return fmt.Errorf("delete integration %s: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("integration %s: %w", id, ErrNotFound)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM integration_subscriptions WHERE integration_id = $1`, id); err != nil {
+			return fmt.Errorf("delete subscriptions of %s: %w", id, err)
+		}
+		return nil
+	})
+}
+
+// DisableIntegration turns an integration off for a reason. It reports whether
+// this call changed anything (false: it was disabled already).
+func (s *Store) DisableIntegration(ctx context.Context, id, reason, by string) (Integration, bool, error) {
+	var out Integration
+	err := s.db.GetContext(ctx, &out, `
+		UPDATE integrations SET enabled = false, disabled_reason = $2, disabled_at = now(),
+			disabled_by = $3, disable_pending = '', updated_at = now()
+		WHERE id = $1 AND enabled AND deleted_at IS NULL
+		RETURNING `+integrationCols, id, reason, by)
+	if errors.Is(err, sql.ErrNoRows) {
+		out, err = s.LoadIntegration(ctx, id)
+		return out, false, err
+	}
+	if err != nil {
+		return Integration{}, false, fmt.Errorf("disable integration %s: %w", id, err)
+	}
+	return out, true, nil
+}
+
+// EnableIntegration turns one of a team's integrations on with fresh health.
+// teamID may be empty for internal callers holding an id from the database.
+func (s *Store) EnableIntegration(ctx context.Context, teamID, id string) (Integration, error) {
+	var out Integration
+	err := s.db.GetContext(ctx, &out, `
+		UPDATE integrations SET enabled = true, failed_requests = 0, first_failed_at = NULL,
+			consecutive_failures = 0, disabled_reason = '', disabled_at = NULL, disabled_by = '',
+			disable_pending = '',
+			updated_at = now()
+		WHERE id = $2 AND ($1 = '' OR team_id = $1) AND deleted_at IS NULL
+		RETURNING `+integrationCols, teamID, id)
+	if err != nil {
+		return Integration{}, notFound(err, "integration", id)
+	}
+	return out, nil
+}
+
+// RotateSecret makes secret the integration's secret; the old one keeps
+// signing for grace.
+func (s *Store) RotateSecret(ctx context.Context, teamID, id, secret string, grace time.Duration) (Integration, error) {
+	var out Integration
+	err := s.db.GetContext(ctx, &out, `
+		UPDATE integrations SET previous_secret = secret,
+			previous_secret_expires_at = CASE WHEN secret = '' THEN NULL ELSE now() + $4 * interval '1 millisecond' END,
+			secret = $3, updated_at = now()
+		WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL
+		RETURNING `+integrationCols, teamID, id, secret, grace.Milliseconds())
+	if err != nil {
+		return Integration{}, notFound(err, "integration", id)
+	}
+	return out, nil
+}
+
+// CountIntegrations counts live integrations by health status (all teams).
+func (s *Store) CountIntegrations(ctx context.Context) (map[string]int, error) {
+	var rows []struct {
+		Enabled             bool `db:"enabled"`
+		FailedRequests      int  `db:"failed_requests"`
+		ConsecutiveFailures int  `db:"consecutive_failures"`
+		N                   int  `db:"n"`
+	}
+	err := s.db.SelectContext(ctx, &rows, `
+		SELECT enabled, least(failed_requests, 1) AS failed_requests,
+			least(consecutive_failures, 1) AS consecutive_failures, count(*) AS n
+		FROM integrations WHERE deleted_at IS NULL GROUP BY 1, 2, 3`)
+	if err != nil {
+		return nil, fmt.Errorf("count integrations: %w", err)
+	}
+	out := map[string]int{}
+	for _, r := range rows {
+		st := health.State{Enabled: r.Enabled, FailedRequests: r.FailedRequests, ConsecutiveFailures: r.ConsecutiveFailures}
+		out[string(st.Status())] += r.N
+	}
+	return out, nil
+}

@@ -1,0 +1,170 @@
+package store_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/test/testenv"
+)
+
+func TestOutbox(t *testing.T) {
+	st := testenv.NewStore(t)
+	team, _ := testenv.Team(t, st)
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	for i, id := range []string{"a", "b", "c", "a"} { // "a" twice: kept once
+		if err := st.EnqueueEvent(ctx, store.OutboxEvent{TeamID: team, EventID: id, Input: json.RawMessage(`{"EventID":"` + id + `"}`),
+			ReceivedAt: t0.Add(time.Duration(i) * time.Second)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := st.OutboxDepth(ctx); err != nil || n != 3 {
+		t.Fatalf("depth %d %v, want 3", n, err)
+	}
+	// Oldest first; only what start reports started leaves.
+	var seen []string
+	_, n, err := st.DispatchOutbox(ctx, 10, func(batch []store.OutboxEvent) []store.StartOutcome {
+		for _, e := range batch {
+			seen = append(seen, e.EventID)
+		}
+		return []store.StartOutcome{{Started: true}, {Error: "temporal slow"}, {Started: true}}
+	})
+	if err != nil || n != 2 || len(seen) != 3 || seen[0] != "a" || seen[1] != "b" || seen[2] != "c" {
+		t.Fatalf("dispatched %d %v, saw %v", n, err, seen)
+	}
+	if q, err := st.InOutbox(ctx, team, "b"); err != nil || q.LastError != "temporal slow" || q.Tries != 0 || q.SetAsideAt != nil {
+		t.Errorf("an event whose start failed because Temporal was slow: %+v %v", q, err)
+	}
+	if _, err := st.InOutbox(ctx, team, "a"); err != store.ErrNotFound {
+		t.Error("a started event stayed in the outbox")
+	}
+	// "b" waits its next try (a second) before it is handed out again.
+	if c, _, _ := st.DispatchOutbox(ctx, 10, func(batch []store.OutboxEvent) []store.StartOutcome {
+		return make([]store.StartOutcome, len(batch))
+	}); c != 0 {
+		t.Errorf("an event that just failed was claimed again at once (%d)", c)
+	}
+	if _, err := st.DB().ExecContext(ctx, `UPDATE event_outbox SET next_try_at = now()`); err != nil {
+		t.Fatal(err)
+	}
+
+	// Two dispatchers at once never hand out the same event.
+	for _, id := range []string{"d", "e", "f", "g"} {
+		if err := st.EnqueueEvent(ctx, store.OutboxEvent{TeamID: team, EventID: id, Input: json.RawMessage(`{}`), ReceivedAt: t0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	handed := map[string]int{}
+	hold := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			_, _, err := st.DispatchOutbox(ctx, 3, func(batch []store.OutboxEvent) []store.StartOutcome {
+				mu.Lock()
+				for _, e := range batch {
+					handed[e.EventID]++
+				}
+				mu.Unlock()
+				<-hold // both transactions hold their rows at once
+				ok := make([]store.StartOutcome, len(batch))
+				for i := range ok {
+					ok[i].Started = true
+				}
+				return ok
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	time.Sleep(500 * time.Millisecond)
+	close(hold)
+	wg.Wait()
+	for id, c := range handed {
+		if c != 1 {
+			t.Errorf("event %s handed to %d dispatchers", id, c)
+		}
+	}
+	if len(handed) != 5 { // b, d, e, f, g
+		t.Errorf("handed %v; want all five waiting events", handed)
+	}
+	if n, _ := st.OutboxDepth(ctx); n != 0 {
+		t.Errorf("%d left", n)
+	}
+}
+
+// A team's events that can never start are set aside (at once when refused,
+// after OutboxMaxTries when they fail for their own reason), and teams take
+// turns: another team's events are never stuck behind them.
+func TestOutboxSetsAsideAndTakesTeamsInTurn(t *testing.T) {
+	st := testenv.NewStore(t)
+	a, _ := testenv.Team(t, st)
+	b, _ := testenv.Team(t, st)
+	ctx := context.Background()
+	t0 := time.Now().Add(-time.Minute)
+	for i := range 70 {
+		if err := st.EnqueueEvent(ctx, store.OutboxEvent{TeamID: b, EventID: fmt.Sprintf("b%02d", i), Input: json.RawMessage(`{}`), ReceivedAt: t0.Add(time.Duration(i) * time.Millisecond)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 40 {
+		if err := st.EnqueueEvent(ctx, store.OutboxEvent{TeamID: a, EventID: fmt.Sprintf("a%02d", i), Input: json.RawMessage(`{}`), ReceivedAt: t0.Add(time.Second + time.Duration(i)*time.Millisecond)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// One batch of 64: teams alternate, so A's 32 oldest are in it although
+	// B's 70 events are all older.
+	var fromA int
+	_, started, err := st.DispatchOutbox(ctx, 64, func(batch []store.OutboxEvent) []store.StartOutcome {
+		out := make([]store.StartOutcome, len(batch))
+		for i, e := range batch {
+			if e.TeamID == a {
+				fromA++
+				out[i].Started = true
+			} else {
+				out[i] = store.StartOutcome{Error: "BadSearchAttributes: too long", Refused: true}
+			}
+		}
+		return out
+	})
+	if err != nil || fromA != 32 || started != 32 {
+		t.Fatalf("first batch: %d of A's events, %d started, %v", fromA, started, err)
+	}
+	q, err := st.InOutbox(ctx, b, "b00")
+	if err != nil || q.SetAsideAt == nil || q.LastError != "BadSearchAttributes: too long" {
+		t.Errorf("a refused event is set aside with its reason: %+v %v", q, err)
+	}
+	if n, _ := st.OutboxSetAside(ctx); n != 32 {
+		t.Errorf("%d set aside, want 32", n)
+	}
+	// A counted failure is retried up to OutboxMaxTries, then set aside.
+	for try := 1; try <= store.OutboxMaxTries; try++ {
+		if _, err := st.DB().ExecContext(ctx, `UPDATE event_outbox SET next_try_at = now()`); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := st.DispatchOutbox(ctx, 200, func(batch []store.OutboxEvent) []store.StartOutcome {
+			out := make([]store.StartOutcome, len(batch))
+			for i, e := range batch {
+				out[i] = store.StartOutcome{Started: e.TeamID == a}
+				if e.TeamID == b {
+					out[i] = store.StartOutcome{Error: "odd failure", Counted: true}
+				}
+			}
+			return out
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, _ := st.OutboxDepth(ctx); n != 0 {
+		t.Errorf("%d still waiting after %d counted failures", n, store.OutboxMaxTries)
+	}
+	if n, _ := st.OutboxSetAside(ctx); n != 70 {
+		t.Errorf("%d set aside, want all 70 of B's", n)
+	}
+}

@@ -1,0 +1,207 @@
+package store_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lib/pq"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/eventtype"
+	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/test/testenv"
+)
+
+func mustIntegration(t *testing.T, st *store.Store, team string, events []string, projects ...string) store.Integration {
+	t.Helper()
+	in, err := st.CreateIntegration(context.Background(), store.Integration{
+		TeamID: team, Name: "hook", Type: herald.IntegrationWebhook, URL: "https://example.com",
+		Events: events, Projects: projects, Enabled: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+func event(team, id, typ, project string) store.Event {
+	return store.Event{TeamID: team, ID: id, Type: typ, ProjectID: project, Data: json.RawMessage(`{"z":1,"a":2}`),
+		WorkflowID: "event/" + team + "/" + id, ReceivedAt: time.Now()}
+}
+
+func TestRecordEventIsIdempotentAndMatches(t *testing.T) {
+	st := testenv.NewStore(t)
+	ctx := context.Background()
+	team, _ := testenv.Team(t, st)
+	other, _ := testenv.Team(t, st)
+	all := mustIntegration(t, st, team, []string{"*"})
+	builds := mustIntegration(t, st, team, []string{"build:*"})
+	mustIntegration(t, st, team, []string{"build:*"}, "proj-x")              // other project
+	mustIntegration(t, st, other, []string{"*"})                             // other team
+	both := mustIntegration(t, st, team, []string{"build:start", "build:*"}) // two patterns, one delivery
+
+	ev := event(team, "e1", "build:start", "proj-a")
+	first, err := st.RecordEvent(ctx, ev, store.Match{Candidates: eventtype.Candidates(ev.Type)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := st.RecordEvent(ctx, ev, store.Match{Candidates: eventtype.Candidates(ev.Type)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first) != 3 || len(second) != 3 {
+		t.Fatalf("deliveries %d then %d, want 3 and 3", len(first), len(second))
+	}
+	got := map[string]bool{}
+	for i := range first {
+		if first[i].ID != second[i].ID {
+			t.Errorf("second call made a new delivery: %v vs %v", first[i], second[i])
+		}
+		got[first[i].IntegrationID] = true
+	}
+	for _, want := range []string{all.ID, builds.ID, both.ID} {
+		if !got[want] {
+			t.Errorf("integration %s not matched", want)
+		}
+	}
+	stored, err := st.GetEvent(ctx, team, "e1")
+	if err != nil || string(stored.Data) != `{"z":1,"a":2}` {
+		t.Errorf("stored data %s (key order must be kept), %v", stored.Data, err)
+	}
+	if _, err := st.GetEvent(ctx, other, "e1"); err == nil {
+		t.Error("another team can read the event")
+	}
+}
+
+func TestRecordAttemptIsKeyedByAttemptNumber(t *testing.T) {
+	st := testenv.NewStore(t)
+	ctx := context.Background()
+	team, _ := testenv.Team(t, st)
+	integ := mustIntegration(t, st, team, []string{"*"})
+	refs, err := st.RecordEvent(ctx, event(team, "e", "a:b", ""), store.Match{Candidates: eventtype.Candidates("a:b")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := 500
+	att := func(n int, outcome herald.Outcome) store.Attempt {
+		return store.Attempt{DeliveryID: refs[0].ID, AttemptNo: n, Trigger: herald.TriggerAuto, Outcome: outcome,
+			StartedAt: time.Now(), RequestMethod: "POST", RequestURL: "https://example.com",
+			RequestHeaders: store.Headers{}, ResponseStatus: &code}
+	}
+	retrying := store.DeliveryUpdate{Status: herald.DeliveryRetrying, Reason: "HTTP 500"}
+	for range 2 { // the same attempt recorded twice
+		if _, err := st.RecordAttempt(ctx, integ.ID, att(1, herald.OutcomeRetry), retrying, 5); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.RecordAttempt(ctx, integ.ID, att(2, herald.OutcomeDelivered), store.DeliveryUpdate{Status: herald.DeliveryDelivered}, 5); err != nil {
+		t.Fatal(err)
+	}
+	// A late, older attempt must not move the delivery back.
+	if _, err := st.RecordAttempt(ctx, integ.ID, att(1, herald.OutcomeRetry), retrying, 5); err != nil {
+		t.Fatal(err)
+	}
+	atts, err := st.Attempts(ctx, refs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(atts) != 2 {
+		t.Errorf("%d attempt rows, want 2", len(atts))
+	}
+	d, err := st.GetDelivery(ctx, team, refs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Status != herald.DeliveryDelivered || d.AttemptCount != 2 || d.CompletedAt == nil {
+		t.Errorf("delivery %+v", d)
+	}
+	if err := st.FinishDelivery(ctx, d.ID, herald.DeliveryFailed, "late"); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ = st.GetDelivery(ctx, team, d.ID); d.Status != herald.DeliveryDelivered {
+		t.Errorf("a late failure hid a success: %+v", d)
+	}
+}
+
+// TestMatchingUsesTheSubscriptionIndex: with many teams and integrations,
+// matching looks up the team's patterns in the index instead of scanning.
+func TestMatchingUsesTheSubscriptionIndex(t *testing.T) {
+	st := testenv.NewStore(t)
+	ctx := context.Background()
+	db := st.DB()
+	// 300 teams × 20 integrations, written in bulk.
+	if _, err := db.ExecContext(ctx, `
+		INSERT INTO teams (id, name) SELECT 'team_' || g, 'team ' || g FROM generate_series(1, 300) g;
+		INSERT INTO integrations (id, team_id, name, type, url, events)
+		SELECT 'int_' || t || '_' || i, 'team_' || t, 'hook', 'webhook', 'https://example.com', ARRAY['build:*', 'job-run:' || i]
+		FROM generate_series(1, 300) t, generate_series(1, 20) i;
+		INSERT INTO integration_subscriptions (team_id, pattern, integration_id)
+		SELECT team_id, unnest(events), id FROM integrations;
+		ANALYZE;`); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.QueryContext(ctx, `EXPLAIN `+store.MatchQueryForTest, "team_7", pq.StringArray(eventtype.Candidates("build:start")), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		plan += line + "\n"
+	}
+	if !strings.Contains(plan, "integration_subscriptions_pkey") || strings.Contains(plan, "Seq Scan") {
+		t.Errorf("match query does not use the subscription index:\n%s", plan)
+	}
+	refs, err := st.RecordEvent(ctx, event("team_7", "e", "build:start", ""), store.Match{Candidates: eventtype.Candidates("build:start")})
+	if err != nil || len(refs) != 20 {
+		t.Errorf("%d deliveries, %v; want 20", len(refs), err)
+	}
+}
+
+func TestPruneEventsCascadesInBatches(t *testing.T) {
+	st := testenv.NewStore(t)
+	ctx := context.Background()
+	team, _ := testenv.Team(t, st)
+	mustIntegration(t, st, team, []string{"*"})
+	old := time.Now().Add(-40 * 24 * time.Hour)
+	for i := range 5 {
+		ev := event(team, fmt.Sprintf("old-%d", i), "build:start", "")
+		ev.ReceivedAt = old
+		if _, err := st.RecordEvent(ctx, ev, store.Match{Candidates: eventtype.Candidates(ev.Type)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.RecordEvent(ctx, event(team, "new", "build:start", ""), store.Match{Candidates: eventtype.Candidates("build:start")}); err != nil {
+		t.Fatal(err)
+	}
+	cutoff := time.Now().Add(-30 * 24 * time.Hour)
+	if n, err := st.PruneEvents(ctx, cutoff, 2); err != nil || n != 2 {
+		t.Fatalf("first batch: %d %v", n, err)
+	}
+	total := 2
+	for {
+		n, err := st.PruneEvents(ctx, cutoff, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += n
+		if n < 2 {
+			break
+		}
+	}
+	var events, deliveries int
+	if err := st.DB().QueryRow(`SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM deliveries)`).Scan(&events, &deliveries); err != nil {
+		t.Fatal(err)
+	}
+	if total != 5 || events != 1 || deliveries != 1 {
+		t.Errorf("pruned %d; left %d events and %d deliveries, want 1 and 1", total, events, deliveries)
+	}
+}

@@ -1,0 +1,113 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/gateway"
+	"github.com/heraldhq/herald/test/fakes"
+	"github.com/heraldhq/herald/test/testenv"
+)
+
+// A burst of 50 alert:high-cpu events for one service reaches Slack as at
+// most 2 messages, and every event is accounted for in the deliveries API.
+func TestAlertBurstIsGrouped(t *testing.T) {
+	s := testenv.NewStack(t)
+	slack := fakes.NewSlack(t)
+	r := s.Do(t, http.MethodPut, "/v1/alert-policy", s.Key, map[string]any{"groupWait": "3s", "repeatInterval": "4s"})
+	var pol gateway.AlertPolicyView
+	r.JSON(t, &pol)
+	if r.Status != 200 || pol.GroupWait != "3s" || !pol.Custom {
+		t.Fatalf("alert policy: %d %s", r.Status, r.Body)
+	}
+	integ := createChat(t, s, "slack", "ops-alerts", slack.URL("ok"), map[string]any{"events": []string{"alert:*", "build:*"}})
+	before := len(slack.Accepted()) // the confirmation
+
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 10)
+	for i := range 50 {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			s.PostEvent(t, map[string]any{"id": fmt.Sprintf("cpu-%02d", i), "event": "alert:high-cpu",
+				"data": map[string]any{"service": map[string]any{"id": "website", "name": "Website"}, "project": map[string]any{"id": "blog"}, "alert": map[string]any{"value": fmt.Sprintf("%d%%", 90+i%10)}}})
+		}()
+	}
+	// Another service's alerts form their own group.
+	for i := range 5 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.PostEvent(t, map[string]any{"id": fmt.Sprintf("worker-%d", i), "event": "alert:high-cpu",
+				"data": map[string]any{"service": map[string]any{"id": "worker", "name": "Worker"}, "project": map[string]any{"id": "blog"}}})
+		}()
+	}
+	// A non-alert event is never held by the group: it is delivered on its own
+	// (no carrier), not with the alerts. (How long it took is a benchmark's
+	// business: under two test packages at once a wall-clock bound flakes.)
+	built := s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"id": "not-an-alert", "event": "build:start"}))
+	if len(built.Deliveries) != 1 || built.Deliveries[0].Status != "delivered" {
+		t.Fatalf("the build event: %+v", built)
+	}
+	if d := s.Delivery(t, built.Deliveries[0].DeliveryID); d.CarrierDeliveryID != nil {
+		t.Errorf("the build event was carried by the alert group %s", *d.CarrierDeliveryID)
+	}
+	wg.Wait()
+
+	workerCarriers := map[string]bool{}
+	carried := func() (int, map[string]bool) {
+		n, carriers := 0, map[string]bool{}
+		cursor := ""
+		for {
+			r := s.Do(t, http.MethodGet, "/v1/integrations/"+integ.ID+"/deliveries?status=grouped&limit=200&cursor="+cursor, s.Key, nil)
+			var p gateway.Page[gateway.DeliveryView]
+			r.JSON(t, &p)
+			for _, d := range p.Data {
+				switch {
+				case d.CarrierDeliveryID == nil:
+				case strings.HasPrefix(d.EventID, "worker-"):
+					workerCarriers[*d.CarrierDeliveryID] = true
+				default:
+					n++
+					carriers[*d.CarrierDeliveryID] = true
+				}
+			}
+			if cursor = p.NextCursor; cursor == "" {
+				return n, carriers
+			}
+		}
+	}
+	waitFor(t, 40*time.Second, "all 50 alerts carried by group messages", func() bool { n, _ := carried(); return n == 50 })
+	_, carriers := carried()
+	waitFor(t, 20*time.Second, "the worker's alerts carried", func() bool { carried(); return len(workerCarriers) > 0 })
+	for id := range workerCarriers {
+		if carriers[id] {
+			t.Error("one message carried alerts of two services")
+		}
+	}
+	for id := range carriers {
+		waitFor(t, 20*time.Second, "carrier delivered", func() bool { return s.Delivery(t, id).Status == herald.DeliveryDelivered })
+	}
+	msgs := slack.Accepted()[before:]
+	alertMsgs := 0
+	for _, m := range msgs {
+		var body struct{ Text string }
+		_ = json.Unmarshal(m, &body)
+		if strings.Contains(body.Text, "high-cpu") && strings.Contains(body.Text, "Website") {
+			alertMsgs++
+		}
+	}
+	if alertMsgs == 0 || alertMsgs > 2 || len(carriers) > 2 {
+		t.Errorf("%d alert messages (%d carriers) reached Slack, want 1 or 2: %s", alertMsgs, len(carriers), msgs)
+	}
+	if len(slack.Rejected()) != 0 {
+		t.Errorf("Slack rejected %v", slack.Rejected())
+	}
+}

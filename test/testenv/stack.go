@@ -1,0 +1,262 @@
+package testenv
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+
+	"github.com/heraldhq/herald/activities"
+	"github.com/heraldhq/herald/gateway"
+	"github.com/heraldhq/herald/internal/channels"
+	"github.com/heraldhq/herald/internal/config"
+	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/metrics"
+	"github.com/heraldhq/herald/internal/ssrf"
+	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/schema"
+	"github.com/heraldhq/herald/worker"
+)
+
+func quietLogger() tlog.Logger {
+	return tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+}
+
+// SyncBuffer is a goroutine-safe log sink.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns everything written so far.
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Stack is a running Herald: gateway over real HTTP and a worker, on the shared
+// Temporal dev server and a database of its own.
+type Stack struct {
+	URL      string
+	Config   *config.Config
+	Store    *store.Store
+	Temporal client.Client
+	// Team and Key are a team created for the test and its ingest+manage key.
+	Team string
+	Key  string
+	// Logs holds everything the gateway and worker logged (JSON lines).
+	Logs *SyncBuffer
+}
+
+// NewStack starts a gateway and a worker with the defaults, a unique task
+// queue and a fresh database, after applying each option to the config.
+func NewStack(t testing.TB, opts ...func(*config.Config)) *Stack {
+	t.Helper()
+	return NewStackResolving(t, nil, opts...)
+}
+
+// NewStackResolving is NewStack with the gateway's URL checks and the
+// worker's dialer resolving hosts through r (nil: the system's resolver).
+func NewStackResolving(t testing.TB, r ssrf.Resolver, opts ...func(*config.Config)) *Stack {
+	t.Helper()
+	dev := DevServer(t)
+	cfg := config.Defaults()
+	cfg.DatabaseURL = NewDatabase(t)
+	cfg.TemporalAddress = dev.FrontendHostPort()
+	cfg.TaskQueue = "herald-test-" + randomHex(6)
+	cfg.Listen = "127.0.0.1:0"
+	cfg.AllowPrivateDestinations = "true"
+	cfg.RateLimit = 0 // tests that want the limit set it
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := schema.Migrate(ctx, st.DB()); err != nil {
+		t.Fatal(err)
+	}
+	logs := &SyncBuffer{}
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	m := metrics.New()
+	tc, err := contract.Dial(ctx, &cfg, log, m.Temporal())
+	if err != nil {
+		t.Fatalf("dial temporal: %v", err)
+	}
+	t.Cleanup(tc.Close)
+
+	acts := activities.New(&cfg, st, tc)
+	acts.Metrics = m
+	if r != nil {
+		acts.Sender = channels.NewSender(channels.SenderOptions{
+			Timeout: cfg.AttemptTimeout, ConnectTimeout: cfg.ConnectTimeout, BodyLimit: cfg.ResponseBodyLimit,
+			DialContext: (&ssrf.Dialer{Policy: cfg.DestinationPolicy(), Resolver: r, Timeout: cfg.ConnectTimeout}).DialContext,
+		})
+	}
+	w := worker.New(tc, acts, worker.Options{TaskQueue: cfg.TaskQueue})
+	if err := w.Start(); err != nil {
+		t.Fatalf("start worker: %v", err)
+	}
+	t.Cleanup(w.Stop)
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw, err := gateway.New(&cfg, st, tc, log, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r != nil {
+		gw.SetResolver(r)
+	}
+	go func() { _ = gw.Serve(ln) }()
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = gw.Shutdown(sctx)
+	})
+	s := &Stack{URL: "http://" + ln.Addr().String(), Config: &cfg, Store: st, Temporal: tc, Logs: logs}
+	s.Team, s.Key = Team(t, st)
+	return s
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// Response is an HTTP answer read whole.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into v, failing the test if it cannot.
+func (r Response) JSON(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %d answer %q: %v", r.Status, r.Body, err)
+	}
+}
+
+// Do sends a request to the gateway with the given key ("" for none). body may
+// be nil, a []byte/string sent as is, or a value encoded as JSON.
+func (s *Stack) Do(t testing.TB, method, path, key string, body any, header ...string) Response {
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		rd = bytes.NewReader(b)
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		enc, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(enc)
+	}
+	req, err := http.NewRequest(method, s.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+}
+
+// CreateIntegration creates an integration through the API and returns it.
+func (s *Stack) CreateIntegration(t testing.TB, body map[string]any) gateway.IntegrationView {
+	t.Helper()
+	r := s.Do(t, http.MethodPost, "/v1/integrations", s.Key, body)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("create integration: %d %s", r.Status, r.Body)
+	}
+	var v gateway.IntegrationView
+	r.JSON(t, &v)
+	return v
+}
+
+// PostEvent posts an event and returns the workflow id from the 202.
+func (s *Stack) PostEvent(t testing.TB, body any) string {
+	t.Helper()
+	r := s.Do(t, http.MethodPost, "/v1/events", s.Key, body)
+	if r.Status != http.StatusAccepted {
+		t.Fatalf("post event: %d %s", r.Status, r.Body)
+	}
+	var out struct{ WorkflowID string }
+	r.JSON(t, &out)
+	return out.WorkflowID
+}
+
+// AwaitWorkflow waits for an event workflow to finish and returns its result.
+func (s *Stack) AwaitWorkflow(t testing.TB, workflowID string) contract.EventResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var res contract.EventResult
+	if err := s.Temporal.GetWorkflow(ctx, workflowID, "").Get(ctx, &res); err != nil {
+		t.Fatalf("workflow %s: %v", workflowID, err)
+	}
+	return res
+}
+
+// Delivery fetches a delivery with its attempts through the API.
+func (s *Stack) Delivery(t testing.TB, id string) gateway.DeliveryView {
+	t.Helper()
+	r := s.Do(t, http.MethodGet, "/v1/deliveries/"+id, s.Key, nil)
+	if r.Status != http.StatusOK {
+		t.Fatalf("get delivery %s: %d %s", id, r.Status, r.Body)
+	}
+	var v gateway.DeliveryView
+	r.JSON(t, &v)
+	return v
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/heraldhq/herald/internal/channels"
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/metrics"
+	"github.com/heraldhq/herald/internal/retry"
 	"github.com/heraldhq/herald/internal/ssrf"
 	"github.com/heraldhq/herald/internal/store"
 )
@@ -31,7 +32,7 @@ type Activities struct {
 	Temporal  client.Client
 	TaskQueue string
 	// Retry is the default delivery schedule.
-	Retry config.RetryPolicy
+	Retry retry.Policy
 	// AttemptTimeout bounds one HTTP attempt.
 	AttemptTimeout time.Duration
 	// DisableAfter consecutive failed deliveries disable an integration.

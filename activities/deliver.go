@@ -11,8 +11,8 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/channels"
-	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/health"
+	"github.com/heraldhq/herald/internal/retry"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -20,7 +20,7 @@ import (
 type Schedule struct {
 	// Attempt is the 1-based number of this attempt in the schedule.
 	Attempt int
-	Policy  config.RetryPolicy
+	Policy  retry.Policy
 }
 
 // DeliverInput names the delivery and the attempt; everything else is loaded

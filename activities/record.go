@@ -10,9 +10,9 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/alerts"
-	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/eventtype"
+	"github.com/heraldhq/herald/internal/retry"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -23,7 +23,7 @@ type PlannedDelivery struct {
 	Status        herald.DeliveryStatus
 	AttemptCount  int
 	// Retry is the schedule: the integration's own, else the default.
-	Retry config.RetryPolicy
+	Retry retry.Policy
 	// AttemptTimeout bounds one HTTP attempt.
 	AttemptTimeout time.Duration
 	// Group is set for an alert held by its group: the workflow hands it to

@@ -17,9 +17,9 @@ import (
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/alerts"
 	"github.com/heraldhq/herald/internal/channels"
-	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/eventtype"
+	"github.com/heraldhq/herald/internal/retry"
 	"github.com/heraldhq/herald/internal/ssrf"
 	"github.com/heraldhq/herald/internal/store"
 )
@@ -44,8 +44,8 @@ type integrationRequest struct {
 	Projects       *[]string `json:"projects"`
 	Enabled        *bool     `json:"enabled"`
 	// Retry overrides the default schedule field by field; {} restores the default.
-	Retry       *config.RetryOverride `json:"retry"`
-	AutoRecover *bool                 `json:"autoRecover"`
+	Retry       *retry.Override `json:"retry"`
+	AutoRecover *bool           `json:"autoRecover"`
 	// Format (Teams only): adaptive-card, message-card, or auto (by URL).
 	Format *string `json:"format"`
 	// AlertPolicy overrides the team's alert policy for this integration; {} removes the override.
@@ -54,7 +54,7 @@ type integrationRequest struct {
 
 // validate checks and normalizes the fields present; create requires the
 // fields an integration cannot do without.
-func (r *integrationRequest) validate(create bool, defaults config.RetryPolicy) error {
+func (r *integrationRequest) validate(create bool, defaults retry.Policy) error {
 	if create {
 		switch {
 		case r.Name == nil:
@@ -303,7 +303,7 @@ func (s *Server) updateIntegration(c *fiber.Ctx) error {
 	}
 	if req.Retry != nil {
 		p.Retry = &store.RetryJSON{V: req.Retry}
-		if *req.Retry == (config.RetryOverride{}) {
+		if *req.Retry == (retry.Override{}) {
 			p.Retry.V = nil
 		}
 	}

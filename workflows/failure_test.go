@@ -10,8 +10,9 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/jsontime"
+	"github.com/heraldhq/herald/internal/retry"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/test/fakes"
 	"github.com/heraldhq/herald/test/testenv"
@@ -19,7 +20,7 @@ import (
 )
 
 func maxAttempts(n int) store.RetryJSON {
-	return store.RetryJSON{V: &config.RetryOverride{MaxAttempts: &n}}
+	return store.RetryJSON{V: &retry.Override{MaxAttempts: &n}}
 }
 
 func (f *fixture) integrationState(t *testing.T, id string) store.Integration {
@@ -176,9 +177,9 @@ func TestResendWhileWaitingAttemptsAtOnce(t *testing.T) {
 func TestRecoveredSignalWakesWaitingDeliveries(t *testing.T) {
 	f := newFixture(t)
 	recv := f.receiver(t, testenv.Reply{Status: 503})
-	hour := config.Duration(time.Hour)
+	hour := jsontime.Duration(time.Hour)
 	integ := f.integrationWith(t, store.Integration{URL: recv.URL, Events: []string{"*"},
-		Retry: store.RetryJSON{V: &config.RetryOverride{InitialInterval: &hour}}})
+		Retry: store.RetryJSON{V: &retry.Override{InitialInterval: &hour}}})
 	f.env.RegisterDelayedCallback(func() {
 		f.env.SignalWorkflow(contract.SignalRecovered, contract.RecoveredSignal{IntegrationID: integ.ID})
 	}, 100*time.Second)

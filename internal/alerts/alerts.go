@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/eventtype"
+	"github.com/heraldhq/herald/internal/jsontime"
 )
 
 // GroupEventType is the event a group's message is delivered as.
@@ -25,9 +25,9 @@ type Policy struct {
 	// agreeing on all of them form one group.
 	GroupBy []string `json:"groupBy,omitempty"`
 	// GroupWait is how long the first alert of a group waits for company.
-	GroupWait *config.Duration `json:"groupWait,omitempty"`
+	GroupWait *jsontime.Duration `json:"groupWait,omitempty"`
 	// RepeatInterval holds later alerts of the group, sent as one summary.
-	RepeatInterval *config.Duration `json:"repeatInterval,omitempty"`
+	RepeatInterval *jsontime.Duration `json:"repeatInterval,omitempty"`
 	// Disabled turns grouping off: every alert is delivered at once.
 	Disabled bool `json:"disabled,omitempty"`
 }

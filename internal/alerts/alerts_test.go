@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldhq/herald/internal/config"
+	"github.com/heraldhq/herald/internal/jsontime"
 )
 
 func TestKeysSeparateGroups(t *testing.T) {
@@ -32,7 +32,7 @@ func TestPolicy(t *testing.T) {
 	if !d.Applies("alert:high-cpu") || d.Applies("build:failure") || d.GroupWait != 30*time.Second || d.RepeatInterval != time.Hour {
 		t.Errorf("defaults %+v", d)
 	}
-	wait := config.Duration(5 * time.Second)
+	wait := jsontime.Duration(5 * time.Second)
 	team := &Policy{GroupWait: &wait}
 	off := &Policy{Disabled: true}
 	if e := Merge(team, nil); e.GroupWait != 5*time.Second || e.RepeatInterval != time.Hour {
@@ -44,7 +44,7 @@ func TestPolicy(t *testing.T) {
 	if !Resolves("alert:high-cpu:resolved", nil) || !Resolves("alert:high-cpu", json.RawMessage(`{"resolved":true}`)) || Resolves("alert:high-cpu", json.RawMessage(`{}`)) {
 		t.Error("resolves")
 	}
-	bad := []Policy{{Patterns: []string{"Bad"}}, {GroupBy: []string{"a b"}}, {GroupWait: ptr(config.Duration(-time.Second))}, {RepeatInterval: ptr(config.Duration(0))}}
+	bad := []Policy{{Patterns: []string{"Bad"}}, {GroupBy: []string{"a b"}}, {GroupWait: ptr(jsontime.Duration(-time.Second))}, {RepeatInterval: ptr(jsontime.Duration(0))}}
 	for _, p := range bad {
 		if err := p.Validate(); err == nil {
 			t.Errorf("%+v accepted", p)

@@ -4,7 +4,6 @@
 package config
 
 import (
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/netip"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/heraldhq/herald/internal/retry"
 	"github.com/heraldhq/herald/internal/ssrf"
 )
 
@@ -36,7 +36,7 @@ type Config struct {
 	// addresses: "true", "false", or a comma-separated list of CIDRs.
 	AllowPrivateDestinations string
 
-	Retry RetryPolicy
+	Retry retry.Policy
 
 	// AttemptTimeout bounds one HTTP attempt end to end; ConnectTimeout its TCP connect.
 	AttemptTimeout time.Duration
@@ -122,42 +122,6 @@ type Config struct {
 	LogFormat string
 }
 
-// RetryPolicy is the delivery retry schedule: first retry after InitialInterval,
-// each later one BackoffCoefficient times longer, capped at MaxInterval,
-// MaxAttempts attempts in all (the first one included).
-type RetryPolicy struct {
-	InitialInterval    time.Duration `json:"initialInterval"`
-	BackoffCoefficient float64       `json:"backoffCoefficient"`
-	MaxInterval        time.Duration `json:"maxInterval"`
-	MaxAttempts        int           `json:"maxAttempts"`
-}
-
-// Bounds of a retry schedule: a wait longer than a day, or a factor that
-// reaches it in two steps, is a typo, not a policy.
-const (
-	MaxRetryInterval      = 24 * time.Hour
-	MaxBackoffCoefficient = 10.0
-)
-
-// Validate says what is wrong with a policy, if anything.
-func (p RetryPolicy) Validate() error {
-	switch {
-	case p.InitialInterval < time.Second:
-		return fmt.Errorf("retry initial interval %s: must be at least 1s", p.InitialInterval)
-	case p.BackoffCoefficient < 1:
-		return fmt.Errorf("retry backoff coefficient %g: must be at least 1", p.BackoffCoefficient)
-	case p.BackoffCoefficient > MaxBackoffCoefficient:
-		return fmt.Errorf("retry backoff coefficient %g: must be at most %g", p.BackoffCoefficient, MaxBackoffCoefficient)
-	case p.MaxInterval < p.InitialInterval:
-		return fmt.Errorf("retry max interval %s: must be at least the initial interval %s", p.MaxInterval, p.InitialInterval)
-	case p.MaxInterval > MaxRetryInterval:
-		return fmt.Errorf("retry max interval %s: must be at most %s (a longer wait outlives the delivery it retries)", p.MaxInterval, MaxRetryInterval)
-	case p.MaxAttempts < 1 || p.MaxAttempts > 100:
-		return fmt.Errorf("retry max attempts %d: must be between 1 and 100", p.MaxAttempts)
-	}
-	return nil
-}
-
 // Defaults returns the documented defaults (DESIGN.md, "Delivery semantics").
 func Defaults() Config {
 	return Config{
@@ -169,7 +133,7 @@ func Defaults() Config {
 		Listen:                   "127.0.0.1:8080",
 		WebhookHeaderPrefix:      "X-Northflank-Notification-Integration-",
 		AllowPrivateDestinations: "false",
-		Retry: RetryPolicy{
+		Retry: retry.Policy{
 			InitialInterval:    5 * time.Second,
 			BackoffCoefficient: 3,
 			MaxInterval:        2 * time.Hour,
@@ -390,67 +354,6 @@ func (b *Binder) Load(lookup func(string) (string, bool)) (*Config, error) {
 		return nil, err
 	}
 	return b.cfg, nil
-}
-
-// Delay is the wait after failed attempt n (1-based) under this policy, the same
-// schedule Temporal computes: InitialInterval × BackoffCoefficient^(n-1), capped.
-func (p RetryPolicy) Delay(n int) time.Duration {
-	d := float64(p.InitialInterval)
-	for i := 1; i < n && d < float64(p.MaxInterval); i++ {
-		d *= p.BackoffCoefficient
-	}
-	return min(time.Duration(d), p.MaxInterval)
-}
-
-// RetryOverride is an integration's own retry schedule: each field set replaces
-// the default's.
-type RetryOverride struct {
-	MaxAttempts     *int      `json:"maxAttempts,omitempty"`
-	InitialInterval *Duration `json:"initialInterval,omitempty"`
-	MaxInterval     *Duration `json:"maxInterval,omitempty"`
-}
-
-// Apply returns base with the override's fields, validated.
-func (o *RetryOverride) Apply(base RetryPolicy) (RetryPolicy, error) {
-	if o == nil {
-		return base, nil
-	}
-	if o.MaxAttempts != nil {
-		base.MaxAttempts = *o.MaxAttempts
-	}
-	if o.InitialInterval != nil {
-		base.InitialInterval = time.Duration(*o.InitialInterval)
-	}
-	if o.MaxInterval != nil {
-		base.MaxInterval = time.Duration(*o.MaxInterval)
-	}
-	if base.MaxInterval < base.InitialInterval && o.MaxInterval == nil {
-		// A longer first delay than the default cap raises the cap with it.
-		base.MaxInterval = base.InitialInterval
-	}
-	return base, base.Validate()
-}
-
-// Duration is a time.Duration written in JSON as "5s", "2h".
-type Duration time.Duration
-
-// MarshalJSON implements json.Marshaler.
-func (d Duration) MarshalJSON() ([]byte, error) {
-	return json.Marshal(time.Duration(d).String())
-}
-
-// UnmarshalJSON accepts "90s" style strings.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("a duration must be a string such as \"30s\" or \"2h\"")
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return fmt.Errorf("duration %q: want a form such as \"30s\" or \"2h\"", s)
-	}
-	*d = Duration(v)
-	return nil
 }
 
 // DestinationPolicy is the SSRF policy deliveries run under; the gateway's own

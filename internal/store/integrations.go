@@ -11,8 +11,8 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/health"
+	"github.com/heraldhq/herald/internal/retry"
 )
 
 // Integration is a destination for a team's events.
@@ -74,7 +74,7 @@ func (i Integration) Health() health.State {
 }
 
 // RetryJSON stores a retry override (NULL: none).
-type RetryJSON = JSON[config.RetryOverride]
+type RetryJSON = JSON[retry.Override]
 
 // IntegrationPatch changes the fields that are not nil.
 type IntegrationPatch struct {

@@ -16,6 +16,7 @@ import (
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/redact"
+	"github.com/heraldhq/herald/internal/retry"
 	"github.com/heraldhq/herald/test/testenv"
 )
 
@@ -143,7 +144,7 @@ func TestHeaderPrefixIsConfigurable(t *testing.T) {
 
 // fastRetry shortens the schedule so real retries take seconds.
 func fastRetry(c *config.Config) {
-	c.Retry = config.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 1, MaxInterval: time.Second, MaxAttempts: 5}
+	c.Retry = retry.Policy{InitialInterval: time.Second, BackoffCoefficient: 1, MaxInterval: time.Second, MaxAttempts: 5}
 }
 
 func TestRetriesAreRecordedInOrder(t *testing.T) {

@@ -16,12 +16,6 @@ import (
 	"github.com/heraldhq/herald/internal/store"
 )
 
-// Error types of activity failures, read by workflows with errors.As.
-const (
-	// ErrTypeNotFound: the delivery or integration no longer exists; not retried.
-	ErrTypeNotFound = "NotFound"
-)
-
 // Activities is the receiver of every Herald activity.
 type Activities struct {
 	Store    *store.Store

@@ -11,20 +11,6 @@ import (
 	"github.com/heraldhq/herald/internal/contract"
 )
 
-// GroupMessageInput is what an alert group is about to send.
-type GroupMessageInput struct {
-	TeamID  string
-	Key     string
-	Held    []contract.AlertSignal
-	Summary bool // a summary after the repeat interval, not the first message
-}
-
-// GroupMessage is the alert:group event to deliver.
-type GroupMessage struct {
-	EventID string
-	Data    json.RawMessage
-}
-
 // groupAlertsListed caps the alerts a message lists one by one (all are counted).
 const groupAlertsListed = 100
 
@@ -32,7 +18,7 @@ const groupAlertsListed = 100
 // their alert:group message: counts, first and last seen, the services and
 // projects affected, and a one-line summary such as "3 × high-memory on
 // Website in the last 30 s".
-func (a *Activities) BuildGroupMessage(ctx context.Context, in GroupMessageInput) (GroupMessage, error) {
+func (a *Activities) BuildGroupMessage(ctx context.Context, in contract.GroupMessageInput) (contract.GroupMessage, error) {
 	type listed struct {
 		ID         string          `json:"id"`
 		Type       string          `json:"type"`
@@ -53,7 +39,7 @@ func (a *Activities) BuildGroupMessage(ctx context.Context, in GroupMessageInput
 		}
 		ev, err := a.Store.GetEvent(ctx, in.TeamID, h.EventID)
 		if err != nil {
-			return GroupMessage{}, nonRetryable(err)
+			return contract.GroupMessage{}, nonRetryable(err)
 		}
 		var d struct {
 			Service struct{ ID, Name string } `json:"service"`
@@ -84,9 +70,9 @@ func (a *Activities) BuildGroupMessage(ctx context.Context, in GroupMessageInput
 		"alerts":    list,
 	})
 	if err != nil {
-		return GroupMessage{}, err
+		return contract.GroupMessage{}, err
 	}
-	return GroupMessage{EventID: "alert-group." + in.Key + "." + in.Held[0].DeliveryID, Data: data}, nil
+	return contract.GroupMessage{EventID: "alert-group." + in.Key + "." + in.Held[0].DeliveryID, Data: data}, nil
 }
 
 func summaryLine(types map[string]int, services []string, window time.Duration, summary bool) string {

@@ -11,43 +11,10 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/channels"
+	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/health"
-	"github.com/heraldhq/herald/internal/retry"
 	"github.com/heraldhq/herald/internal/store"
 )
-
-// Schedule is where an attempt stands in its delivery's retry schedule.
-type Schedule struct {
-	// Attempt is the 1-based number of this attempt in the schedule.
-	Attempt int
-	Policy  retry.Policy
-}
-
-// DeliverInput names the delivery and the attempt; everything else is loaded
-// from Postgres.
-type DeliverInput struct {
-	DeliveryID string
-	AttemptNo  int
-	Trigger    herald.Trigger
-	// Schedule is nil for a one-off manual attempt at a finished delivery.
-	Schedule *Schedule
-}
-
-// DeliverResult is one attempt's outcome and what follows from it.
-type DeliverResult struct {
-	AttemptNo int
-	// Outcome is empty when no request was made (the integration is disabled).
-	Outcome herald.Outcome
-	Status  herald.DeliveryStatus
-	Reason  string
-	// Delay is the wait before the next scheduled attempt (Status retrying).
-	Delay time.Duration
-	// RetryAfter is the part of Delay the receiver asked for (Retry-After):
-	// only a manual resend may come sooner, not an integration's recovery.
-	RetryAfter time.Duration
-	// Decision is what the integration's health asks the workflow to do.
-	Decision health.Decision
-}
 
 // masked replaces secret header values in stored requests.
 const masked = "••••••"
@@ -57,11 +24,11 @@ const masked = "••••••"
 // every kind are results; an error means the attempt could not be made or
 // recorded (Temporal retries it). Deliver is idempotent per (delivery,
 // attempt number): an attempt already recorded is returned, not repeated.
-func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (DeliverResult, error) {
+func (a *Activities) Deliver(ctx context.Context, in contract.DeliverInput) (contract.DeliverResult, error) {
 	defer keepAlive(ctx)()
 	t, err := a.Store.LoadTarget(ctx, in.DeliveryID)
 	if err != nil {
-		return DeliverResult{}, nonRetryable(err)
+		return contract.DeliverResult{}, nonRetryable(err)
 	}
 	integ := t.Integration
 	if integ.DeletedAt != nil || !integ.Enabled {
@@ -70,10 +37,10 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (DeliverResul
 			reason = "integration deleted"
 		}
 		if err := a.Store.FinishDelivery(ctx, in.DeliveryID, herald.DeliverySkipped, reason); err != nil {
-			return DeliverResult{}, err
+			return contract.DeliverResult{}, err
 		}
 		a.Metrics.DeliveryFinished(string(integ.Type), string(herald.DeliverySkipped))
-		return DeliverResult{AttemptNo: in.AttemptNo, Status: herald.DeliverySkipped, Reason: reason}, nil
+		return contract.DeliverResult{AttemptNo: in.AttemptNo, Status: herald.DeliverySkipped, Reason: reason}, nil
 	}
 	// Only a retried execution can find its attempt recorded already (by an
 	// execution that did not report back): the first one skips the lookup.
@@ -87,20 +54,20 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) (DeliverResul
 			res.RetryAfter = time.Duration(*prev.RetryAfterMS) * time.Millisecond
 		}
 		upd, delay := nextState(res, in.Schedule, prev.StartedAt)
-		return DeliverResult{AttemptNo: in.AttemptNo, Outcome: prev.Outcome, Status: upd.Status,
+		return contract.DeliverResult{AttemptNo: in.AttemptNo, Outcome: prev.Outcome, Status: upd.Status,
 			Reason: upd.Reason, Delay: delay, RetryAfter: receiverWait(upd, res), Decision: health.Pending(integ.Health())}, nil
 	} else if !errors.Is(err, store.ErrNotFound) {
-		return DeliverResult{}, err
+		return contract.DeliverResult{}, err
 	}
 	return a.attempt(ctx, in, t)
 }
 
 // attempt renders, sends, classifies and records one attempt.
-func (a *Activities) attempt(ctx context.Context, in DeliverInput, t store.Target) (DeliverResult, error) {
+func (a *Activities) attempt(ctx context.Context, in contract.DeliverInput, t store.Target) (contract.DeliverResult, error) {
 	integ := t.Integration
 	ch, err := a.Channels.For(integ.Type)
 	if err != nil {
-		return DeliverResult{}, nonRetryable(fmt.Errorf("%w: %v", store.ErrNotFound, err))
+		return contract.DeliverResult{}, nonRetryable(fmt.Errorf("%w: %v", store.ErrNotFound, err))
 	}
 	now := a.Now()
 	msg := channels.Message{
@@ -120,7 +87,7 @@ func (a *Activities) attempt(ctx context.Context, in DeliverInput, t store.Targe
 	}
 	req, err := ch.Render(msg)
 	if err != nil {
-		return DeliverResult{}, nonRetryable(fmt.Errorf("%w: render: %v", store.ErrNotFound, err))
+		return contract.DeliverResult{}, nonRetryable(fmt.Errorf("%w: render: %v", store.ErrNotFound, err))
 	}
 
 	ex := a.Sender.Send(ctx, req)
@@ -137,7 +104,7 @@ func (a *Activities) attempt(ctx context.Context, in DeliverInput, t store.Targe
 		// The request went out and its record could not be written however
 		// long this execution tried: Temporal runs this attempt again
 		// (receivers dedupe on webhook-id).
-		return DeliverResult{}, err
+		return contract.DeliverResult{}, err
 	}
 	a.Metrics.Attempt(string(integ.Type), ex.Duration, res.RetryAfter)
 	if upd.Status.Final() && !t.Delivery.Status.Final() {
@@ -146,7 +113,7 @@ func (a *Activities) attempt(ctx context.Context, in DeliverInput, t store.Targe
 	activity.GetLogger(ctx).Info("delivery attempt", "delivery", t.Delivery.ID, "integration", integ.ID,
 		"event", t.Event.ID, "team", t.Delivery.TeamID, "attempt", in.AttemptNo, "trigger", in.Trigger,
 		"outcome", res.Outcome, "reason", res.Reason, "durationMs", att.DurationMS)
-	return DeliverResult{AttemptNo: in.AttemptNo, Outcome: res.Outcome, Status: upd.Status,
+	return contract.DeliverResult{AttemptNo: in.AttemptNo, Outcome: res.Outcome, Status: upd.Status,
 		Reason: upd.Reason, Delay: delay, RetryAfter: receiverWait(upd, res), Decision: rec.Decision}, nil
 }
 
@@ -158,7 +125,7 @@ func receiverWait(upd store.DeliveryUpdate, res channels.Result) time.Duration {
 	return res.RetryAfter
 }
 
-func newAttempt(deliveryID string, in DeliverInput, req *channels.Request, ex channels.Exchange, res channels.Result, secretHeaders []string) store.Attempt {
+func newAttempt(deliveryID string, in contract.DeliverInput, req *channels.Request, ex channels.Exchange, res channels.Result, secretHeaders []string) store.Attempt {
 	att := store.Attempt{
 		DeliveryID:            deliveryID,
 		AttemptNo:             in.AttemptNo,
@@ -191,7 +158,7 @@ func newAttempt(deliveryID string, in DeliverInput, req *channels.Request, ex ch
 // nextState is the delivery's state after an attempt that ended with res, and
 // the wait before the next scheduled attempt. A Retry-After from the receiver
 // replaces the schedule's delay for that wait.
-func nextState(res channels.Result, s *Schedule, now time.Time) (store.DeliveryUpdate, time.Duration) {
+func nextState(res channels.Result, s *contract.Schedule, now time.Time) (store.DeliveryUpdate, time.Duration) {
 	switch res.Outcome {
 	case herald.OutcomeDelivered:
 		return store.DeliveryUpdate{Status: herald.DeliveryDelivered}, 0

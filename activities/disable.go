@@ -9,24 +9,13 @@ import (
 	"github.com/heraldhq/herald/internal/contract"
 )
 
-// DisabledIntegration is what DisableIntegration did, without secrets.
-type DisabledIntegration struct {
-	Changed     bool
-	TeamID      string
-	Name        string
-	DisabledAt  time.Time
-	AutoRecover bool
-	// EventData is the data of the integration:disabled event to emit.
-	EventData json.RawMessage
-}
-
 // DisableIntegration turns an integration off (once: a second call changes nothing).
-func (a *Activities) DisableIntegration(ctx context.Context, in contract.DisableInput) (DisabledIntegration, error) {
+func (a *Activities) DisableIntegration(ctx context.Context, in contract.DisableInput) (contract.DisabledIntegration, error) {
 	integ, changed, err := a.Store.DisableIntegration(ctx, in.IntegrationID, in.Reason, in.By)
 	if err != nil {
-		return DisabledIntegration{}, nonRetryable(err)
+		return contract.DisabledIntegration{}, nonRetryable(err)
 	}
-	out := DisabledIntegration{Changed: changed, TeamID: integ.TeamID, Name: integ.Name, AutoRecover: integ.AutoRecover}
+	out := contract.DisabledIntegration{Changed: changed, TeamID: integ.TeamID, Name: integ.Name, AutoRecover: integ.AutoRecover}
 	if integ.DisabledAt != nil {
 		out.DisabledAt = *integ.DisabledAt
 	}
@@ -43,20 +32,12 @@ func integrationRef(id, name string, typ herald.IntegrationType) map[string]any 
 	return map[string]any{"id": id, "name": name, "type": typ}
 }
 
-// EnabledIntegration is what EnableIntegration did, without secrets.
-type EnabledIntegration struct {
-	TeamID string
-	Name   string
-	// EventData is the data of the integration:recovered event to emit.
-	EventData json.RawMessage
-}
-
 // EnableIntegration turns an integration back on with fresh health.
-func (a *Activities) EnableIntegration(ctx context.Context, integrationID string) (EnabledIntegration, error) {
+func (a *Activities) EnableIntegration(ctx context.Context, integrationID string) (contract.EnabledIntegration, error) {
 	integ, err := a.Store.EnableIntegration(ctx, "", integrationID)
 	if err != nil {
-		return EnabledIntegration{}, nonRetryable(err)
+		return contract.EnabledIntegration{}, nonRetryable(err)
 	}
 	data, err := json.Marshal(map[string]any{"integration": integrationRef(integ.ID, integ.Name, integ.Type)})
-	return EnabledIntegration{TeamID: integ.TeamID, Name: integ.Name, EventData: data}, err
+	return contract.EnabledIntegration{TeamID: integ.TeamID, Name: integ.Name, EventData: data}, err
 }

@@ -7,12 +7,6 @@ import (
 	"go.temporal.io/sdk/activity"
 )
 
-// DeliverHeartbeatTimeout is how long Temporal waits for word from a running
-// attempt before it takes the worker for dead and retries the attempt
-// elsewhere. Without it, an attempt lost with its worker would wait out the
-// whole start-to-close timeout (the attempt timeout + 15 s).
-const DeliverHeartbeatTimeout = 10 * time.Second
-
 // heartbeatEvery is well inside the timeout, so that a worker slowed by load
 // is not taken for dead. Attempts shorter than it send no heartbeat at all.
 const heartbeatEvery = 2 * time.Second

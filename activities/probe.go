@@ -7,37 +7,27 @@ import (
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/channels"
 	"github.com/heraldhq/herald/internal/contract"
-	"github.com/heraldhq/herald/internal/health"
 	"github.com/heraldhq/herald/internal/store"
 )
 
 // TestEventType is the type of test notifications and recovery probes.
 const TestEventType = "integration:test"
 
-// ProbeResult is the answer to a test notification.
-type ProbeResult struct {
-	Outcome herald.Outcome
-	Reason  string
-	// Disabled is false when the integration was enabled (or deleted) meanwhile:
-	// probing has nothing left to do.
-	Disabled bool
-}
-
 // Probe sends a test notification to a disabled integration and classifies
 // the answer. It records no delivery: the integration's owner did not ask for it.
-func (a *Activities) Probe(ctx context.Context, integrationID string) (ProbeResult, error) {
+func (a *Activities) Probe(ctx context.Context, integrationID string) (contract.ProbeResult, error) {
 	integ, err := a.Store.LoadIntegration(ctx, integrationID)
 	if err != nil {
-		return ProbeResult{}, nonRetryable(err)
+		return contract.ProbeResult{}, nonRetryable(err)
 	}
 	if integ.Enabled || integ.DeletedAt != nil {
-		return ProbeResult{}, nil
+		return contract.ProbeResult{}, nil
 	}
 	res, err := a.sendTest(ctx, integ, testMessage)
 	if err != nil {
-		return ProbeResult{}, err
+		return contract.ProbeResult{}, err
 	}
-	return ProbeResult{Outcome: res.Outcome, Reason: res.Reason, Disabled: true}, nil
+	return contract.ProbeResult{Outcome: res.Outcome, Reason: res.Reason, Disabled: true}, nil
 }
 
 const (
@@ -45,19 +35,13 @@ const (
 	confirmationMessage = "Herald is connected: this channel will receive the events this integration subscribes to."
 )
 
-// TestOutcome is a test notification's outcome and what it means for health.
-type TestOutcome struct {
-	Result   contract.TestResult
-	Decision health.Decision
-}
-
 // TestIntegration sends a test (or, on creation, a confirmation) notification
 // and reports how it fared. A success on a failing integration resets its
 // health and asks for its waiting deliveries to be retried.
-func (a *Activities) TestIntegration(ctx context.Context, in contract.TestInput) (TestOutcome, error) {
+func (a *Activities) TestIntegration(ctx context.Context, in contract.TestInput) (contract.TestOutcome, error) {
 	integ, err := a.Store.LoadIntegration(ctx, in.IntegrationID)
 	if err != nil {
-		return TestOutcome{}, nonRetryable(err)
+		return contract.TestOutcome{}, nonRetryable(err)
 	}
 	msg := testMessage
 	if in.Confirmation {
@@ -65,9 +49,9 @@ func (a *Activities) TestIntegration(ctx context.Context, in contract.TestInput)
 	}
 	res, err := a.sendTest(ctx, integ, msg)
 	if err != nil {
-		return TestOutcome{}, err
+		return contract.TestOutcome{}, err
 	}
-	out := TestOutcome{Result: contract.TestResult{Delivered: res.Outcome == herald.OutcomeDelivered, Outcome: res.Outcome, Reason: res.Reason}}
+	out := contract.TestOutcome{Result: contract.TestResult{Delivered: res.Outcome == herald.OutcomeDelivered, Outcome: res.Outcome, Reason: res.Reason}}
 	if integ.Enabled {
 		out.Decision, err = a.Store.RecordTestOutcome(ctx, integ.ID, res.Outcome, a.Now())
 	}

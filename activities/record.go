@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"go.temporal.io/sdk/temporal"
 
@@ -12,40 +11,13 @@ import (
 	"github.com/heraldhq/herald/internal/alerts"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/eventtype"
-	"github.com/heraldhq/herald/internal/retry"
 	"github.com/heraldhq/herald/internal/store"
 )
-
-// PlannedDelivery is a delivery the workflow must run (or account for).
-type PlannedDelivery struct {
-	DeliveryID    string
-	IntegrationID string
-	Status        herald.DeliveryStatus
-	AttemptCount  int
-	// Retry is the schedule: the integration's own, else the default.
-	Retry retry.Policy
-	// AttemptTimeout bounds one HTTP attempt.
-	AttemptTimeout time.Duration
-	// Group is set for an alert held by its group: the workflow hands it to
-	// the group instead of delivering it.
-	Group *GroupPlan
-	// Resolve is set for an event that resolves an alert: it is delivered at
-	// once and closes the group.
-	Resolve *GroupPlan
-}
-
-// GroupPlan names an alert group and its timing.
-type GroupPlan struct {
-	WorkflowID     string
-	Key            string
-	GroupWait      time.Duration
-	RepeatInterval time.Duration
-}
 
 // RecordEvent stores the event, matches integrations and creates deliveries;
 // for a resend-only run it loads the deliveries the event already has. It is
 // idempotent: a second call returns the same deliveries.
-func (a *Activities) RecordEvent(ctx context.Context, in contract.EventInput) ([]PlannedDelivery, error) {
+func (a *Activities) RecordEvent(ctx context.Context, in contract.EventInput) ([]contract.PlannedDelivery, error) {
 	var refs []store.DeliveryRef
 	var err error
 	if in.ResendOnly {
@@ -69,14 +41,14 @@ func (a *Activities) RecordEvent(ctx context.Context, in contract.EventInput) ([
 	if err != nil {
 		return nil, err
 	}
-	out := make([]PlannedDelivery, len(refs))
+	out := make([]contract.PlannedDelivery, len(refs))
 	for i, r := range refs {
 		policy, err := r.Retry.V.Apply(a.Retry)
 		if err != nil {
 			// Validated when set; a default that no longer fits it falls back.
 			policy = a.Retry
 		}
-		out[i] = PlannedDelivery{
+		out[i] = contract.PlannedDelivery{
 			DeliveryID:     r.ID,
 			IntegrationID:  r.IntegrationID,
 			Status:         r.Status,
@@ -96,7 +68,7 @@ func (a *Activities) RecordEvent(ctx context.Context, in contract.EventInput) ([
 }
 
 type groupDecision struct {
-	plan     GroupPlan
+	plan     contract.GroupPlan
 	resolves bool
 }
 
@@ -116,7 +88,7 @@ func (a *Activities) alertGroups(ctx context.Context, in contract.EventInput, re
 			continue
 		}
 		key := eff.Key(in.Type, in.Data)
-		d := groupDecision{plan: GroupPlan{WorkflowID: contract.AlertGroupWorkflowID(in.TeamID, r.IntegrationID, key), Key: key,
+		d := groupDecision{plan: contract.GroupPlan{WorkflowID: contract.AlertGroupWorkflowID(in.TeamID, r.IntegrationID, key), Key: key,
 			GroupWait: eff.GroupWait, RepeatInterval: eff.RepeatInterval}, resolves: resolves}
 		if !resolves && r.Status == herald.DeliveryPending {
 			hold = append(hold, r.ID)
@@ -131,16 +103,9 @@ func (a *Activities) alertGroups(ctx context.Context, in contract.EventInput, re
 	return out, nil
 }
 
-// FinishInput sets a delivery's final status.
-type FinishInput struct {
-	DeliveryID string
-	Status     herald.DeliveryStatus
-	Reason     string
-}
-
 // FinishDelivery records how a delivery ended when no attempt could (the
 // attempt itself kept failing on infrastructure errors).
-func (a *Activities) FinishDelivery(ctx context.Context, in FinishInput) error {
+func (a *Activities) FinishDelivery(ctx context.Context, in contract.FinishInput) error {
 	if !in.Status.Final() {
 		return fmt.Errorf("finish delivery %s: status %q is not final", in.DeliveryID, in.Status)
 	}
@@ -150,7 +115,7 @@ func (a *Activities) FinishDelivery(ctx context.Context, in FinishInput) error {
 // nonRetryable wraps not-found errors so Temporal stops retrying them.
 func nonRetryable(err error) error {
 	if errors.Is(err, store.ErrNotFound) {
-		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeNotFound, nil)
+		return temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeNotFound, nil)
 	}
 	return err
 }

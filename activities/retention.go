@@ -2,21 +2,15 @@ package activities
 
 import (
 	"context"
-	"time"
 
 	"go.temporal.io/sdk/activity"
-)
 
-// PruneInput is one retention run.
-type PruneInput struct {
-	// Cutoff: events received before it go, with their deliveries and attempts.
-	Cutoff time.Time
-	Batch  int
-}
+	"github.com/heraldhq/herald/internal/contract"
+)
 
 // PruneOld deletes old events in batches, heartbeating the count, so a long
 // run neither holds one huge transaction nor starts over after a retry.
-func (a *Activities) PruneOld(ctx context.Context, in PruneInput) (int, error) {
+func (a *Activities) PruneOld(ctx context.Context, in contract.PruneInput) (int, error) {
 	total := 0
 	_ = activity.GetHeartbeatDetails(ctx, &total)
 	for {

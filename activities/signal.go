@@ -49,26 +49,10 @@ func (a *Activities) RecoverWaiting(ctx context.Context, in contract.RecoveryInp
 	}
 }
 
-// ResendPageInput is one page of a bulk resend.
-type ResendPageInput struct {
-	Filter store.DeliveryFilter
-	// RatePerSecond paces the resends.
-	RatePerSecond float64
-}
-
-// ResendPageResult says how far a page went.
-type ResendPageResult struct {
-	Sent int
-	// Last is the id of the last delivery resent (the next page's cursor).
-	Last string
-	// More is false when the filter has nothing after Last.
-	More bool
-}
-
 // ResendPage resends one page of deliveries by signal, oldest first after
 // Filter.After, paced, heartbeating its progress.
-func (a *Activities) ResendPage(ctx context.Context, in ResendPageInput) (ResendPageResult, error) {
-	out := ResendPageResult{Last: in.Filter.After}
+func (a *Activities) ResendPage(ctx context.Context, in contract.ResendPageInput) (contract.ResendPageResult, error) {
+	out := contract.ResendPageResult{Last: in.Filter.After}
 	_ = activity.GetHeartbeatDetails(ctx, &out)
 	in.Filter.After = out.Last
 	if in.Filter.After == "" {

@@ -12,8 +12,8 @@ import (
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/bench"
 	"github.com/heraldhq/herald/internal/config"
-	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/internal/temporalclient"
 )
 
 func newBenchCmd(g *globals) *cobra.Command {
@@ -89,7 +89,7 @@ func newBenchCmd(g *globals) *cobra.Command {
 		report["processes"] = usage
 		var bareFig bench.Figures
 		if bare {
-			tc, err := contract.Dial(ctx, c, discardLogger(), nil)
+			tc, err := temporalclient.Dial(ctx, c, discardLogger(), nil)
 			if err != nil {
 				return err
 			}

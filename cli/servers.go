@@ -20,6 +20,7 @@ import (
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/metrics"
 	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/internal/temporalclient"
 	"github.com/heraldhq/herald/schema"
 	"github.com/heraldhq/herald/worker"
 )
@@ -63,7 +64,7 @@ func openRuntime(ctx context.Context, g *globals, b *config.Binder) (*runtime, e
 	} else if len(applied) > 0 {
 		log.Info("applied migrations", "versions", applied)
 	}
-	if r.temporal, err = contract.Dial(ctx, cfg, log, r.metrics.Temporal()); err != nil {
+	if r.temporal, err = temporalclient.Dial(ctx, cfg, log, r.metrics.Temporal()); err != nil {
 		r.close()
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/temporalclient"
 )
 
 func newTemporalCmd(g *globals) *cobra.Command {
@@ -42,7 +43,7 @@ func newTemporalCmd(g *globals) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		tc, err := contract.Dial(cmd.Context(), c, log, nil)
+		tc, err := temporalclient.Dial(cmd.Context(), c, log, nil)
 		if err != nil {
 			return err
 		}

@@ -8,7 +8,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/heraldhq/herald/activities"
 	"github.com/heraldhq/herald/internal/alerts"
 	"github.com/heraldhq/herald/internal/contract"
 )
@@ -66,10 +65,9 @@ func AlertGroupWorkflow(ctx workflow.Context, in contract.AlertGroupInput) error
 
 // sendGroup delivers what is held as one alert:group message.
 func sendGroup(ctx workflow.Context, in *contract.AlertGroupInput) error {
-	var a *activities.Activities
-	var msg activities.GroupMessage
-	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, recordOptions), a.BuildGroupMessage,
-		activities.GroupMessageInput{TeamID: in.TeamID, Key: in.Key, Held: in.Held, Summary: in.Repeating}).Get(ctx, &msg)
+	var msg contract.GroupMessage
+	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, recordOptions), contract.ActivityBuildGroupMessage,
+		contract.GroupMessageInput{TeamID: in.TeamID, Key: in.Key, Held: in.Held, Summary: in.Repeating}).Get(ctx, &msg)
 	if err != nil {
 		return fmt.Errorf("build group message: %w", err)
 	}
@@ -88,7 +86,7 @@ func sendGroup(ctx workflow.Context, in *contract.AlertGroupInput) error {
 
 // joinGroup hands an alert to its group: it starts the group with the alert,
 // or signals the running one; a group that closed in between is started anew.
-func joinGroup(ctx workflow.Context, teamID, integrationID string, g *activities.GroupPlan, alert contract.AlertSignal) error {
+func joinGroup(ctx workflow.Context, teamID, integrationID string, g *contract.GroupPlan, alert contract.AlertSignal) error {
 	for try := 0; try < 5; try++ {
 		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 			WorkflowID:            g.WorkflowID,
@@ -116,6 +114,6 @@ func joinGroup(ctx workflow.Context, teamID, integrationID string, g *activities
 
 // closeGroup tells a group its alert was resolved (a group that is not
 // running has nothing to close).
-func closeGroup(ctx workflow.Context, g *activities.GroupPlan) {
+func closeGroup(ctx workflow.Context, g *contract.GroupPlan) {
 	_ = workflow.SignalExternalWorkflow(ctx, g.WorkflowID, "", contract.SignalResolve, nil).Get(ctx, nil)
 }

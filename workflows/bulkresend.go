@@ -7,9 +7,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/heraldhq/herald/activities"
 	"github.com/heraldhq/herald/internal/contract"
-	"github.com/heraldhq/herald/internal/store"
 )
 
 const (
@@ -29,11 +27,10 @@ func BulkResendWorkflow(ctx workflow.Context, in contract.BulkResendInput) (cont
 	}); err != nil {
 		return progress, err
 	}
-	var a *activities.Activities
-	filter := store.DeliveryFilter{TeamID: in.TeamID, IntegrationID: in.IntegrationID, Status: in.Status, Since: in.Since, Limit: bulkPage}
+	filter := contract.DeliveryFilter{TeamID: in.TeamID, IntegrationID: in.IntegrationID, Status: in.Status, Since: in.Since, Limit: bulkPage}
 	if in.Cursor == "" && in.Total == 0 {
 		lctx := workflow.WithLocalActivityOptions(ctx, recordOptions)
-		if err := workflow.ExecuteLocalActivity(lctx, a.CountDeliveries, filter).Get(ctx, &progress.Total); err != nil {
+		if err := workflow.ExecuteLocalActivity(lctx, contract.ActivityCountDeliveries, filter).Get(ctx, &progress.Total); err != nil {
 			return progress, fmt.Errorf("count deliveries: %w", err)
 		}
 	}
@@ -45,8 +42,8 @@ func BulkResendWorkflow(ctx workflow.Context, in contract.BulkResendInput) (cont
 	cursor := in.Cursor
 	for page := 0; page < bulkPagesPerRun; page++ {
 		filter.After = cursor
-		var res activities.ResendPageResult
-		if err := workflow.ExecuteActivity(actx, a.ResendPage, activities.ResendPageInput{
+		var res contract.ResendPageResult
+		if err := workflow.ExecuteActivity(actx, contract.ActivityResendPage, contract.ResendPageInput{
 			Filter: filter, RatePerSecond: in.RatePerSecond,
 		}).Get(ctx, &res); err != nil {
 			return progress, fmt.Errorf("resend page after %q: %w", cursor, err)

@@ -6,7 +6,6 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/heraldhq/herald/activities"
 	"github.com/heraldhq/herald/internal/contract"
 )
 
@@ -19,9 +18,8 @@ const EventIntegrationDisabled = "integration:disabled"
 // disabled and does nothing. An automatically disabled integration created
 // with autoRecover is then probed until it answers.
 func DisableWorkflow(ctx workflow.Context, in contract.DisableInput) (contract.DisableResult, error) {
-	var a *activities.Activities
-	var d activities.DisabledIntegration
-	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, recordOptions), a.DisableIntegration, in).Get(ctx, &d)
+	var d contract.DisabledIntegration
+	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, recordOptions), contract.ActivityDisableIntegration, in).Get(ctx, &d)
 	if err != nil {
 		return contract.DisableResult{}, fmt.Errorf("disable %s: %w", in.IntegrationID, err)
 	}

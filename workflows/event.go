@@ -12,7 +12,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/activities"
 	"github.com/heraldhq/herald/internal/contract"
 )
 
@@ -36,7 +35,7 @@ var infraRetry = &temporal.RetryPolicy{
 	InitialInterval:        time.Second,
 	BackoffCoefficient:     2,
 	MaximumInterval:        time.Minute,
-	NonRetryableErrorTypes: []string{activities.ErrTypeNotFound},
+	NonRetryableErrorTypes: []string{contract.ErrTypeNotFound},
 }
 
 // infraGiveUp bounds how long one attempt may keep failing on infrastructure.
@@ -48,9 +47,8 @@ const infraGiveUp = 24 * time.Hour
 // recovered signal (its integration answers again). The workflow ends when no
 // delivery is running and no signal is pending.
 func EventWorkflow(ctx workflow.Context, in contract.EventInput) (contract.EventResult, error) {
-	var a *activities.Activities
-	var planned []activities.PlannedDelivery
-	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, recordOptions), a.RecordEvent, in).Get(ctx, &planned)
+	var planned []contract.PlannedDelivery
+	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, recordOptions), contract.ActivityRecordEvent, in).Get(ctx, &planned)
 	if err != nil {
 		return contract.EventResult{}, fmt.Errorf("record event: %w", err)
 	}
@@ -136,7 +134,7 @@ func (ev *eventRun) showDetails(ctx workflow.Context) {
 
 // deliveryRun is one delivery as the workflow drives it.
 type deliveryRun struct {
-	p         activities.PlannedDelivery
+	p         contract.PlannedDelivery
 	attemptNo int // the last attempt number used
 	scheduled int // attempts made under the schedule
 	status    herald.DeliveryStatus
@@ -167,12 +165,12 @@ func (ev *eventRun) deliver(ctx workflow.Context, d *deliveryRun, oneOff bool) {
 		trigger = herald.TriggerManual
 	}
 	for {
-		var sched *activities.Schedule
+		var sched *contract.Schedule
 		if !oneOff {
 			if trigger == herald.TriggerAuto {
 				d.scheduled++
 			}
-			sched = &activities.Schedule{Attempt: d.scheduled, Policy: d.p.Retry}
+			sched = &contract.Schedule{Attempt: d.scheduled, Policy: d.p.Retry}
 		}
 		d.attemptNo++
 		res, err := attempt(ctx, d, trigger, sched)
@@ -216,17 +214,16 @@ func (ev *eventRun) deliver(ctx workflow.Context, d *deliveryRun, oneOff bool) {
 	}
 }
 
-func attempt(ctx workflow.Context, d *deliveryRun, trigger herald.Trigger, sched *activities.Schedule) (activities.DeliverResult, error) {
-	var a *activities.Activities
+func attempt(ctx workflow.Context, d *deliveryRun, trigger herald.Trigger, sched *contract.Schedule) (contract.DeliverResult, error) {
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout:    d.p.AttemptTimeout + deliverMargin,
-		HeartbeatTimeout:       activities.DeliverHeartbeatTimeout,
+		HeartbeatTimeout:       contract.DeliverHeartbeatTimeout,
 		ScheduleToCloseTimeout: infraGiveUp,
 		RetryPolicy:            infraRetry,
 		Summary:                fmt.Sprintf("attempt %d of %s", d.attemptNo, d.p.DeliveryID),
 	})
-	var res activities.DeliverResult
-	err := workflow.ExecuteActivity(actx, a.Deliver, activities.DeliverInput{
+	var res contract.DeliverResult
+	err := workflow.ExecuteActivity(actx, contract.ActivityDeliver, contract.DeliverInput{
 		DeliveryID: d.p.DeliveryID,
 		AttemptNo:  d.attemptNo,
 		Trigger:    trigger,
@@ -237,9 +234,8 @@ func attempt(ctx workflow.Context, d *deliveryRun, trigger herald.Trigger, sched
 
 // finish records a final status the attempt itself could not record.
 func finish(ctx workflow.Context, d *deliveryRun) {
-	var a *activities.Activities
-	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, recordOptions), a.FinishDelivery,
-		activities.FinishInput{DeliveryID: d.p.DeliveryID, Status: d.status, Reason: d.reason}).Get(ctx, nil)
+	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, recordOptions), contract.ActivityFinishDelivery,
+		contract.FinishInput{DeliveryID: d.p.DeliveryID, Status: d.status, Reason: d.reason}).Get(ctx, nil)
 	if err != nil {
 		workflow.GetLogger(ctx).Error("finish delivery", "delivery", d.p.DeliveryID, "error", err)
 	}

@@ -8,7 +8,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/activities"
 	"github.com/heraldhq/herald/internal/contract"
 )
 
@@ -34,7 +33,6 @@ func ProbeWorkflow(ctx workflow.Context, in contract.ProbeInput) (bool, error) {
 	if horizon <= 0 {
 		horizon = probeGiveUp
 	}
-	var a *activities.Activities
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Minute,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
@@ -45,8 +43,8 @@ func ProbeWorkflow(ctx workflow.Context, in contract.ProbeInput) (bool, error) {
 			return false, err
 		}
 		delay = min(2*delay, probeMaxDelay)
-		var res activities.ProbeResult
-		if err := workflow.ExecuteActivity(actx, a.Probe, in.IntegrationID).Get(ctx, &res); err != nil {
+		var res contract.ProbeResult
+		if err := workflow.ExecuteActivity(actx, contract.ActivityProbe, in.IntegrationID).Get(ctx, &res); err != nil {
 			workflow.GetLogger(ctx).Warn("probe", "integration", in.IntegrationID, "error", err)
 			continue
 		}
@@ -57,9 +55,9 @@ func ProbeWorkflow(ctx workflow.Context, in contract.ProbeInput) (bool, error) {
 		if res.Outcome != herald.OutcomeDelivered {
 			continue
 		}
-		var e activities.EnabledIntegration
+		var e contract.EnabledIntegration
 		lctx := workflow.WithLocalActivityOptions(ctx, recordOptions)
-		if err := workflow.ExecuteLocalActivity(lctx, a.EnableIntegration, in.IntegrationID).Get(ctx, &e); err != nil {
+		if err := workflow.ExecuteLocalActivity(lctx, contract.ActivityEnableIntegration, in.IntegrationID).Get(ctx, &e); err != nil {
 			return false, err
 		}
 		eventID := "integration-recovered." + in.IntegrationID + "." + strconv.FormatInt(workflow.Now(ctx).UnixMilli(), 10)

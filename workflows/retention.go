@@ -6,7 +6,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/heraldhq/herald/activities"
 	"github.com/heraldhq/herald/internal/contract"
 )
 
@@ -16,14 +15,13 @@ const retentionBatch = 1000
 // RetentionWorkflow prunes events (with their deliveries and attempts) older
 // than the retention, in batches. A Temporal schedule runs it daily.
 func RetentionWorkflow(ctx workflow.Context, in contract.RetentionInput) (int, error) {
-	var a *activities.Activities
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Hour,
 		HeartbeatTimeout:    time.Minute,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 10 * time.Second, MaximumInterval: 10 * time.Minute, MaximumAttempts: 10},
 	})
 	var pruned int
-	err := workflow.ExecuteActivity(actx, a.PruneOld, activities.PruneInput{
+	err := workflow.ExecuteActivity(actx, contract.ActivityPruneOld, contract.PruneInput{
 		Cutoff: workflow.Now(ctx).Add(-in.Retention), Batch: retentionBatch,
 	}).Get(ctx, &pruned)
 	return pruned, err

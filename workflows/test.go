@@ -7,7 +7,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/heraldhq/herald/activities"
 	"github.com/heraldhq/herald/internal/contract"
 )
 
@@ -15,13 +14,12 @@ import (
 // success on a failing integration starts the recovery of its waiting
 // deliveries. It runs on the workers, like every request to a receiver.
 func TestWorkflow(ctx workflow.Context, in contract.TestInput) (contract.TestResult, error) {
-	var a *activities.Activities
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Minute,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
 	})
-	var out activities.TestOutcome
-	if err := workflow.ExecuteActivity(actx, a.TestIntegration, in).Get(ctx, &out); err != nil {
+	var out contract.TestOutcome
+	if err := workflow.ExecuteActivity(actx, contract.ActivityTestIntegration, in).Get(ctx, &out); err != nil {
 		return contract.TestResult{}, fmt.Errorf("test %s: %w", in.IntegrationID, err)
 	}
 	act(ctx, in.IntegrationID, out.Decision)

@@ -11,6 +11,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/health"
 )
 
@@ -277,21 +278,9 @@ func (s *Store) LoadAttempt(ctx context.Context, deliveryID string, attemptNo in
 	return a, nil
 }
 
-// DeliveryFilter selects an integration's deliveries.
-type DeliveryFilter struct {
-	TeamID        string
-	IntegrationID string
-	// Status and EventType, when set, must match exactly.
-	Status    herald.DeliveryStatus
-	EventType string
-	// Since keeps deliveries created at or after it.
-	Since time.Time
-	// Before is the cursor: deliveries with a smaller id (older) only.
-	Before string
-	// After pages oldest first instead (bulk work); Before is then ignored.
-	After string
-	Limit int
-}
+// DeliveryFilter selects an integration's deliveries (a bulk resend carries
+// it through workflow history, so it lives in contract).
+type DeliveryFilter = contract.DeliveryFilter
 
 // ListDeliveries returns an integration's deliveries newest first (or oldest
 // first after f.After), by keyset on the time-ordered id.

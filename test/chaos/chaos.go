@@ -21,8 +21,8 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/config"
-	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/internal/temporalclient"
 )
 
 // Target is a running Herald the harness drives.
@@ -171,7 +171,7 @@ func Drive(ctx context.Context, t Target, o Options) (*Report, error) {
 	}
 	cfg := config.Defaults()
 	cfg.TemporalAddress = t.TemporalAddress
-	tc, err := contract.Dial(ctx, &cfg, discardLog(), nil)
+	tc, err := temporalclient.Dial(ctx, &cfg, discardLog(), nil)
 	if err != nil {
 		return nil, err
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/metrics"
+	"github.com/heraldhq/herald/internal/temporalclient"
 	"github.com/heraldhq/herald/test/testenv"
 )
 
@@ -42,7 +43,7 @@ func newGatewayOnly(t *testing.T, opts ...func(*config.Config)) *gatewayOnly {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	tc, err := contract.Dial(context.Background(), &cfg, discard(), nil)
+	tc, err := temporalclient.Dial(context.Background(), &cfg, discard(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +279,7 @@ func TestGatewayDrainsOnSIGTERM(t *testing.T) {
 	}
 	cfg := config.Defaults()
 	cfg.TemporalAddress = dev.FrontendHostPort()
-	tc, err := contract.Dial(ctx, &cfg, discard(), nil)
+	tc, err := temporalclient.Dial(ctx, &cfg, discard(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/internal/temporalclient"
 	"github.com/heraldhq/herald/test/testenv"
 )
 
@@ -89,7 +90,7 @@ func startEvent(t *testing.T, team, queue, id string) {
 	ctx := context.Background()
 	cfg := config.Defaults()
 	cfg.TemporalAddress = testenv.DevServer(t).FrontendHostPort()
-	tc, err := contract.Dial(ctx, &cfg, discard(), nil)
+	tc, err := temporalclient.Dial(ctx, &cfg, discard(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

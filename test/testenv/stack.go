@@ -27,6 +27,7 @@ import (
 	"github.com/heraldhq/herald/internal/metrics"
 	"github.com/heraldhq/herald/internal/ssrf"
 	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/internal/temporalclient"
 	"github.com/heraldhq/herald/schema"
 	"github.com/heraldhq/herald/worker"
 )
@@ -105,7 +106,7 @@ func NewStackResolving(t testing.TB, r ssrf.Resolver, opts ...func(*config.Confi
 	logs := &SyncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	m := metrics.New()
-	tc, err := contract.Dial(ctx, &cfg, log, m.Temporal())
+	tc, err := temporalclient.Dial(ctx, &cfg, log, m.Temporal())
 	if err != nil {
 		t.Fatalf("dial temporal: %v", err)
 	}

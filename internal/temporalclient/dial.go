@@ -1,4 +1,7 @@
-package contract
+// Package temporalclient connects Herald to Temporal: address and namespace,
+// TLS, mTLS or an API key, the payload codec bound to each workflow's team,
+// and the SDK's metrics.
+package temporalclient
 
 import (
 	"context"
@@ -13,13 +16,14 @@ import (
 
 	"github.com/heraldhq/herald/internal/codec"
 	"github.com/heraldhq/herald/internal/config"
+	"github.com/heraldhq/herald/internal/contract"
 )
 
 // Dial connects to Temporal as the configuration says, with payload
 // encryption when HERALD_PAYLOAD_KEY is set and the SDK's metrics reported to
 // metrics (nil: none).
 func Dial(ctx context.Context, cfg *config.Config, log *slog.Logger, metrics client.MetricsHandler) (client.Client, error) {
-	dc, fc, _, err := codec.Converters(cfg.PayloadKey, TeamOfWorkflowID)
+	dc, fc, _, err := codec.Converters(cfg.PayloadKey, contract.TeamOfWorkflowID)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,201 @@
+package contract
+
+// The inputs and results of Herald's activities: they travel through
+// workflow history, so their Go field names (the JSON keys) do not change.
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/health"
+	"github.com/heraldhq/herald/internal/retry"
+)
+
+// Activity type names: the methods of activities.Activities, registered by
+// name (the worker registers the struct), so workflows name them without
+// importing the package that touches Postgres and the network. They are in
+// recorded histories: never rename one.
+const (
+	ActivityRecordEvent        = "RecordEvent"
+	ActivityFinishDelivery     = "FinishDelivery"
+	ActivityDeliver            = "Deliver"
+	ActivityBuildGroupMessage  = "BuildGroupMessage"
+	ActivityCountDeliveries    = "CountDeliveries"
+	ActivityResendPage         = "ResendPage"
+	ActivityDisableIntegration = "DisableIntegration"
+	ActivityEnableIntegration  = "EnableIntegration"
+	ActivityProbe              = "Probe"
+	ActivityRecoverWaiting     = "RecoverWaiting"
+	ActivityPruneOld           = "PruneOld"
+	ActivityTestIntegration    = "TestIntegration"
+)
+
+// ActivityNames lists every activity type above.
+var ActivityNames = []string{ActivityRecordEvent, ActivityFinishDelivery, ActivityDeliver, ActivityBuildGroupMessage, ActivityCountDeliveries, ActivityResendPage, ActivityDisableIntegration, ActivityEnableIntegration, ActivityProbe, ActivityRecoverWaiting, ActivityPruneOld, ActivityTestIntegration}
+
+// Error types of activity failures, read by workflows with errors.As.
+const (
+	// ErrTypeNotFound: the delivery or integration no longer exists; not retried.
+	ErrTypeNotFound = "NotFound"
+)
+
+// PlannedDelivery is a delivery the workflow must run (or account for).
+type PlannedDelivery struct {
+	DeliveryID    string
+	IntegrationID string
+	Status        herald.DeliveryStatus
+	AttemptCount  int
+	// Retry is the schedule: the integration's own, else the default.
+	Retry retry.Policy
+	// AttemptTimeout bounds one HTTP attempt.
+	AttemptTimeout time.Duration
+	// Group is set for an alert held by its group: the workflow hands it to
+	// the group instead of delivering it.
+	Group *GroupPlan
+	// Resolve is set for an event that resolves an alert: it is delivered at
+	// once and closes the group.
+	Resolve *GroupPlan
+}
+
+// GroupPlan names an alert group and its timing.
+type GroupPlan struct {
+	WorkflowID     string
+	Key            string
+	GroupWait      time.Duration
+	RepeatInterval time.Duration
+}
+
+// Schedule is where an attempt stands in its delivery's retry schedule.
+type Schedule struct {
+	// Attempt is the 1-based number of this attempt in the schedule.
+	Attempt int
+	Policy  retry.Policy
+}
+
+// DeliverInput names the delivery and the attempt; everything else is loaded
+// from Postgres.
+type DeliverInput struct {
+	DeliveryID string
+	AttemptNo  int
+	Trigger    herald.Trigger
+	// Schedule is nil for a one-off manual attempt at a finished delivery.
+	Schedule *Schedule
+}
+
+// DeliverResult is one attempt's outcome and what follows from it.
+type DeliverResult struct {
+	AttemptNo int
+	// Outcome is empty when no request was made (the integration is disabled).
+	Outcome herald.Outcome
+	Status  herald.DeliveryStatus
+	Reason  string
+	// Delay is the wait before the next scheduled attempt (Status retrying).
+	Delay time.Duration
+	// RetryAfter is the part of Delay the receiver asked for (Retry-After):
+	// only a manual resend may come sooner, not an integration's recovery.
+	RetryAfter time.Duration
+	// Decision is what the integration's health asks the workflow to do.
+	Decision health.Decision
+}
+
+// FinishInput sets a delivery's final status.
+type FinishInput struct {
+	DeliveryID string
+	Status     herald.DeliveryStatus
+	Reason     string
+}
+
+// GroupMessageInput is what an alert group is about to send.
+type GroupMessageInput struct {
+	TeamID  string
+	Key     string
+	Held    []AlertSignal
+	Summary bool // a summary after the repeat interval, not the first message
+}
+
+// GroupMessage is the alert:group event to deliver.
+type GroupMessage struct {
+	EventID string
+	Data    json.RawMessage
+}
+
+// DisabledIntegration is what DisableIntegration did, without secrets.
+type DisabledIntegration struct {
+	Changed     bool
+	TeamID      string
+	Name        string
+	DisabledAt  time.Time
+	AutoRecover bool
+	// EventData is the data of the integration:disabled event to emit.
+	EventData json.RawMessage
+}
+
+// EnabledIntegration is what EnableIntegration did, without secrets.
+type EnabledIntegration struct {
+	TeamID string
+	Name   string
+	// EventData is the data of the integration:recovered event to emit.
+	EventData json.RawMessage
+}
+
+// ProbeResult is the answer to a test notification.
+type ProbeResult struct {
+	Outcome herald.Outcome
+	Reason  string
+	// Disabled is false when the integration was enabled (or deleted) meanwhile:
+	// probing has nothing left to do.
+	Disabled bool
+}
+
+// TestOutcome is a test notification's outcome and what it means for health.
+type TestOutcome struct {
+	Result   TestResult
+	Decision health.Decision
+}
+
+// PruneInput is one retention run.
+type PruneInput struct {
+	// Cutoff: events received before it go, with their deliveries and attempts.
+	Cutoff time.Time
+	Batch  int
+}
+
+// ResendPageInput is one page of a bulk resend.
+type ResendPageInput struct {
+	Filter DeliveryFilter
+	// RatePerSecond paces the resends.
+	RatePerSecond float64
+}
+
+// ResendPageResult says how far a page went.
+type ResendPageResult struct {
+	Sent int
+	// Last is the id of the last delivery resent (the next page's cursor).
+	Last string
+	// More is false when the filter has nothing after Last.
+	More bool
+}
+
+// DeliverHeartbeatTimeout is how long Temporal waits for word from a running
+// attempt before it takes the worker for dead and retries the attempt
+// elsewhere. Without it, an attempt lost with its worker would wait out the
+// whole start-to-close timeout (the attempt timeout + 15 s).
+const DeliverHeartbeatTimeout = 10 * time.Second
+
+// DeliveryFilter selects an integration's deliveries: the store's query, and
+// a bulk resend's page in history.
+type DeliveryFilter struct {
+	TeamID        string
+	IntegrationID string
+	// Status and EventType, when set, must match exactly.
+	Status    herald.DeliveryStatus
+	EventType string
+	// Since keeps deliveries created at or after it.
+	Since time.Time
+	// Before is the cursor: deliveries with a smaller id (older) only.
+	Before string
+	// After pages oldest first instead (bulk work); Before is then ignored.
+	After string
+	Limit int
+}

@@ -65,39 +65,12 @@ func (a *Activities) Deliver(ctx context.Context, in contract.DeliverInput) (con
 // attempt renders, sends, classifies and records one attempt.
 func (a *Activities) attempt(ctx context.Context, in contract.DeliverInput, t store.Target) (contract.DeliverResult, error) {
 	integ := t.Integration
-	ch, err := a.Channels.For(integ.Type)
+	s, err := a.send(ctx, integ, channels.Message{DeliveryID: t.Delivery.ID, EventID: t.Event.ID, EventType: t.Event.Type, Data: t.Event.Data})
 	if err != nil {
 		return contract.DeliverResult{}, nonRetryable(fmt.Errorf("%w: %v", store.ErrNotFound, err))
 	}
-	now := a.Now()
-	msg := channels.Message{
-		DeliveryID:      t.Delivery.ID,
-		EventID:         t.Event.ID,
-		EventType:       t.Event.Type,
-		Data:            t.Event.Data,
-		IntegrationID:   integ.ID,
-		IntegrationName: integ.Name,
-		URL:             integ.URL,
-		Secret:          integ.Secret,
-		Format:          integ.Format,
-		Timestamp:       now,
-	}
-	if secrets := integ.SigningSecrets(now); len(secrets) == 2 {
-		msg.PreviousSecret = secrets[1]
-	}
-	req, err := ch.Render(msg)
-	if err != nil {
-		return contract.DeliverResult{}, nonRetryable(fmt.Errorf("%w: render: %v", store.ErrNotFound, err))
-	}
-
-	ex := a.Sender.Send(ctx, req)
-	var res channels.Result
-	if ex.Err != nil {
-		res = channels.TransportResult(ex.Err)
-	} else {
-		res = ch.Classify(req, ex.Response, a.Now())
-	}
-	att := newAttempt(t.Delivery.ID, in, req, ex, res, ch.SecretHeaders())
+	req, ex, res := s.req, s.ex, s.res
+	att := newAttempt(t.Delivery.ID, in, req, ex, res, s.ch.SecretHeaders())
 	upd, delay := nextState(res, in.Schedule, a.Now())
 	rec, err := a.recordSent(ctx, integ.ID, att, upd)
 	if err != nil {

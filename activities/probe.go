@@ -58,12 +58,9 @@ func (a *Activities) TestIntegration(ctx context.Context, in contract.TestInput)
 	return out, err
 }
 
-// sendTest renders and sends a test notification to an integration.
+// sendTest sends a test notification to an integration through the one
+// attempt path.
 func (a *Activities) sendTest(ctx context.Context, integ store.Integration, message string) (channels.Result, error) {
-	ch, err := a.Channels.For(integ.Type)
-	if err != nil {
-		return channels.Result{}, nonRetryable(err)
-	}
 	data, err := json.Marshal(map[string]any{
 		"integration": map[string]any{"id": integ.ID, "name": integ.Name, "type": integ.Type},
 		"message":     message,
@@ -72,17 +69,9 @@ func (a *Activities) sendTest(ctx context.Context, integ store.Integration, mess
 		return channels.Result{}, err
 	}
 	id := store.NewID("test")
-	req, err := ch.Render(channels.Message{
-		DeliveryID: id, EventID: id, EventType: TestEventType, Data: data,
-		IntegrationID: integ.ID, IntegrationName: integ.Name, URL: integ.URL, Secret: integ.Secret,
-		Format: integ.Format, Timestamp: a.Now(),
-	})
+	s, err := a.send(ctx, integ, channels.Message{DeliveryID: id, EventID: id, EventType: TestEventType, Data: data})
 	if err != nil {
 		return channels.Result{}, nonRetryable(err)
 	}
-	ex := a.Sender.Send(ctx, req)
-	if ex.Err != nil {
-		return channels.TransportResult(ex.Err), nil
-	}
-	return ch.Classify(req, ex.Response, a.Now()), nil
+	return s.res, nil
 }

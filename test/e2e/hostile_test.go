@@ -128,6 +128,20 @@ func TestSecretRotation(t *testing.T) {
 	if got.Header.Get("X-Northflank-Notification-Integration-Token") != rot.Secret {
 		t.Error("the token header must carry the new secret")
 	}
+	// A test notification takes the same attempt path: both secrets sign it too.
+	if r := s.Do(t, http.MethodPost, "/v1/integrations/"+integ.ID+"/test", s.Key, nil); r.Status != 200 {
+		t.Fatalf("test notification: %d %s", r.Status, r.Body)
+	}
+	test := recv.Requests()[len(recv.Requests())-1]
+	if sigs := strings.Fields(test.Header.Get("Webhook-Signature")); len(sigs) != 2 {
+		t.Errorf("test notification signatures %q: want two during the grace period", test.Header.Get("Webhook-Signature"))
+	}
+	for _, sec := range []string{integ.Secret, rot.Secret} {
+		wh, _ := standardwebhooks.NewWebhook(sec)
+		if err := wh.Verify(test.Body, test.Header); err != nil {
+			t.Errorf("verify the test notification with %s…: %v", sec[:10], err)
+		}
+	}
 	// Chat integrations have no secret to rotate.
 	if r := s.Do(t, http.MethodPost, "/v1/integrations/"+s.CreateIntegration(t, map[string]any{"name": "chat", "type": "slack", "url": recv.URL + "/s", "events": []string{"none:ever"}}).ID+"/rotate-secret", s.Key, nil); r.Status != 400 {
 		t.Errorf("rotate a slack integration: %d", r.Status)

@@ -7,11 +7,9 @@ import (
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/channels"
 	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/eventtype"
 	"github.com/heraldhq/herald/internal/store"
 )
-
-// TestEventType is the type of test notifications and recovery probes.
-const TestEventType = "integration:test"
 
 // Probe sends a test notification to a disabled integration and classifies
 // the answer. It records no delivery: the integration's owner did not ask for it.
@@ -69,7 +67,7 @@ func (a *Activities) sendTest(ctx context.Context, integ store.Integration, mess
 		return channels.Result{}, err
 	}
 	id := store.NewID("test")
-	s, err := a.send(ctx, integ, channels.Message{DeliveryID: id, EventID: id, EventType: TestEventType, Data: data})
+	s, err := a.send(ctx, integ, channels.Message{DeliveryID: id, EventID: id, EventType: eventtype.IntegrationTest, Data: data})
 	if err != nil {
 		return channels.Result{}, nonRetryable(err)
 	}

@@ -8,8 +8,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/heraldhq/herald/internal/alerts"
 	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/eventtype"
 )
 
 // AlertGroupWorkflow gathers an integration's alerts of one group (same
@@ -76,8 +76,8 @@ func sendGroup(ctx workflow.Context, in *contract.AlertGroupInput) error {
 		carries[i] = h.DeliveryID
 	}
 	startChild(ctx, contract.EventWorkflowID(in.TeamID, msg.EventID), contract.EventWorkflow,
-		fmt.Sprintf("%s · %d alert(s)", alerts.GroupEventType, len(in.Held)), contract.EventInput{
-			TeamID: in.TeamID, EventID: msg.EventID, Type: alerts.GroupEventType, Data: msg.Data,
+		fmt.Sprintf("%s · %d alert(s)", eventtype.AlertGroup, len(in.Held)), contract.EventInput{
+			TeamID: in.TeamID, EventID: msg.EventID, Type: eventtype.AlertGroup, Data: msg.Data,
 			ReceivedAt: workflow.Now(ctx), OnlyIntegrationID: in.IntegrationID, Carries: carries,
 		})
 	in.Held, in.Sent = nil, in.Sent+1

@@ -7,10 +7,8 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/eventtype"
 )
-
-// EventIntegrationDisabled is emitted to the team when an integration is disabled.
-const EventIntegrationDisabled = "integration:disabled"
 
 // DisableWorkflow disables an integration and tells its team through their
 // other integrations (an integration:disabled event, never delivered to the
@@ -28,8 +26,8 @@ func DisableWorkflow(ctx workflow.Context, in contract.DisableInput) (contract.D
 	}
 	eventID := "integration-disabled." + in.IntegrationID + "." + strconv.FormatInt(d.DisabledAt.UnixMilli(), 10)
 	startChild(ctx, contract.EventWorkflowID(d.TeamID, eventID), contract.EventWorkflow,
-		EventIntegrationDisabled+" · "+d.Name, contract.EventInput{
-			TeamID: d.TeamID, EventID: eventID, Type: EventIntegrationDisabled, Data: d.EventData,
+		eventtype.IntegrationDisabled+" · "+d.Name, contract.EventInput{
+			TeamID: d.TeamID, EventID: eventID, Type: eventtype.IntegrationDisabled, Data: d.EventData,
 			ReceivedAt: workflow.Now(ctx), ExcludeIntegrationID: in.IntegrationID,
 		})
 	if d.AutoRecover && in.By == contract.DisabledByHerald {

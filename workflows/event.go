@@ -289,7 +289,7 @@ func failureReason(err error) string {
 }
 
 // Summarize is the overall status of an event's deliveries.
-func Summarize(outcomes []contract.DeliveryOutcome) string {
+func Summarize(outcomes []contract.DeliveryOutcome) contract.EventStatus {
 	if len(outcomes) == 0 {
 		return contract.StatusNone
 	}
@@ -309,8 +309,8 @@ func Summarize(outcomes []contract.DeliveryOutcome) string {
 	return contract.StatusPartial
 }
 
-func setStatus(ctx workflow.Context, status string, more ...temporal.SearchAttributeUpdate) {
-	upd := append([]temporal.SearchAttributeUpdate{contract.AttrDeliveryStatus.ValueSet(status)}, more...)
+func setStatus(ctx workflow.Context, status contract.EventStatus, more ...temporal.SearchAttributeUpdate) {
+	upd := append([]temporal.SearchAttributeUpdate{contract.AttrDeliveryStatus.ValueSet(string(status))}, more...)
 	if err := workflow.UpsertTypedSearchAttributes(ctx, upd...); err != nil {
 		workflow.GetLogger(ctx).Warn("upsert search attributes", "error", err)
 	}

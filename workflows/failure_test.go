@@ -11,6 +11,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/eventtype"
 	"github.com/heraldhq/herald/internal/jsontime"
 	"github.com/heraldhq/herald/internal/retry"
 	"github.com/heraldhq/herald/internal/store"
@@ -63,7 +64,7 @@ func TestGoneDisablesAtOnceAndTellsTheTeam(t *testing.T) {
 	gone := f.receiver(t, testenv.Reply{Status: 410, Body: "gone"})
 	other := f.receiver(t)
 	dead := f.integration(t, gone.URL, "*")
-	f.integration(t, other.URL, workflows.EventIntegrationDisabled)
+	f.integration(t, other.URL, eventtype.IntegrationDisabled)
 
 	res := f.run(t, "build:start")
 	if len(gone.Requests()) != 1 || res.Deliveries[0].Status != herald.DeliveryFailed {
@@ -80,7 +81,7 @@ func TestGoneDisablesAtOnceAndTellsTheTeam(t *testing.T) {
 	if len(reqs) != 1 {
 		t.Fatalf("the other integration got %d requests, want the integration:disabled event", len(reqs))
 	}
-	if got := reqs[0].Header.Get("X-Northflank-Notification-Integration-Event-Type"); got != workflows.EventIntegrationDisabled {
+	if got := reqs[0].Header.Get("X-Northflank-Notification-Integration-Event-Type"); got != eventtype.IntegrationDisabled {
 		t.Errorf("event type %q", got)
 	}
 	if len(gone.Requests()) != 1 {
@@ -245,7 +246,7 @@ func TestProbeReEnablesARecoveredEndpoint(t *testing.T) {
 	recv := f.receiver(t, testenv.Reply{Status: 503}, testenv.Reply{Status: 503})
 	other := f.receiver(t)
 	integ := f.integrationWith(t, store.Integration{URL: recv.URL, Events: []string{"*"}, AutoRecover: true})
-	f.integration(t, other.URL, workflows.EventIntegrationRecovered)
+	f.integration(t, other.URL, eventtype.IntegrationRecovered)
 	if _, _, err := f.st.DisableIntegration(context.Background(), integ.ID, "test", contract.DisabledByHerald); err != nil {
 		t.Fatal(err)
 	}

@@ -9,10 +9,8 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/eventtype"
 )
-
-// EventIntegrationRecovered is emitted when probing re-enables an integration.
-const EventIntegrationRecovered = "integration:recovered"
 
 // Probe schedule: first after a minute, doubling, at most every 6 hours, for 3 days.
 const (
@@ -62,8 +60,8 @@ func ProbeWorkflow(ctx workflow.Context, in contract.ProbeInput) (bool, error) {
 		}
 		eventID := "integration-recovered." + in.IntegrationID + "." + strconv.FormatInt(workflow.Now(ctx).UnixMilli(), 10)
 		startChild(ctx, contract.EventWorkflowID(e.TeamID, eventID), contract.EventWorkflow,
-			EventIntegrationRecovered+" · "+e.Name, contract.EventInput{
-				TeamID: e.TeamID, EventID: eventID, Type: EventIntegrationRecovered, Data: e.EventData,
+			eventtype.IntegrationRecovered+" · "+e.Name, contract.EventInput{
+				TeamID: e.TeamID, EventID: eventID, Type: eventtype.IntegrationRecovered, Data: e.EventData,
 				ReceivedAt: workflow.Now(ctx),
 			})
 		return true, nil

@@ -14,9 +14,6 @@ import (
 	"github.com/heraldhq/herald/internal/jsontime"
 )
 
-// GroupEventType is the event a group's message is delivered as.
-const GroupEventType = "alert:group"
-
 // Policy says which events are grouped, by what, and how long they wait.
 type Policy struct {
 	// Patterns select the grouped event types (default alert:*).

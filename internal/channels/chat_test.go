@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/eventtype"
 	"github.com/heraldhq/herald/test/fakes"
 )
 
@@ -31,7 +32,7 @@ var goldenEvents = map[string]struct {
 	"job-run-failure":   {"job-run:failure", `{"job":{"id":"nightly-report","name":"Nightly report"},"run":{"id":"run-42","status":"FAILED","createdAt":"2022-02-01T02:00:00Z","finishedAt":"2022-02-01T02:03:10Z"},"project":{"id":"analytics","name":"Analytics"},"message":"OOMKilled"}`},
 	"backup-success":    {"backup:success", `{"addon":{"id":"postgres-main","name":"postgres-main"},"backup":{"id":"bkp-2022-03-01","status":"COMPLETED","createdAt":"2022-03-01T03:00:00Z","completedAt":"2022-03-01T03:04:00Z"},"project":{"id":"shop","name":"Shop"}}`},
 	"alert-high-memory": {"alert:high-memory", `{"alert":{"container":"website-7d9f-abcde","value":"93%","threshold":"90%","createdAt":"2022-04-01T12:00:00Z"},"service":{"id":"website","name":"Website"},"project":{"id":"personal-blog","name":"Personal Blog"}}`},
-	"alert-group":       {"alert:group", `{"summary":"3 × high-memory on Website in the last 30s","count":3,"types":{"high-memory":3},"services":["Website"],"projects":["Personal Blog"],"firstSeen":"2022-04-01T12:00:00Z","lastSeen":"2022-04-01T12:00:29Z","groupKey":"9f2c","kind":"grouped","alerts":[{"id":"a1","type":"alert:high-memory","receivedAt":"2022-04-01T12:00:00Z","data":{}}]}`},
+	"alert-group":       {eventtype.AlertGroup, `{"summary":"3 × high-memory on Website in the last 30s","count":3,"types":{"high-memory":3},"services":["Website"],"projects":["Personal Blog"],"firstSeen":"2022-04-01T12:00:00Z","lastSeen":"2022-04-01T12:00:29Z","groupKey":"9f2c","kind":"grouped","alerts":[{"id":"a1","type":"alert:high-memory","receivedAt":"2022-04-01T12:00:00Z","data":{}}]}`},
 	"unknown-type":      {"quota:exceeded", `{"project":{"id":"shop","name":"Shop"},"quota":"builds","used":1200,"limit":1000,"details":{"window":"30d","hard":true},"tags":["billing","limits"]}`},
 }
 

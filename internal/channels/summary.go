@@ -119,7 +119,7 @@ func Summarize(eventType string, raw json.RawMessage) Summary {
 	if _, known := categories[cat]; !known {
 		return generic(eventType, raw, data)
 	}
-	if eventType == "alert:group" {
+	if eventType == eventtype.AlertGroup {
 		return alertGroup(data)
 	}
 	s := Summary{Type: eventType}
@@ -339,7 +339,7 @@ func firstURL(data, entity map[string]any) string {
 
 // alertGroup summarizes a group of alerts sent as one message.
 func alertGroup(data map[string]any) Summary {
-	s := Summary{Type: "alert:group", Tone: ToneWarning, Title: firstString(data, "summary")}
+	s := Summary{Type: eventtype.AlertGroup, Tone: ToneWarning, Title: firstString(data, "summary")}
 	if s.Title == "" {
 		s.Title = "Alerts"
 	}

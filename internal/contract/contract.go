@@ -129,13 +129,17 @@ type AlertGroupInput struct {
 	Sent      int
 }
 
-// Overall states of an event's deliveries, kept in HeraldDeliveryStatus.
+// EventStatus is the overall state of an event's deliveries, kept in the
+// HeraldDeliveryStatus search attribute and EventResult.
+type EventStatus string
+
+// Event statuses.
 const (
-	StatusDelivering = "delivering"
-	StatusDelivered  = "delivered"
-	StatusPartial    = "partial"
-	StatusFailed     = "failed"
-	StatusNone       = "none"
+	StatusDelivering EventStatus = "delivering"
+	StatusDelivered  EventStatus = "delivered"
+	StatusPartial    EventStatus = "partial"
+	StatusFailed     EventStatus = "failed"
+	StatusNone       EventStatus = "none"
 )
 
 // DeliveryOutcome is how one delivery ended.
@@ -148,7 +152,7 @@ type DeliveryOutcome struct {
 
 // EventResult is EventWorkflow's result.
 type EventResult struct {
-	Status     string
+	Status     EventStatus
 	Deliveries []DeliveryOutcome
 }
 

@@ -102,6 +102,18 @@ var knownCategories = map[string]bool{"build": true, "deployment": true, "job-ru
 // Known reports whether an event type's category is one Herald knows.
 func Known(t string) bool { return knownCategories[Category(t)] }
 
+// Herald's own event types: what it emits about integrations and alert groups.
+const (
+	// IntegrationTest: a test notification, a confirmation, or a recovery probe.
+	IntegrationTest = "integration:test"
+	// IntegrationDisabled: Herald disabled an integration that kept failing.
+	IntegrationDisabled = "integration:disabled"
+	// IntegrationRecovered: a disabled integration answered again and is enabled.
+	IntegrationRecovered = "integration:recovered"
+	// AlertGroup: one message for a group of alerts.
+	AlertGroup = "alert:group"
+)
+
 // catalogue is every event type Herald names on its own in metrics: the
 // actions the platform sends for each known category. Anything else is folded
 // (see Label), so a sender cannot grow a metric's label set.
@@ -109,8 +121,8 @@ var catalogue = func() map[string]bool {
 	m := map[string]bool{
 		"billing:invoice-paid": true, "billing:invoice-failed": true,
 		"service:deployment:status-update": true,
-		"integration:test":                 true, "integration:disabled": true, "integration:recovered": true,
-		"alert:group": true,
+		IntegrationTest:                    true, IntegrationDisabled: true, IntegrationRecovered: true,
+		AlertGroup: true,
 	}
 	for _, c := range []string{"build", "deployment", "job-run", "backup", "addon-backup"} {
 		for _, a := range []string{"start", "success", "failure", "aborted"} {

@@ -17,8 +17,8 @@ import (
 	"github.com/heraldhq/herald/gateway"
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/eventtype"
 	"github.com/heraldhq/herald/test/testenv"
-	"github.com/heraldhq/herald/workflows"
 )
 
 // waitFor polls cond until it holds or the deadline passes.
@@ -128,7 +128,7 @@ func TestDeadReceiverIsDisabledThenEnabledAndResent(t *testing.T) {
 			Reason      string
 		}
 	}
-	if err := json.Unmarshal(owner.Requests()[0].Body, &body); err != nil || body.Event != workflows.EventIntegrationDisabled ||
+	if err := json.Unmarshal(owner.Requests()[0].Body, &body); err != nil || body.Event != eventtype.IntegrationDisabled ||
 		body.Data.Integration.ID != integ.ID || body.Data.Reason == "" {
 		t.Errorf("integration:disabled body %s", owner.Requests()[0].Body)
 	}

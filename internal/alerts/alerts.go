@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heraldhq/herald/internal/datapath"
 	"github.com/heraldhq/herald/internal/eventtype"
 	"github.com/heraldhq/herald/internal/jsontime"
 )
@@ -142,15 +143,10 @@ func (e Effective) Key(eventType string, data json.RawMessage) string {
 	return hex.EncodeToString(sum[:8])
 }
 
+// lookup is a group-by field's value as text: strings as they are, other
+// values as JSON.
 func lookup(d map[string]any, path string) string {
-	var cur any = d
-	for _, p := range strings.Split(path, ".") {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return ""
-		}
-		cur = m[p]
-	}
+	cur, _ := datapath.Find(d, path)
 	if cur == nil {
 		return ""
 	}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/heraldhq/herald/internal/datapath"
 	"github.com/heraldhq/herald/internal/eventtype"
 )
 
@@ -280,14 +281,7 @@ func valueText(v json.RawMessage) string {
 
 // lookup follows a dotted path through nested objects to a scalar, as text.
 func lookup(data map[string]any, path string) string {
-	var cur any = data
-	for _, part := range strings.Split(path, ".") {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return ""
-		}
-		cur = m[part]
-	}
+	cur, _ := datapath.Find(data, path)
 	switch v := cur.(type) {
 	case string:
 		return strings.TrimSpace(v)

@@ -3,11 +3,13 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"go.temporal.io/sdk/client"
 
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/store"
@@ -27,8 +29,24 @@ const (
 	outboxPoll = time.Second
 )
 
+// outboxStore is what the outbox keeps in Postgres.
+type outboxStore interface {
+	EnqueueEvent(ctx context.Context, e store.OutboxEvent) error
+	OutboxDepth(ctx context.Context) (int, error)
+	OutboxSetAside(ctx context.Context) (int, error)
+	DispatchOutbox(ctx context.Context, limit int, start func([]store.OutboxEvent) []store.StartOutcome) (claimed, started int, err error)
+}
+
+// outbox keeps events accepted over the ingest limit and starts them as the
+// limit allows.
 type outbox struct {
-	s *Server
+	store     outboxStore
+	temporal  client.Client
+	taskQueue string
+	// limit is how many events may wait (0: queueing is off).
+	limit  int
+	ingest *ingestLimiter
+	log    *slog.Logger
 	// depth is the number of events waiting, as last counted plus those
 	// enqueued since.
 	depth atomic.Int64
@@ -41,8 +59,8 @@ type outbox struct {
 	done   chan struct{}
 }
 
-func newOutbox(s *Server) *outbox {
-	return &outbox{s: s, wake: make(chan struct{}, 1)}
+func newOutbox(st outboxStore, tc client.Client, taskQueue string, limit int, ingest *ingestLimiter, log *slog.Logger) *outbox {
+	return &outbox{store: st, temporal: tc, taskQueue: taskQueue, limit: limit, ingest: ingest, log: log, wake: make(chan struct{}, 1)}
 }
 
 // start runs the dispatcher (once, however often the gateway serves).
@@ -74,10 +92,10 @@ func (o *outbox) poke() {
 // enqueue keeps an event for the dispatcher.
 func (o *outbox) enqueue(c *fiber.Ctx, in contract.EventInput) error {
 	switch {
-	case o.s.cfg.OutboxLimit == 0:
-		return overloaded(o.s.ingest.current(), "queueing is off")
-	case !o.reserve(int64(o.s.cfg.OutboxLimit)):
-		return overloaded(o.s.ingest.current(), "the outbox is full")
+	case o.limit == 0:
+		return overloaded(o.ingest.current(), "queueing is off")
+	case !o.reserve(int64(o.limit)):
+		return overloaded(o.ingest.current(), "the outbox is full")
 	}
 	input, err := json.Marshal(in)
 	if err != nil {
@@ -86,10 +104,10 @@ func (o *outbox) enqueue(c *fiber.Ctx, in contract.EventInput) error {
 	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), ingestTimeout)
 	defer cancel()
-	if err := o.s.store.EnqueueEvent(ctx, store.OutboxEvent{TeamID: in.TeamID, EventID: in.EventID, Input: input, ReceivedAt: in.ReceivedAt}); err != nil {
+	if err := o.store.EnqueueEvent(ctx, store.OutboxEvent{TeamID: in.TeamID, EventID: in.EventID, Input: input, ReceivedAt: in.ReceivedAt}); err != nil {
 		o.depth.Add(-1)
-		o.s.log.Error("enqueue event", "event", in.EventID, "error", err)
-		return overloaded(o.s.ingest.current(), "the outbox is unavailable")
+		o.log.Error("enqueue event", "event", in.EventID, "error", err)
+		return overloaded(o.ingest.current(), "the outbox is unavailable")
 	}
 	o.poke()
 	return nil
@@ -120,10 +138,10 @@ func (o *outbox) run(ctx context.Context) {
 		case <-tick.C:
 		}
 		o.drain(ctx)
-		if n, err := o.s.store.OutboxDepth(ctx); err == nil {
+		if n, err := o.store.OutboxDepth(ctx); err == nil {
 			o.depth.Store(int64(n))
 		}
-		if n, err := o.s.store.OutboxSetAside(ctx); err == nil {
+		if n, err := o.store.OutboxSetAside(ctx); err == nil {
 			o.setAside.Store(int64(n))
 		}
 	}
@@ -132,10 +150,10 @@ func (o *outbox) run(ctx context.Context) {
 // drain starts waiting events until none is left or none could be started.
 func (o *outbox) drain(ctx context.Context) {
 	for ctx.Err() == nil {
-		claimed, n, err := o.s.store.DispatchOutbox(ctx, outboxBatch, func(batch []store.OutboxEvent) []store.StartOutcome { return o.startBatch(ctx, batch) })
+		claimed, n, err := o.store.DispatchOutbox(ctx, outboxBatch, func(batch []store.OutboxEvent) []store.StartOutcome { return o.startBatch(ctx, batch) })
 		if err != nil {
 			if ctx.Err() == nil {
-				o.s.log.Warn("dispatch queued events", "error", err)
+				o.log.Warn("dispatch queued events", "error", err)
 			}
 			return
 		}
@@ -156,7 +174,7 @@ func (o *outbox) startBatch(ctx context.Context, batch []store.OutboxEvent) []st
 		var in contract.EventInput
 		if err := json.Unmarshal(e.Input, &in); err != nil {
 			// Cannot happen for rows this gateway wrote; keeping it would block the queue.
-			o.s.log.Error("set aside an unreadable queued event", "team", e.TeamID, "event", e.EventID, "error", err)
+			o.log.Error("set aside an unreadable queued event", "team", e.TeamID, "event", e.EventID, "error", err)
 			ok[i] = store.StartOutcome{Error: "unreadable: " + err.Error(), Refused: true}
 			continue
 		}
@@ -168,14 +186,14 @@ func (o *outbox) startBatch(ctx context.Context, batch []store.OutboxEvent) []st
 		wg.Go(func() {
 			sctx, cancel := context.WithTimeout(ctx, ingestTimeout)
 			defer cancel()
-			_, err := contract.StartEvent(sctx, o.s.temporal, o.s.cfg.TaskQueue, in)
+			_, err := contract.StartEvent(sctx, o.temporal, o.taskQueue, in)
 			failure := contract.StartFailure(0)
 			if err != nil {
 				failure = contract.ClassifyStart(err)
 			}
 			release(failure == contract.StartSlow)
 			if err != nil {
-				o.s.log.Warn("start queued event", "team", in.TeamID, "event", in.EventID, "error", err)
+				o.log.Warn("start queued event", "team", in.TeamID, "event", in.EventID, "error", err)
 				ok[i] = store.StartOutcome{Error: err.Error(), Refused: failure == contract.StartRefused, Counted: failure == contract.StartOther}
 				return
 			}
@@ -189,7 +207,7 @@ func (o *outbox) startBatch(ctx context.Context, batch []store.OutboxEvent) []st
 // slot waits for room under the ingest limit (nil when ctx ends).
 func (o *outbox) slot(ctx context.Context) func(failed bool) {
 	for {
-		if release, ok := o.s.ingest.admit(); ok {
+		if release, ok := o.ingest.admit(); ok {
 			return release
 		}
 		select {

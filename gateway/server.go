@@ -121,7 +121,7 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 	// Slack redirects the browser here: the signed state, not a key, says whose it is.
 	v1.Get("/slack/oauth/callback", s.slackCallback)
 	v1.Get("/slack/begin", s.slackBegin)
-	s.outbox = newOutbox(s)
+	s.outbox = newOutbox(st, tc, cfg.TaskQueue, cfg.OutboxLimit, s.ingest, log)
 	return s, nil
 }
 

@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/netip"
 	"net/url"
 	"slices"
@@ -28,7 +27,6 @@ import (
 const (
 	minNameLen    = 3
 	maxNameLen    = 39
-	maxURLLen     = 2048
 	maxPatterns   = 100
 	maxProjects   = 100
 	maxProjectLen = 100
@@ -82,18 +80,9 @@ func (r *integrationRequest) validate(create bool, defaults retry.Policy) error 
 	if r.Type != nil && !slices.Contains(channels.Supported(), herald.IntegrationType(*r.Type)) {
 		return badRequest("field \"type\": unknown integration type %q (supported: %v)", *r.Type, channels.Supported())
 	}
-	if r.URL != nil {
-		if err := validateURL(*r.URL); err != nil {
-			return badRequest("field \"url\": %s", err)
-		}
-	}
-	if r.Secret != nil {
-		if r.GenerateSecret {
-			return badRequest("send either \"secret\" or \"generateSecret\", not both")
-		}
-		if err := channels.ValidateSecret(*r.Secret); err != nil {
-			return badRequest("field \"secret\": %s", err)
-		}
+	// The URL, format and secret are the channel's to check (settingsProblem).
+	if r.Secret != nil && r.GenerateSecret {
+		return badRequest("send either \"secret\" or \"generateSecret\", not both")
 	}
 	if r.Events != nil {
 		pats, err := normalizePatterns(*r.Events)
@@ -102,17 +91,8 @@ func (r *integrationRequest) validate(create bool, defaults retry.Policy) error 
 		}
 		r.Events = &pats
 	}
-	if r.Format != nil {
-		switch *r.Format {
-		case "auto":
-			*r.Format = ""
-		case "", channels.TeamsAdaptiveCard, channels.TeamsMessageCard:
-		default:
-			return badRequest("field \"format\" must be auto, %s or %s", channels.TeamsAdaptiveCard, channels.TeamsMessageCard)
-		}
-		if create && *r.Type != string(herald.IntegrationTeams) && *r.Format != "" {
-			return badRequest("field \"format\" applies to teams integrations only")
-		}
+	if r.Format != nil && *r.Format == "auto" {
+		*r.Format = "" // the channel's own default
 	}
 	if r.AlertPolicy != nil {
 		if err := r.AlertPolicy.Validate(); err != nil {
@@ -163,24 +143,31 @@ func normalizePatterns(in []string) ([]string, error) {
 	return out, nil
 }
 
-func validateURL(raw string) error {
-	if len(raw) > maxURLLen {
-		return fmt.Errorf("longer than %d characters", maxURLLen)
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("not a valid URL")
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("must be an http or https URL")
-	}
-	if u.Host == "" || u.Hostname() == "" {
-		return fmt.Errorf("must name a host")
-	}
-	if u.Fragment != "" {
-		return fmt.Errorf("must not have a #fragment")
+// checkSettings has the integration's channel check its URL, format and
+// secret: every per-channel rule lives with the channel.
+func (s *Server) checkSettings(t herald.IntegrationType, set channels.Settings) error {
+	var fe *channels.FieldError
+	if err := s.channels.Validate(t, set); errors.As(err, &fe) {
+		return badRequest("%s", fe)
+	} else if err != nil {
+		return err
 	}
 	return nil
+}
+
+// merged is an integration's settings after a patch.
+func merged(in store.Integration, r integrationRequest) channels.Settings {
+	set := channels.Settings{URL: in.URL, Format: in.Format, Secret: in.Secret}
+	if r.URL != nil {
+		set.URL = *r.URL
+	}
+	if r.Format != nil {
+		set.Format = *r.Format
+	}
+	if r.Secret != nil {
+		set.Secret = *r.Secret
+	}
+	return set
 }
 
 func (s *Server) createIntegration(c *fiber.Ctx) error {
@@ -189,6 +176,9 @@ func (s *Server) createIntegration(c *fiber.Ctx) error {
 		return err
 	}
 	if err := req.validate(true, s.cfg.Retry); err != nil {
+		return err
+	}
+	if err := s.checkSettings(herald.IntegrationType(*req.Type), merged(store.Integration{}, req)); err != nil {
 		return err
 	}
 	if err := s.checkDestination(c.UserContext(), *req.URL); err != nil {
@@ -288,6 +278,15 @@ func (s *Server) updateIntegration(c *fiber.Ctx) error {
 	if err := req.validate(false, s.cfg.Retry); err != nil {
 		return err
 	}
+	if req.URL != nil || req.Format != nil || req.Secret != nil {
+		current, err := s.pathIntegration(c)
+		if err != nil {
+			return err
+		}
+		if err := s.checkSettings(current.Type, merged(current, req)); err != nil {
+			return err
+		}
+	}
 	if req.URL != nil {
 		if err := s.checkDestination(c.UserContext(), *req.URL); err != nil {
 			return err
@@ -345,7 +344,7 @@ func (s *Server) rotateSecret(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if in.Type != herald.IntegrationWebhook {
+	if !s.channels.TraitsOf(in.Type).Signed {
 		return badRequest("only webhook integrations have secrets; %s integrations are authenticated by their URL", in.Type)
 	}
 	sec, err := channels.GenerateSecret()
@@ -376,7 +375,7 @@ func (s *Server) deleteIntegration(c *fiber.Ctx) error {
 // confirm sends a chat integration its welcome message (the seed does so for
 // Discord; Herald for every chat channel) and says whether it arrived.
 func (s *Server) confirm(c *fiber.Ctx, in store.Integration) *contract.TestResult {
-	if in.Type == herald.IntegrationWebhook || !in.Enabled {
+	if !s.channels.TraitsOf(in.Type).Confirms || !in.Enabled {
 		return nil
 	}
 	res, err := s.runTest(c, in.ID, true)

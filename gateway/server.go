@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/channels"
 	"github.com/heraldhq/herald/internal/codec"
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/metrics"
@@ -33,6 +34,7 @@ type Server struct {
 	limiter  *keyLimiter
 	metrics  *metrics.Metrics
 	guesses  *guessLimiter
+	channels *channels.Registry
 	keys     *keyCache
 	// ingest bounds the event workflow starts in flight; outbox takes the
 	// events over it.
@@ -44,7 +46,8 @@ type Server struct {
 // m (may be nil) is served at /metrics, with herald_integrations counted from st.
 func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger, m *metrics.Metrics) (*Server, error) {
 	s := &Server{cfg: cfg, store: st, temporal: tc, log: log, resolver: net.DefaultResolver, metrics: m,
-		ingest: newIngestLimiter(max(cfg.IngestConcurrency, 1)), guesses: newGuessLimiter()}
+		ingest: newIngestLimiter(max(cfg.IngestConcurrency, 1)), guesses: newGuessLimiter(),
+		channels: channels.NewRegistry(channels.Options{WebhookHeaderPrefix: cfg.WebhookHeaderPrefix})}
 	if cfg.RateLimit > 0 {
 		s.limiter = newKeyLimiter(cfg.RateLimit, cfg.RateBurst)
 	}

@@ -66,6 +66,10 @@ type Channel interface {
 	Classify(req *Request, r *Response, now time.Time) Result
 	// SecretHeaders names request headers whose values are masked before storing.
 	SecretHeaders() []string
+	// Validate checks an integration's settings for this channel.
+	Validate(s Settings) error
+	// Traits say whether its requests are signed and whether it confirms.
+	Traits() Traits
 }
 
 // Options are settings every channel may need.

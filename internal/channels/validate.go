@@ -1,0 +1,135 @@
+package channels
+
+import (
+	"fmt"
+	"net/url"
+
+	"github.com/heraldhq/herald"
+)
+
+// Settings are the parts of an integration its channel checks: where it
+// posts, how (Teams' message format), and the secret that signs requests.
+type Settings struct {
+	URL    string
+	Format string // "" is the channel's default
+	Secret string // "" is none
+}
+
+// FieldError is a setting the channel refuses, named as the API names it.
+type FieldError struct {
+	Field string
+	Msg   string
+}
+
+func (e *FieldError) Error() string { return fmt.Sprintf("field %q: %s", e.Field, e.Msg) }
+
+// MaxURLLen is the longest destination URL accepted.
+const MaxURLLen = 2048
+
+// ValidateURL checks what every channel needs of a destination: an absolute
+// http(s) URL with a host and no fragment. (Where it may point is the SSRF
+// guard's business, at creation and at every dial.)
+func ValidateURL(raw string) error {
+	if len(raw) > MaxURLLen {
+		return fmt.Errorf("longer than %d characters", MaxURLLen)
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("not a valid URL")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("must be an http or https URL")
+	}
+	if u.Host == "" || u.Hostname() == "" {
+		return fmt.Errorf("must name a host")
+	}
+	if u.Fragment != "" {
+		return fmt.Errorf("must not have a #fragment")
+	}
+	return nil
+}
+
+// validateCommon checks the URL and the secret, which every channel takes.
+func validateCommon(s Settings) error {
+	if err := ValidateURL(s.URL); err != nil {
+		return &FieldError{"url", err.Error()}
+	}
+	if s.Secret != "" {
+		if err := ValidateSecret(s.Secret); err != nil {
+			return &FieldError{"secret", err.Error()}
+		}
+	}
+	return nil
+}
+
+// noFormat is the rule of every channel but Teams.
+func noFormat(s Settings) error {
+	if s.Format != "" {
+		return &FieldError{"format", "applies to teams integrations only"}
+	}
+	return nil
+}
+
+// Traits say how a channel's integrations behave beyond rendering.
+type Traits struct {
+	// Signed: requests carry a signature from the integration's secret, so
+	// the secret can be rotated.
+	Signed bool
+	// Confirms: a new or reinstalled integration gets a confirmation
+	// message, which people in the channel see.
+	Confirms bool
+}
+
+// Traits of each channel.
+func (w *Webhook) Traits() Traits { return Traits{Signed: true} }
+func (c *Slack) Traits() Traits   { return Traits{Confirms: true} }
+func (c *Discord) Traits() Traits { return Traits{Confirms: true} }
+func (c *Teams) Traits() Traits   { return Traits{Confirms: true} }
+
+// TraitsOf is the traits of integration type t (none for an unknown type).
+func (r *Registry) TraitsOf(t herald.IntegrationType) Traits {
+	if ch, err := r.For(t); err == nil {
+		return ch.Traits()
+	}
+	return Traits{}
+}
+
+// Validate checks a webhook's settings.
+func (w *Webhook) Validate(s Settings) error { return first(validateCommon(s), noFormat(s)) }
+
+// Validate checks a Slack incoming webhook's settings.
+func (c *Slack) Validate(s Settings) error { return first(validateCommon(s), noFormat(s)) }
+
+// Validate checks a Discord webhook's settings.
+func (c *Discord) Validate(s Settings) error { return first(validateCommon(s), noFormat(s)) }
+
+// Validate checks a Teams webhook's settings: its format, when set, is one
+// Teams renders.
+func (c *Teams) Validate(s Settings) error {
+	if err := validateCommon(s); err != nil {
+		return err
+	}
+	switch s.Format {
+	case "", TeamsAdaptiveCard, TeamsMessageCard:
+		return nil
+	}
+	return &FieldError{"format", fmt.Sprintf("must be auto, %s or %s", TeamsAdaptiveCard, TeamsMessageCard)}
+}
+
+func first(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Validate checks settings with the channel of type t.
+func (r *Registry) Validate(t herald.IntegrationType, s Settings) error {
+	ch, err := r.For(t)
+	if err != nil {
+		return &FieldError{"type", err.Error()}
+	}
+	return ch.Validate(s)
+}

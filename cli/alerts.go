@@ -1,18 +1,18 @@
 package cli
 
 import (
-	"net/http"
+	"encoding/json"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/heraldhq/herald/gateway"
+	"github.com/heraldhq/herald/internal/api"
 )
 
 func newAlertsCmd(g *globals) *cobra.Command {
-	var api apiFlags
+	var remote apiFlags
 	cmd := &cobra.Command{Use: "alerts", Short: "Alert noise control: how repeated alerts are grouped"}
-	api.bind(cmd)
+	remote.bind(cmd)
 	var patterns, groupBy, groupWait, repeat string
 	var disabled, reset bool
 	policy := &cobra.Command{
@@ -20,11 +20,14 @@ func newAlertsCmd(g *globals) *cobra.Command {
 		Short: "Show the team's alert policy, or change it with flags",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var out gateway.AlertPolicyView
-			var err error
+			c, err := remote.client()
+			if err != nil {
+				return err
+			}
+			var out api.AlertPolicyView
 			switch {
 			case reset:
-				err = api.call(cmd, http.MethodPut, "/v1/alert-policy", nil, &out)
+				out, err = c.PutAlertPolicy(cmd.Context(), nil)
 			case anyChanged(cmd, "patterns", "group-by", "group-wait", "repeat-interval", "disabled"):
 				body := map[string]any{}
 				if patterns != "" {
@@ -42,9 +45,13 @@ func newAlertsCmd(g *globals) *cobra.Command {
 				if disabled {
 					body["disabled"] = true
 				}
-				err = api.call(cmd, http.MethodPut, "/v1/alert-policy", body, &out)
+				raw, merr := json.Marshal(body)
+				if merr != nil {
+					return merr
+				}
+				out, err = c.PutAlertPolicy(cmd.Context(), raw)
 			default:
-				err = api.call(cmd, http.MethodGet, "/v1/alert-policy", nil, &out)
+				out, err = c.GetAlertPolicy(cmd.Context())
 			}
 			if err != nil {
 				return err

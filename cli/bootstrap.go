@@ -3,8 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/url"
 	"os"
 	"strings"
 
@@ -12,6 +10,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/gateway"
+	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/schema"
@@ -41,11 +40,11 @@ func (f *apiFlags) viaAPI() bool { return f.apiKey != "" || os.Getenv("HERALD_AP
 
 func newTeamsCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "teams", Short: "Manage teams (with an admin key through the API, else on the database)"}
-	var api apiFlags
-	api.bind(cmd)
+	var remote apiFlags
+	remote.bind(cmd)
 	cfg := config.Defaults()
 	b := config.Bind(cmd.PersistentFlags(), &cfg, config.GroupDatabase)
-	printTeams := func(ts ...store.Team) error {
+	printTeams := func(ts ...api.TeamView) error {
 		if g.output == "json" {
 			if len(ts) == 1 {
 				return printJSON(g.stdout, ts[0])
@@ -63,9 +62,13 @@ func newTeamsCmd(g *globals) *cobra.Command {
 		Short: "Create a team",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if api.viaAPI() {
-				var t store.Team
-				if err := api.call(cmd, http.MethodPost, "/v1/teams", map[string]any{"name": args[0]}, &t); err != nil {
+			if remote.viaAPI() {
+				c, err := remote.client()
+				if err != nil {
+					return err
+				}
+				t, err := c.CreateTeam(cmd.Context(), args[0])
+				if err != nil {
 					return err
 				}
 				return printTeams(t)
@@ -75,7 +78,7 @@ func newTeamsCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printTeams(t)
+				return printTeams(gateway.NewTeamView(t))
 			})
 		},
 	}
@@ -84,9 +87,13 @@ func newTeamsCmd(g *globals) *cobra.Command {
 		Short: "List teams",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if api.viaAPI() {
-				var p gateway.Page[store.Team]
-				if err := api.call(cmd, http.MethodGet, "/v1/teams", nil, &p); err != nil {
+			if remote.viaAPI() {
+				c, err := remote.client()
+				if err != nil {
+					return err
+				}
+				p, err := c.ListTeams(cmd.Context())
+				if err != nil {
 					return err
 				}
 				return printTeams(p.Data...)
@@ -96,7 +103,11 @@ func newTeamsCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printTeams(ts...)
+				views := make([]api.TeamView, len(ts))
+				for i, t := range ts {
+					views[i] = gateway.NewTeamView(t)
+				}
+				return printTeams(views...)
 			})
 		},
 	}
@@ -106,11 +117,11 @@ func newTeamsCmd(g *globals) *cobra.Command {
 
 func newKeysCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "keys", Short: "Manage API keys (with an admin key through the API, else on the database)"}
-	var api apiFlags
-	api.bind(cmd)
+	var remote apiFlags
+	remote.bind(cmd)
 	cfg := config.Defaults()
 	b := config.Bind(cmd.PersistentFlags(), &cfg, config.GroupDatabase)
-	printKeys := func(ks ...gateway.KeyView) error {
+	printKeys := func(ks ...api.KeyView) error {
 		if g.output == "json" {
 			if len(ks) == 1 {
 				return printJSON(g.stdout, ks[0])
@@ -145,9 +156,13 @@ func newKeysCmd(g *globals) *cobra.Command {
 				}
 				sc, names = append(sc, p), append(names, string(p))
 			}
-			if api.viaAPI() {
-				var k gateway.KeyView
-				if err := api.call(cmd, http.MethodPost, "/v1/keys", map[string]any{"teamId": team, "name": name, "scopes": names}, &k); err != nil {
+			if remote.viaAPI() {
+				c, err := remote.client()
+				if err != nil {
+					return err
+				}
+				k, err := c.CreateKey(cmd.Context(), api.KeyRequest{TeamID: team, Name: name, Scopes: names})
+				if err != nil {
 					return err
 				}
 				return printKeys(k)
@@ -176,13 +191,13 @@ func newKeysCmd(g *globals) *cobra.Command {
 		Short: "List a team's keys (prefixes and scopes, never the keys)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if api.viaAPI() {
-				var p gateway.Page[gateway.KeyView]
-				path := "/v1/keys"
-				if listTeam != "" {
-					path += "?teamId=" + url.QueryEscape(listTeam)
+			if remote.viaAPI() {
+				c, err := remote.client()
+				if err != nil {
+					return err
 				}
-				if err := api.call(cmd, http.MethodGet, path, nil, &p); err != nil {
+				p, err := c.ListKeys(cmd.Context(), listTeam)
+				if err != nil {
 					return err
 				}
 				return printKeys(p.Data...)
@@ -195,7 +210,7 @@ func newKeysCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				views := make([]gateway.KeyView, len(ks))
+				views := make([]api.KeyView, len(ks))
 				for i, k := range ks {
 					views[i] = gateway.NewKeyView(k)
 				}
@@ -209,9 +224,13 @@ func newKeysCmd(g *globals) *cobra.Command {
 		Short: "Revoke a key: it fails from its next request on",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if api.viaAPI() {
-				var k gateway.KeyView
-				if err := api.call(cmd, http.MethodDelete, "/v1/keys/"+url.PathEscape(args[0]), nil, &k); err != nil {
+			if remote.viaAPI() {
+				c, err := remote.client()
+				if err != nil {
+					return err
+				}
+				k, err := c.RevokeKey(cmd.Context(), args[0])
+				if err != nil {
 					return err
 				}
 				return printKeys(k)

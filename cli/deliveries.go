@@ -2,27 +2,30 @@ package cli
 
 import (
 	"fmt"
-	"net/http"
 	"net/url"
 	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/heraldhq/herald/gateway"
+	"github.com/heraldhq/herald/internal/api"
 )
 
 func newDeliveriesCmd(g *globals) *cobra.Command {
-	var api apiFlags
+	var remote apiFlags
 	cmd := &cobra.Command{Use: "deliveries", Aliases: []string{"delivery"}, Short: "Inspect deliveries and their attempts"}
-	api.bind(cmd)
+	remote.bind(cmd)
 	show := &cobra.Command{
 		Use:   "show ID",
 		Short: "Show a delivery: every request and response",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var d gateway.DeliveryView
-			if err := api.call(cmd, http.MethodGet, "/v1/deliveries/"+url.PathEscape(args[0]), nil, &d); err != nil {
+			c, err := remote.client()
+			if err != nil {
+				return err
+			}
+			d, err := c.GetDelivery(cmd.Context(), args[0])
+			if err != nil {
 				return err
 			}
 			if g.output == "json" {
@@ -48,8 +51,12 @@ func newDeliveriesCmd(g *globals) *cobra.Command {
 					q.Set(k, v)
 				}
 			}
-			var p gateway.Page[gateway.DeliveryView]
-			if err := api.call(cmd, http.MethodGet, "/v1/integrations/"+url.PathEscape(integration)+"/deliveries?"+q.Encode(), nil, &p); err != nil {
+			c, err := remote.client()
+			if err != nil {
+				return err
+			}
+			p, err := c.ListDeliveries(cmd.Context(), integration, q)
+			if err != nil {
 				return err
 			}
 			if g.output == "json" {
@@ -73,7 +80,7 @@ func newDeliveriesCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-func printDelivery(g *globals, d gateway.DeliveryView) {
+func printDelivery(g *globals, d api.DeliveryView) {
 	w := g.stdout
 	fmt.Fprintf(w, "delivery %s  event %s → %s (%s)\n", d.ID, d.EventID, d.IntegrationName, d.IntegrationType)
 	fmt.Fprintf(w, "status %s", d.Status)

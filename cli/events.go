@@ -4,20 +4,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/heraldhq/herald/gateway"
+	"github.com/heraldhq/herald/internal/api"
 )
 
 func newEventsCmd(g *globals) *cobra.Command {
-	var api apiFlags
+	var remote apiFlags
 	cmd := &cobra.Command{Use: "events", Aliases: []string{"event"}, Short: "Send and inspect events"}
-	api.bind(cmd)
+	remote.bind(cmd)
 
 	var id, data string
 	send := &cobra.Command{
@@ -29,15 +27,16 @@ func newEventsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			body := map[string]any{"event": args[0], "data": raw}
+			body := api.EventRequest{Event: args[0], Data: raw}
 			if id != "" {
-				body["id"] = id
+				body.ID = &id
 			}
-			var out struct {
-				ID         string `json:"id"`
-				WorkflowID string `json:"workflowId"`
+			c, err := remote.client()
+			if err != nil {
+				return err
 			}
-			if err := api.call(cmd, http.MethodPost, "/v1/events", body, &out); err != nil {
+			out, err := c.SendEvent(cmd.Context(), body)
+			if err != nil {
 				return err
 			}
 			if g.output == "json" {
@@ -56,8 +55,12 @@ func newEventsCmd(g *globals) *cobra.Command {
 		Short: "Show an event and its deliveries",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var ev gateway.EventView
-			if err := api.call(cmd, http.MethodGet, "/v1/events/"+url.PathEscape(args[0]), nil, &ev); err != nil {
+			c, err := remote.client()
+			if err != nil {
+				return err
+			}
+			ev, err := c.GetEvent(cmd.Context(), args[0])
+			if err != nil {
 				return err
 			}
 			if g.output == "json" {
@@ -75,8 +78,12 @@ func newEventsCmd(g *globals) *cobra.Command {
 		Short: "List recent events, newest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var p gateway.Page[gateway.EventView]
-			if err := api.call(cmd, http.MethodGet, fmt.Sprintf("/v1/events?limit=%d", limit), nil, &p); err != nil {
+			c, err := remote.client()
+			if err != nil {
+				return err
+			}
+			p, err := c.ListEvents(cmd.Context(), limit)
+			if err != nil {
 				return err
 			}
 			if g.output == "json" {
@@ -115,7 +122,7 @@ func readData(v string, stdin io.Reader) (json.RawMessage, error) {
 	return json.RawMessage(b), nil
 }
 
-func printDeliveries(g *globals, ds []gateway.DeliveryView) error {
+func printDeliveries(g *globals, ds []api.DeliveryView) error {
 	if len(ds) == 0 {
 		fmt.Fprintln(g.stdout, "no deliveries")
 		return nil

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -13,14 +12,16 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/gateway"
-	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/alerts"
+	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/jsontime"
+	"github.com/heraldhq/herald/internal/retry"
 )
 
 func newIntegrationsCmd(g *globals) *cobra.Command {
-	var api apiFlags
+	var remote apiFlags
 	cmd := &cobra.Command{Use: "integrations", Aliases: []string{"integration", "int"}, Short: "Manage notification integrations"}
-	api.bind(cmd)
+	remote.bind(cmd)
 
 	var f integrationFlags
 	create := &cobra.Command{
@@ -28,12 +29,16 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 		Short: "Create an integration",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var out gateway.IntegrationView
 			body, err := f.body(cmd, true)
 			if err != nil {
 				return err
 			}
-			if err := api.call(cmd, http.MethodPost, "/v1/integrations", body, &out); err != nil {
+			c, err := remote.client()
+			if err != nil {
+				return err
+			}
+			out, err := c.CreateIntegration(cmd.Context(), body)
+			if err != nil {
 				return err
 			}
 			return printIntegration(g, out)
@@ -47,12 +52,16 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 		Short: "Change an integration; only the flags given change",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var out gateway.IntegrationView
 			body, err := uf.body(cmd, false)
 			if err != nil {
 				return err
 			}
-			if err := api.call(cmd, http.MethodPatch, "/v1/integrations/"+url.PathEscape(args[0]), body, &out); err != nil {
+			c, err := remote.client()
+			if err != nil {
+				return err
+			}
+			out, err := c.UpdateIntegration(cmd.Context(), args[0], body)
+			if err != nil {
 				return err
 			}
 			return printIntegration(g, out)
@@ -65,11 +74,15 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 		Short: "List integrations",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var all []gateway.IntegrationView
+			c, err := remote.client()
+			if err != nil {
+				return err
+			}
+			var all []api.IntegrationView
 			cursor := ""
 			for {
-				var p gateway.Page[gateway.IntegrationView]
-				if err := api.call(cmd, http.MethodGet, "/v1/integrations?limit=200&cursor="+url.QueryEscape(cursor), nil, &p); err != nil {
+				p, err := c.ListIntegrations(cmd.Context(), cursor, 200)
+				if err != nil {
 					return err
 				}
 				all = append(all, p.Data...)
@@ -92,8 +105,12 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 		Short: "Show an integration",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var out gateway.IntegrationView
-			if err := api.call(cmd, http.MethodGet, "/v1/integrations/"+url.PathEscape(args[0]), nil, &out); err != nil {
+			c, err := remote.client()
+			if err != nil {
+				return err
+			}
+			out, err := c.GetIntegration(cmd.Context(), args[0])
+			if err != nil {
 				return err
 			}
 			return printIntegration(g, out)
@@ -104,7 +121,11 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 		Short: "Delete an integration (its delivery history stays)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := api.call(cmd, http.MethodDelete, "/v1/integrations/"+url.PathEscape(args[0]), nil, nil); err != nil {
+			c, err := remote.client()
+			if err != nil {
+				return err
+			}
+			if err := c.DeleteIntegration(cmd.Context(), args[0]); err != nil {
 				return err
 			}
 			if g.output == "json" {
@@ -119,8 +140,12 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 		Short: "Enable an integration: fresh health, and deliveries waiting on backoff are retried now",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var out gateway.IntegrationView
-			if err := api.call(cmd, http.MethodPost, "/v1/integrations/"+url.PathEscape(args[0])+"/enable", nil, &out); err != nil {
+			c, err := remote.client()
+			if err != nil {
+				return err
+			}
+			out, err := c.EnableIntegration(cmd.Context(), args[0])
+			if err != nil {
 				return err
 			}
 			return printIntegration(g, out)
@@ -132,8 +157,12 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 		Short: "Disable an integration; its team hears of it through integration:disabled",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var out gateway.IntegrationView
-			if err := api.call(cmd, http.MethodPost, "/v1/integrations/"+url.PathEscape(args[0])+"/disable", map[string]any{"reason": reason}, &out); err != nil {
+			c, err := remote.client()
+			if err != nil {
+				return err
+			}
+			out, err := c.DisableIntegration(cmd.Context(), args[0], reason)
+			if err != nil {
 				return err
 			}
 			return printIntegration(g, out)
@@ -145,8 +174,12 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 		Short: "Send a test notification now and report the outcome",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var out contract.TestResult
-			if err := api.call(cmd, http.MethodPost, "/v1/integrations/"+url.PathEscape(args[0])+"/test", nil, &out); err != nil {
+			c, err := remote.client()
+			if err != nil {
+				return err
+			}
+			out, err := c.TestIntegration(cmd.Context(), args[0])
+			if err != nil {
 				return err
 			}
 			if g.output == "json" {
@@ -166,17 +199,18 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 		Short: "Print an Add to Slack link (open it in a browser; it expires in 10 minutes)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			q := url.Values{"redirect": {"false"}}
+			q := url.Values{}
 			for k, v := range map[string]string{"name": slackName, "events": slackEvents, "projects": slackProjects, "integration": reinstall} {
 				if v != "" {
 					q.Set(k, v)
 				}
 			}
-			var out struct {
-				URL       string    `json:"url"`
-				ExpiresAt time.Time `json:"expiresAt"`
+			c, err := remote.client()
+			if err != nil {
+				return err
 			}
-			if err := api.call(cmd, http.MethodGet, "/v1/slack/install?"+q.Encode(), nil, &out); err != nil {
+			out, err := c.SlackInstall(cmd.Context(), q)
+			if err != nil {
 				return err
 			}
 			if g.output == "json" {
@@ -261,60 +295,73 @@ func (f *integrationFlags) readSecret(cmd *cobra.Command) (string, bool, error) 
 	return "", false, nil
 }
 
-// body is the JSON request: on update only the flags that were set.
-func (f *integrationFlags) body(cmd *cobra.Command, create bool) (map[string]any, error) {
-	b := map[string]any{}
+// body is the request: on update only the flags that were set.
+func (f *integrationFlags) body(cmd *cobra.Command, create bool) (api.IntegrationRequest, error) {
+	var r api.IntegrationRequest
 	set := func(name string) bool { return create || cmd.Flags().Changed(name) }
 	if set("name") {
-		b["name"] = f.name
+		r.Name = &f.name
 	}
 	if create {
-		b["type"] = f.typ
+		r.Type = &f.typ
 	}
 	if set("url") {
-		b["url"] = f.url
+		r.URL = &f.url
 	}
 	if secret, ok, err := f.readSecret(cmd); err != nil {
-		return nil, err
+		return r, err
 	} else if ok {
-		b["secret"] = secret
+		r.Secret = &secret
 	}
-	if f.generateSecret {
-		b["generateSecret"] = true
-	}
+	r.GenerateSecret = f.generateSecret
 	if set("events") {
-		b["events"] = nonNil(f.events)
+		r.Events = ptr(nonNil(f.events))
 	}
 	if cmd.Flags().Changed("projects") {
-		b["projects"] = nonNil(f.projects)
+		r.Projects = ptr(nonNil(f.projects))
 	}
 	if cmd.Flags().Changed("enabled") {
-		b["enabled"] = f.enabled
+		r.Enabled = &f.enabled
 	}
-	retry := map[string]any{}
+	var o retry.Override
 	if cmd.Flags().Changed("max-attempts") {
-		retry["maxAttempts"] = f.maxAttempts
+		o.MaxAttempts = &f.maxAttempts
 	}
-	if cmd.Flags().Changed("initial-interval") {
-		retry["initialInterval"] = f.initialInterval
+	for _, d := range []struct {
+		flag, value string
+		into        **jsontime.Duration
+	}{{"initial-interval", f.initialInterval, &o.InitialInterval}, {"max-interval", f.maxInterval, &o.MaxInterval}} {
+		if !cmd.Flags().Changed(d.flag) {
+			continue
+		}
+		v, err := time.ParseDuration(d.value)
+		if err != nil {
+			return r, fmt.Errorf("--%s %q: want a duration such as 30s or 2h", d.flag, d.value)
+		}
+		*d.into = ptr(jsontime.Duration(v))
 	}
-	if cmd.Flags().Changed("max-interval") {
-		retry["maxInterval"] = f.maxInterval
-	}
-	if len(retry) > 0 {
-		b["retry"] = retry
+	if o != (retry.Override{}) {
+		r.Retry = &o
 	}
 	if cmd.Flags().Changed("format") {
-		b["format"] = f.format
+		r.Format = &f.format
 	}
 	if cmd.Flags().Changed("alert-policy") {
-		b["alertPolicy"] = json.RawMessage(f.alertPolicy)
+		var p alerts.Policy
+		dec := json.NewDecoder(strings.NewReader(f.alertPolicy))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&p); err != nil {
+			return r, fmt.Errorf("--alert-policy: %w", err)
+		}
+		r.AlertPolicy = &p
 	}
 	if cmd.Flags().Changed("auto-recover") {
-		b["autoRecover"] = f.autoRecover
+		r.AutoRecover = &f.autoRecover
 	}
-	return b, nil
+	return r, nil
 }
+
+func ptr[T any](v T) *T { return &v }
 
 func nonNil(s []string) []string {
 	if s == nil {
@@ -323,7 +370,7 @@ func nonNil(s []string) []string {
 	return s
 }
 
-func printIntegration(g *globals, i gateway.IntegrationView) error {
+func printIntegration(g *globals, i api.IntegrationView) error {
 	if g.output == "json" {
 		return printJSON(g.stdout, i)
 	}
@@ -361,7 +408,7 @@ func printIntegration(g *globals, i gateway.IntegrationView) error {
 }
 
 // healthText is the seed's status in words.
-func healthText(h gateway.HealthView) string {
+func healthText(h api.HealthView) string {
 	switch h.Status {
 	case herald.HealthFailing:
 		s := fmt.Sprintf("failing: %d failed request(s)", h.FailedRequests)

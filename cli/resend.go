@@ -3,8 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -12,11 +10,12 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/contract"
 )
 
 func newResendCmd(g *globals) *cobra.Command {
-	var api apiFlags
+	var remote apiFlags
 	var integration, status, since, cancelID string
 	var failed, noWait bool
 	cmd := &cobra.Command{
@@ -26,7 +25,11 @@ func newResendCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch {
 			case cancelID != "":
-				if err := api.call(cmd, http.MethodDelete, "/v1/resends/"+url.PathEscape(cancelID), nil, nil); err != nil {
+				c, err := remote.client()
+				if err != nil {
+					return err
+				}
+				if err := c.CancelBulkResend(cmd.Context(), cancelID); err != nil {
 					return err
 				}
 				if g.output == "json" {
@@ -35,8 +38,12 @@ func newResendCmd(g *globals) *cobra.Command {
 				fmt.Fprintf(g.stdout, "bulk resend %s cancelled\n", cancelID)
 				return nil
 			case len(args) == 1 && integration == "":
-				var out struct{ DeliveryID, WorkflowID string }
-				if err := api.call(cmd, http.MethodPost, "/v1/deliveries/"+url.PathEscape(args[0])+"/resend", nil, &out); err != nil {
+				c, err := remote.client()
+				if err != nil {
+					return err
+				}
+				out, err := c.Resend(cmd.Context(), args[0])
+				if err != nil {
 					return err
 				}
 				if g.output == "json" {
@@ -48,12 +55,12 @@ func newResendCmd(g *globals) *cobra.Command {
 				if failed {
 					status = "failed"
 				}
-				return bulkResend(cmd, g, &api, integration, status, since, noWait)
+				return bulkResend(cmd, g, &remote, integration, status, since, noWait)
 			}
 			return fmt.Errorf("give a delivery id, or --integration ID (with --failed or --status)")
 		},
 	}
-	api.bind(cmd)
+	remote.bind(cmd)
 	cmd.Flags().StringVar(&integration, "integration", "", "resend this integration's deliveries")
 	cmd.Flags().BoolVar(&failed, "failed", false, "its failed deliveries (same as --status failed)")
 	cmd.Flags().StringVar(&status, "status", "failed", "deliveries with this status: failed, skipped, delivered")
@@ -63,17 +70,21 @@ func newResendCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-func bulkResend(cmd *cobra.Command, g *globals, api *apiFlags, integration, status, since string, noWait bool) error {
-	body := map[string]any{"status": status}
+func bulkResend(cmd *cobra.Command, g *globals, remote *apiFlags, integration, status, since string, noWait bool) error {
+	body := api.BulkResendRequest{Status: status}
 	if since != "" {
 		t, err := parseSince(since, time.Now())
 		if err != nil {
 			return err
 		}
-		body["since"] = t.UTC().Format(time.RFC3339)
+		body.Since = t.UTC().Format(time.RFC3339)
 	}
-	var started struct{ ID, WorkflowID string }
-	if err := api.call(cmd, http.MethodPost, "/v1/integrations/"+url.PathEscape(integration)+"/resend", body, &started); err != nil {
+	c, err := remote.client()
+	if err != nil {
+		return err
+	}
+	started, err := c.BulkResend(cmd.Context(), integration, body)
+	if err != nil {
 		return err
 	}
 	if noWait {
@@ -86,7 +97,7 @@ func bulkResend(cmd *cobra.Command, g *globals, api *apiFlags, integration, stat
 	bar := newProgressBar(g.stderr)
 	var p contract.BulkResendProgress
 	for {
-		if err := api.call(cmd, http.MethodGet, "/v1/resends/"+url.PathEscape(started.ID), nil, &p); err != nil {
+		if p, err = c.BulkResendStatus(cmd.Context(), started.ID); err != nil {
 			return err
 		}
 		bar.draw(p.Sent, p.Total)

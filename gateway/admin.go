@@ -3,37 +3,22 @@ package gateway
 import (
 	"errors"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/store"
 )
 
-// KeyView is an API key as the API shows it: never the key itself, except
-// Key in the response that created it.
-type KeyView struct {
-	ID        string     `json:"id"`
-	TeamID    string     `json:"teamId"`
-	Name      string     `json:"name"`
-	Prefix    string     `json:"prefix"`
-	Scopes    []string   `json:"scopes"`
-	CreatedAt time.Time  `json:"createdAt"`
-	RevokedAt *time.Time `json:"revokedAt,omitempty"`
-	Key       string     `json:"key,omitempty"`
-}
-
 // NewKeyView shows a stored key (never the key itself).
-func NewKeyView(k store.APIKey) KeyView {
-	return KeyView{ID: k.ID, TeamID: k.TeamID, Name: k.Name, Prefix: k.Prefix, Scopes: k.Scopes,
+func NewKeyView(k store.APIKey) api.KeyView {
+	return api.KeyView{ID: k.ID, TeamID: k.TeamID, Name: k.Name, Prefix: k.Prefix, Scopes: k.Scopes,
 		CreatedAt: k.CreatedAt, RevokedAt: k.RevokedAt}
 }
 
 func (s *Server) createTeam(c *fiber.Ctx) error {
-	var req struct {
-		Name string `json:"name"`
-	}
+	var req api.TeamRequest
 	if err := decodeJSON(c.Body(), &req); err != nil {
 		return err
 	}
@@ -44,7 +29,7 @@ func (s *Server) createTeam(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(t)
+	return c.Status(fiber.StatusCreated).JSON(NewTeamView(t))
 }
 
 func (s *Server) listTeams(c *fiber.Ctx) error {
@@ -52,15 +37,15 @@ func (s *Server) listTeams(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(Page[store.Team]{Data: ts})
+	views := make([]api.TeamView, len(ts))
+	for i, t := range ts {
+		views[i] = NewTeamView(t)
+	}
+	return c.JSON(api.Page[api.TeamView]{Data: views})
 }
 
 func (s *Server) createKey(c *fiber.Ctx) error {
-	var req struct {
-		TeamID string   `json:"teamId"`
-		Name   string   `json:"name"`
-		Scopes []string `json:"scopes"`
-	}
+	var req api.KeyRequest
 	if err := decodeJSON(c.Body(), &req); err != nil {
 		return err
 	}
@@ -99,11 +84,11 @@ func (s *Server) listKeys(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	views := make([]KeyView, len(keys))
+	views := make([]api.KeyView, len(keys))
 	for i, k := range keys {
 		views[i] = NewKeyView(k)
 	}
-	return c.JSON(Page[KeyView]{Data: views})
+	return c.JSON(api.Page[api.KeyView]{Data: views})
 }
 
 func (s *Server) revokeKey(c *fiber.Ctx) error {
@@ -117,4 +102,9 @@ func (s *Server) revokeKey(c *fiber.Ctx) error {
 	}
 	s.keys.evict(id)
 	return c.JSON(NewKeyView(k))
+}
+
+// NewTeamView shows a team.
+func NewTeamView(t store.Team) api.TeamView {
+	return api.TeamView{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt}
 }

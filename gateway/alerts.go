@@ -6,22 +6,12 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/heraldhq/herald/internal/alerts"
+	"github.com/heraldhq/herald/internal/api"
 )
 
-// AlertPolicyView is a team's alert policy with every field in force.
-type AlertPolicyView struct {
-	Patterns       []string `json:"patterns"`
-	GroupBy        []string `json:"groupBy"`
-	GroupWait      string   `json:"groupWait"`
-	RepeatInterval string   `json:"repeatInterval"`
-	Disabled       bool     `json:"disabled"`
-	// Custom is false while the team uses the defaults.
-	Custom bool `json:"custom"`
-}
-
-func policyView(p *alerts.Policy) AlertPolicyView {
+func policyView(p *alerts.Policy) api.AlertPolicyView {
 	e := alerts.Merge(p, nil)
-	return AlertPolicyView{Patterns: e.Patterns, GroupBy: e.GroupBy, GroupWait: e.GroupWait.String(),
+	return api.AlertPolicyView{Patterns: e.Patterns, GroupBy: e.GroupBy, GroupWait: e.GroupWait.String(),
 		RepeatInterval: e.RepeatInterval.String(), Disabled: e.Disabled, Custom: p != nil}
 }
 

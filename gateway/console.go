@@ -17,6 +17,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -62,7 +63,7 @@ var consolePages = func() map[string]*template.Template {
 	return pages
 }()
 
-func consoleHealth(h HealthView) string {
+func consoleHealth(h api.HealthView) string {
 	switch h.Status {
 	case herald.HealthFailing:
 		s := fmt.Sprintf("failing since %s", ago(h.FirstFailedAt))
@@ -321,7 +322,7 @@ func (s *Server) consoleIntegrations(c *fiber.Ctx) error {
 		list = list[:limit]
 		next = list[limit-1].ID
 	}
-	views := make([]IntegrationView, len(list))
+	views := make([]api.IntegrationView, len(list))
 	for i, in := range list {
 		views[i] = s.integrationView(in)
 	}
@@ -331,7 +332,7 @@ func (s *Server) consoleIntegrations(c *fiber.Ctx) error {
 	}
 	return s.render(c, 200, "integrations", struct {
 		consolePage
-		Integrations []IntegrationView
+		Integrations []api.IntegrationView
 		Next         string
 		First        bool
 		SetAside     []store.SetAsideEvent
@@ -345,8 +346,8 @@ func (s *Server) consoleDeliveries(c *fiber.Ctx) error {
 	}
 	return s.render(c, 200, "deliveries", struct {
 		consolePage
-		Integration   IntegrationView
-		Deliveries    []DeliveryView
+		Integration   api.IntegrationView
+		Deliveries    []api.DeliveryView
 		Statuses      []herald.DeliveryStatus
 		Status, Event string
 		Next          string
@@ -367,7 +368,7 @@ func (s *Server) consoleDelivery(c *fiber.Ctx) error {
 		"/workflows/" + url.PathEscape(ev.WorkflowID)
 	return s.render(c, 200, "delivery", struct {
 		consolePage
-		Delivery    DeliveryView
+		Delivery    api.DeliveryView
 		WorkflowURL string
 	}{s.page(c, "Delivery "+d.ID), v, wfURL})
 }
@@ -414,7 +415,7 @@ func (s *Server) consoleResend(c *fiber.Ctx) error {
 }
 
 // consoleError renders a problem as a console page.
-func (s *Server) consoleError(c *fiber.Ctx, p *Problem) error {
+func (s *Server) consoleError(c *fiber.Ctx, p *api.Problem) error {
 	return s.render(c, p.Status, "error", struct {
 		consolePage
 		Status  int

@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/eventtype"
 	"github.com/heraldhq/herald/internal/store"
@@ -24,20 +25,20 @@ func (s *Server) getDelivery(c *fiber.Ctx) error {
 }
 
 // deliveryDetail is one of a team's deliveries with every attempt (API and console).
-func (s *Server) deliveryDetail(c *fiber.Ctx, team, id string) (DeliveryView, store.Delivery, error) {
+func (s *Server) deliveryDetail(c *fiber.Ctx, team, id string) (api.DeliveryView, store.Delivery, error) {
 	d, err := s.store.GetDelivery(c.UserContext(), team, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return DeliveryView{}, d, notFoundProblem("delivery", id)
+		return api.DeliveryView{}, d, notFoundProblem("delivery", id)
 	}
 	if err != nil {
-		return DeliveryView{}, d, err
+		return api.DeliveryView{}, d, err
 	}
 	atts, err := s.store.Attempts(c.UserContext(), d.ID)
 	if err != nil {
-		return DeliveryView{}, d, err
+		return api.DeliveryView{}, d, err
 	}
 	v := newDeliveryView(d)
-	v.AttemptLog = make([]AttemptView, len(atts))
+	v.AttemptLog = make([]api.AttemptView, len(atts))
 	for i, a := range atts {
 		v.AttemptLog[i] = newAttemptView(a)
 	}
@@ -59,25 +60,25 @@ func (s *Server) listDeliveries(c *fiber.Ctx) error {
 
 // deliveryPage reads :id, ?status, ?event and ?cursor: one page of an
 // integration's deliveries, newest first (API and console).
-func (s *Server) deliveryPage(c *fiber.Ctx, limit int) (store.Integration, Page[DeliveryView], store.DeliveryFilter, error) {
+func (s *Server) deliveryPage(c *fiber.Ctx, limit int) (store.Integration, api.Page[api.DeliveryView], store.DeliveryFilter, error) {
 	in, err := s.pathIntegration(c)
 	if err != nil {
-		return in, Page[DeliveryView]{}, store.DeliveryFilter{}, err
+		return in, api.Page[api.DeliveryView]{}, store.DeliveryFilter{}, err
 	}
 	f := store.DeliveryFilter{TeamID: in.TeamID, IntegrationID: in.ID, Before: c.Query("cursor"), Limit: limit}
 	if f.Status, err = parseStatus(c.Query("status")); err != nil {
-		return in, Page[DeliveryView]{}, f, err
+		return in, api.Page[api.DeliveryView]{}, f, err
 	}
 	if t := strings.TrimSpace(c.Query("event")); t != "" {
 		if f.EventType, err = eventtype.Normalize(t); err != nil {
-			return in, Page[DeliveryView]{}, f, badRequest("query \"event\": %s", err)
+			return in, api.Page[api.DeliveryView]{}, f, badRequest("query \"event\": %s", err)
 		}
 	}
 	list, err := s.store.ListDeliveries(c.UserContext(), f)
 	if err != nil {
-		return in, Page[DeliveryView]{}, f, err
+		return in, api.Page[api.DeliveryView]{}, f, err
 	}
-	p := Page[DeliveryView]{Data: make([]DeliveryView, len(list))}
+	p := api.Page[api.DeliveryView]{Data: make([]api.DeliveryView, len(list))}
 	for i, d := range list {
 		p.Data[i] = newDeliveryView(d)
 	}
@@ -106,7 +107,7 @@ func (s *Server) resendDelivery(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"deliveryId": id, "workflowId": wfID})
+	return c.Status(fiber.StatusAccepted).JSON(api.ResendAccepted{DeliveryID: id, WorkflowID: wfID})
 }
 
 // resend signals one manual attempt at one of a team's deliveries.
@@ -144,11 +145,6 @@ func (s *Server) resend(c *fiber.Ctx, team, id string) (string, error) {
 	return wfID, nil
 }
 
-type bulkResendRequest struct {
-	Status string `json:"status"`
-	Since  string `json:"since"`
-}
-
 // bulkResend starts a BulkResendWorkflow over an integration's deliveries.
 func (s *Server) bulkResend(c *fiber.Ctx) error {
 	integ, err := s.pathIntegration(c)
@@ -156,7 +152,7 @@ func (s *Server) bulkResend(c *fiber.Ctx) error {
 		return err
 	}
 	team, id := integ.TeamID, integ.ID
-	var req bulkResendRequest
+	var req api.BulkResendRequest
 	if err := decodeJSON(c.Body(), &req); err != nil {
 		return err
 	}
@@ -184,7 +180,7 @@ func (s *Server) bulkResend(c *fiber.Ctx) error {
 		s.log.Error("bulk resend", "integration", id, "error", err)
 		return unavailable("the resend could not be started because the workflow service is unavailable")
 	}
-	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"id": resendID, "workflowId": wfID})
+	return c.Status(fiber.StatusAccepted).JSON(api.BulkResendAccepted{ID: resendID, WorkflowID: wfID})
 }
 
 func (s *Server) bulkResendStatus(c *fiber.Ctx) error {
@@ -205,5 +201,5 @@ func (s *Server) cancelBulkResend(c *fiber.Ctx) error {
 	if err := contract.CancelBulkResend(ctx, s.temporal, teamID(c), id); err != nil {
 		return notFoundProblem("running resend", id)
 	}
-	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"id": id, "cancelled": true})
+	return c.Status(fiber.StatusAccepted).JSON(api.BulkResendCancelled{ID: id, Cancelled: true})
 }

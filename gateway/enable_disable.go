@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/store"
 )
@@ -13,16 +14,12 @@ import (
 // workflowCallTimeout bounds a request that waits on a short workflow.
 const workflowCallTimeout = 15 * time.Second
 
-type disableRequest struct {
-	Reason string `json:"reason"`
-}
-
 func (s *Server) enableIntegration(c *fiber.Ctx) error {
 	return s.toggleIntegration(c, true, "")
 }
 
 func (s *Server) disableIntegration(c *fiber.Ctx) error {
-	var req disableRequest
+	var req api.DisableRequest
 	if len(c.Body()) > 0 {
 		if err := decodeJSON(c.Body(), &req); err != nil {
 			return err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/eventtype"
 	"github.com/heraldhq/herald/internal/store"
@@ -19,12 +20,6 @@ import (
 
 // eventIDRE: event ids go into workflow ids and URLs, so keep them plain.
 var eventIDRE = regexp.MustCompile(`^[A-Za-z0-9._:~-]{1,128}$`)
-
-type eventRequest struct {
-	ID    *string         `json:"id"`
-	Event string          `json:"event"`
-	Data  json.RawMessage `json:"data"`
-}
 
 // startTimeout bounds the call to Temporal on the management paths (resend,
 // bulk resend), where a person waits for the answer.
@@ -40,7 +35,7 @@ const ingestTimeout = 1500 * time.Millisecond
 // the event. Only an event the gateway queues (startEvent) is written to
 // Postgres here.
 func (s *Server) postEvent(c *fiber.Ctx) error {
-	var req eventRequest
+	var req api.EventRequest
 	if err := decodeJSON(c.Body(), &req); err != nil {
 		return err
 	}
@@ -53,31 +48,17 @@ func (s *Server) postEvent(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	answer := fiber.Map{"id": in.EventID, "workflowId": wfID}
-	if queued {
-		answer["queued"] = true
-	}
-	return c.Status(fiber.StatusAccepted).JSON(answer)
+	return c.Status(fiber.StatusAccepted).JSON(api.Accepted{ID: in.EventID, WorkflowID: wfID, Queued: queued})
 }
 
 // MaxBatch is the most events one batch may carry.
 const MaxBatch = 100
 
-// BatchResult is one event's fate in a batch: accepted, or a problem.
-type BatchResult struct {
-	ID         string `json:"id,omitempty"`
-	WorkflowID string `json:"workflowId,omitempty"`
-	// Queued: accepted over the ingest limit; its workflow starts shortly.
-	Queued  bool     `json:"queued,omitempty"`
-	Status  int      `json:"status"`
-	Problem *Problem `json:"problem,omitempty"`
-}
-
 // postEventBatch accepts up to MaxBatch events in one request. Each is
 // validated and started on its own; the answer says, per event, 202 or why not.
 func (s *Server) postEventBatch(c *fiber.Ctx) error {
 	var req struct {
-		Events []eventRequest `json:"events"`
+		Events []api.EventRequest `json:"events"`
 	}
 	if err := decodeJSON(c.Body(), &req); err != nil {
 		return err
@@ -88,7 +69,7 @@ func (s *Server) postEventBatch(c *fiber.Ctx) error {
 	case len(req.Events) > MaxBatch:
 		return problemf(fiber.StatusRequestEntityTooLarge, "a batch holds at most %d events; this one has %d", MaxBatch, len(req.Events))
 	}
-	results := make([]BatchResult, len(req.Events))
+	results := make([]api.BatchResult, len(req.Events))
 	for i, ev := range req.Events {
 		in, err := parseEvent(ev, "")
 		if err == nil {
@@ -96,21 +77,21 @@ func (s *Server) postEventBatch(c *fiber.Ctx) error {
 			var wfID string
 			var queued bool
 			if wfID, queued, err = s.startEvent(c, in); err == nil {
-				results[i] = BatchResult{ID: in.EventID, WorkflowID: wfID, Queued: queued, Status: fiber.StatusAccepted}
+				results[i] = api.BatchResult{ID: in.EventID, WorkflowID: wfID, Queued: queued, Status: fiber.StatusAccepted}
 				continue
 			}
 		}
-		p, ok := err.(*Problem)
+		p, ok := err.(*api.Problem)
 		if !ok {
 			return err
 		}
-		results[i] = BatchResult{Status: p.Status, Problem: p}
+		results[i] = api.BatchResult{Status: p.Status, Problem: p}
 	}
-	return c.Status(fiber.StatusMultiStatus).JSON(fiber.Map{"results": results})
+	return c.Status(fiber.StatusMultiStatus).JSON(api.Batch{Results: results})
 }
 
 // parseEvent validates one event body; the team is the caller's to set.
-func parseEvent(req eventRequest, idempotencyKey string) (contract.EventInput, error) {
+func parseEvent(req api.EventRequest, idempotencyKey string) (contract.EventInput, error) {
 	typ, err := eventtype.Normalize(req.Event)
 	if err != nil {
 		return contract.EventInput{}, badRequest("field \"event\": %s", err)
@@ -277,13 +258,13 @@ func (s *Server) acceptedEvent(c *fiber.Ctx, team, id string) error {
 		if q, qerr := s.store.InOutbox(c.UserContext(), team, id); qerr == nil {
 			if q.SetAsideAt != nil {
 				// It could not be started: say so, with why, rather than "queued" forever.
-				return c.JSON(fiber.Map{"id": id, "workflowId": wfID, "status": "failed", "error": q.LastError, "deliveries": []any{}})
+				return c.JSON(api.QueuedEventView{ID: id, WorkflowID: wfID, Status: "failed", Error: q.LastError, Deliveries: []string{}})
 			}
-			return c.JSON(fiber.Map{"id": id, "workflowId": wfID, "status": "queued", "deliveries": []any{}})
+			return c.JSON(api.QueuedEventView{ID: id, WorkflowID: wfID, Status: "queued", Deliveries: []string{}})
 		}
 		return notFoundProblem("event", id)
 	}
-	return c.JSON(fiber.Map{"id": id, "workflowId": wfID, "status": "accepted", "deliveries": []any{}})
+	return c.JSON(api.QueuedEventView{ID: id, WorkflowID: wfID, Status: "accepted", Deliveries: []string{}})
 }
 
 func (s *Server) listEvents(c *fiber.Ctx) error {
@@ -295,7 +276,7 @@ func (s *Server) listEvents(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	views := make([]EventView, len(evs))
+	views := make([]api.EventView, len(evs))
 	for i, ev := range evs {
 		views[i] = newEventView(ev, nil)
 	}
@@ -303,5 +284,5 @@ func (s *Server) listEvents(c *fiber.Ctx) error {
 	if len(evs) == limit {
 		next = evs[len(evs)-1].ID
 	}
-	return c.JSON(Page[EventView]{Data: views, NextCursor: next})
+	return c.JSON(api.Page[api.EventView]{Data: views, NextCursor: next})
 }

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"testing"
 
+	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/eventtype"
 )
 
@@ -27,16 +28,16 @@ func FuzzEventParsing(f *testing.F) {
 	}
 	f.Add([]byte(`{"event":"a:b"}`), "idem-key-1")
 	f.Fuzz(func(t *testing.T, body []byte, idem string) {
-		var req eventRequest
+		var req api.EventRequest
 		if err := decodeJSON(body, &req); err != nil {
-			if _, ok := err.(*Problem); !ok {
+			if _, ok := err.(*api.Problem); !ok {
 				t.Fatalf("non-problem error %T", err)
 			}
 			return
 		}
 		in, err := parseEvent(req, idem)
 		if err != nil {
-			if _, ok := err.(*Problem); !ok {
+			if _, ok := err.(*api.Problem); !ok {
 				t.Fatalf("non-problem error %T", err)
 			}
 			return

@@ -15,6 +15,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/alerts"
+	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/channels"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/eventtype"
@@ -32,27 +33,9 @@ const (
 	maxProjectLen = 100
 )
 
-type integrationRequest struct {
-	Name           *string   `json:"name"`
-	Type           *string   `json:"type"`
-	URL            *string   `json:"url"`
-	Secret         *string   `json:"secret"`
-	GenerateSecret bool      `json:"generateSecret"`
-	Events         *[]string `json:"events"`
-	Projects       *[]string `json:"projects"`
-	Enabled        *bool     `json:"enabled"`
-	// Retry overrides the default schedule field by field; {} restores the default.
-	Retry       *retry.Override `json:"retry"`
-	AutoRecover *bool           `json:"autoRecover"`
-	// Format (Teams only): adaptive-card, message-card, or auto (by URL).
-	Format *string `json:"format"`
-	// AlertPolicy overrides the team's alert policy for this integration; {} removes the override.
-	AlertPolicy *alerts.Policy `json:"alertPolicy"`
-}
-
 // validate checks and normalizes the fields present; create requires the
 // fields an integration cannot do without.
-func (r *integrationRequest) validate(create bool, defaults retry.Policy) error {
+func validateIntegration(r *api.IntegrationRequest, create bool, defaults retry.Policy) error {
 	if create {
 		switch {
 		case r.Name == nil:
@@ -156,7 +139,7 @@ func (s *Server) checkSettings(t herald.IntegrationType, set channels.Settings) 
 }
 
 // merged is an integration's settings after a patch.
-func merged(in store.Integration, r integrationRequest) channels.Settings {
+func merged(in store.Integration, r api.IntegrationRequest) channels.Settings {
 	set := channels.Settings{URL: in.URL, Format: in.Format, Secret: in.Secret}
 	if r.URL != nil {
 		set.URL = *r.URL
@@ -171,11 +154,11 @@ func merged(in store.Integration, r integrationRequest) channels.Settings {
 }
 
 func (s *Server) createIntegration(c *fiber.Ctx) error {
-	var req integrationRequest
+	var req api.IntegrationRequest
 	if err := decodeJSON(c.Body(), &req); err != nil {
 		return err
 	}
-	if err := req.validate(true, s.cfg.Retry); err != nil {
+	if err := validateIntegration(&req, true, s.cfg.Retry); err != nil {
 		return err
 	}
 	if err := s.checkSettings(herald.IntegrationType(*req.Type), merged(store.Integration{}, req)); err != nil {
@@ -239,7 +222,7 @@ func (s *Server) listIntegrations(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	views := make([]IntegrationView, len(list))
+	views := make([]api.IntegrationView, len(list))
 	for i, in := range list {
 		views[i] = s.integrationView(in)
 	}
@@ -247,7 +230,7 @@ func (s *Server) listIntegrations(c *fiber.Ctx) error {
 	if len(list) == limit {
 		next = list[len(list)-1].ID
 	}
-	return c.JSON(Page[IntegrationView]{Data: views, NextCursor: next})
+	return c.JSON(api.Page[api.IntegrationView]{Data: views, NextCursor: next})
 }
 
 func (s *Server) getIntegration(c *fiber.Ctx) error {
@@ -271,11 +254,11 @@ func (s *Server) pathIntegration(c *fiber.Ctx) (store.Integration, error) {
 
 func (s *Server) updateIntegration(c *fiber.Ctx) error {
 	id := c.Params("id")
-	var req integrationRequest
+	var req api.IntegrationRequest
 	if err := decodeJSON(c.Body(), &req); err != nil {
 		return err
 	}
-	if err := req.validate(false, s.cfg.Retry); err != nil {
+	if err := validateIntegration(&req, false, s.cfg.Retry); err != nil {
 		return err
 	}
 	if req.URL != nil || req.Format != nil || req.Secret != nil {

@@ -8,38 +8,27 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/heraldhq/herald/internal/api"
 )
 
-// Problem is an RFC 9457 problem detail. Handlers return it as an error.
-type Problem struct {
-	Type     string `json:"type"`
-	Title    string `json:"title"`
-	Status   int    `json:"status"`
-	Detail   string `json:"detail,omitempty"`
-	Instance string `json:"instance,omitempty"`
-	// RetryAfter, when set, is sent as the Retry-After header (seconds).
-	RetryAfter int `json:"-"`
-}
-
-func (p *Problem) Error() string { return fmt.Sprintf("%d %s: %s", p.Status, p.Title, p.Detail) }
-
 // problemf builds a Problem with a formatted detail.
-func problemf(status int, format string, args ...any) *Problem {
-	return &Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: fmt.Sprintf(format, args...)}
+func problemf(status int, format string, args ...any) *api.Problem {
+	return &api.Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: fmt.Sprintf(format, args...)}
 }
 
-func badRequest(format string, args ...any) *Problem {
+func badRequest(format string, args ...any) *api.Problem {
 	return problemf(fiber.StatusBadRequest, format, args...)
 }
 
-func notFoundProblem(what, id string) *Problem {
+func notFoundProblem(what, id string) *api.Problem {
 	return problemf(fiber.StatusNotFound, "%s %q does not exist", what, id)
 }
 
 // errorHandler renders every error as application/problem+json. Errors that are
 // not Problems or fiber errors are internal: logged, never shown.
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
-	var p *Problem
+	var p *api.Problem
 	var fe *fiber.Error
 	switch {
 	case errors.As(err, &p):
@@ -74,19 +63,19 @@ func fiberDetail(fe *fiber.Error, bodyLimit int) string {
 }
 
 // unavailable is a 503 that asks the client to retry shortly.
-func unavailable(detail string) *Problem {
+func unavailable(detail string) *api.Problem {
 	p := problemf(fiber.StatusServiceUnavailable, "%s", detail)
 	p.RetryAfter = 5
 	return p
 }
 
-func conflict(format string, args ...any) *Problem {
+func conflict(format string, args ...any) *api.Problem {
 	return problemf(fiber.StatusConflict, format, args...)
 }
 
 // overloaded is the 503 of an event over the ingest limit that could not be
 // queued either (why says why).
-func overloaded(limit int, why string) *Problem {
+func overloaded(limit int, why string) *api.Problem {
 	p := problemf(fiber.StatusServiceUnavailable, "the gateway is starting as many events as it may (%d) and %s; retry with the same id after the delay in Retry-After", limit, why)
 	p.RetryAfter = 1
 	return p

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/channels"
 	"github.com/heraldhq/herald/internal/codec"
 	"github.com/heraldhq/herald/internal/config"
@@ -151,7 +152,7 @@ func (s *Server) requestLog(c *fiber.Ctx) error {
 	if err != nil {
 		// The error handler runs after this middleware returns; report what it will send.
 		status = fiber.StatusInternalServerError
-		if p, ok := err.(*Problem); ok {
+		if p, ok := err.(*api.Problem); ok {
 			status = p.Status
 		} else if fe, ok := err.(*fiber.Error); ok {
 			status = fe.Code

@@ -18,6 +18,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -164,11 +165,11 @@ func (s *Server) slackInstall(c *fiber.Ctx) error {
 		}
 		st.Events = pats
 		// The same rules as the API's: the callback stores what the state carries.
-		req := integrationRequest{Name: ptr(c.Query("name", "slack"))}
+		req := api.IntegrationRequest{Name: ptr(c.Query("name", "slack"))}
 		if q, ok := c.Queries()["projects"]; ok {
 			req.Projects = ptr(strings.Split(q, ","))
 		}
-		if err := req.validate(false, s.cfg.Retry); err != nil {
+		if err := validateIntegration(&req, false, s.cfg.Retry); err != nil {
 			return err
 		}
 		st.Name = *req.Name
@@ -198,7 +199,7 @@ func (s *Server) slackInstall(c *fiber.Ctx) error {
 	if forAPI {
 		// The link binds the first browser that opens it (see slackBegin).
 		begin := s.publicURL() + "/v1/slack/begin?" + url.Values{"state": {state}}.Encode()
-		return c.JSON(fiber.Map{"url": begin, "expiresAt": time.Unix(st.Expires, 0).UTC()})
+		return c.JSON(api.SlackInstallLink{URL: begin, ExpiresAt: time.Unix(st.Expires, 0).UTC()})
 	}
 	return c.Redirect(s.authorizeURL(state), fiber.StatusFound)
 }
@@ -250,7 +251,7 @@ func installStateProblem(err error) error {
 func ptr[T any](v T) *T { return &v }
 
 // slackProblem is a 502: Slack, not the caller, stopped the installation.
-func slackProblem(format string, args ...any) *Problem {
+func slackProblem(format string, args ...any) *api.Problem {
 	return problemf(fiber.StatusBadGateway, format, args...)
 }
 
@@ -362,10 +363,10 @@ var installedPage = template.Must(template.New("installed").Parse(`<!doctype htm
 {{with .V.Confirmation}}<p>{{if .Delivered}}A confirmation message was sent to the channel.{{else}}The confirmation message did not arrive: {{.Reason}}{{end}}</p>{{end}}
 </body></html>`))
 
-func renderInstalled(v IntegrationView, workspace string) string {
+func renderInstalled(v api.IntegrationView, workspace string) string {
 	var b strings.Builder
 	_ = installedPage.Execute(&b, struct {
-		V         IntegrationView
+		V         api.IntegrationView
 		Workspace string
 	}{v, workspace})
 	return b.String()

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/gateway"
+	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/test/fakes"
 	"github.com/heraldhq/herald/test/testenv"
 )
@@ -21,7 +21,7 @@ func TestAlertBurstIsGrouped(t *testing.T) {
 	s := testenv.NewStack(t)
 	slack := fakes.NewSlack(t)
 	r := s.Do(t, http.MethodPut, "/v1/alert-policy", s.Key, map[string]any{"groupWait": "3s", "repeatInterval": "4s"})
-	var pol gateway.AlertPolicyView
+	var pol api.AlertPolicyView
 	r.JSON(t, &pol)
 	if r.Status != 200 || pol.GroupWait != "3s" || !pol.Custom {
 		t.Fatalf("alert policy: %d %s", r.Status, r.Body)
@@ -67,7 +67,7 @@ func TestAlertBurstIsGrouped(t *testing.T) {
 		cursor := ""
 		for {
 			r := s.Do(t, http.MethodGet, "/v1/integrations/"+integ.ID+"/deliveries?status=grouped&limit=200&cursor="+cursor, s.Key, nil)
-			var p gateway.Page[gateway.DeliveryView]
+			var p api.Page[api.DeliveryView]
 			r.JSON(t, &p)
 			for _, d := range p.Data {
 				switch {

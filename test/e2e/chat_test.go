@@ -9,13 +9,13 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/gateway"
+	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/test/fakes"
 	"github.com/heraldhq/herald/test/testenv"
 )
 
-func createChat(t *testing.T, s *testenv.Stack, typ, name, url string, extra map[string]any) gateway.IntegrationView {
+func createChat(t *testing.T, s *testenv.Stack, typ, name, url string, extra map[string]any) api.IntegrationView {
 	t.Helper()
 	body := map[string]any{"name": name, "type": typ, "url": url, "events": []string{"*"},
 		"retry": map[string]any{"initialInterval": "1s", "maxInterval": "2s"}}
@@ -155,7 +155,7 @@ func TestTeamsEndToEnd(t *testing.T) {
 	if res.Status != contract.StatusDelivered {
 		t.Fatalf("result %+v", res)
 	}
-	byIntegration := map[string]gateway.DeliveryView{}
+	byIntegration := map[string]api.DeliveryView{}
 	for _, o := range res.Deliveries {
 		byIntegration[o.IntegrationID] = s.Delivery(t, o.DeliveryID)
 	}

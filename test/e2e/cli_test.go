@@ -94,25 +94,25 @@ func TestCLIQuickstart(t *testing.T) {
 		t.Errorf("the plaintext key is stored (%d rows), %v", stored, err)
 	}
 
-	api := []string{"HERALD_URL=" + s.URL, "HERALD_API_KEY=" + key.Key}
+	apiEnv := []string{"HERALD_URL=" + s.URL, "HERALD_API_KEY=" + key.Key}
 	var integ struct{ ID, Secret string }
-	out = mustHerald(t, api, "integrations", "create", "--name", "cli-hook", "--url", recv.URL, "--events", "build:*", "--generate-secret", "-o", "json")
+	out = mustHerald(t, apiEnv, "integrations", "create", "--name", "cli-hook", "--url", recv.URL, "--events", "build:*", "--generate-secret", "-o", "json")
 	if err := json.Unmarshal([]byte(out), &integ); err != nil || !strings.HasPrefix(integ.Secret, "whsec_") {
 		t.Fatalf("integrations create: %s %v", out, err)
 	}
 	// A secret never goes on the command line: --secret is refused; a file,
 	// stdin or the environment carry it.
-	if _, errOut, err := runHerald(t, api, "integrations", "create", "--name", "argv-secret", "--url", recv.URL, "--events", "billing:*", "--secret", "whsec_dGhpcy1pcy1hLXRlc3Qtc2VjcmV0LTMyYnl0ZXM="); err == nil || !strings.Contains(errOut, "process list") {
+	if _, errOut, err := runHerald(t, apiEnv, "integrations", "create", "--name", "argv-secret", "--url", recv.URL, "--events", "billing:*", "--secret", "whsec_dGhpcy1pcy1hLXRlc3Qtc2VjcmV0LTMyYnl0ZXM="); err == nil || !strings.Contains(errOut, "process list") {
 		t.Errorf("--secret on the command line: %v %s", err, errOut)
 	}
 	secretFile := filepath.Join(t.TempDir(), "secret")
 	if err := os.WriteFile(secretFile, []byte("file-secret-0123456789abcdef\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	mustHerald(t, api, "integrations", "create", "--name", "file-secret", "--url", recv.URL, "--events", "billing:*", "--secret-file", secretFile)
-	mustHerald(t, append(api, "HERALD_INTEGRATION_SECRET=env-secret-0123456789abcdef"), "integrations", "create", "--name", "env-secret", "--url", recv.URL, "--events", "billing:*")
+	mustHerald(t, apiEnv, "integrations", "create", "--name", "file-secret", "--url", recv.URL, "--events", "billing:*", "--secret-file", secretFile)
+	mustHerald(t, append(apiEnv, "HERALD_INTEGRATION_SECRET=env-secret-0123456789abcdef"), "integrations", "create", "--name", "env-secret", "--url", recv.URL, "--events", "billing:*")
 	stdinCmd := exec.Command(heraldBinary(t), "integrations", "create", "--name", "stdin-secret", "--url", recv.URL, "--events", "billing:*", "--secret-file", "-")
-	stdinCmd.Env = append(os.Environ(), api...)
+	stdinCmd.Env = append(os.Environ(), apiEnv...)
 	stdinCmd.Stdin = strings.NewReader("stdin-secret-0123456789abcdef\n")
 	if out, err := stdinCmd.CombinedOutput(); err != nil {
 		t.Fatalf("--secret-file -: %v %s", err, out)
@@ -134,7 +134,7 @@ func TestCLIQuickstart(t *testing.T) {
 		}
 	}
 
-	if list := mustHerald(t, api, "integrations", "list"); !strings.Contains(list, "cli-hook") || strings.Contains(list, integ.Secret) {
+	if list := mustHerald(t, apiEnv, "integrations", "list"); !strings.Contains(list, "cli-hook") || strings.Contains(list, integ.Secret) {
 		t.Errorf("integrations list:\n%s", list)
 	}
 
@@ -143,7 +143,7 @@ func TestCLIQuickstart(t *testing.T) {
 		t.Fatal(err)
 	}
 	var sent struct{ ID, WorkflowID string }
-	out = mustHerald(t, api, "events", "send", "build:start", "--id", "cli-1", "--data", "@"+dataFile, "-o", "json")
+	out = mustHerald(t, apiEnv, "events", "send", "build:start", "--id", "cli-1", "--data", "@"+dataFile, "-o", "json")
 	if err := json.Unmarshal([]byte(out), &sent); err != nil || sent.WorkflowID != contract.EventWorkflowID(team.ID, "cli-1") {
 		t.Fatalf("events send: %s %v", out, err)
 	}
@@ -152,11 +152,11 @@ func TestCLIQuickstart(t *testing.T) {
 	var ev struct {
 		Deliveries []struct{ ID, Status string }
 	}
-	out = mustHerald(t, api, "events", "get", "cli-1", "-o", "json")
+	out = mustHerald(t, apiEnv, "events", "get", "cli-1", "-o", "json")
 	if err := json.Unmarshal([]byte(out), &ev); err != nil || len(ev.Deliveries) != 1 || ev.Deliveries[0].Status != "delivered" {
 		t.Fatalf("events get: %s %v", out, err)
 	}
-	show := mustHerald(t, api, "deliveries", "show", ev.Deliveries[0].ID)
+	show := mustHerald(t, apiEnv, "deliveries", "show", ev.Deliveries[0].ID)
 	for _, want := range []string{"status delivered", "attempt 1 (auto)", "POST " + recv.URL, "← HTTP 200", `"event":"build:start"`} {
 		if !strings.Contains(show, want) {
 			t.Errorf("deliveries show lacks %q:\n%s", want, show)
@@ -177,7 +177,7 @@ func TestCLIQuickstart(t *testing.T) {
 		t.Errorf("keys list:\n%s", keysOut)
 	}
 	mustHerald(t, adminEnv, "keys", "revoke", key.ID)
-	if _, errOut, err := runHerald(t, api, "integrations", "list"); err == nil || !strings.Contains(errOut, "401") {
+	if _, errOut, err := runHerald(t, apiEnv, "integrations", "list"); err == nil || !strings.Contains(errOut, "401") {
 		t.Errorf("revoked key still works: %v %s", err, errOut)
 	}
 	if teams := mustHerald(t, adminEnv, "teams", "list"); !strings.Contains(teams, team.ID) {

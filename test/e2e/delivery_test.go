@@ -12,7 +12,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/gateway"
+	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/redact"
@@ -296,7 +296,7 @@ func TestEventMatchingNothingCompletesCleanly(t *testing.T) {
 		t.Fatalf("result %+v", res)
 	}
 	r := s.Do(t, http.MethodGet, "/v1/events/lonely", s.Key, nil)
-	var ev gateway.EventView
+	var ev api.EventView
 	r.JSON(t, &ev)
 	if r.Status != 200 || ev.Event != "billing:invoice-paid" || len(ev.Deliveries) != 0 {
 		t.Errorf("event %d %s", r.Status, r.Body)

@@ -14,7 +14,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/gateway"
+	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/eventtype"
@@ -47,10 +47,10 @@ type integrationChecks struct {
 	id string
 }
 
-func (s *integrationChecks) get(t *testing.T) gateway.IntegrationView {
+func (s *integrationChecks) get(t *testing.T) api.IntegrationView {
 	t.Helper()
 	r := s.Do(t, http.MethodGet, "/v1/integrations/"+s.id, s.Key, nil)
-	var v gateway.IntegrationView
+	var v api.IntegrationView
 	r.JSON(t, &v)
 	return v
 }
@@ -150,7 +150,7 @@ func TestDeadReceiverIsDisabledThenEnabledAndResent(t *testing.T) {
 	// Enable (health resets), the receiver is fixed, resend the skipped delivery.
 	dead.SetDefault(testenv.Reply{Status: 200, Body: "fixed"})
 	r = s.Do(t, http.MethodPost, "/v1/integrations/"+integ.ID+"/enable", s.Key, nil)
-	var enabled gateway.IntegrationView
+	var enabled api.IntegrationView
 	r.JSON(t, &enabled)
 	if r.Status != 200 || enabled.Health.Status != herald.HealthHealthy || enabled.Health.ConsecutiveFailures != 0 {
 		t.Fatalf("enable: %d %s", r.Status, r.Body)
@@ -181,9 +181,9 @@ func TestResendThroughTheCLI(t *testing.T) {
 		ids = append(ids, res.Deliveries[0].DeliveryID)
 	}
 	recv.SetDefault(testenv.Reply{Status: 200, Body: "ok now"})
-	api := []string{"HERALD_URL=" + s.URL, "HERALD_API_KEY=" + s.Key}
+	apiEnv := []string{"HERALD_URL=" + s.URL, "HERALD_API_KEY=" + s.Key}
 
-	out := mustHerald(t, api, "resend", ids[0])
+	out := mustHerald(t, apiEnv, "resend", ids[0])
 	if !strings.Contains(out, "resend of "+ids[0]+" requested") {
 		t.Errorf("resend output %q", out)
 	}
@@ -192,18 +192,18 @@ func TestResendThroughTheCLI(t *testing.T) {
 	if len(d.AttemptLog) != 2 || d.AttemptLog[1].Trigger != herald.TriggerManual || d.AttemptLog[1].Response.Status != 200 {
 		t.Errorf("attempts %+v", d.AttemptLog)
 	}
-	show := mustHerald(t, api, "deliveries", "show", ids[0])
+	show := mustHerald(t, apiEnv, "deliveries", "show", ids[0])
 	if !strings.Contains(show, "attempt 2 (manual)") {
 		t.Errorf("deliveries show:\n%s", show)
 	}
 
-	list := mustHerald(t, api, "deliveries", "list", "--integration", integ.ID, "--status", "failed", "-o", "json")
-	var page gateway.Page[gateway.DeliveryView]
+	list := mustHerald(t, apiEnv, "deliveries", "list", "--integration", integ.ID, "--status", "failed", "-o", "json")
+	var page api.Page[api.DeliveryView]
 	if err := json.Unmarshal([]byte(list), &page); err != nil || len(page.Data) != 2 || page.Data[0].ID != ids[2] {
 		t.Fatalf("deliveries list (newest first): %s %v", list, err)
 	}
 
-	out = mustHerald(t, api, "resend", "--integration", integ.ID, "--failed", "--since", "24h", "-o", "json")
+	out = mustHerald(t, apiEnv, "resend", "--integration", integ.ID, "--failed", "--since", "24h", "-o", "json")
 	var bulk struct{ Sent, Total int }
 	if err := json.Unmarshal([]byte(out), &bulk); err != nil || bulk.Sent != 2 || bulk.Total != 2 {
 		t.Fatalf("bulk resend: %s %v", out, err)
@@ -228,7 +228,7 @@ func TestRecentDeliveriesPagination(t *testing.T) {
 	cursor := ""
 	for {
 		r := s.Do(t, http.MethodGet, "/v1/integrations/"+integ.ID+"/deliveries?limit=2&cursor="+cursor, s.Key, nil)
-		var p gateway.Page[gateway.DeliveryView]
+		var p api.Page[api.DeliveryView]
 		r.JSON(t, &p)
 		for _, d := range p.Data {
 			seen = append(seen, d.EventID)
@@ -241,7 +241,7 @@ func TestRecentDeliveriesPagination(t *testing.T) {
 		t.Errorf("pages gave %v, want newest first", seen)
 	}
 	r := s.Do(t, http.MethodGet, "/v1/integrations/"+integ.ID+"/deliveries?event=job-run:start&status=delivered", s.Key, nil)
-	var p gateway.Page[gateway.DeliveryView]
+	var p api.Page[api.DeliveryView]
 	r.JSON(t, &p)
 	if len(p.Data) != 2 {
 		t.Errorf("filtered: %s", r.Body)

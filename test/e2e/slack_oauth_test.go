@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldhq/herald/gateway"
+	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/test/fakes"
 	"github.com/heraldhq/herald/test/testenv"
@@ -120,7 +120,7 @@ func TestAddToSlack(t *testing.T) {
 	}
 	oauth.grant("code-1", slack.URL("ok"), "#deploys")
 	r := callback(url.Values{"code": {"code-1"}, "state": {state}})
-	var created gateway.IntegrationView
+	var created api.IntegrationView
 	r.JSON(t, &created)
 	if r.Status != http.StatusCreated || created.Type != "slack" || created.Name != "deploys" || created.Channel != "#deploys" ||
 		strings.Join(created.Events, ",") != "build:*,deployment:*" || created.Confirmation == nil || !created.Confirmation.Delivered {
@@ -137,7 +137,7 @@ func TestAddToSlack(t *testing.T) {
 	_, state2 := install("integration=" + created.ID)
 	oauth.grant("code-2", slack.URL("ok-ops"), "#ops")
 	r = callback(url.Values{"code": {"code-2"}, "state": {state2}})
-	var reinstalled gateway.IntegrationView
+	var reinstalled api.IntegrationView
 	r.JSON(t, &reinstalled)
 	if r.Status != http.StatusOK || reinstalled.ID != created.ID || reinstalled.Channel != "#ops" {
 		t.Fatalf("reinstall: %d %s", r.Status, r.Body)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/heraldhq/herald/activities"
 	"github.com/heraldhq/herald/gateway"
+	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/channels"
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/contract"
@@ -215,13 +216,13 @@ func (s *Stack) Do(t testing.TB, method, path, key string, body any, header ...s
 }
 
 // CreateIntegration creates an integration through the API and returns it.
-func (s *Stack) CreateIntegration(t testing.TB, body map[string]any) gateway.IntegrationView {
+func (s *Stack) CreateIntegration(t testing.TB, body map[string]any) api.IntegrationView {
 	t.Helper()
 	r := s.Do(t, http.MethodPost, "/v1/integrations", s.Key, body)
 	if r.Status != http.StatusCreated {
 		t.Fatalf("create integration: %d %s", r.Status, r.Body)
 	}
-	var v gateway.IntegrationView
+	var v api.IntegrationView
 	r.JSON(t, &v)
 	return v
 }
@@ -251,13 +252,13 @@ func (s *Stack) AwaitWorkflow(t testing.TB, workflowID string) contract.EventRes
 }
 
 // Delivery fetches a delivery with its attempts through the API.
-func (s *Stack) Delivery(t testing.TB, id string) gateway.DeliveryView {
+func (s *Stack) Delivery(t testing.TB, id string) api.DeliveryView {
 	t.Helper()
 	r := s.Do(t, http.MethodGet, "/v1/deliveries/"+id, s.Key, nil)
 	if r.Status != http.StatusOK {
 		t.Fatalf("get delivery %s: %d %s", id, r.Status, r.Body)
 	}
-	var v gateway.DeliveryView
+	var v api.DeliveryView
 	r.JSON(t, &v)
 	return v
 }

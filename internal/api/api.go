@@ -1,0 +1,278 @@
+// Package api holds Herald's HTTP API on the wire: the request bodies, the
+// views and pages it answers with, and RFC 9457 problem details. The gateway
+// serves them, and the CLI and the tests decode them, without importing the
+// gateway server.
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/alerts"
+	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/retry"
+)
+
+// Page is a list response with an opaque cursor for the next page.
+type Page[T any] struct {
+	Data       []T    `json:"data"`
+	NextCursor string `json:"nextCursor,omitempty"`
+}
+
+// IntegrationView is an integration as the API shows it.
+type IntegrationView struct {
+	ID   string                 `json:"id"`
+	Name string                 `json:"name"`
+	Type herald.IntegrationType `json:"type"`
+	// URL is masked (redact.URL) except in the response that created or changed it.
+	URL       string `json:"url"`
+	HasSecret bool   `json:"hasSecret"`
+	// Secret is filled only in the response that created or regenerated it.
+	Secret      string     `json:"secret,omitempty"`
+	Events      []string   `json:"events"`
+	Projects    []string   `json:"projects"`
+	Enabled     bool       `json:"enabled"`
+	Health      HealthView `json:"health"`
+	Retry       RetryView  `json:"retry"`
+	AutoRecover bool       `json:"autoRecover"`
+	Format      string     `json:"format,omitempty"`
+	Channel     string     `json:"channel,omitempty"`
+	// AlertPolicy is the integration's override of the team's alert policy.
+	AlertPolicy *alerts.Policy `json:"alertPolicy,omitempty"`
+	// Confirmation says whether the welcome message of a new chat integration arrived.
+	Confirmation *contract.TestResult `json:"confirmation,omitempty"`
+	CreatedAt    time.Time            `json:"createdAt"`
+	UpdatedAt    time.Time            `json:"updatedAt"`
+}
+
+// HealthView is an integration's health (the seed's status).
+type HealthView struct {
+	Status herald.Health `json:"status"`
+	// FirstFailedAt and FailedRequests describe failed requests since the last success.
+	FirstFailedAt  *time.Time `json:"firstFailedAt,omitempty"`
+	FailedRequests int        `json:"failedRequests"`
+	// ConsecutiveFailures counts failed deliveries since the last success.
+	ConsecutiveFailures int        `json:"consecutiveFailures"`
+	DisabledReason      string     `json:"disabledReason,omitempty"`
+	DisabledAt          *time.Time `json:"disabledAt,omitempty"`
+	DisabledBy          string     `json:"disabledBy,omitempty"`
+}
+
+// RetryView is the retry schedule in force.
+type RetryView struct {
+	MaxAttempts        int     `json:"maxAttempts"`
+	InitialInterval    string  `json:"initialInterval"`
+	MaxInterval        string  `json:"maxInterval"`
+	BackoffCoefficient float64 `json:"backoffCoefficient"`
+	// Custom is true when the integration overrides the default.
+	Custom bool `json:"custom"`
+}
+
+// EventView is an event as the API shows it.
+type EventView struct {
+	ID         string          `json:"id"`
+	Event      string          `json:"event"`
+	ProjectID  string          `json:"projectId,omitempty"`
+	Data       json.RawMessage `json:"data"`
+	WorkflowID string          `json:"workflowId"`
+	ReceivedAt time.Time       `json:"receivedAt"`
+	Deliveries []DeliveryView  `json:"deliveries,omitempty"`
+}
+
+// DeliveryView is a delivery as the API shows it; AttemptLog only on GET /v1/deliveries/{id}.
+type DeliveryView struct {
+	ID              string                 `json:"id"`
+	EventID         string                 `json:"eventId"`
+	IntegrationID   string                 `json:"integrationId"`
+	IntegrationName string                 `json:"integrationName"`
+	IntegrationType herald.IntegrationType `json:"integrationType"`
+	Status          herald.DeliveryStatus  `json:"status"`
+	Reason          string                 `json:"reason,omitempty"`
+	Attempts        int                    `json:"attempts"`
+	LastStatusCode  *int                   `json:"lastStatusCode,omitempty"`
+	LastAttemptAt   *time.Time             `json:"lastAttemptAt,omitempty"`
+	NextAttemptAt   *time.Time             `json:"nextAttemptAt,omitempty"`
+	CreatedAt       time.Time              `json:"createdAt"`
+	CompletedAt     *time.Time             `json:"completedAt,omitempty"`
+	// CarrierDeliveryID is the alert group message that carried a grouped alert.
+	CarrierDeliveryID *string       `json:"carrierDeliveryId,omitempty"`
+	AttemptLog        []AttemptView `json:"attemptLog,omitempty"`
+}
+
+// RequestView is the request an attempt sent.
+type RequestView struct {
+	Method  string              `json:"method"`
+	URL     string              `json:"url"`
+	Headers map[string][]string `json:"headers"`
+	Body    string              `json:"body"`
+}
+
+// ResponseView is the answer an attempt got.
+type ResponseView struct {
+	Status        int                 `json:"status"`
+	Headers       map[string][]string `json:"headers"`
+	Body          string              `json:"body"`
+	BodyTruncated bool                `json:"bodyTruncated,omitempty"`
+}
+
+// AttemptView is one attempt as the API shows it.
+type AttemptView struct {
+	AttemptNo    int            `json:"attemptNo"`
+	Trigger      herald.Trigger `json:"trigger"`
+	Outcome      herald.Outcome `json:"outcome"`
+	Reason       string         `json:"reason"`
+	StartedAt    time.Time      `json:"startedAt"`
+	DurationMS   int            `json:"durationMs"`
+	Request      RequestView    `json:"request"`
+	Response     *ResponseView  `json:"response"`
+	Error        string         `json:"error,omitempty"`
+	RetryAfterMS *int64         `json:"retryAfterMs,omitempty"`
+}
+
+// KeyView is an API key as the API shows it: never the key itself, except
+// Key in the response that created it.
+type KeyView struct {
+	ID        string     `json:"id"`
+	TeamID    string     `json:"teamId"`
+	Name      string     `json:"name"`
+	Prefix    string     `json:"prefix"`
+	Scopes    []string   `json:"scopes"`
+	CreatedAt time.Time  `json:"createdAt"`
+	RevokedAt *time.Time `json:"revokedAt,omitempty"`
+	Key       string     `json:"key,omitempty"`
+}
+
+// AlertPolicyView is a team's alert policy with every field in force.
+type AlertPolicyView struct {
+	Patterns       []string `json:"patterns"`
+	GroupBy        []string `json:"groupBy"`
+	GroupWait      string   `json:"groupWait"`
+	RepeatInterval string   `json:"repeatInterval"`
+	Disabled       bool     `json:"disabled"`
+	// Custom is false while the team uses the defaults.
+	Custom bool `json:"custom"`
+}
+
+type EventRequest struct {
+	ID    *string         `json:"id"`
+	Event string          `json:"event"`
+	Data  json.RawMessage `json:"data"`
+}
+
+// BatchResult is one event's fate in a batch: accepted, or a problem.
+type BatchResult struct {
+	ID         string `json:"id,omitempty"`
+	WorkflowID string `json:"workflowId,omitempty"`
+	// Queued: accepted over the ingest limit; its workflow starts shortly.
+	Queued  bool     `json:"queued,omitempty"`
+	Status  int      `json:"status"`
+	Problem *Problem `json:"problem,omitempty"`
+}
+
+// Problem is an RFC 9457 problem detail. Handlers return it as an error.
+type Problem struct {
+	Type     string `json:"type"`
+	Title    string `json:"title"`
+	Status   int    `json:"status"`
+	Detail   string `json:"detail,omitempty"`
+	Instance string `json:"instance,omitempty"`
+	// RetryAfter, when set, is sent as the Retry-After header (seconds).
+	RetryAfter int `json:"-"`
+}
+
+type IntegrationRequest struct {
+	Name           *string   `json:"name"`
+	Type           *string   `json:"type"`
+	URL            *string   `json:"url"`
+	Secret         *string   `json:"secret"`
+	GenerateSecret bool      `json:"generateSecret"`
+	Events         *[]string `json:"events"`
+	Projects       *[]string `json:"projects"`
+	Enabled        *bool     `json:"enabled"`
+	// Retry overrides the default schedule field by field; {} restores the default.
+	Retry       *retry.Override `json:"retry"`
+	AutoRecover *bool           `json:"autoRecover"`
+	// Format (Teams only): adaptive-card, message-card, or auto (by URL).
+	Format *string `json:"format"`
+	// AlertPolicy overrides the team's alert policy for this integration; {} removes the override.
+	AlertPolicy *alerts.Policy `json:"alertPolicy"`
+}
+
+type BulkResendRequest struct {
+	Status string `json:"status"`
+	Since  string `json:"since"`
+}
+
+type DisableRequest struct {
+	Reason string `json:"reason"`
+}
+
+func (p *Problem) Error() string { return fmt.Sprintf("%d %s: %s", p.Status, p.Title, p.Detail) }
+
+// TeamView is a team.
+type TeamView struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// TeamRequest creates a team.
+type TeamRequest struct {
+	Name string `json:"name"`
+}
+
+// KeyRequest creates an API key.
+type KeyRequest struct {
+	TeamID string   `json:"teamId"`
+	Name   string   `json:"name"`
+	Scopes []string `json:"scopes"`
+}
+
+// Accepted answers POST /v1/events: the event and its workflow. Queued: the
+// event is in the outbox; its workflow starts shortly.
+type Accepted struct {
+	ID         string `json:"id"`
+	WorkflowID string `json:"workflowId"`
+	Queued     bool   `json:"queued,omitempty"`
+}
+
+// Batch answers POST /v1/events/batch, one result per event.
+type Batch struct {
+	Results []BatchResult `json:"results"`
+}
+
+// ResendAccepted answers POST /v1/deliveries/{id}/resend.
+type ResendAccepted struct {
+	DeliveryID string `json:"deliveryId"`
+	WorkflowID string `json:"workflowId"`
+}
+
+// BulkResendAccepted answers POST /v1/integrations/{id}/resend.
+type BulkResendAccepted struct {
+	ID         string `json:"id"`
+	WorkflowID string `json:"workflowId"`
+}
+
+// BulkResendCancelled answers DELETE /v1/resends/{id}.
+type BulkResendCancelled struct {
+	ID        string `json:"id"`
+	Cancelled bool   `json:"cancelled"`
+}
+
+// SlackInstallLink answers GET /v1/slack/install for an API client.
+type SlackInstallLink struct {
+	URL       string    `json:"url"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+// QueuedEventView is an accepted event not yet recorded by its workflow:
+// queued, being started ("accepted"), or set aside ("failed", with Error).
+type QueuedEventView struct {
+	ID         string   `json:"id"`
+	WorkflowID string   `json:"workflowId"`
+	Status     string   `json:"status"`
+	Error      string   `json:"error,omitempty"`
+	Deliveries []string `json:"deliveries"`
+}

@@ -171,3 +171,19 @@ func (c *Teams) Classify(req *Request, r *Response, now time.Time) Result {
 	}
 	return res
 }
+
+// Traits: a new integration gets a confirmation message.
+func (c *Teams) Traits() Traits { return Traits{Confirms: true} }
+
+// Validate checks a Teams webhook's settings: its format, when set, is one
+// Teams renders.
+func (c *Teams) Validate(s Settings) error {
+	if err := validateCommon(s); err != nil {
+		return err
+	}
+	switch s.Format {
+	case "", TeamsAdaptiveCard, TeamsMessageCard:
+		return nil
+	}
+	return &FieldError{"format", fmt.Sprintf("must be auto, %s or %s", TeamsAdaptiveCard, TeamsMessageCard)}
+}

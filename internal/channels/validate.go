@@ -80,40 +80,12 @@ type Traits struct {
 	Confirms bool
 }
 
-// Traits of each channel.
-func (w *Webhook) Traits() Traits { return Traits{Signed: true} }
-func (c *Slack) Traits() Traits   { return Traits{Confirms: true} }
-func (c *Discord) Traits() Traits { return Traits{Confirms: true} }
-func (c *Teams) Traits() Traits   { return Traits{Confirms: true} }
-
 // TraitsOf is the traits of integration type t (none for an unknown type).
 func (r *Registry) TraitsOf(t herald.IntegrationType) Traits {
 	if ch, err := r.For(t); err == nil {
 		return ch.Traits()
 	}
 	return Traits{}
-}
-
-// Validate checks a webhook's settings.
-func (w *Webhook) Validate(s Settings) error { return first(validateCommon(s), noFormat(s)) }
-
-// Validate checks a Slack incoming webhook's settings.
-func (c *Slack) Validate(s Settings) error { return first(validateCommon(s), noFormat(s)) }
-
-// Validate checks a Discord webhook's settings.
-func (c *Discord) Validate(s Settings) error { return first(validateCommon(s), noFormat(s)) }
-
-// Validate checks a Teams webhook's settings: its format, when set, is one
-// Teams renders.
-func (c *Teams) Validate(s Settings) error {
-	if err := validateCommon(s); err != nil {
-		return err
-	}
-	switch s.Format {
-	case "", TeamsAdaptiveCard, TeamsMessageCard:
-		return nil
-	}
-	return &FieldError{"format", fmt.Sprintf("must be auto, %s or %s", TeamsAdaptiveCard, TeamsMessageCard)}
 }
 
 func first(errs ...error) error {

@@ -81,3 +81,9 @@ func WebhookBody(eventType string, data json.RawMessage) ([]byte, error) {
 	body = append(body, '}')
 	return body, nil
 }
+
+// Traits: requests are signed with the secret.
+func (w *Webhook) Traits() Traits { return Traits{Signed: true} }
+
+// Validate checks a webhook's settings.
+func (w *Webhook) Validate(s Settings) error { return first(validateCommon(s), noFormat(s)) }

@@ -219,8 +219,20 @@ func TestTemporalUnreachable(t *testing.T) {
 	if q, err := st.InOutbox(context.Background(), team, "while-down"); err != nil || q.SetAsideAt != nil {
 		t.Errorf("the event is not in the outbox: %v", err)
 	}
-	// Without it, 503 and Retry-After.
-	cfg.OutboxLimit = 0
+	// Without it (a gateway with queueing off), 503 and Retry-After.
+	off := cfg
+	off.OutboxLimit = 0
+	gwOff, err := gateway.New(&off, st, tc, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = gwOff.Serve(oln) }()
+	defer gwOff.Shutdown(context.Background()) //nolint:errcheck
+	s = &testenv.Stack{URL: "http://" + oln.Addr().String()}
 	r = s.Do(t, http.MethodPost, "/v1/events", key, `{"event":"build:start"}`)
 	if r.Status != http.StatusServiceUnavailable || r.Header.Get("Retry-After") == "" {
 		t.Errorf("ingest without the outbox: %d %v %s", r.Status, r.Header, r.Body)

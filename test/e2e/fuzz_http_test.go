@@ -33,6 +33,11 @@ func httpSurface() []route {
 	)
 }
 
+// maxFuzzedURL keeps fuzzed request lines inside fasthttp's 4 KiB header
+// buffer: past it the server answers 431 and may reset the connection while
+// the client is still writing, which is no answer to check.
+const maxFuzzedURL = 3500
+
 // FuzzHTTPBoundary sends fuzzed path parameters, query strings and bodies to
 // every route of a real gateway (real Postgres and Temporal dev server behind
 // it) and fails on any 500: bad input is the caller's error, answered 4xx.
@@ -46,7 +51,7 @@ func FuzzHTTPBoundary(f *testing.F) {
 	_, admin := testenv.Team(f, s.Store, "admin")
 	routes := httpSurface()
 	seeds := []string{integ.ID, "x", "", "%00", "\x00", "\xff\xfe", "a/../b", strings.Repeat("é", 300), "dlv_0", "../../etc/passwd", "\r\nX: y"}
-	queries := []string{"", "limit=0", "cursor=%00", "cursor=\xff", "status=nope", "event=build%00", "projects=a,,b", "name=%0d%0a", "state=a.b", "code=x&state=" + strings.Repeat("A", 5000)}
+	queries := []string{"", "limit=0", "cursor=%00", "cursor=\xff", "status=nope", "event=build%00", "projects=a,,b", "name=%0d%0a", "state=a.b", "code=x&state=" + strings.Repeat("A", 3000)}
 	bodies := []string{"", "{}", "null", `{"name":"\u0000"}`, `{"event":"build:start","data":{"project":{"id":"` + strings.Repeat("p", 3000) + `"}}}`, "\xff", `{"a":` + strings.Repeat("[", 200) + `}`,
 		`{"payloads":[{"metadata":{"encoding":"!!"},"data":"%%"}]}`, `{"groupBy":["a\u0000"]}`, `{"retry":{"maxInterval":"1000000h"}}`}
 	for i := range routes {
@@ -66,6 +71,9 @@ func FuzzHTTPBoundary(f *testing.F) {
 		target := s.URL + path
 		if query != "" {
 			target += "?" + query
+		}
+		if len(target) > maxFuzzedURL {
+			return // a request line over the server's header buffer is answered 431 (TestHostileInput), or the connection is cut
 		}
 		var rd io.Reader
 		if rt.method != "GET" && rt.method != "DELETE" {

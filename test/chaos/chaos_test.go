@@ -56,7 +56,8 @@ func TestChaosStack(t *testing.T) {
 	if gateway == "" {
 		t.Skip("needs the running stack: make stack-test")
 	}
-	pidFile := filepath.Join("..", ".data", "stack", "worker1.pid")
+	// The stack runs from the module root, two levels up.
+	pidFile := filepath.Join("..", "..", ".data", "stack", "worker1.pid")
 	target := Target{GatewayURL: gateway, DatabaseURL: os.Getenv("HERALD_DATABASE_URL"), TemporalAddress: "127.0.0.1:7233",
 		TaskQueue: "herald", Margin: 5 * time.Second,
 		Faults: []Fault{{Name: "worker 1 of 2 SIGKILL", Inject: func(context.Context) error {

@@ -210,3 +210,23 @@ func TestBuildGroupMessage(t *testing.T) {
 		t.Errorf("group message %s (%v)", msg.Data, err)
 	}
 }
+
+func TestRecordEventHandsAlertsToTheirGroup(t *testing.T) {
+	f := newFixture(t)
+	f.integration(t, "https://example.com/x", "alert:*")
+	first := f.record(t, "grp-1", "alert:high-memory")
+	second := f.record(t, "grp-2", "alert:high-memory")
+	if len(first) != 1 || first[0].Group == nil || second[0].Group == nil {
+		t.Fatalf("alerts not planned for a group: %+v / %+v", first, second)
+	}
+	if first[0].Group.WorkflowID != second[0].Group.WorkflowID || first[0].Group.Key != second[0].Group.Key {
+		t.Errorf("two alerts of one kind, project and service went to different groups: %+v / %+v", first[0].Group, second[0].Group)
+	}
+	resolved := f.record(t, "grp-3", "alert:high-memory:resolved")
+	if len(resolved) != 1 || resolved[0].Resolve == nil || resolved[0].Resolve.WorkflowID != first[0].Group.WorkflowID {
+		t.Errorf("the resolving event does not close the group: %+v", resolved)
+	}
+	if other := f.record(t, "build-1", "alert:container-crash"); len(other) == 1 && other[0].Group != nil && other[0].Group.Key == first[0].Group.Key {
+		t.Errorf("another alert type joined the high-memory group: %+v", other[0].Group)
+	}
+}

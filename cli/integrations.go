@@ -25,7 +25,7 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 
 	var f integrationFlags
 	create := &cobra.Command{
-		Use:   "create --name NAME --url URL --events build:*,job-run:failure",
+		Use:   "create --name NAME --destination URL --events build:*,job-run:failure",
 		Short: "Create an integration",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -48,7 +48,7 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 
 	var uf integrationFlags
 	update := &cobra.Command{
-		Use:   "update ID [--name N] [--url U] [--events …] [--projects …] [--secret-file F | --generate-secret] [--enabled=false]",
+		Use:   "update ID [--name N] [--destination U] [--events …] [--projects …] [--secret-file F | --generate-secret] [--enabled=false]",
 		Short: "Change an integration; only the flags given change",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -249,7 +249,8 @@ func (f *integrationFlags) bind(cmd *cobra.Command, create bool) {
 	if create {
 		fs.StringVar(&f.typ, "type", "webhook", "integration type: webhook, slack, discord or teams")
 	}
-	fs.StringVar(&f.url, "url", "", "destination URL")
+	// Not --url: that is the gateway's, on every client command.
+	fs.StringVar(&f.url, "destination", "", "where the integration posts: the receiver's URL or the chat webhook")
 	// A secret on the command line is readable by every user of the machine
 	// (ps, /proc/PID/cmdline) and stays in shell history: it comes from a file,
 	// stdin or the environment instead.
@@ -305,7 +306,7 @@ func (f *integrationFlags) body(cmd *cobra.Command, create bool) (api.Integratio
 	if create {
 		r.Type = &f.typ
 	}
-	if set("url") {
+	if set("destination") {
 		r.URL = &f.url
 	}
 	if secret, ok, err := f.readSecret(cmd); err != nil {

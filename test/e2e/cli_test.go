@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/test/testenv"
 )
@@ -96,22 +97,22 @@ func TestCLIQuickstart(t *testing.T) {
 
 	apiEnv := []string{"HERALD_URL=" + s.URL, "HERALD_API_KEY=" + key.Key}
 	var integ struct{ ID, Secret string }
-	out = mustHerald(t, apiEnv, "integrations", "create", "--name", "cli-hook", "--url", recv.URL, "--events", "build:*", "--generate-secret", "-o", "json")
+	out = mustHerald(t, apiEnv, "integrations", "create", "--name", "cli-hook", "--destination", recv.URL, "--events", "build:*", "--generate-secret", "-o", "json")
 	if err := json.Unmarshal([]byte(out), &integ); err != nil || !strings.HasPrefix(integ.Secret, "whsec_") {
 		t.Fatalf("integrations create: %s %v", out, err)
 	}
 	// A secret never goes on the command line: --secret is refused; a file,
 	// stdin or the environment carry it.
-	if _, errOut, err := runHerald(t, apiEnv, "integrations", "create", "--name", "argv-secret", "--url", recv.URL, "--events", "billing:*", "--secret", "whsec_dGhpcy1pcy1hLXRlc3Qtc2VjcmV0LTMyYnl0ZXM="); err == nil || !strings.Contains(errOut, "process list") {
+	if _, errOut, err := runHerald(t, apiEnv, "integrations", "create", "--name", "argv-secret", "--destination", recv.URL, "--events", "billing:*", "--secret", "whsec_dGhpcy1pcy1hLXRlc3Qtc2VjcmV0LTMyYnl0ZXM="); err == nil || !strings.Contains(errOut, "process list") {
 		t.Errorf("--secret on the command line: %v %s", err, errOut)
 	}
 	secretFile := filepath.Join(t.TempDir(), "secret")
 	if err := os.WriteFile(secretFile, []byte("file-secret-0123456789abcdef\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	mustHerald(t, apiEnv, "integrations", "create", "--name", "file-secret", "--url", recv.URL, "--events", "billing:*", "--secret-file", secretFile)
-	mustHerald(t, append(apiEnv, "HERALD_INTEGRATION_SECRET=env-secret-0123456789abcdef"), "integrations", "create", "--name", "env-secret", "--url", recv.URL, "--events", "billing:*")
-	stdinCmd := exec.Command(heraldBinary(t), "integrations", "create", "--name", "stdin-secret", "--url", recv.URL, "--events", "billing:*", "--secret-file", "-")
+	mustHerald(t, apiEnv, "integrations", "create", "--name", "file-secret", "--destination", recv.URL, "--events", "billing:*", "--secret-file", secretFile)
+	mustHerald(t, append(apiEnv, "HERALD_INTEGRATION_SECRET=env-secret-0123456789abcdef"), "integrations", "create", "--name", "env-secret", "--destination", recv.URL, "--events", "billing:*")
+	stdinCmd := exec.Command(heraldBinary(t), "integrations", "create", "--name", "stdin-secret", "--destination", recv.URL, "--events", "billing:*", "--secret-file", "-")
 	stdinCmd.Env = append(os.Environ(), apiEnv...)
 	stdinCmd.Stdin = strings.NewReader("stdin-secret-0123456789abcdef\n")
 	if out, err := stdinCmd.CombinedOutput(); err != nil {
@@ -221,5 +222,62 @@ func TestMigrateCreatesTheDatabase(t *testing.T) {
 	out = mustHerald(t, []string{"HERALD_DATABASE_URL=" + url}, "migrate")
 	if !strings.Contains(out, "up to date") {
 		t.Errorf("second migrate: %s", out)
+	}
+}
+
+// --url is the gateway on every client command (the destination is
+// --destination), so a gateway given by flag works for the whole lifecycle.
+func TestCLIIntegrationLifecycleWithTheGatewayFlag(t *testing.T) {
+	s := testenv.NewStack(t)
+	recv := testenv.NewReceiver(t)
+	moved := testenv.NewReceiver(t)
+	key := []string{"HERALD_API_KEY=" + s.Key} // no HERALD_URL: the flag must carry it
+	run := func(v any, args ...string) {
+		t.Helper()
+		out := mustHerald(t, key, append(append([]string{}, args...), "--url", s.URL, "-o", "json")...)
+		if v != nil {
+			if err := json.Unmarshal([]byte(out), v); err != nil {
+				t.Fatalf("herald %v: %v\n%s", args, err, out)
+			}
+		}
+	}
+	var in api.IntegrationView
+	run(&in, "integrations", "create", "--name", "lifecycle", "--destination", recv.URL+"/hook", "--events", "build:*")
+	if in.ID == "" || in.URL != recv.URL+"/hook" {
+		t.Fatalf("create: %+v", in)
+	}
+	var up api.IntegrationView
+	run(&up, "integrations", "update", in.ID, "--destination", moved.URL+"/new", "--name", "lifecycle-2")
+	if up.Name != "lifecycle-2" || up.URL != moved.URL+"/new" {
+		t.Errorf("update: %+v", up)
+	}
+	if stored, err := s.Store.GetIntegration(context.Background(), s.Team, in.ID); err != nil || stored.URL != moved.URL+"/new" {
+		t.Errorf("stored destination %q (%v)", stored.URL, err)
+	}
+	var dis api.IntegrationView
+	run(&dis, "integrations", "disable", in.ID, "--reason", "maintenance")
+	if dis.Enabled || dis.Health.DisabledReason != "maintenance" {
+		t.Errorf("disable: %+v", dis)
+	}
+	var en api.IntegrationView
+	run(&en, "integrations", "enable", in.ID)
+	if !en.Enabled {
+		t.Errorf("enable: %+v", en)
+	}
+	var res contract.TestResult
+	run(&res, "integrations", "test", in.ID)
+	if !res.Delivered || len(moved.Requests()) != 1 || len(recv.Requests()) != 0 {
+		t.Errorf("test: %+v; new destination %d requests, old %d", res, len(moved.Requests()), len(recv.Requests()))
+	}
+	var del struct {
+		ID      string
+		Deleted bool
+	}
+	run(&del, "integrations", "delete", in.ID)
+	if !del.Deleted || del.ID != in.ID {
+		t.Errorf("delete: %+v", del)
+	}
+	if _, err := s.Store.GetIntegration(context.Background(), s.Team, in.ID); err == nil {
+		t.Error("the deleted integration is still there")
 	}
 }

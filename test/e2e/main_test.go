@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/heraldhq/herald/test/testenv"
@@ -12,5 +13,9 @@ import (
 func TestMain(m *testing.M) {
 	code := m.Run()
 	testenv.StopDevServer()
+	if binPath != "" {
+		// The herald binary built for the CLI tests (tens of MB a run).
+		_ = os.RemoveAll(filepath.Dir(binPath))
+	}
 	os.Exit(code)
 }

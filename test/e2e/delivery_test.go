@@ -154,7 +154,7 @@ func TestRetriesAreRecordedInOrder(t *testing.T) {
 		testenv.Reply{Status: 500, Body: "second failure"},
 		testenv.Reply{Status: 200, Body: "finally"},
 	)
-	s.CreateIntegration(t, map[string]any{"name": "flaky", "type": "webhook", "url": recv.URL, "events": []string{"job-run:*"}})
+	integ := s.CreateIntegration(t, map[string]any{"name": "flaky", "type": "webhook", "url": recv.URL, "events": []string{"job-run:*"}, "generateSecret": true})
 	res := s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"event": "job-run:failure", "data": map[string]any{"job": map[string]any{"id": "nightly"}}}))
 	if res.Status != contract.StatusDelivered {
 		t.Fatalf("result %+v", res)
@@ -180,11 +180,22 @@ func TestRetriesAreRecordedInOrder(t *testing.T) {
 			t.Errorf("attempt %d started before attempt %d", i+1, i)
 		}
 	}
-	// Every attempt carries the same webhook-id: receivers can dedupe.
+	// Every attempt carries the same webhook-id (the delivery's id, signed
+	// over) and event id: receivers can dedupe on either.
 	reqs := recv.Requests()
-	for _, r := range reqs {
-		if r.Header.Get("X-Northflank-Notification-Integration-Event-Id") == "" {
-			t.Errorf("missing event id header")
+	if len(reqs) != 3 {
+		t.Fatalf("%d requests, want 3", len(reqs))
+	}
+	for i, r := range reqs {
+		if got := r.Header.Get("Webhook-Id"); got != d.ID {
+			t.Errorf("attempt %d: webhook-id %q, want the delivery id %q", i+1, got, d.ID)
+		}
+		wh, _ := standardwebhooks.NewWebhook(integ.Secret)
+		if err := wh.Verify(r.Body, r.Header); err != nil {
+			t.Errorf("attempt %d does not verify: %v", i+1, err)
+		}
+		if got, first := r.Header.Get("X-Northflank-Notification-Integration-Event-Id"), reqs[0].Header.Get("X-Northflank-Notification-Integration-Event-Id"); got == "" || got != first {
+			t.Errorf("attempt %d: event id header %q, want %q on every attempt", i+1, got, first)
 		}
 	}
 }

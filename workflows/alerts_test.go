@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/activities"
+	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/test/testenv"
@@ -134,5 +136,44 @@ func TestResolvingEventIsDeliveredAtOnce(t *testing.T) {
 	res := f.run(t, "alert:high-memory:resolved")
 	if res.Status != contract.StatusDelivered || len(recv.Requests()) != 1 || recv.Requests()[0].At.Sub(start) > time.Second {
 		t.Errorf("resolve: %+v, %d requests", res, len(recv.Requests()))
+	}
+}
+
+// With no policy set anywhere, the group's timing is the default one: the
+// plan EventWorkflow's record step makes for an alert (real RecordEvent, no
+// policy in the team or the integration) waits 30 s before its first message.
+func TestAlertGroupUnderTheDefaultPolicy(t *testing.T) {
+	f := newFixture(t)
+	recv := f.receiver(t)
+	integ := f.integration(t, recv.URL, "alert:*")
+	cfg := config.Defaults()
+	acts := activities.New(&cfg, f.st, nil)
+	start := f.env.Now()
+	in := f.input("default-1", "alert:high-memory")
+	in.ReceivedAt = start
+	planned, err := acts.RecordEvent(context.Background(), in)
+	if err != nil || len(planned) != 1 || planned[0].Group == nil {
+		t.Fatalf("planned %+v (%v)", planned, err)
+	}
+	g := planned[0].Group
+	if g.GroupWait != 30*time.Second || g.RepeatInterval != time.Hour {
+		t.Errorf("default plan waits %s and repeats after %s, want 30s and 1h", g.GroupWait, g.RepeatInterval)
+	}
+	if err := f.st.MarkGrouped(context.Background(), []string{planned[0].DeliveryID}); err != nil {
+		t.Fatal(err)
+	}
+	f.env.ExecuteWorkflow(workflows.AlertGroupWorkflow, contract.AlertGroupInput{
+		TeamID: f.team, IntegrationID: integ.ID, Key: g.Key, GroupWait: g.GroupWait, RepeatInterval: g.RepeatInterval,
+		Held: []contract.AlertSignal{{DeliveryID: planned[0].DeliveryID, EventID: in.EventID, Type: in.Type, ReceivedAt: start}},
+	})
+	if err := f.env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	reqs := recv.Requests()
+	if len(reqs) != 1 {
+		t.Fatalf("%d messages, want the group's first", len(reqs))
+	}
+	if d := reqs[0].At.Sub(start).Round(time.Second); d != 30*time.Second {
+		t.Errorf("first message at %s, want at the default 30 s groupWait", d)
 	}
 }

@@ -125,20 +125,48 @@ func (c *Slack) Render(m Message) (*Request, error) {
 func (c *Slack) SecretHeaders() []string { return nil }
 
 // Slack answers with a plain word: https://api.slack.com/messaging/webhooks#handling_errors
-var slackGone = map[string]bool{"channel_not_found": true, "no_service": true, "channel_is_archived": true}
+// Slack answers a webhook with a plain word (platform-limits.md). The word
+// decides before the status code does, whose pairing with words is partly
+// unverified.
+var (
+	// slackGone: the webhook or its channel no longer exists; disable at once.
+	slackGone = map[string]bool{"invalid_token": true, "no_service": true, "no_service_id": true, "no_team": true,
+		"team_disabled": true, "channel_not_found": true, "channel_is_archived": true}
+	// slackPermanent: the request or the channel's settings are wrong; a retry
+	// of the same request fails the same way.
+	slackPermanent = map[string]bool{"invalid_payload": true, "invalid_blocks": true, "no_text": true,
+		"too_many_attachments": true, "user_not_found": true, "action_prohibited": true,
+		"posting_to_general_channel_denied": true, "msg_blocks_too_long": true}
+	// slackRetry: Slack's own trouble.
+	slackRetry = map[string]bool{"rollup_error": true}
+)
 
-// Classify implements Channel: 200 "ok" is success; Slack's error words decide
-// the rest, then the shared table.
+// Classify implements Channel: "ok" is success, a known word decides, and
+// only then the status code; a 200 with any other body is not a delivery.
 func (c *Slack) Classify(_ *Request, r *Response, now time.Time) Result {
 	word := strings.TrimSpace(string(r.Body))
 	if len(word) > 100 {
 		word = word[:100]
 	}
+	says := fmt.Sprintf("HTTP %d: Slack says %s", r.Status, word)
 	switch {
-	case r.Status == http.StatusOK:
-		return Result{Outcome: herald.OutcomeDelivered, Reason: "HTTP 200 " + word}
+	case r.Status == http.StatusOK && word == "ok":
+		return Result{Outcome: herald.OutcomeDelivered, Reason: "HTTP 200 ok"}
 	case slackGone[word]:
-		return Result{Outcome: herald.OutcomeGone, Reason: fmt.Sprintf("HTTP %d: Slack says %s", r.Status, word)}
+		return Result{Outcome: herald.OutcomeGone, Reason: says}
+	case slackPermanent[word]:
+		return Result{Outcome: herald.OutcomePermanent, Reason: says}
+	case slackRetry[word]:
+		res := ClassifyStatus(r, now)
+		res.Outcome, res.Reason = herald.OutcomeRetry, says
+		return res
+	case r.Status >= 200 && r.Status < 300:
+		// Not "ok": Slack did not say it posted. Permanent, not a retry, which
+		// could post twice if it had.
+		if word == "" {
+			word = "(empty)"
+		}
+		return Result{Outcome: herald.OutcomePermanent, Reason: fmt.Sprintf("HTTP %d with body %s, not ok: Slack did not confirm the post", r.Status, word)}
 	}
 	res := ClassifyStatus(r, now)
 	if word != "" {

@@ -213,3 +213,42 @@ func TestIntegrationTestNotification(t *testing.T) {
 		t.Errorf("herald integrations test on an archived channel: %v %q %q", err, out, errOut)
 	}
 }
+
+// Slack's words for a webhook that is gone disable the integration at once,
+// with no retry; a 200 that does not say ok is not counted as delivered.
+func TestSlackAnswersAreReadByTheirWord(t *testing.T) {
+	s := testenv.NewStack(t, fastRetry)
+	slack := fakes.NewSlack(t)
+	for _, word := range []string{"invalid_token", "team_disabled", "no_team"} {
+		in := createChat(t, s, "slack", "slack-"+strings.ReplaceAll(word, "_", "-"), slack.URL(word), nil)
+		if in.Confirmation == nil || in.Confirmation.Outcome != herald.OutcomeGone {
+			t.Errorf("%s: confirmation %+v, want gone", word, in.Confirmation)
+		}
+		// One attempt at most (none when the disable came first), never a retry.
+		res := seedEvent(t, s, "gone-"+word)
+		for _, o := range res.Deliveries {
+			if o.IntegrationID != in.ID {
+				continue
+			}
+			d := s.Delivery(t, o.DeliveryID)
+			failedOnce := d.Status == herald.DeliveryFailed && d.Attempts == 1 && strings.Contains(d.Reason, word)
+			if !failedOnce && !(d.Status == herald.DeliverySkipped && d.Attempts == 0) {
+				t.Errorf("%s: delivery %+v, want failed after one attempt (or skipped, disabled already)", word, d)
+			}
+		}
+		waitFor(t, 30*time.Second, word+" disabled", func() bool {
+			return (&integrationChecks{Stack: s, id: in.ID}).get(t).Health.Status == herald.HealthDisabled
+		})
+		s.Do(t, http.MethodDelete, "/v1/integrations/"+in.ID, s.Key, nil)
+	}
+	notOK := createChat(t, s, "slack", "slack-not-ok", slack.URL("not_ok"), nil)
+	res := seedEvent(t, s, "not-ok-1")
+	for _, o := range res.Deliveries {
+		if o.IntegrationID != notOK.ID {
+			continue
+		}
+		if d := s.Delivery(t, o.DeliveryID); d.Status == herald.DeliveryDelivered || !strings.Contains(d.Reason, "not ok") {
+			t.Errorf("a 200 that is not ok: %+v", d)
+		}
+	}
+}

@@ -9,8 +9,10 @@ import (
 
 // Slack is a fake incoming-webhook endpoint. URL(mode) gives a webhook URL:
 // "ok" accepts; "channel_not_found", "no_service" (404), "channel_is_archived"
-// (410), "action_prohibited" (403), "rollup_error" (500) always answer that
-// error; "limited" answers 429 with Retry-After: 1 to its first request.
+// (410), "action_prohibited" (403), "rollup_error" (500), "invalid_token"
+// (403), "team_disabled" (410), "no_team" (404) always answer that error;
+// "not_ok" answers 200 with a body that is not ok; "limited" answers 429 with
+// Retry-After: 1 to its first request.
 type Slack struct{ *server }
 
 // slackErrorModes are the modes that always answer their own name, with the
@@ -21,6 +23,9 @@ var slackErrorModes = map[string]int{
 	"channel_is_archived": http.StatusGone,
 	"action_prohibited":   http.StatusForbidden,
 	"rollup_error":        http.StatusInternalServerError,
+	"invalid_token":       http.StatusForbidden,
+	"team_disabled":       http.StatusGone,
+	"no_team":             http.StatusNotFound,
 }
 
 // NewSlack starts a fake Slack.
@@ -34,6 +39,10 @@ func NewSlack(t testing.TB) *Slack {
 		m := mode(r)
 		if code, ok := slackErrorModes[m]; ok {
 			word(code, m)
+			return
+		}
+		if m == "not_ok" { // a 200 that does not say ok (a proxy's page, say)
+			word(http.StatusOK, "<html>sign in to continue</html>")
 			return
 		}
 		if m == "limited" && s.hit(r.URL.Path) == 1 {

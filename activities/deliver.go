@@ -13,6 +13,7 @@ import (
 	"github.com/heraldhq/herald/internal/channels"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/health"
+	"github.com/heraldhq/herald/internal/retry"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -53,7 +54,7 @@ func (a *Activities) Deliver(ctx context.Context, in contract.DeliverInput) (con
 		if prev.RetryAfterMS != nil {
 			res.RetryAfter = time.Duration(*prev.RetryAfterMS) * time.Millisecond
 		}
-		upd, delay := nextState(res, in.Schedule, prev.StartedAt)
+		upd, delay := nextState(in.DeliveryID, res, in.Schedule, prev.StartedAt)
 		return contract.DeliverResult{AttemptNo: in.AttemptNo, Outcome: prev.Outcome, Status: upd.Status,
 			Reason: upd.Reason, Delay: delay, RetryAfter: receiverWait(upd, res), Decision: health.Pending(integ.Health())}, nil
 	} else if !errors.Is(err, store.ErrNotFound) {
@@ -71,7 +72,7 @@ func (a *Activities) attempt(ctx context.Context, in contract.DeliverInput, t st
 	}
 	req, ex, res := s.req, s.ex, s.res
 	att := newAttempt(t.Delivery.ID, in, req, ex, res, s.ch.SecretHeaders())
-	upd, delay := nextState(res, in.Schedule, a.Now())
+	upd, delay := nextState(in.DeliveryID, res, in.Schedule, a.Now())
 	rec, err := a.recordSent(ctx, integ.ID, att, upd)
 	if err != nil {
 		// The request went out and its record could not be written however
@@ -131,7 +132,7 @@ func newAttempt(deliveryID string, in contract.DeliverInput, req *channels.Reque
 // nextState is the delivery's state after an attempt that ended with res, and
 // the wait before the next scheduled attempt. A Retry-After from the receiver
 // replaces the schedule's delay for that wait.
-func nextState(res channels.Result, s *contract.Schedule, now time.Time) (store.DeliveryUpdate, time.Duration) {
+func nextState(deliveryID string, res channels.Result, s *contract.Schedule, now time.Time) (store.DeliveryUpdate, time.Duration) {
 	switch res.Outcome {
 	case herald.OutcomeDelivered:
 		return store.DeliveryUpdate{Status: herald.DeliveryDelivered}, 0
@@ -147,7 +148,9 @@ func nextState(res channels.Result, s *contract.Schedule, now time.Time) (store.
 		return store.DeliveryUpdate{Status: herald.DeliveryFailed,
 			Reason: fmt.Sprintf("gave up after %d attempts: %s", s.Attempt, res.Reason)}, 0
 	}
-	wait := s.Policy.Delay(s.Attempt)
+	// Jittered per delivery (retry.Unit): deliveries that failed together come
+	// back spread out, and each one's schedule is the same on every run.
+	wait := s.Policy.Jittered(s.Attempt, retry.Unit(deliveryID, s.Attempt))
 	if res.RetryAfter > 0 {
 		wait = res.RetryAfter
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/heraldhq/herald/activities"
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/retry"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/test/testenv"
 	"github.com/heraldhq/herald/worker"
@@ -38,6 +39,11 @@ func newFixture(t *testing.T) *fixture {
 func newEnv(t *testing.T, st *store.Store) *testsuite.TestWorkflowEnvironment {
 	cfg := config.Defaults()
 	cfg.AllowPrivateDestinations = "true" // the test receivers listen on loopback
+	cfg.Retry.Jitter = 0                  // exact schedules; TestDefaultScheduleAttemptTimes runs the jittered default
+	return newEnvWith(t, st, cfg)
+}
+
+func newEnvWith(t *testing.T, st *store.Store, cfg config.Config) *testsuite.TestWorkflowEnvironment {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetTestTimeout(60 * time.Second)
@@ -108,6 +114,9 @@ func gaps(reqs []testenv.Received) []time.Duration {
 
 func TestDefaultScheduleAttemptTimes(t *testing.T) {
 	f := newFixture(t)
+	cfg := config.Defaults()
+	cfg.AllowPrivateDestinations = "true"
+	f.env = newEnvWith(t, f.st, cfg) // the default schedule, jitter included
 	recv := f.receiver(t)
 	recv.SetDefault(testenv.Reply{Status: 503, Body: "down"})
 	f.integration(t, recv.URL, "build:*")
@@ -121,22 +130,28 @@ func TestDefaultScheduleAttemptTimes(t *testing.T) {
 		t.Fatalf("%d attempts, want 10", len(reqs))
 	}
 	// 5 s, ×3 each time, capped at 2 h: about 5.5 h in all.
-	want := []time.Duration{5 * time.Second, 15 * time.Second, 45 * time.Second, 135 * time.Second,
+	schedule := []time.Duration{5 * time.Second, 15 * time.Second, 45 * time.Second, 135 * time.Second,
 		405 * time.Second, 1215 * time.Second, 3645 * time.Second, 2 * time.Hour, 2 * time.Hour}
-	got := gaps(reqs)
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("gap before attempt %d = %s, want %s", i+2, got[i], want[i])
-		}
-	}
-	// The configured schedule and Temporal's agree.
-	p := config.Defaults().Retry
-	for i, w := range want {
+	p := cfg.Retry
+	for i, w := range schedule {
 		if d := p.Delay(i + 1); d != w {
-			t.Errorf("RetryPolicy.Delay(%d) = %s, want %s", i+1, d, w)
+			t.Errorf("Delay(%d) = %s, want %s", i+1, d, w)
 		}
 	}
-	d, err := f.st.GetDelivery(context.Background(), f.team, res.Deliveries[0].DeliveryID)
+	// Each gap is that schedule spread by this delivery's own jitter: exact,
+	// and within ±20 % of the schedule.
+	id := res.Deliveries[0].DeliveryID
+	got := gaps(reqs)
+	for i, w := range schedule {
+		want := p.Jittered(i+1, retry.Unit(id, i+1)).Round(time.Second)
+		if got[i] != want {
+			t.Errorf("gap before attempt %d = %s, want %s (the schedule's %s, jittered)", i+2, got[i], want, w)
+		}
+		if lo, hi := time.Duration(float64(w)*0.8)-time.Second, time.Duration(float64(w)*1.2)+time.Second; got[i] < lo || got[i] > hi {
+			t.Errorf("gap before attempt %d = %s, outside ±20 %% of %s", i+2, got[i], w)
+		}
+	}
+	d, err := f.st.GetDelivery(context.Background(), f.team, id)
 	if err != nil {
 		t.Fatal(err)
 	}

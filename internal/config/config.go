@@ -138,6 +138,7 @@ func Defaults() Config {
 			BackoffCoefficient: 3,
 			MaxInterval:        2 * time.Hour,
 			MaxAttempts:        10,
+			Jitter:             retry.DefaultJitter,
 		},
 		AttemptTimeout:      15 * time.Second,
 		ConnectTimeout:      5 * time.Second,
@@ -292,6 +293,7 @@ func Bind(fs *pflag.FlagSet, cfg *Config, groups Group) *Binder {
 		b.float(&cfg.Retry.BackoffCoefficient, "retry-backoff", "HERALD_RETRY_BACKOFF", "factor between successive retry delays")
 		b.duration(&cfg.Retry.MaxInterval, "retry-max-interval", "HERALD_RETRY_MAX_INTERVAL", "longest delay between retries")
 		b.integer(&cfg.Retry.MaxAttempts, "retry-max-attempts", "HERALD_RETRY_MAX_ATTEMPTS", "attempts per delivery, the first included")
+		b.float(&cfg.Retry.Jitter, "retry-jitter", "HERALD_RETRY_JITTER", "spread of each retry delay, as a fraction of it (0 to 0.5; 0: exact)")
 		b.duration(&cfg.AttemptTimeout, "attempt-timeout", "HERALD_ATTEMPT_TIMEOUT", "timeout of one delivery attempt")
 		b.duration(&cfg.ConnectTimeout, "connect-timeout", "HERALD_CONNECT_TIMEOUT", "TCP connect timeout of one delivery attempt")
 		b.integer(&cfg.ResponseBodyLimit, "response-body-limit", "HERALD_RESPONSE_BODY_LIMIT", "bytes of each response body kept in the attempt log")

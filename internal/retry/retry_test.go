@@ -2,6 +2,7 @@ package retry
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -102,5 +103,29 @@ func TestPolicyJSONIsStable(t *testing.T) {
 	}
 	if want := `{"initialInterval":5000000000,"backoffCoefficient":3,"maxInterval":7200000000000,"maxAttempts":10}`; string(b) != want {
 		t.Errorf("policy JSON %s, want %s", b, want)
+	}
+}
+
+func TestUnitIsFixedPerDeliveryAndSpread(t *testing.T) {
+	if Unit("dlv_a", 1) != Unit("dlv_a", 1) {
+		t.Fatal("the same delivery and attempt gave two units")
+	}
+	p := standard
+	p.Jitter = DefaultJitter
+	seen := map[time.Duration]bool{}
+	for i := range 200 {
+		u := Unit(fmt.Sprintf("dlv_%03d", i), 1)
+		if u < 0 || u >= 1 {
+			t.Fatalf("unit %g outside [0, 1)", u)
+		}
+		d := p.Jittered(1, u)
+		if d < 4*time.Second || d > 6*time.Second {
+			t.Fatalf("first retry after %s, want 4 to 6 s", d)
+		}
+		seen[d.Round(100*time.Millisecond)] = true
+	}
+	// 200 deliveries that failed together do not come back in step.
+	if len(seen) < 15 {
+		t.Errorf("200 deliveries' first retries fell on %d distinct 100 ms slots, want them spread", len(seen))
 	}
 }

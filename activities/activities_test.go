@@ -231,3 +231,27 @@ func TestRecordEventHandsAlertsToTheirGroup(t *testing.T) {
 		t.Errorf("another alert type joined the high-memory group: %+v", other[0].Group)
 	}
 }
+
+// Herald's own events have no project: an integration limited to some
+// projects still hears that another integration of its team was disabled.
+func TestOwnEventsReachProjectRestrictedIntegrations(t *testing.T) {
+	f := newFixture(t)
+	in, err := f.st.CreateIntegration(context.Background(), store.Integration{TeamID: f.team, Name: "ops-p1",
+		Type: herald.IntegrationWebhook, URL: "https://example.com/ops", Events: []string{"integration:*", "build:*"}, Projects: []string{"p1"}, Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.record(t, "own-1", "integration:disabled"); len(got) != 1 || got[0].IntegrationID != in.ID {
+		t.Errorf("integration:disabled planned %+v, want a delivery to the p1-only integration", got)
+	}
+	// Other events keep the restriction: a build of project p2 does not go there.
+	v, err := f.env.ExecuteLocalActivity(f.acts.RecordEvent, contract.EventInput{TeamID: f.team, EventID: "b-p2", Type: "build:start",
+		ProjectID: "p2", Data: json.RawMessage(`{"project":{"id":"p2"}}`), ReceivedAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var planned []contract.PlannedDelivery
+	if err := v.Get(&planned); err != nil || len(planned) != 0 {
+		t.Errorf("a p2 build planned %+v (%v), want none", planned, err)
+	}
+}

@@ -32,7 +32,7 @@ func (a *Activities) RecordEvent(ctx context.Context, in contract.EventInput) ([
 			WorkflowID: contract.EventWorkflowID(in.TeamID, in.EventID),
 			ReceivedAt: in.ReceivedAt,
 		}, store.Match{Candidates: eventtype.Candidates(in.Type), Exclude: in.ExcludeIntegrationID,
-			Only: in.OnlyIntegrationID, Carries: in.Carries})
+			Only: in.OnlyIntegrationID, Carries: in.Carries, AnyProject: eventtype.HeraldsOwn(in.Type)})
 	}
 	if err != nil {
 		return nil, err

@@ -19,6 +19,7 @@ import (
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/internal/contract"
 )
 
 //go:embed console/*.html
@@ -323,8 +324,12 @@ func (s *Server) consoleIntegrations(c *fiber.Ctx) error {
 		next = list[limit-1].ID
 	}
 	views := make([]api.IntegrationView, len(list))
+	var autoDisabled []api.IntegrationView
 	for i, in := range list {
 		views[i] = s.integrationView(in)
+		if views[i].Health.Status == herald.HealthDisabled && views[i].Health.DisabledBy == contract.DisabledByHerald {
+			autoDisabled = append(autoDisabled, views[i])
+		}
 	}
 	aside, err := s.store.ListSetAside(c.UserContext(), teamID(c), consoleSetAside)
 	if err != nil {
@@ -333,10 +338,11 @@ func (s *Server) consoleIntegrations(c *fiber.Ctx) error {
 	return s.render(c, 200, "integrations", struct {
 		consolePage
 		Integrations []api.IntegrationView
+		AutoDisabled []api.IntegrationView
 		Next         string
 		First        bool
 		SetAside     []store.SetAsideEvent
-	}{s.page(c, "Integrations"), views, next, cursor == "", aside})
+	}{s.page(c, "Integrations"), views, autoDisabled, next, cursor == "", aside})
 }
 
 func (s *Server) consoleDeliveries(c *fiber.Ctx) error {

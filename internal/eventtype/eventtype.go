@@ -114,6 +114,10 @@ const (
 	AlertGroup = "alert:group"
 )
 
+// HeraldsOwn reports whether t is an event Herald emits about a team's
+// integrations (integration:*): such an event has no project.
+func HeraldsOwn(t string) bool { return Category(t) == "integration" }
+
 // catalogue is every event type Herald names on its own in metrics: the
 // actions the platform sends for each known category. Anything else is folded
 // (see Label), so a sender cannot grow a metric's label set.

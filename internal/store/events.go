@@ -38,7 +38,7 @@ type DeliveryRef struct {
 }
 
 // matchQuery finds a team's live integrations subscribed to any of the candidate
-// patterns ($2) and open to the event's project ($3): an index lookup on
+// patterns ($2) and open to the event's project ($3), or to any project ($5): an index lookup on
 // integration_subscriptions' primary key, then the integrations by id.
 const matchQuery = `
 	SELECT DISTINCT i.id, i.enabled
@@ -46,7 +46,7 @@ const matchQuery = `
 	JOIN integrations i ON i.id = s.integration_id
 	WHERE s.team_id = $1 AND s.pattern = ANY($2)
 	  AND i.deleted_at IS NULL
-	  AND (cardinality(i.projects) = 0 OR $3 = ANY(i.projects))
+	  AND ($5 OR cardinality(i.projects) = 0 OR $3 = ANY(i.projects))
 	  AND i.id <> $4`
 
 // RecordEvent stores the event (once: a repeat changes nothing), matches it
@@ -59,6 +59,10 @@ type Match struct {
 	Candidates []string
 	Exclude    string
 	Only       string
+	// AnyProject ignores the integrations' project restrictions: Herald's own
+	// events (integration:disabled, …) belong to no project, and an integration
+	// limited to some projects still hears about itself and its team.
+	AnyProject bool
 	// Carries are the grouped deliveries the event's delivery carries.
 	Carries []string
 }
@@ -82,7 +86,7 @@ func (s *Store) RecordEvent(ctx context.Context, ev Event, m Match) ([]DeliveryR
 			err = tx.SelectContext(ctx, &matched, `SELECT id, enabled FROM integrations
 				WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL`, ev.TeamID, m.Only)
 		} else {
-			err = tx.SelectContext(ctx, &matched, matchQuery, ev.TeamID, pq.StringArray(m.Candidates), ev.ProjectID, m.Exclude)
+			err = tx.SelectContext(ctx, &matched, matchQuery, ev.TeamID, pq.StringArray(m.Candidates), ev.ProjectID, m.Exclude, m.AnyProject)
 		}
 		if err != nil {
 			return fmt.Errorf("match integrations: %w", err)

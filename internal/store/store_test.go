@@ -144,7 +144,7 @@ func TestMatchingUsesTheSubscriptionIndex(t *testing.T) {
 		ANALYZE;`); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := db.QueryContext(ctx, `EXPLAIN `+store.MatchQueryForTest, "team_7", pq.StringArray(eventtype.Candidates("build:start")), "", "")
+	rows, err := db.QueryContext(ctx, `EXPLAIN `+store.MatchQueryForTest, "team_7", pq.StringArray(eventtype.Candidates("build:start")), "", "", false)
 	if err != nil {
 		t.Fatal(err)
 	}

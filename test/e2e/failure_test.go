@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -279,5 +280,41 @@ func TestBulkResendCanBeCancelled(t *testing.T) {
 	time.Sleep(time.Second)
 	if n := len(recv.Requests()); n >= 12 {
 		t.Errorf("%d requests: the cancelled resend went on to the end", n)
+	}
+}
+
+// The owner hears of a disable: integration:disabled reaches a subscriber
+// limited to some projects (Herald's own events have none), and the disable
+// shows where people look even with no subscriber: the console's list, the
+// CLI's list and the API's view.
+func TestAutoDisableReachesItsOwner(t *testing.T) {
+	s := testenv.NewStack(t)
+	dead := testenv.NewReceiver(t)
+	dead.SetDefault(testenv.Reply{Status: 500, Body: "broken"})
+	owner := testenv.NewReceiver(t)
+	integ := s.CreateIntegration(t, map[string]any{"name": "dead-end", "type": "webhook", "url": dead.URL,
+		"events": []string{"deployment:*"}, "retry": map[string]any{"maxAttempts": 1}})
+	s.CreateIntegration(t, map[string]any{"name": "ops-p9", "type": "webhook", "url": owner.URL,
+		"events": []string{"integration:*"}, "projects": []string{"p9"}})
+	for i := range 5 {
+		s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"id": fmt.Sprintf("own-%d", i), "event": "deployment:success"}))
+	}
+	c := &integrationChecks{Stack: s, id: integ.ID}
+	waitFor(t, 30*time.Second, "integration disabled", func() bool { return !c.get(t).Enabled })
+	waitFor(t, 30*time.Second, "integration:disabled at the p9-only subscriber", func() bool { return len(owner.Requests()) == 1 })
+
+	v := c.get(t)
+	if v.Health.DisabledReason == "" || v.Health.DisabledAt == nil || v.Health.DisabledBy != contract.DisabledByHerald {
+		t.Errorf("API view %+v", v.Health)
+	}
+	list := mustHerald(t, []string{"HERALD_URL=" + s.URL, "HERALD_API_KEY=" + s.Key}, "integrations", "list")
+	if !strings.Contains(list, "disabled: 5 consecutive failed deliveries") {
+		t.Errorf("herald integrations list:\n%s", list)
+	}
+	b := &consoleClient{t: t, base: s.URL, cookies: map[string]string{}}
+	_, login := b.do("GET", "/console/login", nil)
+	b.do("POST", "/console/login", url.Values{"key": {s.Key}, "csrf": {formToken(t, login)}})
+	if _, page := b.do("GET", "/console", nil); !strings.Contains(page, `data-disabled-notice="`+integ.ID+`"`) || !strings.Contains(page, "5 consecutive failed deliveries") {
+		t.Error("the console's integration list has no notice of the disable")
 	}
 }

@@ -293,3 +293,26 @@ func TestDiscordUnknownWebhookDisablesWithoutRetry(t *testing.T) {
 		t.Errorf("%d DisableWorkflows", n)
 	}
 }
+
+// A destination that answers "gone" is not probed again: no answer from it
+// can ever be a success.
+func TestProbeStopsAtGone(t *testing.T) {
+	f := newFixture(t)
+	recv := f.receiver(t)
+	recv.SetDefault(testenv.Reply{Status: 410, Body: "gone"})
+	integ := f.integrationWith(t, store.Integration{URL: recv.URL, Events: []string{"*"}, AutoRecover: true})
+	if _, _, err := f.st.DisableIntegration(context.Background(), integ.ID, "test", contract.DisabledByHerald); err != nil {
+		t.Fatal(err)
+	}
+	f.env.ExecuteWorkflow(workflows.ProbeWorkflow, contract.ProbeInput{IntegrationID: integ.ID})
+	var enabled bool
+	if err := f.env.GetWorkflowResult(&enabled); err != nil || enabled {
+		t.Fatalf("probe: %v %v", enabled, err)
+	}
+	if n := len(recv.Requests()); n != 1 {
+		t.Errorf("%d probes of a gone destination, want 1", n)
+	}
+	if in := f.integrationState(t, integ.ID); in.Enabled {
+		t.Error("a gone destination was enabled")
+	}
+}

@@ -22,7 +22,7 @@ const (
 // ProbeWorkflow sends test notifications to an automatically disabled
 // integration on a backoff and re-enables it at the first success, emitting
 // integration:recovered. It stops when someone enables the integration first,
-// and gives up after three days. It returns whether it re-enabled it.
+// when the destination answers that it is gone, and gives up after three days. It returns whether it re-enabled it.
 func ProbeWorkflow(ctx workflow.Context, in contract.ProbeInput) (bool, error) {
 	delay, horizon := in.FirstDelay, in.GiveUpAfter
 	if delay <= 0 {
@@ -35,6 +35,8 @@ func ProbeWorkflow(ctx workflow.Context, in contract.ProbeInput) (bool, error) {
 		StartToCloseTimeout: time.Minute,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
 	})
+	// Histories from before version 1 kept probing a gone destination.
+	stopAtGone := workflow.GetVersion(ctx, "probe-stops-at-gone", workflow.DefaultVersion, 1) >= 1
 	deadline := workflow.Now(ctx).Add(horizon)
 	for workflow.Now(ctx).Add(delay).Before(deadline) {
 		if err := workflow.Sleep(ctx, delay); err != nil {
@@ -50,6 +52,12 @@ func ProbeWorkflow(ctx workflow.Context, in contract.ProbeInput) (bool, error) {
 			return false, nil
 		}
 		workflow.SetCurrentDetails(ctx, "last probe: "+string(res.Outcome)+" ("+res.Reason+")")
+		if stopAtGone && res.Outcome == herald.OutcomeGone {
+			// The destination no longer exists (a deleted Discord webhook, a
+			// revoked Slack one): no answer will ever be a success.
+			workflow.SetCurrentDetails(ctx, "stopped: the destination is gone ("+res.Reason+")")
+			return false, nil
+		}
 		if res.Outcome != herald.OutcomeDelivered {
 			continue
 		}

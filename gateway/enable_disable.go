@@ -71,3 +71,22 @@ func (s *Server) setEnabled(c *fiber.Ctx, in store.Integration, enabled bool, re
 	}
 	return s.store.GetIntegration(ctx, in.TeamID, in.ID)
 }
+
+// freshStart is what a new destination means (a URL change, a Slack
+// reinstall): the old destination's failures are forgotten, an integration
+// Herald disabled is enabled again (one disabled by a person stays off), and
+// chat channels get the confirmation message, whose result the caller shows.
+func (s *Server) freshStart(c *fiber.Ctx, in store.Integration) (store.Integration, *contract.TestResult, error) {
+	var err error
+	switch {
+	case !in.Enabled && in.DisabledBy == contract.DisabledByHerald:
+		if in, err = s.setEnabled(c, in, true, ""); err != nil {
+			return in, nil, err
+		}
+	case in.Enabled:
+		if in, err = s.store.ResetFailures(c.UserContext(), in.TeamID, in.ID); err != nil {
+			return in, nil, err
+		}
+	}
+	return in, s.confirm(c, in), nil
+}

@@ -261,12 +261,13 @@ func (s *Server) updateIntegration(c *fiber.Ctx) error {
 	if err := validateIntegration(&req, false, s.cfg.Retry); err != nil {
 		return err
 	}
+	var before store.Integration
 	if req.URL != nil || req.Format != nil || req.Secret != nil {
-		current, err := s.pathIntegration(c)
-		if err != nil {
+		var err error
+		if before, err = s.pathIntegration(c); err != nil {
 			return err
 		}
-		if err := s.checkSettings(current.Type, merged(current, req)); err != nil {
+		if err := s.checkSettings(before.Type, merged(before, req)); err != nil {
 			return err
 		}
 	}
@@ -309,7 +310,14 @@ func (s *Server) updateIntegration(c *fiber.Ctx) error {
 			return err
 		}
 	}
+	var confirmation *contract.TestResult
+	if req.URL != nil && *req.URL != before.URL {
+		if out, confirmation, err = s.freshStart(c, out); err != nil {
+			return err
+		}
+	}
 	v := s.integrationView(out)
+	v.Confirmation = confirmation
 	if req.GenerateSecret {
 		v.Secret = out.Secret
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/internal/contract"
 )
 
 // installTTL is how long an "Add to Slack" link stays valid.
@@ -301,10 +302,15 @@ func (s *Server) slackCallback(c *fiber.Ctx) error {
 	hook := access.IncomingWebhook
 	var out store.Integration
 	status := fiber.StatusCreated
+	var confirmation *contract.TestResult
 	if st.Integration != "" {
 		out, err = s.store.UpdateIntegration(c.UserContext(), st.Team, st.Integration, store.IntegrationPatch{URL: &hook.URL, Channel: &hook.Channel})
 		if errors.Is(err, store.ErrNotFound) {
 			return notFoundProblem("integration", st.Integration)
+		}
+		if err == nil {
+			// A reinstall is a new destination: a fresh start.
+			out, confirmation, err = s.freshStart(c, out)
 		}
 		status = fiber.StatusOK
 	} else {
@@ -317,7 +323,10 @@ func (s *Server) slackCallback(c *fiber.Ctx) error {
 		return err
 	}
 	v := s.integrationView(out)
-	v.Confirmation = s.confirm(c, out)
+	v.Confirmation = confirmation
+	if st.Integration == "" {
+		v.Confirmation = s.confirm(c, out)
+	}
 	if strings.Contains(c.Get(fiber.HeaderAccept), "text/html") {
 		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 		return c.Status(status).SendString(renderInstalled(v, access.Team.Name))

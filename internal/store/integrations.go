@@ -285,6 +285,21 @@ func (s *Store) EnableIntegration(ctx context.Context, teamID, id string) (Integ
 	return out, nil
 }
 
+// ResetFailures clears an enabled integration's failure counters: its
+// destination changed, so the old one's failures say nothing about it.
+func (s *Store) ResetFailures(ctx context.Context, teamID, id string) (Integration, error) {
+	var out Integration
+	err := s.db.GetContext(ctx, &out, `
+		UPDATE integrations SET failed_requests = 0, first_failed_at = NULL, consecutive_failures = 0,
+			disable_pending = '', updated_at = now()
+		WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL
+		RETURNING `+integrationCols, teamID, id)
+	if err != nil {
+		return Integration{}, notFound(err, "integration", id)
+	}
+	return out, nil
+}
+
 // RotateSecret makes secret the integration's secret; the old one keeps
 // signing for grace.
 func (s *Store) RotateSecret(ctx context.Context, teamID, id, secret string, grace time.Duration) (Integration, error) {

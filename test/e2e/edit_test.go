@@ -8,7 +8,10 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/test/fakes"
 	"github.com/heraldhq/herald/test/testenv"
 )
 
@@ -76,5 +79,55 @@ func TestPatchDestinationAndSecret(t *testing.T) {
 	}
 	if after, _ := s.Store.GetIntegration(context.Background(), s.Team, in.ID); after.URL != stored.URL || after.Secret != stored.Secret {
 		t.Error("a refused patch changed the integration")
+	}
+}
+
+// A new destination is a fresh start: failure counters cleared, an automatic
+// disable lifted (a manual one kept), and a chat channel's confirmation sent
+// to the new destination with its result in the response.
+func TestNewDestinationIsAFreshStart(t *testing.T) {
+	s := testenv.NewStack(t)
+	slack := fakes.NewSlack(t)
+	in := createChat(t, s, "slack", "moving", slack.URL("ok"), map[string]any{"events": []string{"build:*"}})
+	ctx := context.Background()
+
+	// Disabled by Herald: a new URL enables it again and confirms there.
+	if _, _, err := s.Store.DisableIntegration(ctx, in.ID, "5 consecutive failed deliveries", contract.DisabledByHerald); err != nil {
+		t.Fatal(err)
+	}
+	before := len(slack.Accepted())
+	r := s.Do(t, http.MethodPatch, "/v1/integrations/"+in.ID, s.Key, map[string]any{"url": slack.URL("ok-new")})
+	var v api.IntegrationView
+	r.JSON(t, &v)
+	if r.Status != 200 || !v.Enabled || v.Health.Status != herald.HealthHealthy || v.Confirmation == nil || !v.Confirmation.Delivered {
+		t.Fatalf("new URL after an automatic disable: %d %s", r.Status, r.Body)
+	}
+	if len(slack.Accepted()) != before+1 {
+		t.Errorf("the new destination got %d confirmation messages, want 1", len(slack.Accepted())-before)
+	}
+
+	// Failing but enabled: the counters go back to zero.
+	if _, err := s.Store.DB().Exec(`UPDATE integrations SET failed_requests = 7, consecutive_failures = 3, first_failed_at = now() WHERE id = $1`, in.ID); err != nil {
+		t.Fatal(err)
+	}
+	r = s.Do(t, http.MethodPatch, "/v1/integrations/"+in.ID, s.Key, map[string]any{"url": slack.URL("ok-third")})
+	r.JSON(t, &v)
+	if r.Status != 200 || v.Health.Status != herald.HealthHealthy || v.Health.FailedRequests != 0 || v.Health.ConsecutiveFailures != 0 {
+		t.Errorf("new URL of a failing integration: %d %s", r.Status, r.Body)
+	}
+
+	// Disabled by a person: it stays off.
+	if r := s.Do(t, http.MethodPost, "/v1/integrations/"+in.ID+"/disable", s.Key, map[string]any{"reason": "holiday"}); r.Status != 200 {
+		t.Fatalf("disable: %d %s", r.Status, r.Body)
+	}
+	r = s.Do(t, http.MethodPatch, "/v1/integrations/"+in.ID, s.Key, map[string]any{"url": slack.URL("ok-fourth")})
+	r.JSON(t, &v)
+	if r.Status != 200 || v.Enabled || v.Health.DisabledReason != "holiday" {
+		t.Errorf("new URL of a manually disabled integration: %d %s", r.Status, r.Body)
+	}
+	// The same URL again changes nothing and sends nothing.
+	n := len(slack.Accepted())
+	if r := s.Do(t, http.MethodPatch, "/v1/integrations/"+in.ID, s.Key, map[string]any{"url": slack.URL("ok-fourth")}); r.Status != 200 || len(slack.Accepted()) != n {
+		t.Errorf("the same URL again: %d, %d more messages", r.Status, len(slack.Accepted())-n)
 	}
 }

@@ -142,6 +142,10 @@ func TestAddToSlack(t *testing.T) {
 	if r.Status != http.StatusOK || reinstalled.ID != created.ID || reinstalled.Channel != "#ops" {
 		t.Fatalf("reinstall: %d %s", r.Status, r.Body)
 	}
+	// A reinstall is a fresh start: the new channel gets the confirmation.
+	if reinstalled.Confirmation == nil || !reinstalled.Confirmation.Delivered || len(slack.Accepted()) != 2 {
+		t.Errorf("reinstall confirmation %+v, %d messages in all", reinstalled.Confirmation, len(slack.Accepted()))
+	}
 	if in, err := s.Store.GetIntegration(context.Background(), s.Team, created.ID); err != nil || !strings.HasSuffix(in.URL, "/ok-ops") {
 		t.Errorf("reinstalled URL %q, %v", in.URL, err)
 	}

@@ -19,8 +19,8 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/api"
-	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/store"
 )
 
 // installTTL is how long an "Add to Slack" link stays valid.

@@ -214,20 +214,38 @@ func TestBuildGroupMessage(t *testing.T) {
 
 func TestRecordEventHandsAlertsToTheirGroup(t *testing.T) {
 	f := newFixture(t)
-	f.integration(t, "https://example.com/x", "alert:*")
-	first := f.record(t, "grp-1", "alert:high-memory")
-	second := f.record(t, "grp-2", "alert:high-memory")
+	// Chat integrations group alerts by default; a webhook passes each through.
+	if _, err := f.st.CreateIntegration(context.Background(), store.Integration{TeamID: f.team, Name: "chat",
+		Type: herald.IntegrationSlack, URL: "https://hooks.slack.com/services/T/B/x", Events: []string{"alert:*"}, Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	hook := f.integration(t, "https://example.com/x", "alert:*")
+	grouped := func(planned []contract.PlannedDelivery) []contract.PlannedDelivery {
+		var out []contract.PlannedDelivery
+		for _, p := range planned {
+			if p.IntegrationID == hook.ID {
+				if p.Group != nil {
+					t.Errorf("the webhook's alert was grouped: %+v", p.Group)
+				}
+				continue
+			}
+			out = append(out, p)
+		}
+		return out
+	}
+	first := grouped(f.record(t, "grp-1", "alert:high-memory"))
+	second := grouped(f.record(t, "grp-2", "alert:high-memory"))
 	if len(first) != 1 || first[0].Group == nil || second[0].Group == nil {
 		t.Fatalf("alerts not planned for a group: %+v / %+v", first, second)
 	}
 	if first[0].Group.WorkflowID != second[0].Group.WorkflowID || first[0].Group.Key != second[0].Group.Key {
 		t.Errorf("two alerts of one kind, project and service went to different groups: %+v / %+v", first[0].Group, second[0].Group)
 	}
-	resolved := f.record(t, "grp-3", "alert:high-memory:resolved")
+	resolved := grouped(f.record(t, "grp-3", "alert:high-memory:resolved"))
 	if len(resolved) != 1 || resolved[0].Resolve == nil || resolved[0].Resolve.WorkflowID != first[0].Group.WorkflowID {
 		t.Errorf("the resolving event does not close the group: %+v", resolved)
 	}
-	if other := f.record(t, "build-1", "alert:container-crash"); len(other) == 1 && other[0].Group != nil && other[0].Group.Key == first[0].Group.Key {
+	if other := grouped(f.record(t, "build-1", "alert:container-crash")); len(other) == 1 && other[0].Group != nil && other[0].Group.Key == first[0].Group.Key {
 		t.Errorf("another alert type joined the high-memory group: %+v", other[0].Group)
 	}
 }

@@ -19,6 +19,15 @@ const groupAlertsListed = 100
 // projects affected, and a one-line summary such as "3 × high-memory on
 // Website in the last 30 s".
 func (a *Activities) BuildGroupMessage(ctx context.Context, in contract.GroupMessageInput) (contract.GroupMessage, error) {
+	if len(in.Held) == 1 && !in.Summary {
+		// One alert is sent as itself: its own type and data, so chat shows
+		// the container, value and threshold, and a webhook gets the seed's body.
+		ev, err := a.Store.GetEvent(ctx, in.TeamID, in.Held[0].EventID)
+		if err != nil {
+			return contract.GroupMessage{}, nonRetryable(err)
+		}
+		return contract.GroupMessage{EventID: "alert-group." + in.Key + "." + in.Held[0].DeliveryID, Type: ev.Type, Data: ev.Data}, nil
+	}
 	type listed struct {
 		ID         string          `json:"id"`
 		Type       string          `json:"type"`

@@ -446,5 +446,5 @@ func (s *Server) checkDestination(ctx context.Context, raw string) error {
 }
 
 func isZeroPolicy(p *alerts.Policy) bool {
-	return len(p.Patterns) == 0 && len(p.GroupBy) == 0 && p.GroupWait == nil && p.RepeatInterval == nil && !p.Disabled
+	return len(p.Patterns) == 0 && len(p.GroupBy) == 0 && p.GroupWait == nil && p.RepeatInterval == nil && p.Disabled == nil
 }

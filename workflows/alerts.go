@@ -63,7 +63,8 @@ func AlertGroupWorkflow(ctx workflow.Context, in contract.AlertGroupInput) error
 	}
 }
 
-// sendGroup delivers what is held as one alert:group message.
+// sendGroup delivers what is held as one alert:group message, or a lone
+// alert as itself.
 func sendGroup(ctx workflow.Context, in *contract.AlertGroupInput) error {
 	var msg contract.GroupMessage
 	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, recordOptions), contract.ActivityBuildGroupMessage,
@@ -75,9 +76,13 @@ func sendGroup(ctx workflow.Context, in *contract.AlertGroupInput) error {
 	for i, h := range in.Held {
 		carries[i] = h.DeliveryID
 	}
+	typ := msg.Type
+	if typ == "" {
+		typ = eventtype.AlertGroup
+	}
 	startChild(ctx, contract.EventWorkflowID(in.TeamID, msg.EventID), contract.EventWorkflow,
-		fmt.Sprintf("%s · %d alert(s)", eventtype.AlertGroup, len(in.Held)), contract.EventInput{
-			TeamID: in.TeamID, EventID: msg.EventID, Type: eventtype.AlertGroup, Data: msg.Data,
+		fmt.Sprintf("%s · %d alert(s)", typ, len(in.Held)), contract.EventInput{
+			TeamID: in.TeamID, EventID: msg.EventID, Type: typ, Data: msg.Data,
 			ReceivedAt: workflow.Now(ctx), OnlyIntegrationID: in.IntegrationID, Carries: carries,
 		})
 	in.Held, in.Sent = nil, in.Sent+1

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/activities"
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/contract"
@@ -144,9 +146,11 @@ func TestResolvingEventIsDeliveredAtOnce(t *testing.T) {
 // policy in the team or the integration) waits 30 s before its first message.
 func TestAlertGroupUnderTheDefaultPolicy(t *testing.T) {
 	f := newFixture(t)
-	recv := f.receiver(t)
-	integ := f.integration(t, recv.URL, "alert:*")
+	recv := f.receiver(t, testenv.Reply{Status: 200, Body: "ok"})
+	// A chat channel: chat groups alerts by default (webhooks pass them through).
+	integ := f.integrationWith(t, store.Integration{Type: herald.IntegrationSlack, URL: recv.URL + "/slack", Events: []string{"alert:*"}})
 	cfg := config.Defaults()
+	cfg.AllowPrivateDestinations = "true"
 	acts := activities.New(&cfg, f.st, nil)
 	start := f.env.Now()
 	in := f.input("default-1", "alert:high-memory")
@@ -175,5 +179,9 @@ func TestAlertGroupUnderTheDefaultPolicy(t *testing.T) {
 	}
 	if d := reqs[0].At.Sub(start).Round(time.Second); d != 30*time.Second {
 		t.Errorf("first message at %s, want at the default 30 s groupWait", d)
+	}
+	// One alert held: sent as itself, richly (not as an alert:group count).
+	if body := string(reqs[0].Body); !strings.Contains(body, "High memory usage") || strings.Contains(body, "alert:group") {
+		t.Errorf("a lone alert's message: %s", body)
 	}
 }

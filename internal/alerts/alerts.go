@@ -26,8 +26,10 @@ type Policy struct {
 	GroupWait *jsontime.Duration `json:"groupWait,omitempty"`
 	// RepeatInterval holds later alerts of the group, sent as one summary.
 	RepeatInterval *jsontime.Duration `json:"repeatInterval,omitempty"`
-	// Disabled turns grouping off: every alert is delivered at once.
-	Disabled bool `json:"disabled,omitempty"`
+	// Disabled turns grouping off (true) or on (false): every alert is then
+	// delivered at once, or grouped. Unset, the level above decides: the
+	// team's policy, then the channel's default (see Merge).
+	Disabled *bool `json:"disabled,omitempty"`
 }
 
 // Defaults (issue: project, service and type; 30 s; 1 h).
@@ -50,9 +52,17 @@ type Effective struct {
 	Disabled       bool
 }
 
-// Merge lays override over base over the defaults.
-func Merge(base, override *Policy) Effective {
-	e := Effective{Patterns: DefaultPatterns, GroupBy: DefaultGroupBy, GroupWait: DefaultGroupWait, RepeatInterval: DefaultRepeatInterval}
+// Merge lays override (an integration's) over base (its team's) over the
+// defaults, field by field: a field set at a level replaces the one below,
+// an unset field inherits. So an integration that sets only groupWait does
+// not turn grouping back on where its team turned it off. groupsByDefault is
+// the channel's own default for Disabled when neither level sets it: chat
+// channels group (one message instead of a burst of pings), webhooks pass
+// every alert through as itself, since their receivers are programs written
+// for the seed's {event, data} body, not people.
+func Merge(base, override *Policy, groupsByDefault bool) Effective {
+	e := Effective{Patterns: DefaultPatterns, GroupBy: DefaultGroupBy, GroupWait: DefaultGroupWait, RepeatInterval: DefaultRepeatInterval,
+		Disabled: !groupsByDefault}
 	for _, p := range []*Policy{base, override} {
 		if p == nil {
 			continue
@@ -69,7 +79,9 @@ func Merge(base, override *Policy) Effective {
 		if p.RepeatInterval != nil {
 			e.RepeatInterval = time.Duration(*p.RepeatInterval)
 		}
-		e.Disabled = p.Disabled
+		if p.Disabled != nil {
+			e.Disabled = *p.Disabled
+		}
 	}
 	return e
 }

@@ -150,7 +150,11 @@ type AlertPolicyView struct {
 	GroupBy        []string `json:"groupBy"`
 	GroupWait      string   `json:"groupWait"`
 	RepeatInterval string   `json:"repeatInterval"`
-	Disabled       bool     `json:"disabled"`
+	// Disabled: chat integrations deliver every alert at once.
+	Disabled bool `json:"disabled"`
+	// WebhooksGrouped: webhook integrations group alerts too (they pass each
+	// alert through unless the team or the integration sets disabled: false).
+	WebhooksGrouped bool `json:"webhooksGrouped"`
 	// Custom is false while the team uses the defaults.
 	Custom bool `json:"custom"`
 }

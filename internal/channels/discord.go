@@ -160,8 +160,8 @@ func (c *Discord) Classify(_ *Request, r *Response, now time.Time) Result {
 	return res
 }
 
-// Traits: a new integration gets a confirmation message.
-func (c *Discord) Traits() Traits { return Traits{Confirms: true} }
+// Traits: a new integration gets a confirmation message; alerts are grouped.
+func (c *Discord) Traits() Traits { return Traits{Confirms: true, GroupsAlerts: true} }
 
 // Validate checks a Discord webhook's settings.
 func (c *Discord) Validate(s Settings) error { return first(validateCommon(s), noFormat(s)) }

@@ -210,8 +210,8 @@ func fitEscaped(s string, max int, esc func(rune) string) string {
 	return strings.Join(pieces, "")
 }
 
-// Traits: a new integration gets a confirmation message.
-func (c *Slack) Traits() Traits { return Traits{Confirms: true} }
+// Traits: a new integration gets a confirmation message; alerts are grouped.
+func (c *Slack) Traits() Traits { return Traits{Confirms: true, GroupsAlerts: true} }
 
 // Validate checks a Slack incoming webhook's settings.
 func (c *Slack) Validate(s Settings) error { return first(validateCommon(s), noFormat(s)) }

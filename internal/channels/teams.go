@@ -172,8 +172,8 @@ func (c *Teams) Classify(req *Request, r *Response, now time.Time) Result {
 	return res
 }
 
-// Traits: a new integration gets a confirmation message.
-func (c *Teams) Traits() Traits { return Traits{Confirms: true} }
+// Traits: a new integration gets a confirmation message; alerts are grouped.
+func (c *Teams) Traits() Traits { return Traits{Confirms: true, GroupsAlerts: true} }
 
 // Validate checks a Teams webhook's settings: its format, when set, is one
 // Teams renders.

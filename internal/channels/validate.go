@@ -78,6 +78,9 @@ type Traits struct {
 	// Confirms: a new or reinstalled integration gets a confirmation
 	// message, which people in the channel see.
 	Confirms bool
+	// GroupsAlerts: alerts are grouped unless a policy says otherwise (people
+	// read the channel); a webhook's receiver gets each alert as itself.
+	GroupsAlerts bool
 }
 
 // TraitsOf is the traits of integration type t (none for an unknown type).

@@ -55,9 +55,9 @@ func TestTraits(t *testing.T) {
 	r := NewRegistry(Options{})
 	want := map[herald.IntegrationType]Traits{
 		herald.IntegrationWebhook: {Signed: true},
-		herald.IntegrationSlack:   {Confirms: true},
-		herald.IntegrationDiscord: {Confirms: true},
-		herald.IntegrationTeams:   {Confirms: true},
+		herald.IntegrationSlack:   {Confirms: true, GroupsAlerts: true},
+		herald.IntegrationDiscord: {Confirms: true, GroupsAlerts: true},
+		herald.IntegrationTeams:   {Confirms: true, GroupsAlerts: true},
 		"pager":                   {},
 	}
 	for typ, w := range want {

@@ -118,6 +118,10 @@ type GroupMessageInput struct {
 type GroupMessage struct {
 	EventID string
 	Data    json.RawMessage
+	// Type is the message's event type: empty for an alert:group message
+	// (so histories from before it replay), the alert's own type when the
+	// group held one alert, which is then sent as itself.
+	Type string
 }
 
 // DisabledIntegration is what DisableIntegration did, without secrets.

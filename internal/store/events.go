@@ -25,10 +25,12 @@ type Event struct {
 
 // DeliveryRef names a delivery and where it goes, as the event workflow needs it.
 type DeliveryRef struct {
-	ID            string                `db:"id"`
-	IntegrationID string                `db:"integration_id"`
-	Status        herald.DeliveryStatus `db:"status"`
-	AttemptCount  int                   `db:"attempt_count"`
+	ID            string `db:"id"`
+	IntegrationID string `db:"integration_id"`
+	// IntegrationType decides the alert-grouping default (alerts.Merge).
+	IntegrationType herald.IntegrationType `db:"integration_type"`
+	Status          herald.DeliveryStatus  `db:"status"`
+	AttemptCount    int                    `db:"attempt_count"`
 	// Retry is the integration's own schedule, if it has one.
 	Retry RetryJSON `db:"retry_policy"`
 	// AlertPolicy is the integration's override of its team's alert policy,
@@ -136,7 +138,7 @@ func (s *Store) RecordEvent(ctx context.Context, ev Event, m Match) ([]DeliveryR
 func deliveryRefs(ctx context.Context, q sqlx.QueryerContext, teamID, eventID string) ([]DeliveryRef, error) {
 	refs := []DeliveryRef{}
 	err := sqlx.SelectContext(ctx, q, &refs, `
-		SELECT d.id, d.integration_id, d.status, d.attempt_count, i.retry_policy, i.alert_policy,
+		SELECT d.id, d.integration_id, i.type AS integration_type, d.status, d.attempt_count, i.retry_policy, i.alert_policy,
 			t.alert_policy AS team_alert_policy
 		FROM deliveries d JOIN integrations i ON i.id = d.integration_id JOIN teams t ON t.id = d.team_id
 		WHERE d.team_id = $1 AND d.event_id = $2 ORDER BY d.id`, teamID, eventID)

@@ -111,3 +111,47 @@ func TestAlertBurstIsGrouped(t *testing.T) {
 		t.Errorf("Slack rejected %v", slack.Rejected())
 	}
 }
+
+// A lone alert arrives as itself: to a webhook at once with the seed's body
+// (webhooks pass alerts through), to Slack after the group's wait as a rich
+// message naming the service and the value, not as an alert:group count.
+func TestALoneAlertArrivesAsItself(t *testing.T) {
+	s := testenv.NewStack(t)
+	if r := s.Do(t, http.MethodPut, "/v1/alert-policy", s.Key, map[string]any{"groupWait": "1s"}); r.Status != 200 {
+		t.Fatalf("alert policy: %d %s", r.Status, r.Body)
+	}
+	recv := testenv.NewReceiver(t)
+	hook := s.CreateIntegration(t, map[string]any{"name": "alert-hook", "type": "webhook", "url": recv.URL, "events": []string{"alert:*"}})
+	slack := fakes.NewSlack(t)
+	createChat(t, s, "slack", "alert-chat", slack.URL("ok"), map[string]any{"events": []string{"alert:*"}})
+	before := len(slack.Accepted())
+
+	data := map[string]any{"alert": map[string]any{"container": "website-7d9f", "value": "93%", "threshold": "90%"},
+		"service": map[string]any{"id": "website", "name": "Website"}, "project": map[string]any{"id": "blog", "name": "Blog"}}
+	res := s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"id": "lone-1", "event": "alert:high-memory", "data": data}))
+	for _, o := range res.Deliveries {
+		if o.IntegrationID != hook.ID {
+			continue
+		}
+		d := s.Delivery(t, o.DeliveryID)
+		if d.Status != herald.DeliveryDelivered || d.CarrierDeliveryID != nil || len(d.AttemptLog) != 1 {
+			t.Errorf("the webhook's delivery %+v: want delivered on its own", d)
+		}
+	}
+	if len(recv.Requests()) != 1 {
+		t.Fatalf("webhook got %d requests, want the alert itself", len(recv.Requests()))
+	}
+	var body struct {
+		Event string
+		Data  map[string]any
+	}
+	if err := json.Unmarshal(recv.Requests()[0].Body, &body); err != nil || body.Event != "alert:high-memory" || body.Data["service"] == nil {
+		t.Errorf("webhook body %s (%v): want the seed's {event, data} of alert:high-memory", recv.Requests()[0].Body, err)
+	}
+
+	waitFor(t, time.Minute, "the Slack message", func() bool { return len(slack.Accepted()) > before })
+	msg := string(slack.Accepted()[before])
+	if !strings.Contains(msg, "Website") || !strings.Contains(msg, "93%") || strings.Contains(msg, "alert:group") {
+		t.Errorf("Slack message for a lone alert: %s", msg)
+	}
+}

@@ -67,13 +67,30 @@ type DiscordMessage struct {
 	} `json:"allowed_mentions"`
 }
 
+// discordEscape makes event text plain in Discord's markdown, as discord.js's
+// escapeMarkdown does: every character that opens formatting, a masked link
+// ([text](url): its brackets), a heading, a quote or a spoiler is
+// backslash-escaped, and so
+// is '<', which opens <@id>, <#id> and <a:/b> sequences. '@' gets a
+// zero-width space after it, so "@everyone" cannot even look like a mention;
+// allowed_mentions stays empty as the second guard.
+func discordEscape(r rune) string {
+	switch r {
+	case '\\', '*', '_', '~', '`', '|', '>', '<', '[', ']', '#':
+		return "\\" + string(r)
+	case '@':
+		return "@\u200b"
+	}
+	return string(r)
+}
+
 // discordValueMax keeps the embed within its total when every field is full.
 const discordValueMax = 400
 
 // RenderDiscord builds the embed of an event.
 func RenderDiscord(m Message) DiscordMessage {
 	s := Summarize(m.EventType, m.Data)
-	e := DiscordEmbed{Title: Truncate(oneLine(s.Title), DiscordTitleMax), Color: s.Tone.Colour()}
+	e := DiscordEmbed{Title: fitEscaped(oneLine(s.Title), DiscordTitleMax, discordEscape), Color: s.Tone.Colour()}
 	if s.Link != "" && Len(s.Link) <= 2048 {
 		e.URL = s.Link
 	}
@@ -89,8 +106,8 @@ func RenderDiscord(m Message) DiscordMessage {
 		if len(e.Fields) == DiscordFieldsMax {
 			break
 		}
-		name := Truncate(oneLine(f.Name), 100)
-		value := Truncate(f.Value, min(discordValueMax, DiscordFieldValueMax))
+		name := fitEscaped(oneLine(f.Name), 100, discordEscape)
+		value := fitEscaped(f.Value, min(discordValueMax, DiscordFieldValueMax), discordEscape)
 		if name == "" || strings.TrimSpace(value) == "" {
 			continue // Discord rejects empty field names and values
 		}

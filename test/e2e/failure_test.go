@@ -98,13 +98,20 @@ func TestRecoveryDeliversEveryWaitingDelivery(t *testing.T) {
 // deliveries; integration:disabled reaches the team's other integration;
 // later deliveries are skipped; enable, then resend of the skipped ones
 // delivers them.
-func TestDeadReceiverIsDisabledThenEnabledAndResent(t *testing.T) {
-	s := testenv.NewStack(t)
+// deadEnd is a webhook integration (deployment:*, one attempt per delivery)
+// whose receiver answers 500 to everything.
+func deadEnd(t *testing.T, s *testenv.Stack) (*testenv.Receiver, api.IntegrationView) {
+	t.Helper()
 	dead := testenv.NewReceiver(t)
 	dead.SetDefault(testenv.Reply{Status: 500, Body: "broken"})
-	owner := testenv.NewReceiver(t)
-	integ := s.CreateIntegration(t, map[string]any{"name": "dead-end", "type": "webhook", "url": dead.URL,
+	return dead, s.CreateIntegration(t, map[string]any{"name": "dead-end", "type": "webhook", "url": dead.URL,
 		"events": []string{"deployment:*"}, "retry": map[string]any{"maxAttempts": 1}})
+}
+
+func TestDeadReceiverIsDisabledThenEnabledAndResent(t *testing.T) {
+	s := testenv.NewStack(t)
+	dead, integ := deadEnd(t, s)
+	owner := testenv.NewReceiver(t)
 	s.CreateIntegration(t, map[string]any{"name": "ops-alerts", "type": "webhook", "url": owner.URL,
 		"events": []string{"integration:*"}})
 	c := &integrationChecks{Stack: s, id: integ.ID}
@@ -289,11 +296,8 @@ func TestBulkResendCanBeCancelled(t *testing.T) {
 // CLI's list and the API's view.
 func TestAutoDisableReachesItsOwner(t *testing.T) {
 	s := testenv.NewStack(t)
-	dead := testenv.NewReceiver(t)
-	dead.SetDefault(testenv.Reply{Status: 500, Body: "broken"})
+	_, integ := deadEnd(t, s)
 	owner := testenv.NewReceiver(t)
-	integ := s.CreateIntegration(t, map[string]any{"name": "dead-end", "type": "webhook", "url": dead.URL,
-		"events": []string{"deployment:*"}, "retry": map[string]any{"maxAttempts": 1}})
 	s.CreateIntegration(t, map[string]any{"name": "ops-p9", "type": "webhook", "url": owner.URL,
 		"events": []string{"integration:*"}, "projects": []string{"p9"}})
 	for i := range 5 {

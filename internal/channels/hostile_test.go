@@ -27,33 +27,6 @@ func hostileMessage() Message {
 	return Message{DeliveryID: "dlv_1", EventID: "evt_1", EventType: "build:failure", Data: data, URL: "https://example.com/hook"}
 }
 
-// texts collects every string value of a JSON document.
-func texts(v any, out *[]string) {
-	switch x := v.(type) {
-	case string:
-		*out = append(*out, x)
-	case []any:
-		for _, e := range x {
-			texts(e, out)
-		}
-	case map[string]any:
-		for _, e := range x {
-			texts(e, out)
-		}
-	}
-}
-
-func renderedTexts(t *testing.T, body []byte) []string {
-	t.Helper()
-	var doc any
-	if err := json.Unmarshal(body, &doc); err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	texts(doc, &out)
-	return out
-}
-
 func TestSlackShowsHostileTextAsText(t *testing.T) {
 	msg := RenderSlack(hostileMessage())
 	body, _ := json.Marshal(msg)

@@ -154,9 +154,15 @@ func (s *Server) page(c *fiber.Ctx, title string) consolePage {
 // console's pages.
 const flashCookie = "herald_console_flash"
 
-func (s *Server) consoleCookieOf(name, value string, maxAge int, sameSite string) *fiber.Cookie {
-	return &fiber.Cookie{Name: name, Value: value, Path: "/console", MaxAge: maxAge, HTTPOnly: true,
+// cookie is every cookie Herald sets: HttpOnly, scoped to path, Secure when
+// browsers reach the gateway over https. maxAge -1 deletes it.
+func (s *Server) cookie(name, value, path string, maxAge int, sameSite string) *fiber.Cookie {
+	return &fiber.Cookie{Name: name, Value: value, Path: path, MaxAge: maxAge, HTTPOnly: true,
 		SameSite: sameSite, Secure: strings.HasPrefix(s.publicURL(), "https://")}
+}
+
+func (s *Server) consoleCookieOf(name, value string, maxAge int, sameSite string) *fiber.Cookie {
+	return s.cookie(name, value, "/console", maxAge, sameSite)
 }
 
 // redirectWithFlash sends the browser to path with msg shown there once.
@@ -300,10 +306,9 @@ func (s *Server) consoleLogin(c *fiber.Ctx) error {
 	case !k.Has(herald.ScopeManage):
 		return fail("That key lacks the manage scope the console needs.")
 	}
-	c.Cookie(&fiber.Cookie{
-		Name: consoleCookie, Value: key, Path: "/console", HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode,
-		Secure: strings.HasPrefix(s.publicURL(), "https://"), Expires: time.Now().Add(12 * time.Hour),
-	})
+	session := s.consoleCookieOf(consoleCookie, key, 0, fiber.CookieSameSiteStrictMode)
+	session.Expires = time.Now().Add(12 * time.Hour)
+	c.Cookie(session)
 	c.Cookie(s.consoleCookieOf(loginCookie, "", -1, fiber.CookieSameSiteStrictMode))
 	return c.Redirect("/console", fiber.StatusSeeOther)
 }

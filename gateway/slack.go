@@ -77,17 +77,13 @@ func (s *Server) bindBrowser(c *fiber.Ctx) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.Cookie(&fiber.Cookie{
-		Name: installCookie, Value: secret, Path: "/v1/slack", MaxAge: int(installTTL.Seconds()),
-		// Lax: Slack's redirect back is a top-level GET from another site.
-		HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode, Secure: strings.HasPrefix(s.publicURL(), "https://"),
-	})
+	// Lax: Slack's redirect back is a top-level GET from another site.
+	c.Cookie(s.cookie(installCookie, secret, "/v1/slack", int(installTTL.Seconds()), fiber.CookieSameSiteLaxMode))
 	return browserHash(secret), nil
 }
 
 func (s *Server) clearInstallCookie(c *fiber.Ctx) {
-	c.Cookie(&fiber.Cookie{Name: installCookie, Value: "", Path: "/v1/slack", MaxAge: -1, HTTPOnly: true,
-		SameSite: fiber.CookieSameSiteLaxMode, Secure: strings.HasPrefix(s.publicURL(), "https://")})
+	c.Cookie(s.cookie(installCookie, "", "/v1/slack", -1, fiber.CookieSameSiteLaxMode))
 }
 
 func (s *Server) signState(st installState) (string, error) {
@@ -318,15 +314,15 @@ func (s *Server) slackCallback(c *fiber.Ctx) error {
 			TeamID: st.Team, Name: st.Name, Type: herald.IntegrationSlack, URL: hook.URL,
 			Events: st.Events, Projects: st.Projects, Enabled: true, Channel: hook.Channel,
 		})
+		if err == nil {
+			confirmation = s.confirm(c, out)
+		}
 	}
 	if err != nil {
 		return err
 	}
 	v := s.integrationView(out)
 	v.Confirmation = confirmation
-	if st.Integration == "" {
-		v.Confirmation = s.confirm(c, out)
-	}
 	if strings.Contains(c.Get(fiber.HeaderAccept), "text/html") {
 		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 		return c.Status(status).SendString(renderInstalled(v, access.Team.Name))

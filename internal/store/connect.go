@@ -44,21 +44,19 @@ func retryableConnect(err error) bool {
 
 func (c *waitingConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	deadline := time.Now().Add(c.wait)
-	delay := 10 * time.Millisecond
-	for {
+	for delay := 10 * time.Millisecond; ; delay = min(2*delay, 250*time.Millisecond) {
 		conn, err := c.pq.Connect(ctx)
-		if err == nil || !retryableConnect(err) || time.Now().Add(delay).After(deadline) {
-			if err != nil && retryableConnect(err) {
-				return nil, fmt.Errorf("postgres had no free connection for %s: %w", c.wait, err)
-			}
+		if err == nil || !retryableConnect(err) {
 			return conn, err
+		}
+		if time.Now().Add(delay).After(deadline) {
+			return nil, fmt.Errorf("postgres had no free connection for %s: %w", c.wait, err)
 		}
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("waiting for a postgres connection: %w (last: %v)", ctx.Err(), err)
 		case <-time.After(delay):
 		}
-		delay = min(2*delay, 250*time.Millisecond)
 	}
 }
 

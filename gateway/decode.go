@@ -188,10 +188,12 @@ func (s *Server) checkURLText(c *fiber.Ctx) error {
 	}
 	var bad error
 	c.Request().URI().QueryArgs().VisitAll(func(k, v []byte) {
-		if bad == nil {
-			if bad = checkText(string(bytes.ToValidUTF8(k, []byte("?"))), string(k)); bad == nil {
-				bad = checkText(string(bytes.ToValidUTF8(k, []byte("?"))), string(v))
-			}
+		if bad != nil {
+			return
+		}
+		field := string(bytes.ToValidUTF8(k, []byte("?"))) // named in the answer, so printable
+		if bad = checkText(field, string(k)); bad == nil {
+			bad = checkText(field, string(v))
 		}
 	})
 	if bad != nil {

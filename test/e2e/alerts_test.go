@@ -117,8 +117,11 @@ func TestAlertBurstIsGrouped(t *testing.T) {
 // message naming the service and the value, not as an alert:group count.
 func TestALoneAlertArrivesAsItself(t *testing.T) {
 	s := testenv.NewStack(t)
-	if r := s.Do(t, http.MethodPut, "/v1/alert-policy", s.Key, map[string]any{"groupWait": "1s"}); r.Status != 200 {
-		t.Fatalf("alert policy: %d %s", r.Status, r.Body)
+	r := s.Do(t, http.MethodPut, "/v1/alert-policy", s.Key, map[string]any{"groupWait": "1s"})
+	var pol api.AlertPolicyView
+	r.JSON(t, &pol)
+	if r.Status != 200 || pol.Disabled || pol.WebhooksGrouped {
+		t.Fatalf("alert policy (chat grouped, webhooks not): %d %s", r.Status, r.Body)
 	}
 	recv := testenv.NewReceiver(t)
 	hook := s.CreateIntegration(t, map[string]any{"name": "alert-hook", "type": "webhook", "url": recv.URL, "events": []string{"alert:*"}})
@@ -153,5 +156,22 @@ func TestALoneAlertArrivesAsItself(t *testing.T) {
 	msg := string(slack.Accepted()[before])
 	if !strings.Contains(msg, "Website") || !strings.Contains(msg, "93%") || strings.Contains(msg, "alert:group") {
 		t.Errorf("Slack message for a lone alert: %s", msg)
+	}
+}
+
+// A team that sets disabled: false asks for grouping everywhere: the policy
+// view says webhooks group too.
+func TestTeamCanGroupWebhookAlerts(t *testing.T) {
+	s := testenv.NewStack(t)
+	r := s.Do(t, http.MethodPut, "/v1/alert-policy", s.Key, map[string]any{"disabled": false})
+	var pol api.AlertPolicyView
+	r.JSON(t, &pol)
+	if r.Status != 200 || pol.Disabled || !pol.WebhooksGrouped {
+		t.Errorf("alert policy with disabled: false: %d %s", r.Status, r.Body)
+	}
+	r = s.Do(t, http.MethodPut, "/v1/alert-policy", s.Key, map[string]any{"disabled": true})
+	r.JSON(t, &pol)
+	if r.Status != 200 || !pol.Disabled || pol.WebhooksGrouped {
+		t.Errorf("alert policy with disabled: true: %d %s", r.Status, r.Body)
 	}
 }

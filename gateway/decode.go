@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
@@ -200,4 +201,18 @@ func (s *Server) checkURLText(c *fiber.Ctx) error {
 		return bad
 	}
 	return c.Next()
+}
+
+// checkText refuses what Postgres cannot store or a log line or header should
+// not carry: invalid UTF-8 and control characters (NUL, CR, LF, …).
+func checkText(field, v string) error {
+	if !utf8.ValidString(v) {
+		return badRequest("field %q is not valid UTF-8", field)
+	}
+	for _, r := range v {
+		if unicode.IsControl(r) {
+			return badRequest("field %q must not hold control characters (found %U)", field, r)
+		}
+	}
+	return nil
 }

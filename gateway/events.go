@@ -7,8 +7,6 @@ import (
 	"errors"
 	"regexp"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -219,19 +217,6 @@ func checkProjectID(field, id string) error {
 	return checkText(field, id)
 }
 
-// checkText refuses what Postgres cannot store or a log line or header should
-// not carry: invalid UTF-8 and control characters (NUL, CR, LF, …).
-func checkText(field, v string) error {
-	if !utf8.ValidString(v) {
-		return badRequest("field %q is not valid UTF-8", field)
-	}
-	for _, r := range v {
-		if unicode.IsControl(r) {
-			return badRequest("field %q must not hold control characters (found %U)", field, r)
-		}
-	}
-	return nil
-}
 
 func (s *Server) getEvent(c *fiber.Ctx) error {
 	team, id := teamID(c), c.Params("id")

@@ -217,7 +217,6 @@ func checkProjectID(field, id string) error {
 	return checkText(field, id)
 }
 
-
 func (s *Server) getEvent(c *fiber.Ctx) error {
 	team, id := teamID(c), c.Params("id")
 	ev, err := s.store.GetEvent(c.UserContext(), team, id)

@@ -67,30 +67,16 @@ type DiscordMessage struct {
 	} `json:"allowed_mentions"`
 }
 
-// discordEscape makes event text plain in Discord's markdown, as discord.js's
-// escapeMarkdown does: every character that opens formatting, a masked link
-// ([text](url): its brackets), a heading, a quote or a spoiler is
-// backslash-escaped, and so
-// is '<', which opens <@id>, <#id> and <a:/b> sequences. '@' gets a
-// zero-width space after it, so "@everyone" cannot even look like a mention;
-// allowed_mentions stays empty as the second guard.
-func discordEscape(r rune) string {
-	switch r {
-	case '\\', '*', '_', '~', '`', '|', '>', '<', '[', ']', '#':
-		return "\\" + string(r)
-	case '@':
-		return "@\u200b"
-	}
-	return string(r)
-}
-
 // discordValueMax keeps the embed within its total when every field is full.
 const discordValueMax = 400
+
+// discordTextMax bounds the one-sentence description.
+const discordTextMax = 1000
 
 // RenderDiscord builds the embed of an event.
 func RenderDiscord(m Message) DiscordMessage {
 	s := Summarize(m.EventType, m.Data)
-	e := DiscordEmbed{Title: fitEscaped(oneLine(s.Title), DiscordTitleMax, discordEscape), Color: s.Tone.Colour()}
+	e := DiscordEmbed{Title: discordMarkdown.fit(oneLine(s.Title), DiscordTitleMax), Color: s.Tone.Colour()}
 	if s.Link != "" && Len(s.Link) <= 2048 {
 		e.URL = s.Link
 	}
@@ -101,13 +87,14 @@ func RenderDiscord(m Message) DiscordMessage {
 	if ts, err := time.Parse(time.RFC3339Nano, s.Timestamp); err == nil {
 		e.Timestamp = ts.UTC().Format(time.RFC3339Nano)
 	}
-	total := Len(e.Title) + Len(footer)
+	e.Description = discordMarkdown.fit(s.Text, discordTextMax)
+	total := Len(e.Title) + Len(e.Description) + Len(footer)
 	for _, f := range s.Fields {
 		if len(e.Fields) == DiscordFieldsMax {
 			break
 		}
-		name := fitEscaped(oneLine(f.Name), 100, discordEscape)
-		value := fitEscaped(f.Value, min(discordValueMax, DiscordFieldValueMax), discordEscape)
+		name := discordMarkdown.fit(oneLine(f.Name), 100)
+		value := discordMarkdown.fit(f.Value, min(discordValueMax, DiscordFieldValueMax))
 		if name == "" || strings.TrimSpace(value) == "" {
 			continue // Discord rejects empty field names and values
 		}

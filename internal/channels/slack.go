@@ -26,6 +26,8 @@ const (
 	// slackValueMax keeps every field short enough that the whole message stays
 	// far below the ~13k characters where Slack answers msg_blocks_too_long.
 	slackValueMax = 500
+	// slackTextMax bounds the one-sentence text under the header.
+	slackTextMax = 1000
 )
 
 // Slack posts Block Kit messages to an incoming webhook.
@@ -58,19 +60,6 @@ type SlackMessage struct {
 	Blocks []slackBlock `json:"blocks"`
 }
 
-// slackEscape escapes the three characters Slack's mrkdwn reserves.
-func slackEscape(r rune) string {
-	switch r {
-	case '&':
-		return "&amp;"
-	case '<':
-		return "&lt;"
-	case '>':
-		return "&gt;"
-	}
-	return string(r)
-}
-
 // RenderSlack builds the Block Kit message of an event.
 func RenderSlack(m Message) SlackMessage {
 	s := Summarize(m.EventType, m.Data)
@@ -79,6 +68,10 @@ func RenderSlack(m Message) SlackMessage {
 	msg.Blocks = append(msg.Blocks, slackBlock{Type: "header",
 		Text: &slackText{Type: "plain_text", Text: Truncate(title, SlackHeaderMax), Emoji: true}})
 
+	if s.Text != "" {
+		msg.Blocks = append(msg.Blocks, slackBlock{Type: "section",
+			Text: &slackText{Type: "mrkdwn", Text: fitEscaped(s.Text, slackTextMax, slackEscape)}})
+	}
 	var fields []slackText
 	for _, f := range s.Fields {
 		name := fitEscaped(oneLine(f.Name), 100, slackEscape)
@@ -103,6 +96,9 @@ func RenderSlack(m Message) SlackMessage {
 
 	// The fallback text is what notifications and screen readers show.
 	fallback := []string{fitEscaped(title, 300, slackEscape)}
+	if s.Text != "" {
+		fallback = append(fallback, fitEscaped(oneLine(s.Text), 300, slackEscape))
+	}
 	for _, f := range s.Fields {
 		if f.Name == "Project" || f.Name == "Status" || f.Name == "Branch" {
 			fallback = append(fallback, fitEscaped(f.Name+": "+oneLine(f.Value), 200, slackEscape))
@@ -183,31 +179,6 @@ func jsonRequest(url string, body []byte, userAgent string) *Request {
 		h.Set("User-Agent", userAgent)
 	}
 	return &Request{Method: http.MethodPost, URL: url, Header: h, Body: body}
-}
-
-// fitEscaped escapes s rune by rune and cuts it so the escaped text fits in
-// max units, ending with Ellipsis when it cut. An escape is never split.
-func fitEscaped(s string, max int, esc func(rune) string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	var pieces []string
-	used := 0
-	for _, r := range s {
-		e := esc(r)
-		if used+Len(e) <= max {
-			pieces = append(pieces, e)
-			used += Len(e)
-			continue
-		}
-		for len(pieces) > 0 && used+Len(Ellipsis) > max {
-			used -= Len(pieces[len(pieces)-1])
-			pieces = pieces[:len(pieces)-1]
-		}
-		if used+Len(Ellipsis) > max {
-			return ""
-		}
-		return strings.Join(pieces, "") + Ellipsis
-	}
-	return strings.Join(pieces, "")
 }
 
 // Traits: a new integration gets a confirmation message; alerts are grouped.

@@ -87,137 +87,45 @@ type Summary struct {
 	Tone  Tone
 	// Fields are the labelled details, most useful first.
 	Fields []Field
+	// Text is one sentence with what matters most ("Memory at 93%, above
+	// the 90% threshold"): the line a phone notification shows.
+	Text string
 	// Link is an http(s) URL the data carries, if any.
 	Link string
 	// Timestamp is the event's own time (RFC 3339), if the data carries one.
 	Timestamp string
 }
 
-// categories are the known categories' display names.
-var categories = map[string]string{
-	"build": "Build", "deployment": "Deployment", "job-run": "Job run", "backup": "Backup",
-	"addon-backup": "Backup", "billing": "Billing", "alert": "Alert", "service": "Service",
-	"integration": "Integration",
-}
-
-// entities are where each category keeps its main object in the data.
-var entities = map[string][]string{
-	"build": {"build"}, "deployment": {"deployment"}, "job-run": {"run", "jobRun", "job"},
-	"backup": {"backup"}, "addon-backup": {"backup"}, "billing": {"invoice", "billing"},
-	"alert": {"alert"}, "service": {"deployment", "autoscaling"}, "integration": {"integration"},
-}
-
-// Summarize reads an event into a Summary. Known categories get a tailored
-// title and fields; anything else a generic one that still shows the type,
-// the project and the top-level data fields.
+// Summarize reads an event into a Summary. Each category the platform sends
+// has its own reader (readers.go) that knows where its data lives; anything
+// else gets a generic summary that still shows the type, the project and the
+// top-level data fields. A field the data lacks is left out, never shown empty.
 func Summarize(eventType string, raw json.RawMessage) Summary {
 	var data map[string]any
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	_ = dec.Decode(&data) // not an object: treated as empty
+	if data == nil {
+		data = map[string]any{}
+	}
 	cat := eventtype.Category(eventType)
-	action := strings.TrimPrefix(eventType, cat+":")
-	if _, known := categories[cat]; !known {
+	read, known := readers[cat]
+	if !known {
 		return generic(eventType, raw, data)
 	}
-	if eventType == eventtype.AlertGroup {
-		return alertGroup(data)
+	r := &reading{Summary: Summary{Type: eventType, Tone: ToneInfo}, data: data,
+		action: strings.TrimPrefix(eventType, cat+":")}
+	read(r)
+	if r.Link == "" {
+		r.Link = firstURL(data, r.entity)
 	}
-	s := Summary{Type: eventType}
-	entity := map[string]any{}
-	for _, key := range entities[cat] {
-		if m, ok := data[key].(map[string]any); ok {
-			entity = m
-			break
-		}
+	if r.Timestamp == "" {
+		r.Timestamp = firstString(r.entity, "createdAt", "startedAt")
 	}
-	var what string
-	what, s.Tone = describe(cat, action, data, entity)
-	s.Title = categories[cat] + " " + what
-	if cat == "alert" || cat == "integration" {
-		s.Title = what
+	if r.Timestamp == "" {
+		r.Timestamp = firstString(data, "createdAt", "timestamp", "time")
 	}
-	if subject := firstString(data, "service.name", "service.id", "job.name", "job.id", "addon.name", "addon.id", "integration.name"); subject != "" {
-		s.Title += " · " + subject
-	}
-	add := func(name, value string) {
-		if value != "" {
-			s.Fields = append(s.Fields, Field{name, value})
-		}
-	}
-	add("Project", nameAndID(data, "project"))
-	add("Service", nameAndID(data, "service"))
-	add("Job", nameAndID(data, "job"))
-	add("Addon", nameAndID(data, "addon"))
-	add("Branch", firstString(entity, "branch"))
-	if sha := firstString(entity, "sha", "commit", "commitSha"); sha != "" {
-		add("Commit", shortSHA(sha))
-	}
-	add("Status", firstString(entity, "status"))
-	add("ID", firstString(entity, "id"))
-	add("User", firstString(data, "user.name", "user.email", "user.id"))
-	add("Reason", firstString(data, "reason", "message"))
-	if cat == "alert" {
-		for _, k := range []string{"container", "value", "threshold", "usage", "limit"} {
-			add(strings.ToUpper(k[:1])+k[1:], firstString(entity, k))
-		}
-	}
-	if cat == "billing" {
-		add("Amount", firstString(entity, "amount", "total"))
-	}
-	add("Started", firstString(entity, "createdAt", "startedAt"))
-	add("Finished", firstString(entity, "concludedAt", "finishedAt", "completedAt"))
-	s.Link = firstURL(data, entity)
-	s.Timestamp = firstString(entity, "createdAt", "startedAt")
-	if s.Timestamp == "" {
-		s.Timestamp = firstString(data, "createdAt", "timestamp", "time")
-	}
-	return s
-}
-
-// describe turns an action into words and a tone.
-func describe(cat, action string, data, entity map[string]any) (string, Tone) {
-	if cat == "alert" {
-		resolved := strings.HasSuffix(action, ":resolved") || firstString(data, "resolved") == "true"
-		name := strings.TrimSuffix(action, ":resolved")
-		words := map[string]string{"container-crash": "Container crashed", "high-cpu": "High CPU usage",
-			"high-memory": "High memory usage", "volume-space": "Volume nearly full"}[name]
-		if words == "" {
-			words = "Alert: " + strings.ReplaceAll(name, "-", " ")
-		}
-		switch {
-		case resolved:
-			return "Resolved: " + words, ToneSuccess
-		case name == "container-crash":
-			return words, ToneFailure
-		}
-		return words, ToneWarning
-	}
-	if cat == "integration" {
-		switch action {
-		case "disabled":
-			return "Integration disabled", ToneFailure
-		case "recovered":
-			return "Integration recovered", ToneSuccess
-		case "test":
-			return "Test notification", ToneInfo
-		}
-	}
-	last := action[strings.LastIndex(action, ":")+1:]
-	if last == "status-update" {
-		last = strings.ToLower(firstString(entity, "status"))
-	}
-	switch last {
-	case "start", "started", "starting", "running", "created", "deploying":
-		return "started", ToneStarted
-	case "success", "succeeded", "successful", "completed", "complete", "paid", "invoice-paid", "deployed":
-		return "succeeded", ToneSuccess
-	case "failure", "failed", "error", "crashed", "invoice-failed", "payment-failed":
-		return "failed", ToneFailure
-	case "abort", "aborted", "cancelled", "canceled":
-		return "aborted", ToneAborted
-	}
-	return strings.ReplaceAll(strings.ReplaceAll(action, ":", " "), "-", " "), ToneInfo
+	return r.Summary
 }
 
 // genericFields caps how many top-level fields an unknown event shows.
@@ -282,6 +190,11 @@ func valueText(v json.RawMessage) string {
 // lookup follows a dotted path through nested objects to a scalar, as text.
 func lookup(data map[string]any, path string) string {
 	cur, _ := datapath.Find(data, path)
+	return valueString(cur)
+}
+
+// valueString is a scalar as text; anything else is "".
+func valueString(cur any) string {
 	switch v := cur.(type) {
 	case string:
 		return strings.TrimSpace(v)
@@ -329,29 +242,6 @@ func firstURL(data, entity map[string]any) string {
 		}
 	}
 	return ""
-}
-
-// alertGroup summarizes a group of alerts sent as one message.
-func alertGroup(data map[string]any) Summary {
-	s := Summary{Type: eventtype.AlertGroup, Tone: ToneWarning, Title: firstString(data, "summary")}
-	if s.Title == "" {
-		s.Title = "Alerts"
-	}
-	if firstString(data, "kind") == "summary" {
-		s.Title = "Still happening: " + s.Title
-	}
-	add := func(name, value string) {
-		if value != "" {
-			s.Fields = append(s.Fields, Field{name, value})
-		}
-	}
-	add("Alerts", firstString(data, "count"))
-	add("Services", joinList(data["services"]))
-	add("Projects", joinList(data["projects"]))
-	add("First seen", firstString(data, "firstSeen"))
-	add("Last seen", firstString(data, "lastSeen"))
-	s.Timestamp = firstString(data, "lastSeen")
-	return s
 }
 
 func joinList(v any) string {

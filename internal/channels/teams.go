@@ -26,6 +26,7 @@ const (
 	teamsTitleMax = 300
 	teamsFactsMax = 20
 	teamsValueMax = 1000
+	teamsTextMax  = 1000
 )
 
 // Teams posts Adaptive Cards to Workflows URLs and MessageCards to legacy
@@ -59,13 +60,16 @@ type adaptiveElement map[string]any
 func RenderTeamsAdaptive(m Message) map[string]any {
 	s := Summarize(m.EventType, m.Data)
 	body := []adaptiveElement{{
-		"type": "TextBlock", "text": Truncate(oneLine(s.Title), teamsTitleMax), "weight": "Bolder",
+		"type": "TextBlock", "text": adaptiveMarkdown.fit(oneLine(s.Title), teamsTitleMax), "weight": "Bolder",
 		"size": "Medium", "wrap": true, "color": s.Tone.adaptiveColour(),
 	}}
-	if facts := teamsFacts(s, "title"); len(facts) > 0 {
+	if s.Text != "" {
+		body = append(body, adaptiveElement{"type": "TextBlock", "text": adaptiveMarkdown.fit(s.Text, teamsTextMax), "wrap": true})
+	}
+	if facts := teamsFacts(s, "title", adaptiveMarkdown.fit); len(facts) > 0 {
 		body = append(body, adaptiveElement{"type": "FactSet", "facts": facts})
 	}
-	body = append(body, adaptiveElement{"type": "TextBlock", "text": Truncate(oneLine(m.EventType+" · event "+m.EventID), 300),
+	body = append(body, adaptiveElement{"type": "TextBlock", "text": adaptiveMarkdown.fit(oneLine(m.EventType+" · event "+m.EventID), 300),
 		"isSubtle": true, "size": "Small", "wrap": true})
 	card := map[string]any{
 		"$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
@@ -96,7 +100,10 @@ func RenderTeamsMessageCard(m Message) map[string]any {
 		"activitySubtitle": Truncate(oneLine(m.EventType+" · event "+m.EventID), 300),
 		"markdown":         false, // event text is shown as it is
 	}
-	if facts := teamsFacts(s, "name"); len(facts) > 0 {
+	if s.Text != "" {
+		section["text"] = Truncate(s.Text, teamsTextMax)
+	}
+	if facts := teamsFacts(s, "name", Truncate); len(facts) > 0 {
 		section["facts"] = facts
 	}
 	card := map[string]any{
@@ -113,14 +120,15 @@ func RenderTeamsMessageCard(m Message) map[string]any {
 	return card
 }
 
-// teamsFacts are the summary's fields as {nameKey, value} facts.
-func teamsFacts(s Summary, nameKey string) []map[string]string {
+// teamsFacts are the summary's fields as {nameKey, value} facts, each text
+// made fit (and, for Adaptive Cards, escaped) by fit.
+func teamsFacts(s Summary, nameKey string, fit func(string, int) string) []map[string]string {
 	var facts []map[string]string
 	for _, f := range s.Fields {
 		if len(facts) == teamsFactsMax {
 			break
 		}
-		facts = append(facts, map[string]string{nameKey: Truncate(oneLine(f.Name), 100), "value": Truncate(f.Value, teamsValueMax)})
+		facts = append(facts, map[string]string{nameKey: fit(oneLine(f.Name), 100), "value": fit(f.Value, teamsValueMax)})
 	}
 	return facts
 }

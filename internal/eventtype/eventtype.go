@@ -124,12 +124,12 @@ func HeraldsOwn(t string) bool { return Category(t) == "integration" }
 var catalogue = func() map[string]bool {
 	m := map[string]bool{
 		"billing:invoice-paid": true, "billing:invoice-failed": true,
-		"service:deployment:status-update": true,
-		IntegrationTest:                    true, IntegrationDisabled: true, IntegrationRecovered: true,
+		"service:deployment:status-update": true, "service:autoscaling:event": true,
+		IntegrationTest: true, IntegrationDisabled: true, IntegrationRecovered: true,
 		AlertGroup: true,
 	}
 	for _, c := range []string{"build", "deployment", "job-run", "backup", "addon-backup"} {
-		for _, a := range []string{"start", "success", "failure", "aborted"} {
+		for _, a := range []string{"start", "success", "failure", "abort"} {
 			m[c+":"+a] = true
 		}
 	}
@@ -155,6 +155,17 @@ func Label(t string) string {
 		return Category(t) + ":" + Other
 	}
 	return Other
+}
+
+// Catalogue lists the catalogued event types, sorted: each is rendered
+// richly, pinned by a golden file per renderer and described in docs/events.md.
+func Catalogue() []string {
+	out := make([]string, 0, len(catalogue))
+	for t := range catalogue {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Labels lists every value Label can return, sorted.

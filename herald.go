@@ -56,6 +56,10 @@ const (
 	OutcomeDelivered Outcome = "delivered"
 	// OutcomeRetry: a transient failure; try again later.
 	OutcomeRetry Outcome = "retry"
+	// OutcomeThrottled: the receiver asked Herald to slow down (429 and its
+	// kin): tried again after its Retry-After. Not a failure: it counts
+	// toward neither the integration's health nor the delivery's attempts.
+	OutcomeThrottled Outcome = "throttled"
 	// OutcomePermanent: the receiver rejected this notification; retrying will not help.
 	OutcomePermanent Outcome = "permanent"
 	// OutcomeGone: the endpoint no longer exists; disable the integration.

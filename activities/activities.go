@@ -33,6 +33,8 @@ type Activities struct {
 	DisableAfter int
 	// RecoveryRate paces retries of waiting deliveries when an integration recovers.
 	RecoveryRate float64
+	// DeliveryControl paces, caps and orders deliveries per integration.
+	DeliveryControl bool
 	// Metrics records attempts and finished deliveries (nil: nothing).
 	Metrics *metrics.Metrics
 	// Now is the clock (time.Now outside tests).
@@ -50,13 +52,14 @@ func New(cfg *config.Config, st *store.Store, tc client.Client) *Activities {
 			BodyLimit:      cfg.ResponseBodyLimit,
 			DialContext:    (&ssrf.Dialer{Policy: cfg.DestinationPolicy(), Timeout: cfg.ConnectTimeout}).DialContext,
 		}),
-		Temporal:       tc,
-		TaskQueue:      cfg.TaskQueue,
-		Retry:          cfg.Retry,
-		AttemptTimeout: cfg.AttemptTimeout,
-		DisableAfter:   cfg.DisableAfter,
-		RecoveryRate:   cfg.RecoveryRate,
-		Now:            time.Now,
+		Temporal:        tc,
+		TaskQueue:       cfg.TaskQueue,
+		Retry:           cfg.Retry,
+		AttemptTimeout:  cfg.AttemptTimeout,
+		DisableAfter:    cfg.DisableAfter,
+		RecoveryRate:    cfg.RecoveryRate,
+		DeliveryControl: cfg.DeliveryControl,
+		Now:             time.Now,
 	}
 }
 

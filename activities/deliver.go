@@ -20,6 +20,13 @@ import (
 // masked replaces secret header values in stored requests.
 const masked = "••••••"
 
+// throttledWait is the wait after a 429 that named none.
+const throttledWait = time.Second
+
+// slotMargin outlives an attempt's timeout before its in-flight slot expires
+// on its own (its worker died).
+const slotMargin = 30 * time.Second
+
 // Deliver makes one attempt at a delivery and records it with the delivery's
 // new state and the integration's health, in one transaction. HTTP answers of
 // every kind are results; an error means the attempt could not be made or
@@ -66,11 +73,48 @@ func (a *Activities) Deliver(ctx context.Context, in contract.DeliverInput) (con
 // attempt renders, sends, classifies and records one attempt.
 func (a *Activities) attempt(ctx context.Context, in contract.DeliverInput, t store.Target) (contract.DeliverResult, error) {
 	integ := t.Integration
+	if p := in.Pace; p.MaxInFlight > 0 {
+		ok, err := a.Store.AcquireSlot(ctx, integ.ID, in.DeliveryID, p.MaxInFlight, a.AttemptTimeout+slotMargin)
+		if err != nil {
+			return contract.DeliverResult{}, err
+		}
+		if !ok {
+			return a.paced(ctx, in, t.Delivery.Status, contract.WaitInFlight, inFlightRetry)
+		}
+		a.Metrics.InFlight(integ.ID, 1)
+		defer func() {
+			a.Metrics.InFlight(integ.ID, -1)
+			// Freed even when the attempt's context ended; its expiry frees it otherwise.
+			if err := a.Store.ReleaseSlot(context.WithoutCancel(ctx), integ.ID, in.DeliveryID); err != nil {
+				activity.GetLogger(ctx).Warn("free an in-flight slot", "delivery", in.DeliveryID, "error", err)
+			}
+		}()
+	}
+	if l := in.Pace.Limit; !l.Unlimited() && !in.SendSlotHeld {
+		// The request as it actually goes: its slot was reserved when the
+		// workflow started waiting, and it may lag behind it.
+		wait, err := a.Store.ReservePace(ctx, integ.ID, l, true, a.Now)
+		if err != nil {
+			return contract.DeliverResult{}, err
+		}
+		if wait > inlineWaitMax(l) {
+			return a.paced(ctx, in, t.Delivery.Status, contract.WaitSlot, wait)
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return contract.DeliverResult{}, err
+		}
+	}
 	s, err := a.send(ctx, integ, channels.Message{DeliveryID: t.Delivery.ID, EventID: t.Event.ID, EventType: t.Event.Type, Data: t.Event.Data})
 	if err != nil {
 		return contract.DeliverResult{}, nonRetryable(fmt.Errorf("%w: %v", store.ErrNotFound, err))
 	}
 	req, ex, res := s.req, s.ex, s.res
+	a.answered(ctx, integ, in.Pace, res)
+	if res.Outcome == herald.OutcomeThrottled && (in.Schedule == nil || in.Schedule.Throttled >= contract.MaxThrottled) {
+		// Rate limited for longer than the bound: from now on it counts.
+		res.Outcome = herald.OutcomeRetry
+		res.Reason += fmt.Sprintf(" (rate limited for %s or more: counted as a failed attempt)", contract.MaxThrottled)
+	}
 	att := newAttempt(t.Delivery.ID, in, req, ex, res, s.ch.SecretHeaders())
 	upd, delay := nextState(in.DeliveryID, res, in.Schedule, a.Now())
 	rec, err := a.recordSent(ctx, integ.ID, att, upd)
@@ -140,6 +184,12 @@ func nextState(deliveryID string, res channels.Result, s *contract.Schedule, now
 		return store.DeliveryUpdate{Status: herald.DeliveryFailed, Reason: "gone: " + res.Reason}, 0
 	case herald.OutcomePermanent:
 		return store.DeliveryUpdate{Status: herald.DeliveryFailed, Reason: "rejected: " + res.Reason}, 0
+	}
+	if res.Outcome == herald.OutcomeThrottled && s != nil {
+		// Asked to slow down: waited out, without using an attempt.
+		wait := max(res.RetryAfter, throttledWait)
+		next := now.Add(wait)
+		return store.DeliveryUpdate{Status: herald.DeliveryRetrying, Reason: "rate limited: " + res.Reason, NextAttemptAt: &next}, wait
 	}
 	switch {
 	case s == nil:

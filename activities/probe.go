@@ -66,10 +66,24 @@ func (a *Activities) sendTest(ctx context.Context, integ store.Integration, mess
 	if err != nil {
 		return channels.Result{}, err
 	}
+	// A test counts against the platform's limit like any message: it takes
+	// its send slot (waiting for it here: people wait for its answer) and
+	// tells the pace what the platform said.
+	p := a.pace(integ.Type, integ.RateLimit.V, integ.MaxInFlight, integ.Ordering)
+	if !p.Limit.Unlimited() {
+		wait, err := a.Store.ReservePace(ctx, integ.ID, p.Limit, true, a.Now)
+		if err != nil {
+			return channels.Result{}, err
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return channels.Result{}, err
+		}
+	}
 	id := store.NewID("test")
 	s, err := a.send(ctx, integ, channels.Message{DeliveryID: id, EventID: id, EventType: eventtype.IntegrationTest, Data: data})
 	if err != nil {
 		return channels.Result{}, nonRetryable(err)
 	}
+	a.answered(ctx, integ, p, s.res)
 	return s.res, nil
 }

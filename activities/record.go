@@ -55,6 +55,7 @@ func (a *Activities) RecordEvent(ctx context.Context, in contract.EventInput) ([
 			AttemptCount:   r.AttemptCount,
 			Retry:          policy,
 			AttemptTimeout: a.AttemptTimeout,
+			Pace:           a.pace(r.IntegrationType, r.RateLimit.V, r.MaxInFlight, r.Ordering),
 		}
 		if g, ok := groups[r.ID]; ok {
 			if g.resolves {

@@ -49,7 +49,7 @@ var consoleFuncs = template.FuncMap{
 		switch o {
 		case herald.OutcomeDelivered:
 			return "delivered"
-		case herald.OutcomeRetry:
+		case herald.OutcomeRetry, herald.OutcomeThrottled:
 			return "retrying"
 		}
 		return "failed"

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/heraldhq/herald/internal/pacing"
 	"io"
 	"strings"
 	"unicode"
@@ -31,6 +32,10 @@ func decodeJSON(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		var fe *pacing.FieldError
+		if errors.As(err, &fe) {
+			return badRequest("field %q: %s", fe.Field, fe.Problem)
+		}
 		return badRequest("malformed JSON: %s", describeJSONError(err))
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {

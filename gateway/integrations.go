@@ -19,6 +19,7 @@ import (
 	"github.com/heraldhq/herald/internal/channels"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/eventtype"
+	"github.com/heraldhq/herald/internal/pacing"
 	"github.com/heraldhq/herald/internal/retry"
 	"github.com/heraldhq/herald/internal/ssrf"
 	"github.com/heraldhq/herald/internal/store"
@@ -153,12 +154,54 @@ func merged(in store.Integration, r api.IntegrationRequest) channels.Settings {
 	return set
 }
 
+// maxInFlightCap bounds maxInFlight: beyond it the cap caps nothing.
+const maxInFlightCap = 10_000
+
+// checkDeliveryControl checks rateLimit, maxInFlight and ordering against
+// the channel of type t (its default rate is what an override changes).
+func (s *Server) checkDeliveryControl(r *api.IntegrationRequest, t herald.IntegrationType) error {
+	if r.RateLimit != nil && *r.RateLimit != (pacing.Override{}) {
+		if _, err := r.RateLimit.Apply(s.channels.TraitsOf(t).Rate); err != nil {
+			var fe *pacing.FieldError
+			if errors.As(err, &fe) {
+				return badRequest("field %q: %s", fe.Field, fe.Problem)
+			}
+			return badRequest("field \"rateLimit\": %s", err)
+		}
+	}
+	if r.MaxInFlight != nil && (*r.MaxInFlight < 1 || *r.MaxInFlight > maxInFlightCap) {
+		return badRequest("field \"maxInFlight\" must be from 1 to %d", maxInFlightCap)
+	}
+	if r.Ordering != nil && *r.Ordering != store.OrderingNone && *r.Ordering != store.OrderingFIFO {
+		return badRequest("field \"ordering\" must be %q or %q, not %q", store.OrderingNone, store.OrderingFIFO, *r.Ordering)
+	}
+	return nil
+}
+
+// deliveryControl copies a request's rateLimit, maxInFlight and ordering
+// into a patch ({} as rateLimit restores the channel's default).
+func deliveryControl(r api.IntegrationRequest, p *store.IntegrationPatch) {
+	if r.RateLimit != nil {
+		p.RateLimit = &store.RateJSON{V: r.RateLimit}
+		if *r.RateLimit == (pacing.Override{}) {
+			p.RateLimit.V = nil
+		}
+	}
+	if r.MaxInFlight != nil {
+		p.MaxInFlight = &r.MaxInFlight
+	}
+	p.Ordering = r.Ordering
+}
+
 func (s *Server) createIntegration(c *fiber.Ctx) error {
 	var req api.IntegrationRequest
 	if err := decodeJSON(c.Body(), &req); err != nil {
 		return err
 	}
 	if err := validateIntegration(&req, true, s.cfg.Retry); err != nil {
+		return err
+	}
+	if err := s.checkDeliveryControl(&req, herald.IntegrationType(*req.Type)); err != nil {
 		return err
 	}
 	if err := s.checkSettings(herald.IntegrationType(*req.Type), merged(store.Integration{}, req)); err != nil {
@@ -192,6 +235,17 @@ func (s *Server) createIntegration(c *fiber.Ctx) error {
 	}
 	if req.AlertPolicy != nil {
 		in.AlertPolicy.V = req.AlertPolicy
+	}
+	var dc store.IntegrationPatch
+	deliveryControl(req, &dc)
+	if dc.RateLimit != nil {
+		in.RateLimit = *dc.RateLimit
+	}
+	if dc.MaxInFlight != nil {
+		in.MaxInFlight = *dc.MaxInFlight
+	}
+	if dc.Ordering != nil {
+		in.Ordering = *dc.Ordering
 	}
 	if req.Secret != nil {
 		in.Secret = *req.Secret
@@ -262,12 +316,15 @@ func (s *Server) updateIntegration(c *fiber.Ctx) error {
 		return err
 	}
 	var before store.Integration
-	if req.URL != nil || req.Format != nil || req.Secret != nil {
+	if req.URL != nil || req.Format != nil || req.Secret != nil || req.RateLimit != nil || req.MaxInFlight != nil || req.Ordering != nil {
 		var err error
 		if before, err = s.pathIntegration(c); err != nil {
 			return err
 		}
 		if err := s.checkSettings(before.Type, merged(before, req)); err != nil {
+			return err
+		}
+		if err := s.checkDeliveryControl(&req, before.Type); err != nil {
 			return err
 		}
 	}
@@ -290,6 +347,7 @@ func (s *Server) updateIntegration(c *fiber.Ctx) error {
 			p.Retry.V = nil
 		}
 	}
+	deliveryControl(req, &p)
 	if req.GenerateSecret {
 		sec, err := channels.GenerateSecret()
 		if err != nil {

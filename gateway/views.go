@@ -6,6 +6,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/pacing"
 	"github.com/heraldhq/herald/internal/redact"
 	"github.com/heraldhq/herald/internal/store"
 )
@@ -44,8 +45,42 @@ func (s *Server) integrationView(i store.Integration) api.IntegrationView {
 		Retry: api.RetryView{MaxAttempts: p.MaxAttempts, InitialInterval: p.InitialInterval.String(),
 			MaxInterval: p.MaxInterval.String(), BackoffCoefficient: p.BackoffCoefficient, Custom: i.Retry.V != nil},
 		AutoRecover: i.AutoRecover, Format: i.Format, Channel: i.Channel, AlertPolicy: i.AlertPolicy.V,
+		RateLimit: rateLimitView(s.rateOf(i), i.RateLimit.V != nil), MaxInFlight: s.maxInFlightOf(i),
+		Ordering:  orderingOf(i.Ordering),
 		CreatedAt: i.CreatedAt, UpdatedAt: i.UpdatedAt,
 	}
+}
+
+// rateOf is an integration's send rate in force: its override of its
+// channel's default.
+func (s *Server) rateOf(i store.Integration) pacing.Limit {
+	base := s.channels.TraitsOf(i.Type).Rate
+	l, err := i.RateLimit.V.Apply(base)
+	if err != nil {
+		return base
+	}
+	return l
+}
+
+func (s *Server) maxInFlightOf(i store.Integration) int {
+	if i.MaxInFlight != nil {
+		return *i.MaxInFlight
+	}
+	return s.channels.TraitsOf(i.Type).MaxInFlight
+}
+
+func rateLimitView(l pacing.Limit, custom bool) api.RateLimitView {
+	if l.Unlimited() {
+		return api.RateLimitView{Unlimited: true, Custom: custom}
+	}
+	return api.RateLimitView{Count: l.Count, Per: l.Per.String(), Burst: l.Burst, Custom: custom}
+}
+
+func orderingOf(o string) string {
+	if o == "" {
+		return store.OrderingNone
+	}
+	return o
 }
 
 func newEventView(ev store.Event, ds []store.Delivery) api.EventView {
@@ -66,6 +101,7 @@ func newDeliveryView(d store.Delivery) api.DeliveryView {
 		IntegrationType: d.IntegrationType, Status: d.Status, Reason: d.Reason, Attempts: d.AttemptCount,
 		LastStatusCode: d.LastStatusCode, LastAttemptAt: d.LastAttemptAt, NextAttemptAt: d.NextAttemptAt,
 		CreatedAt: d.CreatedAt, CompletedAt: d.CompletedAt, CarrierDeliveryID: d.CarrierDeliveryID,
+		WaitingFor: d.WaitingFor, OutOfOrder: d.OutOfOrder,
 	}
 }
 

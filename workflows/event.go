@@ -53,7 +53,7 @@ func EventWorkflow(ctx workflow.Context, in contract.EventInput) (contract.Event
 		return contract.EventResult{}, fmt.Errorf("record event: %w", err)
 	}
 
-	ev := &eventRun{runs: map[string]*deliveryRun{}, eventType: in.Type}
+	ev := &eventRun{runs: map[string]*deliveryRun{}, eventType: in.Type, receivedAt: in.ReceivedAt}
 	ids := make([]string, 0, len(planned))
 	for _, p := range planned {
 		d := &deliveryRun{p: p, attemptNo: p.AttemptCount, status: p.Status}
@@ -82,9 +82,10 @@ func EventWorkflow(ctx workflow.Context, in contract.EventInput) (contract.Event
 
 	resendCh := workflow.GetSignalChannel(ctx, contract.SignalResend)
 	recoveredCh := workflow.GetSignalChannel(ctx, contract.SignalRecovered)
+	turnCh := workflow.GetSignalChannel(ctx, contract.SignalTurn)
 	for {
 		_ = workflow.Await(ctx, func() bool {
-			return ev.active == 0 || resendCh.Len() > 0 || recoveredCh.Len() > 0
+			return ev.active == 0 || resendCh.Len() > 0 || recoveredCh.Len() > 0 || turnCh.Len() > 0
 		})
 		handled := false
 		var rs contract.ResendSignal
@@ -95,6 +96,13 @@ func EventWorkflow(ctx workflow.Context, in contract.EventInput) (contract.Event
 		var rc contract.RecoveredSignal
 		for recoveredCh.ReceiveAsync(&rc) {
 			ev.recovered(rc.IntegrationID)
+			handled = true
+		}
+		var ts contract.TurnSignal
+		for turnCh.ReceiveAsync(&ts) {
+			if d, ok := ev.runs[ts.DeliveryID]; ok {
+				d.wakeTurn = true
+			}
 			handled = true
 		}
 		if ev.active == 0 && !handled {
@@ -109,10 +117,11 @@ func EventWorkflow(ctx workflow.Context, in contract.EventInput) (contract.Event
 
 // eventRun is the workflow's state: one deliveryRun per delivery.
 type eventRun struct {
-	runs      map[string]*deliveryRun
-	order     []*deliveryRun
-	active    int
-	eventType string
+	runs       map[string]*deliveryRun
+	order      []*deliveryRun
+	active     int
+	eventType  string
+	receivedAt time.Time
 }
 
 // showDetails keeps the Web UI's current details readable: where each
@@ -121,8 +130,17 @@ func (ev *eventRun) showDetails(ctx workflow.Context) {
 	lines := []string{"**" + ev.eventType + "** → " + strconv.Itoa(len(ev.order)) + " integration(s)"}
 	for _, d := range ev.order {
 		line := "- " + d.p.IntegrationID + ": " + string(d.status)
-		if d.status == herald.DeliveryRetrying && !d.nextAt.IsZero() {
+		switch {
+		case d.waitingFor != "":
+			line += ", waiting for its " + d.waitingFor + " until " + d.nextAt.UTC().Format("2006-01-02 15:04:05.000 UTC")
+			if d.ahead != "" && d.waitingFor == contract.WaitTurn {
+				line += " (behind " + d.ahead + ")"
+			}
+		case d.status == herald.DeliveryRetrying && !d.nextAt.IsZero():
 			line += ", next attempt " + d.nextAt.UTC().Format("2006-01-02 15:04:05 UTC")
+		}
+		if d.outOfOrder {
+			line += ", sent out of order"
 		}
 		if d.reason != "" {
 			line += " (last: " + d.reason + ")"
@@ -144,6 +162,14 @@ type deliveryRun struct {
 	// Set by signals, read by the delivery's goroutine.
 	wakeManual    bool
 	wakeRecovered bool
+	wakeTurn      bool
+	// Delivery control: what it waits for now (contract.Wait*), behind
+	// which delivery, how long it has waited for its turn and on rate limits.
+	waitingFor   string
+	ahead        string
+	turnWaited   time.Duration
+	throttledFor time.Duration
+	outOfOrder   bool
 }
 
 // start runs a delivery in its own coroutine; oneOff makes a single manual
@@ -164,20 +190,61 @@ func (ev *eventRun) deliver(ctx workflow.Context, d *deliveryRun, oneOff bool) {
 	if oneOff {
 		trigger = herald.TriggerManual
 	}
+	var pace contract.Pace
+	if workflow.GetVersion(ctx, versionDeliveryControl, workflow.DefaultVersion, 1) == 1 {
+		pace = d.p.Pace
+	}
+	if pace.FIFO {
+		// However this delivery ends, the next one's turn comes.
+		defer func() {
+			if d.status.Final() {
+				passTurn(ctx, d)
+			}
+		}()
+	}
+	reserve, slotHeld := true, false
 	for {
+		if reserve && (!ev.waitTurn(ctx, d, pace) || !ev.waitSlot(ctx, d, pace)) {
+			return // cancelled
+		}
+		reserve = true
+		counted := !oneOff && trigger == herald.TriggerAuto
 		var sched *contract.Schedule
 		if !oneOff {
-			if trigger == herald.TriggerAuto {
+			if counted {
 				d.scheduled++
 			}
-			sched = &contract.Schedule{Attempt: d.scheduled, Policy: d.p.Retry}
+			sched = &contract.Schedule{Attempt: d.scheduled, Policy: d.p.Retry, Throttled: d.throttledFor}
 		}
 		d.attemptNo++
-		res, err := attempt(ctx, d, trigger, sched)
+		res, err := attempt(ctx, d, trigger, sched, pace, slotHeld)
+		slotHeld = false
 		if err != nil {
 			d.status, d.reason = herald.DeliveryFailed, failureReason(err)
 			finish(ctx, d)
 			return
+		}
+		if res.Paced {
+			// No request went: its slot or a place in flight is not there yet.
+			d.attemptNo--
+			if counted {
+				d.scheduled--
+			}
+			d.waitingFor, d.nextAt = res.WaitingFor, workflow.Now(ctx).Add(res.Delay)
+			ev.showDetails(ctx)
+			if workflow.Sleep(ctx, res.Delay) != nil {
+				return
+			}
+			reserve, slotHeld = false, res.WaitingFor == contract.WaitSlot
+			continue
+		}
+		d.waitingFor = ""
+		if res.Outcome == herald.OutcomeThrottled && res.Status == herald.DeliveryRetrying {
+			// Asked to slow down: not an attempt of the schedule.
+			if counted {
+				d.scheduled--
+			}
+			d.throttledFor += res.Delay
 		}
 		d.status, d.reason = res.Status, res.Reason
 		d.nextAt = workflow.Now(ctx).Add(res.Delay)
@@ -214,7 +281,91 @@ func (ev *eventRun) deliver(ctx workflow.Context, d *deliveryRun, oneOff bool) {
 	}
 }
 
-func attempt(ctx workflow.Context, d *deliveryRun, trigger herald.Trigger, sched *contract.Schedule) (contract.DeliverResult, error) {
+// FIFOSettle is how long after its event arrived a delivery to a fifo
+// integration first looks for deliveries ahead of it: the events received
+// just before it start their workflows in parallel, on any worker, and need
+// a moment to record theirs. It is the latency fifo costs an idle channel.
+const FIFOSettle = 2 * time.Second
+
+// versionDeliveryControl marks histories whose deliveries are paced, capped
+// and ordered (before it, attempts went as soon as their timers fired).
+const versionDeliveryControl = "delivery-control"
+
+// waitTurn holds a delivery to a fifo integration until no earlier one is in
+// flight or retrying: woken by the signal the one ahead sends when it ends,
+// or at the head-of-line limit, after which it goes out of order. False:
+// the workflow was cancelled.
+func (ev *eventRun) waitTurn(ctx workflow.Context, d *deliveryRun, pace contract.Pace) bool {
+	if !pace.FIFO {
+		return true
+	}
+	// Events received just before this one may not be recorded yet (their
+	// workflows start in parallel): give them FIFOSettle to take their place.
+	if settle := ev.receivedAt.Add(FIFOSettle).Sub(workflow.Now(ctx)); d.turnWaited == 0 && settle > 0 {
+		d.waitingFor, d.nextAt = contract.WaitTurn, workflow.Now(ctx).Add(settle)
+		ev.showDetails(ctx)
+		if workflow.Sleep(ctx, settle) != nil {
+			return false
+		}
+	}
+	for {
+		d.wakeTurn = false // a signal during the check below wakes the wait after it
+		started := workflow.Now(ctx)
+		var turn contract.Turn
+		err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, recordOptions), contract.ActivityAwaitTurn,
+			contract.TurnInput{DeliveryID: d.p.DeliveryID, IntegrationID: d.p.IntegrationID, Channel: pace.Channel, WaitedFor: d.turnWaited}).Get(ctx, &turn)
+		if err != nil {
+			workflow.GetLogger(ctx).Error("await turn; going without it", "delivery", d.p.DeliveryID, "error", err)
+			return true
+		}
+		if turn.Go {
+			d.waitingFor, d.ahead = "", ""
+			d.outOfOrder = d.outOfOrder || turn.OutOfOrder
+			return true
+		}
+		d.waitingFor, d.ahead, d.nextAt = contract.WaitTurn, turn.Ahead, workflow.Now(ctx).Add(turn.Wait)
+		ev.showDetails(ctx)
+		if _, err := workflow.AwaitWithTimeout(ctx, turn.Wait, func() bool { return d.wakeTurn }); err != nil {
+			return false
+		}
+		d.turnWaited += workflow.Now(ctx).Sub(started)
+	}
+}
+
+// waitSlot reserves the delivery's send slot in its integration's shared
+// pace and sleeps until it: a timer, holding no worker. False: cancelled.
+func (ev *eventRun) waitSlot(ctx workflow.Context, d *deliveryRun, pace contract.Pace) bool {
+	if pace.Limit.Unlimited() {
+		return true
+	}
+	var wait time.Duration
+	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, recordOptions), contract.ActivityReserveSlot,
+		contract.ReserveInput{DeliveryID: d.p.DeliveryID, IntegrationID: d.p.IntegrationID, Pace: pace}).Get(ctx, &wait)
+	if err != nil {
+		// The attempt checks its slot again before it sends.
+		workflow.GetLogger(ctx).Error("reserve a send slot", "delivery", d.p.DeliveryID, "error", err)
+		return true
+	}
+	if wait <= 0 {
+		return true
+	}
+	d.waitingFor, d.nextAt = contract.WaitSlot, workflow.Now(ctx).Add(wait)
+	ev.showDetails(ctx)
+	return workflow.Sleep(ctx, wait) == nil
+}
+
+// passTurn wakes the next delivery to the same fifo integration.
+func passTurn(ctx workflow.Context, d *deliveryRun) {
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second,
+		ScheduleToCloseTimeout: time.Hour, RetryPolicy: infraRetry})
+	if err := workflow.ExecuteActivity(actx, contract.ActivityPassTurn,
+		contract.TurnInput{DeliveryID: d.p.DeliveryID, IntegrationID: d.p.IntegrationID}).Get(ctx, nil); err != nil {
+		// The next one goes at its head-of-line limit.
+		workflow.GetLogger(ctx).Error("pass the turn", "delivery", d.p.DeliveryID, "error", err)
+	}
+}
+
+func attempt(ctx workflow.Context, d *deliveryRun, trigger herald.Trigger, sched *contract.Schedule, pace contract.Pace, slotHeld bool) (contract.DeliverResult, error) {
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout:    d.p.AttemptTimeout + deliverMargin,
 		HeartbeatTimeout:       contract.DeliverHeartbeatTimeout,
@@ -224,10 +375,12 @@ func attempt(ctx workflow.Context, d *deliveryRun, trigger herald.Trigger, sched
 	})
 	var res contract.DeliverResult
 	err := workflow.ExecuteActivity(actx, contract.ActivityDeliver, contract.DeliverInput{
-		DeliveryID: d.p.DeliveryID,
-		AttemptNo:  d.attemptNo,
-		Trigger:    trigger,
-		Schedule:   sched,
+		DeliveryID:   d.p.DeliveryID,
+		AttemptNo:    d.attemptNo,
+		Trigger:      trigger,
+		Schedule:     sched,
+		Pace:         pace,
+		SendSlotHeld: slotHeld,
 	}).Get(ctx, &res)
 	return res, err
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/alerts"
 	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/pacing"
 	"github.com/heraldhq/herald/internal/retry"
 )
 
@@ -41,6 +42,11 @@ type IntegrationView struct {
 	Channel     string     `json:"channel,omitempty"`
 	// AlertPolicy is the integration's override of the team's alert policy.
 	AlertPolicy *alerts.Policy `json:"alertPolicy,omitempty"`
+	// RateLimit is the send rate in force; MaxInFlight the cap on
+	// concurrent requests (0: none); Ordering none or fifo.
+	RateLimit   RateLimitView `json:"rateLimit"`
+	MaxInFlight int           `json:"maxInFlight"`
+	Ordering    string        `json:"ordering"`
 	// Confirmation says whether the welcome message of a new chat integration arrived.
 	Confirmation *contract.TestResult `json:"confirmation,omitempty"`
 	CreatedAt    time.Time            `json:"createdAt"`
@@ -67,6 +73,17 @@ type RetryView struct {
 	MaxInterval        string  `json:"maxInterval"`
 	BackoffCoefficient float64 `json:"backoffCoefficient"`
 	// Custom is true when the integration overrides the default.
+	Custom bool `json:"custom"`
+}
+
+// RateLimitView is an integration's send rate in force.
+type RateLimitView struct {
+	// Unlimited: no pacing (count, per and burst are then absent).
+	Unlimited bool   `json:"unlimited,omitempty"`
+	Count     int    `json:"count,omitempty"`
+	Per       string `json:"per,omitempty"`
+	Burst     int    `json:"burst,omitempty"`
+	// Custom is true when the integration overrides its channel's default.
 	Custom bool `json:"custom"`
 }
 
@@ -97,8 +114,15 @@ type DeliveryView struct {
 	CreatedAt       time.Time              `json:"createdAt"`
 	CompletedAt     *time.Time             `json:"completedAt,omitempty"`
 	// CarrierDeliveryID is the alert group message that carried a grouped alert.
-	CarrierDeliveryID *string       `json:"carrierDeliveryId,omitempty"`
-	AttemptLog        []AttemptView `json:"attemptLog,omitempty"`
+	CarrierDeliveryID *string `json:"carrierDeliveryId,omitempty"`
+	// WaitingFor says what holds the next attempt back until nextAttemptAt:
+	// "slot" (the integration's rate), "turn" (an earlier delivery of a fifo
+	// integration) or "in-flight" (its cap on concurrent requests).
+	WaitingFor string `json:"waitingFor,omitempty"`
+	// OutOfOrder: it went before an earlier delivery of a fifo integration
+	// that waited past the head-of-line limit.
+	OutOfOrder bool          `json:"outOfOrder,omitempty"`
+	AttemptLog []AttemptView `json:"attemptLog,omitempty"`
 }
 
 // RequestView is the request an attempt sent.
@@ -202,6 +226,14 @@ type IntegrationRequest struct {
 	Format *string `json:"format"`
 	// AlertPolicy overrides the team's alert policy for this integration; {} removes the override.
 	AlertPolicy *alerts.Policy `json:"alertPolicy"`
+	// RateLimit overrides the channel's send rate field by field ({"count":
+	// N, "per": "1s", "burst": B}); {"off": true} removes pacing; {}
+	// restores the channel's default.
+	RateLimit *pacing.Override `json:"rateLimit"`
+	// MaxInFlight caps the requests in flight at once (1 to 10,000).
+	MaxInFlight *int `json:"maxInFlight"`
+	// Ordering is "none" or "fifo" (attempts in the order events arrived).
+	Ordering *string `json:"ordering"`
 }
 
 type BulkResendRequest struct {

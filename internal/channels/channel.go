@@ -55,6 +55,10 @@ type Result struct {
 	Reason string
 	// RetryAfter is the delay the receiver asked for (0: none asked).
 	RetryAfter time.Duration
+	// Hold is how long the platform said its bucket stays empty after this
+	// answer (Discord's X-RateLimit-Remaining 0 and -Reset-After): the
+	// integration's next request waits for it.
+	Hold time.Duration
 }
 
 // Channel renders events for one integration type and classifies its answers.

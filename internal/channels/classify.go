@@ -26,7 +26,9 @@ func ClassifyStatus(r *Response, now time.Time) Result {
 		return Result{Outcome: herald.OutcomeRetry, Reason: reason + " (redirects are not followed)", RetryAfter: RetryAfter(r.Header, now)}
 	case code == http.StatusGone:
 		return Result{Outcome: herald.OutcomeGone, Reason: reason + ": the endpoint is gone"}
-	case code == http.StatusRequestTimeout, code == http.StatusTooEarly, code == http.StatusTooManyRequests:
+	case code == http.StatusTooManyRequests:
+		return Result{Outcome: herald.OutcomeThrottled, Reason: reason + ": rate limited", RetryAfter: RetryAfter(r.Header, now)}
+	case code == http.StatusRequestTimeout, code == http.StatusTooEarly:
 		return Result{Outcome: herald.OutcomeRetry, Reason: reason, RetryAfter: RetryAfter(r.Header, now)}
 	case code >= 400 && code < 500:
 		return Result{Outcome: herald.OutcomePermanent, Reason: reason}

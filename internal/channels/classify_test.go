@@ -17,7 +17,9 @@ func TestClassifyEveryStatus(t *testing.T) {
 			return herald.OutcomeDelivered
 		case code == 410:
 			return herald.OutcomeGone
-		case code == 408, code == 425, code == 429:
+		case code == 429:
+			return herald.OutcomeThrottled // tried again, not counted as a failure
+		case code == 408, code == 425:
 			return herald.OutcomeRetry
 		case code >= 400 && code <= 499:
 			return herald.OutcomePermanent
@@ -36,7 +38,7 @@ func TestClassifyEveryStatus(t *testing.T) {
 		}
 	}
 	// The named retryable statuses of DESIGN.md.
-	for _, code := range []int{408, 425, 429, 500, 502, 503, 504, 301, 302, 307, 308} {
+	for _, code := range []int{408, 425, 500, 502, 503, 504, 301, 302, 307, 308} {
 		if got := ClassifyStatus(&Response{Status: code}, now).Outcome; got != herald.OutcomeRetry {
 			t.Errorf("HTTP %d: %s, want retry", code, got)
 		}

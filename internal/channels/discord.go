@@ -6,10 +6,12 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/pacing"
 )
 
 // Discord embed limits: https://discord.com/developers/docs/resources/message#embed-object-embed-limits
@@ -139,7 +141,27 @@ type discordError struct {
 
 // Classify implements Channel: 2xx is success; a deleted webhook is gone (and
 // must not be tried again); a 429's retry_after sets the next delay.
-func (c *Discord) Classify(_ *Request, r *Response, now time.Time) Result {
+func (c *Discord) Classify(req *Request, r *Response, now time.Time) Result {
+	res := c.classify(r, now)
+	res.Hold = discordHold(r.Header)
+	return res
+}
+
+// discordHold reads the bucket Discord announces on every answer: when
+// X-RateLimit-Remaining is 0, nothing more goes until X-RateLimit-Reset-After
+// (seconds, fractional) has passed.
+func discordHold(h http.Header) time.Duration {
+	if strings.TrimSpace(h.Get("X-RateLimit-Remaining")) != "0" {
+		return 0
+	}
+	secs, err := strconv.ParseFloat(strings.TrimSpace(h.Get("X-RateLimit-Reset-After")), 64)
+	if err != nil || secs <= 0 || math.IsNaN(secs) {
+		return 0
+	}
+	return capRetryAfter(time.Duration(math.Round(secs*1000)) * time.Millisecond)
+}
+
+func (c *Discord) classify(r *Response, now time.Time) Result {
 	var de discordError
 	_ = json.Unmarshal(r.Body, &de)
 	switch {
@@ -165,7 +187,15 @@ func (c *Discord) Classify(_ *Request, r *Response, now time.Time) Result {
 }
 
 // Traits: a new integration gets a confirmation message; alerts are grouped.
-func (c *Discord) Traits() Traits { return Traits{Confirms: true, GroupsAlerts: true} }
+func (c *Discord) Traits() Traits {
+	return Traits{Confirms: true, GroupsAlerts: true, Rate: DiscordRate}
+}
+
+// DiscordRate is where pacing starts before a webhook's first answer: about
+// five requests per two seconds (https://discord.com/developers/docs/topics/rate-limits).
+// Discord announces each webhook's real bucket in X-RateLimit-* headers,
+// which hold the pace when the bucket is empty (Classify sets Result.Hold).
+var DiscordRate = pacing.Limit{Count: 5, Per: 2 * time.Second, Burst: 5}
 
 // Validate checks a Discord webhook's settings.
 func (c *Discord) Validate(s Settings) error { return first(validateCommon(s), noFormat(s)) }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/pacing"
 )
 
 // Slack Block Kit limits: https://api.slack.com/reference/block-kit/blocks
@@ -182,7 +183,15 @@ func jsonRequest(url string, body []byte, userAgent string) *Request {
 }
 
 // Traits: a new integration gets a confirmation message; alerts are grouped.
-func (c *Slack) Traits() Traits { return Traits{Confirms: true, GroupsAlerts: true} }
+func (c *Slack) Traits() Traits {
+	return Traits{Confirms: true, GroupsAlerts: true, Rate: SlackRate}
+}
+
+// SlackRate: about one message a second per webhook, "short bursts allowed
+// but no guarantee" (https://api.slack.com/apis/rate-limits#incoming-webhooks):
+// a burst of two, so that the lag of one request behind its slot (up to an
+// interval) cannot make two arrive closer than the platform allows.
+var SlackRate = pacing.Limit{Count: 1, Per: time.Second, Burst: 2}
 
 // Validate checks a Slack incoming webhook's settings.
 func (c *Slack) Validate(s Settings) error { return first(validateCommon(s), noFormat(s)) }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/pacing"
 )
 
 // Teams message formats.
@@ -168,7 +169,7 @@ func (c *Teams) Classify(req *Request, r *Response, now time.Time) Result {
 		case body == "1":
 			return Result{Outcome: herald.OutcomeDelivered, Reason: "HTTP 200 1"}
 		case strings.Contains(body, "429"):
-			return Result{Outcome: herald.OutcomeRetry, Reason: "HTTP 200: Teams is throttling: " + oneLine(Truncate(body, 200)),
+			return Result{Outcome: herald.OutcomeThrottled, Reason: "HTTP 200: Teams is throttling: " + oneLine(Truncate(body, 200)),
 				RetryAfter: RetryAfter(r.Header, now)}
 		}
 		return Result{Outcome: herald.OutcomePermanent, Reason: "HTTP 200: Teams says " + oneLine(Truncate(body, 200))}
@@ -181,7 +182,13 @@ func (c *Teams) Classify(req *Request, r *Response, now time.Time) Result {
 }
 
 // Traits: a new integration gets a confirmation message; alerts are grouped.
-func (c *Teams) Traits() Traits { return Traits{Confirms: true, GroupsAlerts: true} }
+func (c *Teams) Traits() Traits {
+	return Traits{Confirms: true, GroupsAlerts: true, Rate: TeamsRate}
+}
+
+// TeamsRate: Workflows and the legacy connectors both take about four
+// requests a second (https://learn.microsoft.com/en-us/microsoftteams/platform/webhooks-and-connectors/how-to/connectors-using#rate-limiting-for-connectors).
+var TeamsRate = pacing.Limit{Count: 4, Per: time.Second, Burst: 4}
 
 // Validate checks a Teams webhook's settings: its format, when set, is one
 // Teams renders.

@@ -2,6 +2,7 @@ package channels
 
 import (
 	"fmt"
+	"github.com/heraldhq/herald/internal/pacing"
 	"net/url"
 
 	"github.com/heraldhq/herald"
@@ -81,6 +82,10 @@ type Traits struct {
 	// GroupsAlerts: alerts are grouped unless a policy says otherwise (people
 	// read the channel); a webhook's receiver gets each alert as itself.
 	GroupsAlerts bool
+	// Rate is the default send rate (platform-limits.md); zero is unpaced.
+	Rate pacing.Limit
+	// MaxInFlight is the default cap on concurrent requests; 0 is no cap.
+	MaxInFlight int
 }
 
 // TraitsOf is the traits of integration type t (none for an unknown type).

@@ -1,7 +1,10 @@
 package channels
 
 import (
+	"time"
+
 	"errors"
+	"github.com/heraldhq/herald/internal/pacing"
 	"strings"
 	"testing"
 
@@ -54,10 +57,10 @@ func TestEachChannelValidatesItsSettings(t *testing.T) {
 func TestTraits(t *testing.T) {
 	r := NewRegistry(Options{})
 	want := map[herald.IntegrationType]Traits{
-		herald.IntegrationWebhook: {Signed: true},
-		herald.IntegrationSlack:   {Confirms: true, GroupsAlerts: true},
-		herald.IntegrationDiscord: {Confirms: true, GroupsAlerts: true},
-		herald.IntegrationTeams:   {Confirms: true, GroupsAlerts: true},
+		herald.IntegrationWebhook: {Signed: true, MaxInFlight: WebhookMaxInFlight},
+		herald.IntegrationSlack:   {Confirms: true, GroupsAlerts: true, Rate: pacing.Limit{Count: 1, Per: time.Second, Burst: 2}},
+		herald.IntegrationDiscord: {Confirms: true, GroupsAlerts: true, Rate: pacing.Limit{Count: 5, Per: 2 * time.Second, Burst: 5}},
+		herald.IntegrationTeams:   {Confirms: true, GroupsAlerts: true, Rate: pacing.Limit{Count: 4, Per: time.Second, Burst: 4}},
 		"pager":                   {},
 	}
 	for typ, w := range want {

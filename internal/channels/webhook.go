@@ -83,7 +83,15 @@ func WebhookBody(eventType string, data json.RawMessage) ([]byte, error) {
 }
 
 // Traits: requests are signed with the secret.
-func (w *Webhook) Traits() Traits { return Traits{Signed: true} }
+func (w *Webhook) Traits() Traits { return Traits{Signed: true, MaxInFlight: WebhookMaxInFlight} }
+
+// WebhookMaxInFlight is how many requests a webhook receiver gets from
+// Herald at once unless its integration says otherwise. A receiver is often
+// one small process (the seed's own example is one Express server): a storm
+// of hundreds of events sent at once only queues at its end until requests
+// time out and come back as retries. Ten in flight still carry 100
+// deliveries a second to a receiver that answers in 100 ms.
+const WebhookMaxInFlight = 10
 
 // Validate checks a webhook's settings.
 func (w *Webhook) Validate(s Settings) error { return first(validateCommon(s), noFormat(s)) }

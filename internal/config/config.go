@@ -53,6 +53,9 @@ type Config struct {
 	RecoveryRate float64
 	// BulkResendRate paces bulk resends, per second.
 	BulkResendRate float64
+	// DeliveryControl paces, caps and orders deliveries per integration
+	// (rateLimit, maxInFlight, ordering). Off only to measure what it costs.
+	DeliveryControl bool
 
 	// SecretRotationGrace is how long a rotated-out secret keeps signing.
 	SecretRotationGrace time.Duration
@@ -147,6 +150,7 @@ func Defaults() Config {
 		DisableAfter:        5,
 		RecoveryRate:        20,
 		BulkResendRate:      10,
+		DeliveryControl:     true,
 		SlackBaseURL:        "https://slack.com",
 		SecretRotationGrace: 24 * time.Hour,
 		KeyCacheTTL:         5 * time.Second,
@@ -300,6 +304,7 @@ func Bind(fs *pflag.FlagSet, cfg *Config, groups Group) *Binder {
 		b.integer(&cfg.DisableAfter, "disable-after", "HERALD_DISABLE_AFTER", "consecutive failed deliveries that disable an integration")
 		b.float(&cfg.RecoveryRate, "recovery-rate", "HERALD_RECOVERY_RATE", "retries per second per integration when it recovers")
 		b.float(&cfg.BulkResendRate, "bulk-resend-rate", "HERALD_BULK_RESEND_RATE", "resends per second of a bulk resend")
+		b.flag(&cfg.DeliveryControl, "delivery-control", "HERALD_DELIVERY_CONTROL", "pace, cap and order deliveries per integration (false only to measure its cost)")
 	}
 	return b
 }

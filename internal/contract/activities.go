@@ -9,6 +9,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/health"
+	"github.com/heraldhq/herald/internal/pacing"
 	"github.com/heraldhq/herald/internal/retry"
 )
 
@@ -29,10 +30,13 @@ const (
 	ActivityRecoverWaiting     = "RecoverWaiting"
 	ActivityPruneOld           = "PruneOld"
 	ActivityTestIntegration    = "TestIntegration"
+	ActivityReserveSlot        = "ReserveSlot"
+	ActivityAwaitTurn          = "AwaitTurn"
+	ActivityPassTurn           = "PassTurn"
 )
 
 // ActivityNames lists every activity type above.
-var ActivityNames = []string{ActivityRecordEvent, ActivityFinishDelivery, ActivityDeliver, ActivityBuildGroupMessage, ActivityCountDeliveries, ActivityResendPage, ActivityDisableIntegration, ActivityEnableIntegration, ActivityProbe, ActivityRecoverWaiting, ActivityPruneOld, ActivityTestIntegration}
+var ActivityNames = []string{ActivityRecordEvent, ActivityFinishDelivery, ActivityDeliver, ActivityBuildGroupMessage, ActivityCountDeliveries, ActivityResendPage, ActivityDisableIntegration, ActivityEnableIntegration, ActivityProbe, ActivityRecoverWaiting, ActivityPruneOld, ActivityTestIntegration, ActivityReserveSlot, ActivityAwaitTurn, ActivityPassTurn}
 
 // Error types of activity failures, read by workflows with errors.As.
 const (
@@ -56,6 +60,48 @@ type PlannedDelivery struct {
 	// Resolve is set for an event that resolves an alert: it is delivered at
 	// once and closes the group.
 	Resolve *GroupPlan
+	// Pace is how the integration is paced, capped and ordered.
+	Pace Pace
+}
+
+// Pace is an integration's delivery control as a delivery's workflow uses it.
+type Pace struct {
+	// Channel is the integration's type (metrics label).
+	Channel herald.IntegrationType
+	// Limit is the send rate; zero is unpaced.
+	Limit pacing.Limit
+	// MaxInFlight caps concurrent requests; 0 is no cap.
+	MaxInFlight int
+	// FIFO: attempts go in the order the events were received.
+	FIFO bool
+}
+
+// ReserveInput asks for the next send slot of an integration.
+type ReserveInput struct {
+	DeliveryID    string
+	IntegrationID string
+	Pace          Pace
+}
+
+// TurnInput asks whether a delivery to a fifo integration may go.
+type TurnInput struct {
+	DeliveryID    string
+	IntegrationID string
+	Channel       herald.IntegrationType
+	// WaitedFor is how long it has waited for its turn already.
+	WaitedFor time.Duration
+}
+
+// Turn says whether a delivery may go, and if not, for how long it may wait.
+type Turn struct {
+	Go bool
+	// OutOfOrder: it goes past an earlier delivery that is still open,
+	// because it waited the head-of-line limit.
+	OutOfOrder bool
+	// Ahead is the delivery it waits behind.
+	Ahead string
+	// Wait is the rest of the head-of-line limit.
+	Wait time.Duration
 }
 
 // GroupPlan names an alert group and its timing.
@@ -71,7 +117,15 @@ type Schedule struct {
 	// Attempt is the 1-based number of this attempt in the schedule.
 	Attempt int
 	Policy  retry.Policy
+	// Throttled is how long the delivery has waited on rate limits so far:
+	// up to MaxThrottled, a 429 is waited out without using an attempt.
+	Throttled time.Duration
 }
+
+// MaxThrottled bounds the time one delivery waits out rate limits (429s)
+// without using up its attempts: past it, each 429 counts as a failed
+// attempt of the schedule.
+const MaxThrottled = time.Hour
 
 // DeliverInput names the delivery and the attempt; everything else is loaded
 // from Postgres.
@@ -81,6 +135,12 @@ type DeliverInput struct {
 	Trigger    herald.Trigger
 	// Schedule is nil for a one-off manual attempt at a finished delivery.
 	Schedule *Schedule
+	// Pace is the integration's delivery control: the attempt checks its
+	// send slot and takes a place in flight before the request goes.
+	Pace Pace
+	// SendSlotHeld: the previous call reserved this attempt's send slot and
+	// the workflow has waited for it.
+	SendSlotHeld bool
 }
 
 // DeliverResult is one attempt's outcome and what follows from it.
@@ -97,7 +157,19 @@ type DeliverResult struct {
 	RetryAfter time.Duration
 	// Decision is what the integration's health asks the workflow to do.
 	Decision health.Decision
+	// Paced: no request was made; the integration's pace or its cap on
+	// requests in flight says to wait Delay and try the same attempt again.
+	Paced bool
+	// WaitingFor says what a paced result waits for (WaitSlot, WaitInFlight).
+	WaitingFor string
 }
+
+// What a delivery waits for before its next attempt.
+const (
+	WaitSlot     = "slot"
+	WaitInFlight = "in-flight"
+	WaitTurn     = "turn"
+)
 
 // FinishInput sets a delivery's final status.
 type FinishInput struct {

@@ -218,3 +218,14 @@ func EnsureRetentionSchedule(ctx context.Context, c client.Client, taskQueue str
 	}
 	return nil
 }
+
+// PassTurn tells an event workflow that its delivery's turn has come. A
+// workflow that has closed meanwhile has nothing waiting: not an error.
+func PassTurn(ctx context.Context, c client.Client, workflowID, deliveryID string) error {
+	err := c.SignalWorkflow(ctx, workflowID, "", SignalTurn, TurnSignal{DeliveryID: deliveryID})
+	var nf *serviceerror.NotFound
+	if err != nil && !errors.As(err, &nf) {
+		return fmt.Errorf("signal turn to %s: %w", workflowID, err)
+	}
+	return nil
+}

@@ -30,6 +30,9 @@ const (
 	// SignalRecovered (RecoveredSignal): an integration answers again; retry its
 	// deliveries waiting on backoff now.
 	SignalRecovered = "recovered"
+	// SignalTurn (TurnSignal): the delivery ahead of one to a fifo
+	// integration has ended; its turn has come.
+	SignalTurn = "turn"
 )
 
 // QueryProgress is BulkResendWorkflow's progress query (BulkResendProgress).
@@ -164,6 +167,11 @@ type ResendSignal struct {
 // RecoveredSignal says an integration answers again.
 type RecoveredSignal struct {
 	IntegrationID string
+}
+
+// TurnSignal wakes a delivery waiting for its turn.
+type TurnSignal struct {
+	DeliveryID string
 }
 
 // DisableInput disables an integration.

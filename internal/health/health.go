@@ -60,6 +60,10 @@ type Decision struct {
 // The disable decision is taken exactly when the count reaches the threshold,
 // so concurrent failures past it do not decide again.
 func Next(s State, a Attempt, threshold int) (State, Decision) {
+	if a.Outcome == herald.OutcomeThrottled {
+		// Asked to slow down is not failing: nothing moves.
+		return s, Decision{}
+	}
 	if a.Outcome == herald.OutcomeDelivered {
 		recovered := s.FailedRequests > 0 || s.ConsecutiveFailures > 0
 		s.FailedRequests, s.FirstFailedAt, s.ConsecutiveFailures = 0, nil, 0

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,6 +30,11 @@ type Metrics struct {
 	deliveries      *prometheus.CounterVec
 	attemptDuration *prometheus.HistogramVec
 	retryAfter      prometheus.Histogram
+	pacedWait       *prometheus.HistogramVec
+	throttled       *prometheus.CounterVec
+	inFlight        *prometheus.GaugeVec
+	inFlightMu      sync.Mutex
+	inFlightCount   map[string]int
 	temporal        client.MetricsHandler
 	closeTemporal   func()
 }
@@ -59,8 +65,20 @@ func New() *Metrics {
 			Name: "herald_retry_after_seconds", Help: "Delays receivers asked for with Retry-After (or Discord's retry_after).",
 			Buckets: []float64{1, 5, 15, 30, 60, 300, 900, 3600},
 		}),
+		pacedWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "herald_paced_wait_seconds", Help: "Waits of deliveries before an attempt, by channel and what they waited for (slot: the integration's rate; in-flight: its cap on concurrent requests; turn: an earlier delivery of a fifo integration).",
+			Buckets: []float64{.1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120, 300},
+		}, []string{"channel", "waiting_for"}),
+		throttled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_throttled_total", Help: "Answers that asked Herald to slow down (429, Teams' 200-with-429), by channel.",
+		}, []string{"channel"}),
+		inFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "herald_requests_in_flight", Help: "Requests this process has in flight, by integration (a series exists only while one is).",
+		}, []string{"integration"}),
+		inFlightCount: map[string]int{},
 	}
 	reg.MustRegister(m.eventsIngested, m.eventsShed, m.eventsQueued, m.deliveries, m.attemptDuration, m.retryAfter,
+		m.pacedWait, m.throttled, m.inFlight,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reporter := tallyprom.NewReporter(tallyprom.Options{Registerer: reg})
 	scope, closer := tally.NewRootScope(tally.ScopeOptions{
@@ -153,6 +171,38 @@ func (m *Metrics) Attempt(channel string, d, retryAfter time.Duration) {
 	if retryAfter > 0 {
 		m.retryAfter.Observe(retryAfter.Seconds())
 	}
+}
+
+// PacedWait records a delivery's wait for its slot, its turn or a place in flight.
+func (m *Metrics) PacedWait(channel, waitingFor string, d time.Duration) {
+	if m != nil {
+		m.pacedWait.WithLabelValues(channel, waitingFor).Observe(d.Seconds())
+	}
+}
+
+// Throttled counts an answer that asked Herald to slow down.
+func (m *Metrics) Throttled(channel string) {
+	if m != nil {
+		m.throttled.WithLabelValues(channel).Inc()
+	}
+}
+
+// InFlight moves an integration's count of requests in flight by delta; the
+// series goes away at zero, so idle integrations cost nothing.
+func (m *Metrics) InFlight(integrationID string, delta int) {
+	if m == nil {
+		return
+	}
+	m.inFlightMu.Lock()
+	defer m.inFlightMu.Unlock()
+	n := m.inFlightCount[integrationID] + delta
+	if n <= 0 {
+		delete(m.inFlightCount, integrationID)
+		m.inFlight.DeleteLabelValues(integrationID)
+		return
+	}
+	m.inFlightCount[integrationID] = n
+	m.inFlight.WithLabelValues(integrationID).Set(float64(n))
 }
 
 // IntegrationCounter counts integrations by health status.

@@ -7,6 +7,8 @@
 package pacing
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -74,6 +76,31 @@ type Override struct {
 	Per   *jsontime.Duration `json:"per,omitempty"`
 	Burst *int               `json:"burst,omitempty"`
 	Off   bool               `json:"off,omitempty"`
+}
+
+// UnmarshalJSON names the field a bad value came in: a per that is not a
+// duration is "rateLimit.per", not a bare parse error.
+func (o *Override) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Count *int            `json:"count"`
+		Per   json.RawMessage `json:"per"`
+		Burst *int            `json:"burst"`
+		Off   bool            `json:"off"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&raw); err != nil {
+		return &FieldError{"rateLimit", "want {\"count\": N, \"per\": \"1s\", \"burst\": B} or {\"off\": true}: " + err.Error()}
+	}
+	*o = Override{Count: raw.Count, Burst: raw.Burst, Off: raw.Off}
+	if len(raw.Per) > 0 && string(raw.Per) != "null" {
+		var d jsontime.Duration
+		if err := json.Unmarshal(raw.Per, &d); err != nil {
+			return &FieldError{"rateLimit.per", err.Error()}
+		}
+		o.Per = &d
+	}
+	return nil
 }
 
 // Apply returns base with the override's fields, validated. An override of a

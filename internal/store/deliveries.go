@@ -35,6 +35,11 @@ type Delivery struct {
 	// CarrierDeliveryID is the delivery of the alert group message that
 	// carried this grouped alert.
 	CarrierDeliveryID *string `db:"carrier_delivery_id"`
+	// WaitingFor is what it waits for before its next attempt (slot, turn,
+	// in-flight; "" when nothing holds it back).
+	WaitingFor string `db:"waiting_for"`
+	// OutOfOrder: it went before an earlier delivery of a fifo integration.
+	OutOfOrder bool `db:"out_of_order"`
 }
 
 // Headers is an HTTP header set stored as JSON.
@@ -85,7 +90,8 @@ type Attempt struct {
 
 const deliveryCols = `d.id, d.team_id, d.event_id, d.integration_id, i.name AS integration_name,
 	i.type AS integration_type, d.status, d.reason, d.attempt_count, d.last_status_code,
-	d.last_attempt_at, d.next_attempt_at, d.created_at, d.updated_at, d.completed_at, d.carrier_delivery_id`
+	d.last_attempt_at, d.next_attempt_at, d.created_at, d.updated_at, d.completed_at, d.carrier_delivery_id,
+	d.waiting_for, d.out_of_order`
 
 // EventDeliveries lists the deliveries of one of a team's events.
 func (s *Store) EventDeliveries(ctx context.Context, teamID, eventID string) ([]Delivery, error) {
@@ -197,7 +203,7 @@ func (s *Store) RecordAttempt(ctx context.Context, integrationID string, a Attem
 		if a.AttemptNo > prev.AttemptCount {
 			_, err = tx.ExecContext(ctx, `
 				UPDATE deliveries SET status = $2, reason = $3, attempt_count = $4, last_status_code = $5,
-					last_attempt_at = $6, next_attempt_at = $7, updated_at = now(),
+					last_attempt_at = $6, next_attempt_at = $7, waiting_for = '', updated_at = now(),
 					completed_at = CASE WHEN $8 THEN now() END
 				WHERE id = $1`,
 				a.DeliveryID, u.Status, u.Reason, a.AttemptNo, a.ResponseStatus, a.StartedAt, u.NextAttemptAt, u.Status.Final())
@@ -350,7 +356,7 @@ func nullTime(t time.Time) *time.Time {
 // never hides a success.
 func (s *Store) FinishDelivery(ctx context.Context, id string, status herald.DeliveryStatus, reason string) error {
 	_, err := s.db.ExecContext(ctx, `
-		UPDATE deliveries SET status = $2, reason = $3, next_attempt_at = NULL,
+		UPDATE deliveries SET status = $2, reason = $3, next_attempt_at = NULL, waiting_for = '',
 			completed_at = now(), updated_at = now()
 		WHERE id = $1 AND status <> ALL($4)`, id, status, reason, statusArray(herald.FinalStatuses...))
 	if err != nil {

@@ -37,6 +37,10 @@ type DeliveryRef struct {
 	// TeamAlertPolicy the team's own.
 	AlertPolicy     PolicyJSON `db:"alert_policy"`
 	TeamAlertPolicy PolicyJSON `db:"team_alert_policy"`
+	// RateLimit, MaxInFlight and Ordering are the integration's delivery control.
+	RateLimit   RateJSON `db:"rate_limit"`
+	MaxInFlight *int     `db:"max_in_flight"`
+	Ordering    string   `db:"ordering"`
 }
 
 // matchQuery finds a team's live integrations subscribed to any of the candidate
@@ -139,7 +143,7 @@ func deliveryRefs(ctx context.Context, q sqlx.QueryerContext, teamID, eventID st
 	refs := []DeliveryRef{}
 	err := sqlx.SelectContext(ctx, q, &refs, `
 		SELECT d.id, d.integration_id, i.type AS integration_type, d.status, d.attempt_count, i.retry_policy, i.alert_policy,
-			t.alert_policy AS team_alert_policy
+			t.alert_policy AS team_alert_policy, i.rate_limit, i.max_in_flight, i.ordering
 		FROM deliveries d JOIN integrations i ON i.id = d.integration_id JOIN teams t ON t.id = d.team_id
 		WHERE d.team_id = $1 AND d.event_id = $2 ORDER BY d.id`, teamID, eventID)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/health"
+	"github.com/heraldhq/herald/internal/pacing"
 	"github.com/heraldhq/herald/internal/retry"
 )
 
@@ -52,7 +53,22 @@ type Integration struct {
 	PreviousSecretExpiresAt *time.Time `db:"previous_secret_expires_at"`
 	// AlertPolicy overrides the team's alert policy field by field.
 	AlertPolicy PolicyJSON `db:"alert_policy"`
+	// RateLimit overrides the channel's send rate (nil: its default).
+	RateLimit RateJSON `db:"rate_limit"`
+	// MaxInFlight caps concurrent requests (nil: the channel's default).
+	MaxInFlight *int `db:"max_in_flight"`
+	// Ordering is OrderingNone or OrderingFIFO.
+	Ordering string `db:"ordering"`
 }
+
+// Orderings of an integration's deliveries.
+const (
+	OrderingNone = "none"
+	OrderingFIFO = "fifo"
+)
+
+// RateJSON stores a rate-limit override (NULL: none).
+type RateJSON = JSON[pacing.Override]
 
 // SigningSecrets are the secrets that sign a request at t: the current one,
 // then the previous one while its rotation grace lasts.
@@ -88,12 +104,15 @@ type IntegrationPatch struct {
 	Format      *string
 	Channel     *string
 	AlertPolicy *PolicyJSON
+	RateLimit   *RateJSON
+	MaxInFlight **int
+	Ordering    *string
 }
 
 const integrationCols = `id, team_id, name, type, url, secret, events, projects, enabled, created_at, updated_at, deleted_at,
 	failed_requests, first_failed_at, consecutive_failures, disabled_reason, disabled_at, disabled_by,
 	disable_pending, retry_policy, auto_recover, format, channel,
-	previous_secret, previous_secret_expires_at, alert_policy`
+	previous_secret, previous_secret_expires_at, alert_policy, rate_limit, max_in_flight, ordering`
 
 // CreateIntegration stores a validated integration and its subscriptions.
 func (s *Store) CreateIntegration(ctx context.Context, in Integration) (Integration, error) {
@@ -105,11 +124,11 @@ func (s *Store) CreateIntegration(ctx context.Context, in Integration) (Integrat
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		err := tx.GetContext(ctx, &out, `
 			INSERT INTO integrations (id, team_id, name, type, url, secret, events, projects, enabled,
-				retry_policy, auto_recover, format, channel, alert_policy)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+				retry_policy, auto_recover, format, channel, alert_policy, rate_limit, max_in_flight, ordering)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 			RETURNING `+integrationCols,
 			in.ID, in.TeamID, in.Name, in.Type, in.URL, in.Secret, in.Events, in.Projects, in.Enabled,
-			in.Retry, in.AutoRecover, in.Format, in.Channel, in.AlertPolicy)
+			in.Retry, in.AutoRecover, in.Format, in.Channel, in.AlertPolicy, in.RateLimit, in.MaxInFlight, orderingOf(in.Ordering))
 		if err != nil {
 			return fmt.Errorf("insert integration: %w", err)
 		}
@@ -209,13 +228,23 @@ func (s *Store) UpdateIntegration(ctx context.Context, teamID, id string, p Inte
 		if p.AlertPolicy != nil {
 			out.AlertPolicy = *p.AlertPolicy
 		}
+		if p.RateLimit != nil {
+			out.RateLimit = *p.RateLimit
+		}
+		if p.MaxInFlight != nil {
+			out.MaxInFlight = *p.MaxInFlight
+		}
+		if p.Ordering != nil {
+			out.Ordering = *p.Ordering
+		}
 		err = tx.GetContext(ctx, &out, `
 			UPDATE integrations SET name = $3, url = $4, secret = $5, events = $6, projects = $7,
-				retry_policy = $8, auto_recover = $9, format = $10, channel = $11, alert_policy = $12, updated_at = now()
+				retry_policy = $8, auto_recover = $9, format = $10, channel = $11, alert_policy = $12,
+				rate_limit = $13, max_in_flight = $14, ordering = $15, updated_at = now()
 			WHERE team_id = $1 AND id = $2
 			RETURNING `+integrationCols,
 			teamID, id, out.Name, out.URL, out.Secret, out.Events, out.Projects, out.Retry, out.AutoRecover,
-			out.Format, out.Channel, out.AlertPolicy)
+			out.Format, out.Channel, out.AlertPolicy, out.RateLimit, out.MaxInFlight, orderingOf(out.Ordering))
 		if err != nil {
 			return fmt.Errorf("update integration %s: %w", id, err)
 		}
@@ -337,4 +366,11 @@ func (s *Store) CountIntegrations(ctx context.Context) (map[string]int, error) {
 		out[string(st.Status())] += r.N
 	}
 	return out, nil
+}
+
+func orderingOf(o string) string {
+	if o == "" {
+		return OrderingNone
+	}
+	return o
 }

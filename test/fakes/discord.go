@@ -3,14 +3,18 @@ package fakes
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 )
 
 // Discord is a fake execute-webhook endpoint. URL(mode): "ok" accepts;
 // "deleted" answers 404 code 10015 (Unknown Webhook); "limited" answers its
-// first request 429 with retry_after 1.5 (and Retry-After: 2).
+// first request 429 with retry_after 1.5 (and Retry-After: 2); "bucket"
+// allows five requests per two-second window, announces the window in
+// X-RateLimit-* headers on every answer, and answers 429 beyond it.
 type Discord struct{ *server }
 
 // NewDiscord starts a fake Discord.
@@ -22,6 +26,20 @@ func NewDiscord(t testing.TB) *Discord {
 			_ = json.NewEncoder(w).Encode(v)
 		}
 		switch mode(r) {
+		case "bucket":
+			remaining, resetAfter, ok := s.spend(r.URL.Path, 5, 2*time.Second)
+			h := w.Header()
+			h.Set("X-RateLimit-Limit", "5")
+			h.Set("X-RateLimit-Remaining", strconv.Itoa(remaining))
+			h.Set("X-RateLimit-Reset-After", strconv.FormatFloat(resetAfter.Seconds(), 'f', 3, 64))
+			h.Set("X-RateLimit-Reset", strconv.FormatFloat(float64(time.Now().Add(resetAfter).UnixMilli())/1000, 'f', 3, 64))
+			h.Set("X-RateLimit-Bucket", "fake-webhook-bucket")
+			if !ok {
+				h.Set("Retry-After", strconv.Itoa(int(math.Ceil(resetAfter.Seconds()))))
+				h.Set("X-RateLimit-Scope", "shared")
+				reply(http.StatusTooManyRequests, map[string]any{"message": "You are being rate limited.", "retry_after": resetAfter.Seconds(), "global": false})
+				return
+			}
 		case "deleted":
 			reply(http.StatusNotFound, map[string]any{"message": "Unknown Webhook", "code": 10015})
 			return

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+	"time"
 )
 
 // Slack is a fake incoming-webhook endpoint. URL(mode) gives a webhook URL:
@@ -12,7 +13,8 @@ import (
 // (410), "action_prohibited" (403), "rollup_error" (500), "invalid_token"
 // (403), "team_disabled" (410), "no_team" (404) always answer that error;
 // "not_ok" answers 200 with a body that is not ok; "limited" answers 429 with
-// Retry-After: 1 to its first request.
+// Retry-After: 1 to its first request; "bucket" allows one message a second
+// with a burst of three and answers 429 with Retry-After: 1 beyond it.
 type Slack struct{ *server }
 
 // slackErrorModes are the modes that always answer their own name, with the
@@ -44,6 +46,13 @@ func NewSlack(t testing.TB) *Slack {
 		if m == "not_ok" { // a 200 that does not say ok (a proxy's page, say)
 			word(http.StatusOK, "<html>sign in to continue</html>")
 			return
+		}
+		if m == "bucket" {
+			if ok, _ := s.take(r.URL.Path, 3, time.Second); !ok {
+				w.Header().Set("Retry-After", "1")
+				word(http.StatusTooManyRequests, "rate_limited")
+				return
+			}
 		}
 		if m == "limited" && s.hit(r.URL.Path) == 1 {
 			w.Header().Set("Retry-After", "1")

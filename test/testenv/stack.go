@@ -70,6 +70,24 @@ type Stack struct {
 	Logs *SyncBuffer
 }
 
+// AddWorker starts another worker on the stack's task queue, with its own
+// Postgres pool and activities: two workers share only what two processes
+// would (Postgres and the Temporal server).
+func (s *Stack) AddWorker(t testing.TB) {
+	t.Helper()
+	st, err := store.Open(context.Background(), s.Config.DatabaseURL, s.Config.DBMaxConns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	acts := activities.New(s.Config, st, s.Temporal)
+	w := worker.New(s.Temporal, acts, worker.Options{TaskQueue: s.Config.TaskQueue})
+	if err := w.Start(); err != nil {
+		t.Fatalf("start a second worker: %v", err)
+	}
+	t.Cleanup(w.Stop)
+}
+
 // NewStack starts a gateway and a worker with the defaults, a unique task
 // queue and a fresh database, after applying each option to the config.
 func NewStack(t testing.TB, opts ...func(*config.Config)) *Stack {

@@ -102,7 +102,7 @@ func (f *fixture) runInput(t *testing.T, in contract.EventInput) contract.EventR
 
 func (f *fixture) receiver(t *testing.T, script ...testenv.Reply) *testenv.Receiver {
 	r := testenv.NewReceiver(t, script...)
-	r.Clock = f.env.Now
+	r.Clock = func() time.Time { return f.env.Now() } // the env of the moment: some tests run several
 	return r
 }
 

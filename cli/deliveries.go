@@ -91,6 +91,12 @@ func printDelivery(g *globals, d api.DeliveryView) {
 	if d.NextAttemptAt != nil {
 		fmt.Fprintf(w, ", next at %s", cell(d.NextAttemptAt))
 	}
+	if d.WaitingFor != "" {
+		fmt.Fprintf(w, ", waiting for its %s", d.WaitingFor)
+	}
+	if d.OutOfOrder {
+		fmt.Fprint(w, ", sent out of order")
+	}
 	fmt.Fprintln(w)
 	for _, a := range d.AttemptLog {
 		fmt.Fprintf(w, "\n── attempt %d (%s) %s, %d ms: %s — %s\n", a.AttemptNo, a.Trigger, cell(a.StartedAt), a.DurationMS, a.Outcome, a.Reason)

@@ -129,7 +129,14 @@ func printDeliveries(g *globals, ds []api.DeliveryView) error {
 	}
 	t := newTable(g.stdout, "DELIVERY", "EVENT", "INTEGRATION", "STATUS", "ATTEMPTS", "LAST CODE", "CREATED", "REASON")
 	for _, d := range ds {
-		t.row(d.ID, d.EventID, d.IntegrationName, colourize(g.stdout, string(d.Status)), d.Attempts, d.LastStatusCode, d.CreatedAt, d.Reason)
+		reason := d.Reason
+		if d.WaitingFor != "" {
+			reason = strings.TrimSpace("waiting for its " + d.WaitingFor + "; " + reason)
+		}
+		if d.OutOfOrder {
+			reason += " (sent out of order)"
+		}
+		t.row(d.ID, d.EventID, d.IntegrationName, colourize(g.stdout, string(d.Status)), d.Attempts, d.LastStatusCode, d.CreatedAt, reason)
 	}
 	return t.flush()
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/heraldhq/herald/internal/alerts"
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/jsontime"
+	"github.com/heraldhq/herald/internal/pacing"
 	"github.com/heraldhq/herald/internal/retry"
 )
 
@@ -241,6 +243,10 @@ type integrationFlags struct {
 	autoRecover            bool
 	format                 string
 	alertPolicy            string
+	rate                   string
+	burst                  int
+	maxInFlight            int
+	ordering               string
 }
 
 func (f *integrationFlags) bind(cmd *cobra.Command, create bool) {
@@ -267,6 +273,41 @@ func (f *integrationFlags) bind(cmd *cobra.Command, create bool) {
 	fs.StringVar(&f.alertPolicy, "alert-policy", "", `this integration's alert policy as JSON, e.g. '{"groupWait":"5s"}' ('{}' removes it)`)
 	fs.StringVar(&f.format, "format", "", "teams message format: auto, adaptive-card or message-card")
 	fs.BoolVar(&f.autoRecover, "auto-recover", false, "once disabled automatically, probe the endpoint and re-enable it when it answers")
+	fs.StringVar(&f.rate, "rate", "", "send rate as COUNT/PER, e.g. 1/1s or 5/2s; off: no pacing; default: the channel's")
+	fs.IntVar(&f.burst, "burst", 0, "requests of the rate that may go at once (with --rate, or alone to change the burst)")
+	fs.IntVar(&f.maxInFlight, "max-in-flight", 0, "requests in flight at once, 1 to 10000 (default: the channel's)")
+	fs.StringVar(&f.ordering, "ordering", "", "none, or fifo: attempts in the order the events arrived")
+}
+
+// rateOverride reads --rate and --burst into the API's rateLimit.
+func (f *integrationFlags) rateOverride(cmd *cobra.Command) (*pacing.Override, error) {
+	var o pacing.Override
+	if cmd.Flags().Changed("rate") {
+		switch f.rate {
+		case "off":
+			o.Off = true
+		case "default":
+			return &o, nil // {}: the channel's default
+		default:
+			count, per, ok := strings.Cut(f.rate, "/")
+			n, err := strconv.Atoi(count)
+			if !ok || err != nil {
+				return nil, fmt.Errorf("--rate %q: want COUNT/PER such as 1/1s, off or default", f.rate)
+			}
+			d, err := time.ParseDuration(per)
+			if err != nil {
+				return nil, fmt.Errorf("--rate %q: %q is not a duration such as 1s or 2s", f.rate, per)
+			}
+			o.Count, o.Per = &n, ptr(jsontime.Duration(d))
+		}
+	}
+	if cmd.Flags().Changed("burst") {
+		o.Burst = &f.burst
+	}
+	if o == (pacing.Override{}) {
+		return nil, nil
+	}
+	return &o, nil
 }
 
 // secretEnv carries a webhook secret into create and update.
@@ -359,10 +400,32 @@ func (f *integrationFlags) body(cmd *cobra.Command, create bool) (api.Integratio
 	if cmd.Flags().Changed("auto-recover") {
 		r.AutoRecover = &f.autoRecover
 	}
+	rate, err := f.rateOverride(cmd)
+	if err != nil {
+		return r, err
+	}
+	r.RateLimit = rate
+	if cmd.Flags().Changed("max-in-flight") {
+		r.MaxInFlight = &f.maxInFlight
+	}
+	if cmd.Flags().Changed("ordering") {
+		r.Ordering = &f.ordering
+	}
 	return r, nil
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func rateText(r api.RateLimitView) string {
+	s := "unlimited"
+	if !r.Unlimited {
+		s = fmt.Sprintf("%d per %s, burst %d", r.Count, r.Per, r.Burst)
+	}
+	if !r.Custom {
+		s += " (the channel's default)"
+	}
+	return s
+}
 
 func nonNil(s []string) []string {
 	if s == nil {
@@ -384,6 +447,13 @@ func printIntegration(g *globals, i api.IntegrationView) error {
 	t.row("health", healthText(i.Health))
 	t.row("retry", fmt.Sprintf("%d attempts, first after %s, at most %s apart", i.Retry.MaxAttempts, i.Retry.InitialInterval, i.Retry.MaxInterval))
 	t.row("auto-recover", i.AutoRecover)
+	t.row("rate limit", rateText(i.RateLimit))
+	if i.MaxInFlight > 0 {
+		t.row("max in flight", i.MaxInFlight)
+	} else {
+		t.row("max in flight", "no cap")
+	}
+	t.row("ordering", i.Ordering)
 	t.row("events", i.Events)
 	t.row("projects", i.Projects)
 	t.row("has secret", i.HasSecret)

@@ -45,6 +45,17 @@ var consoleFuncs = template.FuncMap{
 		}
 		return b.String()
 	},
+	"waitingText": func(w string) string {
+		switch w {
+		case contract.WaitSlot:
+			return "its send slot (the integration's rate limit)"
+		case contract.WaitTurn:
+			return "its turn (an earlier delivery of this fifo integration)"
+		case contract.WaitInFlight:
+			return "a place in flight (the integration's maxInFlight)"
+		}
+		return w
+	},
 	"outcomeClass": func(o herald.Outcome) string {
 		switch o {
 		case herald.OutcomeDelivered:

@@ -79,7 +79,7 @@ func (a *Activities) attempt(ctx context.Context, in contract.DeliverInput, t st
 			return contract.DeliverResult{}, err
 		}
 		if !ok {
-			return a.paced(ctx, in, t.Delivery.Status, contract.WaitInFlight, inFlightRetry)
+			return a.paced(ctx, in, t.Delivery.Status, contract.WaitInFlight, inFlightRetry, false)
 		}
 		a.Metrics.InFlight(integ.ID, 1)
 		defer func() {
@@ -98,10 +98,22 @@ func (a *Activities) attempt(ctx context.Context, in contract.DeliverInput, t st
 			return contract.DeliverResult{}, err
 		}
 		if wait > inlineWaitMax(l) {
-			return a.paced(ctx, in, t.Delivery.Status, contract.WaitSlot, wait)
+			return a.paced(ctx, in, t.Delivery.Status, contract.WaitSlot, wait, true)
 		}
 		if err := sleep(ctx, wait); err != nil {
 			return contract.DeliverResult{}, err
+		}
+	}
+	if !in.Pace.Limit.Unlimited() {
+		// An answer that came in since the slot was taken may have held the
+		// integration (a 429, an empty bucket): the request then takes a new
+		// slot after the hold, spaced from the others.
+		held, err := a.Store.HeldUntil(ctx, integ.ID)
+		if err != nil {
+			return contract.DeliverResult{}, err
+		}
+		if rest := held.Sub(a.Now()); rest > 0 {
+			return a.paced(ctx, in, t.Delivery.Status, contract.WaitSlot, rest, false)
 		}
 	}
 	s, err := a.send(ctx, integ, channels.Message{DeliveryID: t.Delivery.ID, EventID: t.Event.ID, EventType: t.Event.Type, Data: t.Event.Data})

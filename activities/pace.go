@@ -125,12 +125,12 @@ func (a *Activities) PassTurn(ctx context.Context, in contract.TurnInput) error 
 
 // paced is an attempt that did not go: the workflow waits and makes the same
 // attempt again. What it waits for is recorded for people to see.
-func (a *Activities) paced(ctx context.Context, in contract.DeliverInput, status herald.DeliveryStatus, waitingFor string, wait time.Duration) (contract.DeliverResult, error) {
+func (a *Activities) paced(ctx context.Context, in contract.DeliverInput, status herald.DeliveryStatus, waitingFor string, wait time.Duration, slotHeld bool) (contract.DeliverResult, error) {
 	if err := a.Store.SetWaiting(ctx, in.DeliveryID, waitingFor, a.Now().Add(wait)); err != nil {
 		return contract.DeliverResult{}, err
 	}
 	a.Metrics.PacedWait(string(in.Pace.Channel), waitingFor, wait)
-	return contract.DeliverResult{AttemptNo: in.AttemptNo, Status: status, Paced: true, WaitingFor: waitingFor, Delay: wait}, nil
+	return contract.DeliverResult{AttemptNo: in.AttemptNo, Status: status, Paced: true, WaitingFor: waitingFor, Delay: wait, SlotHeld: slotHeld}, nil
 }
 
 // holdPace tells the integration's pace what the platform said about its

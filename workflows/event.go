@@ -235,7 +235,7 @@ func (ev *eventRun) deliver(ctx workflow.Context, d *deliveryRun, oneOff bool) {
 			if workflow.Sleep(ctx, res.Delay) != nil {
 				return
 			}
-			reserve, slotHeld = false, res.WaitingFor == contract.WaitSlot
+			reserve, slotHeld = false, res.SlotHeld
 			continue
 		}
 		d.waitingFor = ""

@@ -192,10 +192,12 @@ func (c *Discord) Traits() Traits {
 }
 
 // DiscordRate is where pacing starts before a webhook's first answer: about
-// five requests per two seconds (https://discord.com/developers/docs/topics/rate-limits).
-// Discord announces each webhook's real bucket in X-RateLimit-* headers,
-// which hold the pace when the bucket is empty (Classify sets Result.Hold).
-var DiscordRate = pacing.Limit{Count: 5, Per: 2 * time.Second, Burst: 5}
+// five requests per two seconds (https://discord.com/developers/docs/topics/rate-limits),
+// spread evenly (burst 1): Discord counts in fixed windows, and a burst of
+// five plus the steady rate would fill one before its headers could say so.
+// Each webhook's real bucket comes in X-RateLimit-* headers, which hold the
+// pace when the bucket is empty (Classify sets Result.Hold).
+var DiscordRate = pacing.Limit{Count: 5, Per: 2 * time.Second, Burst: 1}
 
 // Validate checks a Discord webhook's settings.
 func (c *Discord) Validate(s Settings) error { return first(validateCommon(s), noFormat(s)) }

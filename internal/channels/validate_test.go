@@ -59,7 +59,7 @@ func TestTraits(t *testing.T) {
 	want := map[herald.IntegrationType]Traits{
 		herald.IntegrationWebhook: {Signed: true, MaxInFlight: WebhookMaxInFlight},
 		herald.IntegrationSlack:   {Confirms: true, GroupsAlerts: true, Rate: pacing.Limit{Count: 1, Per: time.Second, Burst: 2}},
-		herald.IntegrationDiscord: {Confirms: true, GroupsAlerts: true, Rate: pacing.Limit{Count: 5, Per: 2 * time.Second, Burst: 5}},
+		herald.IntegrationDiscord: {Confirms: true, GroupsAlerts: true, Rate: pacing.Limit{Count: 5, Per: 2 * time.Second, Burst: 1}},
 		herald.IntegrationTeams:   {Confirms: true, GroupsAlerts: true, Rate: pacing.Limit{Count: 4, Per: time.Second, Burst: 4}},
 		"pager":                   {},
 	}

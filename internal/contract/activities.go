@@ -162,6 +162,9 @@ type DeliverResult struct {
 	Paced bool
 	// WaitingFor says what a paced result waits for (WaitSlot, WaitInFlight).
 	WaitingFor string
+	// SlotHeld: the paced result reserved the attempt's send slot; the next
+	// call, after Delay, goes without reserving again.
+	SlotHeld bool
 }
 
 // What a delivery waits for before its next attempt.

@@ -94,22 +94,37 @@ func (s *Store) PaceAnswer(ctx context.Context, integrationID string, l pacing.L
 			return err
 		}
 		now := clock()
-		for _, sent := range []bool{false, true} {
-			st := p.state(sent)
-			if throttled {
-				st = pacing.Throttled(st, l, now, wait)
-			} else {
-				st = pacing.Hold(st, l, now.Add(wait))
-			}
-			p.Slowdown, p.SlowedAt = st.Slowdown, st.SlowedAt
-			if sent {
-				p.SentTAT = st.TAT
-			} else {
-				p.TAT = st.TAT
-			}
+		// One answer moves the slowdown once; both states are held.
+		reserved := p.state(false)
+		if throttled {
+			reserved = pacing.Throttled(reserved, l, now, wait)
+		} else {
+			reserved = pacing.Hold(reserved, l, now.Add(wait))
 		}
-		return savePace(ctx, tx, integrationID, p)
+		sent := p.state(true)
+		sent.Slowdown, sent.SlowedAt = reserved.Slowdown, reserved.SlowedAt
+		sent = pacing.Hold(sent, l, now.Add(wait))
+		p.TAT, p.SentTAT, p.Slowdown, p.SlowedAt = reserved.TAT, sent.TAT, reserved.Slowdown, reserved.SlowedAt
+		if err := savePace(ctx, tx, integrationID, p); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE integration_pace SET held_until = GREATEST(held_until, $2) WHERE integration_id = $1`,
+			integrationID, now.Add(wait))
+		return err
 	})
+}
+
+// HeldUntil is the latest time the platform said nothing may go before.
+func (s *Store) HeldUntil(ctx context.Context, integrationID string) (time.Time, error) {
+	var t time.Time
+	err := s.db.GetContext(ctx, &t, `SELECT held_until FROM integration_pace WHERE integration_id = $1`, integrationID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return t, fmt.Errorf("read the hold of %s: %w", integrationID, err)
+	}
+	return t, nil
 }
 
 // AcquireSlot takes one of an integration's max places for a request in

@@ -12,10 +12,13 @@ ALTER TABLE integrations
 -- they actually go (checked again just before each one).
 CREATE TABLE integration_pace (
     integration_id text PRIMARY KEY REFERENCES integrations (id) ON DELETE CASCADE,
-    tat            timestamptz NOT NULL DEFAULT now(),
-    sent_tat       timestamptz NOT NULL DEFAULT now(),
+    tat            timestamptz NOT NULL DEFAULT '1970-01-01', -- long past: the full burst
+    sent_tat       timestamptz NOT NULL DEFAULT '1970-01-01',
     slowdown       integer NOT NULL DEFAULT 0,
-    slowed_at      timestamptz NOT NULL DEFAULT now()
+    slowed_at      timestamptz NOT NULL DEFAULT '1970-01-01',
+    -- the latest time the platform said nothing may go before (a 429's
+    -- Retry-After, Discord's empty bucket): checked again after a short wait
+    held_until     timestamptz NOT NULL DEFAULT '1970-01-01'
 );
 
 -- The places for requests in flight to an integration with a maxInFlight:

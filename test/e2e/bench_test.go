@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/bench"
+	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/test/fakes"
 	"github.com/heraldhq/herald/test/testenv"
 )
 
@@ -42,5 +45,84 @@ func TestBenchHarness(t *testing.T) {
 	}
 	if p, err := bench.ReadProc("self", 1); err != nil || p.PID != 1 {
 		t.Errorf("ReadProc: %+v %v", p, err)
+	}
+}
+
+// BenchmarkDeliveryControlCost measures what pacing, maxInFlight and ordering
+// support cost on an unpaced webhook burst (fan-out 3): two stacks on the
+// same dev server, one with delivery control and one without, run in turn
+// in the same process. BENCHMARKS.md has the figures.
+//
+//	go test -run '^$' -bench DeliveryControlCost -benchtime 3x ./test/e2e
+func BenchmarkDeliveryControlCost(b *testing.B) {
+	recv, err := bench.NewReceiver()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer recv.Close()
+	stacks := map[bool]*testenv.Stack{}
+	for _, on := range []bool{true, false} {
+		s := testenv.NewStack(b, func(c *config.Config) { c.DeliveryControl = on })
+		for i := range 3 {
+			if _, err := s.Store.CreateIntegration(context.Background(), store.Integration{TeamID: s.Team, Name: fmt.Sprintf("bench-%d", i),
+				Type: herald.IntegrationWebhook, URL: fmt.Sprintf("%s/h/%d", recv.URL, i), Events: []string{"build:*"}, Enabled: true}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		stacks[on] = s
+	}
+	rate := map[bool][]float64{}
+	for i := 0; i < b.N; i++ {
+		for _, on := range []bool{i%2 == 0, i%2 != 0} { // alternate which goes first
+			s := stacks[on]
+			f, err := bench.RunHerald(context.Background(), bench.Options{GatewayURL: s.URL, APIKey: s.Key, Events: 300,
+				Concurrency: 32, FanOut: 3, Temporal: s.Temporal}, recv, fmt.Sprintf("dc-%v-%d", on, i))
+			if err != nil || f.Missing != 0 {
+				b.Fatalf("delivery control %v: %v (%+v)", on, err, f)
+			}
+			rate[on] = append(rate[on], f.DeliveriesPerS)
+		}
+	}
+	mean := func(xs []float64) float64 {
+		t := 0.0
+		for _, x := range xs {
+			t += x
+		}
+		return t / float64(len(xs))
+	}
+	b.ReportMetric(mean(rate[true]), "on-deliveries/s")
+	b.ReportMetric(mean(rate[false]), "off-deliveries/s")
+	b.ReportMetric(mean(rate[true])/mean(rate[false]), "on/off")
+}
+
+// BenchmarkPacedStorm is the build storm of TestBuildStormIsPaced as a
+// figure: 60 build events at once to one Slack webhook that takes one a
+// second (burst 3): seconds from the first post to the last message, and
+// the 429s it took.
+//
+//	go test -run '^$' -bench PacedStorm -benchtime 1x ./test/e2e
+func BenchmarkPacedStorm(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		s := testenv.NewStack(b)
+		s.AddWorker(b)
+		slack := fakes.NewSlack(b)
+		s.CreateIntegration(b, map[string]any{"name": "storm-bench", "type": "slack", "url": slack.URL("bucket"), "events": []string{"build:*"}})
+		before := len(slack.Accepted())
+		start := time.Now()
+		for j := range 60 {
+			s.PostEvent(b, map[string]any{"id": fmt.Sprintf("bench-%d-%03d", i, j), "event": "build:success", "data": map[string]any{}})
+		}
+		posted := time.Since(start)
+		deadline := time.Now().Add(5 * time.Minute)
+		for len(slack.Accepted()) < before+60 && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		at := slack.AcceptedAt()
+		if len(at) < before+60 {
+			b.Fatalf("%d of 60 messages arrived", len(at)-before)
+		}
+		b.ReportMetric(at[len(at)-1].Sub(start).Seconds(), "s-to-last")
+		b.ReportMetric(posted.Seconds(), "s-to-post")
+		b.ReportMetric(float64(slack.Limited()), "429s")
 	}
 }

@@ -174,7 +174,7 @@ func TestTeamsEndToEnd(t *testing.T) {
 		t.Errorf("forced format sent %s", acc[len(acc)-1])
 	}
 
-	// A legacy connector's "200 with a 429 inside" is throttling: retried.
+	// A legacy connector's "200 with a 429 inside" is throttling: waited out, not a failure.
 	for _, id := range []string{wf.ID, legacy.ID, forced.ID} {
 		s.Do(t, http.MethodPatch, "/v1/integrations/"+id, s.Key, map[string]any{"events": []string{"nothing:ever"}})
 	}
@@ -182,7 +182,7 @@ func TestTeamsEndToEnd(t *testing.T) {
 	s.Do(t, http.MethodPost, "/v1/integrations/"+throttled.ID+"/enable", s.Key, nil)
 	res = seedEvent(t, s, "teams-2")
 	d := s.Delivery(t, res.Deliveries[0].DeliveryID)
-	if d.Status != herald.DeliveryDelivered || len(d.AttemptLog) != 2 || d.AttemptLog[0].Outcome != herald.OutcomeRetry {
+	if d.Status != herald.DeliveryDelivered || len(d.AttemptLog) != 2 || d.AttemptLog[0].Outcome != herald.OutcomeThrottled {
 		t.Errorf("throttled delivery %+v", d)
 	}
 	if len(teams.Rejected()) != 0 {

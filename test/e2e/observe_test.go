@@ -101,14 +101,15 @@ func TestSearchAttributesAreQueryable(t *testing.T) {
 		"HeraldTeamId = '" + s.Team + "' AND HeraldDeliveryStatus = 'delivered'": 1,
 		"HeraldTeamId = '" + s.Team + "' AND HeraldDeliveryStatus = 'none'":      1,
 	}
+	// Visibility follows a workflow's close asynchronously: wait for each count.
 	for q, want := range queries {
-		resp, err := s.Temporal.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: q})
-		if err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		if resp.Count != want {
-			t.Errorf("%s: %d, want %d", q, resp.Count, want)
-		}
+		waitFor(t, 30*time.Second, q, func() bool {
+			resp, err := s.Temporal.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: q})
+			if err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+			return resp.Count == want
+		})
 	}
 }
 

@@ -146,7 +146,8 @@ func TestUnpacedStormStillArrives(t *testing.T) {
 }
 
 // Discord announces each webhook's bucket in X-RateLimit-* headers: Herald
-// follows them and is never answered 429.
+// follows them, even to a bucket smaller than it assumed (3 per 2 s, not 5),
+// and is never answered 429.
 func TestDiscordBucketHeadersAreFollowed(t *testing.T) {
 	s := testenv.NewStack(t)
 	discord := fakes.NewDiscord(t)

@@ -13,8 +13,9 @@ import (
 // Discord is a fake execute-webhook endpoint. URL(mode): "ok" accepts;
 // "deleted" answers 404 code 10015 (Unknown Webhook); "limited" answers its
 // first request 429 with retry_after 1.5 (and Retry-After: 2); "bucket"
-// allows five requests per two-second window, announces the window in
-// X-RateLimit-* headers on every answer, and answers 429 beyond it.
+// allows three requests per two-second window (fewer than Herald assumes
+// before it hears from a webhook), announces the window in X-RateLimit-*
+// headers on every answer, and answers 429 beyond it.
 type Discord struct{ *server }
 
 // NewDiscord starts a fake Discord.
@@ -27,9 +28,9 @@ func NewDiscord(t testing.TB) *Discord {
 		}
 		switch mode(r) {
 		case "bucket":
-			remaining, resetAfter, ok := s.spend(r.URL.Path, 5, 2*time.Second)
+			remaining, resetAfter, ok := s.spend(r.URL.Path, 3, 2*time.Second)
 			h := w.Header()
-			h.Set("X-RateLimit-Limit", "5")
+			h.Set("X-RateLimit-Limit", "3")
 			h.Set("X-RateLimit-Remaining", strconv.Itoa(remaining))
 			h.Set("X-RateLimit-Reset-After", strconv.FormatFloat(resetAfter.Seconds(), 'f', 3, 64))
 			h.Set("X-RateLimit-Reset", strconv.FormatFloat(float64(time.Now().Add(resetAfter).UnixMilli())/1000, 'f', 3, 64))

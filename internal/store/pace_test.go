@@ -1,0 +1,134 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald/internal/pacing"
+	"github.com/heraldhq/herald/test/testenv"
+)
+
+// Reservations from many goroutines (two workers' worth of connections)
+// draw from one budget: the slots they get are the GCRA schedule, each once.
+func TestReservePaceIsOneBudget(t *testing.T) {
+	st := testenv.NewStore(t)
+	team, _ := testenv.Team(t, st)
+	integ := mustIntegration(t, st, team, []string{"*"})
+	l := pacing.Limit{Count: 1, Per: time.Second, Burst: 2}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return t0 }
+	var mu sync.Mutex
+	waits := map[time.Duration]int{}
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w, err := st.ReservePace(context.Background(), integ.ID, l, false, clock)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			waits[w]++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	// Burst 2 at once, then one a second: 0, 0, 1s, …, 18s.
+	if waits[0] != 2 {
+		t.Errorf("%d reservations at once, want the burst of 2 (%v)", waits[0], waits)
+	}
+	for s := 1; s <= 18; s++ {
+		if waits[time.Duration(s)*time.Second] != 1 {
+			t.Errorf("slot %ds taken %d times, want once (%v)", s, waits[time.Duration(s)*time.Second], waits)
+		}
+	}
+}
+
+// A 429 slows the pace down one step however many states it moves, and holds
+// both the reservations and the sends.
+func TestPaceAnswerSlowsDownOnce(t *testing.T) {
+	st := testenv.NewStore(t)
+	team, _ := testenv.Team(t, st)
+	integ := mustIntegration(t, st, team, []string{"*"})
+	l := pacing.Limit{Count: 1, Per: time.Second, Burst: 1}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return t0 }
+	ctx := context.Background()
+	if err := st.PaceAnswer(ctx, integ.ID, l, true, 5*time.Second, clock); err != nil {
+		t.Fatal(err)
+	}
+	var slowdown int
+	if err := st.DB().QueryRowContext(ctx, `SELECT slowdown FROM integration_pace WHERE integration_id = $1`, integ.ID).Scan(&slowdown); err != nil || slowdown != 1 {
+		t.Errorf("slowdown %d (%v) after one 429, want 1", slowdown, err)
+	}
+	for _, sent := range []bool{false, true} {
+		w1, _ := st.ReservePace(ctx, integ.ID, l, sent, clock)
+		w2, _ := st.ReservePace(ctx, integ.ID, l, sent, clock)
+		if w1 != 5*time.Second || w2 != 7*time.Second {
+			t.Errorf("sent=%v: after a 429 with Retry-After 5s: waits %s, %s; want 5s, then 2s more (half rate)", sent, w1, w2)
+		}
+	}
+	held, err := st.HeldUntil(ctx, integ.ID)
+	if err != nil || !held.Equal(t0.Add(5*time.Second)) {
+		t.Errorf("held until %s (%v)", held, err)
+	}
+}
+
+// maxInFlight: however many take at once, no more than max hold a slot; a
+// freed or expired slot is taken again.
+func TestAcquireSlotNeverOverAdmits(t *testing.T) {
+	st := testenv.NewStore(t)
+	team, _ := testenv.Team(t, st)
+	integ := mustIntegration(t, st, team, []string{"*"})
+	ctx := context.Background()
+	var mu sync.Mutex
+	var got []string
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id := fmt.Sprintf("dlv_%02d", i)
+			ok, err := st.AcquireSlot(ctx, integ.ID, id, 3, time.Minute)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				mu.Lock()
+				got = append(got, id)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(got) != 3 {
+		t.Fatalf("%d slots taken at once with maxInFlight 3: %v", len(got), got)
+	}
+	if ok, _ := st.AcquireSlot(ctx, integ.ID, "dlv_late", 3, time.Minute); ok {
+		t.Error("a fourth request got a slot")
+	}
+	if ok, _ := st.AcquireSlot(ctx, integ.ID, got[0], 3, time.Minute); !ok {
+		t.Error("a holder asking again (a retried activity) did not keep its slot")
+	}
+	if err := st.ReleaseSlot(ctx, integ.ID, got[1]); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := st.AcquireSlot(ctx, integ.ID, "dlv_late", 3, time.Minute); !ok {
+		t.Error("a freed slot was not taken")
+	}
+	// A worker that died: its slot expires.
+	if _, err := st.DB().ExecContext(ctx, `UPDATE integration_slots SET expires_at = now() - interval '1 second' WHERE holder = $1`, got[2]); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := st.AcquireSlot(ctx, integ.ID, "dlv_after_crash", 3, time.Minute); !ok {
+		t.Error("an expired slot was not taken")
+	}
+	if n, _ := st.InFlight(ctx, integ.ID); n != 3 {
+		t.Errorf("in flight %d, want 3", n)
+	}
+}

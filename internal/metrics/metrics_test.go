@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/heraldhq/herald/internal/eventtype"
 )
@@ -83,5 +84,36 @@ func TestHandlerRequiresItsToken(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("no token configured: %d, want 200", resp.StatusCode)
+	}
+}
+
+// The in-flight gauge follows each integration's requests and drops the
+// series at zero, so 10,000 idle integrations cost no series.
+func TestInFlightSeriesGoAwayAtZero(t *testing.T) {
+	m := New()
+	m.InFlight("int_a", 1)
+	m.InFlight("int_a", 1)
+	m.InFlight("int_b", 1)
+	m.InFlight("int_b", -1)
+	m.PacedWait("slack", "slot", 1500*time.Millisecond)
+	m.Throttled("slack")
+	families, err := m.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, f := range families {
+		seen[f.GetName()] = true
+		if f.GetName() != "herald_requests_in_flight" {
+			continue
+		}
+		if len(f.GetMetric()) != 1 || f.GetMetric()[0].GetGauge().GetValue() != 2 || f.GetMetric()[0].GetLabel()[0].GetValue() != "int_a" {
+			t.Errorf("in-flight series %v, want int_a at 2 only", f.GetMetric())
+		}
+	}
+	for _, name := range []string{"herald_requests_in_flight", "herald_paced_wait_seconds", "herald_throttled_total"} {
+		if !seen[name] {
+			t.Errorf("%s is not exported", name)
+		}
 	}
 }

@@ -101,10 +101,16 @@ func Resend(ctx context.Context, c client.Client, taskQueue string, ev EventInpu
 // Recovered tells an event workflow that an integration answers again. A
 // workflow that has closed meanwhile has nothing waiting: not an error.
 func Recovered(ctx context.Context, c client.Client, workflowID, integrationID string) error {
-	err := c.SignalWorkflow(ctx, workflowID, "", SignalRecovered, RecoveredSignal{IntegrationID: integrationID})
+	return signalOpen(ctx, c, workflowID, SignalRecovered, RecoveredSignal{IntegrationID: integrationID})
+}
+
+// signalOpen signals a workflow that may have closed meanwhile: then it has
+// nothing waiting for the signal, which is not an error.
+func signalOpen(ctx context.Context, c client.Client, workflowID, name string, arg any) error {
+	err := c.SignalWorkflow(ctx, workflowID, "", name, arg)
 	var nf *serviceerror.NotFound
 	if err != nil && !errors.As(err, &nf) {
-		return fmt.Errorf("signal recovered to %s: %w", workflowID, err)
+		return fmt.Errorf("signal %s to %s: %w", name, workflowID, err)
 	}
 	return nil
 }
@@ -222,10 +228,5 @@ func EnsureRetentionSchedule(ctx context.Context, c client.Client, taskQueue str
 // PassTurn tells an event workflow that its delivery's turn has come. A
 // workflow that has closed meanwhile has nothing waiting: not an error.
 func PassTurn(ctx context.Context, c client.Client, workflowID, deliveryID string) error {
-	err := c.SignalWorkflow(ctx, workflowID, "", SignalTurn, TurnSignal{DeliveryID: deliveryID})
-	var nf *serviceerror.NotFound
-	if err != nil && !errors.As(err, &nf) {
-		return fmt.Errorf("signal turn to %s: %w", workflowID, err)
-	}
-	return nil
+	return signalOpen(ctx, c, workflowID, SignalTurn, TurnSignal{DeliveryID: deliveryID})
 }

@@ -8,18 +8,23 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/pacing"
+	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/test/testenv"
 )
 
 // Reservations from many goroutines (two workers' worth of connections)
 // draw from one budget: the slots they get are the GCRA schedule, each once.
-func TestReservePaceIsOneBudget(t *testing.T) {
+// paced is a store with one integration and a clock stopped at t0.
+func paced(t *testing.T) (*store.Store, string, func() time.Time) {
 	st := testenv.NewStore(t)
 	team, _ := testenv.Team(t, st)
-	integ := mustIntegration(t, st, team, []string{"*"})
-	l := pacing.Limit{Count: 1, Per: time.Second, Burst: 2}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	clock := func() time.Time { return t0 }
+	return st, mustIntegration(t, st, team, []string{"*"}).ID, func() time.Time { return t0 }
+}
+
+func TestReservePaceIsOneBudget(t *testing.T) {
+	st, integID, clock := paced(t)
+	l := pacing.Limit{Count: 1, Per: time.Second, Burst: 2}
 	var mu sync.Mutex
 	waits := map[time.Duration]int{}
 	var wg sync.WaitGroup
@@ -27,7 +32,7 @@ func TestReservePaceIsOneBudget(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w, err := st.ReservePace(context.Background(), integ.ID, l, false, clock)
+			w, err := st.ReservePace(context.Background(), integID, l, false, clock)
 			if err != nil {
 				t.Error(err)
 				return
@@ -52,28 +57,25 @@ func TestReservePaceIsOneBudget(t *testing.T) {
 // A 429 slows the pace down one step however many states it moves, and holds
 // both the reservations and the sends.
 func TestPaceAnswerSlowsDownOnce(t *testing.T) {
-	st := testenv.NewStore(t)
-	team, _ := testenv.Team(t, st)
-	integ := mustIntegration(t, st, team, []string{"*"})
+	st, integID, clock := paced(t)
+	t0 := clock()
 	l := pacing.Limit{Count: 1, Per: time.Second, Burst: 1}
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	clock := func() time.Time { return t0 }
 	ctx := context.Background()
-	if err := st.PaceAnswer(ctx, integ.ID, l, true, 5*time.Second, clock); err != nil {
+	if err := st.PaceAnswer(ctx, integID, l, true, 5*time.Second, clock); err != nil {
 		t.Fatal(err)
 	}
 	var slowdown int
-	if err := st.DB().QueryRowContext(ctx, `SELECT slowdown FROM integration_pace WHERE integration_id = $1`, integ.ID).Scan(&slowdown); err != nil || slowdown != 1 {
+	if err := st.DB().QueryRowContext(ctx, `SELECT slowdown FROM integration_pace WHERE integration_id = $1`, integID).Scan(&slowdown); err != nil || slowdown != 1 {
 		t.Errorf("slowdown %d (%v) after one 429, want 1", slowdown, err)
 	}
 	for _, sent := range []bool{false, true} {
-		w1, _ := st.ReservePace(ctx, integ.ID, l, sent, clock)
-		w2, _ := st.ReservePace(ctx, integ.ID, l, sent, clock)
+		w1, _ := st.ReservePace(ctx, integID, l, sent, clock)
+		w2, _ := st.ReservePace(ctx, integID, l, sent, clock)
 		if w1 != 5*time.Second || w2 != 7*time.Second {
 			t.Errorf("sent=%v: after a 429 with Retry-After 5s: waits %s, %s; want 5s, then 2s more (half rate)", sent, w1, w2)
 		}
 	}
-	held, err := st.HeldUntil(ctx, integ.ID)
+	held, err := st.HeldUntil(ctx, integID)
 	if err != nil || !held.Equal(t0.Add(5*time.Second)) {
 		t.Errorf("held until %s (%v)", held, err)
 	}
@@ -82,9 +84,7 @@ func TestPaceAnswerSlowsDownOnce(t *testing.T) {
 // maxInFlight: however many take at once, no more than max hold a slot; a
 // freed or expired slot is taken again.
 func TestAcquireSlotNeverOverAdmits(t *testing.T) {
-	st := testenv.NewStore(t)
-	team, _ := testenv.Team(t, st)
-	integ := mustIntegration(t, st, team, []string{"*"})
+	st, integID, _ := paced(t)
 	ctx := context.Background()
 	var mu sync.Mutex
 	var got []string
@@ -94,7 +94,7 @@ func TestAcquireSlotNeverOverAdmits(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			id := fmt.Sprintf("dlv_%02d", i)
-			ok, err := st.AcquireSlot(ctx, integ.ID, id, 3, time.Minute)
+			ok, err := st.AcquireSlot(ctx, integID, id, 3, time.Minute)
 			if err != nil {
 				t.Error(err)
 			}
@@ -109,26 +109,26 @@ func TestAcquireSlotNeverOverAdmits(t *testing.T) {
 	if len(got) != 3 {
 		t.Fatalf("%d slots taken at once with maxInFlight 3: %v", len(got), got)
 	}
-	if ok, _ := st.AcquireSlot(ctx, integ.ID, "dlv_late", 3, time.Minute); ok {
+	if ok, _ := st.AcquireSlot(ctx, integID, "dlv_late", 3, time.Minute); ok {
 		t.Error("a fourth request got a slot")
 	}
-	if ok, _ := st.AcquireSlot(ctx, integ.ID, got[0], 3, time.Minute); !ok {
+	if ok, _ := st.AcquireSlot(ctx, integID, got[0], 3, time.Minute); !ok {
 		t.Error("a holder asking again (a retried activity) did not keep its slot")
 	}
-	if err := st.ReleaseSlot(ctx, integ.ID, got[1]); err != nil {
+	if err := st.ReleaseSlot(ctx, integID, got[1]); err != nil {
 		t.Fatal(err)
 	}
-	if ok, _ := st.AcquireSlot(ctx, integ.ID, "dlv_late", 3, time.Minute); !ok {
+	if ok, _ := st.AcquireSlot(ctx, integID, "dlv_late", 3, time.Minute); !ok {
 		t.Error("a freed slot was not taken")
 	}
 	// A worker that died: its slot expires.
 	if _, err := st.DB().ExecContext(ctx, `UPDATE integration_slots SET expires_at = now() - interval '1 second' WHERE holder = $1`, got[2]); err != nil {
 		t.Fatal(err)
 	}
-	if ok, _ := st.AcquireSlot(ctx, integ.ID, "dlv_after_crash", 3, time.Minute); !ok {
+	if ok, _ := st.AcquireSlot(ctx, integID, "dlv_after_crash", 3, time.Minute); !ok {
 		t.Error("an expired slot was not taken")
 	}
-	if n, _ := st.InFlight(ctx, integ.ID); n != 3 {
+	if n, _ := st.InFlight(ctx, integID); n != 3 {
 		t.Errorf("in flight %d, want 3", n)
 	}
 }

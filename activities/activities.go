@@ -35,6 +35,8 @@ type Activities struct {
 	RecoveryRate float64
 	// DeliveryControl paces, caps and orders deliveries per integration.
 	DeliveryControl bool
+	// LocalAttempts runs attempts as local activities (the fast path).
+	LocalAttempts bool
 	// Metrics records attempts and finished deliveries (nil: nothing).
 	Metrics *metrics.Metrics
 	// Now is the clock (time.Now outside tests).
@@ -59,6 +61,7 @@ func New(cfg *config.Config, st *store.Store, tc client.Client) *Activities {
 		DisableAfter:    cfg.DisableAfter,
 		RecoveryRate:    cfg.RecoveryRate,
 		DeliveryControl: cfg.DeliveryControl,
+		LocalAttempts:   cfg.LocalAttempts,
 		Now:             time.Now,
 	}
 }

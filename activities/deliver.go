@@ -52,7 +52,10 @@ func (a *Activities) Deliver(ctx context.Context, in contract.DeliverInput) (con
 	}
 	// Only a retried execution can find its attempt recorded already (by an
 	// execution that did not report back): the first one skips the lookup.
-	if activity.GetInfo(ctx).Attempt <= 1 {
+	// A local attempt cannot know it is the first (a workflow task that
+	// failed runs it again from attempt 1), nor can the activity that takes
+	// over from one.
+	if info := activity.GetInfo(ctx); info.Attempt <= 1 && !info.IsLocalActivity && !in.MayBeRecorded {
 		return a.attempt(ctx, in, t)
 	}
 	if prev, err := a.Store.LoadAttempt(ctx, in.DeliveryID, in.AttemptNo); err == nil {

@@ -56,6 +56,7 @@ func (a *Activities) RecordEvent(ctx context.Context, in contract.EventInput) ([
 			Retry:          policy,
 			AttemptTimeout: a.AttemptTimeout,
 			Pace:           a.pace(r.IntegrationType, r.RateLimit.V, r.MaxInFlight, r.Ordering),
+			LocalAttempts:  a.LocalAttempts,
 		}
 		if g, ok := groups[r.ID]; ok {
 			if g.resolves {

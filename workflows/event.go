@@ -54,14 +54,21 @@ func EventWorkflow(ctx workflow.Context, in contract.EventInput) (contract.Event
 	}
 
 	ev := &eventRun{runs: map[string]*deliveryRun{}, eventType: in.Type, receivedAt: in.ReceivedAt}
-	ids := make([]string, 0, len(planned))
+	for _, p := range planned {
+		ev.ids = append(ev.ids, p.IntegrationID)
+	}
+	// The fast path (its recorded plan says so, so older runs replay as
+	// they ran): the "delivering" status is written only if the event has
+	// to wait for something; an event delivered in its first workflow task
+	// writes its search attributes once, at the end.
+	ev.lazy = len(planned) > 0 && planned[0].LocalAttempts
 	for _, p := range planned {
 		d := &deliveryRun{p: p, attemptNo: p.AttemptCount, status: p.Status}
 		ev.runs[p.DeliveryID] = d
 		ev.order = append(ev.order, d)
-		ids = append(ids, p.IntegrationID)
 		switch {
 		case p.Group != nil:
+			ev.markDelivering(ctx)
 			// Held by its alert group, which sends it with the others.
 			alert := contract.AlertSignal{DeliveryID: p.DeliveryID, EventID: in.EventID, Type: in.Type, ReceivedAt: in.ReceivedAt}
 			if err := joinGroup(ctx, in.TeamID, p.IntegrationID, p.Group, alert); err != nil {
@@ -71,13 +78,16 @@ func EventWorkflow(ctx workflow.Context, in contract.EventInput) (contract.Event
 				ev.start(ctx, d, false)
 			}
 		case p.Resolve != nil:
+			ev.markDelivering(ctx)
 			closeGroup(ctx, p.Resolve)
 			ev.start(ctx, d, false)
 		case !p.Status.Final():
 			ev.start(ctx, d, false)
 		}
 	}
-	setStatus(ctx, contract.StatusDelivering, contract.AttrIntegrationIDs.ValueSet(contract.IntegrationIDsValue(ids)))
+	if !ev.lazy {
+		ev.markDelivering(ctx)
+	}
 	ev.showDetails(ctx)
 
 	resendCh := workflow.GetSignalChannel(ctx, contract.SignalResend)
@@ -111,8 +121,27 @@ func EventWorkflow(ctx workflow.Context, in contract.EventInput) (contract.Event
 	}
 
 	res := ev.result()
-	setStatus(ctx, res.Status)
+	if ev.marked {
+		setStatus(ctx, res.Status)
+	} else {
+		setStatus(ctx, res.Status, ev.idsAttribute())
+	}
 	return res, nil
+}
+
+// markDelivering writes the "delivering" status and the integration ids,
+// once: before the event first waits for anything (on the fast path), or
+// right after its deliveries started (runs recorded before it).
+func (ev *eventRun) markDelivering(ctx workflow.Context) {
+	if ev.marked {
+		return
+	}
+	ev.marked = true
+	setStatus(ctx, contract.StatusDelivering, ev.idsAttribute())
+}
+
+func (ev *eventRun) idsAttribute() temporal.SearchAttributeUpdate {
+	return contract.AttrIntegrationIDs.ValueSet(contract.IntegrationIDsValue(ev.ids))
 }
 
 // eventRun is the workflow's state: one deliveryRun per delivery.
@@ -122,6 +151,11 @@ type eventRun struct {
 	active     int
 	eventType  string
 	receivedAt time.Time
+	// ids are the matched integrations; lazy and marked say whether the
+	// "delivering" status waits for the first wait, and whether it is written.
+	ids    []string
+	lazy   bool
+	marked bool
 }
 
 // showDetails keeps the Web UI's current details readable: where each
@@ -190,14 +224,14 @@ func (ev *eventRun) deliver(ctx workflow.Context, d *deliveryRun, oneOff bool) {
 	if oneOff {
 		trigger = herald.TriggerManual
 	}
-	var pace contract.Pace
-	if workflow.GetVersion(ctx, versionDeliveryControl, workflow.DefaultVersion, 1) == 1 {
-		pace = d.p.Pace
-	}
+	// Delivery control comes from the recorded plan: runs recorded before
+	// it have a zero Pace and replay unpaced, as they ran.
+	pace := d.p.Pace
 	if pace.FIFO {
 		// However this delivery ends, the next one's turn comes.
 		defer func() {
 			if d.status.Final() {
+				ev.markDelivering(ctx)
 				passTurn(ctx, d)
 			}
 		}()
@@ -217,7 +251,7 @@ func (ev *eventRun) deliver(ctx workflow.Context, d *deliveryRun, oneOff bool) {
 			sched = &contract.Schedule{Attempt: d.scheduled, Policy: d.p.Retry, Throttled: d.throttledFor}
 		}
 		d.attemptNo++
-		res, err := attempt(ctx, d, trigger, sched, pace, slotHeld)
+		res, err := ev.attempt(ctx, d, trigger, sched, pace, slotHeld)
 		slotHeld = false
 		if err != nil {
 			d.status, d.reason = herald.DeliveryFailed, failureReason(err)
@@ -232,6 +266,7 @@ func (ev *eventRun) deliver(ctx workflow.Context, d *deliveryRun, oneOff bool) {
 			}
 			d.waitingFor, d.nextAt = res.WaitingFor, workflow.Now(ctx).Add(res.Delay)
 			ev.showDetails(ctx)
+			ev.markDelivering(ctx)
 			if workflow.Sleep(ctx, res.Delay) != nil {
 				return
 			}
@@ -249,6 +284,9 @@ func (ev *eventRun) deliver(ctx workflow.Context, d *deliveryRun, oneOff bool) {
 		d.status, d.reason = res.Status, res.Reason
 		d.nextAt = workflow.Now(ctx).Add(res.Delay)
 		ev.showDetails(ctx)
+		if res.Decision.Disable || res.Decision.Recovered {
+			ev.markDelivering(ctx) // starting a child waits for the server
+		}
 		act(ctx, d.p.IntegrationID, res.Decision)
 
 		if d.wakeManual {
@@ -261,6 +299,7 @@ func (ev *eventRun) deliver(ctx workflow.Context, d *deliveryRun, oneOff bool) {
 			return
 		}
 		d.wakeRecovered = false
+		ev.markDelivering(ctx)
 		waitFrom := workflow.Now(ctx)
 		woken, err := workflow.AwaitWithTimeout(ctx, res.Delay, func() bool { return d.wakeManual || d.wakeRecovered })
 		if err != nil {
@@ -287,10 +326,6 @@ func (ev *eventRun) deliver(ctx workflow.Context, d *deliveryRun, oneOff bool) {
 // a moment to record theirs. It is the latency fifo costs an idle channel.
 const FIFOSettle = 2 * time.Second
 
-// versionDeliveryControl marks histories whose deliveries are paced, capped
-// and ordered (before it, attempts went as soon as their timers fired).
-const versionDeliveryControl = "delivery-control"
-
 // waitTurn holds a delivery to a fifo integration until no earlier one is in
 // flight or retrying: woken by the signal the one ahead sends when it ends,
 // or at the head-of-line limit, after which it goes out of order. False:
@@ -304,6 +339,7 @@ func (ev *eventRun) waitTurn(ctx workflow.Context, d *deliveryRun, pace contract
 	if settle := ev.receivedAt.Add(FIFOSettle).Sub(workflow.Now(ctx)); d.turnWaited == 0 && settle > 0 {
 		d.waitingFor, d.nextAt = contract.WaitTurn, workflow.Now(ctx).Add(settle)
 		ev.showDetails(ctx)
+		ev.markDelivering(ctx)
 		if workflow.Sleep(ctx, settle) != nil {
 			return false
 		}
@@ -325,6 +361,7 @@ func (ev *eventRun) waitTurn(ctx workflow.Context, d *deliveryRun, pace contract
 		}
 		d.waitingFor, d.ahead, d.nextAt = contract.WaitTurn, turn.Ahead, workflow.Now(ctx).Add(turn.Wait)
 		ev.showDetails(ctx)
+		ev.markDelivering(ctx)
 		if _, err := workflow.AwaitWithTimeout(ctx, turn.Wait, func() bool { return d.wakeTurn }); err != nil {
 			return false
 		}
@@ -351,6 +388,7 @@ func (ev *eventRun) waitSlot(ctx workflow.Context, d *deliveryRun, pace contract
 	}
 	d.waitingFor, d.nextAt = contract.WaitSlot, workflow.Now(ctx).Add(wait)
 	ev.showDetails(ctx)
+	ev.markDelivering(ctx)
 	return workflow.Sleep(ctx, wait) == nil
 }
 
@@ -365,7 +403,38 @@ func passTurn(ctx workflow.Context, d *deliveryRun) {
 	}
 }
 
-func attempt(ctx workflow.Context, d *deliveryRun, trigger herald.Trigger, sched *contract.Schedule, pace contract.Pace, slotHeld bool) (contract.DeliverResult, error) {
+func (ev *eventRun) attempt(ctx workflow.Context, d *deliveryRun, trigger herald.Trigger, sched *contract.Schedule, pace contract.Pace, slotHeld bool) (contract.DeliverResult, error) {
+	in := contract.DeliverInput{
+		DeliveryID:   d.p.DeliveryID,
+		AttemptNo:    d.attemptNo,
+		Trigger:      trigger,
+		Schedule:     sched,
+		Pace:         pace,
+		SendSlotHeld: slotHeld,
+	}
+	var res contract.DeliverResult
+	// The plan recorded by RecordEvent says whether attempts are local: runs
+	// recorded before the fast path replay with activity tasks, as they ran.
+	// (A GetVersion marker would cost two history events per event.)
+	if d.p.LocalAttempts {
+		// The fast path: the attempt runs inside the workflow task, with no
+		// activity task to schedule, dispatch, start and complete. One try:
+		// anything but an answer (Postgres down, the worker's deadline) goes
+		// to the durable activity below, which first looks for the attempt
+		// in case this one sent it.
+		lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+			StartToCloseTimeout: d.p.AttemptTimeout + deliverMargin,
+			RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
+			Summary:             fmt.Sprintf("attempt %d of %s", d.attemptNo, d.p.DeliveryID),
+		})
+		err := workflow.ExecuteLocalActivity(lctx, contract.ActivityDeliver, in).Get(ctx, &res)
+		if err == nil || isNotFound(err) {
+			return res, err
+		}
+		workflow.GetLogger(ctx).Warn("local attempt failed; making it as an activity", "delivery", d.p.DeliveryID, "error", err)
+		in.MayBeRecorded = true
+	}
+	ev.markDelivering(ctx) // the event now waits for an activity task
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout:    d.p.AttemptTimeout + deliverMargin,
 		HeartbeatTimeout:       contract.DeliverHeartbeatTimeout,
@@ -373,16 +442,15 @@ func attempt(ctx workflow.Context, d *deliveryRun, trigger herald.Trigger, sched
 		RetryPolicy:            infraRetry,
 		Summary:                fmt.Sprintf("attempt %d of %s", d.attemptNo, d.p.DeliveryID),
 	})
-	var res contract.DeliverResult
-	err := workflow.ExecuteActivity(actx, contract.ActivityDeliver, contract.DeliverInput{
-		DeliveryID:   d.p.DeliveryID,
-		AttemptNo:    d.attemptNo,
-		Trigger:      trigger,
-		Schedule:     sched,
-		Pace:         pace,
-		SendSlotHeld: slotHeld,
-	}).Get(ctx, &res)
+	err := workflow.ExecuteActivity(actx, contract.ActivityDeliver, in).Get(ctx, &res)
 	return res, err
+}
+
+// isNotFound reports whether an activity failed because its delivery or
+// integration no longer exists (not worth another try).
+func isNotFound(err error) bool {
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr) && appErr.Type() == contract.ErrTypeNotFound
 }
 
 // finish records a final status the attempt itself could not record.

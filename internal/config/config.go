@@ -56,6 +56,9 @@ type Config struct {
 	// DeliveryControl paces, caps and orders deliveries per integration
 	// (rateLimit, maxInFlight, ordering). Off only to measure what it costs.
 	DeliveryControl bool
+	// LocalAttempts runs delivery attempts as local activities inside the
+	// event's workflow task. Off only to measure what it saves.
+	LocalAttempts bool
 
 	// SecretRotationGrace is how long a rotated-out secret keeps signing.
 	SecretRotationGrace time.Duration
@@ -151,6 +154,7 @@ func Defaults() Config {
 		RecoveryRate:        20,
 		BulkResendRate:      10,
 		DeliveryControl:     true,
+		LocalAttempts:       true,
 		SlackBaseURL:        "https://slack.com",
 		SecretRotationGrace: 24 * time.Hour,
 		KeyCacheTTL:         5 * time.Second,
@@ -304,6 +308,7 @@ func Bind(fs *pflag.FlagSet, cfg *Config, groups Group) *Binder {
 		b.integer(&cfg.DisableAfter, "disable-after", "HERALD_DISABLE_AFTER", "consecutive failed deliveries that disable an integration")
 		b.float(&cfg.RecoveryRate, "recovery-rate", "HERALD_RECOVERY_RATE", "retries per second per integration when it recovers")
 		b.float(&cfg.BulkResendRate, "bulk-resend-rate", "HERALD_BULK_RESEND_RATE", "resends per second of a bulk resend")
+		b.flag(&cfg.LocalAttempts, "local-attempts", "HERALD_LOCAL_ATTEMPTS", "make delivery attempts as local activities inside the workflow task (false only to measure what it saves)")
 		b.flag(&cfg.DeliveryControl, "delivery-control", "HERALD_DELIVERY_CONTROL", "pace, cap and order deliveries per integration (false only to measure its cost)")
 	}
 	return b

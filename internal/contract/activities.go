@@ -62,6 +62,9 @@ type PlannedDelivery struct {
 	Resolve *GroupPlan
 	// Pace is how the integration is paced, capped and ordered.
 	Pace Pace
+	// LocalAttempts: attempts run as local activities inside the workflow
+	// task (the fast path), falling back to an activity.
+	LocalAttempts bool
 }
 
 // Pace is an integration's delivery control as a delivery's workflow uses it.
@@ -141,6 +144,9 @@ type DeliverInput struct {
 	// SendSlotHeld: the previous call reserved this attempt's send slot and
 	// the workflow has waited for it.
 	SendSlotHeld bool
+	// MayBeRecorded: a local attempt before this call may have sent and
+	// recorded it; look before sending.
+	MayBeRecorded bool
 }
 
 // DeliverResult is one attempt's outcome and what follows from it.

@@ -39,6 +39,9 @@ func TestLiveHistoriesReplay(t *testing.T) {
 		"no-matching-integration":    s.PostEvent(t, map[string]any{"event": "backup:success", "data": map[string]any{}}),
 		"paced-fifo-first":           s.PostEvent(t, map[string]any{"event": "job-run:success", "data": map[string]any{}}),
 		"paced-fifo-second":          s.PostEvent(t, map[string]any{"event": "job-run:failure", "data": map[string]any{}}),
+		// Attempts as local activities (the fast path): one integration, and two with a rejection.
+		"local-build-start":   s.PostEvent(t, map[string]any{"event": "build:start", "data": map[string]any{"project": map[string]any{"id": "p"}}}),
+		"local-build-failure": s.PostEvent(t, map[string]any{"event": "build:failure", "data": map[string]any{}}),
 	}
 	replayer := worker.NewWorkflowReplayer()
 	replayer.RegisterWorkflowWithOptions(workflows.EventWorkflow, workflow.RegisterOptions{Name: contract.EventWorkflow})

@@ -341,6 +341,8 @@ func pct(ds []time.Duration, p float64) float64 {
 type BareInput struct {
 	URLs []string
 	ID   string
+	// Local posts from local activities (the local-activity ceiling).
+	Local bool
 }
 
 // BareWorkflow is the ceiling: one activity per URL, in parallel, no
@@ -348,9 +350,15 @@ type BareInput struct {
 func BareWorkflow(ctx workflow.Context, in BareInput) error {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3}})
+	ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3}})
 	var fs []workflow.Future
 	for _, u := range in.URLs {
-		fs = append(fs, workflow.ExecuteActivity(ctx, BarePost, u, in.ID))
+		if in.Local {
+			fs = append(fs, workflow.ExecuteLocalActivity(ctx, BarePost, u, in.ID))
+		} else {
+			fs = append(fs, workflow.ExecuteActivity(ctx, BarePost, u, in.ID))
+		}
 	}
 	for _, f := range fs {
 		if err := f.Get(ctx, nil); err != nil {
@@ -383,6 +391,16 @@ func BarePost(ctx context.Context, url, id string) error {
 // RunBare starts the bare workflow straight through the Temporal client, with
 // a worker in this process, at the same concurrency and fan-out.
 func RunBare(ctx context.Context, o Options, recv *Receiver, runID string) (Figures, error) {
+	return runBare(ctx, o, recv, runID, false)
+}
+
+// RunBareLocal is RunBare with the posts as local activities: the best
+// ceiling there is for a workflow per event.
+func RunBareLocal(ctx context.Context, o Options, recv *Receiver, runID string) (Figures, error) {
+	return runBare(ctx, o, recv, runID, true)
+}
+
+func runBare(ctx context.Context, o Options, recv *Receiver, runID string, local bool) (Figures, error) {
 	w := worker.New(o.Temporal, o.BareQueue, worker.Options{})
 	w.RegisterWorkflow(BareWorkflow)
 	w.RegisterActivity(BarePost)
@@ -395,7 +413,7 @@ func RunBare(ctx context.Context, o Options, recv *Receiver, runID string) (Figu
 		for k := range urls {
 			urls[k] = recv.URL + "/bare/" + strconv.Itoa(k) + "/" + id
 		}
-		_, err := o.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "bench-bare/" + id, TaskQueue: o.BareQueue}, BareWorkflow, BareInput{URLs: urls, ID: id})
+		_, err := o.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "bench-bare/" + id, TaskQueue: o.BareQueue}, BareWorkflow, BareInput{URLs: urls, ID: id, Local: local})
 		return err
 	}, runID), nil
 }

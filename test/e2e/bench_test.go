@@ -126,3 +126,55 @@ func BenchmarkPacedStorm(b *testing.B) {
 		b.ReportMetric(float64(slack.Limited()), "429s")
 	}
 }
+
+// BenchmarkFastPath compares, in one run against one dev server, Herald with
+// attempts as local activities, Herald with activity tasks, and the bare
+// ceilings with regular and with local activities (fan-out 3, 300 events,
+// 32 senders). BENCHMARKS.md has the figures.
+//
+//	go test -run '^$' -bench FastPath -benchtime 2x ./test/e2e
+func BenchmarkFastPath(b *testing.B) {
+	recv, err := bench.NewReceiver()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer recv.Close()
+	stacks := map[bool]*testenv.Stack{}
+	for _, local := range []bool{true, false} {
+		s := testenv.NewStack(b, func(c *config.Config) { c.LocalAttempts = local })
+		for i := range 3 {
+			if _, err := s.Store.CreateIntegration(context.Background(), store.Integration{TeamID: s.Team, Name: fmt.Sprintf("bench-%d", i),
+				Type: herald.IntegrationWebhook, URL: fmt.Sprintf("%s/h/%d", recv.URL, i), Events: []string{"build:*"}, Enabled: true}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		stacks[local] = s
+	}
+	rate := map[string][]float64{}
+	for i := 0; i < b.N; i++ {
+		for _, name := range []string{"local", "activity", "bare", "bare-local"} {
+			s := stacks[name != "activity"]
+			o := bench.Options{GatewayURL: s.URL, APIKey: s.Key, Events: 300, Concurrency: 32, FanOut: 3,
+				Temporal: s.Temporal, BareQueue: s.Config.TaskQueue + "-bare"}
+			run := map[string]func(context.Context, bench.Options, *bench.Receiver, string) (bench.Figures, error){
+				"local": bench.RunHerald, "activity": bench.RunHerald, "bare": bench.RunBare, "bare-local": bench.RunBareLocal}[name]
+			f, err := run(context.Background(), o, recv, fmt.Sprintf("fp-%s-%d", name, i))
+			if err != nil || f.Missing != 0 {
+				b.Fatalf("%s: %v (%+v)", name, err, f)
+			}
+			rate[name] = append(rate[name], f.DeliveriesPerS)
+		}
+	}
+	mean := func(xs []float64) float64 {
+		t := 0.0
+		for _, x := range xs {
+			t += x
+		}
+		return t / float64(len(xs))
+	}
+	for name, xs := range rate {
+		b.ReportMetric(mean(xs), name+"-deliveries/s")
+	}
+	b.ReportMetric(mean(rate["local"])/mean(rate["bare"]), "local/bare")
+	b.ReportMetric(mean(rate["local"])/mean(rate["bare-local"]), "local/bare-local")
+}

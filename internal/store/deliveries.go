@@ -233,6 +233,18 @@ func (s *Store) RecordAttempt(ctx context.Context, integrationID string, a Attem
 // deliveries other than exceptDelivery wait on backoff.
 func applyHealth(ctx context.Context, tx *sqlx.Tx, integrationID string, a health.Attempt, threshold int, exceptDelivery string) (health.Decision, error) {
 	var integ Integration
+	if a.Outcome == herald.OutcomeDelivered || a.Outcome == herald.OutcomeThrottled {
+		// The common case: a success on a healthy integration (or a 429)
+		// changes nothing, and takes no lock on the integration's row, which
+		// every concurrent delivery to it would otherwise queue on. Failures
+		// lock it: their counts decide the disable, once.
+		if err := tx.GetContext(ctx, &integ, `SELECT `+integrationCols+` FROM integrations WHERE id = $1`, integrationID); err != nil {
+			return health.Decision{}, notFound(err, "integration", integrationID)
+		}
+		if after, dec := health.Next(integ.Health(), a, threshold); after == integ.Health() && dec == (health.Decision{}) {
+			return dec, nil
+		}
+	}
 	if err := tx.GetContext(ctx, &integ, `SELECT `+integrationCols+` FROM integrations WHERE id = $1 FOR UPDATE`, integrationID); err != nil {
 		return health.Decision{}, notFound(err, "integration", integrationID)
 	}

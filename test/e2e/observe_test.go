@@ -81,7 +81,7 @@ func TestMetricsMoveByTheRightAmounts(t *testing.T) {
 	if h, f := metricValue(t, after, `herald_integrations{status="healthy"}`), metricValue(t, after, `herald_integrations{status="failing"}`); h != 1 || f != 1 {
 		t.Errorf("herald_integrations healthy %v failing %v, want 1 and 1", h, f)
 	}
-	if !strings.Contains(after, "temporal_workflow_completed") || !strings.Contains(after, "temporal_activity_execution_latency") {
+	if !strings.Contains(after, "temporal_workflow_completed") || !strings.Contains(after, "temporal_local_activity_total") {
 		t.Error("the Temporal SDK's worker metrics are missing")
 	}
 }

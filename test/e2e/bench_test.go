@@ -62,14 +62,7 @@ func BenchmarkDeliveryControlCost(b *testing.B) {
 	defer recv.Close()
 	stacks := map[bool]*testenv.Stack{}
 	for _, on := range []bool{true, false} {
-		s := testenv.NewStack(b, func(c *config.Config) { c.DeliveryControl = on })
-		for i := range 3 {
-			if _, err := s.Store.CreateIntegration(context.Background(), store.Integration{TeamID: s.Team, Name: fmt.Sprintf("bench-%d", i),
-				Type: herald.IntegrationWebhook, URL: fmt.Sprintf("%s/h/%d", recv.URL, i), Events: []string{"build:*"}, Enabled: true}); err != nil {
-				b.Fatal(err)
-			}
-		}
-		stacks[on] = s
+		stacks[on] = benchStack(b, recv, func(c *config.Config) { c.DeliveryControl = on })
 	}
 	rate := map[bool][]float64{}
 	for i := 0; i < b.N; i++ {
@@ -82,13 +75,6 @@ func BenchmarkDeliveryControlCost(b *testing.B) {
 			}
 			rate[on] = append(rate[on], f.DeliveriesPerS)
 		}
-	}
-	mean := func(xs []float64) float64 {
-		t := 0.0
-		for _, x := range xs {
-			t += x
-		}
-		return t / float64(len(xs))
 	}
 	b.ReportMetric(mean(rate[true]), "on-deliveries/s")
 	b.ReportMetric(mean(rate[false]), "off-deliveries/s")
@@ -141,14 +127,7 @@ func BenchmarkFastPath(b *testing.B) {
 	defer recv.Close()
 	stacks := map[bool]*testenv.Stack{}
 	for _, local := range []bool{true, false} {
-		s := testenv.NewStack(b, func(c *config.Config) { c.LocalAttempts = local })
-		for i := range 3 {
-			if _, err := s.Store.CreateIntegration(context.Background(), store.Integration{TeamID: s.Team, Name: fmt.Sprintf("bench-%d", i),
-				Type: herald.IntegrationWebhook, URL: fmt.Sprintf("%s/h/%d", recv.URL, i), Events: []string{"build:*"}, Enabled: true}); err != nil {
-				b.Fatal(err)
-			}
-		}
-		stacks[local] = s
+		stacks[local] = benchStack(b, recv, func(c *config.Config) { c.LocalAttempts = local })
 	}
 	rate := map[string][]float64{}
 	for i := 0; i < b.N; i++ {
@@ -165,16 +144,30 @@ func BenchmarkFastPath(b *testing.B) {
 			rate[name] = append(rate[name], f.DeliveriesPerS)
 		}
 	}
-	mean := func(xs []float64) float64 {
-		t := 0.0
-		for _, x := range xs {
-			t += x
-		}
-		return t / float64(len(xs))
-	}
 	for name, xs := range rate {
 		b.ReportMetric(mean(xs), name+"-deliveries/s")
 	}
 	b.ReportMetric(mean(rate["local"])/mean(rate["bare"]), "local/bare")
 	b.ReportMetric(mean(rate["local"])/mean(rate["bare-local"]), "local/bare-local")
+}
+
+// benchStack is a stack configured by opt with three webhook integrations
+// posting to recv: the fan-out 3 of the benchmarks.
+func benchStack(b *testing.B, recv *bench.Receiver, opt func(*config.Config)) *testenv.Stack {
+	s := testenv.NewStack(b, opt)
+	for i := range 3 {
+		if _, err := s.Store.CreateIntegration(context.Background(), store.Integration{TeamID: s.Team, Name: fmt.Sprintf("bench-%d", i),
+			Type: herald.IntegrationWebhook, URL: fmt.Sprintf("%s/h/%d", recv.URL, i), Events: []string{"build:*"}, Enabled: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return s
+}
+
+func mean(xs []float64) float64 {
+	t := 0.0
+	for _, x := range xs {
+		t += x
+	}
+	return t / float64(len(xs))
 }

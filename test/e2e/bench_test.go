@@ -32,7 +32,7 @@ func TestBenchHarness(t *testing.T) {
 	o := bench.Options{GatewayURL: s.URL, APIKey: s.Key, Events: 20, Concurrency: 4, FanOut: 2,
 		Temporal: s.Temporal, BareQueue: s.Config.TaskQueue + "-bare"}
 	for name, run := range map[string]func(context.Context, bench.Options, *bench.Receiver, string) (bench.Figures, error){
-		"herald": bench.RunHerald, "bare": bench.RunBare,
+		"herald": bench.RunHerald, "bare": bench.RunBare, "bare-local": bench.RunBareLocal,
 	} {
 		f, err := run(context.Background(), o, recv, name)
 		if err != nil {
@@ -43,6 +43,21 @@ func TestBenchHarness(t *testing.T) {
 			t.Errorf("%s figures %+v", name, f)
 		}
 	}
+	// The shape of Herald's workflows: sampled from visibility, which
+	// follows a workflow's close asynchronously.
+	waitFor(t, 30*time.Second, "a sample of the run's histories", func() bool {
+		shape, err := bench.HistoryShape(context.Background(), s.Temporal, "HeraldTeamId = '"+s.Team+"' AND ExecutionStatus = 'Completed'", 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if shape.Sampled < 5 {
+			return false
+		}
+		if shape.ActivityTasks != 0 || shape.WorkflowTasks < 1 || shape.Events < 5 {
+			t.Errorf("shape %+v: want no activity task on the fast path", shape)
+		}
+		return true
+	})
 	if p, err := bench.ReadProc("self", 1); err != nil || p.PID != 1 {
 		t.Errorf("ReadProc: %+v %v", p, err)
 	}

@@ -188,14 +188,6 @@ func (s *Store) ephemeral(ctx context.Context, fn func(tx *sqlx.Tx) error) error
 	})
 }
 
-// InFlight counts an integration's requests in flight (held, unexpired slots).
-func (s *Store) InFlight(ctx context.Context, integrationID string) (int, error) {
-	var n int
-	err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM integration_slots
-		WHERE integration_id = $1 AND holder IS NOT NULL AND expires_at >= now()`, integrationID)
-	return n, err
-}
-
 // SetWaiting records what a delivery waits for before its next attempt, and
 // until when (the API, console and CLI show it).
 func (s *Store) SetWaiting(ctx context.Context, deliveryID, waitingFor string, until time.Time) error {

@@ -27,14 +27,11 @@ type server struct {
 	rejected   []string
 	// hits counts requests per path, for modes that fail only at first.
 	hits map[string]int
-	// buckets are the rate limits of the "bucket" modes, per path; limited
-	// counts the requests they refused, inFlight and maxInFlight the
-	// requests being answered at once.
-	buckets     map[string]*bucket
-	windows     map[string]*window
-	limited     int
-	inFlight    int
-	maxInFlight int
+	// buckets and windows are the rate limits of the "bucket" modes, per
+	// path; limited counts the requests they refused.
+	buckets map[string]*bucket
+	windows map[string]*window
+	limited int
 }
 
 // bucket is a token bucket: capacity tokens, one more every refill.
@@ -97,13 +94,6 @@ func (s *server) Limited() int {
 	return s.limited
 }
 
-// MaxInFlight is the most requests the fake was answering at once.
-func (s *server) MaxInFlight() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.maxInFlight
-}
-
 func newServer(t testing.TB, h func(s *server, w http.ResponseWriter, r *http.Request, body []byte)) *server {
 	s := &server{hits: map[string]int{}, buckets: map[string]*bucket{}, windows: map[string]*window{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -114,14 +104,7 @@ func newServer(t testing.TB, h func(s *server, w http.ResponseWriter, r *http.Re
 		}
 		s.mu.Lock()
 		s.hits[r.URL.Path]++
-		s.inFlight++
-		s.maxInFlight = max(s.maxInFlight, s.inFlight)
 		s.mu.Unlock()
-		defer func() {
-			s.mu.Lock()
-			s.inFlight--
-			s.mu.Unlock()
-		}()
 		if r.Method != http.MethodPost {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return

@@ -20,8 +20,9 @@ import (
 // masked replaces secret header values in stored requests.
 const masked = "••••••"
 
-// throttledWait is the wait after a 429 that named none.
-const throttledWait = time.Second
+// throttleWait is how long a 429 holds its delivery and its integration:
+// its Retry-After, or a second when it named none.
+func throttleWait(res channels.Result) time.Duration { return max(res.RetryAfter, time.Second) }
 
 // slotMargin outlives an attempt's timeout before its in-flight slot expires
 // on its own (its worker died).
@@ -93,6 +94,7 @@ func (a *Activities) attempt(ctx context.Context, in contract.DeliverInput, t st
 			}
 		}()
 	}
+	waited := in.SendSlotHeld
 	if l := in.Pace.Limit; !l.Unlimited() && !in.SendSlotHeld {
 		// The request as it actually goes: its slot was reserved when the
 		// workflow started waiting, and it may lag behind it.
@@ -106,9 +108,11 @@ func (a *Activities) attempt(ctx context.Context, in contract.DeliverInput, t st
 		if err := sleep(ctx, wait); err != nil {
 			return contract.DeliverResult{}, err
 		}
+		waited = wait > 0
 	}
-	if !in.Pace.Limit.Unlimited() {
-		// An answer that came in since the slot was taken may have held the
+	if !in.Pace.Limit.Unlimited() && waited {
+		// A slot taken just now already lies after any hold; one taken before
+		// a wait may not. An answer that came in since may have held the
 		// integration (a 429, an empty bucket): the request then takes a new
 		// slot after the hold, spaced from the others.
 		held, err := a.Store.HeldUntil(ctx, integ.ID)
@@ -202,7 +206,7 @@ func nextState(deliveryID string, res channels.Result, s *contract.Schedule, now
 	}
 	if res.Outcome == herald.OutcomeThrottled && s != nil {
 		// Asked to slow down: waited out, without using an attempt.
-		wait := max(res.RetryAfter, throttledWait)
+		wait := throttleWait(res)
 		next := now.Add(wait)
 		return store.DeliveryUpdate{Status: herald.DeliveryRetrying, Reason: "rate limited: " + res.Reason, NextAttemptAt: &next}, wait
 	}

@@ -55,7 +55,7 @@ func (a *Activities) answered(ctx context.Context, integ store.Integration, p co
 	switch {
 	case res.Outcome == herald.OutcomeThrottled:
 		a.Metrics.Throttled(string(integ.Type))
-		a.holdPace(ctx, integ.ID, p, true, max(res.RetryAfter, throttledWait))
+		a.holdPace(ctx, integ.ID, p, true, throttleWait(res))
 	case res.Hold > 0:
 		a.holdPace(ctx, integ.ID, p, false, res.Hold)
 	}

@@ -19,6 +19,8 @@ type paceRow struct {
 	SentTAT  time.Time `db:"sent_tat"`
 	Slowdown int       `db:"slowdown"`
 	SlowedAt time.Time `db:"slowed_at"`
+	// HeldUntil is the latest time a platform said nothing may go before.
+	HeldUntil time.Time `db:"held_until"`
 }
 
 func (p paceRow) state(sent bool) pacing.State {
@@ -33,7 +35,7 @@ func (p paceRow) state(sent bool) pacing.State {
 // Reservations of one integration queue on this row; those of others never
 // meet it.
 func lockPace(ctx context.Context, tx *sqlx.Tx, integrationID string) (paceRow, error) {
-	const q = `SELECT tat, sent_tat, slowdown, slowed_at FROM integration_pace WHERE integration_id = $1 FOR UPDATE`
+	const q = `SELECT tat, sent_tat, slowdown, slowed_at, held_until FROM integration_pace WHERE integration_id = $1 FOR UPDATE`
 	var p paceRow
 	err := tx.GetContext(ctx, &p, q, integrationID)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -50,8 +52,8 @@ func lockPace(ctx context.Context, tx *sqlx.Tx, integrationID string) (paceRow, 
 }
 
 func savePace(ctx context.Context, tx *sqlx.Tx, integrationID string, p paceRow) error {
-	_, err := tx.ExecContext(ctx, `UPDATE integration_pace SET tat = $2, sent_tat = $3, slowdown = $4, slowed_at = $5
-		WHERE integration_id = $1`, integrationID, p.TAT, p.SentTAT, p.Slowdown, p.SlowedAt)
+	_, err := tx.ExecContext(ctx, `UPDATE integration_pace SET tat = $2, sent_tat = $3, slowdown = $4, slowed_at = $5,
+		held_until = $6 WHERE integration_id = $1`, integrationID, p.TAT, p.SentTAT, p.Slowdown, p.SlowedAt, p.HeldUntil)
 	if err != nil {
 		return fmt.Errorf("save pace of %s: %w", integrationID, err)
 	}
@@ -105,12 +107,10 @@ func (s *Store) PaceAnswer(ctx context.Context, integrationID string, l pacing.L
 		sent.Slowdown, sent.SlowedAt = reserved.Slowdown, reserved.SlowedAt
 		sent = pacing.Hold(sent, l, now.Add(wait))
 		p.TAT, p.SentTAT, p.Slowdown, p.SlowedAt = reserved.TAT, sent.TAT, reserved.Slowdown, reserved.SlowedAt
-		if err := savePace(ctx, tx, integrationID, p); err != nil {
-			return err
+		if until := now.Add(wait); until.After(p.HeldUntil) {
+			p.HeldUntil = until
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE integration_pace SET held_until = GREATEST(held_until, $2) WHERE integration_id = $1`,
-			integrationID, now.Add(wait))
-		return err
+		return savePace(ctx, tx, integrationID, p)
 	})
 }
 

@@ -164,8 +164,13 @@ func newServerCmd(g *globals, use, short string, cfg config.Config, run func(*ru
 }
 
 func newServeCmd(g *globals) *cobra.Command {
-	return newServerCmd(g, "serve", "Run the HTTP gateway (event ingestion and management API)",
-		config.Defaults(), (*runtime).runGateway)
+	return newServerCmd(g, "serve", "Run the HTTP gateway (event ingestion and management API), and with --with-worker a worker beside it",
+		config.Defaults(), func(r *runtime, ctx context.Context) error {
+			if !r.cfg.WithWorker {
+				return r.runGateway(ctx)
+			}
+			return r.runGatewayAndWorker(ctx)
+		})
 }
 
 func newWorkerCmd(g *globals) *cobra.Command {
@@ -182,17 +187,24 @@ func newDevCmd(g *globals) *cobra.Command {
 	cfg := config.Defaults()
 	// Development receivers usually run on this machine.
 	cfg.AllowPrivateDestinations = "true"
+	cfg.WithWorker = true
 	return newServerCmd(g, "dev", "Run the gateway and a worker in one process, for development", cfg,
-		func(r *runtime, ctx context.Context) error {
-			ctx, cancel := context.WithCancel(ctx)
-			defer cancel()
-			errc := make(chan error, 2)
-			go func() { errc <- r.runWorker(ctx) }()
-			go func() { errc <- r.runGateway(ctx) }()
-			err := <-errc
-			cancel()
-			return errors.Join(err, <-errc)
-		})
+		(*runtime).runGatewayAndWorker)
+}
+
+// runGatewayAndWorker runs both on one Temporal client, so that new events
+// start eagerly on this process's worker (config.StartsEagerly), until ctx
+// ends or either stops.
+func (r *runtime) runGatewayAndWorker(ctx context.Context) error {
+	r.cfg.WithWorker = true
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+	go func() { errc <- r.runWorker(ctx) }()
+	go func() { errc <- r.runGateway(ctx) }()
+	err := <-errc
+	cancel()
+	return errors.Join(err, <-errc)
 }
 
 func newMigrateCmd(g *globals) *cobra.Command {

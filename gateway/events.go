@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"go.temporal.io/sdk/client"
 
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/contract"
@@ -105,6 +106,18 @@ func parseEvent(req api.EventRequest, idempotencyKey string) (contract.EventInpu
 	return contract.EventInput{EventID: id, Type: typ, ProjectID: project, Data: data, ReceivedAt: time.Now().UTC()}, nil
 }
 
+// eventStarter starts event workflows: eagerly, on this process's own worker,
+// when the gateway runs one (config.StartsEagerly).
+type eventStarter struct {
+	temporal  client.Client
+	taskQueue string
+	dispatch  contract.Dispatch
+}
+
+func (e eventStarter) start(ctx context.Context, in contract.EventInput) (string, error) {
+	return contract.StartEvent(ctx, e.temporal, e.taskQueue, e.dispatch, in)
+}
+
 // startEvent starts the event's workflow. Over the ingest limit, or when
 // Temporal does not answer in time, it queues the event in the outbox for the
 // dispatcher instead (queued); only an event it can do neither with gets 503.
@@ -116,7 +129,7 @@ func (s *Server) startEvent(c *fiber.Ctx, in contract.EventInput) (wfID string, 
 	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), ingestTimeout)
 	defer cancel()
-	wfID, err = contract.StartEvent(ctx, s.temporal, s.cfg.TaskQueue, in)
+	wfID, err = s.starter.start(ctx, in)
 	failure := contract.StartFailure(0)
 	if err != nil {
 		failure = contract.ClassifyStart(err)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"go.temporal.io/sdk/client"
 
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/store"
@@ -40,9 +39,8 @@ type outboxStore interface {
 // outbox keeps events accepted over the ingest limit and starts them as the
 // limit allows.
 type outbox struct {
-	store     outboxStore
-	temporal  client.Client
-	taskQueue string
+	store   outboxStore
+	starter eventStarter
 	// limit is how many events may wait (0: queueing is off).
 	limit  int
 	ingest *ingestLimiter
@@ -59,8 +57,8 @@ type outbox struct {
 	done   chan struct{}
 }
 
-func newOutbox(st outboxStore, tc client.Client, taskQueue string, limit int, ingest *ingestLimiter, log *slog.Logger) *outbox {
-	return &outbox{store: st, temporal: tc, taskQueue: taskQueue, limit: limit, ingest: ingest, log: log, wake: make(chan struct{}, 1)}
+func newOutbox(st outboxStore, starter eventStarter, limit int, ingest *ingestLimiter, log *slog.Logger) *outbox {
+	return &outbox{store: st, starter: starter, limit: limit, ingest: ingest, log: log, wake: make(chan struct{}, 1)}
 }
 
 // start runs the dispatcher (once, however often the gateway serves).
@@ -186,7 +184,7 @@ func (o *outbox) startBatch(ctx context.Context, batch []store.OutboxEvent) []st
 		wg.Go(func() {
 			sctx, cancel := context.WithTimeout(ctx, ingestTimeout)
 			defer cancel()
-			_, err := contract.StartEvent(sctx, o.temporal, o.taskQueue, in)
+			_, err := o.starter.start(sctx, in)
 			failure := contract.StartFailure(0)
 			if err != nil {
 				failure = contract.ClassifyStart(err)

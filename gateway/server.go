@@ -18,6 +18,7 @@ import (
 	"github.com/heraldhq/herald/internal/channels"
 	"github.com/heraldhq/herald/internal/codec"
 	"github.com/heraldhq/herald/internal/config"
+	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/metrics"
 	"github.com/heraldhq/herald/internal/ssrf"
 	"github.com/heraldhq/herald/internal/store"
@@ -39,8 +40,9 @@ type Server struct {
 	keys     *keyCache
 	// ingest bounds the event workflow starts in flight; outbox takes the
 	// events over it.
-	ingest *ingestLimiter
-	outbox *outbox
+	ingest  *ingestLimiter
+	outbox  *outbox
+	starter eventStarter
 }
 
 // New builds the gateway and its routes.
@@ -49,6 +51,10 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 	s := &Server{cfg: cfg, store: st, temporal: tc, log: log, resolver: net.DefaultResolver, metrics: m,
 		ingest: newIngestLimiter(max(cfg.IngestConcurrency, 1)), guesses: newGuessLimiter(),
 		channels: channels.NewRegistry(channels.Options{WebhookHeaderPrefix: cfg.WebhookHeaderPrefix})}
+	s.starter = eventStarter{temporal: tc, taskQueue: cfg.TaskQueue, dispatch: contract.DispatchQueued}
+	if cfg.StartsEagerly() {
+		s.starter.dispatch = contract.DispatchEager
+	}
 	if cfg.RateLimit > 0 {
 		s.limiter = newKeyLimiter(cfg.RateLimit, cfg.RateBurst)
 	}
@@ -125,7 +131,7 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 	// Slack redirects the browser here: the signed state, not a key, says whose it is.
 	v1.Get("/slack/oauth/callback", s.slackCallback)
 	v1.Get("/slack/begin", s.slackBegin)
-	s.outbox = newOutbox(st, tc, cfg.TaskQueue, cfg.OutboxLimit, s.ingest, log)
+	s.outbox = newOutbox(st, s.starter, cfg.OutboxLimit, s.ingest, log)
 	return s, nil
 }
 

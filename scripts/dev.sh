@@ -38,6 +38,7 @@ echo "starting the Temporal dev server (logs: .data/temporal.log) ..."
   --ip 127.0.0.1 --port "$temporal_port" --ui-port "$ui_port" \
   --db-filename .data/temporal.db \
   --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal \
+  --dynamic-config-value system.forceSearchAttributesCacheRefreshOnRead=false \
   "${search_attributes[@]}" "${codec_args[@]}" \
   --log-level warn >.data/temporal.log 2>&1 &
 pids+=($!)

@@ -87,23 +87,36 @@ budget="max_connections $max_conns: Temporal $temporal_services x ($main_conns +
 stop
 sed -e "s|@SHARDS@|$shards|" -e "s|@PGUSER@|$pguser|" -e "s|@ROOT@|$root|" \
   -e "s|@MAIN_CONNS@|$main_conns|" -e "s|@VIS_CONNS@|$vis_conns|" deploy/temporal/stack.yaml.tmpl >"$state/temporal.yaml"
-"$gobin/temporal-server" --config-file "$state/temporal.yaml" --allow-no-auth start >"$state/temporal.log" 2>&1 &
-echo $! >"$state/temporal.pid"
+start_temporal() {
+  "$gobin/temporal-server" --config-file "$state/temporal.yaml" --allow-no-auth start >>"$state/temporal.log" 2>&1 &
+  echo $! >"$state/temporal.pid"
+  for _ in $(seq 1 90); do
+    if "$gobin/temporal" operator cluster health --address "$HERALD_TEMPORAL_ADDRESS" >/dev/null 2>&1; then return 0; fi
+    kill -0 "$(cat "$state/temporal.pid")" 2>/dev/null || { echo "the Temporal server exited; see $state/temporal.log" >&2; exit 1; }
+    sleep 1
+  done
+}
 export HERALD_TEMPORAL_ADDRESS=127.0.0.1:7233
-for _ in $(seq 1 90); do
-  if "$gobin/temporal" operator cluster health --address "$HERALD_TEMPORAL_ADDRESS" >/dev/null 2>&1; then break; fi
-  kill -0 "$(cat "$state/temporal.pid")" 2>/dev/null || { echo "the Temporal server exited; see $state/temporal.log" >&2; exit 1; }
-  sleep 1
-done
+: >"$state/temporal.log"
+start_temporal
 "$gobin/temporal" operator namespace describe --address "$HERALD_TEMPORAL_ADDRESS" -n default >/dev/null 2>&1 ||
   "$gobin/temporal" operator namespace create --address "$HERALD_TEMPORAL_ADDRESS" -n default --retention 72h >/dev/null
 # A new namespace takes a few seconds to reach every service.
 for i in $(seq 1 30); do
-  bin/herald temporal setup >"$state/setup.log" 2>&1 && break
+  bin/herald temporal setup -o json >"$state/setup.json" 2>"$state/setup.log" && break
   [ "$i" = 30 ] && { cat "$state/setup.log" >&2; exit 1; }
   sleep 1
 done
-cat "$state/setup.log"
+# The server reads search attributes from a cache it refreshes every minute
+# (the dev server's forced refresh on every read costs a metadata query per
+# start and per visibility write; dynamicconfig.yaml leaves it off). Search
+# attributes added just now reach every service at once after a restart.
+if ! grep -q '"added": *\[\]' "$state/setup.json"; then
+  echo "registered Herald's search attributes: $(tr -d '\n ' <"$state/setup.json"); restarting the Temporal server so every service sees them"
+  kill "$(cat "$state/temporal.pid")"
+  for _ in $(seq 1 100); do kill -0 "$(cat "$state/temporal.pid")" 2>/dev/null || break; sleep 0.1; done
+  start_temporal
+fi
 
 # 5. Web UI.
 "$gobin/temporal-ui-server" --root "$root/deploy/temporal" --config ui --env stack start >"$state/ui.log" 2>&1 &

@@ -60,6 +60,13 @@ type Config struct {
 	// event's workflow task. Off only to measure what it saves.
 	LocalAttempts bool
 
+	// WithWorker runs a worker in the gateway's process too (herald dev always does).
+	WithWorker bool
+	// EagerStart hands a new event's first workflow task straight to this
+	// process's own worker, when it runs one and has a free slot: the start
+	// returns the task with it, and matching is skipped.
+	EagerStart bool
+
 	// SecretRotationGrace is how long a rotated-out secret keeps signing.
 	SecretRotationGrace time.Duration
 	// KeyCacheTTL is how long a gateway trusts a key it has checked (0: always ask Postgres).
@@ -155,6 +162,7 @@ func Defaults() Config {
 		BulkResendRate:      10,
 		DeliveryControl:     true,
 		LocalAttempts:       true,
+		EagerStart:          true,
 		SlackBaseURL:        "https://slack.com",
 		SecretRotationGrace: 24 * time.Hour,
 		KeyCacheTTL:         5 * time.Second,
@@ -172,6 +180,9 @@ func Defaults() Config {
 		LogFormat:           "text",
 	}
 }
+
+// StartsEagerly says whether this process starts event workflows on its own worker.
+func (c *Config) StartsEagerly() bool { return c.EagerStart && c.WithWorker }
 
 // Validate checks the values that flags and env cannot type-check.
 func (c *Config) Validate() error {
@@ -292,6 +303,8 @@ func Bind(fs *pflag.FlagSet, cfg *Config, groups Group) *Binder {
 		b.str(&cfg.SlackClientID, "slack-client-id", "HERALD_SLACK_CLIENT_ID", "Slack app client id (enables Add to Slack)")
 		b.str(&cfg.SlackClientSecret, "slack-client-secret", "HERALD_SLACK_CLIENT_SECRET", "Slack app client secret")
 		b.str(&cfg.SlackBaseURL, "slack-base-url", "HERALD_SLACK_BASE_URL", "Slack's base URL for OAuth")
+		b.flag(&cfg.WithWorker, "with-worker", "HERALD_WITH_WORKER", "run a worker in this process too (new events then start on it eagerly)")
+		b.flag(&cfg.EagerStart, "eager-start", "HERALD_EAGER_START", "start new events on this process's own worker when it runs one (false only to measure what it saves)")
 		b.str(&cfg.StateSecret, "state-secret", "HERALD_STATE_SECRET", "key that signs OAuth state (default: derived from the Slack client secret)")
 	}
 	if groups&GroupDelivery != 0 {

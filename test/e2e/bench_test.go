@@ -129,9 +129,10 @@ func BenchmarkPacedStorm(b *testing.B) {
 }
 
 // BenchmarkFastPath compares, in one run against one dev server, Herald with
-// attempts as local activities, Herald with activity tasks, and the bare
-// ceilings with regular and with local activities (fan-out 3, 300 events,
-// 32 senders). BENCHMARKS.md has the figures.
+// attempts as local activities and eager start (the defaults of herald dev),
+// without eager start, with activity tasks as well, and the bare ceilings
+// with regular and with local activities (fan-out 3, 300 events, 32 senders).
+// BENCHMARKS.md has the figures.
 //
 //	go test -run '^$' -bench FastPath -benchtime 2x ./test/e2e
 func BenchmarkFastPath(b *testing.B) {
@@ -140,19 +141,21 @@ func BenchmarkFastPath(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer recv.Close()
-	stacks := map[bool]*testenv.Stack{}
-	for _, local := range []bool{true, false} {
-		stacks[local] = benchStack(b, recv, func(c *config.Config) { c.LocalAttempts = local })
+	stacks := map[string]*testenv.Stack{
+		"local":    benchStack(b, recv, func(c *config.Config) {}),
+		"queued":   benchStack(b, recv, func(c *config.Config) { c.EagerStart = false }),
+		"activity": benchStack(b, recv, func(c *config.Config) { c.EagerStart, c.LocalAttempts = false, false }),
 	}
+	stacks["bare"], stacks["bare-local"] = stacks["queued"], stacks["queued"]
+	run := map[string]func(context.Context, bench.Options, *bench.Receiver, string) (bench.Figures, error){
+		"local": bench.RunHerald, "queued": bench.RunHerald, "activity": bench.RunHerald, "bare": bench.RunBare, "bare-local": bench.RunBareLocal}
 	rate := map[string][]float64{}
 	for i := 0; i < b.N; i++ {
-		for _, name := range []string{"local", "activity", "bare", "bare-local"} {
-			s := stacks[name != "activity"]
+		for _, name := range []string{"local", "queued", "activity", "bare", "bare-local"} {
+			s := stacks[name]
 			o := bench.Options{GatewayURL: s.URL, APIKey: s.Key, Events: 300, Concurrency: 32, FanOut: 3,
 				Temporal: s.Temporal, BareQueue: s.Config.TaskQueue + "-bare"}
-			run := map[string]func(context.Context, bench.Options, *bench.Receiver, string) (bench.Figures, error){
-				"local": bench.RunHerald, "activity": bench.RunHerald, "bare": bench.RunBare, "bare-local": bench.RunBareLocal}[name]
-			f, err := run(context.Background(), o, recv, fmt.Sprintf("fp-%s-%d", name, i))
+			f, err := run[name](context.Background(), o, recv, fmt.Sprintf("fp-%s-%d", name, i))
 			if err != nil || f.Missing != 0 {
 				b.Fatalf("%s: %v (%+v)", name, err, f)
 			}

@@ -95,7 +95,7 @@ func startEvent(t *testing.T, team, queue, id string) {
 		t.Fatal(err)
 	}
 	defer tc.Close()
-	if _, err := contract.StartEvent(ctx, tc, queue, contract.EventInput{TeamID: team, EventID: id, Type: "build:start",
+	if _, err := contract.StartEvent(ctx, tc, queue, contract.DispatchQueued, contract.EventInput{TeamID: team, EventID: id, Type: "build:start",
 		Data: json.RawMessage(`{}`), ReceivedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}

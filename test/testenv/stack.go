@@ -107,6 +107,8 @@ func NewStackResolving(t testing.TB, r ssrf.Resolver, opts ...func(*config.Confi
 	cfg.Listen = "127.0.0.1:0"
 	cfg.AllowPrivateDestinations = "true"
 	cfg.RateLimit = 0 // tests that want the limit set it
+	// Gateway and worker share one client, as in herald dev: events start eagerly.
+	cfg.WithWorker = true
 	for _, o := range opts {
 		o(&cfg)
 	}

@@ -66,7 +66,11 @@ func DevServer(t testing.TB) *testsuite.DevServer {
 		if path, devErr = TemporalCLI(); devErr != nil {
 			return
 		}
-		args := []string{"--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"}
+		// Herald's search attributes are created with the server (below), so
+		// the dev server need not read them from SQLite on every start and
+		// visibility write, which it does by default (BENCHMARKS.md).
+		args := []string{"--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
+			"--dynamic-config-value", "system.forceSearchAttributesCacheRefreshOnRead=false"}
 		for _, sa := range contract.SearchAttributes() {
 			args = append(args, "--search-attribute", sa)
 		}

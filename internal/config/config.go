@@ -94,6 +94,9 @@ type Config struct {
 	TemporalKey        string
 	TemporalServerName string
 	TemporalAPIKey     string
+	// TemporalCompression gzips requests to Temporal: "gzip", "none", or
+	// "auto" (gzip unless the frontend is on a loopback address).
+	TemporalCompression string
 
 	// Worker tuning (0: the SDK's defaults).
 	WorkerMaxActivities    int
@@ -142,6 +145,7 @@ func Defaults() Config {
 		DBMaxConns:               10,
 		TemporalAddress:          "127.0.0.1:7233",
 		TemporalNamespace:        "default",
+		TemporalCompression:      "auto",
 		TaskQueue:                "herald",
 		Listen:                   "127.0.0.1:8080",
 		WebhookHeaderPrefix:      "X-Northflank-Notification-Integration-",
@@ -203,6 +207,11 @@ func (c *Config) Validate() error {
 	}
 	if (c.TemporalCert == "") != (c.TemporalKey == "") {
 		return fmt.Errorf("temporal mTLS needs both a certificate and a key")
+	}
+	switch c.TemporalCompression {
+	case "auto", "gzip", "none":
+	default:
+		return fmt.Errorf("temporal compression %q: want auto, gzip or none", c.TemporalCompression)
 	}
 	if c.IngestConcurrency < 1 {
 		return fmt.Errorf("ingest concurrency %d: must be at least 1", c.IngestConcurrency)
@@ -277,6 +286,7 @@ func Bind(fs *pflag.FlagSet, cfg *Config, groups Group) *Binder {
 		b.str(&cfg.TemporalCert, "temporal-cert", "HERALD_TEMPORAL_CERT", "client certificate PEM file (mTLS)")
 		b.str(&cfg.TemporalKey, "temporal-key", "HERALD_TEMPORAL_KEY", "client key PEM file (mTLS)")
 		b.str(&cfg.TemporalServerName, "temporal-server-name", "HERALD_TEMPORAL_SERVER_NAME", "TLS server name of the Temporal frontend")
+		b.str(&cfg.TemporalCompression, "temporal-compression", "HERALD_TEMPORAL_COMPRESSION", "gzip requests to Temporal: gzip, none, or auto (gzip unless the frontend is on loopback)")
 		b.str(&cfg.TemporalAPIKey, "temporal-api-key", "HERALD_TEMPORAL_API_KEY", "Temporal Cloud API key (implies TLS)")
 		b.integer(&cfg.WorkerMaxActivities, "worker-max-activities", "HERALD_WORKER_MAX_ACTIVITIES", "delivery attempts a worker runs at once")
 		b.integer(&cfg.WorkerMaxWorkflowTasks, "worker-max-workflow-tasks", "HERALD_WORKER_MAX_WORKFLOW_TASKS", "workflow tasks a worker runs at once")

@@ -9,6 +9,8 @@ import (
 	"crypto/x509"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/netip"
 	"os"
 
 	"go.temporal.io/sdk/client"
@@ -38,11 +40,36 @@ func Dial(ctx context.Context, cfg *config.Config, log *slog.Logger, metrics cli
 	if err := security(cfg, &opts); err != nil {
 		return nil, err
 	}
+	if !Compresses(cfg) {
+		opts.ConnectionOptions.GrpcCompression = &client.GrpcCompressionNone{}
+	}
 	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddress, err)
 	}
 	return c, nil
+}
+
+// Compresses says whether requests to Temporal are gzipped: always with
+// "gzip", never with "none", and with "auto" only when the frontend is not on
+// a loopback address. Over loopback compression buys nothing and costs CPU on
+// both ends, which on one machine is what bounds throughput (BENCHMARKS.md).
+func Compresses(cfg *config.Config) bool {
+	switch cfg.TemporalCompression {
+	case "gzip":
+		return true
+	case "none":
+		return false
+	}
+	host, _, err := net.SplitHostPort(cfg.TemporalAddress)
+	if err != nil {
+		return true
+	}
+	if host == "localhost" {
+		return false
+	}
+	ip, err := netip.ParseAddr(host)
+	return err != nil || !ip.IsLoopback()
 }
 
 // security sets TLS, mTLS and API-key credentials from the configuration.

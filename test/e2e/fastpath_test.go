@@ -54,6 +54,8 @@ func TestEventsStartEagerlyOnTheGatewaysWorker(t *testing.T) {
 		{"gateway with a worker", func(*config.Config) {}, true},
 		{"eager start off", func(c *config.Config) { c.EagerStart = false }, false},
 		{"gateway without a worker", func(c *config.Config) { c.WithWorker = false }, false},
+		// Over loopback requests go uncompressed (auto); gzip still works.
+		{"gzip to Temporal", func(c *config.Config) { c.TemporalCompression = "gzip" }, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -35,7 +35,7 @@ const slotMargin = 30 * time.Second
 // attempt number): an attempt already recorded is returned, not repeated.
 func (a *Activities) Deliver(ctx context.Context, in contract.DeliverInput) (contract.DeliverResult, error) {
 	defer keepAlive(ctx)()
-	t, err := a.Store.LoadTarget(ctx, in.DeliveryID)
+	t, err := a.Store.LoadTarget(ctx, in.DeliveryID, in.AttemptNo)
 	if err != nil {
 		return contract.DeliverResult{}, nonRetryable(err)
 	}
@@ -51,16 +51,14 @@ func (a *Activities) Deliver(ctx context.Context, in contract.DeliverInput) (con
 		a.Metrics.DeliveryFinished(string(integ.Type), string(herald.DeliverySkipped))
 		return contract.DeliverResult{AttemptNo: in.AttemptNo, Status: herald.DeliverySkipped, Reason: reason}, nil
 	}
-	// Only a retried execution can find its attempt recorded already (by an
-	// execution that did not report back): the first one skips the lookup.
-	// A local attempt cannot know it is the first (a workflow task that
-	// failed runs it again from attempt 1), nor can the activity that takes
-	// over from one.
-	if info := activity.GetInfo(ctx); info.Attempt <= 1 && !info.IsLocalActivity && !in.MayBeRecorded {
-		return a.attempt(ctx, in, t)
-	}
-	if prev, err := a.Store.LoadAttempt(ctx, in.DeliveryID, in.AttemptNo); err == nil {
-		// Recorded by an earlier execution that did not report back: do not send again.
+	// An attempt recorded already was made by an execution that did not
+	// report back (a worker that died, a workflow task that failed and runs
+	// its local activities again): do not send it again.
+	if t.Recorded {
+		prev, err := a.Store.LoadAttempt(ctx, in.DeliveryID, in.AttemptNo)
+		if err != nil {
+			return contract.DeliverResult{}, err
+		}
 		res := channels.Result{Outcome: prev.Outcome, Reason: prev.Reason}
 		if prev.RetryAfterMS != nil {
 			res.RetryAfter = time.Duration(*prev.RetryAfterMS) * time.Millisecond
@@ -68,8 +66,6 @@ func (a *Activities) Deliver(ctx context.Context, in contract.DeliverInput) (con
 		upd, delay := nextState(in.DeliveryID, res, in.Schedule, prev.StartedAt)
 		return contract.DeliverResult{AttemptNo: in.AttemptNo, Outcome: prev.Outcome, Status: upd.Status,
 			Reason: upd.Reason, Delay: delay, RetryAfter: receiverWait(upd, res), Decision: health.Pending(integ.Health())}, nil
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return contract.DeliverResult{}, err
 	}
 	return a.attempt(ctx, in, t)
 }
@@ -77,6 +73,9 @@ func (a *Activities) Deliver(ctx context.Context, in contract.DeliverInput) (con
 // attempt renders, sends, classifies and records one attempt.
 func (a *Activities) attempt(ctx context.Context, in contract.DeliverInput, t store.Target) (contract.DeliverResult, error) {
 	integ := t.Integration
+	// slotOf is the integration whose in-flight slot this attempt holds
+	// until it is freed: with the attempt's record, or on the way out.
+	slotOf := ""
 	if p := in.Pace; p.MaxInFlight > 0 {
 		ok, err := a.Store.AcquireSlot(ctx, integ.ID, in.DeliveryID, p.MaxInFlight, a.AttemptTimeout+slotMargin)
 		if err != nil {
@@ -85,9 +84,13 @@ func (a *Activities) attempt(ctx context.Context, in contract.DeliverInput, t st
 		if !ok {
 			return a.paced(ctx, in, t.Delivery.Status, contract.WaitInFlight, inFlightRetry, false)
 		}
+		slotOf = integ.ID
 		a.Metrics.InFlight(integ.ID, 1)
 		defer func() {
 			a.Metrics.InFlight(integ.ID, -1)
+			if slotOf == "" {
+				return
+			}
 			// Freed even when the attempt's context ended; its expiry frees it otherwise.
 			if err := a.Store.ReleaseSlot(context.WithoutCancel(ctx), integ.ID, in.DeliveryID); err != nil {
 				activity.GetLogger(ctx).Warn("free an in-flight slot", "delivery", in.DeliveryID, "error", err)
@@ -136,7 +139,11 @@ func (a *Activities) attempt(ctx context.Context, in contract.DeliverInput, t st
 	}
 	att := newAttempt(t.Delivery.ID, in, req, ex, res, s.ch.SecretHeaders())
 	upd, delay := nextState(in.DeliveryID, res, in.Schedule, a.Now())
+	upd.FreeSlotOf = slotOf
 	rec, err := a.recordSent(ctx, integ.ID, att, upd)
+	if err == nil {
+		slotOf = "" // freed with the record
+	}
 	if err != nil {
 		// The request went out and its record could not be written however
 		// long this execution tried: Temporal runs this attempt again

@@ -431,8 +431,9 @@ func (ev *eventRun) attempt(ctx workflow.Context, d *deliveryRun, trigger herald
 		if err == nil || isNotFound(err) {
 			return res, err
 		}
+		// The activity looks before sending, as every attempt does: the local
+		// one may have sent and recorded it.
 		workflow.GetLogger(ctx).Warn("local attempt failed; making it as an activity", "delivery", d.p.DeliveryID, "error", err)
-		in.MayBeRecorded = true
 	}
 	ev.markDelivering(ctx) // the event now waits for an activity task
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{

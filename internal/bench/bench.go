@@ -41,6 +41,10 @@ type Options struct {
 	// Temporal, for the bare ceiling (nil: skip it).
 	Temporal  client.Client
 	BareQueue string
+	// BareEager starts the bare workflows eagerly on the bare worker, which
+	// runs in this process on Temporal: the ceiling for a process that both
+	// starts workflows and works them (herald dev, herald serve --with-worker).
+	BareEager bool
 	// Progress receives a line now and then (nil: quiet).
 	Progress func(string)
 	// Hostile events are sent, beside the run, by another team (HostileKey)
@@ -413,7 +417,7 @@ func runBare(ctx context.Context, o Options, recv *Receiver, runID string, local
 		for k := range urls {
 			urls[k] = recv.URL + "/bare/" + strconv.Itoa(k) + "/" + id
 		}
-		_, err := o.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "bench-bare/" + id, TaskQueue: o.BareQueue}, BareWorkflow, BareInput{URLs: urls, ID: id, Local: local})
+		_, err := o.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "bench-bare/" + id, TaskQueue: o.BareQueue, EnableEagerStart: o.BareEager}, BareWorkflow, BareInput{URLs: urls, ID: id, Local: local})
 		return err
 	}, runID), nil
 }

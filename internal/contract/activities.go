@@ -144,9 +144,6 @@ type DeliverInput struct {
 	// SendSlotHeld: the previous call reserved this attempt's send slot and
 	// the workflow has waited for it.
 	SendSlotHeld bool
-	// MayBeRecorded: a local attempt before this call may have sent and
-	// recorded it; look before sending.
-	MayBeRecorded bool
 }
 
 // DeliverResult is one attempt's outcome and what follows from it.

@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -132,23 +133,46 @@ type Target struct {
 	Delivery    Delivery
 	Event       Event
 	Integration Integration
+	// Recorded: an attempt of the number asked for is recorded already.
+	Recorded bool
 }
 
-// LoadTarget loads a delivery with its event and integration, by delivery id.
-func (s *Store) LoadTarget(ctx context.Context, deliveryID string) (Target, error) {
-	var t Target
-	err := s.db.GetContext(ctx, &t.Delivery, `SELECT `+deliveryCols+`
-		FROM deliveries d JOIN integrations i ON i.id = d.integration_id WHERE d.id = $1`, deliveryID)
-	if err != nil {
+// targetRow is a Target as one joined row: the integration's and the event's
+// columns are prefixed "i." and "e." (sqlx's nested structs).
+type targetRow struct {
+	Delivery
+	Integration Integration `db:"i"`
+	Event       Event       `db:"e"`
+	Recorded    bool        `db:"recorded"`
+}
+
+// targetQuery loads a delivery, its integration, its event and whether an
+// attempt number is recorded, in one round trip: it runs before every attempt.
+var targetQuery = `SELECT ` + deliveryCols + `, ` + nested("i", integrationCols) + `, ` + nested("e", eventCols) + `,
+	EXISTS (SELECT 1 FROM attempts a WHERE a.delivery_id = d.id AND a.attempt_no = $2) AS recorded
+	FROM deliveries d JOIN integrations i ON i.id = d.integration_id
+	JOIN events e ON e.team_id = d.team_id AND e.id = d.event_id
+	WHERE d.id = $1`
+
+// nested selects cols of the table aliased alias as "alias.col", the names
+// sqlx gives the fields of a struct field tagged db:"alias".
+func nested(alias, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		c = strings.TrimSpace(c)
+		parts[i] = fmt.Sprintf(`%s.%s AS "%s.%s"`, alias, c, alias, c)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// LoadTarget loads a delivery with its event and integration, by delivery
+// id, and says whether attempt attemptNo is recorded (0: no such attempt).
+func (s *Store) LoadTarget(ctx context.Context, deliveryID string, attemptNo int) (Target, error) {
+	var r targetRow
+	if err := s.db.GetContext(ctx, &r, targetQuery, deliveryID, attemptNo); err != nil {
 		return Target{}, notFound(err, "delivery", deliveryID)
 	}
-	if t.Event, err = s.GetEvent(ctx, t.Delivery.TeamID, t.Delivery.EventID); err != nil {
-		return Target{}, err
-	}
-	if t.Integration, err = s.LoadIntegration(ctx, t.Delivery.IntegrationID); err != nil {
-		return Target{}, err
-	}
-	return t, nil
+	return Target{Delivery: r.Delivery, Event: r.Event, Integration: r.Integration, Recorded: r.Recorded}, nil
 }
 
 // DeliveryUpdate is the state a delivery moves to after an attempt.
@@ -156,6 +180,9 @@ type DeliveryUpdate struct {
 	Status        herald.DeliveryStatus
 	Reason        string
 	NextAttemptAt *time.Time
+	// FreeSlotOf, when set, is the integration whose in-flight slot the
+	// attempt held: it is freed in the same transaction.
+	FreeSlotOf string
 }
 
 // Recorded is what recording an attempt did.
@@ -184,6 +211,13 @@ func (s *Store) RecordAttempt(ctx context.Context, integrationID string, a Attem
 		}
 		if err := tx.GetContext(ctx, &prev, `SELECT status, attempt_count FROM deliveries WHERE id = $1 FOR UPDATE`, a.DeliveryID); err != nil {
 			return notFound(err, "delivery", a.DeliveryID)
+		}
+		if u.FreeSlotOf != "" {
+			// Durable with the rest: the transaction commits as it would anyway.
+			if _, err := tx.ExecContext(ctx, `UPDATE integration_slots SET holder = NULL, expires_at = '1970-01-01'
+				WHERE integration_id = $1 AND holder = $2`, u.FreeSlotOf, a.DeliveryID); err != nil {
+				return fmt.Errorf("free the in-flight slot: %w", err)
+			}
 		}
 		res, err := tx.NamedExecContext(ctx, `
 			INSERT INTO attempts (delivery_id, attempt_no, trigger, outcome, reason, started_at, duration_ms,

@@ -134,16 +134,15 @@ func (s *Store) HeldUntil(ctx context.Context, integrationID string) (time.Time,
 func (s *Store) AcquireSlot(ctx context.Context, integrationID, deliveryID string, max int, ttl time.Duration) (bool, error) {
 	for try := 0; try < 2; try++ {
 		var slot int
-		err := s.ephemeral(ctx, func(tx *sqlx.Tx) error {
-			return tx.GetContext(ctx, &slot, `
+		err := s.db.GetContext(ctx, &slot, `
 			UPDATE integration_slots SET holder = $2, expires_at = now() + $4 * interval '1 millisecond'
+			FROM `+asyncCommit+`
 			WHERE (integration_id, slot) = (
 				SELECT integration_id, slot FROM integration_slots
 				WHERE integration_id = $1 AND slot <= $3 AND (holder IS NULL OR holder = $2 OR expires_at < now())
 				ORDER BY holder IS NOT DISTINCT FROM $2 DESC, slot
 				LIMIT 1 FOR UPDATE SKIP LOCKED)
 			RETURNING slot`, integrationID, deliveryID, max, ttl.Milliseconds())
-		})
 		if err == nil {
 			return true, nil
 		}
@@ -164,29 +163,22 @@ func (s *Store) AcquireSlot(ctx context.Context, integrationID, deliveryID strin
 
 // ReleaseSlot frees the in-flight slot a delivery holds, if any.
 func (s *Store) ReleaseSlot(ctx context.Context, integrationID, deliveryID string) error {
-	err := s.ephemeral(ctx, func(tx *sqlx.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE integration_slots SET holder = NULL, expires_at = '1970-01-01'
-			WHERE integration_id = $1 AND holder = $2`, integrationID, deliveryID)
-		return err
-	})
-	if err != nil {
+	if _, err := s.db.ExecContext(ctx, releaseSlot, integrationID, deliveryID); err != nil {
 		return fmt.Errorf("free the in-flight slot of %s: %w", deliveryID, err)
 	}
 	return nil
 }
 
-// ephemeral runs fn in a transaction whose commit does not wait for the
-// WAL flush: in-flight slots are leases that expire on their own, so one
-// lost in a Postgres crash costs nothing, while a flush per request would
-// cost every webhook delivery two disk syncs.
-func (s *Store) ephemeral(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
-			return err
-		}
-		return fn(tx)
-	})
-}
+// releaseSlot frees the slot delivery $2 holds on integration $1, if any.
+const releaseSlot = `UPDATE integration_slots SET holder = NULL, expires_at = '1970-01-01'
+	FROM ` + asyncCommit + ` WHERE integration_id = $1 AND holder = $2`
+
+// asyncCommit, as a FROM item of a statement run on its own, makes its
+// implicit transaction commit without waiting for the WAL flush, in one round
+// trip: in-flight slots are leases that expire on their own, so one lost in a
+// Postgres crash costs nothing, while a flush per request would cost every
+// webhook delivery two disk syncs. Inside a transaction it lasts to its end.
+const asyncCommit = `(SELECT set_config('synchronous_commit', 'off', true)) AS async_commit`
 
 // SetWaiting records what a delivery waits for before its next attempt, and
 // until when (the API, console and CLI show it).

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -203,5 +204,53 @@ func TestPruneEventsCascadesInBatches(t *testing.T) {
 	}
 	if total != 5 || events != 1 || deliveries != 1 {
 		t.Errorf("pruned %d; left %d events and %d deliveries, want 1 and 1", total, events, deliveries)
+	}
+}
+
+// LoadTarget reads a delivery with its event and integration in one query,
+// and whether the attempt asked about is recorded; an attempt that held an
+// in-flight slot frees it with its record.
+func TestLoadTargetAndTheSlotFreedWithTheRecord(t *testing.T) {
+	st := testenv.NewStore(t)
+	ctx := context.Background()
+	team, _ := testenv.Team(t, st)
+	integ := mustIntegration(t, st, team, []string{"*"})
+	refs, err := st.RecordEvent(ctx, event(team, "e", "a:b", "p1"), store.Match{Candidates: eventtype.Candidates("a:b")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dlv := refs[0].ID
+	tg, err := st.LoadTarget(ctx, dlv, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tg.Delivery.ID != dlv || tg.Event.ID != "e" || tg.Event.Type != "a:b" || tg.Event.ProjectID != "p1" ||
+		tg.Integration.ID != integ.ID || tg.Integration.Name != integ.Name || tg.Integration.URL != integ.URL || tg.Recorded {
+		t.Fatalf("target %+v", tg)
+	}
+	if _, err := st.LoadTarget(ctx, "dlv_missing", 1); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("missing delivery: %v", err)
+	}
+	if ok, err := st.AcquireSlot(ctx, integ.ID, dlv, 1, time.Minute); err != nil || !ok {
+		t.Fatalf("take the only slot: %v %v", ok, err)
+	}
+	if ok, _ := st.AcquireSlot(ctx, integ.ID, "dlv_other", 1, time.Minute); ok {
+		t.Fatal("a second request got the only slot")
+	}
+	code := 200
+	if _, err := st.RecordAttempt(ctx, integ.ID, store.Attempt{DeliveryID: dlv, AttemptNo: 1, Trigger: herald.TriggerAuto,
+		Outcome: herald.OutcomeDelivered, StartedAt: time.Now(), RequestMethod: "POST", RequestURL: integ.URL,
+		RequestHeaders: store.Headers{}, ResponseStatus: &code},
+		store.DeliveryUpdate{Status: herald.DeliveryDelivered, FreeSlotOf: integ.ID}, 5); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := st.AcquireSlot(ctx, integ.ID, "dlv_other", 1, time.Minute); !ok {
+		t.Error("the slot was not freed with the attempt's record")
+	}
+	if tg, err = st.LoadTarget(ctx, dlv, 1); err != nil || !tg.Recorded {
+		t.Errorf("attempt 1 recorded: %v (%v)", tg.Recorded, err)
+	}
+	if tg, err = st.LoadTarget(ctx, dlv, 2); err != nil || tg.Recorded {
+		t.Errorf("attempt 2 recorded: %v (%v)", tg.Recorded, err)
 	}
 }

@@ -131,7 +131,7 @@ func BenchmarkPacedStorm(b *testing.B) {
 // BenchmarkFastPath compares, in one run against one dev server, Herald with
 // attempts as local activities and eager start (the defaults of herald dev),
 // without eager start, with activity tasks as well, and the bare ceilings
-// with regular and with local activities (fan-out 3, 300 events, 32 senders).
+// with regular and with local activities, the last also started eagerly (fan-out 3, 500 events, 32 senders).
 // BENCHMARKS.md has the figures.
 //
 //	go test -run '^$' -bench FastPath -benchtime 2x ./test/e2e
@@ -146,15 +146,16 @@ func BenchmarkFastPath(b *testing.B) {
 		"queued":   benchStack(b, recv, func(c *config.Config) { c.EagerStart = false }),
 		"activity": benchStack(b, recv, func(c *config.Config) { c.EagerStart, c.LocalAttempts = false, false }),
 	}
-	stacks["bare"], stacks["bare-local"] = stacks["queued"], stacks["queued"]
+	stacks["bare"], stacks["bare-local"], stacks["bare-local-eager"] = stacks["queued"], stacks["queued"], stacks["queued"]
 	run := map[string]func(context.Context, bench.Options, *bench.Receiver, string) (bench.Figures, error){
-		"local": bench.RunHerald, "queued": bench.RunHerald, "activity": bench.RunHerald, "bare": bench.RunBare, "bare-local": bench.RunBareLocal}
+		"local": bench.RunHerald, "queued": bench.RunHerald, "activity": bench.RunHerald,
+		"bare": bench.RunBare, "bare-local": bench.RunBareLocal, "bare-local-eager": bench.RunBareLocal}
 	rate := map[string][]float64{}
 	for i := 0; i < b.N; i++ {
-		for _, name := range []string{"local", "queued", "activity", "bare", "bare-local"} {
+		for _, name := range []string{"local", "queued", "activity", "bare", "bare-local", "bare-local-eager"} {
 			s := stacks[name]
-			o := bench.Options{GatewayURL: s.URL, APIKey: s.Key, Events: 300, Concurrency: 32, FanOut: 3,
-				Temporal: s.Temporal, BareQueue: s.Config.TaskQueue + "-bare"}
+			o := bench.Options{GatewayURL: s.URL, APIKey: s.Key, Events: 500, Concurrency: 32, FanOut: 3,
+				Temporal: s.Temporal, BareQueue: s.Config.TaskQueue + "-bare", BareEager: name == "bare-local-eager"}
 			f, err := run[name](context.Background(), o, recv, fmt.Sprintf("fp-%s-%d", name, i))
 			if err != nil || f.Missing != 0 {
 				b.Fatalf("%s: %v (%+v)", name, err, f)
@@ -167,6 +168,7 @@ func BenchmarkFastPath(b *testing.B) {
 	}
 	b.ReportMetric(mean(rate["local"])/mean(rate["bare"]), "local/bare")
 	b.ReportMetric(mean(rate["local"])/mean(rate["bare-local"]), "local/bare-local")
+	b.ReportMetric(mean(rate["local"])/mean(rate["bare-local-eager"]), "local/bare-local-eager")
 }
 
 // benchStack is a stack configured by opt with three webhook integrations

@@ -20,7 +20,7 @@ func newBenchCmd(g *globals) *cobra.Command {
 	cfg := config.Defaults()
 	var o bench.Options
 	var url, pids string
-	var bare bool
+	var bare, bareEager bool
 	cmd := &cobra.Command{
 		Use:   "bench --url http://127.0.0.1:8080 [--events 2000 --concurrency 32 | --rate 20 --duration 30s] [--fanout 3]",
 		Short: "Measure a running Herald against the bare Temporal ceiling",
@@ -34,7 +34,8 @@ func newBenchCmd(g *globals) *cobra.Command {
 	cmd.Flags().DurationVar(&o.Duration, "duration", 30*time.Second, "how long to send (fixed-rate mode)")
 	cmd.Flags().IntVar(&o.FanOut, "fanout", 1, "integrations each event matches")
 	cmd.Flags().BoolVar(&bare, "bare", true, "also measure the bare Temporal ceiling")
-	cmd.Flags().StringVar(&pids, "pids", "", "processes to measure: gateway=PID,worker=PID,…")
+	cmd.Flags().BoolVar(&bareEager, "bare-eager", false, "also measure the bare ceiling with local activities started eagerly (on this process's worker)")
+	cmd.Flags().StringVar(&pids, "pids", "", "processes to measure, with their children: gateway=PID,worker=PID,postgres=PID,…")
 	cmd.Flags().IntVar(&o.Hostile, "hostile", 0, "also send this many events from a second team with a 3,000-character project id, at the same time")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		c, err := b.Load(nil)
@@ -72,74 +73,81 @@ func newBenchCmd(g *globals) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		before := readProcs(procs)
-		runID := strconv.FormatInt(time.Now().UnixNano(), 36)
-		herald, err := bench.RunHerald(ctx, o, recv, "h"+runID)
-		if err != nil {
-			return err
-		}
-		after := readProcs(procs)
-		report := map[string]any{"herald": herald, "options": map[string]any{"events": o.Events, "concurrency": o.Concurrency,
-			"rate": o.Rate, "duration": o.Duration.String(), "fanout": o.FanOut}}
-		var usage []bench.Proc
-		for i, p := range after {
-			p.CPUSeconds -= before[i].CPUSeconds
-			usage = append(usage, p)
-		}
-		report["processes"] = usage
-		var bareFig, localFig bench.Figures
 		tc, err := temporalclient.Dial(ctx, c, discardLogger(), nil)
 		if err != nil {
 			return err
 		}
 		defer tc.Close()
+		o.Temporal = tc
+		// Herald, then each ceiling, against the same server; the CPU of the
+		// processes named with --pids is read around each run.
+		runs := []benchRun{{name: "HERALD", key: "herald", run: bench.RunHerald}}
+		if bare {
+			runs = append(runs, benchRun{name: "BARE", key: "bare", run: bench.RunBare},
+				benchRun{name: "BARE LOCAL", key: "bareLocal", run: bench.RunBareLocal})
+			if bareEager {
+				runs = append(runs, benchRun{name: "BARE LOCAL EAGER", key: "bareLocalEager", eager: true, run: bench.RunBareLocal})
+			}
+		}
+		runID := strconv.FormatInt(time.Now().UnixNano(), 36)
+		report := map[string]any{"options": map[string]any{"events": o.Events, "concurrency": o.Concurrency,
+			"rate": o.Rate, "duration": o.Duration.String(), "fanout": o.FanOut}}
+		usage := map[string][]bench.Proc{}
+		for i := range runs {
+			r := &runs[i]
+			o.BareEager = r.eager
+			before := readProcs(procs)
+			if r.fig, err = r.run(ctx, o, recv, fmt.Sprintf("%d%s", i, runID)); err != nil {
+				return err
+			}
+			for j, p := range readProcs(procs) {
+				p.CPUSeconds -= before[j].CPUSeconds
+				usage[r.key] = append(usage[r.key], p)
+			}
+			report[r.key] = r.fig
+		}
+		report["processes"] = usage["herald"]
+		report["processesByRun"] = usage
+		herald := runs[0].fig
 		shape, err := bench.HistoryShape(ctx, tc, "HeraldTeamId = '"+team+"' AND ExecutionStatus = 'Completed'", 20)
 		if err != nil {
 			return err
 		}
 		report["heraldShape"] = shape
-		if bare {
-			o.Temporal = tc
-			if bareFig, err = bench.RunBare(ctx, o, recv, "b"+runID); err != nil {
-				return err
-			}
-			if localFig, err = bench.RunBareLocal(ctx, o, recv, "l"+runID); err != nil {
-				return err
-			}
-			report["bare"], report["bareLocal"] = bareFig, localFig
-		}
 		if bar.tty {
 			fmt.Fprintln(g.stderr)
 		}
 		if g.output == "json" {
 			return printJSON(g.stdout, report)
 		}
-		// Two ceilings: the bare workflow with an activity per delivery, and
-		// with local activities (the best there is for a workflow per event).
-		t := newTable(g.stdout, "FIGURE", "HERALD", "BARE", "HERALD ÷ BARE", "BARE LOCAL", "HERALD ÷ BARE LOCAL")
-		cell := func(v float64) string {
-			if !bare {
-				return "-"
+		// The ceilings: the bare workflow with an activity per delivery, with
+		// local activities (the best there is for a workflow per event started
+		// through matching), and, with --bare-eager, started eagerly too.
+		cols := []string{"FIGURE", "HERALD"}
+		for _, r := range runs[1:] {
+			cols = append(cols, r.name, "HERALD ÷ "+r.name)
+		}
+		t := newTable(g.stdout, cols...)
+		row := func(name string, v func(bench.Figures) float64) {
+			h := v(herald)
+			cells := []any{name, fmt.Sprintf("%.1f", h)}
+			for _, r := range runs[1:] {
+				ratio := "-"
+				if b := v(r.fig); b > 0 {
+					ratio = fmt.Sprintf("%.2f", h/b)
+				}
+				cells = append(cells, fmt.Sprintf("%.1f", v(r.fig)), ratio)
 			}
-			return fmt.Sprintf("%.1f", v)
+			t.row(cells...)
 		}
-		ratio := func(h, b float64) string {
-			if !bare || b <= 0 {
-				return "-"
-			}
-			return fmt.Sprintf("%.2f", h/b)
-		}
-		row := func(name string, h, b, l float64) {
-			t.row(name, fmt.Sprintf("%.1f", h), cell(b), ratio(h, b), cell(l), ratio(h, l))
-		}
-		row("deliveries/s", herald.DeliveriesPerS, bareFig.DeliveriesPerS, localFig.DeliveriesPerS)
-		row("events/s", herald.EventsPerS, bareFig.EventsPerS, localFig.EventsPerS)
-		row("accepted/s while sending", herald.AcceptedPerS, bareFig.AcceptedPerS, localFig.AcceptedPerS)
-		row("ingest p50 ms", herald.IngestP50MS, bareFig.IngestP50MS, localFig.IngestP50MS)
-		row("ingest p99 ms", herald.IngestP99MS, bareFig.IngestP99MS, localFig.IngestP99MS)
-		row("end-to-end p50 ms", herald.EndToEndP50MS, bareFig.EndToEndP50MS, localFig.EndToEndP50MS)
-		row("end-to-end p99 ms", herald.EndToEndP99MS, bareFig.EndToEndP99MS, localFig.EndToEndP99MS)
-		row("end-to-end max ms", herald.EndToEndMaxMS, bareFig.EndToEndMaxMS, localFig.EndToEndMaxMS)
+		row("deliveries/s", func(f bench.Figures) float64 { return f.DeliveriesPerS })
+		row("events/s", func(f bench.Figures) float64 { return f.EventsPerS })
+		row("accepted/s while sending", func(f bench.Figures) float64 { return f.AcceptedPerS })
+		row("ingest p50 ms", func(f bench.Figures) float64 { return f.IngestP50MS })
+		row("ingest p99 ms", func(f bench.Figures) float64 { return f.IngestP99MS })
+		row("end-to-end p50 ms", func(f bench.Figures) float64 { return f.EndToEndP50MS })
+		row("end-to-end p99 ms", func(f bench.Figures) float64 { return f.EndToEndP99MS })
+		row("end-to-end max ms", func(f bench.Figures) float64 { return f.EndToEndMaxMS })
 		if err := t.flush(); err != nil {
 			return err
 		}
@@ -153,12 +161,22 @@ func newBenchCmd(g *globals) *cobra.Command {
 			fmt.Fprintf(g.stdout, "hostile team: %d events with a %d-character project id, answered %v, %d deliveries\n",
 				o.Hostile, bench.HostileProjectLen, herald.HostileAnswers, herald.HostileDelivered)
 		}
-		for _, p := range usage {
-			fmt.Fprintf(g.stdout, "%s (pid %d): %.1f CPU s, peak RSS %.0f MB\n", p.Name, p.PID, p.CPUSeconds, p.PeakRSSMB)
+		for _, r := range runs {
+			for _, p := range usage[r.key] {
+				fmt.Fprintf(g.stdout, "%s, during %s: %.1f CPU s, peak RSS %.0f MB\n", p.Name, strings.ToLower(r.name), p.CPUSeconds, p.PeakRSSMB)
+			}
 		}
 		return nil
 	}
 	return cmd
+}
+
+// benchRun is one measured run of herald bench: Herald or a ceiling.
+type benchRun struct {
+	name, key string
+	eager     bool
+	run       func(context.Context, bench.Options, *bench.Receiver, string) (bench.Figures, error)
+	fig       bench.Figures
 }
 
 // benchTeam makes a team, a key and fanout integrations pointing at the receiver.

@@ -154,9 +154,11 @@ func (s *Store) AcquireSlot(ctx context.Context, integrationID, deliveryID strin
 		if err != nil {
 			return false, fmt.Errorf("make the in-flight slots of %s: %w", integrationID, err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if n, _ := res.RowsAffected(); n == 0 && try > 0 {
 			return false, nil // all there and all held
 		}
+		// Made now, or by a concurrent first request whose rows the update
+		// above could not yet see: take one of them.
 	}
 	return false, nil
 }

@@ -134,3 +134,37 @@ func TestAcquireSlotNeverOverAdmits(t *testing.T) {
 		t.Errorf("in flight %d, want 3", n)
 	}
 }
+
+// The first requests to a new integration, at once: each finds no slots,
+// and those that did not make them take the ones a concurrent request made.
+// None is turned away while places are free.
+func TestAcquireSlotFirstRequestsAtOnce(t *testing.T) {
+	st := testenv.NewStore(t)
+	team, _ := testenv.Team(t, st)
+	ctx := context.Background()
+	for round := range 15 {
+		integID := mustIntegration(t, st, team, []string{"*"}).ID
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		taken := 0
+		for i := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ok, err := st.AcquireSlot(ctx, integID, fmt.Sprintf("dlv_%d_%d", round, i), 4, time.Minute)
+				if err != nil {
+					t.Error(err)
+				}
+				if ok {
+					mu.Lock()
+					taken++
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if taken != 4 {
+			t.Errorf("round %d: %d of 4 first requests got one of 4 free slots", round, taken)
+		}
+	}
+}

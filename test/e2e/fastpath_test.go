@@ -1,10 +1,16 @@
 package e2e
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
 	"testing"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
 
+	"github.com/heraldhq/herald/internal/bench"
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/test/testenv"
@@ -74,5 +80,42 @@ func TestEventsStartEagerlyOnTheGatewaysWorker(t *testing.T) {
 				t.Errorf("eager execution accepted = %v, want %v", got, tc.eager)
 			}
 		})
+	}
+}
+
+// herald bench measures Herald and, against the same server, the bare
+// ceilings with regular, local and eagerly started local activities, reading
+// the CPU of the processes named (the test's own here) around each run, and
+// the shape of Herald's histories.
+func TestBenchMeasuresEveryCeiling(t *testing.T) {
+	s := testenv.NewStack(t)
+	env := []string{"HERALD_DATABASE_URL=" + s.Config.DatabaseURL, "HERALD_TEMPORAL_ADDRESS=" + s.Config.TemporalAddress}
+	out := mustHerald(t, env, "bench", "--url", s.URL, "--events", "12", "--concurrency", "4", "--fanout", "3",
+		"--bare-eager", "--pids", fmt.Sprintf("test=%d", os.Getpid()), "-o", "json")
+	var report map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(out), &report); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	for _, run := range []string{"herald", "bare", "bareLocal", "bareLocalEager"} {
+		var f bench.Figures
+		if err := json.Unmarshal(report[run], &f); err != nil || f.Deliveries != 36 || f.Missing != 0 {
+			t.Errorf("%s: %+v (%v)", run, f, err)
+		}
+	}
+	var byRun map[string][]bench.Proc
+	if err := json.Unmarshal(report["processesByRun"], &byRun); err != nil || len(byRun) != 4 || len(byRun["bareLocalEager"]) != 1 {
+		t.Errorf("processes by run: %s (%v)", report["processesByRun"], err)
+	}
+	var shape bench.Shape
+	if err := json.Unmarshal(report["heraldShape"], &shape); err != nil || shape.Sampled == 0 || shape.ActivityTasks != 0 || shape.Events > 10 {
+		t.Errorf("history shape %s (%v)", report["heraldShape"], err)
+		resp, _ := s.Temporal.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{Query: "WorkflowType = 'EventWorkflow'"})
+		for _, ex := range resp.GetExecutions() {
+			var types []string
+			for _, ev := range history(t, s.Temporal, ex.GetExecution().GetWorkflowId(), "").Events {
+				types = append(types, ev.GetEventType().String())
+			}
+			t.Logf("%s: %v", ex.GetExecution().GetWorkflowId(), types)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make stack: Temporal server on Postgres (built from source, outside Herald's
-# module), its Web UI, Herald's gateway and two workers as separate processes.
+# module), its Web UI, Herald's gateway (with a worker) and a second worker as
+# separate processes (HERALD_STACK_SPLIT=1: a gateway without one, two workers).
 # Logs and pid files under .data/stack/. `scripts/stack.sh down` stops it all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -70,7 +71,8 @@ max_conns=$(psql_q "SHOW max_connections")
 reserved=$(psql_q "SHOW superuser_reserved_connections")
 spare=10 # migrations, the CLI, psql, a benchmark's own pool
 avail=$((max_conns - reserved - spare))
-herald_procs=3 temporal_services=4
+herald_procs=2 temporal_services=4
+[ -n "${HERALD_STACK_SPLIT:-}" ] && herald_procs=3
 herald_conns=${HERALD_DB_MAX_CONNS:-$((avail / 4 / herald_procs))}
 [ "$herald_conns" -gt 10 ] && [ -z "${HERALD_DB_MAX_CONNS:-}" ] && herald_conns=10
 left=$((avail - herald_procs * herald_conns))
@@ -122,13 +124,22 @@ fi
 "$gobin/temporal-ui-server" --root "$root/deploy/temporal" --config ui --env stack start >"$state/ui.log" 2>&1 &
 echo $! >"$state/ui.pid"
 
-# 6. Herald: one gateway, two workers.
+# 6. Herald: a gateway that runs a worker too, so that new events start
+# eagerly on it (no trip through matching), and a second worker. DEPLOY.md
+# says when to run gateways without workers instead (HERALD_STACK_SPLIT=1).
 export HERALD_DATABASE_URL=${HERALD_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/herald_stack?sslmode=disable}
 export HERALD_LOG_FORMAT=json
 bin/herald migrate >/dev/null
-HERALD_LISTEN=${HERALD_LISTEN:-127.0.0.1:8080} bin/herald serve >"$state/gateway.log" 2>&1 &
+if [ -n "${HERALD_STACK_SPLIT:-}" ]; then
+  gateway_mode=(serve) gateway_desc="gateway (no worker)"
+else
+  gateway_mode=(serve --with-worker) gateway_desc="gateway with a worker (events start eagerly on it)"
+fi
+HERALD_LISTEN=${HERALD_LISTEN:-127.0.0.1:8080} bin/herald "${gateway_mode[@]}" >"$state/gateway.log" 2>&1 &
 echo $! >"$state/gateway.pid"
-for i in 1 2; do
+workers=(1)
+[ -n "${HERALD_STACK_SPLIT:-}" ] && workers=(1 2)
+for i in "${workers[@]}"; do
   HERALD_METRICS_LISTEN=127.0.0.1:946$((3 + i)) bin/herald worker >"$state/worker$i.log" 2>&1 &
   echo $! >"$state/worker$i.pid"
 done
@@ -136,8 +147,8 @@ for _ in $(seq 1 30); do curl -fs "http://${HERALD_LISTEN:-127.0.0.1:8080}/ready
 
 cat <<MSG
 
-  Herald gateway   http://${HERALD_LISTEN:-127.0.0.1:8080}   (database $HERALD_DATABASE_URL)
-  Herald workers   metrics at http://127.0.0.1:9464/metrics and http://127.0.0.1:9465/metrics
+  Herald gateway   http://${HERALD_LISTEN:-127.0.0.1:8080}, $gateway_desc   (database $HERALD_DATABASE_URL)
+  Herald workers   ${#workers[@]} more, metrics at http://127.0.0.1:9464/metrics$([ ${#workers[@]} = 2 ] && echo " and http://127.0.0.1:9465/metrics")
   Temporal server  $HERALD_TEMPORAL_ADDRESS   ($shards history shards, Postgres persistence and visibility)
   Postgres pools   $budget
   Temporal Web UI  http://127.0.0.1:8233

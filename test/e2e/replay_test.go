@@ -42,6 +42,9 @@ func TestLiveHistoriesReplay(t *testing.T) {
 		// Attempts as local activities (the fast path): one integration, and two with a rejection.
 		"local-build-start":   s.PostEvent(t, map[string]any{"event": "build:start", "data": map[string]any{"project": map[string]any{"id": "p"}}}),
 		"local-build-failure": s.PostEvent(t, map[string]any{"event": "build:failure", "data": map[string]any{}}),
+		// Started eagerly on the gateway's worker, with the attempt's target
+		// and recorded check read in one query.
+		"eager-build-start": s.PostEvent(t, map[string]any{"event": "build:start", "data": map[string]any{"project": map[string]any{"id": "p"}}}),
 	}
 	replayer := worker.NewWorkflowReplayer()
 	replayer.RegisterWorkflowWithOptions(workflows.EventWorkflow, workflow.RegisterOptions{Name: contract.EventWorkflow})

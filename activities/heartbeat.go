@@ -11,8 +11,14 @@ import (
 // is not taken for dead. Attempts shorter than it send no heartbeat at all.
 const heartbeatEvery = 2 * time.Second
 
-// keepAlive heartbeats for the running activity until stop is called.
+// keepAlive heartbeats for the running activity until stop is called. A
+// local activity has no heartbeat (its workflow task is kept alive by the
+// SDK instead): no goroutine for it, which at 1,000 attempts in flight is
+// 1,000 goroutines fewer.
 func keepAlive(ctx context.Context) (stop func()) {
+	if activity.IsActivity(ctx) && activity.GetInfo(ctx).IsLocalActivity {
+		return func() {}
+	}
 	done := make(chan struct{})
 	go func() {
 		t := time.NewTicker(heartbeatEvery)

@@ -101,12 +101,28 @@ func outboxRetryIn(tries int) time.Duration {
 func (s *Store) DispatchOutbox(ctx context.Context, limit int, start func([]OutboxEvent) []StartOutcome) (claimed, started int, err error) {
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var batch []OutboxEvent
-		if err := tx.SelectContext(ctx, &batch, `SELECT o.team_id, o.event_id, o.input, o.received_at, o.tries
-			FROM event_outbox o
-			JOIN (SELECT team_id, event_id, row_number() OVER (PARTITION BY team_id ORDER BY received_at) AS turn
-			      FROM event_outbox WHERE set_aside_at IS NULL AND next_try_at <= now()) w USING (team_id, event_id)
+		// Candidates: each team's oldest events (an index range per team),
+		// ranked by turn; then the first limit of them that no other
+		// dispatcher holds are locked by key. The work is bounded by teams ×
+		// candidates whatever the depth (a window over the whole outbox,
+		// joined back, took 6 s per batch at 7,000 queued events). Four
+		// times the batch in candidates lets four dispatchers at once each
+		// fill theirs.
+		if err := tx.SelectContext(ctx, &batch, `
+			WITH pick AS (
+				SELECT w.team_id, w.event_id, w.received_at,
+					row_number() OVER (PARTITION BY w.team_id ORDER BY w.received_at) AS turn
+				FROM (SELECT DISTINCT team_id FROM event_outbox WHERE set_aside_at IS NULL) t
+				CROSS JOIN LATERAL (
+					SELECT e.team_id, e.event_id, e.received_at FROM event_outbox e
+					WHERE e.team_id = t.team_id AND e.set_aside_at IS NULL AND e.next_try_at <= now()
+					ORDER BY e.received_at LIMIT $2) w
+				ORDER BY turn, w.received_at LIMIT $2)
+			SELECT o.team_id, o.event_id, o.input, o.received_at, o.tries
+			FROM pick JOIN event_outbox o ON o.team_id = pick.team_id AND o.event_id = pick.event_id
 			WHERE o.set_aside_at IS NULL
-			ORDER BY w.turn, o.received_at LIMIT $1 FOR UPDATE OF o SKIP LOCKED`, limit); err != nil {
+			ORDER BY pick.turn, pick.received_at
+			LIMIT $1 FOR UPDATE OF o SKIP LOCKED`, limit, 4*limit); err != nil {
 			return fmt.Errorf("claim outbox events: %w", err)
 		}
 		claimed = len(batch)

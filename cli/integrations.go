@@ -235,6 +235,7 @@ type integrationFlags struct {
 	name, typ, url, secret string
 	secretFile             string
 	generateSecret         bool
+	signing                string
 	events, projects       []string
 	enabled                bool
 	maxAttempts            int
@@ -263,7 +264,8 @@ func (f *integrationFlags) bind(cmd *cobra.Command, create bool) {
 	fs.StringVar(&f.secretFile, "secret-file", "", "read the webhook secret (whsec_… or any token) from this file, - for stdin ($"+secretEnv+" also works)")
 	fs.StringVar(&f.secret, "secret", "", "refused: use --secret-file or $"+secretEnv)
 	_ = fs.MarkHidden("secret")
-	fs.BoolVar(&f.generateSecret, "generate-secret", false, "generate a Standard Webhooks secret (shown once)")
+	fs.BoolVar(&f.generateSecret, "generate-secret", false, "generate a Standard Webhooks secret (shown once), or a new key of --signing")
+	fs.StringVar(&f.signing, "signing", "", "webhook signatures: hmac (a shared whsec_ secret) or ed25519 (a key Herald keeps; receivers verify with its public key)")
 	fs.StringSliceVar(&f.events, "events", nil, "event types or patterns: build:start, build:*, *")
 	fs.StringSliceVar(&f.projects, "projects", nil, "only events of these project ids (empty: all projects)")
 	fs.BoolVar(&f.enabled, "enabled", true, "deliver to this integration")
@@ -356,6 +358,9 @@ func (f *integrationFlags) body(cmd *cobra.Command, create bool) (api.Integratio
 		r.Secret = &secret
 	}
 	r.GenerateSecret = f.generateSecret
+	if cmd.Flags().Changed("signing") {
+		r.Signing = &f.signing
+	}
 	if set("events") {
 		r.Events = ptr(nonNil(f.events))
 	}
@@ -457,6 +462,15 @@ func printIntegration(g *globals, i api.IntegrationView) error {
 	t.row("events", i.Events)
 	t.row("projects", i.Projects)
 	t.row("has secret", i.HasSecret)
+	if i.Signing != "" {
+		t.row("signing", i.Signing)
+	}
+	if i.PublicKey != "" {
+		t.row("public key", i.PublicKey+"   (receivers verify v1a signatures with it)")
+	}
+	if i.PreviousPublicKey != "" {
+		t.row("previous public key", i.PreviousPublicKey+"   (still signs during the rotation's grace)")
+	}
 	if i.Secret != "" {
 		t.row("secret", i.Secret+"   (shown once: store it now)")
 	}

@@ -250,8 +250,13 @@ func (s *Server) createIntegration(c *fiber.Ctx) error {
 	if req.Secret != nil {
 		in.Secret = *req.Secret
 	}
-	if req.GenerateSecret {
-		sec, err := channels.GenerateSecret()
+	signing, err := s.requestedSigning(&req, in.Type, "")
+	if err != nil {
+		return err
+	}
+	// An Ed25519 integration needs a key: Herald makes it.
+	if req.GenerateSecret || (signing == channels.SigningEd25519 && req.Secret == nil) {
+		sec, err := channels.GenerateSecretFor(signing)
 		if err != nil {
 			return err
 		}
@@ -262,7 +267,7 @@ func (s *Server) createIntegration(c *fiber.Ctx) error {
 		return err
 	}
 	v := s.integrationView(out)
-	v.URL, v.Secret = out.URL, out.Secret
+	v.URL, v.Secret = out.URL, shownSecret(out.Secret)
 	v.Confirmation = s.confirm(c, out)
 	return c.Status(fiber.StatusCreated).JSON(v)
 }
@@ -316,7 +321,8 @@ func (s *Server) updateIntegration(c *fiber.Ctx) error {
 		return err
 	}
 	var before store.Integration
-	if req.URL != nil || req.Format != nil || req.Secret != nil || req.RateLimit != nil || req.MaxInFlight != nil || req.Ordering != nil {
+	if req.URL != nil || req.Format != nil || req.Secret != nil || req.RateLimit != nil || req.MaxInFlight != nil || req.Ordering != nil ||
+		req.Signing != nil || req.GenerateSecret {
 		var err error
 		if before, err = s.pathIntegration(c); err != nil {
 			return err
@@ -348,8 +354,16 @@ func (s *Server) updateIntegration(c *fiber.Ctx) error {
 		}
 	}
 	deliveryControl(req, &p)
+	signing, err := s.requestedSigning(&req, before.Type, before.Secret)
+	if err != nil {
+		return err
+	}
+	if req.Signing != nil && !req.GenerateSecret && req.Secret == nil && signing != channels.SigningOf(before.Secret) {
+		return badRequest("changing \"signing\" needs a new key: POST /v1/integrations/%s/rotate-secret with {\"signing\": %q} (the old key keeps signing for the grace period), or send \"generateSecret\": true", id, signing)
+	}
 	if req.GenerateSecret {
-		sec, err := channels.GenerateSecret()
+		// A new key of the scheme asked for, else of the one in use.
+		sec, err := channels.GenerateSecretFor(signing)
 		if err != nil {
 			return err
 		}
@@ -377,12 +391,45 @@ func (s *Server) updateIntegration(c *fiber.Ctx) error {
 	v := s.integrationView(out)
 	v.Confirmation = confirmation
 	if req.GenerateSecret {
-		v.Secret = out.Secret
+		v.Secret = shownSecret(out.Secret)
 	}
 	if req.URL != nil {
 		v.URL = out.URL
 	}
 	return c.JSON(v)
+}
+
+// shownSecret is a new secret as its response shows it, once: an HMAC secret
+// (the receiver needs it to verify); never an Ed25519 private key, which
+// stays with Herald (the view's publicKey is what receivers need).
+func shownSecret(secret string) string {
+	if channels.SigningOf(secret) == channels.SigningEd25519 {
+		return ""
+	}
+	return secret
+}
+
+// requestedSigning is the scheme a new key of the integration takes: the
+// request's "signing", else the one of its current secret, else HMAC. Only a
+// signed channel takes one, and a secret sent with it must be of it.
+func (s *Server) requestedSigning(req *api.IntegrationRequest, typ herald.IntegrationType, current string) (channels.Signing, error) {
+	if req.Signing == nil {
+		if cur := channels.SigningOf(current); cur != channels.SigningNone {
+			return cur, nil
+		}
+		return channels.SigningHMAC, nil
+	}
+	signing, err := channels.ParseSigning(*req.Signing)
+	if err != nil {
+		return signing, badRequest("field \"signing\": %s", err)
+	}
+	if !s.channels.TraitsOf(typ).Signed {
+		return signing, badRequest("field \"signing\": %s integrations are not signed (they are authenticated by their URL)", typ)
+	}
+	if req.Secret != nil && *req.Secret != "" && channels.SigningOf(*req.Secret) != signing {
+		return signing, badRequest("field \"secret\": not a %s key (ed25519 keys start with %s, HMAC secrets are anything else)", signing, channels.SigningKeyPrefix)
+	}
+	return signing, nil
 }
 
 // rotateSecret gives a webhook integration a new secret; the old one keeps
@@ -396,7 +443,19 @@ func (s *Server) rotateSecret(c *fiber.Ctx) error {
 	if !s.channels.TraitsOf(in.Type).Signed {
 		return badRequest("only webhook integrations have secrets; %s integrations are authenticated by their URL", in.Type)
 	}
-	sec, err := channels.GenerateSecret()
+	// The body may name the scheme of the new key ({"signing": "ed25519"}):
+	// old and new both sign during the grace, so receivers can switch.
+	var body api.IntegrationRequest
+	if len(c.Body()) > 0 {
+		if err := decodeJSON(c.Body(), &body); err != nil {
+			return err
+		}
+	}
+	signing, err := s.requestedSigning(&api.IntegrationRequest{Signing: body.Signing}, in.Type, in.Secret)
+	if err != nil {
+		return err
+	}
+	sec, err := channels.GenerateSecretFor(signing)
 	if err != nil {
 		return err
 	}
@@ -405,8 +464,14 @@ func (s *Server) rotateSecret(c *fiber.Ctx) error {
 		return err
 	}
 	v := s.integrationView(out)
-	v.Secret = out.Secret
-	return c.JSON(fiber.Map{"integration": v, "secret": out.Secret, "previousSecretExpiresAt": out.PreviousSecretExpiresAt})
+	v.Secret = shownSecret(out.Secret)
+	resp := fiber.Map{"integration": v, "previousSecretExpiresAt": out.PreviousSecretExpiresAt}
+	if v.Secret != "" {
+		resp["secret"] = v.Secret
+	} else {
+		resp["publicKey"] = v.PublicKey
+	}
+	return c.JSON(resp)
 }
 
 func (s *Server) deleteIntegration(c *fiber.Ctx) error {

@@ -2,10 +2,12 @@ package gateway
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/channels"
 	"github.com/heraldhq/herald/internal/pacing"
 	"github.com/heraldhq/herald/internal/redact"
 	"github.com/heraldhq/herald/internal/store"
@@ -48,7 +50,18 @@ func (s *Server) integrationView(i store.Integration) api.IntegrationView {
 		RateLimit: rateLimitView(s.rateOf(i), i.RateLimit.V != nil), MaxInFlight: s.maxInFlightOf(i),
 		Ordering:  orderingOf(i.Ordering),
 		CreatedAt: i.CreatedAt, UpdatedAt: i.UpdatedAt,
+		Signing: string(channels.SigningOf(i.Secret)), PublicKey: channels.PublicKey(i.Secret),
+		PreviousPublicKey: previousPublicKey(i, time.Now()),
 	}
+}
+
+// previousPublicKey is the public key of a rotated-out Ed25519 key that still
+// signs ("" once its grace ended, or for any other secret).
+func previousPublicKey(i store.Integration, now time.Time) string {
+	if i.PreviousSecretExpiresAt == nil || !now.Before(*i.PreviousSecretExpiresAt) {
+		return ""
+	}
+	return channels.PublicKey(i.PreviousSecret)
 }
 
 // rateOf is an integration's send rate in force: its override of its

@@ -30,6 +30,12 @@ type IntegrationView struct {
 	// URL is masked (redact.URL) except in the response that created or changed it.
 	URL       string `json:"url"`
 	HasSecret bool   `json:"hasSecret"`
+	// Signing is the webhook's signature scheme (hmac or ed25519; empty:
+	// unsigned); PublicKey its Ed25519 public key (whpk_…), and
+	// PreviousPublicKey the one that still signs during a rotation's grace.
+	Signing           string `json:"signing,omitempty"`
+	PublicKey         string `json:"publicKey,omitempty"`
+	PreviousPublicKey string `json:"previousPublicKey,omitempty"`
 	// Secret is filled only in the response that created or regenerated it.
 	Secret      string     `json:"secret,omitempty"`
 	Events      []string   `json:"events"`
@@ -211,14 +217,17 @@ type Problem struct {
 }
 
 type IntegrationRequest struct {
-	Name           *string   `json:"name"`
-	Type           *string   `json:"type"`
-	URL            *string   `json:"url"`
-	Secret         *string   `json:"secret"`
-	GenerateSecret bool      `json:"generateSecret"`
-	Events         *[]string `json:"events"`
-	Projects       *[]string `json:"projects"`
-	Enabled        *bool     `json:"enabled"`
+	Name           *string `json:"name"`
+	Type           *string `json:"type"`
+	URL            *string `json:"url"`
+	Secret         *string `json:"secret"`
+	GenerateSecret bool    `json:"generateSecret"`
+	// Signing (webhooks): "hmac" (a whsec_ secret, the default) or "ed25519"
+	// (a whsk_ key Herald keeps; receivers verify with its public key).
+	Signing  *string   `json:"signing"`
+	Events   *[]string `json:"events"`
+	Projects *[]string `json:"projects"`
+	Enabled  *bool     `json:"enabled"`
 	// Retry overrides the default schedule field by field; {} restores the default.
 	Retry       *retry.Override `json:"retry"`
 	AutoRecover *bool           `json:"autoRecover"`

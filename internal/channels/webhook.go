@@ -40,7 +40,11 @@ func (w *Webhook) Render(m Message) (*Request, error) {
 	h.Set(w.HeaderPrefix+HeaderEventID, m.EventID)
 	h.Set(w.HeaderPrefix+HeaderEventType, m.EventType)
 	if m.Secret != "" {
-		h.Set(w.HeaderPrefix+HeaderToken, m.Secret)
+		if SigningOf(m.Secret) == SigningHMAC {
+			// The seed's token header carries the shared secret; an Ed25519
+			// key is private and never leaves Herald.
+			h.Set(w.HeaderPrefix+HeaderToken, m.Secret)
+		}
 		// webhook-id is the delivery id: stable across retries, so receivers can dedupe.
 		h.Set("webhook-id", m.DeliveryID)
 		h.Set("webhook-timestamp", strconv.FormatInt(m.Timestamp.Unix(), 10))

@@ -92,17 +92,20 @@ type Scope string
 const (
 	// ScopeIngest: POST /v1/events only.
 	ScopeIngest Scope = "ingest"
-	// ScopeManage: integrations, events, deliveries, resend.
+	// ScopeManage: integrations, events, deliveries, resend, the alert policy.
 	ScopeManage Scope = "manage"
-	// ScopeAdmin: teams and keys.
+	// ScopeOwner: its own team's keys (create with at most its own scopes,
+	// list, revoke) and alert policy; nothing of another team.
+	ScopeOwner Scope = "owner"
+	// ScopeAdmin: the operator's: teams, and keys across teams.
 	ScopeAdmin Scope = "admin"
 )
 
 // ParseScope accepts the name of a known scope.
 func ParseScope(s string) (Scope, error) {
 	switch Scope(s) {
-	case ScopeIngest, ScopeManage, ScopeAdmin:
+	case ScopeIngest, ScopeManage, ScopeOwner, ScopeAdmin:
 		return Scope(s), nil
 	}
-	return "", fmt.Errorf("unknown scope %q (want ingest, manage or admin)", s)
+	return "", fmt.Errorf("unknown scope %q (want ingest, manage, owner or admin)", s)
 }

@@ -183,7 +183,7 @@ func newKeysCmd(g *globals) *cobra.Command {
 	}
 	create.Flags().StringVar(&team, "team", "", "team id (required on the database; through the API, default the key's team)")
 	create.Flags().StringVar(&name, "name", "", "a label for the key")
-	create.Flags().StringVar(&scopes, "scopes", "ingest,manage", "comma-separated scopes: ingest, manage, admin")
+	create.Flags().StringVar(&scopes, "scopes", "ingest,manage", "comma-separated scopes: ingest, manage, owner (its own team's keys and alert policy), admin (the operator's, across teams)")
 
 	var listTeam string
 	list := &cobra.Command{
@@ -236,7 +236,7 @@ func newKeysCmd(g *globals) *cobra.Command {
 				return printKeys(k)
 			}
 			return withDatabase(cmd.Context(), b, func(st *store.Store) error {
-				k, err := st.RevokeKey(cmd.Context(), args[0])
+				k, err := st.RevokeKey(cmd.Context(), "", args[0])
 				if err != nil {
 					return err
 				}

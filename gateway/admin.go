@@ -49,11 +49,16 @@ func (s *Server) createKey(c *fiber.Ctx) error {
 	if err := decodeJSON(c.Body(), &req); err != nil {
 		return err
 	}
+	me := apiKey(c)
 	if req.TeamID == "" {
-		req.TeamID = teamID(c)
+		req.TeamID = me.TeamID
+	}
+	if !me.Has(herald.ScopeAdmin) && req.TeamID != me.TeamID {
+		// An owner's reach ends at its team: another team does not exist for it.
+		return notFoundProblem("team", req.TeamID)
 	}
 	if len(req.Scopes) == 0 {
-		return badRequest("field \"scopes\" must list at least one of ingest, manage, admin")
+		return badRequest("field \"scopes\" must list at least one of ingest, manage, owner, admin")
 	}
 	if len(req.Name) > 100 {
 		return badRequest("field \"name\" is longer than 100 characters")
@@ -63,6 +68,9 @@ func (s *Server) createKey(c *fiber.Ctx) error {
 		p, err := herald.ParseScope(sc)
 		if err != nil {
 			return badRequest("field \"scopes\": %s", err)
+		}
+		if !me.Has(p) {
+			return problemf(fiber.StatusForbidden, "this API key cannot grant the %q scope: it does not hold it", p)
 		}
 		scopes = append(scopes, p)
 	}
@@ -80,6 +88,9 @@ func (s *Server) createKey(c *fiber.Ctx) error {
 
 func (s *Server) listKeys(c *fiber.Ctx) error {
 	team := c.Query("teamId", teamID(c))
+	if !apiKey(c).Has(herald.ScopeAdmin) && team != teamID(c) {
+		return notFoundProblem("team", team)
+	}
 	keys, err := s.store.ListKeys(c.UserContext(), team)
 	if err != nil {
 		return err
@@ -93,7 +104,11 @@ func (s *Server) listKeys(c *fiber.Ctx) error {
 
 func (s *Server) revokeKey(c *fiber.Ctx) error {
 	id := c.Params("id")
-	k, err := s.store.RevokeKey(c.UserContext(), id)
+	team := "" // the operator revokes any team's key
+	if !apiKey(c).Has(herald.ScopeAdmin) {
+		team = teamID(c)
+	}
+	k, err := s.store.RevokeKey(c.UserContext(), team, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return notFoundProblem("api key", id)
 	}

@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"slices"
+	"strconv"
 	"errors"
 	"strings"
 	"time"
@@ -13,9 +15,9 @@ import (
 
 const localKey = "herald.key"
 
-// authenticate resolves the bearer key, requires scope on it, and applies
-// the key's rate limit.
-func (s *Server) authenticate(scope herald.Scope) fiber.Handler {
+// authenticate resolves the bearer key, requires one of scopes on it (admin
+// holds them all), and applies the key's rate limit.
+func (s *Server) authenticate(scopes ...herald.Scope) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		h := c.Get(fiber.HeaderAuthorization)
 		token, ok := strings.CutPrefix(h, "Bearer ")
@@ -52,8 +54,8 @@ func (s *Server) authenticate(scope herald.Scope) fiber.Handler {
 				return unavailable("the key store is unavailable; try again shortly")
 			}
 		}
-		if !key.Has(scope) {
-			return problemf(fiber.StatusForbidden, "this API key lacks the %q scope this route needs", scope)
+		if !slices.ContainsFunc(scopes, key.Has) {
+			return problemf(fiber.StatusForbidden, "this API key lacks the %s scope this route needs", scopeList(scopes))
 		}
 		c.Locals(localKey, key)
 		if err := s.checkRate(key.ID); err != nil {
@@ -61,6 +63,15 @@ func (s *Server) authenticate(scope herald.Scope) fiber.Handler {
 		}
 		return c.Next()
 	}
+}
+
+// scopeList names the scopes a route takes: "manage", "manage" or "owner".
+func scopeList(scopes []herald.Scope) string {
+	names := make([]string, len(scopes))
+	for i, sc := range scopes {
+		names[i] = strconv.Quote(string(sc))
+	}
+	return strings.Join(names, " or ")
 }
 
 func unauthorized(c *fiber.Ctx, detail string) error {

@@ -91,12 +91,14 @@ func (s *Store) ListKeys(ctx context.Context, teamID string) ([]APIKey, error) {
 	return out, nil
 }
 
-// RevokeKey revokes a key; it fails from its next request on.
-func (s *Store) RevokeKey(ctx context.Context, id string) (APIKey, error) {
+// RevokeKey revokes a key of a team (teamID "": of any team, for the
+// operator); it fails from its next request on. Another team's key is not
+// found.
+func (s *Store) RevokeKey(ctx context.Context, teamID, id string) (APIKey, error) {
 	var k APIKey
 	err := s.db.GetContext(ctx, &k, `
-		UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1
-		RETURNING id, team_id, name, prefix, scopes, created_at, revoked_at`, id)
+		UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 AND ($2 = '' OR team_id = $2)
+		RETURNING id, team_id, name, prefix, scopes, created_at, revoked_at`, id, teamID)
 	if err != nil {
 		return APIKey{}, notFound(err, "api key", id)
 	}

@@ -16,13 +16,8 @@ import (
 // httpSurface is every route the gateway serves, API and beyond.
 func httpSurface() []route {
 	return append(allRoutes(),
-		route{"GET", "/v1/integrations/{integration}/deliveries", nil, "manage"},
-		route{"GET", "/v1/alert-policy", nil, "manage"},
-		route{"PUT", "/v1/alert-policy", map[string]any{"groupBy": []string{"project"}}, "manage"},
 		route{"GET", "/v1/slack/oauth/callback", nil, ""},
 		route{"GET", "/v1/slack/begin", nil, ""},
-		route{"POST", "/codec/decode", map[string]any{"payloads": []any{}}, "manage"},
-		route{"POST", "/codec/encode", map[string]any{"payloads": []any{}}, "manage"},
 		route{"POST", "/codec/{key}/decode", map[string]any{"payloads": []any{}}, ""},
 		route{"GET", "/console/integrations/{integration}", nil, ""},
 		route{"GET", "/console/deliveries/{delivery}", nil, ""},
@@ -84,7 +79,7 @@ func FuzzHTTPBoundary(f *testing.F) {
 			return // not a request a client could send
 		}
 		key := s.Key
-		if rt.scope == "admin" {
+		if rt.scope != "" && !rt.allows("manage") && !rt.allows("ingest") {
 			key = admin
 		}
 		req.Header.Set("Authorization", "Bearer "+key)

@@ -1,8 +1,11 @@
 package e2e
 
 import (
+	"bytes"
+	"encoding/base64"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,7 +17,12 @@ import (
 type route struct {
 	method, path string
 	body         any
-	scope        string // the scope it needs
+	scope        string // the scope it needs: one, or several as "manage|owner"
+}
+
+// allows says whether a key with scope may call the route (admin holds all).
+func (r route) allows(scope string) bool {
+	return scope == "admin" || slices.Contains(strings.Split(r.scope, "|"), scope)
 }
 
 func allRoutes() []route {
@@ -41,9 +49,13 @@ func allRoutes() []route {
 		{"DELETE", "/v1/integrations/{integration}", nil, "manage"},
 		{"GET", "/v1/teams", nil, "admin"},
 		{"POST", "/v1/teams", map[string]any{"name": "another"}, "admin"},
-		{"GET", "/v1/keys", nil, "admin"},
-		{"POST", "/v1/keys", map[string]any{"scopes": []string{"ingest"}}, "admin"},
-		{"DELETE", "/v1/keys/{key}", nil, "admin"},
+		{"GET", "/v1/keys", nil, "owner"},
+		{"POST", "/v1/keys", map[string]any{"scopes": []string{"owner"}}, "owner"},
+		{"DELETE", "/v1/keys/{key}", nil, "owner"},
+		{"GET", "/v1/alert-policy", nil, "manage|owner"},
+		{"PUT", "/v1/alert-policy", map[string]any{"groupBy": []string{"project"}}, "manage|owner"},
+		{"POST", "/codec/decode", map[string]any{"payloads": []any{}}, "manage"},
+		{"POST", "/codec/encode", map[string]any{"payloads": []any{}}, "manage"},
 	}
 }
 
@@ -72,6 +84,7 @@ func dbFingerprint(t *testing.T, s *testenv.Stack) string {
 
 func slackConfigured(c *config.Config) {
 	c.SlackClientID, c.SlackClientSecret = "cid", "csecret"
+	c.PayloadKey = "k1:" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)) // mounts /codec
 }
 
 // Team B's key on every route against team A's objects: 404 (403 where the
@@ -89,7 +102,7 @@ func TestTenancyEveryRoute(t *testing.T) {
 		t.Fatal(err)
 	}
 	ids := map[string]string{"integration": integ.ID, "event": "a-event", "delivery": res.Deliveries[0].DeliveryID, "resend": resend.ID, "key": keyID}
-	_, otherKey := testenv.Team(t, s.Store, "ingest", "manage")
+	_, otherKey := testenv.Team(t, s.Store, "ingest", "manage", "owner")
 
 	before := dbFingerprint(t, s)
 	requests := len(recv.Requests())
@@ -98,8 +111,8 @@ func TestTenancyEveryRoute(t *testing.T) {
 			continue // routes without another team's object id are checked below
 		}
 		want := http.StatusNotFound
-		if rt.scope == "admin" {
-			want = http.StatusForbidden
+		if !rt.allows("manage") && !rt.allows("owner") && !rt.allows("ingest") {
+			want = http.StatusForbidden // the operator's routes
 		}
 		r := s.Do(t, rt.method, rt.fill(ids), otherKey, rt.body)
 		if r.Status != want {
@@ -132,7 +145,7 @@ func TestTenancyEveryRoute(t *testing.T) {
 func TestScopesEveryRoute(t *testing.T) {
 	s := testenv.NewStack(t, slackConfigured)
 	keys := map[string]string{}
-	for _, sc := range []string{"ingest", "manage", "admin"} {
+	for _, sc := range []string{"ingest", "manage", "owner", "admin"} {
 		_, keys[sc] = teamKey(t, s, sc)
 	}
 	// Ids that do not exist: an allowed call answers 404 or 400, never 401/403.
@@ -140,7 +153,7 @@ func TestScopesEveryRoute(t *testing.T) {
 	for _, rt := range allRoutes() {
 		for scope, key := range keys {
 			r := s.Do(t, rt.method, rt.fill(ids), key, rt.body)
-			allowed := scope == rt.scope || scope == "admin"
+			allowed := rt.allows(scope)
 			switch {
 			case allowed && (r.Status == 401 || r.Status == 403):
 				t.Errorf("%s %s with %s: %d, want allowed: %s", rt.method, rt.path, scope, r.Status, r.Body)
@@ -178,4 +191,84 @@ func TestScopesEveryRoute(t *testing.T) {
 func teamKey(t *testing.T, s *testenv.Stack, scopes ...string) (string, string) {
 	t.Helper()
 	return testenv.TeamWithKey(t, s.Store, s.Team, scopes...)
+}
+
+// An owner key manages its own team's keys and alert policy: it creates keys
+// with at most its own scopes, lists and revokes them, and finds nothing of
+// another team (404), which is left as it was.
+func TestOwnerManagesItsOwnTeamsKeys(t *testing.T) {
+	s := testenv.NewStack(t)
+	_, owner := teamKey(t, s, "owner", "manage")
+	_, ownerOnly := teamKey(t, s, "owner")
+	otherTeam, otherKey := testenv.Team(t, s.Store, "manage")
+	var otherKeyID string
+	if err := s.Store.DB().QueryRow(`SELECT id FROM api_keys WHERE team_id = $1`, otherTeam).Scan(&otherKeyID); err != nil {
+		t.Fatal(err)
+	}
+	count := func() (n int) {
+		if err := s.Store.DB().QueryRow(`SELECT count(*) FROM api_keys`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	r := s.Do(t, http.MethodPost, "/v1/keys", owner, map[string]any{"name": "ci", "scopes": []string{"manage"}})
+	var made struct{ ID, TeamID, Key string }
+	r.JSON(t, &made)
+	if r.Status != http.StatusCreated || made.TeamID != s.Team || !strings.HasPrefix(made.Key, "hk_") {
+		t.Fatalf("owner creates a key: %d %s", r.Status, r.Body)
+	}
+	if r := s.Do(t, http.MethodGet, "/v1/integrations", made.Key, nil); r.Status != http.StatusOK {
+		t.Errorf("the new manage key: %d", r.Status)
+	}
+	list := s.Do(t, http.MethodGet, "/v1/keys", owner, nil)
+	if list.Status != http.StatusOK || !strings.Contains(string(list.Body), made.ID) || strings.Contains(string(list.Body), made.Key) || strings.Contains(string(list.Body), otherKeyID) {
+		t.Errorf("owner lists its team's keys (ids, never keys; no other team's): %d %s", list.Status, list.Body)
+	}
+	if r := s.Do(t, http.MethodDelete, "/v1/keys/"+made.ID, owner, nil); r.Status != http.StatusOK {
+		t.Fatalf("owner revokes: %d %s", r.Status, r.Body)
+	}
+	if r := s.Do(t, http.MethodGet, "/v1/integrations", made.Key, nil); r.Status != http.StatusUnauthorized {
+		t.Errorf("the revoked key: %d", r.Status)
+	}
+
+	// No scope it lacks, and nothing stored for a refused request.
+	before := count()
+	for _, scopes := range [][]string{{"admin"}, {"ingest"}, {"manage", "admin"}} {
+		r := s.Do(t, http.MethodPost, "/v1/keys", owner, map[string]any{"scopes": scopes})
+		if r.Status != http.StatusForbidden || !strings.Contains(string(r.Body), "cannot grant") {
+			t.Errorf("owner mints %v: %d %s", scopes, r.Status, r.Body)
+		}
+	}
+	if r := s.Do(t, http.MethodPost, "/v1/keys", ownerOnly, map[string]any{"scopes": []string{"manage"}}); r.Status != http.StatusForbidden {
+		t.Errorf("an owner-only key mints manage: %d %s", r.Status, r.Body)
+	}
+
+	// Another team does not exist for an owner.
+	for _, c := range []struct {
+		method, path string
+		body         any
+	}{
+		{http.MethodGet, "/v1/keys?teamId=" + otherTeam, nil},
+		{http.MethodPost, "/v1/keys", map[string]any{"teamId": otherTeam, "scopes": []string{"manage"}}},
+		{http.MethodDelete, "/v1/keys/" + otherKeyID, nil},
+	} {
+		if r := s.Do(t, c.method, c.path, owner, c.body); r.Status != http.StatusNotFound {
+			t.Errorf("%s %s with another team's owner: %d %s", c.method, c.path, r.Status, r.Body)
+		}
+	}
+	if n := count(); n != before {
+		t.Errorf("refused requests changed the keys: %d, then %d", before, n)
+	}
+	if r := s.Do(t, http.MethodGet, "/v1/integrations", otherKey, nil); r.Status != http.StatusOK {
+		t.Errorf("the other team's key after an owner tried to revoke it: %d", r.Status)
+	}
+
+	// The alert policy is an owner's too; integrations are not.
+	if r := s.Do(t, http.MethodPut, "/v1/alert-policy", ownerOnly, map[string]any{"groupBy": []string{"project"}}); r.Status != http.StatusOK {
+		t.Errorf("owner sets the alert policy: %d %s", r.Status, r.Body)
+	}
+	if r := s.Do(t, http.MethodGet, "/v1/integrations", ownerOnly, nil); r.Status != http.StatusForbidden {
+		t.Errorf("an owner-only key lists integrations: %d", r.Status)
+	}
 }

@@ -1,9 +1,9 @@
 package gateway
 
 import (
+	"errors"
 	"slices"
 	"strconv"
-	"errors"
 	"strings"
 	"time"
 

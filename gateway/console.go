@@ -25,9 +25,18 @@ import (
 //go:embed console/*.html
 var consoleFiles embed.FS
 
-// consoleCookie holds the signed-in manage key: HttpOnly (no script reads
-// it), SameSite=Strict (no other site sends it), scoped to /console.
+// consoleCookie holds the console session's id (store.CreateSession), never
+// the key: HttpOnly (no script reads it), SameSite=Strict (no other site
+// sends it), scoped to /console, Secure over https.
 const consoleCookie = "herald_console"
+
+// A console session ends after consoleIdle without a request, and at
+// consoleSessionTTL after sign-in whatever happens; signing out or revoking
+// its key ends it at once.
+const (
+	consoleIdle       = time.Hour
+	consoleSessionTTL = 12 * time.Hour
+)
 
 var consoleFuncs = template.FuncMap{
 	"join":       func(s []string) string { return strings.Join(s, ", ") },
@@ -147,10 +156,10 @@ func (s *Server) render(c *fiber.Ctx, status int, name string, data any) error {
 	return c.Status(status).SendString(b.String())
 }
 
-// csrfToken binds forms to the signed-in key: a page from another site can
+// csrfToken binds forms to the console session: a page from another site can
 // neither read it nor forge it.
-func csrfToken(key string) string {
-	mac := hmac.New(sha256.New, []byte(key))
+func csrfToken(session string) string {
+	mac := hmac.New(sha256.New, []byte(session))
 	mac.Write([]byte("herald console csrf"))
 	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
@@ -228,18 +237,19 @@ func postedCSRF(c *fiber.Ctx) []byte {
 	return c.Request().PostArgs().Peek("csrf")
 }
 
-// consoleAuth signs the cookie's key in, or sends the browser to the login page.
+// consoleAuth finds the cookie's session and its key, or sends the browser to
+// the login page.
 func (s *Server) consoleAuth(c *fiber.Ctx) error {
-	key := c.Cookies(consoleCookie)
-	if key == "" {
+	session := c.Cookies(consoleCookie)
+	if !strings.HasPrefix(session, store.SessionPrefix) {
 		return c.Redirect("/console/login", fiber.StatusSeeOther)
 	}
-	k, err := s.store.Authenticate(c.UserContext(), key)
+	k, err := s.store.SessionKey(c.UserContext(), session, consoleIdle)
 	if errors.Is(err, store.ErrNotFound) {
 		s.guesses.fail(c.IP(), time.Now())
 	}
 	if err != nil || !k.Has(herald.ScopeManage) {
-		c.ClearCookie(consoleCookie)
+		c.Cookie(s.consoleCookieOf(consoleCookie, "", -1, fiber.CookieSameSiteStrictMode))
 		return c.Redirect("/console/login", fiber.StatusSeeOther)
 	}
 	c.Locals(localKey, k)
@@ -250,7 +260,7 @@ func (s *Server) consoleAuth(c *fiber.Ctx) error {
 		if err := s.sameOrigin(c); err != nil {
 			return err
 		}
-		if !hmac.Equal(postedCSRF(c), []byte(csrfToken(key))) {
+		if !hmac.Equal(postedCSRF(c), []byte(csrfToken(session))) {
 			return problemf(fiber.StatusForbidden, "the form has expired or did not come from this console; reload the page and try again")
 		}
 	}
@@ -264,7 +274,10 @@ func (s *Server) mountConsole() {
 	s.app.Post("/console/login", s.consoleLogin)
 	con := s.app.Group("/console", s.consoleAuth)
 	con.Post("/logout", func(c *fiber.Ctx) error {
-		c.ClearCookie(consoleCookie)
+		if err := s.store.EndSession(c.UserContext(), c.Cookies(consoleCookie)); err != nil {
+			return err
+		}
+		c.Cookie(s.consoleCookieOf(consoleCookie, "", -1, fiber.CookieSameSiteStrictMode))
 		return c.Redirect("/console/login", fiber.StatusSeeOther)
 	})
 	con.Get("/", s.consoleIntegrations)
@@ -317,8 +330,12 @@ func (s *Server) consoleLogin(c *fiber.Ctx) error {
 	case !k.Has(herald.ScopeManage):
 		return fail("That key lacks the manage scope the console needs.")
 	}
-	session := s.consoleCookieOf(consoleCookie, key, 0, fiber.CookieSameSiteStrictMode)
-	session.Expires = time.Now().Add(12 * time.Hour)
+	id, err := s.store.CreateSession(c.UserContext(), k.ID, consoleSessionTTL, consoleIdle)
+	if err != nil {
+		return err
+	}
+	session := s.consoleCookieOf(consoleCookie, id, 0, fiber.CookieSameSiteStrictMode)
+	session.Expires = time.Now().Add(consoleSessionTTL)
 	c.Cookie(session)
 	c.Cookie(s.consoleCookieOf(loginCookie, "", -1, fiber.CookieSameSiteStrictMode))
 	return c.Redirect("/console", fiber.StatusSeeOther)

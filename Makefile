@@ -71,6 +71,8 @@ STACK_DB := $${HERALD_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/herald_st
 
 ## stack-test: the chaos workload (300 events × 3 flapping receivers) on the stack, one of its two workers SIGKILLed
 stack-test: build
+	@# A database of its own each run: the run's .data/stack/secret-keys seals it.
+	@[ -n "$${HERALD_DATABASE_URL:-}" ] || psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS herald_stack" postgres
 	@$(CHAOS_DELIVERY_ENV) scripts/stack.sh
 	HERALD_STACK_URL=http://127.0.0.1:8080 HERALD_DATABASE_URL=$(STACK_DB) \
 	go test -count=1 -v -run '^TestChaosStack$$' -timeout 30m ./test/chaos/ ; status=$$?; scripts/stack.sh down; exit $$status
@@ -85,6 +87,7 @@ chaos: temporal-cli postgres
 ## chaos-stack: the same 2,000 events on the production-shaped stack (report in .data/chaos-stack.json)
 chaos-stack: build
 	@mkdir -p .data
+	@[ -n "$${HERALD_DATABASE_URL:-}" ] || psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS herald_stack" postgres
 	@$(CHAOS_DELIVERY_ENV) scripts/stack.sh
 	HERALD_STACK_URL=http://127.0.0.1:8080 HERALD_DATABASE_URL=$(STACK_DB) \
 	HERALD_CHAOS_EVENTS=$${HERALD_CHAOS_EVENTS:-2000} HERALD_CHAOS_RATE=$${HERALD_CHAOS_RATE:-30} HERALD_CHAOS_REPORT=$(CURDIR)/.data/chaos-stack.json \

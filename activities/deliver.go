@@ -13,6 +13,7 @@ import (
 	"github.com/heraldhq/herald/internal/channels"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/health"
+	"github.com/heraldhq/herald/internal/redact"
 	"github.com/heraldhq/herald/internal/retry"
 	"github.com/heraldhq/herald/internal/store"
 )
@@ -171,15 +172,17 @@ func receiverWait(upd store.DeliveryUpdate, res channels.Result) time.Duration {
 
 func newAttempt(deliveryID string, in contract.DeliverInput, req *channels.Request, ex channels.Exchange, res channels.Result, secretHeaders []string) store.Attempt {
 	att := store.Attempt{
-		DeliveryID:            deliveryID,
-		AttemptNo:             in.AttemptNo,
-		Trigger:               in.Trigger,
-		Outcome:               res.Outcome,
-		Reason:                res.Reason,
-		StartedAt:             ex.Started,
-		DurationMS:            int(ex.Duration.Milliseconds()),
-		RequestMethod:         req.Method,
-		RequestURL:            req.URL,
+		DeliveryID:    deliveryID,
+		AttemptNo:     in.AttemptNo,
+		Trigger:       in.Trigger,
+		Outcome:       res.Outcome,
+		Reason:        res.Reason,
+		StartedAt:     ex.Started,
+		DurationMS:    int(ex.Duration.Milliseconds()),
+		RequestMethod: req.Method,
+		// Masked as every view shows it: a chat webhook URL is the
+		// credential, and a receiver's URL may carry a token.
+		RequestURL:            redact.URL(req.URL),
 		RequestHeaders:        maskHeaders(req.Header, secretHeaders),
 		RequestBody:           string(req.Body),
 		ResponseBodyTruncated: ex.BodyTruncated,

@@ -48,7 +48,7 @@ func newBenchCmd(g *globals) *cobra.Command {
 			return err
 		}
 		defer recv.Close()
-		st, err := store.Open(ctx, c.DatabaseURL, c.DBMaxConns)
+		st, err := openStore(ctx, c)
 		if err != nil {
 			return err
 		}

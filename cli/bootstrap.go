@@ -25,7 +25,7 @@ func withDatabase(ctx context.Context, b *config.Binder, fn func(*store.Store) e
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -55,7 +55,7 @@ func openRuntime(ctx context.Context, g *globals, b *config.Binder) (*runtime, e
 		return nil, err
 	}
 	r := &runtime{cfg: cfg, log: log, metrics: metrics.New()}
-	if r.store, err = store.Open(ctx, cfg.DatabaseURL, cfg.DBMaxConns); err != nil {
+	if r.store, err = openStore(ctx, cfg); err != nil {
 		return nil, err
 	}
 	if applied, err := schema.Migrate(ctx, r.store.DB()); err != nil {
@@ -63,6 +63,10 @@ func openRuntime(ctx context.Context, g *globals, b *config.Binder) (*runtime, e
 		return nil, err
 	} else if len(applied) > 0 {
 		log.Info("applied migrations", "versions", applied)
+	}
+	if err := secureSecrets(ctx, r.store, cfg, log); err != nil {
+		r.close()
+		return nil, err
 	}
 	if r.temporal, err = temporalclient.Dial(ctx, cfg, log, r.metrics.Temporal()); err != nil {
 		r.close()
@@ -227,7 +231,7 @@ func newMigrateCmd(g *globals) *cobra.Command {
 		if created && g.output != "json" {
 			fmt.Fprintln(g.stdout, "created the database")
 		}
-		st, err := store.Open(cmd.Context(), c.DatabaseURL, c.DBMaxConns)
+		st, err := openStore(cmd.Context(), c)
 		if err != nil {
 			return err
 		}

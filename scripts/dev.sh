@@ -12,6 +12,8 @@ export HERALD_TEMPORAL_ADDRESS=${HERALD_TEMPORAL_ADDRESS:-127.0.0.1:$temporal_po
 export HERALD_DATABASE_URL=${HERALD_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/herald?sslmode=disable}
 export HERALD_LISTEN=${HERALD_LISTEN:-127.0.0.1:8080}
 mkdir -p .data
+# shellcheck source=scripts/secret-keys.sh
+. scripts/secret-keys.sh .data/secret-keys
 
 pids=()
 cleanup() {

@@ -13,6 +13,8 @@ ui_version=v2.42.1
 shards=${HERALD_STACK_SHARDS:-4}
 pguser=${PGUSER:-postgres}
 mkdir -p "$state"
+# shellcheck source=scripts/secret-keys.sh
+. scripts/secret-keys.sh "$state/secret-keys"
 
 stop() {
   for f in "$state"/*.pid; do

@@ -10,17 +10,14 @@
 package codec
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
-	"strings"
 
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/heraldhq/herald/internal/keyring"
 )
 
 // Metadata of an encrypted payload.
@@ -34,16 +31,10 @@ const (
 	cipherName    = "AES256-GCM"
 )
 
-type key struct {
-	id   string
-	aead cipher.AEAD
-}
-
 // Codec is a converter.PayloadCodec over a key ring: the first key encrypts,
 // every key decrypts (so keys can be rotated).
 type Codec struct {
-	active key
-	byID   map[string]cipher.AEAD
+	ring *keyring.Ring
 	// scopeOf names the team of a workflow id ("" for none).
 	scopeOf func(workflowID string) string
 	// scope is the team this copy seals for (set by WithSerializationContext or
@@ -98,36 +89,11 @@ func associatedData(scope string) []byte {
 
 // Parse reads "kid:base64key[,kid:base64key…]"; each key is 32 bytes.
 func Parse(spec string) (*Codec, error) {
-	c := &Codec{byID: map[string]cipher.AEAD{}}
-	for i, part := range strings.Split(spec, ",") {
-		id, b64, ok := strings.Cut(strings.TrimSpace(part), ":")
-		if !ok || id == "" {
-			return nil, fmt.Errorf("payload key %d: want kid:base64key", i+1)
-		}
-		raw, err := base64.StdEncoding.DecodeString(b64)
-		if err != nil {
-			return nil, fmt.Errorf("payload key %q: not base64", id)
-		}
-		if len(raw) != 32 {
-			return nil, fmt.Errorf("payload key %q: %d bytes, want 32 (AES-256)", id, len(raw))
-		}
-		block, err := aes.NewCipher(raw)
-		if err != nil {
-			return nil, fmt.Errorf("payload key %q: %w", id, err)
-		}
-		aead, err := cipher.NewGCM(block)
-		if err != nil {
-			return nil, fmt.Errorf("payload key %q: %w", id, err)
-		}
-		if _, dup := c.byID[id]; dup {
-			return nil, fmt.Errorf("payload key id %q appears twice", id)
-		}
-		c.byID[id] = aead
-		if i == 0 {
-			c.active = key{id, aead}
-		}
+	r, err := keyring.Parse(spec, "payload key")
+	if err != nil {
+		return nil, err
 	}
-	return c, nil
+	return &Codec{ring: r}, nil
 }
 
 // Encode implements converter.PayloadCodec.
@@ -138,19 +104,19 @@ func (c *Codec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 		if err != nil {
 			return payloads, fmt.Errorf("encode payload: %w", err)
 		}
-		nonce := make([]byte, c.active.aead.NonceSize())
-		if _, err := rand.Read(nonce); err != nil {
+		kid, sealed, err := c.ring.SealBytes(plain, associatedData(c.scope))
+		if err != nil {
 			return payloads, fmt.Errorf("encode payload: %w", err)
 		}
 		md := map[string][]byte{
 			converter.MetadataEncoding: []byte(EncodingEncrypted),
-			MetadataKeyID:              []byte(c.active.id),
+			MetadataKeyID:              []byte(kid),
 			MetadataCipher:             []byte(cipherName),
 		}
 		if c.scope != "" {
 			md[MetadataScope] = []byte(c.scope)
 		}
-		out[i] = &commonpb.Payload{Metadata: md, Data: c.active.aead.Seal(nonce, nonce, plain, associatedData(c.scope))}
+		out[i] = &commonpb.Payload{Metadata: md, Data: sealed}
 	}
 	return out, nil
 }
@@ -165,17 +131,12 @@ func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 			continue
 		}
 		kid := string(p.GetMetadata()[MetadataKeyID])
-		aead, ok := c.byID[kid]
-		if !ok {
+		if !c.ring.Has(kid) {
 			return payloads, fmt.Errorf("decode payload: unknown key id %q", kid)
 		}
-		data := p.GetData()
-		if len(data) < aead.NonceSize() {
-			return payloads, fmt.Errorf("decode payload: too short")
-		}
-		plain, err := aead.Open(nil, data[:aead.NonceSize()], data[aead.NonceSize():], associatedData(Scope(p)))
+		plain, err := c.ring.OpenBytes(kid, p.GetData(), associatedData(Scope(p)))
 		if err != nil {
-			return payloads, fmt.Errorf("decode payload with key %q: %w", kid, err)
+			return payloads, fmt.Errorf("decode payload: %w", err)
 		}
 		var orig commonpb.Payload
 		if err := proto.Unmarshal(plain, &orig); err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/heraldhq/herald/internal/keyring"
 	"github.com/heraldhq/herald/internal/retry"
 	"github.com/heraldhq/herald/internal/ssrf"
 )
@@ -24,7 +25,10 @@ type Config struct {
 	DatabaseURL string
 	// DBMaxConns is this process's Postgres connection budget: queries beyond
 	// it wait for a free connection. DEPLOY.md sizes it against max_connections.
-	DBMaxConns        int
+	DBMaxConns int
+	// SecretKeys seal integrations' URLs and secrets at rest: "kid:base64
+	// of 32 bytes", several comma-separated (the first seals, all open).
+	SecretKeys        string
 	TemporalAddress   string
 	TemporalNamespace string
 	TaskQueue         string
@@ -208,6 +212,11 @@ func (c *Config) Validate() error {
 	if (c.TemporalCert == "") != (c.TemporalKey == "") {
 		return fmt.Errorf("temporal mTLS needs both a certificate and a key")
 	}
+	if c.SecretKeys != "" {
+		if _, err := keyring.Parse(c.SecretKeys, "secret key"); err != nil {
+			return fmt.Errorf("HERALD_SECRET_KEYS: %w", err)
+		}
+	}
 	switch c.TemporalCompression {
 	case "auto", "gzip", "none":
 	default:
@@ -275,6 +284,7 @@ func Bind(fs *pflag.FlagSet, cfg *Config, groups Group) *Binder {
 	if groups&GroupDatabase != 0 {
 		b.str(&cfg.DatabaseURL, "database-url", "HERALD_DATABASE_URL", "Postgres connection URL")
 		b.integer(&cfg.DBMaxConns, "db-max-conns", "HERALD_DB_MAX_CONNS", "most Postgres connections this process opens (queries beyond wait for one)")
+		b.str(&cfg.SecretKeys, "secret-keys", "HERALD_SECRET_KEYS", "seal integration URLs and secrets at rest: kid:base64-256-bit-key[,kid:key…] (the first seals, all open)")
 	}
 	if groups&GroupTemporal != 0 {
 		b.str(&cfg.PayloadKey, "payload-key", "HERALD_PAYLOAD_KEY", "encrypt Temporal payloads: kid:base64-256-bit-key[,kid:key…]")

@@ -172,6 +172,9 @@ func (s *Store) LoadTarget(ctx context.Context, deliveryID string, attemptNo int
 	if err := s.db.GetContext(ctx, &r, targetQuery, deliveryID, attemptNo); err != nil {
 		return Target{}, notFound(err, "delivery", deliveryID)
 	}
+	if err := s.openIntegration(&r.Integration); err != nil {
+		return Target{}, err
+	}
 	return Target{Delivery: r.Delivery, Event: r.Event, Integration: r.Integration, Recorded: r.Recorded}, nil
 }
 

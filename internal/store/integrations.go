@@ -120,14 +120,22 @@ func (s *Store) CreateIntegration(ctx context.Context, in Integration) (Integrat
 	if in.Projects == nil {
 		in.Projects = pq.StringArray{}
 	}
+	url, err := s.seal(in.URL, in.ID)
+	if err != nil {
+		return Integration{}, err
+	}
+	secret, err := s.seal(in.Secret, in.ID)
+	if err != nil {
+		return Integration{}, err
+	}
 	var out Integration
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		err := tx.GetContext(ctx, &out, `
 			INSERT INTO integrations (id, team_id, name, type, url, secret, events, projects, enabled,
 				retry_policy, auto_recover, format, channel, alert_policy, rate_limit, max_in_flight, ordering)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 			RETURNING `+integrationCols,
-			in.ID, in.TeamID, in.Name, in.Type, in.URL, in.Secret, in.Events, in.Projects, in.Enabled,
+			in.ID, in.TeamID, in.Name, in.Type, url, secret, in.Events, in.Projects, in.Enabled,
 			in.Retry, in.AutoRecover, in.Format, in.Channel, in.AlertPolicy, in.RateLimit, in.MaxInFlight, orderingOf(in.Ordering))
 		if err != nil {
 			return fmt.Errorf("insert integration: %w", err)
@@ -136,6 +144,9 @@ func (s *Store) CreateIntegration(ctx context.Context, in Integration) (Integrat
 	})
 	if err != nil {
 		return Integration{}, fmt.Errorf("create integration: %w", err)
+	}
+	if err := s.openIntegration(&out); err != nil {
+		return Integration{}, err
 	}
 	return out, nil
 }
@@ -162,6 +173,9 @@ func (s *Store) GetIntegration(ctx context.Context, teamID, id string) (Integrat
 	if err != nil {
 		return Integration{}, notFound(err, "integration", id)
 	}
+	if err := s.openIntegration(&out); err != nil {
+		return Integration{}, err
+	}
 	return out, nil
 }
 
@@ -172,6 +186,9 @@ func (s *Store) LoadIntegration(ctx context.Context, id string) (Integration, er
 	err := s.db.GetContext(ctx, &out, `SELECT `+integrationCols+` FROM integrations WHERE id = $1`, id)
 	if err != nil {
 		return Integration{}, notFound(err, "integration", id)
+	}
+	if err := s.openIntegration(&out); err != nil {
+		return Integration{}, err
 	}
 	return out, nil
 }
@@ -186,6 +203,9 @@ func (s *Store) ListIntegrations(ctx context.Context, teamID, after string, limi
 	if err != nil {
 		return nil, fmt.Errorf("list integrations: %w", err)
 	}
+	if err := s.openIntegrations(out); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
@@ -197,6 +217,9 @@ func (s *Store) UpdateIntegration(ctx context.Context, teamID, id string, p Inte
 			WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE`, teamID, id)
 		if err != nil {
 			return notFound(err, "integration", id)
+		}
+		if err := s.openIntegration(&out); err != nil {
+			return err
 		}
 		if p.Name != nil {
 			out.Name = *p.Name
@@ -237,13 +260,21 @@ func (s *Store) UpdateIntegration(ctx context.Context, teamID, id string, p Inte
 		if p.Ordering != nil {
 			out.Ordering = *p.Ordering
 		}
+		url, err := s.seal(out.URL, id)
+		if err != nil {
+			return err
+		}
+		secret, err := s.seal(out.Secret, id)
+		if err != nil {
+			return err
+		}
 		err = tx.GetContext(ctx, &out, `
 			UPDATE integrations SET name = $3, url = $4, secret = $5, events = $6, projects = $7,
 				retry_policy = $8, auto_recover = $9, format = $10, channel = $11, alert_policy = $12,
 				rate_limit = $13, max_in_flight = $14, ordering = $15, updated_at = now()
 			WHERE team_id = $1 AND id = $2
 			RETURNING `+integrationCols,
-			teamID, id, out.Name, out.URL, out.Secret, out.Events, out.Projects, out.Retry, out.AutoRecover,
+			teamID, id, out.Name, url, secret, out.Events, out.Projects, out.Retry, out.AutoRecover,
 			out.Format, out.Channel, out.AlertPolicy, out.RateLimit, out.MaxInFlight, orderingOf(out.Ordering))
 		if err != nil {
 			return fmt.Errorf("update integration %s: %w", id, err)
@@ -254,6 +285,9 @@ func (s *Store) UpdateIntegration(ctx context.Context, teamID, id string, p Inte
 		return nil
 	})
 	if err != nil {
+		return Integration{}, err
+	}
+	if err := s.openIntegration(&out); err != nil {
 		return Integration{}, err
 	}
 	return out, nil
@@ -294,6 +328,9 @@ func (s *Store) DisableIntegration(ctx context.Context, id, reason, by string) (
 	if err != nil {
 		return Integration{}, false, fmt.Errorf("disable integration %s: %w", id, err)
 	}
+	if err := s.openIntegration(&out); err != nil {
+		return Integration{}, false, err
+	}
 	return out, true, nil
 }
 
@@ -311,6 +348,9 @@ func (s *Store) EnableIntegration(ctx context.Context, teamID, id string) (Integ
 	if err != nil {
 		return Integration{}, notFound(err, "integration", id)
 	}
+	if err := s.openIntegration(&out); err != nil {
+		return Integration{}, err
+	}
 	return out, nil
 }
 
@@ -326,14 +366,21 @@ func (s *Store) ResetFailures(ctx context.Context, teamID, id string) (Integrati
 	if err != nil {
 		return Integration{}, notFound(err, "integration", id)
 	}
+	if err := s.openIntegration(&out); err != nil {
+		return Integration{}, err
+	}
 	return out, nil
 }
 
 // RotateSecret makes secret the integration's secret; the old one keeps
 // signing for grace.
 func (s *Store) RotateSecret(ctx context.Context, teamID, id, secret string, grace time.Duration) (Integration, error) {
+	secret, err := s.seal(secret, id)
+	if err != nil {
+		return Integration{}, err
+	}
 	var out Integration
-	err := s.db.GetContext(ctx, &out, `
+	err = s.db.GetContext(ctx, &out, `
 		UPDATE integrations SET previous_secret = secret,
 			previous_secret_expires_at = CASE WHEN secret = '' THEN NULL ELSE now() + $4 * interval '1 millisecond' END,
 			secret = $3, updated_at = now()
@@ -341,6 +388,9 @@ func (s *Store) RotateSecret(ctx context.Context, teamID, id, secret string, gra
 		RETURNING `+integrationCols, teamID, id, secret, grace.Milliseconds())
 	if err != nil {
 		return Integration{}, notFound(err, "integration", id)
+	}
+	if err := s.openIntegration(&out); err != nil {
+		return Integration{}, err
 	}
 	return out, nil
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"github.com/heraldhq/herald/internal/keyring"
 )
 
 // ErrNotFound: no such row for this team.
@@ -22,7 +24,14 @@ var ErrNotFound = errors.New("not found")
 // Store wraps the Herald database.
 type Store struct {
 	db *sqlx.DB
+	// secrets seals integrations' URLs and secrets at rest (nil: they are
+	// written as they are; sealed ones then cannot be read).
+	secrets *keyring.Ring
 }
+
+// UseSecretKeys makes the store seal secrets under r's active key and open
+// them with any of its keys.
+func (s *Store) UseSecretKeys(r *keyring.Ring) { s.secrets = r }
 
 // Open connects to Postgres and checks the connection. The pool holds at
 // most maxConns connections (0: DefaultMaxConns); a query beyond them waits

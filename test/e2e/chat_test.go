@@ -11,6 +11,7 @@ import (
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/redact"
 	"github.com/heraldhq/herald/test/fakes"
 	"github.com/heraldhq/herald/test/testenv"
 )
@@ -102,8 +103,11 @@ func TestDiscordEndToEnd(t *testing.T) {
 	if d.Status != herald.DeliveryDelivered || d.AttemptLog[0].Response.Status != 200 {
 		t.Fatalf("delivery %+v", d)
 	}
-	if atts, err := s.Store.Attempts(context.Background(), d.ID); err != nil || !strings.HasSuffix(atts[0].RequestURL, "?wait=true") {
-		t.Errorf("request URL %q: want ?wait=true (%v)", atts[0].RequestURL, err)
+	// The attempt keeps the URL masked (the webhook URL is the credential),
+	// its query included.
+	if atts, err := s.Store.Attempts(context.Background(), d.ID); err != nil || !strings.HasSuffix(atts[0].RequestURL, "?"+redact.Mask) ||
+		strings.Contains(atts[0].RequestURL, "1234567890") {
+		t.Errorf("request URL %q: want it masked with a query (%v)", atts[0].RequestURL, err)
 	}
 	var msg struct {
 		Embeds []struct {

@@ -50,9 +50,14 @@ func TestEd25519SignedDeliveriesVerifyIndependently(t *testing.T) {
 	if v.Signing != "ed25519" || !v.HasSecret || v.Secret != "" || !strings.HasPrefix(v.PublicKey, "whpk_") {
 		t.Fatalf("created %+v: want ed25519 with a public key and no secret shown", v)
 	}
-	var key string
-	if err := s.Store.DB().QueryRowContext(context.Background(), `SELECT secret FROM integrations WHERE id = $1`, v.ID).Scan(&key); err != nil || !strings.HasPrefix(key, "whsk_") {
-		t.Fatalf("stored key %.6s (%v)", key, err)
+	var stored string
+	if err := s.Store.DB().QueryRowContext(context.Background(), `SELECT secret FROM integrations WHERE id = $1`, v.ID).Scan(&stored); err != nil || !strings.HasPrefix(stored, "hsk1:") {
+		t.Fatalf("stored key %.6s (%v): want it sealed", stored, err)
+	}
+	in, err := s.Store.LoadIntegration(context.Background(), v.ID)
+	key := in.Secret
+	if err != nil || !strings.HasPrefix(key, "whsk_") {
+		t.Fatalf("key %.6s (%v)", key, err)
 	}
 
 	s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"event": "build:start", "data": map[string]any{}}))

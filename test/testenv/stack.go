@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"io"
@@ -25,6 +26,7 @@ import (
 	"github.com/heraldhq/herald/internal/channels"
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/keyring"
 	"github.com/heraldhq/herald/internal/metrics"
 	"github.com/heraldhq/herald/internal/ssrf"
 	"github.com/heraldhq/herald/internal/store"
@@ -75,10 +77,7 @@ type Stack struct {
 // would (Postgres and the Temporal server).
 func (s *Stack) AddWorker(t testing.TB) {
 	t.Helper()
-	st, err := store.Open(context.Background(), s.Config.DatabaseURL, s.Config.DBMaxConns)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openStore(t, s.Config)
 	t.Cleanup(func() { st.Close() })
 	acts := activities.New(s.Config, st, s.Temporal)
 	w := worker.New(s.Temporal, acts, worker.Options{TaskQueue: s.Config.TaskQueue})
@@ -107,6 +106,8 @@ func NewStackResolving(t testing.TB, r ssrf.Resolver, opts ...func(*config.Confi
 	cfg.Listen = "127.0.0.1:0"
 	cfg.AllowPrivateDestinations = "true"
 	cfg.RateLimit = 0 // tests that want the limit set it
+	// Secrets sealed at rest, as herald dev and the stack do.
+	cfg.SecretKeys = TestSecretKeys
 	// Gateway and worker share one client, as in herald dev: events start eagerly.
 	cfg.WithWorker = true
 	for _, o := range opts {
@@ -116,10 +117,7 @@ func NewStackResolving(t testing.TB, r ssrf.Resolver, opts ...func(*config.Confi
 		t.Fatalf("config: %v", err)
 	}
 	ctx := context.Background()
-	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openStore(t, &cfg)
 	t.Cleanup(func() { st.Close() })
 	if _, err := schema.Migrate(ctx, st.DB()); err != nil {
 		t.Fatal(err)
@@ -167,6 +165,26 @@ func NewStackResolving(t testing.TB, r ssrf.Resolver, opts ...func(*config.Confi
 	s := &Stack{URL: "http://" + ln.Addr().String(), Config: &cfg, Store: st, Temporal: tc, Logs: logs}
 	s.Team, s.Key = Team(t, st)
 	return s
+}
+
+// TestSecretKeys is the secret key ring of every test stack.
+var TestSecretKeys = "t1:" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0x5e}, 32))
+
+// openStore opens the stack's store with its secret key ring.
+func openStore(t testing.TB, cfg *config.Config) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), cfg.DatabaseURL, cfg.DBMaxConns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.SecretKeys != "" {
+		ring, err := keyring.Parse(cfg.SecretKeys, "secret key")
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.UseSecretKeys(ring)
+	}
+	return st
 }
 
 func randomHex(n int) string {

@@ -1,0 +1,202 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/config"
+	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/keyring"
+	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/test/fakes"
+	"github.com/heraldhq/herald/test/testenv"
+)
+
+// Webhook secrets, previous secrets, Ed25519 keys and every destination URL
+// (a chat webhook URL is the credential) are sealed at rest: after
+// integrations of every type have been made, rotated and delivered to, a
+// pg_dump of the database holds none of them, as raw bytes, base64 or hex.
+func TestSecretsAreSealedAtRest(t *testing.T) {
+	s := testenv.NewStack(t)
+	ctx := context.Background()
+	recv := testenv.NewReceiver(t)
+	slack, discord, teams := fakes.NewSlack(t), fakes.NewDiscord(t), fakes.NewTeams(t)
+
+	hmacHook := s.CreateIntegration(t, map[string]any{"name": "sealed-hmac", "type": "webhook", "url": recv.URL + "/hook?token=receiver-token-abc123", "events": []string{"build:*"}, "generateSecret": true})
+	ownSecret := "my-own-webhook-secret-0123456789"
+	ownHook := s.CreateIntegration(t, map[string]any{"name": "sealed-own", "type": "webhook", "url": recv.URL + "/own", "events": []string{"build:*"}, "secret": ownSecret})
+	edHook := s.CreateIntegration(t, map[string]any{"name": "sealed-ed25519", "type": "webhook", "url": recv.URL + "/ed", "events": []string{"build:*"}, "signing": "ed25519"})
+	chats := []string{slack.URL("ok"), discord.URL("ok"), teams.WorkflowsURL("ok")}
+	for i, typ := range []string{"slack", "discord", "teams"} {
+		createChat(t, s, typ, "sealed-"+typ, chats[i], map[string]any{"events": []string{"build:*"}})
+	}
+	// A rotation leaves the old secret as the previous one.
+	rot := s.Do(t, "POST", "/v1/integrations/"+hmacHook.ID+"/rotate-secret", s.Key, nil)
+	var rotated struct{ Secret string }
+	rot.JSON(t, &rotated)
+	s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"event": "build:success", "data": map[string]any{}}))
+
+	values := map[string]string{"first HMAC secret": hmacHook.Secret, "rotated HMAC secret": rotated.Secret, "own secret": ownSecret,
+		"receiver URL with a token": hmacHook.URL, "the receiver's token": "receiver-token-abc123", "own hook URL": ownHook.URL}
+	ed, err := s.Store.LoadIntegration(ctx, edHook.ID)
+	if err != nil || !strings.HasPrefix(ed.Secret, "whsk_") {
+		t.Fatalf("ed25519 key: %v", err)
+	}
+	values["Ed25519 key"] = ed.Secret
+	for i, u := range chats {
+		values["chat URL "+string(rune('1'+i))] = u
+		pu, _ := url.Parse(u)
+		values["chat URL path "+string(rune('1'+i))] = pu.Path
+	}
+
+	dump, err := exec.Command("pg_dump", "--no-owner", "--data-only", s.Config.DatabaseURL).Output()
+	if err != nil {
+		t.Fatalf("pg_dump: %v", err)
+	}
+	if !bytes.Contains(dump, []byte(hmacHook.ID)) || !bytes.Contains(dump, []byte("hsk1:t1:")) {
+		t.Fatal("the dump lacks the integrations: it proves nothing")
+	}
+	for name, v := range values {
+		if v == "" {
+			t.Fatalf("%s is empty", name)
+		}
+		for enc, form := range map[string]string{"raw": v, "base64": base64.StdEncoding.EncodeToString([]byte(v)), "hex": hex.EncodeToString([]byte(v))} {
+			if bytes.Contains(dump, []byte(form)) {
+				t.Errorf("the dump holds the %s %s", name, enc)
+			}
+		}
+	}
+	// The key material itself of whsec_/whsk_ secrets, decoded.
+	for _, sec := range []string{hmacHook.Secret, rotated.Secret, ed.Secret} {
+		raw, _ := base64.StdEncoding.DecodeString(sec[strings.Index(sec, "_")+1:])
+		if bytes.Contains(dump, []byte(hex.EncodeToString(raw))) || bytes.Contains(dump, raw) {
+			t.Error("the dump holds a secret's key bytes")
+		}
+	}
+}
+
+// A key ring rotation while deliveries run: rows sealed under the old key t1
+// (by a process that held only it) are re-sealed under the new key by
+// `herald secrets rotate` while events keep coming, every delivery still
+// signs with the integration's secret, and afterwards no row is under t1.
+func TestSecretKeyRotationWhileDelivering(t *testing.T) {
+	newRing := "t2:" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0x7a}, 32)) + "," + testenv.TestSecretKeys
+	s := testenv.NewStack(t, func(c *config.Config) { c.SecretKeys = newRing })
+	ctx := context.Background()
+	recv := testenv.NewReceiver(t)
+
+	// What the previous build, holding only t1, sealed.
+	old, err := store.Open(ctx, s.Config.DatabaseURL, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	t1, _ := keyring.Parse(testenv.TestSecretKeys, "secret key")
+	old.UseSecretKeys(t1)
+	const secret = "whsec_" + "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+	var ids []string
+	for i := range 30 {
+		in, err := old.CreateIntegration(ctx, store.Integration{TeamID: s.Team, Name: fmt.Sprintf("rot-%02d", i), Type: herald.IntegrationWebhook,
+			URL: fmt.Sprintf("%s/rot/%d", recv.URL, i), Secret: secret, Events: []string{"build:*"}, Enabled: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, in.ID)
+	}
+	if inUse, _ := s.Store.SecretKeysInUse(ctx); len(inUse) != 1 || inUse[0] != "t1" {
+		t.Fatalf("keys in use before: %v", inUse)
+	}
+
+	// Events keep coming while the rows are re-sealed.
+	var wg sync.WaitGroup
+	var wfs []string
+	var mu sync.Mutex
+	stop := make(chan struct{})
+	wg.Go(func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			wf := s.PostEvent(t, map[string]any{"id": fmt.Sprintf("rot-ev-%d", i), "event": "build:start", "data": map[string]any{}})
+			mu.Lock()
+			wfs = append(wfs, wf)
+			mu.Unlock()
+		}
+	})
+	env := []string{"HERALD_DATABASE_URL=" + s.Config.DatabaseURL, "HERALD_SECRET_KEYS=" + newRing}
+	out := mustHerald(t, env, "secrets", "rotate", "-o", "json")
+	close(stop)
+	wg.Wait()
+	var report struct {
+		Resealed  int
+		KeysInUse []string
+	}
+	if err := json.Unmarshal([]byte(out), &report); err != nil || report.Resealed < 30 || len(report.KeysInUse) != 1 || report.KeysInUse[0] != "t2" {
+		t.Fatalf("rotate: %s (%v)", out, err)
+	}
+	for _, wf := range wfs {
+		if res := s.AwaitWorkflow(t, wf); res.Status != contract.StatusDelivered {
+			t.Errorf("%s: %+v", wf, res)
+		}
+	}
+	if len(wfs) == 0 {
+		t.Fatal("no event was posted during the rotation")
+	}
+	wh, _ := standardwebhooks.NewWebhook(secret)
+	reqs := recv.Requests()
+	if len(reqs) != 30*len(wfs) {
+		t.Errorf("%d requests for %d events × 30 integrations", len(reqs), len(wfs))
+	}
+	for _, r := range reqs {
+		if err := wh.Verify(r.Body, r.Header); err != nil {
+			t.Errorf("a delivery during the rotation does not verify: %v", err)
+			break
+		}
+	}
+	var underT1 int
+	if err := s.Store.DB().QueryRow(`SELECT count(*) FROM integrations WHERE url LIKE 'hsk1:t1:%' OR secret LIKE 'hsk1:t1:%' OR previous_secret LIKE 'hsk1:t1:%'`).Scan(&underT1); err != nil || underT1 != 0 {
+		t.Errorf("%d rows still under t1 (%v)", underT1, err)
+	}
+	// A process that holds only t1 now cannot open them, and says why.
+	if _, err := old.LoadIntegration(ctx, ids[0]); err == nil || !strings.Contains(err.Error(), `"t2"`) {
+		t.Errorf("reading a t2 row with only t1: %v", err)
+	}
+}
+
+// A server refuses to start when integrations are sealed under keys it does
+// not hold, naming them; a malformed ring is refused; nothing is served.
+func TestStartNeedsTheSecretKeysInUse(t *testing.T) {
+	s := testenv.NewStack(t)
+	s.CreateIntegration(t, map[string]any{"name": "sealed", "type": "webhook", "url": "https://example.com/h", "events": []string{"*"}, "generateSecret": true})
+	other := "t9:" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, 32))
+	base := []string{"HERALD_DATABASE_URL=" + s.Config.DatabaseURL, "HERALD_TEMPORAL_ADDRESS=" + s.Config.TemporalAddress,
+		"HERALD_LISTEN=127.0.0.1:0", "HERALD_METRICS_LISTEN="}
+	for name, c := range map[string]struct{ keys, want string }{
+		"no keys":         {"", "secret keys t1 that HERALD_SECRET_KEYS does not hold"},
+		"another key":     {other, "secret keys t1 that HERALD_SECRET_KEYS does not hold"},
+		"a malformed key": {"t1:not-base64", `secret key "t1": not base64`},
+		"a short key":     {"t1:" + base64.StdEncoding.EncodeToString([]byte("short")), "5 bytes, want 32"},
+	} {
+		env := append(append([]string{}, base...), "HERALD_SECRET_KEYS="+c.keys)
+		for _, cmd := range []string{"serve", "worker"} {
+			_, errOut, err := runHerald(t, env, cmd)
+			if err == nil || !strings.Contains(errOut, c.want) {
+				t.Errorf("%s, herald %s: %v\n%s\nwant an error saying %q", name, cmd, err, errOut, c.want)
+			}
+		}
+	}
+}

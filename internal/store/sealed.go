@@ -115,9 +115,12 @@ const (
 
 // ResealSecrets seals, under the active key, up to batch integrations that
 // which selects, and returns how many it changed: call it until it returns
-// 0. Each batch is one transaction holding its rows' locks (skipping rows
-// another holds), so it runs beside Herald, and stopping between batches
-// loses nothing.
+// 0. Each batch is one short transaction holding its rows' locks (NO KEY
+// UPDATE, so deliveries taking in-flight slots, whose foreign keys share-lock
+// the row, do not wait on it): it waits for an edit holding one (skipping
+// would report 0 while rows remain), and a row sealed meanwhile by another process drops out of
+// the batch (Postgres re-checks the condition after the wait). It runs beside
+// Herald, and stopping between batches loses nothing.
 func (s *Store) ResealSecrets(ctx context.Context, which Reseal, batch int) (int, error) {
 	if s.secrets == nil {
 		return 0, fmt.Errorf("no HERALD_SECRET_KEYS to seal with")
@@ -139,7 +142,7 @@ func (s *Store) ResealSecrets(ctx context.Context, which Reseal, batch int) (int
 			PreviousSecret string `db:"previous_secret"`
 		}
 		if err := tx.SelectContext(ctx, &rows, `SELECT id, url, secret, previous_secret FROM integrations
-			WHERE `+strings.Join(conds, " OR ")+` ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, batch); err != nil {
+			WHERE `+strings.Join(conds, " OR ")+` ORDER BY id LIMIT $1 FOR NO KEY UPDATE`, batch); err != nil {
 			return fmt.Errorf("find integrations to seal: %w", err)
 		}
 		for _, r := range rows {

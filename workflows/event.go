@@ -19,6 +19,10 @@ import (
 // wait for it rather than fail.
 var recordOptions = workflow.LocalActivityOptions{
 	StartToCloseTimeout: 10 * time.Second,
+	// Retried for as long as Postgres takes to come back: without it the SDK
+	// bounds every retry by StartToCloseTimeout, and an outage of more than
+	// 10 s at an event's first step failed its workflow undelivered.
+	ScheduleToCloseTimeout: 7 * 24 * time.Hour,
 	RetryPolicy: &temporal.RetryPolicy{
 		InitialInterval:    time.Second,
 		BackoffCoefficient: 2,

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
@@ -125,11 +126,15 @@ func TestSecretKeyRotationWhileDelivering(t *testing.T) {
 	var mu sync.Mutex
 	stop := make(chan struct{})
 	wg.Go(func() {
-		for i := 0; ; i++ {
+		// A steady stream, not a flood: the point is deliveries during the
+		// rotation, not the machine's ceiling.
+		tick := time.NewTicker(25 * time.Millisecond)
+		defer tick.Stop()
+		for i := 0; i < 200; i++ {
 			select {
 			case <-stop:
 				return
-			default:
+			case <-tick.C:
 			}
 			wf := s.PostEvent(t, map[string]any{"id": fmt.Sprintf("rot-ev-%d", i), "event": "build:start", "data": map[string]any{}})
 			mu.Lock()

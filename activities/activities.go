@@ -21,6 +21,8 @@ type Activities struct {
 	Store    *store.Store
 	Channels *channels.Registry
 	Sender   *channels.Sender
+	// Tokens caches OAuth 2.0 tokens of webhook endpoints (sent through Sender).
+	Tokens *channels.Tokens
 	// Temporal signals event workflows (recovery, bulk resend). May be nil where
 	// those activities are not run.
 	Temporal  client.Client
@@ -45,15 +47,17 @@ type Activities struct {
 
 // New builds Activities from the configuration.
 func New(cfg *config.Config, st *store.Store, tc client.Client) *Activities {
+	sender := channels.NewSender(channels.SenderOptions{
+		Timeout:        cfg.AttemptTimeout,
+		ConnectTimeout: cfg.ConnectTimeout,
+		BodyLimit:      cfg.ResponseBodyLimit,
+		DialContext:    (&ssrf.Dialer{Policy: cfg.DestinationPolicy(), Timeout: cfg.ConnectTimeout}).DialContext,
+	})
 	return &Activities{
-		Store:    st,
-		Channels: channels.NewRegistry(channels.Options{WebhookHeaderPrefix: cfg.WebhookHeaderPrefix, UserAgent: UserAgent}),
-		Sender: channels.NewSender(channels.SenderOptions{
-			Timeout:        cfg.AttemptTimeout,
-			ConnectTimeout: cfg.ConnectTimeout,
-			BodyLimit:      cfg.ResponseBodyLimit,
-			DialContext:    (&ssrf.Dialer{Policy: cfg.DestinationPolicy(), Timeout: cfg.ConnectTimeout}).DialContext,
-		}),
+		Store:           st,
+		Channels:        channels.NewRegistry(channels.Options{WebhookHeaderPrefix: cfg.WebhookHeaderPrefix, UserAgent: UserAgent}),
+		Sender:          sender,
+		Tokens:          channels.NewTokens(sender, nil),
 		Temporal:        tc,
 		TaskQueue:       cfg.TaskQueue,
 		Retry:           cfg.Retry,

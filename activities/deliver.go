@@ -138,7 +138,7 @@ func (a *Activities) attempt(ctx context.Context, in contract.DeliverInput, t st
 		res.Outcome = herald.OutcomeRetry
 		res.Reason += fmt.Sprintf(" (rate limited for %s or more: counted as a failed attempt)", contract.MaxThrottled)
 	}
-	att := newAttempt(t.Delivery.ID, in, req, ex, res, s.ch.SecretHeaders())
+	att := newAttempt(t.Delivery.ID, in, req, ex, res, s.secretHeaders)
 	upd, delay := nextState(in.DeliveryID, res, in.Schedule, a.Now())
 	upd.FreeSlotOf = slotOf
 	rec, err := a.recordSent(ctx, integ.ID, att, upd)

@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"fmt"
+	"net/http"
 
 	"github.com/heraldhq/herald/internal/channels"
 	"github.com/heraldhq/herald/internal/store"
@@ -15,14 +16,18 @@ type sent struct {
 	req *channels.Request
 	ex  channels.Exchange
 	res channels.Result
+	// secretHeaders name the request headers masked wherever it is stored:
+	// the channel's, and those the integration's endpoint authentication adds.
+	secretHeaders []string
 }
 
 // send is the one attempt path: deliveries, recovery probes, test
 // notifications and confirmations all go through it. m carries the event
-// (ids, type, data); send fills in the integration's destination, format and
-// secrets, with the previous secret still signing during a rotation. An error
-// means nothing was sent (no channel for the type, or the message would not
-// render); a failed request is a classified Result, not an error.
+// (ids, type, data); send fills in the integration's destination, format,
+// secrets and endpoint authentication, with the previous secret still
+// signing during a rotation. An error means nothing was sent (no channel for
+// the type, or the message would not render); a failed request, or a token
+// the OAuth endpoint would not give, is a classified Result, not an error.
 func (a *Activities) send(ctx context.Context, integ store.Integration, m channels.Message) (sent, error) {
 	ch, err := a.Channels.For(integ.Type)
 	if err != nil {
@@ -31,18 +36,59 @@ func (a *Activities) send(ctx context.Context, integ store.Integration, m channe
 	now := a.Now()
 	m.IntegrationID, m.IntegrationName = integ.ID, integ.Name
 	m.URL, m.Secret, m.Format, m.Timestamp = integ.URL, integ.Secret, integ.Format, now
+	m.Auth = integ.Auth
 	if secrets := integ.SigningSecrets(now); len(secrets) == 2 {
 		m.PreviousSecret = secrets[1]
 	}
-	req, err := ch.Render(m)
-	if err != nil {
-		return sent{}, fmt.Errorf("render: %w", err)
+	s := sent{ch: ch, secretHeaders: append(ch.SecretHeaders(), integ.Auth.SecretHeaders()...)}
+	oauth := integ.Auth.OAuth2
+	fresh, tokenErr := false, error(nil)
+	if oauth != nil {
+		if m.Bearer, fresh, tokenErr = a.Tokens.Token(ctx, oauth, integ.Auth.TLS); tokenErr != nil {
+			return s, a.unsent(&s, m, tokenErr)
+		}
 	}
-	s := sent{ch: ch, req: req, ex: a.Sender.Send(ctx, req)}
+	if err := a.exchange(ctx, &s, m); err != nil {
+		return sent{}, err
+	}
+	if oauth != nil && !fresh && s.ex.Response != nil && s.ex.Response.Status == http.StatusUnauthorized {
+		// The cached token may have been revoked or expired early: one new
+		// token and one more request, within this attempt.
+		a.Tokens.Forget(oauth, integ.Auth.TLS, m.Bearer)
+		if m.Bearer, _, tokenErr = a.Tokens.Token(ctx, oauth, integ.Auth.TLS); tokenErr != nil {
+			return s, a.unsent(&s, m, tokenErr)
+		}
+		if err := a.exchange(ctx, &s, m); err != nil {
+			return sent{}, err
+		}
+	}
+	return s, nil
+}
+
+// unsent records in s a request that did not go out because its OAuth token
+// could not be had: the attempt shows the request it would have made and
+// why it was not made.
+func (a *Activities) unsent(s *sent, m channels.Message, tokenErr error) error {
+	m.Bearer = ""
+	req, err := s.ch.Render(m)
+	if err != nil {
+		return fmt.Errorf("render: %w", err)
+	}
+	s.req, s.ex, s.res = req, channels.Exchange{Started: a.Now(), Err: tokenErr}, channels.TokenResult(tokenErr)
+	return nil
+}
+
+// exchange renders m, sends it and classifies the answer into s.
+func (a *Activities) exchange(ctx context.Context, s *sent, m channels.Message) error {
+	req, err := s.ch.Render(m)
+	if err != nil {
+		return fmt.Errorf("render: %w", err)
+	}
+	s.req, s.ex = req, a.Sender.Send(ctx, req)
 	if s.ex.Err != nil {
 		s.res = channels.TransportResult(s.ex.Err)
 	} else {
-		s.res = ch.Classify(req, s.ex.Response, a.Now())
+		s.res = s.ch.Classify(req, s.ex.Response, a.Now())
 	}
-	return s, nil
+	return nil
 }

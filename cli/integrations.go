@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -248,6 +249,7 @@ type integrationFlags struct {
 	burst                  int
 	maxInFlight            int
 	ordering               string
+	auth                   authFlags
 }
 
 func (f *integrationFlags) bind(cmd *cobra.Command, create bool) {
@@ -279,6 +281,7 @@ func (f *integrationFlags) bind(cmd *cobra.Command, create bool) {
 	fs.IntVar(&f.burst, "burst", 0, "requests of the rate that may go at once (with --rate, or alone to change the burst)")
 	fs.IntVar(&f.maxInFlight, "max-in-flight", 0, "requests in flight at once, 1 to 10000 (default: the channel's)")
 	fs.StringVar(&f.ordering, "ordering", "", "none, or fifo: attempts in the order the events arrived")
+	f.auth.bind(cmd)
 }
 
 // rateOverride reads --rate and --burst into the API's rateLimit.
@@ -416,6 +419,9 @@ func (f *integrationFlags) body(cmd *cobra.Command, create bool) (api.Integratio
 	if cmd.Flags().Changed("ordering") {
 		r.Ordering = &f.ordering
 	}
+	if err := f.auth.apply(cmd, &r); err != nil {
+		return r, err
+	}
 	return r, nil
 }
 
@@ -473,6 +479,24 @@ func printIntegration(g *globals, i api.IntegrationView) error {
 	}
 	if i.Secret != "" {
 		t.row("secret", i.Secret+"   (shown once: store it now)")
+	}
+	if len(i.Headers) > 0 {
+		names := make([]string, 0, len(i.Headers))
+		for k := range i.Headers {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		t.row("custom headers", strings.Join(names, ", ")+"   (values hidden)")
+	}
+	if c := i.TLS; c != nil {
+		ca := ""
+		if c.HasCA {
+			ca = ", own CA bundle"
+		}
+		t.row("client certificate", fmt.Sprintf("%s, expires %s, sha256 %s%s", c.Subject, c.NotAfter.Format("2006-01-02"), c.Fingerprint, ca))
+	}
+	if o := i.OAuth2; o != nil {
+		t.row("oauth2", fmt.Sprintf("client %s at %s, scopes %v", o.ClientID, o.TokenURL, nonNil(o.Scopes)))
 	}
 	if i.Channel != "" {
 		t.row("channel", i.Channel)

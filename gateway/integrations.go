@@ -207,7 +207,11 @@ func (s *Server) createIntegration(c *fiber.Ctx) error {
 	if err := s.checkSettings(herald.IntegrationType(*req.Type), merged(store.Integration{}, req)); err != nil {
 		return err
 	}
-	if err := s.checkDestination(c.UserContext(), *req.URL); err != nil {
+	if err := s.checkDestination(c.UserContext(), "url", *req.URL); err != nil {
+		return err
+	}
+	auth, err := s.checkAuth(c.UserContext(), herald.IntegrationType(*req.Type), channels.EndpointAuth{}, req)
+	if err != nil {
 		return err
 	}
 	in := store.Integration{
@@ -217,6 +221,7 @@ func (s *Server) createIntegration(c *fiber.Ctx) error {
 		URL:     *req.URL,
 		Events:  *req.Events,
 		Enabled: true,
+		Auth:    auth,
 	}
 	if req.Projects != nil {
 		in.Projects = *req.Projects
@@ -321,9 +326,9 @@ func (s *Server) updateIntegration(c *fiber.Ctx) error {
 		return err
 	}
 	var before store.Integration
+	var err error
 	if req.URL != nil || req.Format != nil || req.Secret != nil || req.RateLimit != nil || req.MaxInFlight != nil || req.Ordering != nil ||
 		req.Signing != nil || req.GenerateSecret {
-		var err error
 		if before, err = s.pathIntegration(c); err != nil {
 			return err
 		}
@@ -335,11 +340,24 @@ func (s *Server) updateIntegration(c *fiber.Ctx) error {
 		}
 	}
 	if req.URL != nil {
-		if err := s.checkDestination(c.UserContext(), *req.URL); err != nil {
+		if err := s.checkDestination(c.UserContext(), "url", *req.URL); err != nil {
 			return err
 		}
 	}
-	p := store.IntegrationPatch{Name: req.Name, URL: req.URL, Secret: req.Secret,
+	var auth *channels.EndpointAuth
+	if req.HasAuth() {
+		if before.ID == "" {
+			if before, err = s.pathIntegration(c); err != nil {
+				return err
+			}
+		}
+		a, err := s.checkAuth(c.UserContext(), before.Type, before.Auth, req)
+		if err != nil {
+			return err
+		}
+		auth = &a
+	}
+	p := store.IntegrationPatch{Auth: auth, Name: req.Name, URL: req.URL, Secret: req.Secret,
 		Events: req.Events, Projects: req.Projects, AutoRecover: req.AutoRecover, Format: req.Format}
 	if req.AlertPolicy != nil {
 		p.AlertPolicy = &store.PolicyJSON{V: req.AlertPolicy}
@@ -526,10 +544,10 @@ func (s *Server) testIntegration(c *fiber.Ctx) error {
 // checkDestination refuses a URL whose host is, or resolves to, an address
 // deliveries may not reach. A host that does not resolve now is accepted: the
 // guard at connect time is the one that counts.
-func (s *Server) checkDestination(ctx context.Context, raw string) error {
+func (s *Server) checkDestination(ctx context.Context, field, raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return badRequest("field \"url\": not a valid URL")
+		return badRequest("field %q: not a valid URL", field)
 	}
 	port := uint16(443)
 	if u.Scheme == "http" {
@@ -538,12 +556,12 @@ func (s *Server) checkDestination(ctx context.Context, raw string) error {
 	if p := u.Port(); p != "" {
 		n, err := strconv.ParseUint(p, 10, 16)
 		if err != nil {
-			return badRequest("field \"url\": port %q is not a number from 0 to 65535", p)
+			return badRequest("field %q: port %q is not a number from 0 to 65535", field, p)
 		}
 		port = uint16(n)
 	}
 	policy := s.cfg.DestinationPolicy()
-	refuse := func(err error) error { return badRequest("field \"url\": %s", err) }
+	refuse := func(err error) error { return badRequest("field %q: %s", field, err) }
 	if err := policy.CheckHost(u.Hostname(), port); err != nil {
 		return refuse(err)
 	}
@@ -566,6 +584,47 @@ func (s *Server) checkDestination(ctx context.Context, raw string) error {
 		}
 	}
 	return nil
+}
+
+// checkAuth is the endpoint authentication an integration of type typ has
+// after req changes cur: only signed channels (webhooks) take it, each part
+// is checked by the channel's rules, and an OAuth token URL passes the same
+// SSRF guard as the destination.
+func (s *Server) checkAuth(ctx context.Context, typ herald.IntegrationType, cur channels.EndpointAuth, req api.IntegrationRequest) (channels.EndpointAuth, error) {
+	if !req.HasAuth() {
+		return cur, nil
+	}
+	if !s.channels.TraitsOf(typ).Signed {
+		return cur, badRequest("fields \"headers\", \"tls\" and \"oauth2\" apply to webhook integrations only (%s integrations are authenticated by their URL)", typ)
+	}
+	out := cur
+	if req.Headers != nil {
+		out.Headers = *req.Headers
+	}
+	if req.TLS != nil {
+		out.TLS = req.TLS
+		if *req.TLS == (channels.ClientTLS{}) {
+			out.TLS = nil
+		}
+	}
+	if req.OAuth2 != nil {
+		out.OAuth2 = req.OAuth2
+		if req.OAuth2.TokenURL == "" && req.OAuth2.ClientID == "" && req.OAuth2.ClientSecret == "" && len(req.OAuth2.Scopes) == 0 {
+			out.OAuth2 = nil
+		}
+	}
+	var fe *channels.FieldError
+	if err := out.Validate(s.cfg.WebhookHeaderPrefix); errors.As(err, &fe) {
+		return cur, badRequest("%s", fe)
+	} else if err != nil {
+		return cur, err
+	}
+	if out.OAuth2 != nil && req.OAuth2 != nil {
+		if err := s.checkDestination(ctx, "oauth2.tokenUrl", out.OAuth2.TokenURL); err != nil {
+			return cur, err
+		}
+	}
+	return out, nil
 }
 
 func isZeroPolicy(p *alerts.Policy) bool {

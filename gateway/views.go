@@ -36,7 +36,7 @@ func (s *Server) integrationView(i store.Integration) api.IntegrationView {
 		p = s.cfg.Retry
 	}
 	h := i.Health()
-	return api.IntegrationView{
+	v := api.IntegrationView{
 		// The URL is shown whole only in the response that set it: chat
 		// webhook URLs are credentials, and webhook URLs often carry tokens.
 		ID: i.ID, Name: i.Name, Type: i.Type, URL: redact.URL(i.URL), HasSecret: i.Secret != "",
@@ -52,7 +52,28 @@ func (s *Server) integrationView(i store.Integration) api.IntegrationView {
 		CreatedAt: i.CreatedAt, UpdatedAt: i.UpdatedAt,
 		Signing: string(channels.SigningOf(i.Secret)), PublicKey: channels.PublicKey(i.Secret),
 		PreviousPublicKey: previousPublicKey(i, time.Now()),
+		Headers:           maskedHeaders(i.Auth.Headers),
 	}
+	if t := i.Auth.TLS; t != nil {
+		sum := t.Summary()
+		v.TLS = &sum
+	}
+	if o := i.Auth.OAuth2; o != nil {
+		v.OAuth2 = &api.OAuth2View{TokenURL: redact.URL(o.TokenURL), ClientID: o.ClientID, Scopes: o.Scopes, HasClientSecret: o.ClientSecret != ""}
+	}
+	return v
+}
+
+// maskedHeaders are custom headers as views show them: names, no values.
+func maskedHeaders(h map[string]string) map[string]string {
+	if len(h) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(h))
+	for k := range h {
+		out[k] = redact.Mask
+	}
+	return out
 }
 
 // previousPublicKey is the public key of a rotated-out Ed25519 key that still

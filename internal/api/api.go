@@ -11,6 +11,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/alerts"
+	"github.com/heraldhq/herald/internal/channels"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/pacing"
 	"github.com/heraldhq/herald/internal/retry"
@@ -53,6 +54,11 @@ type IntegrationView struct {
 	RateLimit   RateLimitView `json:"rateLimit"`
 	MaxInFlight int           `json:"maxInFlight"`
 	Ordering    string        `json:"ordering"`
+	// Headers are the custom headers' names, their values masked; TLS
+	// describes the client certificate; OAuth2 the grant (webhooks).
+	Headers map[string]string     `json:"headers,omitempty"`
+	TLS     *channels.CertSummary `json:"tls,omitempty"`
+	OAuth2  *OAuth2View           `json:"oauth2,omitempty"`
 	// Confirmation says whether the welcome message of a new chat integration arrived.
 	Confirmation *contract.TestResult `json:"confirmation,omitempty"`
 	CreatedAt    time.Time            `json:"createdAt"`
@@ -243,6 +249,26 @@ type IntegrationRequest struct {
 	MaxInFlight *int `json:"maxInFlight"`
 	// Ordering is "none" or "fifo" (attempts in the order events arrived).
 	Ordering *string `json:"ordering"`
+	// Endpoint authentication (webhooks), each a secret stored sealed:
+	// Headers replaces the custom headers ({} removes them); TLS is a client
+	// certificate for mutual TLS ({} removes it); OAuth2 a client-credentials
+	// grant whose token is sent as Authorization: Bearer ({} removes it).
+	Headers *map[string]string  `json:"headers"`
+	TLS     *channels.ClientTLS `json:"tls"`
+	OAuth2  *channels.OAuth2    `json:"oauth2"`
+}
+
+// HasAuth says whether the request sets any endpoint authentication.
+func (r IntegrationRequest) HasAuth() bool {
+	return r.Headers != nil || r.TLS != nil || r.OAuth2 != nil
+}
+
+// OAuth2View is an OAuth 2.0 grant as views show it: never the client secret.
+type OAuth2View struct {
+	TokenURL        string   `json:"tokenUrl"`
+	ClientID        string   `json:"clientId"`
+	Scopes          []string `json:"scopes,omitempty"`
+	HasClientSecret bool     `json:"hasClientSecret"`
 }
 
 type BulkResendRequest struct {

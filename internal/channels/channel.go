@@ -29,6 +29,11 @@ type Message struct {
 	Format string
 	// Timestamp is when this attempt is made (signed into webhook requests).
 	Timestamp time.Time
+	// Auth is how the receiver authenticates Herald beyond the signature
+	// (webhooks): its headers and client certificate. A secret, like URL.
+	Auth EndpointAuth
+	// Bearer is the OAuth 2.0 access token for this attempt ("": none).
+	Bearer string
 }
 
 // Request is a rendered HTTP request.
@@ -39,6 +44,8 @@ type Request struct {
 	Body   []byte
 	// Format is the message format chosen (Teams), for Classify.
 	Format string
+	// TLS is the client certificate to present (mutual TLS; nil: none).
+	TLS *ClientTLS
 }
 
 // Response is what the receiver answered.

@@ -3,6 +3,7 @@ package channels
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -31,6 +32,10 @@ type SenderOptions struct {
 type Sender struct {
 	client    *http.Client
 	bodyLimit int
+	// mtls holds one client per client certificate (mutual TLS): a
+	// transport's TLS configuration is fixed, and its pooled connections
+	// were made with that certificate.
+	mtls *clientCache
 }
 
 // NewSender builds a Sender.
@@ -49,16 +54,38 @@ func NewSender(o SenderOptions) *Sender {
 		ExpectContinueTimeout: time.Second,
 		ForceAttemptHTTP2:     true,
 	}
-	return &Sender{
-		client: &http.Client{
+	client := func(tr *http.Transport) *http.Client {
+		return &http.Client{
 			Transport: tr,
 			Timeout:   o.Timeout,
 			CheckRedirect: func(*http.Request, []*http.Request) error {
 				return http.ErrUseLastResponse
 			},
-		},
-		bodyLimit: o.BodyLimit,
+		}
 	}
+	return &Sender{
+		client:    client(tr),
+		bodyLimit: o.BodyLimit,
+		mtls: newClientCache(maxTLSClients, func(cfg *tls.Config) *http.Client {
+			t := tr.Clone()
+			t.TLSClientConfig = cfg
+			t.MaxIdleConnsPerHost = 4
+			return client(t)
+		}),
+	}
+}
+
+// maxTLSClients bounds the clients kept for client certificates: beyond it
+// the least recently used one is closed (its next attempt builds it again).
+const maxTLSClients = 256
+
+// HTTPClient is the client that sends requests with these TLS settings (nil:
+// none): the shared one, or the one of this client certificate.
+func (s *Sender) HTTPClient(t *ClientTLS) (*http.Client, error) {
+	if t == nil {
+		return s.client, nil
+	}
+	return s.mtls.get(t)
 }
 
 // Exchange is one attempt: what was sent and what came back (or why nothing did).
@@ -80,7 +107,12 @@ func (s *Sender) Send(ctx context.Context, r *Request) Exchange {
 		return ex
 	}
 	req.Header = r.Header.Clone()
-	resp, err := s.client.Do(req)
+	client, err := s.HTTPClient(r.TLS)
+	if err != nil {
+		ex.Err = fmt.Errorf("client certificate: %w", err)
+		return ex
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		ex.Duration = time.Since(ex.Started)
 		ex.Err = stripURL(err)

@@ -31,6 +31,14 @@ func (w *Webhook) Render(m Message) (*Request, error) {
 		return nil, err
 	}
 	h := http.Header{}
+	// The receiver's own headers first: Herald's below are never replaced
+	// (EndpointAuth.Validate refuses their names as well).
+	for name, v := range m.Auth.Headers {
+		h.Set(name, v)
+	}
+	if m.Bearer != "" {
+		h.Set(AuthorizationHeader, "Bearer "+m.Bearer)
+	}
 	h.Set("Content-Type", "application/json")
 	if w.UserAgent != "" {
 		h.Set("User-Agent", w.UserAgent)
@@ -56,7 +64,7 @@ func (w *Webhook) Render(m Message) (*Request, error) {
 		}
 		h.Set("webhook-signature", sig)
 	}
-	return &Request{Method: http.MethodPost, URL: m.URL, Header: h, Body: body}, nil
+	return &Request{Method: http.MethodPost, URL: m.URL, Header: h, Body: body, TLS: m.Auth.TLS}, nil
 }
 
 // SecretHeaders names the request headers whose values are secrets, to be

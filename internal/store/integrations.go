@@ -11,6 +11,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/channels"
 	"github.com/heraldhq/herald/internal/health"
 	"github.com/heraldhq/herald/internal/pacing"
 	"github.com/heraldhq/herald/internal/retry"
@@ -59,6 +60,11 @@ type Integration struct {
 	MaxInFlight *int `db:"max_in_flight"`
 	// Ordering is OrderingNone or OrderingFIFO.
 	Ordering string `db:"ordering"`
+	// Auth is how the receiver authenticates Herald beyond the signature
+	// (custom headers, mutual TLS, OAuth 2.0), stored sealed as JSON in
+	// auth (AuthRaw: the column as read, sealed).
+	Auth    channels.EndpointAuth `db:"-"`
+	AuthRaw string                `db:"auth"`
 }
 
 // Orderings of an integration's deliveries.
@@ -107,12 +113,13 @@ type IntegrationPatch struct {
 	RateLimit   *RateJSON
 	MaxInFlight **int
 	Ordering    *string
+	Auth        *channels.EndpointAuth
 }
 
 const integrationCols = `id, team_id, name, type, url, secret, events, projects, enabled, created_at, updated_at, deleted_at,
 	failed_requests, first_failed_at, consecutive_failures, disabled_reason, disabled_at, disabled_by,
 	disable_pending, retry_policy, auto_recover, format, channel,
-	previous_secret, previous_secret_expires_at, alert_policy, rate_limit, max_in_flight, ordering`
+	previous_secret, previous_secret_expires_at, alert_policy, rate_limit, max_in_flight, ordering, auth`
 
 // CreateIntegration stores a validated integration and its subscriptions.
 func (s *Store) CreateIntegration(ctx context.Context, in Integration) (Integration, error) {
@@ -128,15 +135,19 @@ func (s *Store) CreateIntegration(ctx context.Context, in Integration) (Integrat
 	if err != nil {
 		return Integration{}, err
 	}
+	auth, err := s.sealAuth(in.Auth, in.ID)
+	if err != nil {
+		return Integration{}, err
+	}
 	var out Integration
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		err := tx.GetContext(ctx, &out, `
 			INSERT INTO integrations (id, team_id, name, type, url, secret, events, projects, enabled,
-				retry_policy, auto_recover, format, channel, alert_policy, rate_limit, max_in_flight, ordering)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+				retry_policy, auto_recover, format, channel, alert_policy, rate_limit, max_in_flight, ordering, auth)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
 			RETURNING `+integrationCols,
 			in.ID, in.TeamID, in.Name, in.Type, url, secret, in.Events, in.Projects, in.Enabled,
-			in.Retry, in.AutoRecover, in.Format, in.Channel, in.AlertPolicy, in.RateLimit, in.MaxInFlight, orderingOf(in.Ordering))
+			in.Retry, in.AutoRecover, in.Format, in.Channel, in.AlertPolicy, in.RateLimit, in.MaxInFlight, orderingOf(in.Ordering), auth)
 		if err != nil {
 			return fmt.Errorf("insert integration: %w", err)
 		}
@@ -260,6 +271,13 @@ func (s *Store) UpdateIntegration(ctx context.Context, teamID, id string, p Inte
 		if p.Ordering != nil {
 			out.Ordering = *p.Ordering
 		}
+		if p.Auth != nil {
+			out.Auth = *p.Auth
+		}
+		auth, err := s.sealAuth(out.Auth, id)
+		if err != nil {
+			return err
+		}
 		url, err := s.seal(out.URL, id)
 		if err != nil {
 			return err
@@ -271,11 +289,11 @@ func (s *Store) UpdateIntegration(ctx context.Context, teamID, id string, p Inte
 		err = tx.GetContext(ctx, &out, `
 			UPDATE integrations SET name = $3, url = $4, secret = $5, events = $6, projects = $7,
 				retry_policy = $8, auto_recover = $9, format = $10, channel = $11, alert_policy = $12,
-				rate_limit = $13, max_in_flight = $14, ordering = $15, updated_at = now()
+				rate_limit = $13, max_in_flight = $14, ordering = $15, auth = $16, updated_at = now()
 			WHERE team_id = $1 AND id = $2
 			RETURNING `+integrationCols,
 			teamID, id, out.Name, url, secret, out.Events, out.Projects, out.Retry, out.AutoRecover,
-			out.Format, out.Channel, out.AlertPolicy, out.RateLimit, out.MaxInFlight, orderingOf(out.Ordering))
+			out.Format, out.Channel, out.AlertPolicy, out.RateLimit, out.MaxInFlight, orderingOf(out.Ordering), auth)
 		if err != nil {
 			return fmt.Errorf("update integration %s: %w", id, err)
 		}

@@ -2,12 +2,14 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/heraldhq/herald/internal/channels"
 	"github.com/heraldhq/herald/internal/keyring"
 )
 
@@ -17,7 +19,7 @@ import (
 func integrationAAD(id string) string { return "integration:" + id }
 
 // sealedColumns are the integration columns sealed at rest.
-var sealedColumns = []string{"url", "secret", "previous_secret"}
+var sealedColumns = []string{"url", "secret", "previous_secret", "auth"}
 
 // seal is a value of integration id as it is stored.
 func (s *Store) seal(v, id string) (string, error) {
@@ -55,7 +57,31 @@ func (s *Store) openIntegration(in *Integration) error {
 		}
 		*f = v
 	}
+	in.Auth = channels.EndpointAuth{}
+	if in.AuthRaw == "" {
+		return nil
+	}
+	raw, err := s.open(in.AuthRaw, in.ID)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal([]byte(raw), &in.Auth); err != nil {
+		return fmt.Errorf("integration %s: read its endpoint authentication: %w", in.ID, err)
+	}
 	return nil
+}
+
+// sealAuth is an integration's endpoint authentication as stored: JSON,
+// sealed ("" for none).
+func (s *Store) sealAuth(a channels.EndpointAuth, id string) (string, error) {
+	if a.Empty() {
+		return "", nil
+	}
+	b, err := json.Marshal(a)
+	if err != nil {
+		return "", fmt.Errorf("encode the endpoint authentication of %s: %w", id, err)
+	}
+	return s.seal(string(b), id)
 }
 
 func (s *Store) openIntegrations(ins []Integration) error {
@@ -140,14 +166,18 @@ func (s *Store) ResealSecrets(ctx context.Context, which Reseal, batch int) (int
 			URL            string `db:"url"`
 			Secret         string `db:"secret"`
 			PreviousSecret string `db:"previous_secret"`
+			Auth           string `db:"auth"`
 		}
-		if err := tx.SelectContext(ctx, &rows, `SELECT id, url, secret, previous_secret FROM integrations
+		if err := tx.SelectContext(ctx, &rows, `SELECT id, `+strings.Join(sealedColumns, ", ")+` FROM integrations
 			WHERE `+strings.Join(conds, " OR ")+` ORDER BY id LIMIT $1 FOR NO KEY UPDATE`, batch); err != nil {
 			return fmt.Errorf("find integrations to seal: %w", err)
 		}
 		for _, r := range rows {
-			vals := []string{r.URL, r.Secret, r.PreviousSecret}
+			vals := []string{r.URL, r.Secret, r.PreviousSecret, r.Auth}
 			for i, v := range vals {
+				if v == "" {
+					continue
+				}
 				plain, err := s.open(v, r.ID)
 				if err != nil {
 					return err
@@ -157,8 +187,8 @@ func (s *Store) ResealSecrets(ctx context.Context, which Reseal, batch int) (int
 				}
 				vals[i] = v
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE integrations SET url = $2, secret = $3, previous_secret = $4 WHERE id = $1`,
-				r.ID, vals[0], vals[1], vals[2]); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE integrations SET url = $2, secret = $3, previous_secret = $4, auth = $5 WHERE id = $1`,
+				r.ID, vals[0], vals[1], vals[2], vals[3]); err != nil {
 				return fmt.Errorf("seal integration %s: %w", r.ID, err)
 			}
 		}

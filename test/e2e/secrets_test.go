@@ -17,6 +17,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/channels"
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/keyring"
@@ -39,6 +40,17 @@ func TestSecretsAreSealedAtRest(t *testing.T) {
 	ownSecret := "my-own-webhook-secret-0123456789"
 	ownHook := s.CreateIntegration(t, map[string]any{"name": "sealed-own", "type": "webhook", "url": recv.URL + "/own", "events": []string{"build:*"}, "secret": ownSecret})
 	edHook := s.CreateIntegration(t, map[string]any{"name": "sealed-ed25519", "type": "webhook", "url": recv.URL + "/ed", "events": []string{"build:*"}, "signing": "ed25519"})
+	// Endpoint authentication: a custom header, a client key (mutual TLS)
+	// and an OAuth client secret (the token endpoint is never reached: its
+	// events never match).
+	client := testenv.NewCA(t, "sealed CA").Issue(t, "sealed-client", false)
+	authHook := s.CreateIntegration(t, map[string]any{"name": "sealed-auth", "type": "webhook", "url": recv.URL + "/auth", "events": []string{"backup:*"},
+		"headers": map[string]string{"X-Api-Key": "custom-header-value-5150"},
+		"tls":     map[string]any{"cert": client.CertPEM, "key": client.KeyPEM},
+		"oauth2":  map[string]any{"tokenUrl": recv.URL + "/token", "clientId": "sealed-client-id", "clientSecret": "oauth-client-secret-8086"}})
+	if authHook.TLS == nil || authHook.OAuth2 == nil || len(authHook.Headers) != 1 {
+		t.Fatalf("endpoint authentication: %+v", authHook)
+	}
 	chats := []string{slack.URL("ok"), discord.URL("ok"), teams.WorkflowsURL("ok")}
 	for i, typ := range []string{"slack", "discord", "teams"} {
 		createChat(t, s, typ, "sealed-"+typ, chats[i], map[string]any{"events": []string{"build:*"}})
@@ -56,6 +68,12 @@ func TestSecretsAreSealedAtRest(t *testing.T) {
 		t.Fatalf("ed25519 key: %v", err)
 	}
 	values["Ed25519 key"] = ed.Secret
+	values["custom header value"] = "custom-header-value-5150"
+	values["OAuth client secret"] = "oauth-client-secret-8086"
+	// The client key's DER, as its PEM carries it (its longest base64 line).
+	keyLines := strings.Split(strings.TrimSpace(client.KeyPEM), "\n")
+	values["client key"] = keyLines[1]
+	values["client key PEM"] = client.KeyPEM
 	for i, u := range chats {
 		values["chat URL "+string(rune('1'+i))] = u
 		pu, _ := url.Parse(u)
@@ -110,7 +128,8 @@ func TestSecretKeyRotationWhileDelivering(t *testing.T) {
 	var ids []string
 	for i := range 30 {
 		in, err := old.CreateIntegration(ctx, store.Integration{TeamID: s.Team, Name: fmt.Sprintf("rot-%02d", i), Type: herald.IntegrationWebhook,
-			URL: fmt.Sprintf("%s/rot/%d", recv.URL, i), Secret: secret, Events: []string{"build:*"}, Enabled: true})
+			URL: fmt.Sprintf("%s/rot/%d", recv.URL, i), Secret: secret, Events: []string{"build:*"}, Enabled: true,
+			Auth: channels.EndpointAuth{Headers: map[string]string{"X-Rotation": "sealed-too"}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -163,17 +182,27 @@ func TestSecretKeyRotationWhileDelivering(t *testing.T) {
 	}
 	wh, _ := standardwebhooks.NewWebhook(secret)
 	reqs := recv.Requests()
-	if len(reqs) != 30*len(wfs) {
-		t.Errorf("%d requests for %d events × 30 integrations", len(reqs), len(wfs))
+	// Every delivery arrived (a request may come twice when a worker is slow
+	// to record it: receivers dedupe on webhook-id).
+	distinct := map[string]bool{}
+	for _, r := range reqs {
+		distinct[r.Header.Get("webhook-id")] = true
+	}
+	if len(distinct) != 30*len(wfs) {
+		t.Errorf("%d deliveries (%d requests) for %d events × 30 integrations", len(distinct), len(reqs), len(wfs))
 	}
 	for _, r := range reqs {
+		if r.Header.Get("X-Rotation") != "sealed-too" {
+			t.Errorf("a delivery during the rotation lacks its custom header")
+			break
+		}
 		if err := wh.Verify(r.Body, r.Header); err != nil {
 			t.Errorf("a delivery during the rotation does not verify: %v", err)
 			break
 		}
 	}
 	var underT1 int
-	if err := s.Store.DB().QueryRow(`SELECT count(*) FROM integrations WHERE url LIKE 'hsk1:t1:%' OR secret LIKE 'hsk1:t1:%' OR previous_secret LIKE 'hsk1:t1:%'`).Scan(&underT1); err != nil || underT1 != 0 {
+	if err := s.Store.DB().QueryRow(`SELECT count(*) FROM integrations WHERE url LIKE 'hsk1:t1:%' OR secret LIKE 'hsk1:t1:%' OR previous_secret LIKE 'hsk1:t1:%' OR auth LIKE 'hsk1:t1:%'`).Scan(&underT1); err != nil || underT1 != 0 {
 		t.Errorf("%d rows still under t1 (%v)", underT1, err)
 	}
 	// A process that holds only t1 now cannot open them, and says why.

@@ -1,7 +1,9 @@
 package testenv
 
 import (
+	"crypto/tls"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -23,6 +25,9 @@ type Received struct {
 	Header http.Header
 	Body   []byte
 	At     time.Time
+	// ClientCert is the common name of the client certificate presented
+	// over TLS ("": none, or plain HTTP).
+	ClientCert string
 }
 
 // Receiver is a real HTTP endpoint that answers with a script (then the default)
@@ -47,10 +52,27 @@ func NewReceiver(t testing.TB, script ...Reply) *Receiver {
 	return r
 }
 
+// NewTLSReceiver is NewReceiver over TLS with cfg (its certificate, and the
+// client certificates it requires).
+func NewTLSReceiver(t testing.TB, cfg *tls.Config, script ...Reply) *Receiver {
+	r := &Receiver{script: script, fallback: Reply{Status: 200, Body: "ok"}, Clock: time.Now}
+	r.Server = httptest.NewUnstartedServer(http.HandlerFunc(r.serve))
+	r.Server.TLS = cfg
+	// Refused handshakes are what some tests make: not noise for the log.
+	r.Server.Config.ErrorLog = log.New(io.Discard, "", 0)
+	r.Server.StartTLS()
+	t.Cleanup(r.Close)
+	return r
+}
+
 func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
+	got := Received{Method: req.Method, Path: req.URL.Path, Header: req.Header.Clone(), Body: body, At: r.Clock()}
+	if req.TLS != nil && len(req.TLS.PeerCertificates) > 0 {
+		got.ClientCert = req.TLS.PeerCertificates[0].Subject.CommonName
+	}
 	r.mu.Lock()
-	r.reqs = append(r.reqs, Received{Method: req.Method, Path: req.URL.Path, Header: req.Header.Clone(), Body: body, At: r.Clock()})
+	r.reqs = append(r.reqs, got)
 	reply := r.fallback
 	if len(r.script) > 0 {
 		reply, r.script = r.script[0], r.script[1:]

@@ -138,6 +138,7 @@ func NewStackResolving(t testing.TB, r ssrf.Resolver, opts ...func(*config.Confi
 			Timeout: cfg.AttemptTimeout, ConnectTimeout: cfg.ConnectTimeout, BodyLimit: cfg.ResponseBodyLimit,
 			DialContext: (&ssrf.Dialer{Policy: cfg.DestinationPolicy(), Resolver: r, Timeout: cfg.ConnectTimeout}).DialContext,
 		})
+		acts.Tokens = channels.NewTokens(acts.Sender, nil)
 	}
 	w := worker.New(tc, acts, worker.Options{TaskQueue: cfg.TaskQueue})
 	if err := w.Start(); err != nil {

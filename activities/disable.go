@@ -7,10 +7,15 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/store"
 )
 
 // DisableIntegration turns an integration off (once: a second call changes nothing).
 func (a *Activities) DisableIntegration(ctx context.Context, in contract.DisableInput) (contract.DisabledIntegration, error) {
+	// The key that asked for it is the actor; Herald itself otherwise.
+	if in.By != contract.DisabledByHerald && in.By != "" {
+		ctx = store.WithActor(ctx, store.Actor{Kind: store.ActorKey, ID: in.By, Via: in.Via})
+	}
 	integ, changed, err := a.Store.DisableIntegration(ctx, in.IntegrationID, in.Reason, in.By)
 	if err != nil {
 		return contract.DisabledIntegration{}, nonRetryable(err)

@@ -21,7 +21,20 @@ func (a *Activities) PruneOld(ctx context.Context, in contract.PruneInput) (int,
 		total += n
 		activity.RecordHeartbeat(ctx, total)
 		if n < in.Batch {
-			return total, nil
+			break
 		}
 	}
+	// The audit log has its own, longer retention; a retry deletes what is
+	// left (its count is not carried: the result counts events).
+	for !in.AuditCutoff.IsZero() {
+		n, err := a.Store.PruneAudit(ctx, in.AuditCutoff, in.Batch)
+		if err != nil {
+			return total, err
+		}
+		activity.RecordHeartbeat(ctx, total)
+		if n < in.Batch {
+			break
+		}
+	}
+	return total, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/user"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -74,7 +75,7 @@ func newTeamsCmd(g *globals) *cobra.Command {
 				return printTeams(t)
 			}
 			return withDatabase(cmd.Context(), b, func(st *store.Store) error {
-				t, err := st.CreateTeam(cmd.Context(), args[0])
+				t, err := st.CreateTeam(dbActor(cmd.Context()), args[0])
 				if err != nil {
 					return err
 				}
@@ -171,7 +172,7 @@ func newKeysCmd(g *globals) *cobra.Command {
 				return fmt.Errorf("--team is required")
 			}
 			return withDatabase(cmd.Context(), b, func(st *store.Store) error {
-				k, plain, err := st.CreateKey(cmd.Context(), team, name, sc)
+				k, plain, err := st.CreateKey(dbActor(cmd.Context()), team, name, sc)
 				if err != nil {
 					return err
 				}
@@ -236,7 +237,7 @@ func newKeysCmd(g *globals) *cobra.Command {
 				return printKeys(k)
 			}
 			return withDatabase(cmd.Context(), b, func(st *store.Store) error {
-				k, err := st.RevokeKey(cmd.Context(), "", args[0])
+				k, err := st.RevokeKey(dbActor(cmd.Context()), "", args[0])
 				if err != nil {
 					return err
 				}
@@ -246,4 +247,14 @@ func newKeysCmd(g *globals) *cobra.Command {
 	}
 	cmd.AddCommand(create, list, revoke)
 	return cmd
+}
+
+// dbActor makes the operating-system user the actor of a change made
+// straight on the database (the audit log says who bootstrapped what).
+func dbActor(ctx context.Context) context.Context {
+	name := os.Getenv("USER")
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	return store.WithActor(ctx, store.Actor{Kind: store.ActorDatabase, Name: name, Via: "cli"})
 }

@@ -68,7 +68,7 @@ func NewRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(
 		newServeCmd(g), newWorkerCmd(g), newDevCmd(g), newMigrateCmd(g),
 		newTeamsCmd(g), newKeysCmd(g),
-		newIntegrationsCmd(g), newEventsCmd(g), newDeliveriesCmd(g), newResendCmd(g), newAlertsCmd(g), newTemporalCmd(g), newHealthCmd(g), newBenchCmd(g), newSecretsCmd(g),
+		newIntegrationsCmd(g), newEventsCmd(g), newDeliveriesCmd(g), newResendCmd(g), newAlertsCmd(g), newTemporalCmd(g), newHealthCmd(g), newBenchCmd(g), newSecretsCmd(g), newAuditCmd(g),
 	)
 	return root
 }

@@ -113,7 +113,8 @@ func (r *runtime) runWorker(ctx context.Context) error {
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
-	if err := contract.EnsureRetentionSchedule(ctx, r.temporal, r.cfg.TaskQueue, r.cfg.Retention); err != nil {
+	if err := contract.EnsureRetentionSchedule(ctx, r.temporal, r.cfg.TaskQueue,
+		contract.RetentionInput{Retention: r.cfg.Retention, AuditRetention: r.cfg.AuditRetention}); err != nil {
 		// Deliveries do not depend on it: say so and go on.
 		r.log.Warn("retention schedule", "error", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -58,6 +59,7 @@ func (s *Server) authenticate(scopes ...herald.Scope) fiber.Handler {
 			return problemf(fiber.StatusForbidden, "this API key lacks the %s scope this route needs", scopeList(scopes))
 		}
 		c.Locals(localKey, key)
+		c.SetUserContext(store.WithActor(c.UserContext(), actorOf(c, key, "api")))
 		if err := s.checkRate(key.ID); err != nil {
 			return err
 		}
@@ -84,3 +86,12 @@ func teamID(c *fiber.Ctx) string { return apiKey(c).TeamID }
 
 // apiKey is the authenticated key.
 func apiKey(c *fiber.Ctx) store.APIKey { return c.Locals(localKey).(store.APIKey) }
+
+// actorOf is the actor of a request made with key through door (api or
+// console): the CLI names itself in its User-Agent.
+func actorOf(c *fiber.Ctx, key store.APIKey, door string) store.Actor {
+	if door == "api" && strings.HasPrefix(c.Get(fiber.HeaderUserAgent), api.CLIUserAgentPrefix) {
+		door = "cli"
+	}
+	return store.Actor{Kind: store.ActorKey, ID: key.ID, Name: key.Name, Via: door}
+}

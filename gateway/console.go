@@ -78,7 +78,7 @@ var consoleFuncs = template.FuncMap{
 
 var consolePages = func() map[string]*template.Template {
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"login", "integrations", "deliveries", "delivery", "error"} {
+	for _, name := range []string{"login", "integrations", "deliveries", "delivery", "error", "audit"} {
 		pages[name] = template.Must(template.New(name).Funcs(consoleFuncs).ParseFS(consoleFiles, "console/layout.html", "console/"+name+".html"))
 	}
 	return pages
@@ -253,6 +253,7 @@ func (s *Server) consoleAuth(c *fiber.Ctx) error {
 		return c.Redirect("/console/login", fiber.StatusSeeOther)
 	}
 	c.Locals(localKey, k)
+	c.SetUserContext(store.WithActor(c.UserContext(), actorOf(c, k, "console")))
 	if err := s.checkRate(k.ID); err != nil {
 		return err
 	}
@@ -283,6 +284,7 @@ func (s *Server) mountConsole() {
 	con.Get("/", s.consoleIntegrations)
 	con.Get("/integrations/:id", s.consoleDeliveries)
 	con.Get("/deliveries/:id", s.consoleDelivery)
+	con.Get("/audit", s.consoleAudit)
 	con.Post("/integrations/:id/:action", s.consoleIntegrationAction)
 	con.Post("/deliveries/:id/resend", s.consoleResend)
 }
@@ -417,7 +419,6 @@ func (s *Server) consoleIntegrationAction(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	id := in.ID
 	var msg string
 	switch c.Params("action") {
 	case "enable":
@@ -431,9 +432,9 @@ func (s *Server) consoleIntegrationAction(c *fiber.Ctx) error {
 		}
 		msg = in.Name + " disabled."
 	case "test":
-		res, err := s.runTest(c, id, false)
+		res, err := s.sendTest(c, in)
 		if err != nil {
-			return unavailable("the test could not be sent because the workflow service is unavailable")
+			return err
 		}
 		msg = "Test notification to " + in.Name + ": " + res.Reason
 		if !res.Delivered {

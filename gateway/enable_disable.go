@@ -64,7 +64,7 @@ func (s *Server) setEnabled(c *fiber.Ctx, in store.Integration, enabled bool, re
 		return out, nil
 	}
 	if _, err := contract.Disable(ctx, s.temporal, s.cfg.TaskQueue, contract.DisableInput{
-		IntegrationID: in.ID, Reason: reason, By: apiKey(c).ID,
+		IntegrationID: in.ID, Reason: reason, By: apiKey(c).ID, Via: store.ActorOf(c.UserContext()).Via,
 	}); err != nil {
 		s.log.Error("disable integration", "integration", in.ID, "error", err)
 		return in, unavailable("the integration could not be disabled because the workflow service is unavailable")

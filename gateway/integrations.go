@@ -532,13 +532,24 @@ func (s *Server) testIntegration(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	id := in.ID
-	res, err := s.runTest(c, id, false)
+	res, err := s.sendTest(c, in)
 	if err != nil {
-		s.log.Error("test integration", "integration", id, "error", err)
-		return unavailable("the test could not be sent because the workflow service is unavailable")
+		return err
 	}
 	return c.JSON(res)
+}
+
+// sendTest sends an integration a test notification now (API and console)
+// and records that it was asked for.
+func (s *Server) sendTest(c *fiber.Ctx, in store.Integration) (contract.TestResult, error) {
+	res, err := s.runTest(c, in.ID, false)
+	if err != nil {
+		s.log.Error("test integration", "integration", in.ID, "error", err)
+		return res, unavailable("the test could not be sent because the workflow service is unavailable")
+	}
+	s.recordAudit(c, store.Audit{TeamID: in.TeamID, Action: store.AuditIntegrationTest, ObjectType: "integration", ObjectID: in.ID,
+		Summary: map[string]any{"outcome": res.Outcome, "delivered": res.Delivered}})
+	return res, nil
 }
 
 // checkDestination refuses a URL whose host is, or resolves to, an address

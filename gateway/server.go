@@ -125,6 +125,8 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 	policy := s.authenticate(herald.ScopeManage, herald.ScopeOwner)
 	v1.Get("/alert-policy", policy, s.getAlertPolicy)
 	v1.Put("/alert-policy", policy, s.putAlertPolicy)
+	// Who changed what: the team's managers and owners read it.
+	v1.Get("/audit", policy, s.listAudit)
 	v1.Post("/integrations/:id/resend", manage, s.bulkResend)
 	v1.Get("/resends/:id", manage, s.bulkResendStatus)
 	v1.Delete("/resends/:id", manage, s.cancelBulkResend)

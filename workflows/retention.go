@@ -13,7 +13,8 @@ import (
 const retentionBatch = 1000
 
 // RetentionWorkflow prunes events (with their deliveries and attempts) older
-// than the retention, in batches. A Temporal schedule runs it daily.
+// than the retention, and audit entries older than theirs, in batches. A
+// Temporal schedule runs it daily.
 func RetentionWorkflow(ctx workflow.Context, in contract.RetentionInput) (int, error) {
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Hour,
@@ -21,8 +22,10 @@ func RetentionWorkflow(ctx workflow.Context, in contract.RetentionInput) (int, e
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 10 * time.Second, MaximumInterval: 10 * time.Minute, MaximumAttempts: 10},
 	})
 	var pruned int
-	err := workflow.ExecuteActivity(actx, contract.ActivityPruneOld, contract.PruneInput{
-		Cutoff: workflow.Now(ctx).Add(-in.Retention), Batch: retentionBatch,
-	}).Get(ctx, &pruned)
+	prune := contract.PruneInput{Cutoff: workflow.Now(ctx).Add(-in.Retention), Batch: retentionBatch}
+	if in.AuditRetention > 0 {
+		prune.AuditCutoff = workflow.Now(ctx).Add(-in.AuditRetention)
+	}
+	err := workflow.ExecuteActivity(actx, contract.ActivityPruneOld, prune).Get(ctx, &pruned)
 	return pruned, err
 }

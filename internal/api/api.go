@@ -271,6 +271,41 @@ type OAuth2View struct {
 	HasClientSecret bool     `json:"hasClientSecret"`
 }
 
+// CLIUserAgent is the User-Agent of the CLI's requests (the audit log says
+// a change came through the CLI); CLIUserAgentPrefix recognises it.
+const (
+	CLIUserAgentPrefix = "herald-cli/"
+	CLIUserAgent       = CLIUserAgentPrefix + "1"
+)
+
+// AuditView is one entry of a team's audit log: who changed what, when, and
+// a summary of the change (never a secret value).
+type AuditView struct {
+	ID     string    `json:"id"`
+	At     time.Time `json:"at"`
+	Action string    `json:"action"`
+	Object struct {
+		Type string `json:"type"`
+		ID   string `json:"id"`
+	} `json:"object"`
+	Actor struct {
+		// Kind is key (a person or program with an API key), herald (Herald
+		// itself) or database (the CLI's bootstrap on the database).
+		Kind string `json:"kind"`
+		ID   string `json:"id,omitempty"`
+		Name string `json:"name,omitempty"`
+		// Via is api, console, cli or herald.
+		Via string `json:"via,omitempty"`
+	} `json:"actor"`
+	Summary json.RawMessage `json:"summary"`
+}
+
+// AuditQuery filters GET /v1/audit.
+type AuditQuery struct {
+	Object, Actor, Action, Cursor string
+	Limit                         int
+}
+
 type BulkResendRequest struct {
 	Status string `json:"status"`
 	Since  string `json:"since"`

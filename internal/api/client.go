@@ -57,6 +57,7 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 	}
 	req.Header.Set("Authorization", "Bearer "+c.key)
 	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", CLIUserAgent)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -134,6 +135,21 @@ func (c *Client) GetEvent(ctx context.Context, id string) (EventView, error) {
 func (c *Client) ListEvents(ctx context.Context, limit int) (Page[EventView], error) {
 	var p Page[EventView]
 	return p, c.do(ctx, http.MethodGet, "/v1/events?limit="+strconv.Itoa(limit), nil, &p)
+}
+
+// ListAudit is a page of the team's audit log, newest first.
+func (c *Client) ListAudit(ctx context.Context, f AuditQuery) (Page[AuditView], error) {
+	q := url.Values{}
+	for k, v := range map[string]string{"object": f.Object, "actor": f.Actor, "action": f.Action, "cursor": f.Cursor} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if f.Limit > 0 {
+		q.Set("limit", strconv.Itoa(f.Limit))
+	}
+	var p Page[AuditView]
+	return p, c.do(ctx, http.MethodGet, "/v1/audit?"+q.Encode(), nil, &p)
 }
 
 // Integrations.

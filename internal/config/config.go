@@ -114,6 +114,8 @@ type Config struct {
 
 	// Retention is how long events, deliveries and attempts are kept.
 	Retention time.Duration
+	// AuditRetention is how long the audit log is kept.
+	AuditRetention time.Duration
 
 	// MetricsListen is where a worker serves /metrics (the gateway serves it on Listen).
 	MetricsListen string
@@ -183,6 +185,7 @@ func Defaults() Config {
 		UIOrigins:           "http://127.0.0.1:8233,http://localhost:8233",
 		MetricsListen:       "127.0.0.1:9464",
 		Retention:           30 * 24 * time.Hour,
+		AuditRetention:      365 * 24 * time.Hour,
 		TemporalUIURL:       "http://127.0.0.1:8233",
 		LogLevel:            "info",
 		LogFormat:           "text",
@@ -205,6 +208,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := ssrf.ParsePolicy(c.AllowPrivateDestinations); err != nil {
 		return err
+	}
+	if c.AuditRetention < c.Retention {
+		return fmt.Errorf("audit retention %s: must be at least the retention of events (%s)", c.AuditRetention, c.Retention)
 	}
 	if c.Retention < time.Hour {
 		return fmt.Errorf("retention %s: must be at least 1h", c.Retention)
@@ -304,6 +310,7 @@ func Bind(fs *pflag.FlagSet, cfg *Config, groups Group) *Binder {
 		b.integer(&cfg.WorkerWorkflowPollers, "worker-workflow-pollers", "HERALD_WORKER_WORKFLOW_POLLERS", "workflow task pollers")
 		b.integer(&cfg.WorkflowCacheSize, "workflow-cache-size", "HERALD_WORKFLOW_CACHE_SIZE", "workflows a worker keeps in memory between tasks")
 		b.duration(&cfg.Retention, "retention", "HERALD_RETENTION", "how long events, deliveries and attempts are kept")
+		b.duration(&cfg.AuditRetention, "audit-retention", "HERALD_AUDIT_RETENTION", "how long the audit log (who changed what) is kept")
 		b.str(&cfg.MetricsListen, "metrics-listen", "HERALD_METRICS_LISTEN", "where the worker serves /metrics (empty: nowhere)")
 		b.str(&cfg.MetricsToken, "metrics-token", "HERALD_METRICS_TOKEN", "bearer token every /metrics request must present (empty: none)")
 		b.str(&cfg.TemporalUIURL, "temporal-ui-url", "HERALD_TEMPORAL_UI_URL", "Temporal Web UI the console links workflows to")

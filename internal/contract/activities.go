@@ -241,6 +241,8 @@ type PruneInput struct {
 	// Cutoff: events received before it go, with their deliveries and attempts.
 	Cutoff time.Time
 	Batch  int
+	// AuditCutoff: audit entries made before it go (zero: none).
+	AuditCutoff time.Time
 }
 
 // ResendPageInput is one page of a bulk resend.

@@ -214,10 +214,10 @@ func Test(ctx context.Context, c client.Client, taskQueue, runID string, in Test
 
 // EnsureRetentionSchedule creates the daily retention schedule, or updates its
 // retention when it exists with another. Every worker calls it at start.
-func EnsureRetentionSchedule(ctx context.Context, c client.Client, taskQueue string, retention time.Duration) error {
+func EnsureRetentionSchedule(ctx context.Context, c client.Client, taskQueue string, in RetentionInput) error {
 	action := &client.ScheduleWorkflowAction{
 		ID: RetentionScheduleID, Workflow: RetentionWorkflow, TaskQueue: taskQueue,
-		Args: []any{RetentionInput{Retention: retention}},
+		Args: []any{in},
 	}
 	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
 		ID:      RetentionScheduleID,

@@ -180,6 +180,8 @@ type DisableInput struct {
 	Reason        string
 	// By is who disabled it: "herald" for automatic disables, else a key id.
 	By string
+	// Via is the door it came through (api, console, cli) for the audit log.
+	Via string
 }
 
 // DisabledByHerald marks automatic disables.
@@ -248,4 +250,7 @@ const RetentionScheduleID = "herald-retention"
 // RetentionInput prunes what is older than Retention.
 type RetentionInput struct {
 	Retention time.Duration
+	// AuditRetention is how long audit log entries are kept (0: forever;
+	// schedules made before the audit log carry none).
+	AuditRetention time.Duration
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"github.com/heraldhq/herald"
@@ -24,14 +25,17 @@ func (s *Store) TeamAlertPolicy(ctx context.Context, teamID string) (*alerts.Pol
 
 // SetTeamAlertPolicy replaces a team's alert policy (nil: back to the defaults).
 func (s *Store) SetTeamAlertPolicy(ctx context.Context, teamID string, p *alerts.Policy) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE teams SET alert_policy = $2 WHERE id = $1`, teamID, PolicyJSON{V: p})
-	if err != nil {
-		return fmt.Errorf("set alert policy of %s: %w", teamID, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("team %s: %w", teamID, ErrNotFound)
-	}
-	return nil
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE teams SET alert_policy = $2 WHERE id = $1`, teamID, PolicyJSON{V: p})
+		if err != nil {
+			return fmt.Errorf("set alert policy of %s: %w", teamID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("team %s: %w", teamID, ErrNotFound)
+		}
+		return s.audit(ctx, tx, Audit{TeamID: teamID, Action: AuditAlertPolicy, ObjectType: "team", ObjectID: teamID,
+			Summary: map[string]any{"policy": p}})
+	})
 }
 
 // MarkGrouped holds deliveries in their alert groups.

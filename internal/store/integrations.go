@@ -14,6 +14,7 @@ import (
 	"github.com/heraldhq/herald/internal/channels"
 	"github.com/heraldhq/herald/internal/health"
 	"github.com/heraldhq/herald/internal/pacing"
+	"github.com/heraldhq/herald/internal/redact"
 	"github.com/heraldhq/herald/internal/retry"
 )
 
@@ -151,7 +152,11 @@ func (s *Store) CreateIntegration(ctx context.Context, in Integration) (Integrat
 		if err != nil {
 			return fmt.Errorf("insert integration: %w", err)
 		}
-		return setSubscriptions(ctx, tx, out)
+		if err := setSubscriptions(ctx, tx, out); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, Audit{TeamID: in.TeamID, Action: AuditIntegrationCreate, ObjectType: "integration", ObjectID: in.ID,
+			Summary: integrationSummary(in)})
 	})
 	if err != nil {
 		return Integration{}, fmt.Errorf("create integration: %w", err)
@@ -298,9 +303,12 @@ func (s *Store) UpdateIntegration(ctx context.Context, teamID, id string, p Inte
 			return fmt.Errorf("update integration %s: %w", id, err)
 		}
 		if p.Events != nil {
-			return setSubscriptions(ctx, tx, out)
+			if err := setSubscriptions(ctx, tx, out); err != nil {
+				return err
+			}
 		}
-		return nil
+		return s.audit(ctx, tx, Audit{TeamID: teamID, Action: AuditIntegrationUpdate, ObjectType: "integration", ObjectID: id,
+			Summary: p.summary()})
 	})
 	if err != nil {
 		return Integration{}, err
@@ -326,7 +334,7 @@ func (s *Store) DeleteIntegration(ctx context.Context, teamID, id string) error 
 		if _, err := tx.ExecContext(ctx, `DELETE FROM integration_subscriptions WHERE integration_id = $1`, id); err != nil {
 			return fmt.Errorf("delete subscriptions of %s: %w", id, err)
 		}
-		return nil
+		return s.audit(ctx, tx, Audit{TeamID: teamID, Action: AuditIntegrationDelete, ObjectType: "integration", ObjectID: id})
 	})
 }
 
@@ -334,11 +342,18 @@ func (s *Store) DeleteIntegration(ctx context.Context, teamID, id string) error 
 // this call changed anything (false: it was disabled already).
 func (s *Store) DisableIntegration(ctx context.Context, id, reason, by string) (Integration, bool, error) {
 	var out Integration
-	err := s.db.GetContext(ctx, &out, `
-		UPDATE integrations SET enabled = false, disabled_reason = $2, disabled_at = now(),
-			disabled_by = $3, disable_pending = '', updated_at = now()
-		WHERE id = $1 AND enabled AND deleted_at IS NULL
-		RETURNING `+integrationCols, id, reason, by)
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		err := tx.GetContext(ctx, &out, `
+			UPDATE integrations SET enabled = false, disabled_reason = $2, disabled_at = now(),
+				disabled_by = $3, disable_pending = '', updated_at = now()
+			WHERE id = $1 AND enabled AND deleted_at IS NULL
+			RETURNING `+integrationCols, id, reason, by)
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, Audit{TeamID: out.TeamID, Action: AuditIntegrationDisable, ObjectType: "integration", ObjectID: id,
+			Summary: map[string]any{"reason": reason}})
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		out, err = s.LoadIntegration(ctx, id)
 		return out, false, err
@@ -356,13 +371,24 @@ func (s *Store) DisableIntegration(ctx context.Context, id, reason, by string) (
 // teamID may be empty for internal callers holding an id from the database.
 func (s *Store) EnableIntegration(ctx context.Context, teamID, id string) (Integration, error) {
 	var out Integration
-	err := s.db.GetContext(ctx, &out, `
-		UPDATE integrations SET enabled = true, failed_requests = 0, first_failed_at = NULL,
-			consecutive_failures = 0, disabled_reason = '', disabled_at = NULL, disabled_by = '',
-			disable_pending = '',
-			updated_at = now()
-		WHERE id = $2 AND ($1 = '' OR team_id = $1) AND deleted_at IS NULL
-		RETURNING `+integrationCols, teamID, id)
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var was bool
+		if err := tx.GetContext(ctx, &was, `SELECT enabled FROM integrations
+			WHERE id = $2 AND ($1 = '' OR team_id = $1) AND deleted_at IS NULL FOR UPDATE`, teamID, id); err != nil {
+			return err
+		}
+		err := tx.GetContext(ctx, &out, `
+			UPDATE integrations SET enabled = true, failed_requests = 0, first_failed_at = NULL,
+				consecutive_failures = 0, disabled_reason = '', disabled_at = NULL, disabled_by = '',
+				disable_pending = '',
+				updated_at = now()
+			WHERE id = $1
+			RETURNING `+integrationCols, id)
+		if err != nil || was {
+			return err // enabling an enabled integration changes nothing worth an entry
+		}
+		return s.audit(ctx, tx, Audit{TeamID: out.TeamID, Action: AuditIntegrationEnable, ObjectType: "integration", ObjectID: id})
+	})
 	if err != nil {
 		return Integration{}, notFound(err, "integration", id)
 	}
@@ -398,12 +424,19 @@ func (s *Store) RotateSecret(ctx context.Context, teamID, id, secret string, gra
 		return Integration{}, err
 	}
 	var out Integration
-	err = s.db.GetContext(ctx, &out, `
-		UPDATE integrations SET previous_secret = secret,
-			previous_secret_expires_at = CASE WHEN secret = '' THEN NULL ELSE now() + $4 * interval '1 millisecond' END,
-			secret = $3, updated_at = now()
-		WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL
-		RETURNING `+integrationCols, teamID, id, secret, grace.Milliseconds())
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		err := tx.GetContext(ctx, &out, `
+			UPDATE integrations SET previous_secret = secret,
+				previous_secret_expires_at = CASE WHEN secret = '' THEN NULL ELSE now() + $4 * interval '1 millisecond' END,
+				secret = $3, updated_at = now()
+			WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL
+			RETURNING `+integrationCols, teamID, id, secret, grace.Milliseconds())
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, Audit{TeamID: teamID, Action: AuditIntegrationRotate, ObjectType: "integration", ObjectID: id,
+			Summary: map[string]any{"previousSecretExpiresAt": out.PreviousSecretExpiresAt}})
+	})
 	if err != nil {
 		return Integration{}, notFound(err, "integration", id)
 	}
@@ -441,4 +474,70 @@ func orderingOf(o string) string {
 		return OrderingNone
 	}
 	return o
+}
+
+// integrationSummary is what an audit entry says of a new integration:
+// everything but its secrets (the URL masked as views show it).
+func integrationSummary(in Integration) map[string]any {
+	m := map[string]any{"name": in.Name, "type": in.Type, "url": redact.URL(in.URL), "events": in.Events,
+		"projects": in.Projects, "enabled": in.Enabled, "signing": channels.SigningOf(in.Secret)}
+	for k, v := range authSummary(in.Auth) {
+		m[k] = v
+	}
+	return m
+}
+
+// authSummary names the endpoint authentication without its secrets.
+func authSummary(a channels.EndpointAuth) map[string]any {
+	m := map[string]any{}
+	if len(a.Headers) > 0 {
+		m["headers"] = a.HeaderNames()
+	}
+	if a.TLS != nil {
+		m["clientCertificate"] = a.TLS.Summary().Fingerprint
+	}
+	if a.OAuth2 != nil {
+		m["oauth2"] = map[string]any{"clientId": a.OAuth2.ClientID, "tokenUrl": redact.URL(a.OAuth2.TokenURL), "scopes": a.OAuth2.Scopes}
+	}
+	return m
+}
+
+// summary is what an audit entry says of a change: the fields changed, with
+// the new values of those that are not secrets.
+func (p IntegrationPatch) summary() map[string]any {
+	changed := []string{}
+	m := map[string]any{}
+	note := func(field string, set bool, value any) {
+		if set {
+			changed = append(changed, field)
+			if value != nil {
+				m[field] = value
+			}
+		}
+	}
+	note("name", p.Name != nil, deref(p.Name))
+	note("url", p.URL != nil, nil)
+	note("secret", p.Secret != nil, nil)
+	note("events", p.Events != nil, deref(p.Events))
+	note("projects", p.Projects != nil, deref(p.Projects))
+	note("retry", p.Retry != nil, deref(p.Retry))
+	note("autoRecover", p.AutoRecover != nil, deref(p.AutoRecover))
+	note("format", p.Format != nil, deref(p.Format))
+	note("channel", p.Channel != nil, deref(p.Channel))
+	note("alertPolicy", p.AlertPolicy != nil, deref(p.AlertPolicy))
+	note("rateLimit", p.RateLimit != nil, deref(p.RateLimit))
+	note("maxInFlight", p.MaxInFlight != nil, nil)
+	note("ordering", p.Ordering != nil, deref(p.Ordering))
+	if p.Auth != nil {
+		note("endpointAuth", true, authSummary(*p.Auth))
+	}
+	m["changed"] = changed
+	return m
+}
+
+func deref[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return *p
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"github.com/heraldhq/herald"
@@ -56,11 +57,18 @@ func (s *Store) CreateKey(ctx context.Context, teamID, name string, scopes []her
 		}
 	}
 	var k APIKey
-	err := s.db.GetContext(ctx, &k, `
-		INSERT INTO api_keys (id, team_id, name, prefix, hash, scopes)
-		SELECT $1, t.id, $3, $4, $5, $6 FROM teams t WHERE t.id = $2
-		RETURNING id, team_id, name, prefix, scopes, created_at, revoked_at`,
-		NewID("key"), teamID, name, plain[:len(KeyPrefix)+6], hashKey(plain), sc)
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		err := tx.GetContext(ctx, &k, `
+			INSERT INTO api_keys (id, team_id, name, prefix, hash, scopes)
+			SELECT $1, t.id, $3, $4, $5, $6 FROM teams t WHERE t.id = $2
+			RETURNING id, team_id, name, prefix, scopes, created_at, revoked_at`,
+			NewID("key"), teamID, name, plain[:len(KeyPrefix)+6], hashKey(plain), sc)
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, Audit{TeamID: teamID, Action: AuditKeyCreate, ObjectType: "key", ObjectID: k.ID,
+			Summary: map[string]any{"name": name, "scopes": sc, "prefix": k.Prefix}})
+	})
 	if err != nil {
 		return APIKey{}, "", notFound(err, "team", teamID)
 	}
@@ -96,9 +104,16 @@ func (s *Store) ListKeys(ctx context.Context, teamID string) ([]APIKey, error) {
 // found.
 func (s *Store) RevokeKey(ctx context.Context, teamID, id string) (APIKey, error) {
 	var k APIKey
-	err := s.db.GetContext(ctx, &k, `
-		UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 AND ($2 = '' OR team_id = $2)
-		RETURNING id, team_id, name, prefix, scopes, created_at, revoked_at`, id, teamID)
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		err := tx.GetContext(ctx, &k, `
+			UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 AND ($2 = '' OR team_id = $2)
+			RETURNING id, team_id, name, prefix, scopes, created_at, revoked_at`, id, teamID)
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, Audit{TeamID: k.TeamID, Action: AuditKeyRevoke, ObjectType: "key", ObjectID: k.ID,
+			Summary: map[string]any{"name": k.Name}})
+	})
 	if err != nil {
 		return APIKey{}, notFound(err, "api key", id)
 	}

@@ -27,6 +27,10 @@ type Store struct {
 	// secrets seals integrations' URLs and secrets at rest (nil: they are
 	// written as they are; sealed ones then cannot be read).
 	secrets *keyring.Ring
+	// failBeforeCommit, set by tests alone, makes every transaction roll
+	// back at its end with this error: what a change writes with it (its
+	// audit entry) must roll back too.
+	failBeforeCommit error
 }
 
 // UseSecretKeys makes the store seal secrets under r's active key and open
@@ -103,6 +107,10 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	if err := fn(tx); err != nil {
 		tx.Rollback() //nolint:errcheck // the original error matters more
 		return err
+	}
+	if s.failBeforeCommit != nil {
+		tx.Rollback() //nolint:errcheck // a test's fault is the error
+		return s.failBeforeCommit
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // Team owns integrations, events and keys.
@@ -21,9 +23,16 @@ func (s *Store) CreateTeam(ctx context.Context, name string) (Team, error) {
 		return Team{}, fmt.Errorf("team name must be 1 to 100 characters")
 	}
 	var t Team
-	err := s.db.GetContext(ctx, &t,
-		`INSERT INTO teams (id, name) VALUES ($1, $2) RETURNING id, name, created_at`,
-		NewID("team"), name)
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := tx.GetContext(ctx, &t,
+			`INSERT INTO teams (id, name) VALUES ($1, $2) RETURNING id, name, created_at`,
+			NewID("team"), name); err != nil {
+			return err
+		}
+		// The new team's own log starts with its making.
+		return s.audit(ctx, tx, Audit{TeamID: t.ID, Action: AuditTeamCreate, ObjectType: "team", ObjectID: t.ID,
+			Summary: map[string]any{"name": name}})
+	})
 	if err != nil {
 		return Team{}, fmt.Errorf("create team: %w", err)
 	}

@@ -153,6 +153,27 @@ func TestConsoleInABrowser(t *testing.T) {
 		t.Errorf("after enable %q", h)
 	}
 
+	// The audit log shows what was just done here, by the console's key.
+	must("audit log", chromedp.Do(ctx,
+		chromedp.Click(css(`header a[href="/console/audit"]`)),
+		chromedp.WaitVisible(css(`table[data-audit]`))))
+	for _, action := range []string{"integration.enable", "integration.disable", "delivery.resend", "integration.create"} {
+		if v := text(`tr[data-action="` + action + `"] td`); v == "" {
+			t.Errorf("no %s row", action)
+		}
+	}
+	if v := text(`tr[data-action="integration.disable"]`); !strings.Contains(v, "via console") || !strings.Contains(v, "disabled in the console") {
+		t.Errorf("the console's disable row: %q", v)
+	}
+	must("audit log of one object", chromedp.Do(ctx,
+		chromedp.SetValue(css(`input[name=action]`), "delivery.resend"),
+		chromedp.Submit(css(`input[name=action]`)),
+		chromedp.WaitVisible(css(`tr[data-action="delivery.resend"]`))))
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("tr[data-audit-entry]").length`)); err != nil || n != 1 {
+		t.Errorf("filtered to one action: %d rows (%v)", n, err)
+	}
+	shot(t, ctx, "07-audit")
+
 	// A forged form (no CSRF token) is refused.
 	status, err := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch("/console/integrations/`+integ.ID+`/disable", {method: "POST"}).then(r => String(r.status))`, chromedp.EvalAwaitPromise))
 	if err != nil || status != "403" {

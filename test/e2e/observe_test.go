@@ -150,7 +150,7 @@ func TestRetention(t *testing.T) {
 	s := testenv.NewStack(t)
 	ctx := context.Background()
 	for range 2 { // idempotent: the second call updates the same schedule
-		if err := contract.EnsureRetentionSchedule(ctx, s.Temporal, s.Config.TaskQueue, 48*time.Hour); err != nil {
+		if err := contract.EnsureRetentionSchedule(ctx, s.Temporal, s.Config.TaskQueue, contract.RetentionInput{Retention: 48 * time.Hour}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -165,8 +165,17 @@ func TestRetention(t *testing.T) {
 	if _, err := s.Store.DB().Exec(`UPDATE events SET received_at = now() - interval '3 days' WHERE id = 'ancient'`); err != nil {
 		t.Fatal(err)
 	}
+	// The audit log keeps its entries longer: one of 3 days stays, one of
+	// 11 goes.
+	var audited int
+	if _, err := s.Store.DB().Exec(`UPDATE audit_log SET created_at = now() - interval '3 days' WHERE action = 'integration.create'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Store.DB().Exec(`UPDATE audit_log SET created_at = now() - interval '11 days' WHERE action = 'team.create'`); err != nil {
+		t.Fatal(err)
+	}
 	run, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: s.Config.TaskQueue},
-		contract.RetentionWorkflow, contract.RetentionInput{Retention: 48 * time.Hour})
+		contract.RetentionWorkflow, contract.RetentionInput{Retention: 48 * time.Hour, AuditRetention: 10 * 24 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,6 +189,9 @@ func TestRetention(t *testing.T) {
 	var n int
 	if err := s.Store.DB().QueryRow(`SELECT count(*) FROM events WHERE id = 'ancient'`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("ancient event kept (%d, %v)", n, err)
+	}
+	if err := s.Store.DB().QueryRow(`SELECT count(*) FROM audit_log WHERE action IN ('integration.create', 'team.create')`).Scan(&audited); err != nil || audited != 1 {
+		t.Errorf("%d audit entries left of 2, want the 3-day-old one (%v)", audited, err)
 	}
 }
 

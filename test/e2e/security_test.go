@@ -54,6 +54,7 @@ func allRoutes() []route {
 		{"DELETE", "/v1/keys/{key}", nil, "owner"},
 		{"GET", "/v1/alert-policy", nil, "manage|owner"},
 		{"PUT", "/v1/alert-policy", map[string]any{"groupBy": []string{"project"}}, "manage|owner"},
+		{"GET", "/v1/audit", nil, "manage|owner"},
 		{"POST", "/codec/decode", map[string]any{"payloads": []any{}}, "manage"},
 		{"POST", "/codec/encode", map[string]any{"payloads": []any{}}, "manage"},
 	}
@@ -71,7 +72,7 @@ func (r route) fill(ids map[string]string) string {
 func dbFingerprint(t *testing.T, s *testenv.Stack) string {
 	t.Helper()
 	var out []string
-	for _, table := range []string{"teams", "api_keys", "integrations", "integration_subscriptions", "events", "deliveries", "attempts"} {
+	for _, table := range []string{"teams", "api_keys", "integrations", "integration_subscriptions", "events", "deliveries", "attempts", "audit_log"} {
 		var h string
 		q := fmt.Sprintf(`SELECT coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM %s t`, table)
 		if err := s.Store.DB().QueryRow(q).Scan(&h); err != nil {

@@ -1,0 +1,77 @@
+package gateway
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/store"
+)
+
+// recordAudit records a change that is not a row of Herald's (a resend, a
+// test), once it was made. The change stands if the entry cannot be
+// written; the failure is logged for the operator.
+func (s *Server) recordAudit(c *fiber.Ctx, a store.Audit) {
+	if err := s.store.RecordAudit(c.UserContext(), a); err != nil {
+		s.log.Error("audit", "action", a.Action, "object", a.ObjectID, "error", err)
+	}
+}
+
+// listAudit answers GET /v1/audit: the team's entries, newest first,
+// filtered by object, actor and action, in cursor pages.
+func (s *Server) listAudit(c *fiber.Ctx) error {
+	limit, err := pageLimit(c)
+	if err != nil {
+		return err
+	}
+	for _, q := range []string{"object", "actor", "action", "cursor"} {
+		if v := c.Query(q); len(v) > 200 {
+			return badRequest("query parameter %q is longer than 200 characters", q)
+		}
+	}
+	entries, err := s.store.ListAudit(c.UserContext(), store.AuditFilter{TeamID: teamID(c), ObjectID: c.Query("object"),
+		ActorID: c.Query("actor"), Action: c.Query("action"), Before: c.Query("cursor"), Limit: limit})
+	if err != nil {
+		return err
+	}
+	views := make([]api.AuditView, len(entries))
+	for i, e := range entries {
+		views[i] = auditView(e)
+	}
+	next := ""
+	if len(entries) == limit {
+		next = entries[len(entries)-1].ID
+	}
+	return c.JSON(api.Page[api.AuditView]{Data: views, NextCursor: next})
+}
+
+func auditView(e store.AuditEntry) api.AuditView {
+	var v api.AuditView
+	v.ID, v.At, v.Action, v.Summary = e.ID, e.CreatedAt, string(e.Action), e.Summary
+	v.Object.Type, v.Object.ID = e.ObjectType, e.ObjectID
+	v.Actor.Kind, v.Actor.ID, v.Actor.Name, v.Actor.Via = string(e.ActorKind), e.ActorID, e.ActorName, e.Via
+	return v
+}
+
+// consoleAudit is the audit log's console page.
+func (s *Server) consoleAudit(c *fiber.Ctx) error {
+	f := store.AuditFilter{TeamID: teamID(c), ObjectID: c.Query("object"), ActorID: c.Query("actor"), Action: c.Query("action"),
+		Before: c.Query("cursor"), Limit: defaultPageLimit}
+	entries, err := s.store.ListAudit(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	views := make([]api.AuditView, len(entries))
+	for i, e := range entries {
+		views[i] = auditView(e)
+	}
+	next := ""
+	if len(entries) == f.Limit {
+		next = entries[len(entries)-1].ID
+	}
+	return s.render(c, 200, "audit", struct {
+		consolePage
+		Entries               []api.AuditView
+		Object, Actor, Action string
+		Next                  string
+	}{s.page(c, "Audit log"), views, f.ObjectID, f.ActorID, f.Action, next})
+}

@@ -56,7 +56,10 @@ func TestAuditEntriesRollBackWithTheirChange(t *testing.T) {
 		{store.AuditAlertPolicy, team, func() error {
 			return st.SetTeamAlertPolicy(ctx, team, &alerts.Policy{GroupBy: []string{"project.id"}})
 		}},
-		{store.AuditKeyCreate, "", func() error { _, _, err := st.CreateKey(ctx, team, "k", []herald.Scope{herald.ScopeIngest}); return err }},
+		{store.AuditKeyCreate, "", func() error {
+			_, _, err := st.CreateKey(ctx, team, "k", []herald.Scope{herald.ScopeIngest})
+			return err
+		}},
 		{store.AuditKeyRevoke, key.ID, func() error { _, err := st.RevokeKey(ctx, team, key.ID); return err }},
 		{store.AuditIntegrationDelete, in.ID, func() error { return st.DeleteIntegration(ctx, team, in.ID) }},
 	}

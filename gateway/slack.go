@@ -296,6 +296,9 @@ func (s *Server) slackCallback(c *fiber.Ctx) error {
 		return err
 	}
 	hook := access.IncomingWebhook
+	// A browser redirect carries no key: the audit log records the install
+	// as Herald's own, through Slack's door.
+	c.SetUserContext(store.WithActor(c.UserContext(), store.Actor{Kind: store.ActorHerald, Name: "add to slack", Via: "slack-install"}))
 	var out store.Integration
 	status := fiber.StatusCreated
 	var confirmation *contract.TestResult

@@ -28,20 +28,29 @@ func (s *Server) listAudit(c *fiber.Ctx) error {
 			return badRequest("query parameter %q is longer than 200 characters", q)
 		}
 	}
-	entries, err := s.store.ListAudit(c.UserContext(), store.AuditFilter{TeamID: teamID(c), ObjectID: c.Query("object"),
-		ActorID: c.Query("actor"), Action: c.Query("action"), Before: c.Query("cursor"), Limit: limit})
+	p, err := s.auditPage(c, limit)
 	if err != nil {
 		return err
 	}
-	views := make([]api.AuditView, len(entries))
+	return c.JSON(p)
+}
+
+// auditPage is the page of the team's audit log the query asks for
+// (object, actor, action, cursor).
+func (s *Server) auditPage(c *fiber.Ctx, limit int) (api.Page[api.AuditView], error) {
+	entries, err := s.store.ListAudit(c.UserContext(), store.AuditFilter{TeamID: teamID(c), ObjectID: c.Query("object"),
+		ActorID: c.Query("actor"), Action: c.Query("action"), Before: c.Query("cursor"), Limit: limit})
+	if err != nil {
+		return api.Page[api.AuditView]{}, err
+	}
+	p := api.Page[api.AuditView]{Data: make([]api.AuditView, len(entries))}
 	for i, e := range entries {
-		views[i] = auditView(e)
+		p.Data[i] = auditView(e)
 	}
-	next := ""
 	if len(entries) == limit {
-		next = entries[len(entries)-1].ID
+		p.NextCursor = entries[len(entries)-1].ID
 	}
-	return c.JSON(api.Page[api.AuditView]{Data: views, NextCursor: next})
+	return p, nil
 }
 
 func auditView(e store.AuditEntry) api.AuditView {
@@ -54,24 +63,14 @@ func auditView(e store.AuditEntry) api.AuditView {
 
 // consoleAudit is the audit log's console page.
 func (s *Server) consoleAudit(c *fiber.Ctx) error {
-	f := store.AuditFilter{TeamID: teamID(c), ObjectID: c.Query("object"), ActorID: c.Query("actor"), Action: c.Query("action"),
-		Before: c.Query("cursor"), Limit: defaultPageLimit}
-	entries, err := s.store.ListAudit(c.UserContext(), f)
+	p, err := s.auditPage(c, defaultPageLimit)
 	if err != nil {
 		return err
-	}
-	views := make([]api.AuditView, len(entries))
-	for i, e := range entries {
-		views[i] = auditView(e)
-	}
-	next := ""
-	if len(entries) == f.Limit {
-		next = entries[len(entries)-1].ID
 	}
 	return s.render(c, 200, "audit", struct {
 		consolePage
 		Entries               []api.AuditView
 		Object, Actor, Action string
 		Next                  string
-	}{s.page(c, "Audit log"), views, f.ObjectID, f.ActorID, f.Action, next})
+	}{s.page(c, "Audit log"), p.Data, c.Query("object"), c.Query("actor"), c.Query("action"), p.NextCursor})
 }

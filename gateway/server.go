@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"sort"
 	"strings"
 	"time"
 
@@ -216,6 +217,24 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 		checks["status"] = "ok"
 	}
 	return c.JSON(checks)
+}
+
+// Routes lists the routes served under /v1 and /codec as "METHOD /path"
+// (path parameters as :name), for the tests that walk every one.
+func (s *Server) Routes() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range s.app.GetRoutes(true) {
+		if r.Method == fiber.MethodHead || !(strings.HasPrefix(r.Path, "/v1/") || strings.HasPrefix(r.Path, "/codec/")) {
+			continue
+		}
+		if k := r.Method + " " + r.Path; !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // SetResolver replaces the resolver that checks integration URLs.

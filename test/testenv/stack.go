@@ -70,6 +70,8 @@ type Stack struct {
 	Key  string
 	// Logs holds everything the gateway and worker logged (JSON lines).
 	Logs *SyncBuffer
+	// Gateway is the running gateway (its route table).
+	Gateway *gateway.Server
 }
 
 // AddWorker starts another worker on the stack's task queue, with its own
@@ -163,7 +165,7 @@ func NewStackResolving(t testing.TB, r ssrf.Resolver, opts ...func(*config.Confi
 		defer cancel()
 		_ = gw.Shutdown(sctx)
 	})
-	s := &Stack{URL: "http://" + ln.Addr().String(), Config: &cfg, Store: st, Temporal: tc, Logs: logs}
+	s := &Stack{URL: "http://" + ln.Addr().String(), Config: &cfg, Store: st, Temporal: tc, Logs: logs, Gateway: gw}
 	s.Team, s.Key = Team(t, st)
 	return s
 }

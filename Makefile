@@ -8,9 +8,12 @@ FUZZTIME         ?= 5s
 
 .PHONY: dev test build lint fmt temporal-cli postgres tools fuzz clean stack stack-down stack-test chaos chaos-stack
 
+# The release herald --version prints: the tag, or the commit (+dirty).
+VERSION          ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
 ## build: the herald binary in bin/
 build:
-	go build -o bin/herald ./cmd/herald
+	go build -ldflags "-X github.com/heraldhq/herald/cli.Version=$(VERSION)" -o bin/herald ./cmd/herald
 
 ## temporal-cli: the Temporal CLI (dev server + Web UI), built from source when missing
 temporal-cli: $(TEMPORAL)

@@ -29,7 +29,7 @@ func newAuditCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if g.output == "json" {
-				return printJSON(g.stdout, p)
+				return printList(g, p.Data, p.NextCursor)
 			}
 			t := newTable(g.stdout, "WHEN", "ACTION", "OBJECT", "ACTOR", "VIA", "SUMMARY")
 			for _, e := range p.Data {

@@ -45,12 +45,13 @@ func newTeamsCmd(g *globals) *cobra.Command {
 	remote.bind(cmd)
 	cfg := config.Defaults()
 	b := config.Bind(cmd.PersistentFlags(), &cfg, config.GroupDatabase)
-	printTeams := func(ts ...api.TeamView) error {
+	// One team (create) prints as an object, a list as every list does.
+	printTeams := func(one bool, ts ...api.TeamView) error {
 		if g.output == "json" {
-			if len(ts) == 1 {
+			if one {
 				return printJSON(g.stdout, ts[0])
 			}
-			return printJSON(g.stdout, ts)
+			return printList(g, ts, "")
 		}
 		tb := newTable(g.stdout, "ID", "NAME", "CREATED")
 		for _, t := range ts {
@@ -72,14 +73,14 @@ func newTeamsCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printTeams(t)
+				return printTeams(true, t)
 			}
 			return withDatabase(cmd.Context(), b, func(st *store.Store) error {
 				t, err := st.CreateTeam(dbActor(cmd.Context()), args[0])
 				if err != nil {
 					return err
 				}
-				return printTeams(gateway.NewTeamView(t))
+				return printTeams(true, gateway.NewTeamView(t))
 			})
 		},
 	}
@@ -97,7 +98,7 @@ func newTeamsCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printTeams(p.Data...)
+				return printTeams(false, p.Data...)
 			}
 			return withDatabase(cmd.Context(), b, func(st *store.Store) error {
 				ts, err := st.ListTeams(cmd.Context())
@@ -108,7 +109,7 @@ func newTeamsCmd(g *globals) *cobra.Command {
 				for i, t := range ts {
 					views[i] = gateway.NewTeamView(t)
 				}
-				return printTeams(views...)
+				return printTeams(false, views...)
 			})
 		},
 	}
@@ -122,12 +123,12 @@ func newKeysCmd(g *globals) *cobra.Command {
 	remote.bind(cmd)
 	cfg := config.Defaults()
 	b := config.Bind(cmd.PersistentFlags(), &cfg, config.GroupDatabase)
-	printKeys := func(ks ...api.KeyView) error {
+	printKeys := func(one bool, ks ...api.KeyView) error {
 		if g.output == "json" {
-			if len(ks) == 1 {
+			if one {
 				return printJSON(g.stdout, ks[0])
 			}
-			return printJSON(g.stdout, ks)
+			return printList(g, ks, "")
 		}
 		tb := newTable(g.stdout, "ID", "TEAM", "NAME", "PREFIX", "SCOPES", "CREATED", "REVOKED", "KEY")
 		for _, k := range ks {
@@ -166,7 +167,7 @@ func newKeysCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printKeys(k)
+				return printKeys(true, k)
 			}
 			if team == "" {
 				return fmt.Errorf("--team is required")
@@ -178,7 +179,7 @@ func newKeysCmd(g *globals) *cobra.Command {
 				}
 				v := gateway.NewKeyView(k)
 				v.Key = plain
-				return printKeys(v)
+				return printKeys(true, v)
 			})
 		},
 	}
@@ -201,7 +202,7 @@ func newKeysCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printKeys(p.Data...)
+				return printKeys(false, p.Data...)
 			}
 			if listTeam == "" {
 				return fmt.Errorf("--team is required")
@@ -215,7 +216,7 @@ func newKeysCmd(g *globals) *cobra.Command {
 				for i, k := range ks {
 					views[i] = gateway.NewKeyView(k)
 				}
-				return printKeys(views...)
+				return printKeys(false, views...)
 			})
 		},
 	}
@@ -234,14 +235,14 @@ func newKeysCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printKeys(k)
+				return printKeys(true, k)
 			}
 			return withDatabase(cmd.Context(), b, func(st *store.Store) error {
 				k, err := st.RevokeKey(dbActor(cmd.Context()), "", args[0])
 				if err != nil {
 					return err
 				}
-				return printKeys(gateway.NewKeyView(k))
+				return printKeys(true, gateway.NewKeyView(k))
 			})
 		},
 	}

@@ -55,12 +55,16 @@ func newDeliveriesCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			p, err := c.ListDeliveries(cmd.Context(), integration, q)
+			id, err := integrationID(cmd.Context(), c, integration)
+			if err != nil {
+				return err
+			}
+			p, err := c.ListDeliveries(cmd.Context(), id, q)
 			if err != nil {
 				return err
 			}
 			if g.output == "json" {
-				return printJSON(g.stdout, p)
+				return printList(g, p.Data, p.NextCursor)
 			}
 			if err := printDeliveries(g, p.Data); err != nil {
 				return err

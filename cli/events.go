@@ -87,7 +87,7 @@ func newEventsCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if g.output == "json" {
-				return printJSON(g.stdout, p)
+				return printList(g, p.Data, p.NextCursor)
 			}
 			t := newTable(g.stdout, "ID", "EVENT", "PROJECT", "RECEIVED")
 			for _, e := range p.Data {

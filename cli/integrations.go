@@ -51,7 +51,7 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 
 	var uf integrationFlags
 	update := &cobra.Command{
-		Use:   "update ID [--name N] [--destination U] [--events …] [--projects …] [--secret-file F | --generate-secret] [--enabled=false]",
+		Use:   "update ID|NAME [--name N] [--destination U] [--events …] [--projects …] [--secret-file F | --generate-secret] [--enabled=false]",
 		Short: "Change an integration; only the flags given change",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -63,7 +63,11 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out, err := c.UpdateIntegration(cmd.Context(), args[0], body)
+			id, err := integrationID(cmd.Context(), c, args[0])
+			if err != nil {
+				return err
+			}
+			out, err := c.UpdateIntegration(cmd.Context(), id, body)
 			if err != nil {
 				return err
 			}
@@ -94,7 +98,7 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 				}
 			}
 			if g.output == "json" {
-				return printJSON(g.stdout, all)
+				return printList(g, all, "")
 			}
 			t := newTable(g.stdout, "ID", "NAME", "TYPE", "HEALTH", "EVENTS", "PROJECTS", "URL")
 			for _, i := range all {
@@ -104,7 +108,8 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 		},
 	}
 	get := &cobra.Command{
-		Use:   "get ID",
+		Use:     "get ID|NAME",
+		Aliases: []string{"show"},
 		Short: "Show an integration",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -112,7 +117,11 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out, err := c.GetIntegration(cmd.Context(), args[0])
+			id, err := integrationID(cmd.Context(), c, args[0])
+			if err != nil {
+				return err
+			}
+			out, err := c.GetIntegration(cmd.Context(), id)
 			if err != nil {
 				return err
 			}
@@ -120,7 +129,7 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 		},
 	}
 	del := &cobra.Command{
-		Use:   "delete ID",
+		Use:   "delete ID|NAME",
 		Short: "Delete an integration (its delivery history stays)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -128,18 +137,22 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := c.DeleteIntegration(cmd.Context(), args[0]); err != nil {
+			id, err := integrationID(cmd.Context(), c, args[0])
+			if err != nil {
+				return err
+			}
+			if err := c.DeleteIntegration(cmd.Context(), id); err != nil {
 				return err
 			}
 			if g.output == "json" {
-				return printJSON(g.stdout, map[string]any{"id": args[0], "deleted": true})
+				return printJSON(g.stdout, map[string]any{"id": id, "deleted": true})
 			}
-			fmt.Fprintf(g.stdout, "deleted %s\n", args[0])
+			fmt.Fprintf(g.stdout, "deleted %s\n", id)
 			return nil
 		},
 	}
 	enable := &cobra.Command{
-		Use:   "enable ID",
+		Use:   "enable ID|NAME",
 		Short: "Enable an integration: fresh health, and deliveries waiting on backoff are retried now",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -147,7 +160,11 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out, err := c.EnableIntegration(cmd.Context(), args[0])
+			id, err := integrationID(cmd.Context(), c, args[0])
+			if err != nil {
+				return err
+			}
+			out, err := c.EnableIntegration(cmd.Context(), id)
 			if err != nil {
 				return err
 			}
@@ -156,7 +173,7 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 	}
 	var reason string
 	disable := &cobra.Command{
-		Use:   "disable ID [--reason R]",
+		Use:   "disable ID|NAME [--reason R]",
 		Short: "Disable an integration; its team hears of it through integration:disabled",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -164,7 +181,11 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out, err := c.DisableIntegration(cmd.Context(), args[0], reason)
+			id, err := integrationID(cmd.Context(), c, args[0])
+			if err != nil {
+				return err
+			}
+			out, err := c.DisableIntegration(cmd.Context(), id, reason)
 			if err != nil {
 				return err
 			}
@@ -173,7 +194,7 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 	}
 	disable.Flags().StringVar(&reason, "reason", "", "why (shown with the integration)")
 	test := &cobra.Command{
-		Use:   "test ID",
+		Use:   "test ID|NAME",
 		Short: "Send a test notification now and report the outcome",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -181,7 +202,11 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out, err := c.TestIntegration(cmd.Context(), args[0])
+			id, err := integrationID(cmd.Context(), c, args[0])
+			if err != nil {
+				return err
+			}
+			out, err := c.TestIntegration(cmd.Context(), id)
 			if err != nil {
 				return err
 			}

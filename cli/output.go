@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/heraldhq/herald/internal/api"
 	"io"
 	"os"
 	"strings"
@@ -122,4 +123,13 @@ func colourize(w io.Writer, word string) string {
 		return "\x1b[" + c + "m" + word + "\x1b[0m"
 	}
 	return word
+}
+
+// printList writes a list as every list command does with -o json: the
+// API's page, {"data": [...], "nextCursor": "..."} (no cursor: the last page).
+func printList[T any](g *globals, items []T, next string) error {
+	if items == nil {
+		items = []T{}
+	}
+	return printJSON(g.stdout, api.Page[T]{Data: items, NextCursor: next})
 }

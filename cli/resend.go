@@ -61,7 +61,7 @@ func newResendCmd(g *globals) *cobra.Command {
 		},
 	}
 	remote.bind(cmd)
-	cmd.Flags().StringVar(&integration, "integration", "", "resend this integration's deliveries")
+	cmd.Flags().StringVar(&integration, "integration", "", "resend this integration's deliveries (its id or name)")
 	cmd.Flags().BoolVar(&failed, "failed", false, "its failed deliveries (same as --status failed)")
 	cmd.Flags().StringVar(&status, "status", "failed", "deliveries with this status: failed, skipped, delivered")
 	cmd.Flags().StringVar(&since, "since", "", "only deliveries created in this long (24h) or since this RFC 3339 time")
@@ -83,7 +83,11 @@ func bulkResend(cmd *cobra.Command, g *globals, remote *apiFlags, integration, s
 	if err != nil {
 		return err
 	}
-	started, err := c.BulkResend(cmd.Context(), integration, body)
+	id, err := integrationID(cmd.Context(), c, integration)
+	if err != nil {
+		return err
+	}
+	started, err := c.BulkResend(cmd.Context(), id, body)
 	if err != nil {
 		return err
 	}

@@ -52,6 +52,7 @@ func NewRoot(stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "herald",
 		Short:         "Herald delivers platform events to Slack, Discord, Teams and signed webhooks",
+		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -62,6 +63,7 @@ func NewRoot(stdout, stderr io.Writer) *cobra.Command {
 			return fmt.Errorf("--output %q: want table or json", g.output)
 		},
 	}
+	root.SetVersionTemplate("herald {{.Version}}\n")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.PersistentFlags().StringVarP(&g.output, "output", "o", "table", "output format: table or json")

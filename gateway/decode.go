@@ -36,7 +36,13 @@ func decodeJSON(body []byte, v any) error {
 		if errors.As(err, &fe) {
 			return badRequest("field %q: %s", fe.Field, fe.Problem)
 		}
-		return badRequest("malformed JSON: %s", describeJSONError(err))
+		// Only a body that is not JSON is "malformed": well-formed JSON with
+		// a wrong value says which value (a CLI flag's mistake included).
+		var syn *json.SyntaxError
+		if errors.As(err, &syn) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return badRequest("malformed JSON: %s", describeJSONError(err))
+		}
+		return badRequest("invalid request body: %s", describeJSONError(err))
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return badRequest("malformed JSON: unexpected data after the first JSON value")

@@ -43,11 +43,15 @@ func (s *Server) postEvent(c *fiber.Ctx) error {
 		return err
 	}
 	in.TeamID = teamID(c)
+	ctx, report := contract.WithStartReport(c.UserContext())
+	c.SetUserContext(ctx)
 	wfID, queued, err := s.startEvent(c, in)
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusAccepted).JSON(api.Accepted{ID: in.EventID, WorkflowID: wfID, Queued: queued})
+	acc := api.Accepted{ID: in.EventID, WorkflowID: wfID, Queued: queued}
+	s.tellTheTruth(c, in, report, &acc)
+	return c.Status(fiber.StatusAccepted).JSON(acc)
 }
 
 // MaxBatch is the most events one batch may carry.
@@ -69,14 +73,21 @@ func (s *Server) postEventBatch(c *fiber.Ctx) error {
 		return problemf(fiber.StatusRequestEntityTooLarge, "a batch holds at most %d events; this one has %d", MaxBatch, len(req.Events))
 	}
 	results := make([]api.BatchResult, len(req.Events))
+	base := c.UserContext()
+	defer c.SetUserContext(base)
 	for i, ev := range req.Events {
 		in, err := parseEvent(ev, "")
 		if err == nil {
 			in.TeamID = teamID(c)
+			ctx, report := contract.WithStartReport(base)
+			c.SetUserContext(ctx)
 			var wfID string
 			var queued bool
 			if wfID, queued, err = s.startEvent(c, in); err == nil {
-				results[i] = api.BatchResult{ID: in.EventID, WorkflowID: wfID, Queued: queued, Status: fiber.StatusAccepted}
+				acc := api.Accepted{ID: in.EventID, WorkflowID: wfID, Queued: queued}
+				s.tellTheTruth(c, in, report, &acc)
+				results[i] = api.BatchResult{ID: acc.ID, WorkflowID: acc.WorkflowID, Queued: acc.Queued, Duplicate: acc.Duplicate,
+					BodyDiffers: acc.BodyDiffers, Matched: acc.Matched, Status: fiber.StatusAccepted}
 				continue
 			}
 		}

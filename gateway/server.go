@@ -44,13 +44,15 @@ type Server struct {
 	ingest  *ingestLimiter
 	outbox  *outbox
 	starter eventStarter
+	// matches counts, for the 202, the integrations an event reaches.
+	matches *matchCache
 }
 
 // New builds the gateway and its routes.
 // m (may be nil) is served at /metrics, with herald_integrations counted from st.
 func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger, m *metrics.Metrics) (*Server, error) {
 	s := &Server{cfg: cfg, store: st, temporal: tc, log: log, resolver: net.DefaultResolver, metrics: m,
-		ingest: newIngestLimiter(max(cfg.IngestConcurrency, 1)), guesses: newGuessLimiter(),
+		ingest: newIngestLimiter(max(cfg.IngestConcurrency, 1)), guesses: newGuessLimiter(), matches: newMatchCache(2 * time.Second),
 		channels: channels.NewRegistry(channels.Options{WebhookHeaderPrefix: cfg.WebhookHeaderPrefix})}
 	s.starter = eventStarter{temporal: tc, taskQueue: cfg.TaskQueue, dispatch: contract.DispatchQueued}
 	if cfg.StartsEagerly() {

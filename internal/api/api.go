@@ -206,9 +206,13 @@ type BatchResult struct {
 	ID         string `json:"id,omitempty"`
 	WorkflowID string `json:"workflowId,omitempty"`
 	// Queued: accepted over the ingest limit; its workflow starts shortly.
-	Queued  bool     `json:"queued,omitempty"`
-	Status  int      `json:"status"`
-	Problem *Problem `json:"problem,omitempty"`
+	Queued bool `json:"queued,omitempty"`
+	// Duplicate, BodyDiffers and Matched as in Accepted.
+	Duplicate   bool     `json:"duplicate,omitempty"`
+	BodyDiffers *bool    `json:"bodyDiffers,omitempty"`
+	Matched     *int     `json:"matched,omitempty"`
+	Status      int      `json:"status"`
+	Problem     *Problem `json:"problem,omitempty"`
 }
 
 // Problem is an RFC 9457 problem detail. Handlers return it as an error.
@@ -342,6 +346,14 @@ type Accepted struct {
 	ID         string `json:"id"`
 	WorkflowID string `json:"workflowId"`
 	Queued     bool   `json:"queued,omitempty"`
+	// Duplicate: this id was received before; nothing new is delivered.
+	// BodyDiffers says whether this body differed from the one kept (absent
+	// while the first is not recorded yet).
+	Duplicate   bool  `json:"duplicate,omitempty"`
+	BodyDiffers *bool `json:"bodyDiffers,omitempty"`
+	// Matched is how many of the team's integrations the event reaches (0:
+	// none subscribes to its type and project); absent when not known.
+	Matched *int `json:"matched,omitempty"`
 }
 
 // Batch answers POST /v1/events/batch, one result per event.

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/heraldhq/herald/internal/contract"
@@ -41,6 +44,24 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s (HTTP %d)", e.Title, e.Status)
 }
 
+// UnreachableError: no answer from the gateway at all (down, wrong address).
+type UnreachableError struct {
+	Base string
+	Err  error
+}
+
+func (e *UnreachableError) Error() string {
+	cause := e.Err
+	var ue *url.Error
+	if errors.As(cause, &ue) {
+		cause = ue.Err // the URL is said once, below
+	}
+	return fmt.Sprintf("cannot reach Herald's gateway at %s (HERALD_URL or --url): %v\n"+
+		"is it running? `make dev` runs one on this machine; otherwise set HERALD_URL to your gateway's address", e.Base, cause)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
 // do sends a JSON request and decodes a JSON answer into out (when not nil).
 func (c *Client) do(ctx context.Context, method, path string, body, out any) error {
 	var rd io.Reader
@@ -63,6 +84,10 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) || errors.Is(err, syscall.ECONNREFUSED) {
+			return &UnreachableError{Base: c.base, Err: err}
+		}
 		return fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()

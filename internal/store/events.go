@@ -55,6 +55,18 @@ const matchQuery = `
 	  AND ($5 OR cardinality(i.projects) = 0 OR $3 = ANY(i.projects))
 	  AND i.id <> $4`
 
+// CountMatching is how many of a team's integrations an event of type
+// candidates (eventtype.Candidates) and project would reach now (disabled
+// ones included: they get a skipped delivery).
+func (s *Store) CountMatching(ctx context.Context, teamID string, candidates []string, project string) (int, error) {
+	var n int
+	err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM (`+matchQuery+`) m`, teamID, pq.StringArray(candidates), project, "", false)
+	if err != nil {
+		return 0, fmt.Errorf("count the integrations matching: %w", err)
+	}
+	return n, nil
+}
+
 // RecordEvent stores the event (once: a repeat changes nothing), matches it
 // (see Match), and creates one delivery per matching integration — skipped
 // when the integration is disabled. It returns every delivery of the event,

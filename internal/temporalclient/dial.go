@@ -13,7 +13,9 @@ import (
 	"net/netip"
 	"os"
 
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"google.golang.org/grpc"
 	tlog "go.temporal.io/sdk/log"
 
 	"github.com/heraldhq/herald/internal/codec"
@@ -43,11 +45,23 @@ func Dial(ctx context.Context, cfg *config.Config, log *slog.Logger, metrics cli
 	if !Compresses(cfg) {
 		opts.ConnectionOptions.GrpcCompression = &client.GrpcCompressionNone{}
 	}
+	opts.ConnectionOptions.DialOptions = append(opts.ConnectionOptions.DialOptions, grpc.WithChainUnaryInterceptor(reportStarts))
 	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddress, err)
 	}
 	return c, nil
+}
+
+// reportStarts passes Temporal's word on whether a start made a new run
+// (running runs of the same id are used, not duplicated) to the report the
+// caller's context carries (contract.WithStartReport).
+func reportStarts(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	err := invoker(ctx, method, req, reply, cc, opts...)
+	if r, ok := reply.(*workflowservice.StartWorkflowExecutionResponse); ok && err == nil {
+		contract.ReportStart(ctx, r.GetStarted())
+	}
+	return err
 }
 
 // Compresses says whether requests to Temporal are gzipped: always with

@@ -39,7 +39,7 @@ func TestBadInputIsRejectedWithProblemAndStartsNothing(t *testing.T) {
 		wantDetail string
 	}{
 		{"malformed JSON", "POST", "/v1/events", s.Key, `{"event": "build:start",`, 400, "malformed JSON"},
-		{"not an object", "POST", "/v1/events", s.Key, `["build:start"]`, 400, "malformed JSON"},
+		{"not an object", "POST", "/v1/events", s.Key, `["build:start"]`, 400, "expected an object"},
 		{"trailing data", "POST", "/v1/events", s.Key, `{"event":"build:start"} {}`, 400, "after the first JSON value"},
 		{"empty body", "POST", "/v1/events", s.Key, ``, 400, "empty"},
 		{"missing event type", "POST", "/v1/events", s.Key, `{"data":{}}`, 400, "event type is required"},

@@ -1,0 +1,44 @@
+package contract
+
+import (
+	"context"
+	"sync"
+)
+
+// StartReport says whether a start of an event's workflow made a new run,
+// or found the id taken (a repeat of an event already received). Temporal
+// answers it (StartWorkflowExecutionResponse.started, or "already started"
+// for a closed run), but the SDK's client does not pass it on: the client's
+// gRPC interceptor (temporalclient) writes it into the report its call's
+// context carries.
+type StartReport struct {
+	mu      sync.Mutex
+	known   bool
+	started bool
+}
+
+type startReportKey struct{}
+
+// WithStartReport is ctx carrying an empty report for the start made with it.
+func WithStartReport(ctx context.Context) (context.Context, *StartReport) {
+	r := &StartReport{}
+	return context.WithValue(ctx, startReportKey{}, r), r
+}
+
+// ReportStart records what Temporal answered a start made with ctx (nothing
+// when ctx carries no report).
+func ReportStart(ctx context.Context, started bool) {
+	if r, ok := ctx.Value(startReportKey{}).(*StartReport); ok {
+		r.mu.Lock()
+		r.known, r.started = true, started
+		r.mu.Unlock()
+	}
+}
+
+// Duplicate says whether the event's id was taken already, and whether
+// that is known (false when the start failed before Temporal answered).
+func (r *StartReport) Duplicate() (duplicate, known bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.known && !r.started, r.known
+}

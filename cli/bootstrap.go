@@ -2,10 +2,15 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"os/user"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -39,6 +44,71 @@ func withDatabase(ctx context.Context, b *config.Binder, fn func(*store.Store) e
 
 func (f *apiFlags) viaAPI() bool { return f.apiKey != "" || os.Getenv("HERALD_API_KEY") != "" }
 
+// bootstrap runs a team or key command: on the database when --database-url
+// is given or no key is; else through the API. A key that may not do it (the quickstart's own ingest,manage key,
+// still exported when the quickstart is pasted a second time) is not a dead
+// end: against a gateway on this machine whose database answers, the
+// command is done on the database, with a note; otherwise the error says
+// exactly what to unset or pass.
+func bootstrap(cmd *cobra.Command, g *globals, remote *apiFlags, b *config.Binder, viaAPI func(*api.Client) error, viaDB func(*store.Store) error) error {
+	ctx := cmd.Context()
+	if cmd.Flags().Changed("database-url") || !remote.viaAPI() {
+		return withDatabase(ctx, b, viaDB)
+	}
+	c, err := remote.client()
+	if err != nil {
+		return err
+	}
+	err = viaAPI(c)
+	var ae *api.Error
+	if !errors.As(err, &ae) || (ae.Status != http.StatusUnauthorized && ae.Status != http.StatusForbidden) {
+		return err
+	}
+	if remote.local() && databaseAnswers(ctx, b) {
+		fmt.Fprintf(g.stderr, "note: HERALD_API_KEY may not do this (%s): done on the local database instead\n", ae.Detail)
+		return withDatabase(ctx, b, viaDB)
+	}
+	return fmt.Errorf("%w\nHERALD_API_KEY is a key without the admin (or, for its own team's keys, owner) scope this needs.\n"+
+		"To do it on the database instead: unset HERALD_API_KEY, or pass --database-url URL;\n"+
+		"or pass --api-key with an admin key (bin/herald keys create --team TEAM --scopes admin, run without HERALD_API_KEY)", err)
+}
+
+// local says whether the gateway the client talks to is on this machine.
+func (f *apiFlags) local() bool {
+	base := f.url
+	if base == "" {
+		base = os.Getenv("HERALD_URL")
+	}
+	if base == "" {
+		return true // the default, http://127.0.0.1:8080
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return false
+	}
+	if u.Hostname() == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(u.Hostname())
+	return ip != nil && ip.IsLoopback()
+}
+
+// databaseAnswers says whether the configured database can be reached now.
+func databaseAnswers(ctx context.Context, b *config.Binder) bool {
+	cfg, err := b.Load(nil)
+	if err != nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return false
+	}
+	st.Close()
+	return true
+}
+
 func newTeamsCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "teams", Short: "Manage teams (with an admin key through the API, else on the database)"}
 	var remote apiFlags
@@ -47,6 +117,9 @@ func newTeamsCmd(g *globals) *cobra.Command {
 	b := config.Bind(cmd.PersistentFlags(), &cfg, config.GroupDatabase)
 	// One team (create) prints as an object, a list as every list does.
 	printTeams := func(one bool, ts ...api.TeamView) error {
+		if one {
+			warn(g, ts[0].Warnings)
+		}
 		if g.output == "json" {
 			if one {
 				return printJSON(g.stdout, ts[0])
@@ -64,23 +137,22 @@ func newTeamsCmd(g *globals) *cobra.Command {
 		Short: "Create a team",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if remote.viaAPI() {
-				c, err := remote.client()
-				if err != nil {
-					return err
-				}
+			return bootstrap(cmd, g, &remote, b, func(c *api.Client) error {
 				t, err := c.CreateTeam(cmd.Context(), args[0])
 				if err != nil {
 					return err
 				}
 				return printTeams(true, t)
-			}
-			return withDatabase(cmd.Context(), b, func(st *store.Store) error {
+			}, func(st *store.Store) error {
 				t, err := st.CreateTeam(dbActor(cmd.Context()), args[0])
 				if err != nil {
 					return err
 				}
-				return printTeams(true, gateway.NewTeamView(t))
+				v := gateway.NewTeamView(t)
+				if others, err := st.SameNames(cmd.Context(), true, "", t.Name, t.ID); err == nil {
+					v.Warnings = store.NameWarning("team", t.Name, others)
+				}
+				return printTeams(true, v)
 			})
 		},
 	}
@@ -89,18 +161,13 @@ func newTeamsCmd(g *globals) *cobra.Command {
 		Short: "List teams",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if remote.viaAPI() {
-				c, err := remote.client()
-				if err != nil {
-					return err
-				}
+			return bootstrap(cmd, g, &remote, b, func(c *api.Client) error {
 				p, err := c.ListTeams(cmd.Context())
 				if err != nil {
 					return err
 				}
 				return printTeams(false, p.Data...)
-			}
-			return withDatabase(cmd.Context(), b, func(st *store.Store) error {
+			}, func(st *store.Store) error {
 				ts, err := st.ListTeams(cmd.Context())
 				if err != nil {
 					return err
@@ -158,21 +225,16 @@ func newKeysCmd(g *globals) *cobra.Command {
 				}
 				sc, names = append(sc, p), append(names, string(p))
 			}
-			if remote.viaAPI() {
-				c, err := remote.client()
-				if err != nil {
-					return err
-				}
+			return bootstrap(cmd, g, &remote, b, func(c *api.Client) error {
 				k, err := c.CreateKey(cmd.Context(), api.KeyRequest{TeamID: team, Name: name, Scopes: names})
 				if err != nil {
 					return err
 				}
 				return printKeys(true, k)
-			}
-			if team == "" {
-				return fmt.Errorf("--team is required")
-			}
-			return withDatabase(cmd.Context(), b, func(st *store.Store) error {
+			}, func(st *store.Store) error {
+				if team == "" {
+					return fmt.Errorf("--team is required")
+				}
 				k, plain, err := st.CreateKey(dbActor(cmd.Context()), team, name, sc)
 				if err != nil {
 					return err
@@ -193,21 +255,16 @@ func newKeysCmd(g *globals) *cobra.Command {
 		Short: "List a team's keys (prefixes and scopes, never the keys)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if remote.viaAPI() {
-				c, err := remote.client()
-				if err != nil {
-					return err
-				}
+			return bootstrap(cmd, g, &remote, b, func(c *api.Client) error {
 				p, err := c.ListKeys(cmd.Context(), listTeam)
 				if err != nil {
 					return err
 				}
 				return printKeys(false, p.Data...)
-			}
-			if listTeam == "" {
-				return fmt.Errorf("--team is required")
-			}
-			return withDatabase(cmd.Context(), b, func(st *store.Store) error {
+			}, func(st *store.Store) error {
+				if listTeam == "" {
+					return fmt.Errorf("--team is required")
+				}
 				ks, err := st.ListKeys(cmd.Context(), listTeam)
 				if err != nil {
 					return err
@@ -226,18 +283,13 @@ func newKeysCmd(g *globals) *cobra.Command {
 		Short: "Revoke a key: it fails from its next request on",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if remote.viaAPI() {
-				c, err := remote.client()
-				if err != nil {
-					return err
-				}
+			return bootstrap(cmd, g, &remote, b, func(c *api.Client) error {
 				k, err := c.RevokeKey(cmd.Context(), args[0])
 				if err != nil {
 					return err
 				}
 				return printKeys(true, k)
-			}
-			return withDatabase(cmd.Context(), b, func(st *store.Store) error {
+			}, func(st *store.Store) error {
 				k, err := st.RevokeKey(dbActor(cmd.Context()), "", args[0])
 				if err != nil {
 					return err

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -35,31 +36,34 @@ func newDeliveriesCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	var integration, status, event, cursor string
+	var integration, status, event, channel, since, until, cursor string
 	var limit int
 	list := &cobra.Command{
-		Use:   "list --integration ID [--status failed] [--event build:start]",
-		Short: "An integration's recent deliveries, newest first",
+		Use:   "list [--integration ID|NAME] [--status failed,retrying] [--event build:start] [--channel slack] [--since 24h]",
+		Short: "Deliveries newest first: the team's, or one integration's",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if integration == "" {
-				return fmt.Errorf("--integration is required")
-			}
 			q := url.Values{"limit": {fmt.Sprint(limit)}}
-			for k, v := range map[string]string{"status": status, "event": event, "cursor": cursor} {
+			for k, v := range map[string]string{"status": status, "event": event, "channel": channel, "cursor": cursor} {
 				if v != "" {
 					q.Set(k, v)
 				}
+			}
+			if err := setTimes(q, since, until); err != nil {
+				return err
 			}
 			c, err := remote.client()
 			if err != nil {
 				return err
 			}
-			id, err := integrationID(cmd.Context(), c, integration)
-			if err != nil {
-				return err
+			if integration != "" {
+				id, err := integrationID(cmd.Context(), c, integration)
+				if err != nil {
+					return err
+				}
+				q.Set("integration", id)
 			}
-			p, err := c.ListDeliveries(cmd.Context(), id, q)
+			p, err := c.ListTeamDeliveries(cmd.Context(), q)
 			if err != nil {
 				return err
 			}
@@ -75,9 +79,12 @@ func newDeliveriesCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	list.Flags().StringVar(&integration, "integration", "", "integration id (required)")
-	list.Flags().StringVar(&status, "status", "", "only this status: pending, retrying, delivered, failed, skipped")
+	list.Flags().StringVar(&integration, "integration", "", "only this integration's (its id or name)")
+	list.Flags().StringVar(&status, "status", "", "only these statuses, comma-separated: pending, retrying, delivered, failed, skipped, grouped")
 	list.Flags().StringVar(&event, "event", "", "only this event type")
+	list.Flags().StringVar(&channel, "channel", "", "only integrations of this type: webhook, slack, discord, teams")
+	list.Flags().StringVar(&since, "since", "", "only deliveries made in this long (24h, 7d) or since this RFC 3339 time")
+	list.Flags().StringVar(&until, "until", "", "only deliveries made before this age or RFC 3339 time")
 	list.Flags().StringVar(&cursor, "cursor", "", "continue after this page")
 	list.Flags().IntVar(&limit, "limit", 50, "page size (1 to 200)")
 	cmd.AddCommand(show, list)
@@ -130,4 +137,20 @@ func printHeaders(g *globals, h map[string][]string) {
 	for _, k := range keys {
 		fmt.Fprintf(g.stdout, "%s: %s\n", k, strings.Join(h[k], ", "))
 	}
+}
+
+// setTimes puts --since and --until (ages or RFC 3339 times) into q.
+func setTimes(q url.Values, since, until string) error {
+	now := time.Now()
+	for flag, v := range map[string]string{"since": since, "until": until} {
+		if v == "" {
+			continue
+		}
+		t, err := parseWhen(flag, v, now)
+		if err != nil {
+			return err
+		}
+		q.Set(flag, t.UTC().Format(time.RFC3339))
+	}
+	return nil
 }

@@ -4,11 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/api"
 )
 
@@ -50,8 +53,9 @@ func newEventsCmd(g *globals) *cobra.Command {
 	send.Flags().StringVar(&id, "id", "", "event id (a repeat of an id is not delivered again)")
 	send.Flags().StringVar(&data, "data", "{}", "event data: JSON, @file, or - for standard input")
 
+	var wait time.Duration
 	get := &cobra.Command{
-		Use:   "get ID",
+		Use:   "get ID [--wait 30s]",
 		Short: "Show an event and its deliveries",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -60,6 +64,16 @@ func newEventsCmd(g *globals) *cobra.Command {
 				return err
 			}
 			ev, err := c.GetEvent(cmd.Context(), args[0])
+			// --wait: until it is recorded and no delivery waits for its
+			// first attempt (a retrying one is where it will stay a while).
+			for deadline := time.Now().Add(wait); time.Now().Before(deadline) && !settled(ev, err); {
+				select {
+				case <-cmd.Context().Done():
+					return cmd.Context().Err()
+				case <-time.After(200 * time.Millisecond):
+				}
+				ev, err = c.GetEvent(cmd.Context(), args[0])
+			}
 			if err != nil {
 				return err
 			}
@@ -72,31 +86,58 @@ func newEventsCmd(g *globals) *cobra.Command {
 		},
 	}
 
+	get.Flags().DurationVar(&wait, "wait", 0, "wait up to this long for the event to be recorded and its first attempts made (e.g. 30s)")
+
 	var limit int
+	var typ, project, since, until, cursor string
 	list := &cobra.Command{
-		Use:   "list",
-		Short: "List recent events, newest first",
+		Use:   "list [--type build:start] [--project ID] [--since 24h] [--until T]",
+		Short: "The team's events, newest first, with where their deliveries stand",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			q := url.Values{"limit": {fmt.Sprint(limit)}}
+			for k, v := range map[string]string{"type": typ, "project": project, "cursor": cursor} {
+				if v != "" {
+					q.Set(k, v)
+				}
+			}
+			if err := setTimes(q, since, until); err != nil {
+				return err
+			}
 			c, err := remote.client()
 			if err != nil {
 				return err
 			}
-			p, err := c.ListEvents(cmd.Context(), limit)
+			p, err := c.ListEvents(cmd.Context(), q)
 			if err != nil {
 				return err
 			}
 			if g.output == "json" {
 				return printList(g, p.Data, p.NextCursor)
 			}
-			t := newTable(g.stdout, "ID", "EVENT", "PROJECT", "RECEIVED")
+			t := newTable(g.stdout, "ID", "EVENT", "PROJECT", "RECEIVED", "OUTCOME", "DELIVERIES")
 			for _, e := range p.Data {
-				t.row(e.ID, e.Event, e.ProjectID, e.ReceivedAt)
+				counts := ""
+				if n := e.Counts; n != nil {
+					counts = fmt.Sprintf("%d delivered, %d failed, %d in progress", n.Delivered, n.Failed, n.InProgress)
+				}
+				t.row(e.ID, e.Event, e.ProjectID, e.ReceivedAt, colourize(g.stdout, e.Outcome), counts)
 			}
-			return t.flush()
+			if err := t.flush(); err != nil {
+				return err
+			}
+			if p.NextCursor != "" {
+				fmt.Fprintf(g.stderr, "more: --cursor %s\n", p.NextCursor)
+			}
+			return nil
 		},
 	}
-	list.Flags().IntVar(&limit, "limit", 50, "how many events (1 to 200)")
+	list.Flags().StringVar(&typ, "type", "", "only events of this type")
+	list.Flags().StringVar(&project, "project", "", "only events of this project id")
+	list.Flags().StringVar(&since, "since", "", "only events received in this long (24h, 7d) or since this RFC 3339 time")
+	list.Flags().StringVar(&until, "until", "", "only events received before this age or RFC 3339 time")
+	list.Flags().StringVar(&cursor, "cursor", "", "continue after this page")
+	list.Flags().IntVar(&limit, "limit", 50, "page size (1 to 200)")
 	cmd.AddCommand(send, get, list)
 	return cmd
 }
@@ -139,4 +180,18 @@ func printDeliveries(g *globals, ds []api.DeliveryView) error {
 		t.row(d.ID, d.EventID, d.IntegrationName, colourize(g.stdout, string(d.Status)), d.Attempts, d.LastStatusCode, d.CreatedAt, reason)
 	}
 	return t.flush()
+}
+
+// settled: the event is recorded (not only accepted or queued) and none of
+// its deliveries still waits for its first attempt.
+func settled(ev api.EventView, err error) bool {
+	if err != nil || ev.ReceivedAt.IsZero() {
+		return false
+	}
+	for _, d := range ev.Deliveries {
+		if d.Status == herald.DeliveryPending {
+			return false
+		}
+	}
+	return true
 }

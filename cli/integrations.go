@@ -110,8 +110,8 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 	get := &cobra.Command{
 		Use:     "get ID|NAME",
 		Aliases: []string{"show"},
-		Short: "Show an integration",
-		Args:  cobra.ExactArgs(1),
+		Short:   "Show an integration",
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := remote.client()
 			if err != nil {
@@ -471,6 +471,7 @@ func nonNil(s []string) []string {
 }
 
 func printIntegration(g *globals, i api.IntegrationView) error {
+	warn(g, i.Warnings)
 	if g.output == "json" {
 		return printJSON(g.stdout, i)
 	}

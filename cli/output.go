@@ -133,3 +133,10 @@ func printList[T any](g *globals, items []T, next string) error {
 	}
 	return printJSON(g.stdout, api.Page[T]{Data: items, NextCursor: next})
 }
+
+// warn says each warning on standard error (standard output stays the answer).
+func warn(g *globals, warnings []string) {
+	for _, w := range warnings {
+		fmt.Fprintln(g.stderr, "warning: "+w)
+	}
+}

@@ -125,10 +125,13 @@ func bulkResend(cmd *cobra.Command, g *globals, remote *apiFlags, integration, s
 }
 
 // parseSince reads "24h"-style ages and RFC 3339 times.
-func parseSince(s string, now time.Time) (time.Time, error) {
+func parseSince(s string, now time.Time) (time.Time, error) { return parseWhen("since", s, now) }
+
+// parseWhen reads flag's value: an age (24h, 7d) before now, or an RFC 3339 time.
+func parseWhen(flag, s string, now time.Time) (time.Time, error) {
 	if d, err := time.ParseDuration(s); err == nil {
 		if d <= 0 {
-			return time.Time{}, fmt.Errorf("--since %q: want a positive age such as 24h", s)
+			return time.Time{}, fmt.Errorf("--%s %q: want a positive age such as 24h", flag, s)
 		}
 		return now.Add(-d), nil
 	}
@@ -140,7 +143,7 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("--since %q: want an age (24h, 7d) or an RFC 3339 time", s)
+		return time.Time{}, fmt.Errorf("--%s %q: want an age (24h, 7d) or an RFC 3339 time", flag, s)
 	}
 	return t, nil
 }

@@ -29,7 +29,11 @@ func (s *Server) createTeam(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(NewTeamView(t))
+	v := NewTeamView(t)
+	if others, err := s.store.SameNames(c.UserContext(), true, "", t.Name, t.ID); err == nil {
+		v.Warnings = store.NameWarning("team", t.Name, others)
+	}
+	return c.Status(fiber.StatusCreated).JSON(v)
 }
 
 func (s *Server) listTeams(c *fiber.Ctx) error {

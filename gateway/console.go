@@ -42,6 +42,20 @@ var consoleFuncs = template.FuncMap{
 	"join":       func(s []string) string { return strings.Join(s, ", ") },
 	"healthText": consoleHealth,
 	"ago":        ago,
+	"when":       when,
+	"pretty":     prettyBody,
+	"label":      attemptLabel,
+	"outcomeBadge": func(o store.EventOutcome) string {
+		switch o {
+		case store.OutcomeDelivered:
+			return "delivered"
+		case store.OutcomeFailed:
+			return "failed"
+		case store.OutcomeInProgress, store.OutcomePartial:
+			return "retrying"
+		}
+		return "skipped"
+	},
 	"headers": func(h map[string][]string) string {
 		keys := make([]string, 0, len(h))
 		for k := range h {
@@ -78,7 +92,7 @@ var consoleFuncs = template.FuncMap{
 
 var consolePages = func() map[string]*template.Template {
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"login", "integrations", "deliveries", "delivery", "error", "audit"} {
+	for _, name := range []string{"login", "integrations", "deliveries", "delivery", "error", "audit", "events", "event", "failures"} {
 		pages[name] = template.Must(template.New(name).Funcs(consoleFuncs).ParseFS(consoleFiles, "console/layout.html", "console/"+name+".html"))
 	}
 	return pages
@@ -141,8 +155,13 @@ func ago(v any) string {
 type consolePage struct {
 	Title string
 	Team  string
-	CSRF  string
-	Flash string
+	// TeamName is what the header shows (the id on hover).
+	TeamName string
+	CSRF     string
+	Flash    string
+	// Refresh makes the page load itself again in a second (waiting for an
+	// attempt a resend asked for).
+	Refresh bool
 }
 
 func (s *Server) render(c *fiber.Ctx, status int, name string, data any) error {
@@ -166,7 +185,11 @@ func csrfToken(session string) string {
 
 func (s *Server) page(c *fiber.Ctx, title string) consolePage {
 	key := c.Cookies(consoleCookie)
-	return consolePage{Title: title, Team: teamID(c), CSRF: csrfToken(key), Flash: s.takeFlash(c)}
+	p := consolePage{Title: title, Team: teamID(c), TeamName: teamID(c), CSRF: csrfToken(key), Flash: s.takeFlash(c)}
+	if t, err := s.store.GetTeam(c.UserContext(), p.Team); err == nil {
+		p.TeamName = t.Name
+	}
+	return p
 }
 
 // flashCookie carries the message an action leaves for the page it redirects
@@ -285,6 +308,10 @@ func (s *Server) mountConsole() {
 	con.Get("/integrations/:id", s.consoleDeliveries)
 	con.Get("/deliveries/:id", s.consoleDelivery)
 	con.Get("/audit", s.consoleAudit)
+	con.Get("/events", s.consoleEvents)
+	con.Get("/events/:id", s.consoleEvent)
+	con.Get("/search", s.consoleSearch)
+	con.Get("/failures", s.consoleFailures)
 	con.Post("/integrations/:id/:action", s.consoleIntegrationAction)
 	con.Post("/deliveries/:id/resend", s.consoleResend)
 }
@@ -395,25 +422,6 @@ func (s *Server) consoleDeliveries(c *fiber.Ctx) error {
 	}{s.page(c, in.Name), s.integrationView(in), p.Data, knownStatuses, string(f.Status), f.EventType, p.NextCursor})
 }
 
-func (s *Server) consoleDelivery(c *fiber.Ctx) error {
-	team := teamID(c)
-	v, d, err := s.deliveryDetail(c, team, c.Params("id"))
-	if err != nil {
-		return err
-	}
-	ev, err := s.store.GetEvent(c.UserContext(), team, d.EventID)
-	if err != nil {
-		return err
-	}
-	wfURL := strings.TrimRight(s.cfg.TemporalUIURL, "/") + "/namespaces/" + url.PathEscape(s.cfg.TemporalNamespace) +
-		"/workflows/" + url.PathEscape(ev.WorkflowID)
-	return s.render(c, 200, "delivery", struct {
-		consolePage
-		Delivery    api.DeliveryView
-		WorkflowURL string
-	}{s.page(c, "Delivery "+d.ID), v, wfURL})
-}
-
 func (s *Server) consoleIntegrationAction(c *fiber.Ctx) error {
 	in, err := s.pathIntegration(c)
 	if err != nil {
@@ -444,14 +452,6 @@ func (s *Server) consoleIntegrationAction(c *fiber.Ctx) error {
 		return problemf(fiber.StatusNotFound, "no such action")
 	}
 	return s.redirectWithFlash(c, "/console", msg)
-}
-
-func (s *Server) consoleResend(c *fiber.Ctx) error {
-	id := c.Params("id")
-	if _, err := s.resend(c, teamID(c), id); err != nil {
-		return err
-	}
-	return s.redirectWithFlash(c, "/console/deliveries/"+url.PathEscape(id), "Resend requested: the new attempt appears below in a moment.")
 }
 
 // consoleError renders a problem as a console page.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/channels"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/eventtype"
 	"github.com/heraldhq/herald/internal/store"
@@ -74,18 +75,79 @@ func (s *Server) deliveryPage(c *fiber.Ctx, limit int) (store.Integration, api.P
 			return in, api.Page[api.DeliveryView]{}, f, badRequest("query \"event\": %s", err)
 		}
 	}
-	list, err := s.store.ListDeliveries(c.UserContext(), f)
+	p, err := s.deliveries(c.UserContext(), f)
+	return in, p, f, err
+}
+
+// deliveries is the page of deliveries f selects, with the cursor of the next.
+func (s *Server) deliveries(ctx context.Context, f store.DeliveryFilter) (api.Page[api.DeliveryView], error) {
+	list, err := s.store.ListDeliveries(ctx, f)
 	if err != nil {
-		return in, api.Page[api.DeliveryView]{}, f, err
+		return api.Page[api.DeliveryView]{}, err
 	}
 	p := api.Page[api.DeliveryView]{Data: make([]api.DeliveryView, len(list))}
 	for i, d := range list {
 		p.Data[i] = newDeliveryView(d)
 	}
-	if len(list) == limit {
+	if len(list) == f.Limit {
 		p.NextCursor = list[len(list)-1].ID
 	}
-	return in, p, f, nil
+	return p, nil
+}
+
+// listTeamDeliveries answers GET /v1/deliveries: the team's deliveries
+// across integrations, newest first, by status (a list: failed,retrying),
+// event type, integration, channel and time, in cursor pages.
+func (s *Server) listTeamDeliveries(c *fiber.Ctx) error {
+	limit, err := pageLimit(c)
+	if err != nil {
+		return err
+	}
+	f := store.DeliveryFilter{TeamID: teamID(c), IntegrationID: c.Query("integration"), Before: c.Query("cursor"), Limit: limit}
+	for _, st := range strings.Split(c.Query("status"), ",") {
+		if st = strings.TrimSpace(st); st == "" {
+			continue
+		}
+		parsed, err := parseStatus(st)
+		if err != nil {
+			return err
+		}
+		f.Statuses = append(f.Statuses, parsed)
+	}
+	if ch := c.Query("channel"); ch != "" {
+		if !slices.Contains(channels.Supported(), herald.IntegrationType(ch)) {
+			return badRequest("channel %q: want one of %v", ch, channels.Supported())
+		}
+		f.Channel = herald.IntegrationType(ch)
+	}
+	if t := strings.TrimSpace(c.Query("event")); t != "" {
+		if f.EventType, err = eventtype.Normalize(t); err != nil {
+			return badRequest("query \"event\": %s", err)
+		}
+	}
+	if f.Since, f.Until, err = timeRange(c); err != nil {
+		return err
+	}
+	p, err := s.deliveries(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(p)
+}
+
+// timeRange reads ?since and ?until (RFC 3339).
+func timeRange(c *fiber.Ctx) (since, until time.Time, err error) {
+	for _, q := range []struct {
+		name string
+		into *time.Time
+	}{{"since", &since}, {"until", &until}} {
+		if v := c.Query(q.name); v != "" {
+			if *q.into, err = time.Parse(time.RFC3339, v); err != nil {
+				return since, until, badRequest("query %q must be an RFC 3339 time such as 2026-01-02T15:04:05Z", q.name)
+			}
+		}
+	}
+	return since, until, nil
 }
 
 var knownStatuses = []herald.DeliveryStatus{herald.DeliveryPending, herald.DeliveryRetrying,

@@ -280,13 +280,24 @@ func (s *Server) listEvents(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	evs, err := s.store.ListEvents(c.UserContext(), teamID(c), c.Query("cursor"), limit)
+	f := store.EventFilter{TeamID: teamID(c), Before: c.Query("cursor"), Limit: limit, Project: c.Query("project")}
+	if t := c.Query("type"); t != "" {
+		if f.Type, err = eventtype.Normalize(t); err != nil {
+			return badRequest("query \"type\": %s", err)
+		}
+	}
+	if f.Since, f.Until, err = timeRange(c); err != nil {
+		return err
+	}
+	evs, err := s.store.ListEvents(c.UserContext(), f)
 	if err != nil {
 		return err
 	}
 	views := make([]api.EventView, len(evs))
 	for i, ev := range evs {
-		views[i] = newEventView(ev, nil)
+		views[i] = newEventView(ev.Event, nil)
+		views[i].Outcome = string(ev.Outcome())
+		views[i].Counts = &api.EventCounts{Total: ev.Total, Delivered: ev.Delivered, Failed: ev.Failed, InProgress: ev.Open, Skipped: ev.Skipped}
 	}
 	next := ""
 	if len(evs) == limit {

@@ -274,6 +274,7 @@ func (s *Server) createIntegration(c *fiber.Ctx) error {
 	v := s.integrationView(out)
 	v.URL, v.Secret = out.URL, shownSecret(out.Secret)
 	v.Confirmation = s.confirm(c, out)
+	v.Warnings = s.nameWarning(c, out)
 	return c.Status(fiber.StatusCreated).JSON(v)
 }
 
@@ -408,6 +409,9 @@ func (s *Server) updateIntegration(c *fiber.Ctx) error {
 	}
 	v := s.integrationView(out)
 	v.Confirmation = confirmation
+	if req.Name != nil {
+		v.Warnings = s.nameWarning(c, out)
+	}
 	if req.GenerateSecret {
 		v.Secret = shownSecret(out.Secret)
 	}
@@ -415,6 +419,16 @@ func (s *Server) updateIntegration(c *fiber.Ctx) error {
 		v.URL = out.URL
 	}
 	return c.JSON(v)
+}
+
+// nameWarning warns when another integration of the team has in's name.
+func (s *Server) nameWarning(c *fiber.Ctx, in store.Integration) []string {
+	others, err := s.store.SameNames(c.UserContext(), false, in.TeamID, in.Name, in.ID)
+	if err != nil {
+		s.log.Warn("look for integrations of the same name", "integration", in.ID, "error", err)
+		return nil
+	}
+	return store.NameWarning("integration", in.Name, others)
 }
 
 // shownSecret is a new secret as its response shows it, once: an HMAC secret

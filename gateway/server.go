@@ -133,6 +133,7 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 	v1.Post("/integrations/:id/resend", manage, s.bulkResend)
 	v1.Get("/resends/:id", manage, s.bulkResendStatus)
 	v1.Delete("/resends/:id", manage, s.cancelBulkResend)
+	v1.Get("/deliveries", manage, s.listTeamDeliveries)
 	v1.Get("/deliveries/:id", manage, s.getDelivery)
 	v1.Post("/deliveries/:id/resend", manage, s.resendDelivery)
 	v1.Get("/slack/install", manage, s.slackInstall)

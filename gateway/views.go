@@ -131,7 +131,7 @@ func newEventView(ev store.Event, ds []store.Delivery) api.EventView {
 
 func newDeliveryView(d store.Delivery) api.DeliveryView {
 	return api.DeliveryView{
-		ID: d.ID, EventID: d.EventID, IntegrationID: d.IntegrationID, IntegrationName: d.IntegrationName,
+		ID: d.ID, EventID: d.EventID, EventType: d.EventType, IntegrationID: d.IntegrationID, IntegrationName: d.IntegrationName,
 		IntegrationType: d.IntegrationType, Status: d.Status, Reason: d.Reason, Attempts: d.AttemptCount,
 		LastStatusCode: d.LastStatusCode, LastAttemptAt: d.LastAttemptAt, NextAttemptAt: d.NextAttemptAt,
 		CreatedAt: d.CreatedAt, CompletedAt: d.CompletedAt, CarrierDeliveryID: d.CarrierDeliveryID,

@@ -61,8 +61,11 @@ type IntegrationView struct {
 	OAuth2  *OAuth2View           `json:"oauth2,omitempty"`
 	// Confirmation says whether the welcome message of a new chat integration arrived.
 	Confirmation *contract.TestResult `json:"confirmation,omitempty"`
-	CreatedAt    time.Time            `json:"createdAt"`
-	UpdatedAt    time.Time            `json:"updatedAt"`
+	// Warnings are said once, in the answer that made or renamed it (another
+	// integration of the team has that name: name it by id).
+	Warnings  []string  `json:"warnings,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
 }
 
 // HealthView is an integration's health (the seed's status).
@@ -107,13 +110,27 @@ type EventView struct {
 	Data       json.RawMessage `json:"data"`
 	WorkflowID string          `json:"workflowId"`
 	ReceivedAt time.Time       `json:"receivedAt"`
-	Deliveries []DeliveryView  `json:"deliveries,omitempty"`
+	// Outcome sums up its deliveries (lists): none (nothing subscribed),
+	// in-progress, delivered, partial, failed or skipped; Counts by outcome.
+	Outcome    string         `json:"outcome,omitempty"`
+	Counts     *EventCounts   `json:"counts,omitempty"`
+	Deliveries []DeliveryView `json:"deliveries,omitempty"`
+}
+
+// EventCounts counts an event's deliveries by where they stand.
+type EventCounts struct {
+	Total      int `json:"total"`
+	Delivered  int `json:"delivered"`
+	Failed     int `json:"failed"`
+	InProgress int `json:"inProgress"`
+	Skipped    int `json:"skipped"`
 }
 
 // DeliveryView is a delivery as the API shows it; AttemptLog only on GET /v1/deliveries/{id}.
 type DeliveryView struct {
 	ID              string                 `json:"id"`
 	EventID         string                 `json:"eventId"`
+	EventType       string                 `json:"eventType,omitempty"`
 	IntegrationID   string                 `json:"integrationId"`
 	IntegrationName string                 `json:"integrationName"`
 	IntegrationType herald.IntegrationType `json:"integrationType"`
@@ -326,6 +343,8 @@ type TeamView struct {
 	ID        string    `json:"id"`
 	Name      string    `json:"name"`
 	CreatedAt time.Time `json:"createdAt"`
+	// Warnings are said once, when it was made (another team of that name).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // TeamRequest creates a team.

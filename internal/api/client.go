@@ -157,9 +157,10 @@ func (c *Client) GetEvent(ctx context.Context, id string) (EventView, error) {
 	return ev, c.do(ctx, http.MethodGet, "/v1/events/"+seg(id), nil, &ev)
 }
 
-func (c *Client) ListEvents(ctx context.Context, limit int) (Page[EventView], error) {
+// ListEvents pages through the team's events (?type=&project=&since=&until=&cursor=&limit=).
+func (c *Client) ListEvents(ctx context.Context, q url.Values) (Page[EventView], error) {
 	var p Page[EventView]
-	return p, c.do(ctx, http.MethodGet, "/v1/events?limit="+strconv.Itoa(limit), nil, &p)
+	return p, c.do(ctx, http.MethodGet, "/v1/events?"+q.Encode(), nil, &p)
 }
 
 // ListAudit is a page of the team's audit log, newest first.
@@ -238,6 +239,13 @@ func (c *Client) GetDelivery(ctx context.Context, id string) (DeliveryView, erro
 func (c *Client) ListDeliveries(ctx context.Context, integrationID string, q url.Values) (Page[DeliveryView], error) {
 	var p Page[DeliveryView]
 	return p, c.do(ctx, http.MethodGet, "/v1/integrations/"+seg(integrationID)+"/deliveries?"+q.Encode(), nil, &p)
+}
+
+// ListTeamDeliveries pages through the team's deliveries across integrations
+// (?status=failed,retrying&event=&integration=&channel=&since=&until=&cursor=&limit=).
+func (c *Client) ListTeamDeliveries(ctx context.Context, q url.Values) (Page[DeliveryView], error) {
+	var p Page[DeliveryView]
+	return p, c.do(ctx, http.MethodGet, "/v1/deliveries?"+q.Encode(), nil, &p)
 }
 
 func (c *Client) Resend(ctx context.Context, deliveryID string) (ResendAccepted, error) {

@@ -270,13 +270,20 @@ const DeliverHeartbeatTimeout = 10 * time.Second
 // DeliveryFilter selects an integration's deliveries: the store's query, and
 // a bulk resend's page in history.
 type DeliveryFilter struct {
-	TeamID        string
+	TeamID string
+	// IntegrationID, when set, keeps that integration's alone (else the
+	// team's, across integrations).
 	IntegrationID string
 	// Status and EventType, when set, must match exactly.
 	Status    herald.DeliveryStatus
 	EventType string
-	// Since keeps deliveries created at or after it.
+	// Statuses, when set, keeps deliveries with any of them (with Status).
+	Statuses []herald.DeliveryStatus `json:",omitempty"`
+	// Channel, when set, keeps deliveries to integrations of that type.
+	Channel herald.IntegrationType `json:",omitempty"`
+	// Since keeps deliveries created at or after it; Until, before it.
 	Since time.Time
+	Until time.Time `json:",omitempty"`
 	// Before is the cursor: deliveries with a smaller id (older) only.
 	Before string
 	// After pages oldest first instead (bulk work); Before is then ignored.

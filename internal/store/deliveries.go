@@ -41,6 +41,8 @@ type Delivery struct {
 	WaitingFor string `db:"waiting_for"`
 	// OutOfOrder: it went before an earlier delivery of a fifo integration.
 	OutOfOrder bool `db:"out_of_order"`
+	// EventType is the event's type (read for views only).
+	EventType string `db:"event_type"`
 }
 
 // Headers is an HTTP header set stored as JSON.
@@ -94,10 +96,15 @@ const deliveryCols = `d.id, d.team_id, d.event_id, d.integration_id, i.name AS i
 	d.last_attempt_at, d.next_attempt_at, d.created_at, d.updated_at, d.completed_at, d.carrier_delivery_id,
 	d.waiting_for, d.out_of_order`
 
+// deliveryViewCols are deliveryCols with the event's type, for what people
+// read (one primary-key lookup a row; the attempt path does without).
+const deliveryViewCols = deliveryCols + `,
+	(SELECT e.type FROM events e WHERE e.team_id = d.team_id AND e.id = d.event_id) AS event_type`
+
 // EventDeliveries lists the deliveries of one of a team's events.
 func (s *Store) EventDeliveries(ctx context.Context, teamID, eventID string) ([]Delivery, error) {
 	out := []Delivery{}
-	err := s.db.SelectContext(ctx, &out, `SELECT `+deliveryCols+`
+	err := s.db.SelectContext(ctx, &out, `SELECT `+deliveryViewCols+`
 		FROM deliveries d JOIN integrations i ON i.id = d.integration_id
 		WHERE d.team_id = $1 AND d.event_id = $2 ORDER BY d.id`, teamID, eventID)
 	if err != nil {
@@ -109,7 +116,7 @@ func (s *Store) EventDeliveries(ctx context.Context, teamID, eventID string) ([]
 // GetDelivery loads one of a team's deliveries.
 func (s *Store) GetDelivery(ctx context.Context, teamID, id string) (Delivery, error) {
 	var d Delivery
-	err := s.db.GetContext(ctx, &d, `SELECT `+deliveryCols+`
+	err := s.db.GetContext(ctx, &d, `SELECT `+deliveryViewCols+`
 		FROM deliveries d JOIN integrations i ON i.id = d.integration_id
 		WHERE d.team_id = $1 AND d.id = $2`, teamID, id)
 	if err != nil {
@@ -344,18 +351,28 @@ func (s *Store) ListDeliveries(ctx context.Context, f DeliveryFilter) ([]Deliver
 	if f.After != "" {
 		order, cursorCond, cursor = "ASC", "d.id > $7", f.After
 	}
+	statuses := statusArray(f.Statuses...)
+	if f.Status != "" {
+		statuses = append(statuses, string(f.Status))
+	}
+	until := "~" // sorts after every id
+	if !f.Until.IsZero() {
+		until = IDAt("dlv", f.Until)
+	}
 	out := []Delivery{}
-	err := s.db.SelectContext(ctx, &out, `SELECT `+deliveryCols+`
+	err := s.db.SelectContext(ctx, &out, `SELECT `+deliveryViewCols+`
 		FROM deliveries d JOIN integrations i ON i.id = d.integration_id
-		WHERE d.team_id = $1 AND d.integration_id = $2
-		  AND ($3 = '' OR d.status = $3)
+		WHERE d.team_id = $1 AND ($2 = '' OR d.integration_id = $2)
+		  AND (cardinality($3::text[]) = 0 OR d.status = ANY($3))
 		  AND ($4 = '' OR EXISTS (SELECT 1 FROM events e WHERE e.team_id = d.team_id AND e.id = d.event_id AND e.type = $4))
 		  AND d.id >= $5 AND ($6::timestamptz IS NULL OR d.created_at >= $6)
 		  AND `+cursorCond+`
+		  AND d.id < $9 AND ($10 = '' OR i.type = $10)
 		ORDER BY d.id `+order+` LIMIT $8`,
-		f.TeamID, f.IntegrationID, f.Status, f.EventType, IDAt("dlv", f.Since), nullTime(f.Since), cursor, f.Limit)
+		f.TeamID, f.IntegrationID, statuses, f.EventType, IDAt("dlv", f.Since), nullTime(f.Since), cursor, f.Limit,
+		until, string(f.Channel))
 	if err != nil {
-		return nil, fmt.Errorf("list deliveries of %s: %w", f.IntegrationID, err)
+		return nil, fmt.Errorf("list deliveries of %s: %w", f.TeamID, err)
 	}
 	return out, nil
 }

@@ -183,17 +183,121 @@ func (s *Store) GetEvent(ctx context.Context, teamID, id string) (Event, error) 
 
 // ListEvents returns a team's events, newest first, received before the cursor
 // (an event id, empty for the first page).
-func (s *Store) ListEvents(ctx context.Context, teamID, before string, limit int) ([]Event, error) {
-	out := []Event{}
-	err := s.db.SelectContext(ctx, &out, `SELECT `+eventCols+` FROM events e
-		WHERE team_id = $1 AND ($2 = '' OR (received_at, id) < (
+func (s *Store) ListEvents(ctx context.Context, f EventFilter) ([]EventSummary, error) {
+	out := []EventSummary{}
+	err := s.db.SelectContext(ctx, &out, `SELECT `+eventSummaryFrom+`
+		WHERE e.team_id = $1 AND ($2 = '' OR (e.received_at, e.id) < (
 			SELECT received_at, id FROM events WHERE team_id = $1 AND id = $2))
-		ORDER BY received_at DESC, id DESC LIMIT $3`, teamID, before, limit)
+		  AND ($4 = '' OR e.type = $4) AND ($5 = '' OR e.project_id = $5)
+		  AND ($6::timestamptz IS NULL OR e.received_at >= $6) AND ($7::timestamptz IS NULL OR e.received_at < $7)
+		ORDER BY e.received_at DESC, e.id DESC LIMIT $3`,
+		f.TeamID, f.Before, f.Limit, f.Type, f.Project, nullTime(f.Since), nullTime(f.Until))
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
 	}
 	return out, nil
 }
+
+// SearchEvents finds a team's events by what people know of them: the
+// event's id, or an id in its data (the build, the service, the project,
+// the deployment, the job run, the backup), newest first. It reads the
+// team's events within retention; a console search, not a hot path.
+func (s *Store) SearchEvents(ctx context.Context, teamID, q string, limit int) ([]EventSummary, error) {
+	out := []EventSummary{}
+	err := s.db.SelectContext(ctx, &out, `SELECT `+eventSummaryFrom+`
+		WHERE e.team_id = $1 AND (e.id = $2 OR e.project_id = $2
+			OR e.data->'build'->>'id' = $2 OR e.data->'service'->>'id' = $2 OR e.data->'service'->>'name' = $2
+			OR e.data->'deployment'->>'id' = $2 OR e.data->'jobRun'->>'id' = $2 OR e.data->'run'->>'id' = $2 OR e.data->'job'->>'id' = $2
+			OR e.data->'backup'->>'id' = $2 OR e.data->'addon'->>'id' = $2)
+		ORDER BY e.received_at DESC, e.id DESC LIMIT $3`, teamID, q, limit)
+	if err != nil {
+		return nil, fmt.Errorf("search events: %w", err)
+	}
+	return out, nil
+}
+
+// eventSummaryFrom selects events e with their deliveries counted.
+const eventSummaryFrom = eventCols + `,
+	coalesce(c.total, 0) AS total, coalesce(c.delivered, 0) AS delivered, coalesce(c.failed, 0) AS failed,
+	coalesce(c.open, 0) AS open, coalesce(c.skipped, 0) AS skipped
+	FROM events e LEFT JOIN LATERAL (` + deliveryCounts + `) c ON true`
+
+// deliveryCounts counts an event e's deliveries by where they stand.
+const deliveryCounts = `
+	SELECT count(*) AS total,
+		count(*) FILTER (WHERE d.status IN ('delivered', 'grouped')) AS delivered,
+		count(*) FILTER (WHERE d.status = 'failed') AS failed,
+		count(*) FILTER (WHERE d.status IN ('pending', 'retrying')) AS open,
+		count(*) FILTER (WHERE d.status = 'skipped') AS skipped
+	FROM deliveries d WHERE d.team_id = e.team_id AND d.event_id = e.id`
+
+// EventTypes are the distinct types of a team's events kept, in order
+// (at most 1,000): a skip scan of the (team, type) index, one probe a type.
+func (s *Store) EventTypes(ctx context.Context, teamID string) ([]string, error) {
+	out := []string{}
+	err := s.db.SelectContext(ctx, &out, `WITH RECURSIVE t AS (
+			(SELECT type FROM events WHERE team_id = $1 ORDER BY type LIMIT 1)
+			UNION ALL
+			SELECT (SELECT e.type FROM events e WHERE e.team_id = $1 AND e.type > t.type ORDER BY e.type LIMIT 1)
+			FROM t WHERE t.type IS NOT NULL)
+		SELECT type FROM t WHERE type IS NOT NULL LIMIT 1000`, teamID)
+	if err != nil {
+		return nil, fmt.Errorf("event types of %s: %w", teamID, err)
+	}
+	return out, nil
+}
+
+// EventFilter selects a team's events, newest first.
+type EventFilter struct {
+	TeamID string
+	// Type and Project, when set, must match exactly.
+	Type, Project string
+	// Since keeps events received at or after it; Until, before it.
+	Since, Until time.Time
+	// Before is the cursor: events older than this one.
+	Before string
+	Limit  int
+}
+
+// EventSummary is an event with the count of its deliveries by outcome.
+type EventSummary struct {
+	Event
+	Total     int `db:"total"`
+	Delivered int `db:"delivered"` // delivered, or carried in an alert group's message
+	Failed    int `db:"failed"`
+	Open      int `db:"open"` // pending or retrying
+	Skipped   int `db:"skipped"`
+}
+
+// Outcome is where the event's deliveries stand, in a word.
+func (e EventSummary) Outcome() EventOutcome {
+	switch {
+	case e.Total == 0:
+		return OutcomeNoMatch
+	case e.Open > 0:
+		return OutcomeInProgress
+	case e.Failed > 0 && e.Delivered > 0:
+		return OutcomePartial
+	case e.Failed > 0:
+		return OutcomeFailed
+	case e.Delivered > 0:
+		return OutcomeDelivered
+	}
+	return OutcomeSkipped
+}
+
+// EventOutcome sums up an event's deliveries.
+type EventOutcome string
+
+// Event outcomes.
+const (
+	OutcomeNoMatch    EventOutcome = "none"        // no integration subscribed
+	OutcomeInProgress EventOutcome = "in-progress" // some wait for an attempt
+	OutcomeDelivered  EventOutcome = "delivered"   // every one that could arrived
+	OutcomePartial    EventOutcome = "partial"     // some arrived, some failed
+	OutcomeFailed     EventOutcome = "failed"      // none arrived, some failed
+	OutcomeSkipped    EventOutcome = "skipped"     // only disabled integrations matched
+)
 
 // PruneEvents deletes up to limit events received before cutoff, with their
 // deliveries and attempts (the foreign keys cascade), and says how many went.

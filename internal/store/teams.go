@@ -57,3 +57,26 @@ func (s *Store) ListTeams(ctx context.Context) ([]Team, error) {
 	}
 	return out, nil
 }
+
+// SameNames are the ids of a team's integrations named name (teamID ""), or
+// of the teams named name (teamID "" and teams true), except except.
+func (s *Store) SameNames(ctx context.Context, teams bool, teamID, name, except string) ([]string, error) {
+	ids := []string{}
+	q := `SELECT id FROM integrations WHERE team_id = $1 AND name = $2 AND id <> $3 AND deleted_at IS NULL ORDER BY id`
+	args := []any{teamID, name, except}
+	if teams {
+		q, args = `SELECT id FROM teams WHERE name = $1 AND id <> $2 ORDER BY id`, []any{strings.TrimSpace(name), except}
+	}
+	if err := s.db.SelectContext(ctx, &ids, q, args...); err != nil {
+		return nil, fmt.Errorf("find names like %q: %w", name, err)
+	}
+	return ids, nil
+}
+
+// NameWarning is what is said of a name others have too (nil: none has).
+func NameWarning(what, name string, others []string) []string {
+	if len(others) == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("another %s is named %q already (%s): name it by id where names are ambiguous", what, name, strings.Join(others, ", "))}
+}

@@ -13,9 +13,11 @@ import (
 	"net/netip"
 	"os"
 
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/status"
 	tlog "go.temporal.io/sdk/log"
 
 	"github.com/heraldhq/herald/internal/codec"
@@ -53,13 +55,22 @@ func Dial(ctx context.Context, cfg *config.Config, log *slog.Logger, metrics cli
 	return c, nil
 }
 
-// reportStarts passes Temporal's word on whether a start made a new run
-// (running runs of the same id are used, not duplicated) to the report the
-// caller's context carries (contract.WithStartReport).
+// reportStarts passes Temporal's word on whether a start made a new run to
+// the report the caller's context carries (contract.WithStartReport): a
+// running run of the same id is used (started false), and a closed one
+// answers "already started", which the SDK turns into the existing run
+// without an error.
 func reportStarts(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 	err := invoker(ctx, method, req, reply, cc, opts...)
-	if r, ok := reply.(*workflowservice.StartWorkflowExecutionResponse); ok && err == nil {
+	r, ok := reply.(*workflowservice.StartWorkflowExecutionResponse)
+	switch {
+	case !ok:
+	case err == nil:
 		contract.ReportStart(ctx, r.GetStarted())
+	default:
+		if _, taken := serviceerror.FromStatus(status.Convert(err)).(*serviceerror.WorkflowExecutionAlreadyStarted); taken {
+			contract.ReportStart(ctx, false)
+		}
 	}
 	return err
 }

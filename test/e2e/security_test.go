@@ -43,6 +43,7 @@ func allRoutes() []route {
 		{"POST", "/v1/integrations/{integration}/resend", map[string]any{"status": "delivered"}, "manage"},
 		{"GET", "/v1/resends/{resend}", nil, "manage"},
 		{"DELETE", "/v1/resends/{resend}", nil, "manage"},
+		{"GET", "/v1/deliveries", nil, "manage"},
 		{"GET", "/v1/deliveries/{delivery}", nil, "manage"},
 		{"POST", "/v1/deliveries/{delivery}/resend", nil, "manage"},
 		{"GET", "/v1/slack/install?integration={integration}", nil, "manage"},

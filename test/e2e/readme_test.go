@@ -1,0 +1,118 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/test/testenv"
+)
+
+// quickstartBlock is the README's quickstart: the first sh block after its
+// heading, as written.
+func quickstartBlock(t *testing.T) string {
+	t.Helper()
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok := strings.Cut(string(readme), "## Five-minute quickstart")
+	if !ok {
+		t.Fatal("the README has no quickstart")
+	}
+	m := regexp.MustCompile("(?s)```sh\n(.*?)```").FindStringSubmatch(after)
+	if m == nil {
+		t.Fatal("the quickstart has no sh block")
+	}
+	return m[1]
+}
+
+// The README's quickstart runs as written — pasted twice into the same
+// shell — against a running Herald: only its addresses are this test's
+// (the gateway's, the receiver's port, the binary's path). The first run
+// makes a team, a key, two integrations and a delivered event; the second,
+// with the first run's key still exported, makes a second team on the local
+// database (saying so, and warning of the name), its key and integrations,
+// and delivers its own copy of the event.
+func TestREADMEQuickstartAsWritten(t *testing.T) {
+	if _, err := exec.LookPath("jq"); err != nil {
+		t.Fatal("the quickstart uses jq: install it (.ci/run does)")
+	}
+	s := testenv.NewStack(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
+	ln.Close()
+
+	block := quickstartBlock(t)
+	for _, must := range []string{"http://127.0.0.1:8080", "bin/herald", "9000"} {
+		if !strings.Contains(block, must) {
+			t.Fatalf("the quickstart no longer mentions %s: update this test", must)
+		}
+	}
+	block = strings.NewReplacer("http://127.0.0.1:8080", s.URL, "bin/herald", heraldBinary(t),
+		`("127.0.0.1", 9000)`, `("127.0.0.1", `+port+`)`, "127.0.0.1:9000", "127.0.0.1:"+port).Replace(block)
+	// Run it twice in one shell; stop at the first failing step; end the
+	// receiver the first run left in the background.
+	script := "set -eo pipefail\n" + block + "\nsleep 0.5\n" + block + "\nkill $(jobs -p) 2>/dev/null || true\n"
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "-c", script)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	// The CLI's default gateway is the quickstart's 127.0.0.1:8080: here, the test's.
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "HERALD_URL=" + s.URL, "HERALD_DATABASE_URL=" + s.Config.DatabaseURL,
+		"HERALD_SECRET_KEYS=" + testenv.TestSecretKeys}
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	// The receiver in the background holds the output open: once bash has
+	// ended, stop reading after a moment.
+	cmd.WaitDelay = 3 * time.Second
+	err = cmd.Run()
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+	if err != nil {
+		t.Fatalf("the quickstart failed: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+	}
+
+	teams, err := s.Store.SameNames(ctx, true, "", "acme", "")
+	if err != nil || len(teams) != 2 {
+		t.Fatalf("teams named acme: %v %v", teams, err)
+	}
+	for _, team := range teams {
+		integs, err := s.Store.ListIntegrations(ctx, team, "", 10)
+		if err != nil || len(integs) != 2 {
+			t.Fatalf("team %s: %d integrations %v", team, len(integs), err)
+		}
+		var ds []store.Delivery
+		waitFor(t, time.Minute, "the seed's build delivered to both integrations of "+team, func() bool {
+			ds, err = s.Store.EventDeliveries(ctx, team, "build-social-hour-1312")
+			return err == nil && len(ds) == 2 && ds[0].Status == herald.DeliveryDelivered && ds[1].Status == herald.DeliveryDelivered
+		})
+	}
+	out, errOut := stdout.String(), stderr.String()
+	for _, want := range []string{"done on the local database instead", `another team is named "acme" already`} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("the second run's stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	// The receiver printed the seed's body, and step 5 showed the delivery.
+	if strings.Count(out, "social-hour-1312") < 2 {
+		t.Errorf("the receiver's and the delivery's output lack the build:\n%s", out)
+	}
+	if !strings.Contains(out, "attempt 1") && !strings.Contains(out, `"attemptNo": 1`) {
+		t.Errorf("step 5 shows no attempt:\n%s", out)
+	}
+}

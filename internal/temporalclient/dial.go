@@ -16,9 +16,9 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/status"
-	tlog "go.temporal.io/sdk/log"
 
 	"github.com/heraldhq/herald/internal/codec"
 	"github.com/heraldhq/herald/internal/config"

@@ -92,7 +92,7 @@ var consoleFuncs = template.FuncMap{
 
 var consolePages = func() map[string]*template.Template {
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"login", "integrations", "deliveries", "delivery", "error", "audit", "events", "event", "failures"} {
+	for _, name := range []string{"login", "integrations", "deliveries", "delivery", "error", "audit", "events", "event", "failures", "integration_form", "shown_once"} {
 		pages[name] = template.Must(template.New(name).Funcs(consoleFuncs).ParseFS(consoleFiles, "console/layout.html", "console/"+name+".html"))
 	}
 	return pages
@@ -305,7 +305,11 @@ func (s *Server) mountConsole() {
 		return c.Redirect("/console/login", fiber.StatusSeeOther)
 	})
 	con.Get("/", s.consoleIntegrations)
+	con.Get("/integrations/new", s.consoleNewIntegration)
+	con.Post("/integrations", s.consoleCreateIntegration)
 	con.Get("/integrations/:id", s.consoleDeliveries)
+	con.Get("/integrations/:id/edit", s.consoleEditIntegration)
+	con.Post("/integrations/:id/edit", s.consoleSaveIntegration)
 	con.Get("/deliveries/:id", s.consoleDelivery)
 	con.Get("/audit", s.consoleAudit)
 	con.Get("/events", s.consoleEvents)
@@ -439,6 +443,22 @@ func (s *Server) consoleIntegrationAction(c *fiber.Ctx) error {
 			return err
 		}
 		msg = in.Name + " disabled."
+	case "rotate":
+		out, err := s.rotate(c, in, nil)
+		if err != nil {
+			return err
+		}
+		v := s.integrationView(out)
+		v.Secret = shownSecret(out.Secret)
+		return s.renderShownOnce(c, v, "secret rotated")
+	case "delete":
+		if c.FormValue("confirm") != in.Name {
+			return s.redirectWithFlash(c, "/console/integrations/"+url.PathEscape(in.ID), "Not deleted: type the integration's name to confirm.")
+		}
+		if err := s.store.DeleteIntegration(c.UserContext(), in.TeamID, in.ID); err != nil {
+			return err
+		}
+		return s.redirectWithFlash(c, "/console", in.Name+" deleted; its delivery history stays.")
 	case "test":
 		res, err := s.sendTest(c, in)
 		if err != nil {

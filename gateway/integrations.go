@@ -198,21 +198,33 @@ func (s *Server) createIntegration(c *fiber.Ctx) error {
 	if err := decodeJSON(c.Body(), &req); err != nil {
 		return err
 	}
-	if err := validateIntegration(&req, true, s.cfg.Retry); err != nil {
+	v, err := s.newIntegration(c, req)
+	if err != nil {
 		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(v)
+}
+
+// newIntegration checks and makes an integration for the caller's team (the
+// API's and the console's one path), and sends a chat integration its
+// confirmation; the view shows its new secret and URL this once.
+func (s *Server) newIntegration(c *fiber.Ctx, req api.IntegrationRequest) (api.IntegrationView, error) {
+	var none api.IntegrationView
+	if err := validateIntegration(&req, true, s.cfg.Retry); err != nil {
+		return none, err
 	}
 	if err := s.checkDeliveryControl(&req, herald.IntegrationType(*req.Type)); err != nil {
-		return err
+		return none, err
 	}
 	if err := s.checkSettings(herald.IntegrationType(*req.Type), merged(store.Integration{}, req)); err != nil {
-		return err
+		return none, err
 	}
 	if err := s.checkDestination(c.UserContext(), "url", *req.URL); err != nil {
-		return err
+		return none, err
 	}
 	auth, err := s.checkAuth(c.UserContext(), herald.IntegrationType(*req.Type), channels.EndpointAuth{}, req)
 	if err != nil {
-		return err
+		return none, err
 	}
 	in := store.Integration{
 		TeamID:  teamID(c),
@@ -257,25 +269,25 @@ func (s *Server) createIntegration(c *fiber.Ctx) error {
 	}
 	signing, err := s.requestedSigning(&req, in.Type, "")
 	if err != nil {
-		return err
+		return none, err
 	}
 	// An Ed25519 integration needs a key: Herald makes it.
 	if req.GenerateSecret || (signing == channels.SigningEd25519 && req.Secret == nil) {
 		sec, err := channels.GenerateSecretFor(signing)
 		if err != nil {
-			return err
+			return none, err
 		}
 		in.Secret = sec
 	}
 	out, err := s.store.CreateIntegration(c.UserContext(), in)
 	if err != nil {
-		return err
+		return none, err
 	}
 	v := s.integrationView(out)
 	v.URL, v.Secret = out.URL, shownSecret(out.Secret)
 	v.Confirmation = s.confirm(c, out)
 	v.Warnings = s.nameWarning(c, out)
-	return c.Status(fiber.StatusCreated).JSON(v)
+	return v, nil
 }
 
 func (s *Server) listIntegrations(c *fiber.Ctx) error {
@@ -318,43 +330,54 @@ func (s *Server) pathIntegration(c *fiber.Ctx) (store.Integration, error) {
 }
 
 func (s *Server) updateIntegration(c *fiber.Ctx) error {
-	id := c.Params("id")
 	var req api.IntegrationRequest
 	if err := decodeJSON(c.Body(), &req); err != nil {
 		return err
 	}
-	if err := validateIntegration(&req, false, s.cfg.Retry); err != nil {
+	v, err := s.changeIntegration(c, req)
+	if err != nil {
 		return err
+	}
+	return c.JSON(v)
+}
+
+// changeIntegration applies a change to the integration :id of the
+// caller's team (the API's and the console's one path).
+func (s *Server) changeIntegration(c *fiber.Ctx, req api.IntegrationRequest) (api.IntegrationView, error) {
+	var none api.IntegrationView
+	id := c.Params("id")
+	if err := validateIntegration(&req, false, s.cfg.Retry); err != nil {
+		return none, err
 	}
 	var before store.Integration
 	var err error
 	if req.URL != nil || req.Format != nil || req.Secret != nil || req.RateLimit != nil || req.MaxInFlight != nil || req.Ordering != nil ||
 		req.Signing != nil || req.GenerateSecret {
 		if before, err = s.pathIntegration(c); err != nil {
-			return err
+			return none, err
 		}
 		if err := s.checkSettings(before.Type, merged(before, req)); err != nil {
-			return err
+			return none, err
 		}
 		if err := s.checkDeliveryControl(&req, before.Type); err != nil {
-			return err
+			return none, err
 		}
 	}
 	if req.URL != nil {
 		if err := s.checkDestination(c.UserContext(), "url", *req.URL); err != nil {
-			return err
+			return none, err
 		}
 	}
 	var auth *channels.EndpointAuth
 	if req.HasAuth() {
 		if before.ID == "" {
 			if before, err = s.pathIntegration(c); err != nil {
-				return err
+				return none, err
 			}
 		}
 		a, err := s.checkAuth(c.UserContext(), before.Type, before.Auth, req)
 		if err != nil {
-			return err
+			return none, err
 		}
 		auth = &a
 	}
@@ -375,36 +398,36 @@ func (s *Server) updateIntegration(c *fiber.Ctx) error {
 	deliveryControl(req, &p)
 	signing, err := s.requestedSigning(&req, before.Type, before.Secret)
 	if err != nil {
-		return err
+		return none, err
 	}
 	if req.Signing != nil && !req.GenerateSecret && req.Secret == nil && signing != channels.SigningOf(before.Secret) {
-		return badRequest("changing \"signing\" needs a new key: POST /v1/integrations/%s/rotate-secret with {\"signing\": %q} (the old key keeps signing for the grace period), or send \"generateSecret\": true", id, signing)
+		return none, badRequest("changing \"signing\" needs a new key: POST /v1/integrations/%s/rotate-secret with {\"signing\": %q} (the old key keeps signing for the grace period), or send \"generateSecret\": true", id, signing)
 	}
 	if req.GenerateSecret {
 		// A new key of the scheme asked for, else of the one in use.
 		sec, err := channels.GenerateSecretFor(signing)
 		if err != nil {
-			return err
+			return none, err
 		}
 		p.Secret = &sec
 	}
 	out, err := s.store.UpdateIntegration(c.UserContext(), teamID(c), id, p)
 	if errors.Is(err, store.ErrNotFound) {
-		return notFoundProblem("integration", id)
+		return none, notFoundProblem("integration", id)
 	}
 	if err != nil {
-		return err
+		return none, err
 	}
 	// enabled goes through the same paths as /enable and /disable.
 	if req.Enabled != nil && *req.Enabled != out.Enabled {
 		if out, err = s.setEnabled(c, out, *req.Enabled, "disabled through the API"); err != nil {
-			return err
+			return none, err
 		}
 	}
 	var confirmation *contract.TestResult
 	if req.URL != nil && *req.URL != before.URL {
 		if out, confirmation, err = s.freshStart(c, out); err != nil {
-			return err
+			return none, err
 		}
 	}
 	v := s.integrationView(out)
@@ -418,7 +441,7 @@ func (s *Server) updateIntegration(c *fiber.Ctx) error {
 	if req.URL != nil {
 		v.URL = out.URL
 	}
-	return c.JSON(v)
+	return v, nil
 }
 
 // nameWarning warns when another integration of the team has in's name.
@@ -472,9 +495,6 @@ func (s *Server) rotateSecret(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if !s.channels.TraitsOf(in.Type).Signed {
-		return badRequest("only webhook integrations have secrets; %s integrations are authenticated by their URL", in.Type)
-	}
 	// The body may name the scheme of the new key ({"signing": "ed25519"}):
 	// old and new both sign during the grace, so receivers can switch.
 	var body api.IntegrationRequest
@@ -483,15 +503,7 @@ func (s *Server) rotateSecret(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	signing, err := s.requestedSigning(&api.IntegrationRequest{Signing: body.Signing}, in.Type, in.Secret)
-	if err != nil {
-		return err
-	}
-	sec, err := channels.GenerateSecretFor(signing)
-	if err != nil {
-		return err
-	}
-	out, err := s.store.RotateSecret(c.UserContext(), in.TeamID, in.ID, sec, s.cfg.SecretRotationGrace)
+	out, err := s.rotate(c, in, body.Signing)
 	if err != nil {
 		return err
 	}
@@ -504,6 +516,23 @@ func (s *Server) rotateSecret(c *fiber.Ctx) error {
 		resp["publicKey"] = v.PublicKey
 	}
 	return c.JSON(resp)
+}
+
+// rotate gives in a new key of the scheme asked for (nil: the one in use);
+// the old one signs beside it for the grace period.
+func (s *Server) rotate(c *fiber.Ctx, in store.Integration, scheme *string) (store.Integration, error) {
+	if !s.channels.TraitsOf(in.Type).Signed {
+		return in, badRequest("only webhook integrations have secrets; %s integrations are authenticated by their URL", in.Type)
+	}
+	signing, err := s.requestedSigning(&api.IntegrationRequest{Signing: scheme}, in.Type, in.Secret)
+	if err != nil {
+		return in, err
+	}
+	sec, err := channels.GenerateSecretFor(signing)
+	if err != nil {
+		return in, err
+	}
+	return s.store.RotateSecret(c.UserContext(), in.TeamID, in.ID, sec, s.cfg.SecretRotationGrace)
 }
 
 func (s *Server) deleteIntegration(c *fiber.Ctx) error {

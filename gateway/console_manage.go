@@ -1,0 +1,203 @@
+package gateway
+
+import (
+	"errors"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/channels"
+	"github.com/heraldhq/herald/internal/jsontime"
+	"github.com/heraldhq/herald/internal/retry"
+)
+
+// integrationForm is the console's form for an integration: what was typed,
+// so a refused form comes back as it was (secrets excepted).
+type integrationForm struct {
+	ID, Name, Type, URL, Events, Projects, Signing string
+	MaxAttempts, InitialInterval, MaxInterval      string
+	GenerateSecret                                 bool
+	// MaskedURL is the URL in force (edit), shown as the placeholder.
+	MaskedURL string
+}
+
+// words splits a list typed as "build:*, job-run:failure" or one a line.
+func words(s string) []string {
+	out := []string{}
+	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' }) {
+		out = append(out, w)
+	}
+	return out
+}
+
+// request is the API request the form says: on edit only what was filled in
+// (an empty URL or secret keeps the one in force).
+func (f integrationForm) request(create bool, secret string) (api.IntegrationRequest, error) {
+	var r api.IntegrationRequest
+	if create || f.Name != "" {
+		r.Name = &f.Name
+	}
+	if create {
+		r.Type = &f.Type
+	}
+	if f.URL != "" || create {
+		r.URL = &f.URL
+	}
+	if ev := words(f.Events); create || len(ev) > 0 {
+		r.Events = &ev
+	}
+	pr := words(f.Projects)
+	r.Projects = &pr
+	if secret != "" {
+		r.Secret = &secret
+	}
+	r.GenerateSecret = f.GenerateSecret
+	if f.Signing != "" {
+		r.Signing = &f.Signing
+	}
+	var o retry.Override
+	if f.MaxAttempts != "" {
+		n, err := strconv.Atoi(f.MaxAttempts)
+		if err != nil {
+			return r, badRequest("attempts: %q is not a whole number", f.MaxAttempts)
+		}
+		o.MaxAttempts = &n
+	}
+	for _, d := range []struct {
+		name, v string
+		into    **jsontime.Duration
+	}{{"first retry after", f.InitialInterval, &o.InitialInterval}, {"longest wait", f.MaxInterval, &o.MaxInterval}} {
+		if d.v == "" {
+			continue
+		}
+		v, err := time.ParseDuration(d.v)
+		if err != nil {
+			return r, badRequest("%s: %q is not a duration such as 30s or 2h", d.name, d.v)
+		}
+		dv := jsontime.Duration(v)
+		*d.into = &dv
+	}
+	if o != (retry.Override{}) {
+		r.Retry = &o
+	}
+	return r, nil
+}
+
+func readForm(c *fiber.Ctx) integrationForm {
+	return integrationForm{Name: strings.TrimSpace(c.FormValue("name")), Type: c.FormValue("type"), URL: strings.TrimSpace(c.FormValue("url")),
+		Events: c.FormValue("events"), Projects: c.FormValue("projects"), Signing: c.FormValue("signing"),
+		MaxAttempts: strings.TrimSpace(c.FormValue("maxAttempts")), InitialInterval: strings.TrimSpace(c.FormValue("initialInterval")),
+		MaxInterval: strings.TrimSpace(c.FormValue("maxInterval")), GenerateSecret: c.FormValue("generateSecret") == "1"}
+}
+
+// renderForm shows the create or edit form, with the problem that refused it.
+func (s *Server) renderForm(c *fiber.Ctx, status int, f integrationForm, problem string) error {
+	title := "New integration"
+	if f.ID != "" {
+		title = "Edit " + f.Name
+	}
+	return s.render(c, status, "integration_form", struct {
+		consolePage
+		Form    integrationForm
+		Types   []herald.IntegrationType
+		Problem string
+	}{s.page(c, title), f, channels.Supported(), problem})
+}
+
+// problemText is what a refused form says (its detail), or the error.
+func problemText(err error) (string, bool) {
+	var p *api.Problem
+	if errors.As(err, &p) && p.Status < 500 {
+		return p.Detail, true
+	}
+	return "", false
+}
+
+func (s *Server) consoleNewIntegration(c *fiber.Ctx) error {
+	return s.renderForm(c, 200, integrationForm{Type: string(herald.IntegrationWebhook), Events: "*"}, "")
+}
+
+// consoleCreateIntegration makes an integration through the API's own path
+// and shows what is shown once: its secret, and a chat channel's
+// confirmation.
+func (s *Server) consoleCreateIntegration(c *fiber.Ctx) error {
+	f := readForm(c)
+	req, err := f.request(true, c.FormValue("secret"))
+	if err == nil {
+		var v api.IntegrationView
+		if v, err = s.newIntegration(c, req); err == nil {
+			return s.renderShownOnce(c, v, "created")
+		}
+	}
+	if msg, ok := problemText(err); ok {
+		return s.renderForm(c, 400, f, msg)
+	}
+	return err
+}
+
+// renderShownOnce is the page after a create or a rotation: the secret (an
+// HMAC secret; an Ed25519 key stays with Herald) and the confirmation.
+func (s *Server) renderShownOnce(c *fiber.Ctx, v api.IntegrationView, what string) error {
+	// Secrets on this page must not linger in caches.
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return s.render(c, 200, "shown_once", struct {
+		consolePage
+		Integration api.IntegrationView
+		What        string
+	}{s.page(c, v.Name+" "+what), v, what})
+}
+
+func (s *Server) consoleEditIntegration(c *fiber.Ctx) error {
+	in, err := s.pathIntegration(c)
+	if err != nil {
+		return err
+	}
+	v := s.integrationView(in)
+	f := integrationForm{ID: in.ID, Name: in.Name, Type: string(in.Type), MaskedURL: v.URL, Events: strings.Join(in.Events, ", "),
+		Projects: strings.Join(in.Projects, ", "), Signing: v.Signing}
+	if in.Retry.V != nil {
+		f.MaxAttempts, f.InitialInterval, f.MaxInterval = strconv.Itoa(v.Retry.MaxAttempts), v.Retry.InitialInterval, v.Retry.MaxInterval
+	}
+	return s.renderForm(c, 200, f, "")
+}
+
+// consoleSaveIntegration changes an integration through the API's own path.
+func (s *Server) consoleSaveIntegration(c *fiber.Ctx) error {
+	in, err := s.pathIntegration(c)
+	if err != nil {
+		return err
+	}
+	f := readForm(c)
+	f.ID, f.Type, f.MaskedURL = in.ID, string(in.Type), s.integrationView(in).URL
+	req, err := f.request(false, c.FormValue("secret"))
+	if err == nil {
+		req.Signing = nil // a new scheme is a rotation (its own button)
+		var v api.IntegrationView
+		if v, err = s.changeIntegration(c, req); err == nil {
+			msg := v.Name + " saved."
+			if v.Confirmation != nil {
+				msg += " Confirmation message: " + confirmationText(v.Confirmation.Delivered, v.Confirmation.Reason)
+			}
+			if len(v.Warnings) > 0 {
+				msg += " " + strings.Join(v.Warnings, " ")
+			}
+			return s.redirectWithFlash(c, "/console/integrations/"+url.PathEscape(in.ID), msg)
+		}
+	}
+	if msg, ok := problemText(err); ok {
+		return s.renderForm(c, 400, f, msg)
+	}
+	return err
+}
+
+func confirmationText(delivered bool, reason string) string {
+	if delivered {
+		return "delivered."
+	}
+	return "not delivered: " + reason
+}

@@ -49,14 +49,15 @@ func (a *Activities) RecordEvent(ctx context.Context, in contract.EventInput) ([
 			policy = a.Retry
 		}
 		out[i] = contract.PlannedDelivery{
-			DeliveryID:     r.ID,
-			IntegrationID:  r.IntegrationID,
-			Status:         r.Status,
-			AttemptCount:   r.AttemptCount,
-			Retry:          policy,
-			AttemptTimeout: a.AttemptTimeout,
-			Pace:           a.pace(r.IntegrationType, r.RateLimit.V, r.MaxInFlight, r.Ordering),
-			LocalAttempts:  a.LocalAttempts,
+			DeliveryID:      r.ID,
+			IntegrationID:   r.IntegrationID,
+			IntegrationName: r.IntegrationName,
+			Status:          r.Status,
+			AttemptCount:    r.AttemptCount,
+			Retry:           policy,
+			AttemptTimeout:  a.AttemptTimeout,
+			Pace:            a.pace(r.IntegrationType, r.RateLimit.V, r.MaxInFlight, r.Ordering),
+			LocalAttempts:   a.LocalAttempts,
 		}
 		if g, ok := groups[r.ID]; ok {
 			if g.resolves {

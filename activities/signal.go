@@ -71,9 +71,7 @@ func (a *Activities) ResendPage(ctx context.Context, in contract.ResendPageInput
 		if err != nil {
 			return out, fmt.Errorf("resend %s: %w", d.ID, err)
 		}
-		if _, err := contract.Resend(ctx, a.Temporal, a.TaskQueue, contract.EventInput{
-			TeamID: ev.TeamID, EventID: ev.ID, Type: ev.Type, ProjectID: ev.ProjectID,
-		}, d.ID); err != nil {
+		if _, err := contract.Resend(ctx, a.Temporal, a.TaskQueue, ev.Input(), d.ID); err != nil {
 			return out, err
 		}
 		out.Sent++

@@ -1,12 +1,16 @@
 package gateway
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/url"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/api"
@@ -112,7 +116,41 @@ func (s *Server) consoleEvent(c *fiber.Ctx) error {
 		Event       api.EventView
 		Data        string
 		WorkflowURL string
-	}{s.page(c, "Event "+ev.ID), v, prettyBody(string(ev.Data)), s.workflowURL(ev.WorkflowID)})
+		Runs        []eventRunRow
+	}{s.page(c, "Event "+ev.ID), v, prettyBody(string(ev.Data)), s.workflowURL(ev.WorkflowID), s.eventRuns(c, ev.WorkflowID)})
+}
+
+// eventRunRow is one run of an event's workflow: the original, or one a
+// resend started after it had closed.
+type eventRunRow struct {
+	RunID, Status, URL string
+	Started            time.Time
+	Resend             bool
+}
+
+// eventRuns lists the runs of an event's workflow, oldest first, from
+// Temporal's visibility (none when it does not answer in time: the page
+// stands without them).
+func (s *Server) eventRuns(c *fiber.Ctx, workflowID string) []eventRunRow {
+	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
+	defer cancel()
+	resp, err := s.temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		Query: fmt.Sprintf("WorkflowId = %q", workflowID), PageSize: 50})
+	if err != nil {
+		s.log.Warn("list the runs of an event", "workflow", workflowID, "error", err)
+		return nil
+	}
+	var out []eventRunRow
+	for _, e := range resp.Executions {
+		run := e.GetExecution().GetRunId()
+		out = append(out, eventRunRow{RunID: run, Status: strings.ToLower(strings.TrimPrefix(e.GetStatus().String(), "WORKFLOW_EXECUTION_STATUS_")),
+			URL: s.workflowURL(workflowID) + "/" + url.PathEscape(run) + "/history", Started: e.GetStartTime().AsTime()})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Started.Before(out[j].Started) })
+	for i := range out {
+		out[i].Resend = i > 0
+	}
+	return out
 }
 
 // failureWindows are the console's choices of how far back to look.

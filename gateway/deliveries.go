@@ -197,9 +197,7 @@ func (s *Server) resend(c *fiber.Ctx, team, id string) (string, error) {
 	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), startTimeout)
 	defer cancel()
-	wfID, err := contract.Resend(ctx, s.temporal, s.cfg.TaskQueue, contract.EventInput{
-		TeamID: team, EventID: ev.ID, Type: ev.Type, ProjectID: ev.ProjectID,
-	}, d.ID)
+	wfID, err := contract.Resend(ctx, s.temporal, s.cfg.TaskQueue, ev.Input(), d.ID)
 	if err != nil {
 		s.log.Error("resend", "delivery", d.ID, "error", err)
 		return "", unavailable("the resend could not be requested because the workflow service is unavailable")

@@ -165,9 +165,15 @@ type eventRun struct {
 // showDetails keeps the Web UI's current details readable: where each
 // delivery stands, when a waiting one tries next and what it last heard.
 func (ev *eventRun) showDetails(ctx workflow.Context) {
-	lines := []string{"**" + ev.eventType + "** → " + strconv.Itoa(len(ev.order)) + " integration(s)"}
+	// Markdown, as the Web UI renders it: a heading line, a blank line, and
+	// one list item a delivery, by integration name.
+	lines := []string{"**" + ev.eventType + "** → " + strconv.Itoa(len(ev.order)) + " integration(s)", ""}
 	for _, d := range ev.order {
-		line := "- " + d.p.IntegrationID + ": " + string(d.status)
+		who := d.p.IntegrationName
+		if who == "" {
+			who = d.p.IntegrationID
+		}
+		line := "- **" + who + "**: " + string(d.status)
 		switch {
 		case d.waitingFor != "":
 			line += ", waiting for its " + d.waitingFor + " until " + d.nextAt.UTC().Format("2006-01-02 15:04:05.000 UTC")

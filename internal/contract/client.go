@@ -100,6 +100,11 @@ func StartEvent(ctx context.Context, c client.Client, taskQueue string, dispatch
 func Resend(ctx context.Context, c client.Client, taskQueue string, ev EventInput, deliveryID string) (string, error) {
 	ev.ResendOnly, ev.Data = true, nil
 	id := EventWorkflowID(ev.TeamID, ev.EventID)
+	// A closed run is followed by a resend-only one: say which, so the
+	// Web UI leads from one to the other (a running run takes the signal).
+	if d, err := c.DescribeWorkflow(ctx, id, ""); err == nil && d.Status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		ev.ResendOf = d.WorkflowExecution.RunID
+	}
 	_, err := c.SignalWithStartWorkflow(ctx, id, SignalResend, ResendSignal{DeliveryID: deliveryID},
 		client.StartWorkflowOptions{
 			ID:        id,

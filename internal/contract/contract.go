@@ -78,22 +78,25 @@ func BulkResendWorkflowID(teamID, id string) string { return "resend/" + teamID 
 
 // EventInput is an accepted event.
 type EventInput struct {
-	TeamID     string
-	EventID    string
-	Type       string
-	ProjectID  string
-	Data       json.RawMessage
-	ReceivedAt time.Time
+	TeamID     string          `json:"teamId"`
+	EventID    string          `json:"eventId"`
+	Type       string          `json:"type"`
+	ProjectID  string          `json:"projectId"`
+	Data       json.RawMessage `json:"data,omitempty"`
+	ReceivedAt time.Time       `json:"receivedAt"`
 	// ResendOnly: started by a resend after the event's workflow had closed; the
 	// event and its deliveries are loaded from Postgres, nothing is matched.
-	ResendOnly bool
+	ResendOnly bool `json:"resendOnly"`
 	// ExcludeIntegrationID is never delivered to (the subject of integration:disabled).
-	ExcludeIntegrationID string
+	ExcludeIntegrationID string `json:"excludeIntegrationId"`
 	// OnlyIntegrationID delivers to this integration alone, whatever its
 	// subscriptions (an alert group's message), carrying Carries: the
 	// deliveries of the alerts it sums up.
-	OnlyIntegrationID string
-	Carries           []string
+	OnlyIntegrationID string   `json:"onlyIntegrationId"`
+	Carries           []string `json:"carries"`
+	// ResendOf is the run a resend-only run follows (the event's closed
+	// run), so the Web UI shows where it comes from.
+	ResendOf string `json:"resendOf,omitempty"`
 }
 
 // Alert groups.
@@ -111,25 +114,25 @@ func AlertGroupWorkflowID(teamID, integrationID, key string) string {
 
 // AlertSignal is one alert joining its group.
 type AlertSignal struct {
-	DeliveryID string
-	EventID    string
-	Type       string
-	ReceivedAt time.Time
+	DeliveryID string    `json:"deliveryId"`
+	EventID    string    `json:"eventId"`
+	Type       string    `json:"type"`
+	ReceivedAt time.Time `json:"receivedAt"`
 }
 
 // AlertGroupInput starts (or continues) a group.
 type AlertGroupInput struct {
-	TeamID         string
-	IntegrationID  string
-	Key            string
-	GroupWait      time.Duration
-	RepeatInterval time.Duration
+	TeamID         string        `json:"teamId"`
+	IntegrationID  string        `json:"integrationId"`
+	Key            string        `json:"key"`
+	GroupWait      time.Duration `json:"groupWait"`
+	RepeatInterval time.Duration `json:"repeatInterval"`
 	// Held are alerts received and not sent yet; Repeating is set once the
 	// first message went (the group then only sends summaries); Sent counts
 	// messages, for their event ids.
-	Held      []AlertSignal
-	Repeating bool
-	Sent      int
+	Held      []AlertSignal `json:"held"`
+	Repeating bool          `json:"repeating"`
+	Sent      int           `json:"sent"`
 }
 
 // EventStatus is the overall state of an event's deliveries, kept in the
@@ -147,41 +150,41 @@ const (
 
 // DeliveryOutcome is how one delivery ended.
 type DeliveryOutcome struct {
-	DeliveryID    string
-	IntegrationID string
-	Status        herald.DeliveryStatus
-	Reason        string
+	DeliveryID    string                `json:"deliveryId"`
+	IntegrationID string                `json:"integrationId"`
+	Status        herald.DeliveryStatus `json:"status"`
+	Reason        string                `json:"reason"`
 }
 
 // EventResult is EventWorkflow's result.
 type EventResult struct {
-	Status     EventStatus
-	Deliveries []DeliveryOutcome
+	Status     EventStatus       `json:"status"`
+	Deliveries []DeliveryOutcome `json:"deliveries"`
 }
 
 // ResendSignal asks for one manual attempt of a delivery.
 type ResendSignal struct {
-	DeliveryID string
+	DeliveryID string `json:"deliveryId"`
 }
 
 // RecoveredSignal says an integration answers again.
 type RecoveredSignal struct {
-	IntegrationID string
+	IntegrationID string `json:"integrationId"`
 }
 
 // TurnSignal wakes a delivery waiting for its turn.
 type TurnSignal struct {
-	DeliveryID string
+	DeliveryID string `json:"deliveryId"`
 }
 
 // DisableInput disables an integration.
 type DisableInput struct {
-	IntegrationID string
-	Reason        string
+	IntegrationID string `json:"integrationId"`
+	Reason        string `json:"reason"`
 	// By is who disabled it: "herald" for automatic disables, else a key id.
-	By string
+	By string `json:"by"`
 	// Via is the door it came through (api, console, cli) for the audit log.
-	Via string
+	Via string `json:"via"`
 }
 
 // DisabledByHerald marks automatic disables.
@@ -190,29 +193,29 @@ const DisabledByHerald = "herald"
 // DisableResult says what DisableWorkflow did.
 type DisableResult struct {
 	// Changed is false when the integration was disabled already.
-	Changed bool
+	Changed bool `json:"changed"`
 	// EventID is the integration:disabled event emitted (when Changed).
-	EventID string
+	EventID string `json:"eventId"`
 }
 
 // RecoveryInput retries an integration's waiting deliveries.
 type RecoveryInput struct {
-	IntegrationID string
+	IntegrationID string `json:"integrationId"`
 	// RatePerSecond paces the retries so the receiver is not flooded.
-	RatePerSecond float64
+	RatePerSecond float64 `json:"ratePerSecond"`
 }
 
 // BulkResendInput resends an integration's deliveries matching a filter.
 type BulkResendInput struct {
-	TeamID        string
-	IntegrationID string
-	Status        herald.DeliveryStatus
-	Since         time.Time
-	RatePerSecond float64
+	TeamID        string                `json:"teamId"`
+	IntegrationID string                `json:"integrationId"`
+	Status        herald.DeliveryStatus `json:"status"`
+	Since         time.Time             `json:"since"`
+	RatePerSecond float64               `json:"ratePerSecond"`
 	// Carried across continue-as-new.
-	Cursor string
-	Sent   int
-	Total  int
+	Cursor string `json:"cursor"`
+	Sent   int    `json:"sent"`
+	Total  int    `json:"total"`
 }
 
 // BulkResendProgress answers QueryProgress.
@@ -224,17 +227,17 @@ type BulkResendProgress struct {
 
 // ProbeInput probes a disabled integration until it answers.
 type ProbeInput struct {
-	IntegrationID string
+	IntegrationID string `json:"integrationId"`
 	// For tests: the first delay and the give-up horizon (0: 1 min and 72 h).
-	FirstDelay  time.Duration
-	GiveUpAfter time.Duration
+	FirstDelay  time.Duration `json:"firstDelay"`
+	GiveUpAfter time.Duration `json:"giveUpAfter"`
 }
 
 // TestInput sends a test notification to an integration.
 type TestInput struct {
-	IntegrationID string
+	IntegrationID string `json:"integrationId"`
 	// Confirmation words the message as the welcome sent when an integration is created.
-	Confirmation bool
+	Confirmation bool `json:"confirmation"`
 }
 
 // TestResult is how a test notification fared.
@@ -249,8 +252,8 @@ const RetentionScheduleID = "herald-retention"
 
 // RetentionInput prunes what is older than Retention.
 type RetentionInput struct {
-	Retention time.Duration
+	Retention time.Duration `json:"retention"`
 	// AuditRetention is how long audit log entries are kept (0: forever;
 	// schedules made before the audit log carry none).
-	AuditRetention time.Duration
+	AuditRetention time.Duration `json:"auditRetention"`
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/contract"
 )
 
 // Event is one accepted platform event.
@@ -23,10 +24,18 @@ type Event struct {
 	ReceivedAt time.Time       `db:"received_at"`
 }
 
+// Input is the event as a resend's workflow input: what the Web UI shows of
+// it (type, project, when it came); its data stays in Postgres.
+func (e Event) Input() contract.EventInput {
+	return contract.EventInput{TeamID: e.TeamID, EventID: e.ID, Type: e.Type, ProjectID: e.ProjectID, ReceivedAt: e.ReceivedAt}
+}
+
 // DeliveryRef names a delivery and where it goes, as the event workflow needs it.
 type DeliveryRef struct {
 	ID            string `db:"id"`
 	IntegrationID string `db:"integration_id"`
+	// IntegrationName is for people (the Web UI's current details).
+	IntegrationName string `db:"integration_name"`
 	// IntegrationType decides the alert-grouping default (alerts.Merge).
 	IntegrationType herald.IntegrationType `db:"integration_type"`
 	Status          herald.DeliveryStatus  `db:"status"`
@@ -154,7 +163,7 @@ func (s *Store) RecordEvent(ctx context.Context, ev Event, m Match) ([]DeliveryR
 func deliveryRefs(ctx context.Context, q sqlx.QueryerContext, teamID, eventID string) ([]DeliveryRef, error) {
 	refs := []DeliveryRef{}
 	err := sqlx.SelectContext(ctx, q, &refs, `
-		SELECT d.id, d.integration_id, i.type AS integration_type, d.status, d.attempt_count, i.retry_policy, i.alert_policy,
+		SELECT d.id, d.integration_id, i.name AS integration_name, i.type AS integration_type, d.status, d.attempt_count, i.retry_policy, i.alert_policy,
 			t.alert_policy AS team_alert_policy, i.rate_limit, i.max_in_flight, i.ordering
 		FROM deliveries d JOIN integrations i ON i.id = d.integration_id JOIN teams t ON t.id = d.team_id
 		WHERE d.team_id = $1 AND d.event_id = $2 ORDER BY d.id`, teamID, eventID)

@@ -115,6 +115,12 @@ func TestOperatorsDayInABrowser(t *testing.T) {
 		t.Errorf("the newest attempt is not first: %q %v", first, err)
 	}
 	shot(t, ctx, "day-02-resent")
+	// The event's page leads to both runs in the Web UI: the original and
+	// the resend-only one the resend started after it had closed.
+	must("the event's runs",
+		chromedp.Navigate(s.URL+"/console/events/evt-build-1312"),
+		chromedp.WaitVisible(css(`[data-run="original"]`)),
+		chromedp.WaitVisible(css(`[data-run="resend"]`)))
 
 	// A Slack integration, made in the console, confirms itself.
 	must("create a Slack integration",

@@ -1,0 +1,104 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	sdkpb "go.temporal.io/api/sdk/v1"
+
+	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/test/testenv"
+)
+
+// What the Temporal Web UI shows reads well: the current details are a
+// Markdown list by integration name; a resend-only run's input carries the
+// event's type, when it came and the run it follows, with camelCase keys
+// and no empty data; workflow results are camelCase too.
+func TestWebUIReadsWell(t *testing.T) {
+	s := testenv.NewStack(t)
+	recv := testenv.NewReceiver(t)
+	hook := s.CreateIntegration(t, map[string]any{"name": "web-ui-hook", "type": "webhook", "url": recv.URL, "events": []string{"build:*"}})
+	wf := s.PostEvent(t, map[string]any{"id": "webui-1", "event": "build:start"})
+	res := s.AwaitWorkflow(t, wf)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	first, err := s.Temporal.DescribeWorkflow(ctx, wf, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	originalRun := first.WorkflowExecution.RunID
+
+	// Current details, as the Web UI asks for them.
+	v, err := s.Temporal.QueryWorkflow(ctx, wf, originalRun, "__temporal_workflow_metadata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var md sdkpb.WorkflowMetadata
+	if err := v.Get(&md); err != nil {
+		t.Fatal(err)
+	}
+	details := md.GetCurrentDetails()
+	if !strings.Contains(details, "**build:start** → 1 integration(s)\n\n- **web-ui-hook**: delivered") || strings.Contains(details, hook.ID) {
+		t.Errorf("current details:\n%s", details)
+	}
+
+	// A resend after the run closed starts a resend-only run.
+	if r := s.Do(t, "POST", "/v1/deliveries/"+res.Deliveries[0].DeliveryID+"/resend", s.Key, nil); r.Status != http.StatusAccepted {
+		t.Fatalf("resend: %d %s", r.Status, r.Body)
+	}
+	var second contract.EventResult
+	waitFor(t, time.Minute, "the resend-only run", func() bool {
+		d, err := s.Temporal.DescribeWorkflow(ctx, wf, "")
+		return err == nil && d.WorkflowExecution.RunID != originalRun && d.Status == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED
+	})
+	if err := s.Temporal.GetWorkflow(ctx, wf, "").Get(ctx, &second); err != nil {
+		t.Fatal(err)
+	}
+	iter := s.Temporal.GetWorkflowHistory(ctx, wf, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	startEvent, err := iter.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	input := startEvent.GetWorkflowExecutionStartedEventAttributes().GetInput().GetPayloads()[0].GetData()
+	var in map[string]any
+	if err := json.Unmarshal(input, &in); err != nil {
+		t.Fatalf("the input %s: %v", input, err)
+	}
+	if in["type"] != "build:start" || in["resendOf"] != originalRun || in["resendOnly"] != true {
+		t.Errorf("the resend-only run's input: %s", input)
+	}
+	if at, _ := in["receivedAt"].(string); strings.HasPrefix(at, "0001") || at == "" {
+		t.Errorf("its receivedAt: %q", at)
+	}
+	if _, has := in["data"]; has {
+		t.Errorf("its input shows an empty data: %s", input)
+	}
+	if bad := camelKeys(in, "input"); len(bad) > 0 {
+		t.Errorf("input keys not camelCase: %v", bad)
+	}
+	// The result, as the Web UI shows it.
+	resultEvent := lastEvent(t, s, wf)
+	var result map[string]any
+	if err := json.Unmarshal(resultEvent, &result); err != nil {
+		t.Fatal(err)
+	}
+	if bad := camelKeys(result, "result"); len(bad) > 0 || result["status"] == nil {
+		t.Errorf("result keys: %v in %s", bad, resultEvent)
+	}
+}
+
+// lastEvent is the result payload of the workflow's latest run.
+func lastEvent(t *testing.T, s *testenv.Stack, wf string) []byte {
+	t.Helper()
+	iter := s.Temporal.GetWorkflowHistory(context.Background(), wf, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT)
+	ev, err := iter.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev.GetWorkflowExecutionCompletedEventAttributes().GetResult().GetPayloads()[0].GetData()
+}

@@ -122,6 +122,23 @@ func TestOperatorsDayInABrowser(t *testing.T) {
 		chromedp.WaitVisible(css(`[data-run="original"]`)),
 		chromedp.WaitVisible(css(`[data-run="resend"]`)))
 
+	// Resend on a disabled integration offers to enable it first.
+	var primaryDelivery string
+	for _, d := range res.Deliveries {
+		if d.IntegrationID != brokenHook.ID {
+			primaryDelivery = d.DeliveryID
+			if r := s.Do(t, "POST", "/v1/integrations/"+d.IntegrationID+"/disable", s.Key, map[string]any{"reason": "maintenance"}); r.Status != http.StatusOK {
+				t.Fatalf("disable: %d %s", r.Status, r.Body)
+			}
+			break
+		}
+	}
+	must("enable and resend",
+		chromedp.Navigate(s.URL+"/console/deliveries/"+primaryDelivery),
+		chromedp.WaitVisible(css(`[data-disabled]`)),
+		chromedp.Click(css(`button[value=enable-resend]`)),
+		chromedp.WaitVisible(css(`[data-attempt="2"][data-trigger="manual"]`)))
+
 	// A Slack integration, made in the console, confirms itself.
 	must("create a Slack integration",
 		chromedp.Navigate(s.URL+"/console"),

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 
 	"github.com/heraldhq/herald/internal/api"
@@ -45,9 +43,7 @@ func newAuditCmd(g *globals) *cobra.Command {
 			if err := t.flush(); err != nil {
 				return err
 			}
-			if p.NextCursor != "" {
-				fmt.Fprintf(g.stderr, "more: --cursor %s\n", p.NextCursor)
-			}
+			moreHint(g, p.NextCursor)
 			return nil
 		},
 	}

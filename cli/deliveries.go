@@ -73,9 +73,7 @@ func newDeliveriesCmd(g *globals) *cobra.Command {
 			if err := printDeliveries(g, p.Data); err != nil {
 				return err
 			}
-			if p.NextCursor != "" {
-				fmt.Fprintf(g.stderr, "more: --cursor %s\n", p.NextCursor)
-			}
+			moreHint(g, p.NextCursor)
 			return nil
 		},
 	}

@@ -126,9 +126,7 @@ func newEventsCmd(g *globals) *cobra.Command {
 			if err := t.flush(); err != nil {
 				return err
 			}
-			if p.NextCursor != "" {
-				fmt.Fprintf(g.stderr, "more: --cursor %s\n", p.NextCursor)
-			}
+			moreHint(g, p.NextCursor)
 			return nil
 		},
 	}

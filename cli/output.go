@@ -140,3 +140,10 @@ func warn(g *globals, warnings []string) {
 		fmt.Fprintln(g.stderr, "warning: "+w)
 	}
 }
+
+// moreHint says, under a table, how to get the next page.
+func moreHint(g *globals, next string) {
+	if next != "" {
+		fmt.Fprintf(g.stderr, "more: --cursor %s\n", next)
+	}
+}

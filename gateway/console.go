@@ -117,16 +117,8 @@ func consoleHealth(h api.HealthView) string {
 
 // ago is a time relative to now, for people.
 func ago(v any) string {
-	var t time.Time
-	switch x := v.(type) {
-	case time.Time:
-		t = x
-	case *time.Time:
-		if x == nil {
-			return ""
-		}
-		t = *x
-	default:
+	t, ok := timeOf(v)
+	if !ok {
 		return ""
 	}
 	d := time.Since(t)
@@ -149,6 +141,19 @@ func ago(v any) string {
 		return "in " + s
 	}
 	return s + " ago"
+}
+
+// timeOf is a template's time value (nil pointers and other values: none).
+func timeOf(v any) (time.Time, bool) {
+	switch x := v.(type) {
+	case time.Time:
+		return x, true
+	case *time.Time:
+		if x != nil {
+			return *x, true
+		}
+	}
+	return time.Time{}, false
 }
 
 // page is what every console template gets.

@@ -117,16 +117,8 @@ func prettyBody(body string) string {
 
 // when is a time both ways: absolute (UTC) and relative.
 func when(v any) string {
-	var t time.Time
-	switch x := v.(type) {
-	case time.Time:
-		t = x
-	case *time.Time:
-		if x == nil {
-			return ""
-		}
-		t = *x
-	default:
+	t, ok := timeOf(v)
+	if !ok {
 		return ""
 	}
 	return t.UTC().Format("2006-01-02 15:04:05 UTC") + " (" + ago(t) + ")"

@@ -62,13 +62,17 @@ func (s *Server) consoleEvents(c *fiber.Ctx) error {
 			unknown = append(unknown, t)
 		}
 	}
-	return s.render(c, 200, "events", struct {
-		consolePage
-		Events        []eventRow
-		Type, Project string
-		Next          string
-		Unknown       []string
-	}{s.page(c, "Events"), eventRows(evs), f.Type, f.Project, next, unknown})
+	return s.render(c, 200, "events", eventsPage{s.page(c, "Events"), eventRows(evs), f.Type, f.Project, next, unknown, ""})
+}
+
+// eventsPage is the events list, filtered or searched.
+type eventsPage struct {
+	consolePage
+	Events        []eventRow
+	Type, Project string
+	Next          string
+	Unknown       []string
+	Query         string
 }
 
 // consoleSearch finds events by their id or an id in their data; one match
@@ -85,14 +89,7 @@ func (s *Server) consoleSearch(c *fiber.Ctx) error {
 	if len(evs) == 1 {
 		return c.Redirect("/console/events/"+url.PathEscape(evs[0].ID), fiber.StatusSeeOther)
 	}
-	return s.render(c, 200, "events", struct {
-		consolePage
-		Events        []eventRow
-		Type, Project string
-		Next          string
-		Unknown       []string
-		Query         string
-	}{s.page(c, "Search: "+q), eventRows(evs), "", "", "", nil, q})
+	return s.render(c, 200, "events", eventsPage{consolePage: s.page(c, "Search: "+q), Events: eventRows(evs), Query: q})
 }
 
 // consoleEvent is one event: what it carried and what became of it at every

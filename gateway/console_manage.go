@@ -28,11 +28,7 @@ type integrationForm struct {
 
 // words splits a list typed as "build:*, job-run:failure" or one a line.
 func words(s string) []string {
-	out := []string{}
-	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' }) {
-		out = append(out, w)
-	}
-	return out
+	return append([]string{}, strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' })...)
 }
 
 // request is the API request the form says: on edit only what was filled in

@@ -52,8 +52,18 @@ func TestCLIOneGrammar(t *testing.T) {
 	failing.SetDefault(testenv.Reply{Status: http.StatusBadRequest, Body: "no"})
 	hooks := s.CreateIntegration(t, map[string]any{"name": "ci-hooks", "type": "webhook", "url": ok.URL, "events": []string{"build:*"}})
 	s.CreateIntegration(t, map[string]any{"name": "jobs", "type": "webhook", "url": failing.URL, "events": []string{"job-run:*"}})
-	for _, n := range []string{"twin", "twin"} {
-		s.CreateIntegration(t, map[string]any{"name": n, "type": "webhook", "url": ok.URL, "events": []string{"backup:*"}})
+	var twins []string
+	for i, n := range []string{"twin", "twin"} {
+		v := s.CreateIntegration(t, map[string]any{"name": n, "type": "webhook", "url": ok.URL, "events": []string{"backup:*"}})
+		twins = append(twins, v.ID)
+		if warned := len(v.Warnings) > 0 && strings.Contains(v.Warnings[0], `another integration is named "twin"`); warned != (i == 1) {
+			t.Errorf("twin %d: warnings %v", i, v.Warnings)
+		}
+	}
+	// The CLI says the warning too.
+	if _, errOut, err := runHerald(t, env, "integrations", "create", "--name", "twin", "--destination", ok.URL, "--events", "backup:*"); err != nil ||
+		!strings.Contains(errOut, "warning: another integration is named \"twin\" already ("+twins[0]+", "+twins[1]+")") {
+		t.Errorf("a third twin from the CLI: %v %s", err, errOut)
 	}
 	s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"id": "g-build", "event": "build:start", "data": map[string]any{"project": map[string]any{"id": "web"}}}))
 	s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"id": "g-job", "event": "job-run:failure"}))
@@ -145,7 +155,7 @@ func TestCLIOneGrammar(t *testing.T) {
 	if got, _ := s.Store.LoadIntegration(t.Context(), hooks.ID); !slices.Contains(got.Events, "deployment:*") {
 		t.Errorf("update by name changed nothing: %v", got.Events)
 	}
-	if _, errOut, err := runHerald(t, env, "integrations", "show", "twin"); err == nil || !strings.Contains(errOut, "2 integrations are named") {
+	if _, errOut, err := runHerald(t, env, "integrations", "show", "twin"); err == nil || !strings.Contains(errOut, "3 integrations are named") {
 		t.Errorf("an ambiguous name: %v %s", err, errOut)
 	}
 	if _, errOut, err := runHerald(t, env, "integrations", "show", "nobody"); err == nil || !strings.Contains(errOut, `no integration is named "nobody"`) {

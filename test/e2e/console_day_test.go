@@ -42,6 +42,7 @@ func TestOperatorsDayInABrowser(t *testing.T) {
 		}
 	}
 	s.PostEvent(t, map[string]any{"id": "evt-job-7", "event": "job-run:failure"})
+	s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"id": "evt-odd-1", "event": "mystery-box:opened"}))
 	waitFor(t, 30*time.Second, "the job's delivery retrying", func() bool {
 		ds, err := s.Store.EventDeliveries(t.Context(), s.Team, "evt-job-7")
 		return err == nil && len(ds) == 1 && ds[0].Status == "retrying"
@@ -174,6 +175,15 @@ func TestOperatorsDayInABrowser(t *testing.T) {
 		chromedp.WaitVisible(css(`[data-problem]`)))
 	if p := text(`[data-problem]`); !strings.Contains(p, "events") {
 		t.Errorf("the refusal says %q", p)
+	}
+
+	// The events list names the type of a category Herald does not know.
+	must("events", chromedp.Navigate(s.URL+"/console/events"), chromedp.WaitVisible(css(`[data-unknown-types]`)))
+	if u := text(`[data-unknown-types]`); !strings.Contains(u, "mystery-box:opened") || strings.Contains(u, "build:failure") {
+		t.Errorf("unknown types listed: %q", u)
+	}
+	if o := text(`tr[data-event="evt-odd-1"] [data-outcome]`); o != "none" {
+		t.Errorf("an event nobody subscribes to: outcome %q", o)
 	}
 
 	// The failures view has the other integration's retrying delivery.

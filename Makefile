@@ -72,11 +72,14 @@ CHAOS_DELIVERY_ENV := HERALD_ALLOW_PRIVATE_DESTINATIONS=true HERALD_ATTEMPT_TIME
   HERALD_RETRY_INITIAL_INTERVAL=1s HERALD_RETRY_BACKOFF=2 HERALD_RETRY_MAX_INTERVAL=8s HERALD_RETRY_MAX_ATTEMPTS=30
 STACK_DB := $${HERALD_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/herald_stack?sslmode=disable}
 
-## stack-test: the chaos workload (300 events × 3 flapping receivers) on the stack, one of its two workers SIGKILLed
+## stack-test: a key-ring rotation with rolling restarts while events flow, then the chaos
+## workload (300 events × 3 flapping receivers) with one of the two workers SIGKILLed
 stack-test: build
 	@# A database of its own each run: the run's .data/stack/secret-keys seals it.
 	@[ -n "$${HERALD_DATABASE_URL:-}" ] || psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS herald_stack" postgres
 	@$(CHAOS_DELIVERY_ENV) scripts/stack.sh
+	HERALD_STACK_URL=http://127.0.0.1:8080 HERALD_DATABASE_URL=$(STACK_DB) \
+	go test -count=1 -v -run '^TestSecretRotationStack$$' -timeout 15m ./test/chaos/ && \
 	HERALD_STACK_URL=http://127.0.0.1:8080 HERALD_DATABASE_URL=$(STACK_DB) \
 	go test -count=1 -v -run '^TestChaosStack$$' -timeout 30m ./test/chaos/ ; status=$$?; scripts/stack.sh down; exit $$status
 

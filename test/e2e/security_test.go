@@ -220,9 +220,16 @@ func TestScopesEveryRoute(t *testing.T) {
 	if r := s.Do(t, http.MethodDelete, "/v1/keys/"+created.ID, admin, nil); r.Status != 200 {
 		t.Fatalf("revoke: %d %s", r.Status, r.Body)
 	}
-	for _, rt := range allRoutes() {
-		if r := s.Do(t, rt.method, rt.fill(ids), created.Key, rt.body); r.Status != 401 {
-			t.Errorf("revoked key on %s %s: %d", rt.method, rt.path, r.Status)
+	// A revoked key is a key that does not exist: each try counts toward
+	// the unknown-key limit of this client address (30, then 1/s), so past
+	// it the answer is 429 before any lookup. Either way nothing is served.
+	for i, rt := range allRoutes() {
+		r := s.Do(t, rt.method, rt.fill(ids), created.Key, rt.body)
+		switch {
+		case r.Status == 401:
+		case r.Status == 429 && i >= 30-8: // the limit, give or take the tries above that failed
+		default:
+			t.Errorf("revoked key on %s %s (try %d): %d", rt.method, rt.path, i+1, r.Status)
 		}
 	}
 }

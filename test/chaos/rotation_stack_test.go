@@ -220,7 +220,7 @@ func TestSecretRotationStack(t *testing.T) {
 		t.Logf("restarting %s with the new key first in its ring", p.name)
 		p.restart(t, map[string]string{"HERALD_SECRET_KEYS": newRing})
 	}
-	if err := waitReady(ctx, gateway+"/readyz"); err != nil {
+	if err := waitReady(ctx, gateway); err != nil {
 		t.Fatalf("the gateway after its restart: %v", err)
 	}
 	rotate := exec.CommandContext(ctx, filepath.Join(root, "bin", "herald"), "secrets", "rotate", "-o", "json")

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/contract"
@@ -16,12 +17,15 @@ import (
 
 // matchCache remembers, for a moment, how many integrations an event of a
 // team, type and project reaches: a burst of 40 build events asks Postgres
-// once, not 40 times, and ingest stays off the database otherwise. The
-// count is what the answer says, not what decides deliveries (the workflow
-// matches again when it records the event).
+// once (concurrent misses share one query), not 40 times. The count is what
+// the answer says, not what decides deliveries (the workflow matches again
+// when it records the event).
 type matchCache struct {
-	mu      sync.Mutex
 	ttl     time.Duration
+	load    func(ctx context.Context, k matchKey) (int, error)
+	flights singleflight.Group
+
+	mu      sync.Mutex
 	entries map[matchKey]matchCount
 }
 
@@ -35,30 +39,38 @@ type matchCount struct {
 // matchCacheMax bounds the cache; past it, it starts afresh.
 const matchCacheMax = 10_000
 
-func newMatchCache(ttl time.Duration) *matchCache {
-	return &matchCache{ttl: ttl, entries: map[matchKey]matchCount{}}
+func newMatchCache(ttl time.Duration, st *store.Store) *matchCache {
+	return &matchCache{ttl: ttl, entries: map[matchKey]matchCount{},
+		load: func(ctx context.Context, k matchKey) (int, error) {
+			return st.CountMatching(ctx, k.team, eventtype.Candidates(k.typ), k.project)
+		}}
 }
 
-func (m *matchCache) count(ctx context.Context, st *store.Store, in contract.EventInput) (int, error) {
+func (m *matchCache) count(ctx context.Context, in contract.EventInput) (int, error) {
 	k := matchKey{in.TeamID, in.Type, in.ProjectID}
-	now := time.Now()
 	m.mu.Lock()
 	e, ok := m.entries[k]
 	m.mu.Unlock()
-	if ok && now.Sub(e.at) < m.ttl {
+	if ok && time.Since(e.at) < m.ttl {
 		return e.n, nil
 	}
-	n, err := st.CountMatching(ctx, in.TeamID, eventtype.Candidates(in.Type), in.ProjectID)
+	v, err, _ := m.flights.Do(k.team+"\x00"+k.typ+"\x00"+k.project, func() (any, error) {
+		n, err := m.load(ctx, k)
+		if err != nil {
+			return 0, err
+		}
+		m.mu.Lock()
+		if len(m.entries) >= matchCacheMax {
+			m.entries = map[matchKey]matchCount{}
+		}
+		m.entries[k] = matchCount{n, time.Now()}
+		m.mu.Unlock()
+		return n, nil
+	})
 	if err != nil {
 		return 0, err
 	}
-	m.mu.Lock()
-	if len(m.entries) >= matchCacheMax {
-		m.entries = map[matchKey]matchCount{}
-	}
-	m.entries[k] = matchCount{n, now}
-	m.mu.Unlock()
-	return n, nil
+	return v.(int), nil
 }
 
 // tellTheTruth completes an event's 202: whether its id was received
@@ -67,14 +79,14 @@ func (m *matchCache) count(ctx context.Context, st *store.Store, in contract.Eve
 func (s *Server) tellTheTruth(c *fiber.Ctx, in contract.EventInput, report *contract.StartReport, acc *api.Accepted) {
 	ctx, cancel := context.WithTimeout(c.UserContext(), time.Second)
 	defer cancel()
-	if dup, _ := report.Duplicate(); dup {
+	if report.Duplicate() {
 		acc.Duplicate = true
 		if ev, err := s.store.GetEvent(ctx, in.TeamID, in.EventID); err == nil {
 			differs := ev.Type != in.Type || !bytes.Equal(ev.Data, in.Data)
 			acc.BodyDiffers = &differs
 		}
 	}
-	n, err := s.matches.count(ctx, s.store, in)
+	n, err := s.matches.count(ctx, in)
 	if err != nil {
 		s.log.Warn("count the integrations an event reaches", "event", in.EventID, "error", err)
 		return

@@ -52,7 +52,7 @@ type Server struct {
 // m (may be nil) is served at /metrics, with herald_integrations counted from st.
 func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger, m *metrics.Metrics) (*Server, error) {
 	s := &Server{cfg: cfg, store: st, temporal: tc, log: log, resolver: net.DefaultResolver, metrics: m,
-		ingest: newIngestLimiter(max(cfg.IngestConcurrency, 1)), guesses: newGuessLimiter(), matches: newMatchCache(2 * time.Second),
+		ingest: newIngestLimiter(max(cfg.IngestConcurrency, 1)), guesses: newGuessLimiter(), matches: newMatchCache(2*time.Second, st),
 		channels: channels.NewRegistry(channels.Options{WebhookHeaderPrefix: cfg.WebhookHeaderPrefix})}
 	s.starter = eventStarter{temporal: tc, taskQueue: cfg.TaskQueue, dispatch: contract.DispatchQueued}
 	if cfg.StartsEagerly() {

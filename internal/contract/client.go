@@ -83,12 +83,7 @@ func StartEvent(ctx context.Context, c client.Client, taskQueue string, dispatch
 		StaticSummary:            in.Type + " · event " + in.EventID,
 	}, EventWorkflow, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if errors.As(err, &started) {
-		// A closed run holds the id (REJECT_DUPLICATE): a repeat.
-		ReportStart(ctx, false)
-		return id, nil
-	}
-	if err != nil {
+	if err != nil && !errors.As(err, &started) {
 		return id, fmt.Errorf("start workflow %s: %w", id, err)
 	}
 	return id, nil

@@ -12,9 +12,8 @@ import (
 // gRPC interceptor (temporalclient) writes it into the report its call's
 // context carries.
 type StartReport struct {
-	mu      sync.Mutex
-	known   bool
-	started bool
+	mu        sync.Mutex
+	duplicate bool
 }
 
 type startReportKey struct{}
@@ -30,15 +29,15 @@ func WithStartReport(ctx context.Context) (context.Context, *StartReport) {
 func ReportStart(ctx context.Context, started bool) {
 	if r, ok := ctx.Value(startReportKey{}).(*StartReport); ok {
 		r.mu.Lock()
-		r.known, r.started = true, started
+		r.duplicate = !started
 		r.mu.Unlock()
 	}
 }
 
-// Duplicate says whether the event's id was taken already, and whether
-// that is known (false when the start failed before Temporal answered).
-func (r *StartReport) Duplicate() (duplicate, known bool) {
+// Duplicate says whether Temporal answered that the event's id was taken
+// already (false too when no answer came).
+func (r *StartReport) Duplicate() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.known && !r.started, r.known
+	return r.duplicate
 }

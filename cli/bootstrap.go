@@ -149,9 +149,7 @@ func newTeamsCmd(g *globals) *cobra.Command {
 					return err
 				}
 				v := gateway.NewTeamView(t)
-				if others, err := st.SameNames(cmd.Context(), true, "", t.Name, t.ID); err == nil {
-					v.Warnings = store.NameWarning("team", t.Name, others)
-				}
+				v.Warnings, _ = st.TeamNameWarnings(cmd.Context(), t) // a warning, not the answer
 				return printTeams(true, v)
 			})
 		},

@@ -30,8 +30,8 @@ func (s *Server) createTeam(c *fiber.Ctx) error {
 		return err
 	}
 	v := NewTeamView(t)
-	if others, err := s.store.SameNames(c.UserContext(), true, "", t.Name, t.ID); err == nil {
-		v.Warnings = store.NameWarning("team", t.Name, others)
+	if v.Warnings, err = s.store.TeamNameWarnings(c.UserContext(), t); err != nil {
+		s.log.Warn("look for teams of the same name", "team", t.ID, "error", err)
 	}
 	return c.Status(fiber.StatusCreated).JSON(v)
 }

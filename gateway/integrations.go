@@ -446,12 +446,11 @@ func (s *Server) changeIntegration(c *fiber.Ctx, req api.IntegrationRequest) (ap
 
 // nameWarning warns when another integration of the team has in's name.
 func (s *Server) nameWarning(c *fiber.Ctx, in store.Integration) []string {
-	others, err := s.store.SameNames(c.UserContext(), false, in.TeamID, in.Name, in.ID)
+	w, err := s.store.IntegrationNameWarnings(c.UserContext(), in)
 	if err != nil {
 		s.log.Warn("look for integrations of the same name", "integration", in.ID, "error", err)
-		return nil
 	}
-	return store.NameWarning("integration", in.Name, others)
+	return w
 }
 
 // shownSecret is a new secret as its response shows it, once: an HMAC secret

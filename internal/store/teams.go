@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -58,23 +59,35 @@ func (s *Store) ListTeams(ctx context.Context) ([]Team, error) {
 	return out, nil
 }
 
-// SameNames are the ids of a team's integrations named name (teamID ""), or
-// of the teams named name (teamID "" and teams true), except except.
-func (s *Store) SameNames(ctx context.Context, teams bool, teamID, name, except string) ([]string, error) {
+// TeamsNamed are the ids of the teams named name.
+func (s *Store) TeamsNamed(ctx context.Context, name string) ([]string, error) {
+	return s.ids(ctx, `SELECT id FROM teams WHERE name = $1 ORDER BY id`, strings.TrimSpace(name))
+}
+
+// TeamNameWarnings warn when another team is named as t (nil: none is).
+func (s *Store) TeamNameWarnings(ctx context.Context, t Team) ([]string, error) {
+	ids, err := s.TeamsNamed(ctx, t.Name)
+	return nameWarning("team", t.Name, t.ID, ids), err
+}
+
+// IntegrationNameWarnings warn when another live integration of its team
+// is named as in (nil: none is).
+func (s *Store) IntegrationNameWarnings(ctx context.Context, in Integration) ([]string, error) {
+	ids, err := s.ids(ctx, `SELECT id FROM integrations WHERE team_id = $1 AND name = $2 AND deleted_at IS NULL ORDER BY id`, in.TeamID, in.Name)
+	return nameWarning("integration", in.Name, in.ID, ids), err
+}
+
+func (s *Store) ids(ctx context.Context, q string, args ...any) ([]string, error) {
 	ids := []string{}
-	q := `SELECT id FROM integrations WHERE team_id = $1 AND name = $2 AND id <> $3 AND deleted_at IS NULL ORDER BY id`
-	args := []any{teamID, name, except}
-	if teams {
-		q, args = `SELECT id FROM teams WHERE name = $1 AND id <> $2 ORDER BY id`, []any{strings.TrimSpace(name), except}
-	}
 	if err := s.db.SelectContext(ctx, &ids, q, args...); err != nil {
-		return nil, fmt.Errorf("find names like %q: %w", name, err)
+		return nil, fmt.Errorf("find names: %w", err)
 	}
 	return ids, nil
 }
 
-// NameWarning is what is said of a name others have too (nil: none has).
-func NameWarning(what, name string, others []string) []string {
+// nameWarning is what is said of a name others than self have too.
+func nameWarning(what, name, self string, ids []string) []string {
+	others := slices.DeleteFunc(ids, func(id string) bool { return id == self })
 	if len(others) == 0 {
 		return nil
 	}

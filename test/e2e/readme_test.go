@@ -87,7 +87,7 @@ func TestREADMEQuickstartAsWritten(t *testing.T) {
 		t.Fatalf("the quickstart failed: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
 	}
 
-	teams, err := s.Store.SameNames(ctx, true, "", "acme", "")
+	teams, err := s.Store.TeamsNamed(ctx, "acme")
 	if err != nil || len(teams) != 2 {
 		t.Fatalf("teams named acme: %v %v", teams, err)
 	}

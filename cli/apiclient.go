@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 
@@ -20,15 +21,20 @@ func (f *apiFlags) bind(cmd *cobra.Command) {
 	cmd.PersistentFlags().StringVar(&f.apiKey, "api-key", "", "API key ($HERALD_API_KEY)")
 }
 
+// base is the gateway's URL: the flag, else $HERALD_URL, else the default.
+func (f *apiFlags) base() string {
+	if f.url != "" {
+		return f.url
+	}
+	if v := os.Getenv("HERALD_URL"); v != "" {
+		return v
+	}
+	return "http://127.0.0.1:8080"
+}
+
 // client is the typed API client, flags first, then the environment.
 func (f *apiFlags) client() (*api.Client, error) {
-	base := f.url
-	if base == "" {
-		base = os.Getenv("HERALD_URL")
-	}
-	if base == "" {
-		base = "http://127.0.0.1:8080"
-	}
+	base := f.base()
 	key := f.apiKey
 	if key == "" {
 		key = os.Getenv("HERALD_API_KEY")
@@ -37,4 +43,15 @@ func (f *apiFlags) client() (*api.Client, error) {
 		return nil, fmt.Errorf("no API key: pass --api-key or set HERALD_API_KEY")
 	}
 	return api.NewClient(base, key), nil
+}
+
+// integration is the client and the id of the integration ref names (its
+// id, or its unique name).
+func (f *apiFlags) integration(ctx context.Context, ref string) (*api.Client, string, error) {
+	c, err := f.client()
+	if err != nil {
+		return nil, "", err
+	}
+	id, err := integrationID(ctx, c, ref)
+	return c, id, err
 }

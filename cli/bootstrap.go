@@ -27,14 +27,24 @@ import (
 // and key are made, before any key exists.
 
 func withDatabase(ctx context.Context, b *config.Binder, fn func(*store.Store) error) error {
+	st, err := openDatabase(ctx, b)
+	if err != nil {
+		return err
+	}
+	return runOnDatabase(ctx, st, fn)
+}
+
+// openDatabase connects to the configured database.
+func openDatabase(ctx context.Context, b *config.Binder) (*store.Store, error) {
 	cfg, err := b.Load(nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	st, err := openStore(ctx, cfg)
-	if err != nil {
-		return err
-	}
+	return openStore(ctx, cfg)
+}
+
+// runOnDatabase migrates st, runs fn on it and closes it.
+func runOnDatabase(ctx context.Context, st *store.Store, fn func(*store.Store) error) error {
 	defer st.Close()
 	if _, err := schema.Migrate(ctx, st.DB()); err != nil {
 		return err
@@ -64,9 +74,15 @@ func bootstrap(cmd *cobra.Command, g *globals, remote *apiFlags, b *config.Binde
 	if !errors.As(err, &ae) || (ae.Status != http.StatusUnauthorized && ae.Status != http.StatusForbidden) {
 		return err
 	}
-	if remote.local() && databaseAnswers(ctx, b) {
-		fmt.Fprintf(g.stderr, "note: HERALD_API_KEY may not do this (%s): done on the local database instead\n", ae.Detail)
-		return withDatabase(ctx, b, viaDB)
+	if remote.local() {
+		// The database answers within a moment, or the error below says what to do.
+		octx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		st, err := openDatabase(octx, b)
+		cancel()
+		if err == nil {
+			fmt.Fprintf(g.stderr, "note: HERALD_API_KEY may not do this (%s): done on the local database instead\n", ae.Detail)
+			return runOnDatabase(ctx, st, viaDB)
+		}
 	}
 	return fmt.Errorf("%w\nHERALD_API_KEY is a key without the admin (or, for its own team's keys, owner) scope this needs.\n"+
 		"To do it on the database instead: unset HERALD_API_KEY, or pass --database-url URL;\n"+
@@ -75,14 +91,7 @@ func bootstrap(cmd *cobra.Command, g *globals, remote *apiFlags, b *config.Binde
 
 // local says whether the gateway the client talks to is on this machine.
 func (f *apiFlags) local() bool {
-	base := f.url
-	if base == "" {
-		base = os.Getenv("HERALD_URL")
-	}
-	if base == "" {
-		return true // the default, http://127.0.0.1:8080
-	}
-	u, err := url.Parse(base)
+	u, err := url.Parse(f.base())
 	if err != nil {
 		return false
 	}
@@ -91,22 +100,6 @@ func (f *apiFlags) local() bool {
 	}
 	ip := net.ParseIP(u.Hostname())
 	return ip != nil && ip.IsLoopback()
-}
-
-// databaseAnswers says whether the configured database can be reached now.
-func databaseAnswers(ctx context.Context, b *config.Binder) bool {
-	cfg, err := b.Load(nil)
-	if err != nil {
-		return false
-	}
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	st, err := openStore(ctx, cfg)
-	if err != nil {
-		return false
-	}
-	st.Close()
-	return true
 }
 
 func newTeamsCmd(g *globals) *cobra.Command {

@@ -43,13 +43,8 @@ func newDeliveriesCmd(g *globals) *cobra.Command {
 		Short: "Deliveries newest first: the team's, or one integration's",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			q := url.Values{"limit": {fmt.Sprint(limit)}}
-			for k, v := range map[string]string{"status": status, "event": event, "channel": channel, "cursor": cursor} {
-				if v != "" {
-					q.Set(k, v)
-				}
-			}
-			if err := setTimes(q, since, until); err != nil {
+			q, err := listQuery(limit, map[string]string{"status": status, "event": event, "channel": channel, "cursor": cursor}, since, until)
+			if err != nil {
 				return err
 			}
 			c, err := remote.client()
@@ -137,8 +132,15 @@ func printHeaders(g *globals, h map[string][]string) {
 	}
 }
 
-// setTimes puts --since and --until (ages or RFC 3339 times) into q.
-func setTimes(q url.Values, since, until string) error {
+// listQuery is a list command's query: its page size, the filters given,
+// and --since and --until (ages or RFC 3339 times) as RFC 3339 times.
+func listQuery(limit int, filters map[string]string, since, until string) (url.Values, error) {
+	q := url.Values{"limit": {fmt.Sprint(limit)}}
+	for k, v := range filters {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
 	now := time.Now()
 	for flag, v := range map[string]string{"since": since, "until": until} {
 		if v == "" {
@@ -146,9 +148,9 @@ func setTimes(q url.Values, since, until string) error {
 		}
 		t, err := parseWhen(flag, v, now)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		q.Set(flag, t.UTC().Format(time.RFC3339))
 	}
-	return nil
+	return q, nil
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -95,13 +94,8 @@ func newEventsCmd(g *globals) *cobra.Command {
 		Short: "The team's events, newest first, with where their deliveries stand",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			q := url.Values{"limit": {fmt.Sprint(limit)}}
-			for k, v := range map[string]string{"type": typ, "project": project, "cursor": cursor} {
-				if v != "" {
-					q.Set(k, v)
-				}
-			}
-			if err := setTimes(q, since, until); err != nil {
+			q, err := listQuery(limit, map[string]string{"type": typ, "project": project, "cursor": cursor}, since, until)
+			if err != nil {
 				return err
 			}
 			c, err := remote.client()

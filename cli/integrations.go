@@ -3,7 +3,6 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
 	"sort"
@@ -59,11 +58,7 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c, err := remote.client()
-			if err != nil {
-				return err
-			}
-			id, err := integrationID(cmd.Context(), c, args[0])
+			c, id, err := remote.integration(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
@@ -113,11 +108,7 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 		Short:   "Show an integration",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := remote.client()
-			if err != nil {
-				return err
-			}
-			id, err := integrationID(cmd.Context(), c, args[0])
+			c, id, err := remote.integration(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
@@ -133,11 +124,7 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 		Short: "Delete an integration (its delivery history stays)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := remote.client()
-			if err != nil {
-				return err
-			}
-			id, err := integrationID(cmd.Context(), c, args[0])
+			c, id, err := remote.integration(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
@@ -156,11 +143,7 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 		Short: "Enable an integration: fresh health, and deliveries waiting on backoff are retried now",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := remote.client()
-			if err != nil {
-				return err
-			}
-			id, err := integrationID(cmd.Context(), c, args[0])
+			c, id, err := remote.integration(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
@@ -177,11 +160,7 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 		Short: "Disable an integration; its team hears of it through integration:disabled",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := remote.client()
-			if err != nil {
-				return err
-			}
-			id, err := integrationID(cmd.Context(), c, args[0])
+			c, id, err := remote.integration(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
@@ -198,11 +177,7 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 		Short: "Send a test notification now and report the outcome",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := remote.client()
-			if err != nil {
-				return err
-			}
-			id, err := integrationID(cmd.Context(), c, args[0])
+			c, id, err := remote.integration(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
@@ -349,17 +324,11 @@ func (f *integrationFlags) readSecret(cmd *cobra.Command) (string, bool, error) 
 		return "", false, fmt.Errorf("--secret would put the secret in the process list and shell history; use --secret-file FILE, --secret-file - (stdin) or $%s", secretEnv)
 	}
 	if cmd.Flags().Changed("secret-file") {
-		var b []byte
-		var err error
-		if f.secretFile == "-" {
-			b, err = io.ReadAll(io.LimitReader(cmd.InOrStdin(), 1<<16))
-		} else {
-			b, err = os.ReadFile(f.secretFile)
-		}
+		b, err := readFlagFile(cmd, "secret-file", f.secretFile)
 		if err != nil {
-			return "", false, fmt.Errorf("read the webhook secret: %w", err)
+			return "", false, err
 		}
-		return strings.TrimSpace(string(b)), true, nil
+		return strings.TrimSpace(b), true, nil
 	}
 	if v, ok := os.LookupEnv(secretEnv); ok {
 		return strings.TrimSpace(v), true, nil

@@ -79,11 +79,7 @@ func bulkResend(cmd *cobra.Command, g *globals, remote *apiFlags, integration, s
 		}
 		body.Since = t.UTC().Format(time.RFC3339)
 	}
-	c, err := remote.client()
-	if err != nil {
-		return err
-	}
-	id, err := integrationID(cmd.Context(), c, integration)
+	c, id, err := remote.integration(cmd.Context(), integration)
 	if err != nil {
 		return err
 	}

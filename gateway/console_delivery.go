@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/store"
 )
 
 // attemptRow is an attempt as the delivery page shows it.
@@ -37,12 +40,11 @@ func (s *Server) consoleDelivery(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ev, err := s.store.GetEvent(c.UserContext(), team, d.EventID)
-	if err != nil {
+	integ, err := s.store.GetIntegration(c.UserContext(), team, d.IntegrationID)
+	integrationGone := errors.Is(err, store.ErrNotFound)
+	if err != nil && !integrationGone {
 		return err
 	}
-	integ, err := s.store.GetIntegration(c.UserContext(), team, d.IntegrationID)
-	integrationGone := err != nil
 	rows := make([]attemptRow, len(v.AttemptLog))
 	for i, a := range v.AttemptLog {
 		rows[len(rows)-1-i] = attemptRow{AttemptView: a, Final: i == len(v.AttemptLog)-1 && v.Status.Final()}
@@ -64,7 +66,7 @@ func (s *Server) consoleDelivery(c *fiber.Ctx) error {
 		WorkflowURL string
 		// Disabled: resending needs the integration enabled first.
 		Disabled, IntegrationGone bool
-	}{page, v, rows, ev.Type, s.workflowURL(ev.WorkflowID), !integrationGone && !integ.Enabled, integrationGone})
+	}{page, v, rows, d.EventType, s.workflowURL(contract.EventWorkflowID(team, d.EventID)), !integrationGone && !integ.Enabled, integrationGone})
 }
 
 // workflowURL is a workflow's page in the Temporal Web UI.

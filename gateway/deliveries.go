@@ -59,24 +59,51 @@ func (s *Server) listDeliveries(c *fiber.Ctx) error {
 	return c.JSON(p)
 }
 
-// deliveryPage reads :id, ?status, ?event and ?cursor: one page of an
+// deliveryPage reads :id and the delivery query: one page of an
 // integration's deliveries, newest first (API and console).
 func (s *Server) deliveryPage(c *fiber.Ctx, limit int) (store.Integration, api.Page[api.DeliveryView], store.DeliveryFilter, error) {
 	in, err := s.pathIntegration(c)
 	if err != nil {
 		return in, api.Page[api.DeliveryView]{}, store.DeliveryFilter{}, err
 	}
-	f := store.DeliveryFilter{TeamID: in.TeamID, IntegrationID: in.ID, Before: c.Query("cursor"), Limit: limit}
-	if f.Status, err = parseStatus(c.Query("status")); err != nil {
+	f, err := deliveryQuery(c, in.ID, limit)
+	if err != nil {
 		return in, api.Page[api.DeliveryView]{}, f, err
-	}
-	if t := strings.TrimSpace(c.Query("event")); t != "" {
-		if f.EventType, err = eventtype.Normalize(t); err != nil {
-			return in, api.Page[api.DeliveryView]{}, f, badRequest("query \"event\": %s", err)
-		}
 	}
 	p, err := s.deliveries(c.UserContext(), f)
 	return in, p, f, err
+}
+
+// deliveryQuery is the filter a delivery list's query asks for, of the
+// caller's team (and of integration, when not ""): ?status (a list such as
+// failed,retrying), ?event, ?channel, ?since, ?until and ?cursor.
+func deliveryQuery(c *fiber.Ctx, integration string, limit int) (store.DeliveryFilter, error) {
+	f := store.DeliveryFilter{TeamID: teamID(c), IntegrationID: integration, Before: c.Query("cursor"), Limit: limit}
+	for _, st := range strings.Split(c.Query("status"), ",") {
+		if st = strings.TrimSpace(st); st == "" {
+			continue
+		}
+		parsed, err := parseStatus(st)
+		if err != nil {
+			return f, err
+		}
+		f.Statuses = append(f.Statuses, parsed)
+	}
+	if ch := c.Query("channel"); ch != "" {
+		if !slices.Contains(channels.Supported(), herald.IntegrationType(ch)) {
+			return f, badRequest("channel %q: want one of %v", ch, channels.Supported())
+		}
+		f.Channel = herald.IntegrationType(ch)
+	}
+	if t := strings.TrimSpace(c.Query("event")); t != "" {
+		var err error
+		if f.EventType, err = eventtype.Normalize(t); err != nil {
+			return f, badRequest("query \"event\": %s", err)
+		}
+	}
+	var err error
+	f.Since, f.Until, err = timeRange(c)
+	return f, err
 }
 
 // deliveries is the page of deliveries f selects, with the cursor of the next.
@@ -103,29 +130,8 @@ func (s *Server) listTeamDeliveries(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f := store.DeliveryFilter{TeamID: teamID(c), IntegrationID: c.Query("integration"), Before: c.Query("cursor"), Limit: limit}
-	for _, st := range strings.Split(c.Query("status"), ",") {
-		if st = strings.TrimSpace(st); st == "" {
-			continue
-		}
-		parsed, err := parseStatus(st)
-		if err != nil {
-			return err
-		}
-		f.Statuses = append(f.Statuses, parsed)
-	}
-	if ch := c.Query("channel"); ch != "" {
-		if !slices.Contains(channels.Supported(), herald.IntegrationType(ch)) {
-			return badRequest("channel %q: want one of %v", ch, channels.Supported())
-		}
-		f.Channel = herald.IntegrationType(ch)
-	}
-	if t := strings.TrimSpace(c.Query("event")); t != "" {
-		if f.EventType, err = eventtype.Normalize(t); err != nil {
-			return badRequest("query \"event\": %s", err)
-		}
-	}
-	if f.Since, f.Until, err = timeRange(c); err != nil {
+	f, err := deliveryQuery(c, c.Query("integration"), limit)
+	if err != nil {
 		return err
 	}
 	p, err := s.deliveries(c.UserContext(), f)

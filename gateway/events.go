@@ -86,8 +86,7 @@ func (s *Server) postEventBatch(c *fiber.Ctx) error {
 			if wfID, queued, err = s.startEvent(c, in); err == nil {
 				acc := api.Accepted{ID: in.EventID, WorkflowID: wfID, Queued: queued}
 				s.tellTheTruth(c, in, report, &acc)
-				results[i] = api.BatchResult{ID: acc.ID, WorkflowID: acc.WorkflowID, Queued: acc.Queued, Duplicate: acc.Duplicate,
-					BodyDiffers: acc.BodyDiffers, Matched: acc.Matched, Status: fiber.StatusAccepted}
+				results[i] = api.BatchResult{Accepted: acc, Status: fiber.StatusAccepted}
 				continue
 			}
 		}

@@ -130,13 +130,17 @@ func normalizePatterns(in []string) ([]string, error) {
 // checkSettings has the integration's channel check its URL, format and
 // secret: every per-channel rule lives with the channel.
 func (s *Server) checkSettings(t herald.IntegrationType, set channels.Settings) error {
+	return fieldProblem(s.channels.Validate(t, set))
+}
+
+// fieldProblem is a channel's refusal of a field as a 400 naming it (other
+// errors as they are).
+func fieldProblem(err error) error {
 	var fe *channels.FieldError
-	if err := s.channels.Validate(t, set); errors.As(err, &fe) {
+	if errors.As(err, &fe) {
 		return badRequest("%s", fe)
-	} else if err != nil {
-		return err
 	}
-	return nil
+	return err
 }
 
 // merged is an integration's settings after a patch.
@@ -666,10 +670,7 @@ func (s *Server) checkAuth(ctx context.Context, typ herald.IntegrationType, cur 
 			out.OAuth2 = nil
 		}
 	}
-	var fe *channels.FieldError
-	if err := out.Validate(s.cfg.WebhookHeaderPrefix); errors.As(err, &fe) {
-		return cur, badRequest("%s", fe)
-	} else if err != nil {
+	if err := fieldProblem(out.Validate(s.cfg.WebhookHeaderPrefix)); err != nil {
 		return cur, err
 	}
 	if out.OAuth2 != nil && req.OAuth2 != nil {

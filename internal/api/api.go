@@ -220,16 +220,10 @@ type EventRequest struct {
 
 // BatchResult is one event's fate in a batch: accepted, or a problem.
 type BatchResult struct {
-	ID         string `json:"id,omitempty"`
-	WorkflowID string `json:"workflowId,omitempty"`
-	// Queued: accepted over the ingest limit; its workflow starts shortly.
-	Queued bool `json:"queued,omitempty"`
-	// Duplicate, BodyDiffers and Matched as in Accepted.
-	Duplicate   bool     `json:"duplicate,omitempty"`
-	BodyDiffers *bool    `json:"bodyDiffers,omitempty"`
-	Matched     *int     `json:"matched,omitempty"`
-	Status      int      `json:"status"`
-	Problem     *Problem `json:"problem,omitempty"`
+	// Accepted: what a single event's 202 says (absent with a problem).
+	Accepted
+	Status  int      `json:"status"`
+	Problem *Problem `json:"problem,omitempty"`
 }
 
 // Problem is an RFC 9457 problem detail. Handlers return it as an error.
@@ -362,8 +356,8 @@ type KeyRequest struct {
 // Accepted answers POST /v1/events: the event and its workflow. Queued: the
 // event is in the outbox; its workflow starts shortly.
 type Accepted struct {
-	ID         string `json:"id"`
-	WorkflowID string `json:"workflowId"`
+	ID         string `json:"id,omitempty"`
+	WorkflowID string `json:"workflowId,omitempty"`
 	Queued     bool   `json:"queued,omitempty"`
 	// Duplicate: this id was received before; nothing new is delivered.
 	// BodyDiffers says whether this body differed from the one kept (absent

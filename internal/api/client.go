@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/heraldhq/herald/internal/contract"
@@ -85,7 +84,7 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 	resp, err := c.http.Do(req)
 	if err != nil {
 		var ne net.Error
-		if errors.As(err, &ne) || errors.Is(err, syscall.ECONNREFUSED) {
+		if errors.As(err, &ne) { // refused, unresolvable, timed out
 			return &UnreachableError{Base: c.base, Err: err}
 		}
 		return fmt.Errorf("%s %s: %w", method, path, err)

@@ -96,13 +96,14 @@ func (a EndpointAuth) Validate(headerPrefix string) error {
 		field := "headers." + name
 		other, dup := seen[http.CanonicalHeaderKey(name)]
 		seen[http.CanonicalHeaderKey(name)] = name
+		reserved := ReservedHeader(name, headerPrefix)
 		switch {
 		case dup:
 			return &FieldError{field, fmt.Sprintf("the same header as %q", other)}
 		case len(name) > maxHeaderNameLen || !httpguts.ValidHeaderFieldName(name):
 			return &FieldError{field, "not a valid header name"}
-		case ReservedHeader(name, headerPrefix) != "":
-			return &FieldError{field, "reserved: it " + ReservedHeader(name, headerPrefix)}
+		case reserved != "":
+			return &FieldError{field, "reserved: it " + reserved}
 		case http.CanonicalHeaderKey(name) == AuthorizationHeader && a.OAuth2 != nil:
 			return &FieldError{field, "reserved: the OAuth 2.0 token is sent as Authorization"}
 		case v == "" || len(v) > MaxHeaderValueLen || !httpguts.ValidHeaderFieldValue(v):

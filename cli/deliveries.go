@@ -36,14 +36,14 @@ func newDeliveriesCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	var integration, status, event, channel, since, until, cursor string
-	var limit int
+	var integration, status, event, channel string
+	var lf listFlags
 	list := &cobra.Command{
 		Use:   "list [--integration ID|NAME] [--status failed,retrying] [--event build:start] [--channel slack] [--since 24h]",
 		Short: "Deliveries newest first: the team's, or one integration's",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			q, err := listQuery(limit, map[string]string{"status": status, "event": event, "channel": channel, "cursor": cursor}, since, until)
+			q, err := lf.query(map[string]string{"status": status, "event": event, "channel": channel})
 			if err != nil {
 				return err
 			}
@@ -76,10 +76,7 @@ func newDeliveriesCmd(g *globals) *cobra.Command {
 	list.Flags().StringVar(&status, "status", "", "only these statuses, comma-separated: pending, retrying, delivered, failed, skipped, grouped")
 	list.Flags().StringVar(&event, "event", "", "only this event type")
 	list.Flags().StringVar(&channel, "channel", "", "only integrations of this type: webhook, slack, discord, teams")
-	list.Flags().StringVar(&since, "since", "", "only deliveries made in this long (24h, 7d) or since this RFC 3339 time")
-	list.Flags().StringVar(&until, "until", "", "only deliveries made before this age or RFC 3339 time")
-	list.Flags().StringVar(&cursor, "cursor", "", "continue after this page")
-	list.Flags().IntVar(&limit, "limit", 50, "page size (1 to 200)")
+	lf.bind(list, "deliveries made")
 	cmd.AddCommand(show, list)
 	return cmd
 }
@@ -132,17 +129,35 @@ func printHeaders(g *globals, h map[string][]string) {
 	}
 }
 
-// listQuery is a list command's query: its page size, the filters given,
-// and --since and --until (ages or RFC 3339 times) as RFC 3339 times.
-func listQuery(limit int, filters map[string]string, since, until string) (url.Values, error) {
-	q := url.Values{"limit": {fmt.Sprint(limit)}}
+// listFlags are the paging and time flags every list command takes.
+type listFlags struct {
+	since, until, cursor string
+	limit                int
+}
+
+// bind adds --since, --until, --cursor and --limit; what says what the
+// times are of ("events received").
+func (f *listFlags) bind(cmd *cobra.Command, what string) {
+	cmd.Flags().StringVar(&f.since, "since", "", "only "+what+" in this long (24h, 7d) or since this RFC 3339 time")
+	cmd.Flags().StringVar(&f.until, "until", "", "only "+what+" before this age or RFC 3339 time")
+	cmd.Flags().StringVar(&f.cursor, "cursor", "", "continue after this page")
+	cmd.Flags().IntVar(&f.limit, "limit", 50, "page size (1 to 200)")
+}
+
+// query is a list command's query: the page, the filters given, and the
+// times as RFC 3339.
+func (f *listFlags) query(filters map[string]string) (url.Values, error) {
+	q := url.Values{"limit": {fmt.Sprint(f.limit)}}
+	if f.cursor != "" {
+		q.Set("cursor", f.cursor)
+	}
 	for k, v := range filters {
 		if v != "" {
 			q.Set(k, v)
 		}
 	}
 	now := time.Now()
-	for flag, v := range map[string]string{"since": since, "until": until} {
+	for flag, v := range map[string]string{"since": f.since, "until": f.until} {
 		if v == "" {
 			continue
 		}

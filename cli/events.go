@@ -87,14 +87,14 @@ func newEventsCmd(g *globals) *cobra.Command {
 
 	get.Flags().DurationVar(&wait, "wait", 0, "wait up to this long for the event to be recorded and its first attempts made (e.g. 30s)")
 
-	var limit int
-	var typ, project, since, until, cursor string
+	var lf listFlags
+	var typ, project string
 	list := &cobra.Command{
 		Use:   "list [--type build:start] [--project ID] [--since 24h] [--until T]",
 		Short: "The team's events, newest first, with where their deliveries stand",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			q, err := listQuery(limit, map[string]string{"type": typ, "project": project, "cursor": cursor}, since, until)
+			q, err := lf.query(map[string]string{"type": typ, "project": project})
 			if err != nil {
 				return err
 			}
@@ -126,10 +126,7 @@ func newEventsCmd(g *globals) *cobra.Command {
 	}
 	list.Flags().StringVar(&typ, "type", "", "only events of this type")
 	list.Flags().StringVar(&project, "project", "", "only events of this project id")
-	list.Flags().StringVar(&since, "since", "", "only events received in this long (24h, 7d) or since this RFC 3339 time")
-	list.Flags().StringVar(&until, "until", "", "only events received before this age or RFC 3339 time")
-	list.Flags().StringVar(&cursor, "cursor", "", "continue after this page")
-	list.Flags().IntVar(&limit, "limit", 50, "page size (1 to 200)")
+	lf.bind(list, "events received")
 	cmd.AddCommand(send, get, list)
 	return cmd
 }

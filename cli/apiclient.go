@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/apiclient"
 )
 
 // apiFlags are the connection flags of client commands.
@@ -33,7 +33,7 @@ func (f *apiFlags) base() string {
 }
 
 // client is the typed API client, flags first, then the environment.
-func (f *apiFlags) client() (*api.Client, error) {
+func (f *apiFlags) client() (*apiclient.Client, error) {
 	base := f.base()
 	key := f.apiKey
 	if key == "" {
@@ -42,12 +42,12 @@ func (f *apiFlags) client() (*api.Client, error) {
 	if key == "" {
 		return nil, fmt.Errorf("no API key: pass --api-key or set HERALD_API_KEY")
 	}
-	return api.NewClient(base, key), nil
+	return apiclient.New(base, key), nil
 }
 
 // integration is the client and the id of the integration ref names (its
 // id, or its unique name).
-func (f *apiFlags) integration(ctx context.Context, ref string) (*api.Client, string, error) {
+func (f *apiFlags) integration(ctx context.Context, ref string) (*apiclient.Client, string, error) {
 	c, err := f.client()
 	if err != nil {
 		return nil, "", err

@@ -17,6 +17,7 @@ import (
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/gateway"
 	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/apiclient"
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/schema"
@@ -60,7 +61,7 @@ func (f *apiFlags) viaAPI() bool { return f.apiKey != "" || os.Getenv("HERALD_AP
 // end: against a gateway on this machine whose database answers, the
 // command is done on the database, with a note; otherwise the error says
 // exactly what to unset or pass.
-func bootstrap(cmd *cobra.Command, g *globals, remote *apiFlags, b *config.Binder, viaAPI func(*api.Client) error, viaDB func(*store.Store) error) error {
+func bootstrap(cmd *cobra.Command, g *globals, remote *apiFlags, b *config.Binder, viaAPI func(*apiclient.Client) error, viaDB func(*store.Store) error) error {
 	ctx := cmd.Context()
 	if cmd.Flags().Changed("database-url") || !remote.viaAPI() {
 		return withDatabase(ctx, b, viaDB)
@@ -70,7 +71,7 @@ func bootstrap(cmd *cobra.Command, g *globals, remote *apiFlags, b *config.Binde
 		return err
 	}
 	err = viaAPI(c)
-	var ae *api.Error
+	var ae *apiclient.Error
 	if !errors.As(err, &ae) || (ae.Status != http.StatusUnauthorized && ae.Status != http.StatusForbidden) {
 		return err
 	}
@@ -130,7 +131,7 @@ func newTeamsCmd(g *globals) *cobra.Command {
 		Short: "Create a team",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return bootstrap(cmd, g, &remote, b, func(c *api.Client) error {
+			return bootstrap(cmd, g, &remote, b, func(c *apiclient.Client) error {
 				t, err := c.CreateTeam(cmd.Context(), args[0])
 				if err != nil {
 					return err
@@ -152,7 +153,7 @@ func newTeamsCmd(g *globals) *cobra.Command {
 		Short: "List teams",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return bootstrap(cmd, g, &remote, b, func(c *api.Client) error {
+			return bootstrap(cmd, g, &remote, b, func(c *apiclient.Client) error {
 				p, err := c.ListTeams(cmd.Context())
 				if err != nil {
 					return err
@@ -216,7 +217,7 @@ func newKeysCmd(g *globals) *cobra.Command {
 				}
 				sc, names = append(sc, p), append(names, string(p))
 			}
-			return bootstrap(cmd, g, &remote, b, func(c *api.Client) error {
+			return bootstrap(cmd, g, &remote, b, func(c *apiclient.Client) error {
 				k, err := c.CreateKey(cmd.Context(), api.KeyRequest{TeamID: team, Name: name, Scopes: names})
 				if err != nil {
 					return err
@@ -246,7 +247,7 @@ func newKeysCmd(g *globals) *cobra.Command {
 		Short: "List a team's keys (prefixes and scopes, never the keys)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return bootstrap(cmd, g, &remote, b, func(c *api.Client) error {
+			return bootstrap(cmd, g, &remote, b, func(c *apiclient.Client) error {
 				p, err := c.ListKeys(cmd.Context(), listTeam)
 				if err != nil {
 					return err
@@ -274,7 +275,7 @@ func newKeysCmd(g *globals) *cobra.Command {
 		Short: "Revoke a key: it fails from its next request on",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return bootstrap(cmd, g, &remote, b, func(c *api.Client) error {
+			return bootstrap(cmd, g, &remote, b, func(c *apiclient.Client) error {
 				k, err := c.RevokeKey(cmd.Context(), args[0])
 				if err != nil {
 					return err

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/apiclient"
 )
 
 // integrationID is the id of the integration ref names: an id (int_…) as
 // it is, else the one integration of the team with that name. A name that
 // two integrations share, or none, is an error that says what to do.
-func integrationID(ctx context.Context, c *api.Client, ref string) (string, error) {
+func integrationID(ctx context.Context, c *apiclient.Client, ref string) (string, error) {
 	if strings.HasPrefix(ref, "int_") {
 		return ref, nil
 	}

@@ -92,7 +92,7 @@ var consoleFuncs = template.FuncMap{
 
 var consolePages = func() map[string]*template.Template {
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"login", "integrations", "deliveries", "delivery", "error", "audit", "events", "event", "failures", "integration_form", "shown_once"} {
+	for _, name := range []string{"login", "integrations", "deliveries", "delivery", "error", "audit", "events", "event", "failures", "integration_form", "shown_once", "apidocs"} {
 		pages[name] = template.Must(template.New(name).Funcs(consoleFuncs).ParseFS(consoleFiles, "console/layout.html", "console/"+name+".html"))
 	}
 	return pages

@@ -43,6 +43,9 @@ func (s *Server) postEvent(c *fiber.Ctx) error {
 		return err
 	}
 	in.TeamID = teamID(c)
+	if err := s.checkData(c.UserContext(), in); err != nil {
+		return err
+	}
 	ctx, report := contract.WithStartReport(c.UserContext())
 	c.SetUserContext(ctx)
 	wfID, queued, err := s.startEvent(c, in)
@@ -60,9 +63,7 @@ const MaxBatch = 100
 // postEventBatch accepts up to MaxBatch events in one request. Each is
 // validated and started on its own; the answer says, per event, 202 or why not.
 func (s *Server) postEventBatch(c *fiber.Ctx) error {
-	var req struct {
-		Events []api.EventRequest `json:"events"`
-	}
+	var req api.EventBatchRequest
 	if err := decodeJSON(c.Body(), &req); err != nil {
 		return err
 	}
@@ -79,6 +80,9 @@ func (s *Server) postEventBatch(c *fiber.Ctx) error {
 		in, err := parseEvent(ev, "")
 		if err == nil {
 			in.TeamID = teamID(c)
+			err = s.checkData(base, in)
+		}
+		if err == nil {
 			ctx, report := contract.WithStartReport(base)
 			c.SetUserContext(ctx)
 			var wfID string

@@ -512,11 +512,11 @@ func (s *Server) rotateSecret(c *fiber.Ctx) error {
 	}
 	v := s.integrationView(out)
 	v.Secret = shownSecret(out.Secret)
-	resp := fiber.Map{"integration": v, "previousSecretExpiresAt": out.PreviousSecretExpiresAt}
+	resp := api.RotatedSecret{Integration: v, PreviousSecretExpiresAt: out.PreviousSecretExpiresAt}
 	if v.Secret != "" {
-		resp["secret"] = v.Secret
+		resp.Secret = v.Secret
 	} else {
-		resp["publicKey"] = v.PublicKey
+		resp.PublicKey = v.PublicKey
 	}
 	return c.JSON(resp)
 }

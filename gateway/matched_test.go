@@ -6,8 +6,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/heraldhq/herald/internal/contract"
 )
 
 // 40 events of one team, type and project at once make one count; another
@@ -15,16 +13,16 @@ import (
 func TestMatchCacheCountsOnceForABurst(t *testing.T) {
 	var loads atomic.Int32
 	release := make(chan struct{})
-	m := &matchCache{ttl: time.Hour, entries: map[matchKey]matchCount{}, load: func(_ context.Context, k matchKey) (int, error) {
+	m := newTTLCache(time.Hour, func(_ context.Context, k matchKey) (int, error) {
 		loads.Add(1)
 		<-release // every caller of the burst arrives while the first one counts
 		return len(k.project), nil
-	}}
-	in := contract.EventInput{TeamID: "team_a", Type: "build:start", ProjectID: "web"}
+	})
+	in := matchKey{"team_a", "build:start", "web"}
 	var wg sync.WaitGroup
 	for range 40 {
 		wg.Go(func() {
-			if n, err := m.count(context.Background(), in); err != nil || n != 3 {
+			if n, err := m.get(context.Background(), in); err != nil || n != 3 {
 				t.Errorf("count %d %v", n, err)
 			}
 		})
@@ -36,12 +34,12 @@ func TestMatchCacheCountsOnceForABurst(t *testing.T) {
 		t.Fatalf("%d counts for a burst of 40", n)
 	}
 	other := in
-	other.ProjectID = "blog"
-	if n, _ := m.count(context.Background(), other); n != 4 || loads.Load() != 2 {
+	other.project = "blog"
+	if n, _ := m.get(context.Background(), other); n != 4 || loads.Load() != 2 {
 		t.Fatalf("another project: %d (%d counts)", n, loads.Load())
 	}
 	m.ttl = 0
-	if _, _ = m.count(context.Background(), in); loads.Load() != 3 {
+	if _, _ = m.get(context.Background(), in); loads.Load() != 3 {
 		t.Fatalf("an expired entry was not counted again (%d counts)", loads.Load())
 	}
 }

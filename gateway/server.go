@@ -45,14 +45,17 @@ type Server struct {
 	outbox  *outbox
 	starter eventStarter
 	// matches counts, for the 202, the integrations an event reaches.
-	matches *matchCache
+	matches *ttlCache[matchKey, int]
+	observer observer
+	// dataRules: each team's validateData and own schemas, for ingest.
+	dataRules *ttlCache[string, dataRules]
 }
 
 // New builds the gateway and its routes.
 // m (may be nil) is served at /metrics, with herald_integrations counted from st.
 func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger, m *metrics.Metrics) (*Server, error) {
 	s := &Server{cfg: cfg, store: st, temporal: tc, log: log, resolver: net.DefaultResolver, metrics: m,
-		ingest: newIngestLimiter(max(cfg.IngestConcurrency, 1)), guesses: newGuessLimiter(), matches: newMatchCache(2*time.Second, st),
+		ingest: newIngestLimiter(max(cfg.IngestConcurrency, 1)), guesses: newGuessLimiter(), matches: newMatchCache(2*time.Second, st), dataRules: newDataRulesCache(2*time.Second, st),
 		channels: channels.NewRegistry(channels.Options{WebhookHeaderPrefix: cfg.WebhookHeaderPrefix})}
 	s.starter = eventStarter{temporal: tc, taskQueue: cfg.TaskQueue, dispatch: contract.DispatchQueued}
 	if cfg.StartsEagerly() {
@@ -78,7 +81,7 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 		IdleTimeout:           120 * time.Second,
 		ErrorHandler:          s.errorHandler,
 	})
-	s.app.Use(s.requestLog, s.checkURLText)
+	s.app.Use(s.observe, s.requestLog, s.checkURLText)
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
 	if m != nil {
@@ -99,6 +102,9 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 	s.mountConsole()
 
 	v1 := s.app.Group("/v1", s.limitBody)
+	// The API's contract, for anyone (it holds no secret): JSON and a page.
+	v1.Get("/openapi.json", s.openAPIDocument)
+	s.app.Get("/docs/api", s.apiReference)
 	ingest := s.authenticate(herald.ScopeIngest)
 	v1.Post("/events", ingest, s.postEvent)
 	v1.Post("/events/batch", ingest, s.postEventBatch)
@@ -130,6 +136,15 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 	v1.Put("/alert-policy", policy, s.putAlertPolicy)
 	// Who changed what: the team's managers and owners read it.
 	v1.Get("/audit", policy, s.listAudit)
+	// The team's own settings (validateData), by its managers and owners.
+	v1.Get("/team", policy, s.getTeam)
+	v1.Patch("/team", policy, s.patchTeam)
+	// The event catalog: Herald's types and the team's own, with schemas.
+	v1.Get("/event-types", manage, s.listEventTypes)
+	v1.Post("/event-types", manage, s.createEventType)
+	v1.Get("/event-types/:name", manage, s.getEventType)
+	v1.Patch("/event-types/:name", manage, s.updateEventType)
+	v1.Delete("/event-types/:name", manage, s.deleteEventType)
 	v1.Post("/integrations/:id/resend", manage, s.bulkResend)
 	v1.Get("/resends/:id", manage, s.bulkResendStatus)
 	v1.Delete("/resends/:id", manage, s.cancelBulkResend)

@@ -218,6 +218,21 @@ type EventRequest struct {
 	Data  json.RawMessage `json:"data"`
 }
 
+// EventBatchRequest is POST /v1/events/batch: up to 100 events.
+type EventBatchRequest struct {
+	Events []EventRequest `json:"events"`
+}
+
+// RotatedSecret answers POST /v1/integrations/{id}/rotate-secret: the new
+// secret (HMAC) or public key (Ed25519), shown once, and until when the
+// previous one keeps signing.
+type RotatedSecret struct {
+	Integration             IntegrationView `json:"integration"`
+	PreviousSecretExpiresAt *time.Time      `json:"previousSecretExpiresAt"`
+	Secret                  string          `json:"secret,omitempty"`
+	PublicKey               string          `json:"publicKey,omitempty"`
+}
+
 // BatchResult is one event's fate in a batch: accepted, or a problem.
 type BatchResult struct {
 	// Accepted: what a single event's 202 says (absent with a problem).
@@ -233,8 +248,18 @@ type Problem struct {
 	Status   int    `json:"status"`
 	Detail   string `json:"detail,omitempty"`
 	Instance string `json:"instance,omitempty"`
+	// Errors point at what in the request is wrong, where one place is
+	// (an event's data that does not match its type's schema).
+	Errors []ProblemError `json:"errors,omitempty"`
 	// RetryAfter, when set, is sent as the Retry-After header (seconds).
 	RetryAfter int `json:"-"`
+}
+
+// ProblemError is one thing wrong in a request: Pointer is the RFC 6901
+// JSON pointer into the request body ("/data/build/id").
+type ProblemError struct {
+	Pointer string `json:"pointer"`
+	Detail  string `json:"detail"`
 }
 
 type IntegrationRequest struct {
@@ -339,6 +364,46 @@ type TeamView struct {
 	CreatedAt time.Time `json:"createdAt"`
 	// Warnings are said once, when it was made (another team of that name).
 	Warnings []string `json:"warnings,omitempty"`
+}
+
+// TeamSettingsView is the caller's team with what it sets for itself.
+type TeamSettingsView struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"createdAt"`
+	// ValidateData: events whose data does not match their type's schema
+	// (GET /v1/event-types) are refused with 400.
+	ValidateData bool `json:"validateData"`
+}
+
+// TeamSettingsRequest changes the caller's team (absent: unchanged).
+type TeamSettingsRequest struct {
+	ValidateData *bool `json:"validateData"`
+}
+
+// EventTypeView is an event type of the catalog: Herald's own (builtIn) or
+// the team's.
+type EventTypeView struct {
+	Name        string `json:"name"`
+	Category    string `json:"category"`
+	Description string `json:"description"`
+	// Schema is the JSON Schema (2020-12) of the event's data.
+	Schema json.RawMessage `json:"schema"`
+	// Example is an event body of this type ({"event", "data"}), when known.
+	Example   json.RawMessage `json:"example,omitempty"`
+	BuiltIn   bool            `json:"builtIn"`
+	CreatedAt *time.Time      `json:"createdAt,omitempty"`
+	UpdatedAt *time.Time      `json:"updatedAt,omitempty"`
+}
+
+// EventTypeRequest registers (POST) or changes (PATCH: absent fields
+// unchanged; "example": null removes it) a team's event type. Example is the
+// data of an example event, checked against the schema.
+type EventTypeRequest struct {
+	Name        *string         `json:"name"`
+	Description *string         `json:"description"`
+	Schema      json.RawMessage `json:"schema"`
+	Example     json.RawMessage `json:"example"`
 }
 
 // TeamRequest creates a team.

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/catalog"
 	"github.com/heraldhq/herald/internal/eventtype"
 	"github.com/heraldhq/herald/test/fakes"
 )
@@ -22,69 +23,16 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files")
 
 // goldenEvents are the events every chat channel's rendering is pinned for:
-// each event type of the seed platform (docs/events.md shows the same
-// bodies), Herald's own, and one type nobody knows.
-var goldenEvents = map[string]struct {
-	typ  string
-	data string
-}{
-	// The seed's documented example, verbatim.
-	"build-start":   {"build:start", `{"build":{"id":"social-hour-1312","branch":"master","pullRequestId":null,"status":"STARTING","sha":"ca624abed0d5ba0ad6e6fe28c396196b81f0200d","concluded":false,"createdAt":"2022-01-19T09:04:40.916Z"},"service":{"id":"website","name":"Website"},"project":{"id":"personal-blog","name":"Personal Blog"},"user":{"id":"thomas"}}`},
-	"build-success": {"build:success", `{"build":{"id":"social-hour-1313","branch":"main","status":"SUCCESS","sha":"0d5ba0ad6e6fe28c396196b81f0200dca624abe","message":"Add the pricing page\n\nCloses #12","concluded":true,"createdAt":"2022-01-19T09:04:40.916Z","concludedAt":"2022-01-19T09:07:12.003Z","url":"https://app.example.com/builds/social-hour-1313"},"service":{"id":"website","name":"Website"},"project":{"id":"personal-blog","name":"Personal Blog"},"user":{"id":"thomas","name":"Thomas"}}`},
-	"build-failure": {"build:failure", `{"build":{"id":"social-hour-1314","branch":"feature/<new>&shiny","status":"FAILURE","sha":"c396196b81f0200dca624abed0d5ba0ad6e6fe28","createdAt":"2022-01-19T10:00:00Z","concludedAt":"2022-01-19T10:01:05Z"},"service":{"id":"api","name":"API"},"project":{"id":"shop","name":"Shop"},"reason":"exit code 1 in step 'npm test'"}`},
-	"build-abort":   {"build:abort", `{"build":{"id":"social-hour-1315","branch":"fix/typo","pullRequestId":42,"status":"ABORTED","sha":"6e6fe28c396196b81f0200dca624abed0d5ba0ad","createdAt":"2022-01-19T11:00:00Z","concludedAt":"2022-01-19T11:00:40Z"},"service":{"id":"website","name":"Website"},"project":{"id":"personal-blog","name":"Personal Blog"},"user":{"id":"ana","name":"Ana"}}`},
-
-	"deployment-status-update": {"service:deployment:status-update", `{"deployment":{"id":"dep-9","status":"COMPLETED","previousStatus":"DEPLOYING","sha":"ca624abed0d5ba0ad6e6fe28c396196b81f0200d","branch":"master","image":"registry.example.com/website:ca624ab","instances":3,"createdAt":"2022-01-19T09:08:00Z"},"service":{"id":"website","name":"Website"},"project":{"id":"personal-blog","name":"Personal Blog"}}`},
-	"deployment-failed":        {"service:deployment:status-update", `{"deployment":{"id":"dep-10","status":"FAILED","previousStatus":"DEPLOYING","sha":"c396196b81f0200dca624abed0d5ba0ad6e6fe28","createdAt":"2022-01-19T10:05:00Z"},"service":{"id":"api","name":"API"},"project":{"id":"shop","name":"Shop"},"reason":"readiness probe failed 3 times on port 8080"}`},
-	"autoscaling-event":        {"service:autoscaling:event", `{"autoscaling":{"previousInstances":2,"instances":4,"minInstances":1,"maxInstances":10,"metric":"cpu","value":85,"target":70,"createdAt":"2022-01-19T12:30:00Z"},"service":{"id":"api","name":"API"},"project":{"id":"shop","name":"Shop"}}`},
-
-	"job-run-start":   {"job-run:start", `{"job":{"id":"nightly-report","name":"Nightly report"},"run":{"id":"run-42","status":"RUNNING","createdAt":"2022-02-01T02:00:00Z"},"project":{"id":"analytics","name":"Analytics"}}`},
-	"job-run-success": {"job-run:success", `{"job":{"id":"nightly-report","name":"Nightly report"},"run":{"id":"run-41","status":"SUCCESS","exitCode":0,"createdAt":"2022-01-31T02:00:00Z","concludedAt":"2022-01-31T02:02:41Z"},"project":{"id":"analytics","name":"Analytics"}}`},
-	"job-run-failure": {"job-run:failure", `{"job":{"id":"nightly-report","name":"Nightly report"},"run":{"id":"run-42","status":"FAILED","exitCode":137,"createdAt":"2022-02-01T02:00:00Z","finishedAt":"2022-02-01T02:03:10Z"},"project":{"id":"analytics","name":"Analytics"},"message":"OOMKilled"}`},
-	"job-run-abort":   {"job-run:abort", `{"job":{"id":"nightly-report","name":"Nightly report"},"run":{"id":"run-43","status":"ABORTED","createdAt":"2022-02-02T02:00:00Z","concludedAt":"2022-02-02T02:00:12Z"},"project":{"id":"analytics","name":"Analytics"},"user":{"id":"thomas","name":"Thomas"}}`},
-
-	"backup-start":         {"backup:start", `{"addon":{"id":"postgres-main","name":"postgres-main","type":"postgresql"},"backup":{"id":"bkp-2022-03-01","type":"snapshot","status":"IN_PROGRESS","createdAt":"2022-03-01T03:00:00Z"},"project":{"id":"shop","name":"Shop"}}`},
-	"backup-success":       {"backup:success", `{"addon":{"id":"postgres-main","name":"postgres-main","type":"postgresql"},"backup":{"id":"bkp-2022-03-01","type":"snapshot","status":"COMPLETED","size":1288490189,"createdAt":"2022-03-01T03:00:00Z","completedAt":"2022-03-01T03:04:00Z"},"project":{"id":"shop","name":"Shop"}}`},
-	"backup-failure":       {"backup:failure", `{"addon":{"id":"postgres-main","name":"postgres-main","type":"postgresql"},"backup":{"id":"bkp-2022-03-02","type":"dump","status":"FAILED","createdAt":"2022-03-02T03:00:00Z","completedAt":"2022-03-02T03:00:30Z"},"project":{"id":"shop","name":"Shop"},"reason":"pg_dump: connection refused"}`},
-	"backup-abort":         {"backup:abort", `{"addon":{"id":"postgres-main","name":"postgres-main","type":"postgresql"},"backup":{"id":"bkp-2022-03-03","status":"ABORTED","createdAt":"2022-03-03T03:00:00Z","completedAt":"2022-03-03T03:01:00Z"},"project":{"id":"shop","name":"Shop"},"user":{"id":"ana","name":"Ana"}}`},
-	"addon-backup-success": {"addon-backup:success", `{"addon":{"id":"redis-cache","name":"redis-cache","type":"redis"},"backup":{"id":"bkp-7","status":"COMPLETED","size":52428800,"createdAt":"2022-03-01T04:00:00Z","completedAt":"2022-03-01T04:00:20Z"},"project":{"id":"shop","name":"Shop"}}`},
-
-	"billing-invoice-paid":   {"billing:invoice-paid", `{"invoice":{"id":"in_1Mx","number":"HRLD-2022-0003","amount":"1234.5","currency":"usd","description":"Team plan","periodStart":"2022-03-01T00:00:00Z","periodEnd":"2022-03-31T23:59:59Z","status":"paid","url":"https://billing.example.com/invoices/in_1Mx"}}`},
-	"billing-invoice-failed": {"billing:invoice-failed", `{"invoice":{"id":"in_2Nq","amountMinor":4250,"currency":"EUR","description":"Compute usage","periodStart":"2022-04-01","periodEnd":"2022-04-30","dueAt":"2022-05-05T00:00:00Z","status":"open"},"reason":"the card was declined"}`},
-
-	"alert-container-crash":      {"alert:container-crash", `{"alert":{"container":"api-5c8b-x2k9q","reason":"OOMKilled","exitCode":137,"restarts":3,"createdAt":"2022-04-01T11:58:00Z"},"service":{"id":"api","name":"API"},"project":{"id":"shop","name":"Shop"}}`},
-	"alert-high-cpu":             {"alert:high-cpu", `{"alert":{"container":"api-5c8b-x2k9q","value":97,"threshold":80,"createdAt":"2022-04-01T11:59:00Z"},"service":{"id":"api","name":"API"},"project":{"id":"shop","name":"Shop"}}`},
-	"alert-high-memory":          {"alert:high-memory", `{"alert":{"container":"website-7d9f-abcde","value":"93%","threshold":"90%","createdAt":"2022-04-01T12:00:00Z"},"service":{"id":"website","name":"Website"},"project":{"id":"personal-blog","name":"Personal Blog"}}`},
-	"alert-high-memory-resolved": {"alert:high-memory:resolved", `{"alert":{"container":"website-7d9f-abcde","value":61,"threshold":90,"createdAt":"2022-04-01T12:20:00Z"},"service":{"id":"website","name":"Website"},"project":{"id":"personal-blog","name":"Personal Blog"}}`},
-	"alert-volume-space":         {"alert:volume-space", `{"alert":{"volume":"website-data","used":9771050598,"total":10737418240,"threshold":90,"createdAt":"2022-04-01T12:05:00Z"},"service":{"id":"website","name":"Website"},"project":{"id":"personal-blog","name":"Personal Blog"}}`},
-	"alert-group":                {eventtype.AlertGroup, `{"summary":"3 × high-memory on Website in the last 30s","count":3,"types":{"high-memory":3},"services":["Website"],"projects":["Personal Blog"],"firstSeen":"2022-04-01T12:00:00Z","lastSeen":"2022-04-01T12:00:29Z","groupKey":"9f2c","kind":"grouped","alerts":[{"id":"a1","type":"alert:high-memory","receivedAt":"2022-04-01T12:00:00Z","data":{}}]}`},
-
-	"deployment-start":   {"deployment:start", `{"deployment":{"id":"dep-11","status":"DEPLOYING","sha":"ca624abed0d5ba0ad6e6fe28c396196b81f0200d","createdAt":"2022-01-19T09:07:30Z"},"service":{"id":"website","name":"Website"},"project":{"id":"personal-blog","name":"Personal Blog"},"user":{"id":"thomas"}}`},
-	"deployment-success": {"deployment:success", `{"deployment":{"id":"dep-11","status":"COMPLETED","sha":"ca624abed0d5ba0ad6e6fe28c396196b81f0200d","instances":2,"createdAt":"2022-01-19T09:08:10Z"},"service":{"id":"website","name":"Website"},"project":{"id":"personal-blog","name":"Personal Blog"}}`},
-	"deployment-failure": {"deployment:failure", `{"deployment":{"id":"dep-12","status":"FAILED","createdAt":"2022-01-19T09:09:00Z"},"service":{"id":"website","name":"Website"},"project":{"id":"personal-blog","name":"Personal Blog"},"reason":"image pull back-off"}`},
-	"deployment-abort":   {"deployment:abort", `{"deployment":{"id":"dep-13","status":"ABORTED","createdAt":"2022-01-19T09:10:00Z"},"service":{"id":"website","name":"Website"},"project":{"id":"personal-blog","name":"Personal Blog"},"user":{"id":"ana","name":"Ana"}}`},
-
-	"addon-backup-start":   {"addon-backup:start", `{"addon":{"id":"redis-cache","name":"redis-cache","type":"redis"},"backup":{"id":"bkp-8","status":"IN_PROGRESS","createdAt":"2022-03-02T04:00:00Z"},"project":{"id":"shop","name":"Shop"}}`},
-	"addon-backup-failure": {"addon-backup:failure", `{"addon":{"id":"redis-cache","name":"redis-cache","type":"redis"},"backup":{"id":"bkp-8","status":"FAILED","createdAt":"2022-03-02T04:00:00Z","completedAt":"2022-03-02T04:00:05Z","error":"disk quota exceeded"},"project":{"id":"shop","name":"Shop"}}`},
-	"addon-backup-abort":   {"addon-backup:abort", `{"addon":{"id":"redis-cache","name":"redis-cache"},"backup":{"id":"bkp-9","status":"ABORTED"},"project":{"id":"shop","name":"Shop"}}`},
-
-	"alert-container-crash-resolved": {"alert:container-crash:resolved", `{"alert":{"container":"api-5c8b-x2k9q","restarts":3,"createdAt":"2022-04-01T12:10:00Z"},"service":{"id":"api","name":"API"},"project":{"id":"shop","name":"Shop"}}`},
-	"alert-high-cpu-resolved":        {"alert:high-cpu:resolved", `{"alert":{"container":"api-5c8b-x2k9q","value":41,"threshold":80,"createdAt":"2022-04-01T12:15:00Z"},"service":{"id":"api","name":"API"},"project":{"id":"shop","name":"Shop"}}`},
-	"alert-volume-space-resolved":    {"alert:volume-space:resolved", `{"alert":{"volume":{"id":"vol-1","name":"website-data"},"used":"6.2 GiB","total":"20 GiB","createdAt":"2022-04-02T09:00:00Z"},"service":{"id":"website","name":"Website"},"project":{"id":"personal-blog","name":"Personal Blog"}}`},
-	"alert-summary":                  {eventtype.AlertGroup, `{"summary":"140 × high-cpu, 12 × container-crash on API, Worker","count":152,"types":{"high-cpu":140,"container-crash":12},"services":["API","Worker"],"projects":["Shop"],"firstSeen":"2022-04-01T12:00:00Z","lastSeen":"2022-04-01T12:59:58Z","groupKey":"77aa","kind":"summary","alerts":[]}`},
-
-	"integration-test":      {eventtype.IntegrationTest, `{"integration":{"id":"int_7","name":"ops-slack","type":"SLACK"},"message":"Herald can reach this channel."}`},
-	"integration-recovered": {eventtype.IntegrationRecovered, `{"integration":{"id":"int_7","name":"ops-slack","type":"SLACK"}}`},
-	"integration-disabled":  {eventtype.IntegrationDisabled, `{"integration":{"id":"int_7","name":"ops-slack","type":"SLACK"},"reason":"HTTP 404: Slack says channel_not_found","disabledBy":"herald","disabledAt":"2022-05-01T08:00:00Z"}`},
-	"unknown-type":          {"quota:exceeded", `{"project":{"id":"shop","name":"Shop"},"quota":"builds","used":1200,"limit":1000,"details":{"window":"30d","hard":true},"tags":["billing","limits"]}`},
-}
+// the event catalog's examples (docs/events.md and GET /v1/event-types show
+// the same bodies), Herald's own, and one type nobody knows.
+var goldenEvents = catalog.Examples
 
 // TestGoldenEventsCoverTheCatalogue: every event type Herald catalogues has
 // a golden event, so each is pinned for every renderer.
 func TestGoldenEventsCoverTheCatalogue(t *testing.T) {
 	pinned := map[string]bool{}
 	for _, ev := range goldenEvents {
-		pinned[ev.typ] = true
+		pinned[ev.Type] = true
 	}
 	for _, typ := range eventtype.Catalogue() {
 		if !pinned[typ] {
@@ -150,7 +98,7 @@ func TestGoldenRenderings(t *testing.T) {
 		}
 		for name, ev := range goldenEvents {
 			t.Run(r.name+"/"+name, func(t *testing.T) {
-				req, err := r.ch.Render(Message{EventType: ev.typ, EventID: "evt-" + name, Data: json.RawMessage(ev.data), URL: r.url, Format: r.format})
+				req, err := r.ch.Render(Message{EventType: ev.Type, EventID: "evt-" + name, Data: json.RawMessage(ev.Data), URL: r.url, Format: r.format})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -185,7 +133,7 @@ func TestGoldenRenderings(t *testing.T) {
 
 func TestRenderingsReadWell(t *testing.T) {
 	seed := goldenEvents["build-start"]
-	msg := Message{EventType: seed.typ, EventID: "e1", Data: json.RawMessage(seed.data)}
+	msg := Message{EventType: seed.Type, EventID: "e1", Data: json.RawMessage(seed.Data)}
 	s := RenderSlack(msg)
 	if !strings.Contains(s.Text, "Build started · Website") || !strings.Contains(string(mustJSON(t, s)), "ca624ab") {
 		t.Errorf("slack: %s", mustJSON(t, s))
@@ -199,7 +147,7 @@ func TestRenderingsReadWell(t *testing.T) {
 	}
 	// Slack's reserved characters are escaped in mrkdwn.
 	f := goldenEvents["build-failure"]
-	out := string(mustJSON(t, RenderSlack(Message{EventType: f.typ, Data: json.RawMessage(f.data)})))
+	out := string(mustJSON(t, RenderSlack(Message{EventType: f.Type, Data: json.RawMessage(f.Data)})))
 	if !strings.Contains(out, `feature/\u0026lt;new\u0026gt;\u0026amp;shiny`) {
 		t.Errorf("slack escaping: %s", out)
 	}
@@ -345,18 +293,18 @@ func docExamples() string {
 	}
 	sort.Slice(names, func(i, j int) bool {
 		a, b := goldenEvents[names[i]], goldenEvents[names[j]]
-		if a.typ != b.typ {
-			return a.typ < b.typ
+		if a.Type != b.Type {
+			return a.Type < b.Type
 		}
 		return names[i] < names[j]
 	})
 	var b strings.Builder
 	for _, n := range names {
 		ev := goldenEvents[n]
-		s := Summarize(ev.typ, json.RawMessage(ev.data))
+		s := Summarize(ev.Type, json.RawMessage(ev.Data))
 		var pretty bytes.Buffer
-		_ = json.Indent(&pretty, []byte(ev.data), "", "  ")
-		fmt.Fprintf(&b, "### `%s` (%s)\n\n```json\n%s\n```\n\n", ev.typ, n, pretty.String())
+		_ = json.Indent(&pretty, []byte(ev.Data), "", "  ")
+		fmt.Fprintf(&b, "### `%s` (%s)\n\n```json\n%s\n```\n\n", ev.Type, n, pretty.String())
 		fmt.Fprintf(&b, "```text\n%s %s\n", s.Tone.Emoji(), s.Title)
 		if s.Text != "" {
 			fmt.Fprintf(&b, "%s\n", s.Text)

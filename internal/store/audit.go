@@ -70,6 +70,10 @@ const (
 	AuditKeyRevoke          AuditAction = "key.revoke"
 	AuditAlertPolicy        AuditAction = "alert-policy.update"
 	AuditTeamCreate         AuditAction = "team.create"
+	AuditTeamUpdate         AuditAction = "team.update"
+	AuditEventTypeCreate    AuditAction = "event-type.create"
+	AuditEventTypeUpdate    AuditAction = "event-type.update"
+	AuditEventTypeDelete    AuditAction = "event-type.delete"
 )
 
 // Audit is one change to record.

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/apiclient"
 	"github.com/heraldhq/herald/test/testenv"
 )
 
@@ -14,7 +15,7 @@ func TestAPIClient(t *testing.T) {
 	s := testenv.NewStack(t)
 	recv := testenv.NewReceiver(t)
 	ctx := context.Background()
-	c := api.NewClient(s.URL, s.Key)
+	c := apiclient.New(s.URL, s.Key)
 	name, typ, url := "typed-client", "webhook", recv.URL
 	events := []string{"build:*"}
 	in, err := c.CreateIntegration(ctx, api.IntegrationRequest{Name: &name, Type: &typ, URL: &url, Events: &events})
@@ -39,8 +40,8 @@ func TestAPIClient(t *testing.T) {
 	if err != nil || len(page.Data) != 1 {
 		t.Errorf("list: %+v %v", page, err)
 	}
-	var ae *api.Error
+	var ae *apiclient.Error
 	if _, err := c.GetDelivery(ctx, "dlv_missing"); !errors.As(err, &ae) || ae.Status != 404 || ae.Detail == "" {
-		t.Errorf("a missing delivery: %v, want an *api.Error with status 404 and a detail", err)
+		t.Errorf("a missing delivery: %v, want an *apiclient.Error with status 404 and a detail", err)
 	}
 }

@@ -32,6 +32,10 @@ var auditedActions = map[string]store.AuditAction{
 	"POST /v1/keys":                                     store.AuditKeyCreate,
 	"DELETE /v1/keys/{key}":                             store.AuditKeyRevoke,
 	"PUT /v1/alert-policy":                              store.AuditAlertPolicy,
+	"PATCH /v1/team":                                    store.AuditTeamUpdate,
+	"POST /v1/event-types":                              store.AuditEventTypeCreate,
+	"PATCH /v1/event-types/{eventtype}":                 store.AuditEventTypeUpdate,
+	"DELETE /v1/event-types/{eventtype}":                store.AuditEventTypeDelete,
 	"POST /v1/events":                                   "",
 	"POST /v1/events/batch":                             "",
 	"POST /codec/decode":                                "",
@@ -96,6 +100,10 @@ func TestAuditRecordsEveryChange(t *testing.T) {
 		{"POST", "/v1/deliveries/" + deliveries.Data[0].ID + "/resend", nil, s.Key, deliveries.Data[0].ID},
 		{"PUT", "/v1/alert-policy", map[string]any{"groupBy": []string{"project.id"}}, s.Key, s.Team},
 		{"DELETE", "/v1/keys/" + spareKey.ID, nil, adminKey, spareKey.ID},
+		{"PATCH", "/v1/team", map[string]any{"validateData": true}, s.Key, s.Team},
+		{"POST", "/v1/event-types", map[string]any{"name": "audit:type", "schema": map[string]any{"type": "object"}}, s.Key, "audit:type"},
+		{"PATCH", "/v1/event-types/audit:type", map[string]any{"description": "audited"}, s.Key, "audit:type"},
+		{"DELETE", "/v1/event-types/audit:type", nil, s.Key, "audit:type"},
 	}
 	secrets = append(secrets, "whsec_bmV3LXNlY3JldC1mb3ItYXVkaXQ=")
 	for _, c := range calls {
@@ -161,6 +169,8 @@ func TestAuditRecordsEveryChange(t *testing.T) {
 		store.AuditDeliveryResend: manager, store.AuditAlertPolicy: manager, store.AuditBulkResend: manager,
 		store.AuditBulkResendCancel: manager, store.AuditIntegrationDelete: manager,
 		store.AuditKeyCreate: operator, store.AuditKeyRevoke: operator,
+		store.AuditTeamUpdate: manager, store.AuditEventTypeCreate: manager, store.AuditEventTypeUpdate: manager,
+		store.AuditEventTypeDelete: manager,
 	}
 	for action, actor := range want {
 		e, ok := found[action]

@@ -56,6 +56,13 @@ func allRoutes() []route {
 		{"GET", "/v1/alert-policy", nil, "manage|owner"},
 		{"PUT", "/v1/alert-policy", map[string]any{"groupBy": []string{"project"}}, "manage|owner"},
 		{"GET", "/v1/audit", nil, "manage|owner"},
+		{"GET", "/v1/team", nil, "manage|owner"},
+		{"PATCH", "/v1/team", map[string]any{"validateData": false}, "manage|owner"},
+		{"GET", "/v1/event-types", nil, "manage"},
+		{"POST", "/v1/event-types", map[string]any{"name": "scoped:type", "schema": map[string]any{"type": "object"}}, "manage"},
+		{"GET", "/v1/event-types/{eventtype}", nil, "manage"},
+		{"PATCH", "/v1/event-types/{eventtype}", map[string]any{"description": "hijacked"}, "manage"},
+		{"DELETE", "/v1/event-types/{eventtype}", nil, "manage"},
 		{"POST", "/codec/decode", map[string]any{"payloads": []any{}}, "manage"},
 		{"POST", "/codec/encode", map[string]any{"payloads": []any{}}, "manage"},
 	}
@@ -81,6 +88,8 @@ func TestRouteTableIsComplete(t *testing.T) {
 	}
 	// Reached by a browser with a signed state, not a key: tested in slack_oauth_test.go.
 	unkeyed := map[string]bool{"GET /v1/slack/oauth/callback": true, "GET /v1/slack/begin": true,
+		// The API's contract is public: tested in contract_test.go.
+		"GET /v1/openapi.json": true,
 		// The Web UI's codec with the key in its path: the same handlers as /codec/*.
 		"POST /codec/*/decode": true, "POST /codec/*/encode": true}
 	served := s.Gateway.Routes()
@@ -110,7 +119,7 @@ func (r route) fill(ids map[string]string) string {
 func dbFingerprint(t *testing.T, s *testenv.Stack) string {
 	t.Helper()
 	var out []string
-	for _, table := range []string{"teams", "api_keys", "integrations", "integration_subscriptions", "events", "deliveries", "attempts", "audit_log"} {
+	for _, table := range []string{"teams", "api_keys", "integrations", "integration_subscriptions", "events", "deliveries", "attempts", "audit_log", "event_types"} {
 		var h string
 		q := fmt.Sprintf(`SELECT coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM %s t`, table)
 		if err := s.Store.DB().QueryRow(q).Scan(&h); err != nil {
@@ -140,7 +149,10 @@ func TestTenancyEveryRoute(t *testing.T) {
 	if err := s.Store.DB().QueryRow(`SELECT id FROM api_keys WHERE team_id = $1`, s.Team).Scan(&keyID); err != nil {
 		t.Fatal(err)
 	}
-	ids := map[string]string{"integration": integ.ID, "event": "a-event", "delivery": res.Deliveries[0].DeliveryID, "resend": resend.ID, "key": keyID}
+	if r := s.Do(t, http.MethodPost, "/v1/event-types", s.Key, map[string]any{"name": "team-a:own", "schema": map[string]any{"type": "object"}}); r.Status != http.StatusCreated {
+		t.Fatalf("register team A's type: %d %s", r.Status, r.Body)
+	}
+	ids := map[string]string{"integration": integ.ID, "event": "a-event", "delivery": res.Deliveries[0].DeliveryID, "resend": resend.ID, "key": keyID, "eventtype": "team-a:own"}
 	_, otherKey := testenv.Team(t, s.Store, "ingest", "manage", "owner")
 
 	before := dbFingerprint(t, s)
@@ -188,7 +200,7 @@ func TestScopesEveryRoute(t *testing.T) {
 		_, keys[sc] = teamKey(t, s, sc)
 	}
 	// Ids that do not exist: an allowed call answers 404 or 400, never 401/403.
-	ids := map[string]string{"integration": "int_none", "event": "none", "delivery": "dlv_none", "resend": "rsnd_none", "key": "key_none"}
+	ids := map[string]string{"integration": "int_none", "event": "none", "delivery": "dlv_none", "resend": "rsnd_none", "key": "key_none", "eventtype": "none:none"}
 	for _, rt := range allRoutes() {
 		for scope, key := range keys {
 			r := s.Do(t, rt.method, rt.fill(ids), key, rt.body)

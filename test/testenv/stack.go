@@ -159,6 +159,7 @@ func NewStackResolving(t testing.TB, r ssrf.Resolver, opts ...func(*config.Confi
 	if r != nil {
 		gw.SetResolver(r)
 	}
+	enforceContract(t, gw)
 	go func() { _ = gw.Serve(ln) }()
 	t.Cleanup(func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -1,0 +1,69 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+)
+
+// ttlCache remembers, for a moment, what load answers for a key: a burst
+// of 40 events of one team asks Postgres once (concurrent misses share one
+// load), not 40 times.
+type ttlCache[K comparable, V any] struct {
+	ttl     time.Duration
+	load    func(ctx context.Context, k K) (V, error)
+	flights singleflight.Group
+
+	mu      sync.Mutex
+	entries map[K]ttlEntry[V]
+}
+
+type ttlEntry[V any] struct {
+	v  V
+	at time.Time
+}
+
+// ttlCacheMax bounds a cache; past it, it starts afresh.
+const ttlCacheMax = 10_000
+
+func newTTLCache[K comparable, V any](ttl time.Duration, load func(ctx context.Context, k K) (V, error)) *ttlCache[K, V] {
+	return &ttlCache[K, V]{ttl: ttl, load: load, entries: map[K]ttlEntry[V]{}}
+}
+
+func (m *ttlCache[K, V]) get(ctx context.Context, k K) (V, error) {
+	m.mu.Lock()
+	e, ok := m.entries[k]
+	m.mu.Unlock()
+	if ok && time.Since(e.at) < m.ttl {
+		return e.v, nil
+	}
+	v, err, _ := m.flights.Do(fmt.Sprintf("%v", k), func() (any, error) {
+		v, err := m.load(ctx, k)
+		if err != nil {
+			return v, err
+		}
+		m.mu.Lock()
+		if len(m.entries) >= ttlCacheMax {
+			m.entries = map[K]ttlEntry[V]{}
+		}
+		m.entries[k] = ttlEntry[V]{v, time.Now()}
+		m.mu.Unlock()
+		return v, nil
+	})
+	if err != nil {
+		var zero V
+		return zero, err
+	}
+	return v.(V), nil
+}
+
+// forget drops k: the next get loads it (a change made on this gateway is
+// seen at once here, and within the TTL on the others).
+func (m *ttlCache[K, V]) forget(k K) {
+	m.mu.Lock()
+	delete(m.entries, k)
+	m.mu.Unlock()
+}

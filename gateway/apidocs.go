@@ -63,8 +63,8 @@ type apiDocsPage struct {
 // apiDocs is the page's data, read once from the served document.
 var apiDocs = func() apiDocsPage {
 	var doc struct {
-		Info struct{ Version, Summary, Description string }
-		Tags []struct{ Name, Description string }
+		Info       struct{ Version, Summary, Description string }
+		Tags       []struct{ Name, Description string }
 		Paths      map[string]map[string]json.RawMessage
 		Components struct {
 			Schemas   map[string]map[string]any

@@ -99,6 +99,7 @@ func (s *Server) postEventBatch(c *fiber.Ctx) error {
 			return err
 		}
 		results[i] = api.BatchResult{Status: p.Status, Problem: p}
+		s.metrics.IngestError(ingestCause(p.Status, p))
 	}
 	return c.Status(fiber.StatusMultiStatus).JSON(api.Batch{Results: results})
 }

@@ -45,7 +45,7 @@ type Server struct {
 	outbox  *outbox
 	starter eventStarter
 	// matches counts, for the 202, the integrations an event reaches.
-	matches *ttlCache[matchKey, int]
+	matches  *ttlCache[matchKey, int]
 	observer observer
 	// dataRules: each team's validateData and own schemas, for ingest.
 	dataRules *ttlCache[string, dataRules]
@@ -86,6 +86,7 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 	s.app.Get("/readyz", s.readyz)
 	if m != nil {
 		m.WatchIntegrations(st.CountIntegrations)
+		m.WatchDeliveries(st.CountOpenDeliveries)
 		m.WatchIngestLimit(func() float64 { return float64(s.ingest.current()) })
 		m.WatchOutbox(func() float64 { return float64(s.outbox.depth.Load()) }, func() float64 { return float64(s.outbox.setAside.Load()) })
 		s.app.Get("/metrics", adaptor.HTTPHandler(m.Handler(cfg.MetricsToken)))
@@ -101,6 +102,8 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 
 	s.mountConsole()
 
+	// Ahead of the body limit, so a 413 is counted too.
+	s.app.Use("/v1/events", s.countIngestErrors)
 	v1 := s.app.Group("/v1", s.limitBody)
 	// The API's contract, for anyone (it holds no secret): JSON and a page.
 	v1.Get("/openapi.json", s.openAPIDocument)

@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 	sdktally "go.temporal.io/sdk/contrib/tally"
 
+	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/eventtype"
 )
 
@@ -33,6 +34,7 @@ type Metrics struct {
 	pacedWait       *prometheus.HistogramVec
 	throttled       *prometheus.CounterVec
 	inFlight        *prometheus.GaugeVec
+	ingestErrors    *prometheus.CounterVec
 	inFlightMu      sync.Mutex
 	inFlightCount   map[string]int
 	temporal        client.MetricsHandler
@@ -76,10 +78,28 @@ func New() *Metrics {
 			Name: "herald_requests_in_flight", Help: "Requests this process has in flight, by integration (a series exists only while one is).",
 		}, []string{"integration"}),
 		inFlightCount: map[string]int{},
+		ingestErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_ingest_errors_total", Help: "Events the gateway refused, by cause (" + ingestCauseList + ").",
+		}, []string{"cause"}),
 	}
 	reg.MustRegister(m.eventsIngested, m.eventsShed, m.eventsQueued, m.deliveries, m.attemptDuration, m.retryAfter,
-		m.pacedWait, m.throttled, m.inFlight,
+		m.pacedWait, m.throttled, m.inFlight, m.ingestErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// Every series a dashboard or alert reads exists from the start: a rate
+	// of 0, not "no data" (deploy/grafana, deploy/prometheus).
+	for _, c := range IngestCauses {
+		m.ingestErrors.WithLabelValues(string(c))
+	}
+	for _, ch := range []herald.IntegrationType{herald.IntegrationWebhook, herald.IntegrationSlack, herald.IntegrationDiscord, herald.IntegrationTeams} {
+		for _, o := range []string{"delivered", "failed", "skipped"} {
+			m.deliveries.WithLabelValues(string(ch), o)
+		}
+		for _, w := range []string{"slot", "in-flight", "turn"} {
+			m.pacedWait.WithLabelValues(string(ch), w)
+		}
+		m.attemptDuration.WithLabelValues(string(ch))
+		m.throttled.WithLabelValues(string(ch))
+	}
 	reporter := tallyprom.NewReporter(tallyprom.Options{Registerer: reg})
 	scope, closer := tally.NewRootScope(tally.ScopeOptions{
 		CachedReporter:  reporter,
@@ -205,12 +225,59 @@ func (m *Metrics) InFlight(integrationID string, delta int) {
 	m.inFlight.WithLabelValues(integrationID).Set(float64(n))
 }
 
+// IngestCause is why the gateway refused an event.
+type IngestCause string
+
+// Causes of refused events.
+const (
+	// IngestInvalid: the body or the event is not what the API takes (400).
+	IngestInvalid IngestCause = "invalid"
+	// IngestSchema: the data does not match its type's schema (validateData, 400).
+	IngestSchema IngestCause = "schema"
+	// IngestUnauthenticated: no key, or an unknown or revoked one (401).
+	IngestUnauthenticated IngestCause = "unauthenticated"
+	// IngestForbidden: a key without the ingest scope (403).
+	IngestForbidden IngestCause = "forbidden"
+	// IngestTooLarge: a body or batch over the limit (413).
+	IngestTooLarge IngestCause = "too_large"
+	// IngestRateLimited: the key's rate was exceeded (429).
+	IngestRateLimited IngestCause = "rate_limited"
+	// IngestUnavailable: neither started nor queued (503; also counted in herald_events_shed_total).
+	IngestUnavailable IngestCause = "unavailable"
+	// IngestInternal: anything else (5xx).
+	IngestInternal IngestCause = "internal"
+)
+
+const ingestCauseList = "invalid, schema, unauthenticated, forbidden, too_large, rate_limited, unavailable, internal"
+
+// IngestCauses are every cause, each exported from the start at 0.
+var IngestCauses = []IngestCause{IngestInvalid, IngestSchema, IngestUnauthenticated, IngestForbidden,
+	IngestTooLarge, IngestRateLimited, IngestUnavailable, IngestInternal}
+
+// IngestError counts one refused event.
+func (m *Metrics) IngestError(cause IngestCause) {
+	if m == nil {
+		return
+	}
+	m.ingestErrors.WithLabelValues(string(cause)).Inc()
+}
+
+// DeliveryCounter counts deliveries not yet final, by status.
+type DeliveryCounter func(ctx context.Context) (map[string]int, error)
+
+// WatchDeliveries exports herald_deliveries_waiting{status} (pending,
+// retrying, grouped), counted at each scrape.
+func (m *Metrics) WatchDeliveries(count DeliveryCounter) {
+	m.Registry.MustRegister(&countCollector{count: count, labels: []string{"pending", "retrying", "grouped"},
+		desc: prometheus.NewDesc("herald_deliveries_waiting", "Deliveries not yet final, by status: pending (not attempted yet), retrying (waiting for their next attempt), grouped (held by an alert group).", []string{"status"}, nil)})
+}
+
 // IntegrationCounter counts integrations by health status.
 type IntegrationCounter func(ctx context.Context) (map[string]int, error)
 
 // WatchIntegrations exports herald_integrations{status}, counted at each scrape.
 func (m *Metrics) WatchIntegrations(count IntegrationCounter) {
-	m.Registry.MustRegister(&integrationsCollector{count: count,
+	m.Registry.MustRegister(&countCollector{count: count, labels: []string{"healthy", "failing", "disabled"},
 		desc: prometheus.NewDesc("herald_integrations", "Integrations by health status.", []string{"status"}, nil)})
 }
 
@@ -230,14 +297,17 @@ func (m *Metrics) WatchOutbox(depth, setAside func() float64) {
 	}, setAside))
 }
 
-type integrationsCollector struct {
-	count IntegrationCounter
-	desc  *prometheus.Desc
+// countCollector exports counts by status read at each scrape (from
+// Postgres), every label present, 0 when none.
+type countCollector struct {
+	count  func(ctx context.Context) (map[string]int, error)
+	labels []string
+	desc   *prometheus.Desc
 }
 
-func (c *integrationsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+func (c *countCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
 
-func (c *integrationsCollector) Collect(ch chan<- prometheus.Metric) {
+func (c *countCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	counts, err := c.count(ctx)
@@ -245,7 +315,7 @@ func (c *integrationsCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.NewInvalidMetric(c.desc, err)
 		return
 	}
-	for _, status := range []string{"healthy", "failing", "disabled"} {
+	for _, status := range c.labels {
 		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(counts[status]), status)
 	}
 }

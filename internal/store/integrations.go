@@ -541,3 +541,21 @@ func deref[T any](p *T) any {
 	}
 	return *p
 }
+
+// CountOpenDeliveries counts the deliveries not yet final, by status
+// (pending, retrying, grouped), over every team.
+func (s *Store) CountOpenDeliveries(ctx context.Context) (map[string]int, error) {
+	var rows []struct {
+		Status string `db:"status"`
+		N      int    `db:"n"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, `SELECT status, count(*) AS n FROM deliveries
+		WHERE status IN ('pending', 'retrying', 'grouped') GROUP BY status`); err != nil {
+		return nil, fmt.Errorf("count open deliveries: %w", err)
+	}
+	out := map[string]int{}
+	for _, r := range rows {
+		out[r.Status] = r.N
+	}
+	return out, nil
+}

@@ -12,3 +12,6 @@ CREATE TABLE event_types (
     PRIMARY KEY (team_id, name)
 );
 ALTER TABLE teams ADD COLUMN validate_data boolean NOT NULL DEFAULT false;
+-- herald_deliveries_waiting{status} counts the deliveries not yet final at
+-- each scrape: a partial index keeps that to the few open rows.
+CREATE INDEX deliveries_open ON deliveries (status) WHERE status IN ('pending', 'retrying', 'grouped');

@@ -13,6 +13,7 @@ import (
 	"github.com/heraldhq/herald/internal/metrics"
 	"github.com/heraldhq/herald/internal/retry"
 	"github.com/heraldhq/herald/internal/ssrf"
+	"github.com/heraldhq/herald/internal/telemetry"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -52,6 +53,7 @@ func New(cfg *config.Config, st *store.Store, tc client.Client) *Activities {
 		ConnectTimeout: cfg.ConnectTimeout,
 		BodyLimit:      cfg.ResponseBodyLimit,
 		DialContext:    (&ssrf.Dialer{Policy: cfg.DestinationPolicy(), Timeout: cfg.ConnectTimeout}).DialContext,
+		Tracer:         telemetry.Provider(),
 	})
 	return &Activities{
 		Store:           st,

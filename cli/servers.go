@@ -20,6 +20,7 @@ import (
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/metrics"
 	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/internal/telemetry"
 	"github.com/heraldhq/herald/internal/temporalclient"
 	"github.com/heraldhq/herald/schema"
 	"github.com/heraldhq/herald/worker"
@@ -27,14 +28,21 @@ import (
 
 // runtime is what a server process holds: config, logger, database, Temporal.
 type runtime struct {
-	cfg      *config.Config
-	log      *slog.Logger
-	store    *store.Store
-	temporal client.Client
-	metrics  *metrics.Metrics
+	// stopTracing flushes the spans not yet exported (tracing on).
+	stopTracing func(context.Context) error
+	cfg         *config.Config
+	log         *slog.Logger
+	store       *store.Store
+	temporal    client.Client
+	metrics     *metrics.Metrics
 }
 
 func (r *runtime) close() {
+	if r.stopTracing != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = r.stopTracing(ctx)
+		cancel()
+	}
 	r.metrics.Close()
 	if r.temporal != nil {
 		r.temporal.Close()
@@ -55,6 +63,13 @@ func openRuntime(ctx context.Context, g *globals, b *config.Binder) (*runtime, e
 		return nil, err
 	}
 	r := &runtime{cfg: cfg, log: log, metrics: metrics.New()}
+	// Before anything that traces is built (OTEL_EXPORTER_OTLP_ENDPOINT).
+	if r.stopTracing, err = telemetry.Setup(ctx, "herald"); err != nil {
+		return nil, err
+	}
+	if telemetry.Provider() != nil {
+		log.Info("tracing: exporting spans over OTLP")
+	}
 	if r.store, err = openStore(ctx, cfg); err != nil {
 		return nil, err
 	}

@@ -17,19 +17,9 @@ func (s *Server) countIngestErrors(c *fiber.Ctx) error {
 		return c.Next()
 	}
 	err := c.Next()
-	var p *api.Problem
-	var fe *fiber.Error
-	status := c.Response().StatusCode()
-	switch {
-	case err == nil:
-	case errors.As(err, &p):
-		status = p.Status
-	case errors.As(err, &fe):
-		status = fe.Code
-	default:
-		status = fiber.StatusInternalServerError
-	}
-	if status >= 400 {
+	if status := answeredStatus(c, err); status >= 400 {
+		var p *api.Problem
+		errors.As(err, &p)
 		s.metrics.IngestError(ingestCause(status, p))
 	}
 	return err

@@ -4,6 +4,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"sort"
@@ -23,6 +24,7 @@ import (
 	"github.com/heraldhq/herald/internal/metrics"
 	"github.com/heraldhq/herald/internal/ssrf"
 	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/internal/telemetry"
 )
 
 // Server is the gateway.
@@ -82,6 +84,9 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 		ErrorHandler:          s.errorHandler,
 	})
 	s.app.Use(s.observe, s.requestLog, s.checkURLText)
+	if tracer := telemetry.Tracer(); tracer != nil {
+		s.app.Use(traceRequests(tracer))
+	}
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
 	if m != nil {
@@ -181,19 +186,27 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) requestLog(c *fiber.Ctx) error {
 	start := time.Now()
 	err := c.Next()
-	status := c.Response().StatusCode()
-	if err != nil {
-		// The error handler runs after this middleware returns; report what it will send.
-		status = fiber.StatusInternalServerError
-		if p, ok := err.(*api.Problem); ok {
-			status = p.Status
-		} else if fe, ok := err.(*fiber.Error); ok {
-			status = fe.Code
-		}
-	}
+	status := answeredStatus(c, err)
 	s.log.Debug("http request", "method", c.Method(), "path", loggedPath(c), "status", status,
 		"durationMs", time.Since(start).Milliseconds())
 	return err
+}
+
+// answeredStatus is the status the client gets: the error handler runs
+// after a middleware returns, so an error's status is what it will send.
+func answeredStatus(c *fiber.Ctx, err error) int {
+	if err == nil {
+		return c.Response().StatusCode()
+	}
+	var p *api.Problem
+	var fe *fiber.Error
+	switch {
+	case errors.As(err, &p):
+		return p.Status
+	case errors.As(err, &fe):
+		return fe.Code
+	}
+	return fiber.StatusInternalServerError
 }
 
 // loggedPath is the request's path with any API key in it (the Web UI's

@@ -12,8 +12,11 @@ import (
 	"net/url"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/ssrf"
+	"github.com/heraldhq/herald/internal/telemetry"
 )
 
 // SenderOptions tune the HTTP client that makes delivery attempts.
@@ -26,6 +29,9 @@ type SenderOptions struct {
 	BodyLimit int
 	// DialContext replaces the dialer (the SSRF guard plugs in here).
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Tracer, when set, gives each request a client span and sends its W3C
+	// traceparent, so the receiver's spans join the event's trace.
+	Tracer trace.TracerProvider
 }
 
 // Sender makes one HTTP attempt at a time and never follows redirects.
@@ -55,8 +61,12 @@ func NewSender(o SenderOptions) *Sender {
 		ForceAttemptHTTP2:     true,
 	}
 	client := func(tr *http.Transport) *http.Client {
+		var rt http.RoundTripper = tr
+		if o.Tracer != nil {
+			rt = tracedTransport{next: tr, tracer: o.Tracer.Tracer(telemetry.ScopeName)}
+		}
 		return &http.Client{
-			Transport: tr,
+			Transport: rt,
 			Timeout:   o.Timeout,
 			CheckRedirect: func(*http.Request, []*http.Request) error {
 				return http.ErrUseLastResponse

@@ -4,6 +4,7 @@
 package temporalclient
 
 import (
+	temporalotel "go.temporal.io/sdk/contrib/opentelemetry"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -23,6 +24,7 @@ import (
 	"github.com/heraldhq/herald/internal/codec"
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/telemetry"
 )
 
 // Dial connects to Temporal as the configuration says, with payload
@@ -48,6 +50,17 @@ func Dial(ctx context.Context, cfg *config.Config, log *slog.Logger, metrics cli
 		opts.ConnectionOptions.GrpcCompression = &client.GrpcCompressionNone{}
 	}
 	opts.ConnectionOptions.DialOptions = append(opts.ConnectionOptions.DialOptions, grpc.WithChainUnaryInterceptor(reportStarts))
+	if tp := telemetry.Provider(); tp != nil {
+		// Spans for the workflow start, the workflow and its activities,
+		// their context carried in Temporal's headers (the worker built
+		// from this client traces too).
+		ti, err := temporalotel.NewTracingInterceptor(temporalotel.TracerOptions{
+			Tracer: tp.Tracer("temporal-sdk-go"), TextMapPropagator: telemetry.Propagator})
+		if err != nil {
+			return nil, fmt.Errorf("temporal tracing: %w", err)
+		}
+		opts.Interceptors = append(opts.Interceptors, ti)
+	}
 	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddress, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -207,5 +208,39 @@ func TestEventTypesBadInput(t *testing.T) {
 		if r := s.Do(t, c.method, c.path, s.Key, c.body); r.Status != c.status {
 			t.Errorf("%s: %d %s, want %d", name, r.Status, r.Body, c.status)
 		}
+	}
+}
+
+// The CLI registers a type from a schema file, turns validateData on, and
+// the refusal names the JSON pointer; the catalog lists both kinds.
+func TestCLIEventTypes(t *testing.T) {
+	s := testenv.NewStack(t)
+	env := []string{"HERALD_URL=" + s.URL, "HERALD_API_KEY=" + s.Key}
+	dir := t.TempDir()
+	schemaFile := dir + "/quota.schema.json"
+	if err := os.WriteFile(schemaFile, []byte(quotaSchema), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := mustHerald(t, env, "event-types", "register", "quota:exceeded", "--schema", schemaFile, "--description", "A quota was used up.")
+	if !strings.Contains(out, "quota:exceeded") || !strings.Contains(out, "A quota was used up.") {
+		t.Errorf("register: %s", out)
+	}
+	if out := mustHerald(t, env, "event-types", "validate", "on"); !strings.Contains(out, "validateData on") {
+		t.Errorf("validate on: %s", out)
+	}
+	_, errOut, err := runHerald(t, env, "events", "send", "quota:exceeded", "--data", `{"quota":{"used":"lots","limit":1}}`)
+	if err == nil || !strings.Contains(errOut, "/data/quota/used") {
+		t.Errorf("a mismatching event from the CLI: %v %s", err, errOut)
+	}
+	var page api.Page[api.EventTypeView]
+	if err := json.Unmarshal([]byte(mustHerald(t, env, "event-types", "list", "-o", "json")), &page); err != nil || len(page.Data) != len(catalog.Builtin())+1 {
+		t.Errorf("list -o json: %d types, %v", len(page.Data), err)
+	}
+	if out := mustHerald(t, env, "event-types", "show", "build:start"); !strings.Contains(out, "social-hour-1312") {
+		t.Errorf("show build:start: %s", out)
+	}
+	mustHerald(t, env, "event-types", "delete", "quota:exceeded")
+	if _, _, err := runHerald(t, env, "event-types", "show", "quota:exceeded"); err == nil {
+		t.Error("a deleted type is still shown")
 	}
 }

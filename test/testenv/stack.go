@@ -28,6 +28,7 @@ import (
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/keyring"
 	"github.com/heraldhq/herald/internal/metrics"
+	"github.com/heraldhq/herald/internal/telemetry"
 	"github.com/heraldhq/herald/internal/ssrf"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/temporalclient"
@@ -139,6 +140,7 @@ func NewStackResolving(t testing.TB, r ssrf.Resolver, opts ...func(*config.Confi
 		acts.Sender = channels.NewSender(channels.SenderOptions{
 			Timeout: cfg.AttemptTimeout, ConnectTimeout: cfg.ConnectTimeout, BodyLimit: cfg.ResponseBodyLimit,
 			DialContext: (&ssrf.Dialer{Policy: cfg.DestinationPolicy(), Resolver: r, Timeout: cfg.ConnectTimeout}).DialContext,
+			Tracer:      telemetry.Provider(),
 		})
 		acts.Tokens = channels.NewTokens(acts.Sender, nil)
 	}

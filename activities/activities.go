@@ -13,8 +13,8 @@ import (
 	"github.com/heraldhq/herald/internal/metrics"
 	"github.com/heraldhq/herald/internal/retry"
 	"github.com/heraldhq/herald/internal/ssrf"
-	"github.com/heraldhq/herald/internal/telemetry"
 	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/internal/telemetry"
 )
 
 // Activities is the receiver of every Herald activity.

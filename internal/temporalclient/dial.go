@@ -4,11 +4,11 @@
 package temporalclient
 
 import (
-	temporalotel "go.temporal.io/sdk/contrib/opentelemetry"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	temporalotel "go.temporal.io/sdk/contrib/opentelemetry"
 	"log/slog"
 	"net"
 	"net/netip"

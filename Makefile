@@ -6,7 +6,7 @@ STATICCHECK      := $(GOBIN_DIR)/staticcheck
 WORKFLOWCHECK    := $(GOBIN_DIR)/workflowcheck
 FUZZTIME         ?= 5s
 
-.PHONY: dev test build lint fmt temporal-cli postgres tools fuzz clean stack stack-down stack-test chaos chaos-stack
+.PHONY: dev test build generate lint fmt temporal-cli postgres tools fuzz clean stack stack-down stack-test chaos chaos-stack
 
 # The release herald --version prints: the tag, or the commit (+dirty).
 VERSION          ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -49,7 +49,11 @@ $(STATICCHECK):
 $(WORKFLOWCHECK):
 	GOBIN=$(GOBIN_DIR) go install go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 
-## lint: gofmt, go vet, staticcheck, workflowcheck
+## generate: the OpenAPI document and the Go client made from it
+generate:
+	go generate ./...
+
+## lint: gofmt, go vet, staticcheck, workflowcheck; the generated files are current
 lint: tools
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
@@ -58,6 +62,10 @@ lint: tools
 	$(WORKFLOWCHECK) ./workflows/...
 	# The layout and the one direction of imports (docs/architecture.md).
 	go test -count=1 ./test/layout
+	# go generate leaves the tree as it is: the document and the client are current.
+	go generate ./...
+	@git diff --exit-code -- internal/openapi/openapi.json internal/apiclient/client.gen.go || \
+	  (echo "go generate ./... changed the generated files: commit them"; exit 1)
 
 ## stack: Temporal server on Postgres + Web UI, a gateway and two workers (see scripts/stack.sh)
 stack: build

@@ -3,13 +3,21 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/bench"
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/internal/telemetry"
 	"github.com/heraldhq/herald/test/fakes"
 	"github.com/heraldhq/herald/test/testenv"
 )
@@ -190,4 +198,64 @@ func mean(xs []float64) float64 {
 		t += x
 	}
 	return t / float64(len(xs))
+}
+
+// BenchmarkTracingCost measures what tracing costs, in the same run: Herald
+// with no OTEL_EXPORTER_OTLP_ENDPOINT (nothing installed), Herald tracing
+// every event and exporting over OTLP/HTTP to a local collector that takes
+// and drops the spans, and the bare local-activity ceiling. BENCHMARKS.md
+// has the figures.
+//
+//	go test -run '^$' -bench TracingCost -benchtime 3x ./test/e2e
+func BenchmarkTracingCost(b *testing.B) {
+	recv, err := bench.NewReceiver()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer recv.Close()
+	var spans atomic.Int64
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, _ := io.Copy(io.Discard, r.Body)
+		spans.Add(n)
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	}))
+	defer collector.Close()
+	off := benchStack(b, recv, func(c *config.Config) {})
+	exp, err := otlptracehttp.New(context.Background(), otlptracehttp.WithEndpointURL(collector.URL+"/v1/traces"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp))
+	defer func() { _ = tp.Shutdown(context.Background()) }()
+	restore := telemetry.Use(tp)
+	on := benchStack(b, recv, func(c *config.Config) {})
+	restore()
+	stacks := map[string]*testenv.Stack{"off": off, "on": on, "bare-local": off}
+	rate := map[string][]float64{}
+	for i := 0; i < b.N; i++ {
+		for _, name := range []string{"off", "on", "bare-local"} {
+			s := stacks[name]
+			o := bench.Options{GatewayURL: s.URL, APIKey: s.Key, Events: 500, Concurrency: 32, FanOut: 3,
+				Temporal: s.Temporal, BareQueue: s.Config.TaskQueue + "-bare"}
+			runner := bench.RunHerald
+			if name == "bare-local" {
+				runner = bench.RunBareLocal
+			}
+			f, err := runner(context.Background(), o, recv, fmt.Sprintf("tr-%s-%d", name, i))
+			if err != nil || f.Missing != 0 {
+				b.Fatalf("%s: %v (%+v)", name, err, f)
+			}
+			rate[name] = append(rate[name], f.DeliveriesPerS)
+		}
+	}
+	_ = tp.ForceFlush(context.Background())
+	if spans.Load() == 0 {
+		b.Fatal("the traced stack exported nothing")
+	}
+	for name, xs := range rate {
+		b.ReportMetric(mean(xs), name+"-deliveries/s")
+	}
+	b.ReportMetric(mean(rate["off"])/mean(rate["bare-local"]), "off/bare-local")
+	b.ReportMetric(mean(rate["on"])/mean(rate["off"]), "on/off")
+	b.ReportMetric(float64(spans.Load())/1024, "exported-KiB")
 }

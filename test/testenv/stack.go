@@ -161,7 +161,10 @@ func NewStackResolving(t testing.TB, r ssrf.Resolver, opts ...func(*config.Confi
 	if r != nil {
 		gw.SetResolver(r)
 	}
-	enforceContract(t, gw)
+	if _, bench := t.(*testing.B); !bench {
+		// Benchmarks measure Herald, not the check.
+		enforceContract(t, gw)
+	}
 	go func() { _ = gw.Serve(ln) }()
 	t.Cleanup(func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -101,7 +101,7 @@ func TestEventCatalogAndValidateData(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := s.Temporal.DescribeWorkflowExecution(ctx, contract.EventWorkflowID(s.Team, "q-bad"), ""); err == nil {
+	if _, err := s.Temporal.DescribeWorkflow(ctx, contract.EventWorkflowID(s.Team, "q-bad"), ""); err == nil {
 		t.Error("a workflow was started for the refused event")
 	}
 

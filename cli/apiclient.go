@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/apiclient"
 )
 
@@ -42,7 +43,7 @@ func (f *apiFlags) client() (*apiclient.Client, error) {
 	if key == "" {
 		return nil, fmt.Errorf("no API key: pass --api-key or set HERALD_API_KEY")
 	}
-	return apiclient.New(base, key), nil
+	return apiclient.New(base, key, apiclient.WithUserAgent(api.CLIUserAgent)), nil
 }
 
 // integration is the client and the id of the integration ref names (its

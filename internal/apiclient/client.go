@@ -27,20 +27,34 @@ type Client struct {
 }
 
 // Option configures a Client.
-type Option func(*http.Client)
+type Option func(*settings)
 
-// WithTransport sends requests through rt (the tests' contract check).
+type settings struct {
+	http      *http.Client
+	userAgent string
+}
+
+// UserAgent is what the client says it is unless told otherwise.
+const UserAgent = "herald-go-client/1"
+
+// WithTransport sends requests through rt.
 func WithTransport(rt http.RoundTripper) Option {
-	return func(h *http.Client) { h.Transport = rt }
+	return func(s *settings) { s.http.Transport = rt }
+}
+
+// WithUserAgent names the caller (the CLI's makes the audit log say "cli").
+func WithUserAgent(ua string) Option {
+	return func(s *settings) { s.userAgent = ua }
 }
 
 // New is a client of the gateway at base (http://host:port).
 func New(base, key string, opts ...Option) *Client {
 	base = strings.TrimRight(base, "/")
-	h := &http.Client{Timeout: 30 * time.Second}
+	set := settings{http: &http.Client{Timeout: 30 * time.Second}, userAgent: UserAgent}
 	for _, o := range opts {
-		o(h)
+		o(&set)
 	}
+	h := set.http
 	next := h.Transport
 	if next == nil {
 		next = http.DefaultTransport
@@ -49,7 +63,7 @@ func New(base, key string, opts ...Option) *Client {
 	gen, err := NewClient(base, WithHTTPClient(h), WithRequestEditorFn(func(_ context.Context, req *http.Request) error {
 		req.Header.Set("Authorization", "Bearer "+key)
 		req.Header.Set("Accept", "application/json")
-		req.Header.Set("User-Agent", api.CLIUserAgent)
+		req.Header.Set("User-Agent", set.userAgent)
 		return nil
 	}))
 	if err != nil { // only an option's error, and ours make none

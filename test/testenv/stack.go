@@ -23,6 +23,7 @@ import (
 	"github.com/heraldhq/herald/activities"
 	"github.com/heraldhq/herald/gateway"
 	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/apiclient"
 	"github.com/heraldhq/herald/internal/channels"
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/contract"
@@ -267,25 +268,48 @@ func (s *Stack) Do(t testing.TB, method, path, key string, body any, header ...s
 // CreateIntegration creates an integration through the API and returns it.
 func (s *Stack) CreateIntegration(t testing.TB, body map[string]any) api.IntegrationView {
 	t.Helper()
-	r := s.Do(t, http.MethodPost, "/v1/integrations", s.Key, body)
-	if r.Status != http.StatusCreated {
-		t.Fatalf("create integration: %d %s", r.Status, r.Body)
+	v, err := s.API().CreateIntegration(context.Background(), wire[api.IntegrationRequest](t, body))
+	if err != nil {
+		t.Fatalf("create integration: %v", err)
 	}
-	var v api.IntegrationView
-	r.JSON(t, &v)
 	return v
+}
+
+// wire is a test's body as the API's request type: a key the type lacks
+// fails the test (it would be a typo the gateway refuses too).
+func wire[T any](t testing.TB, body any) T {
+	t.Helper()
+	var out T
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&out); err != nil {
+		t.Fatalf("the body %s is not a %T: %v", b, out, err)
+	}
+	return out
 }
 
 // PostEvent posts an event and returns the workflow id from the 202.
 func (s *Stack) PostEvent(t testing.TB, body any) string {
 	t.Helper()
-	r := s.Do(t, http.MethodPost, "/v1/events", s.Key, body)
-	if r.Status != http.StatusAccepted {
-		t.Fatalf("post event: %d %s", r.Status, r.Body)
+	switch body.(type) {
+	case string, []byte: // sent as it is
+		r := s.Do(t, http.MethodPost, "/v1/events", s.Key, body)
+		if r.Status != http.StatusAccepted {
+			t.Fatalf("post event: %d %s", r.Status, r.Body)
+		}
+		var out struct{ WorkflowID string }
+		r.JSON(t, &out)
+		return out.WorkflowID
 	}
-	var out struct{ WorkflowID string }
-	r.JSON(t, &out)
-	return out.WorkflowID
+	acc, err := s.API().SendEvent(context.Background(), wire[api.EventRequest](t, body))
+	if err != nil {
+		t.Fatalf("post event: %v", err)
+	}
+	return acc.WorkflowID
 }
 
 // AwaitWorkflow waits for an event workflow to finish and returns its result.
@@ -303,11 +327,12 @@ func (s *Stack) AwaitWorkflow(t testing.TB, workflowID string) contract.EventRes
 // Delivery fetches a delivery with its attempts through the API.
 func (s *Stack) Delivery(t testing.TB, id string) api.DeliveryView {
 	t.Helper()
-	r := s.Do(t, http.MethodGet, "/v1/deliveries/"+id, s.Key, nil)
-	if r.Status != http.StatusOK {
-		t.Fatalf("get delivery %s: %d %s", id, r.Status, r.Body)
+	v, err := s.API().GetDelivery(context.Background(), id)
+	if err != nil {
+		t.Fatalf("get delivery %s: %v", id, err)
 	}
-	var v api.DeliveryView
-	r.JSON(t, &v)
 	return v
 }
+
+// API is the generated Go client (internal/apiclient) with the stack's key.
+func (s *Stack) API() *apiclient.Client { return apiclient.New(s.URL, s.Key) }

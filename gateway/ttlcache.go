@@ -40,7 +40,7 @@ func (m *ttlCache[K, V]) get(ctx context.Context, k K) (V, error) {
 	if ok && time.Since(e.at) < m.ttl {
 		return e.v, nil
 	}
-	v, err, _ := m.flights.Do(fmt.Sprintf("%v", k), func() (any, error) {
+	v, err, _ := m.flights.Do(fmt.Sprintf("%#v", k), func() (any, error) { // strings quoted: no two keys alike
 		v, err := m.load(ctx, k)
 		if err != nil {
 			return v, err

@@ -176,7 +176,7 @@ func (s *Store) TeamDataRules(ctx context.Context, teamID string) (DataRules, er
 		Name         *string         `db:"name"`
 		Schema       json.RawMessage `db:"schema"`
 	}{}
-	err := s.db.SelectContext(ctx, &rows, `SELECT t.validate_data, e.name, e.schema FROM teams t
+	err := s.db.SelectContext(ctx, &rows, `SELECT t.validate_data, e.name, coalesce(e.schema, 'null'::jsonb) AS schema FROM teams t
 		LEFT JOIN event_types e ON e.team_id = t.id AND t.validate_data WHERE t.id = $1`, teamID)
 	if err != nil {
 		return DataRules{}, fmt.Errorf("load the data rules of %s: %w", teamID, err)

@@ -6,10 +6,12 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/prometheus/promql/parser"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/test/testenv"
 )
 
@@ -118,6 +120,63 @@ func TestDashboardsAndAlertsUseRealMetrics(t *testing.T) {
 		"herald_ingest_errors_total", "herald_paced_wait_seconds_bucket"} {
 		if !used[m] {
 			t.Errorf("neither the dashboard nor the rules read %s", m)
+		}
+	}
+}
+
+// herald_ingest_errors_total counts refused events by cause, a batch's one
+// by one; herald_deliveries_waiting counts a delivery waiting to retry.
+func TestOperatorMetricsCount(t *testing.T) {
+	s := testenv.NewStack(t, func(c *config.Config) { c.Retry.InitialInterval, c.Retry.MaxInterval = time.Hour, time.Hour })
+	_, manageOnly := teamKey(t, s, "manage")
+	down := testenv.NewReceiver(t)
+	down.SetDefault(testenv.Reply{Status: http.StatusServiceUnavailable})
+	s.CreateIntegration(t, map[string]any{"name": "down", "type": "webhook", "url": down.URL, "events": []string{"*"}})
+	if r := s.Do(t, http.MethodPost, "/v1/events", "", map[string]any{"event": "build:start"}); r.Status != 401 {
+		t.Fatalf("no key: %d", r.Status)
+	}
+	if r := s.Do(t, http.MethodPost, "/v1/events", manageOnly, map[string]any{"event": "build:start"}); r.Status != 403 {
+		t.Fatalf("a manage key: %d", r.Status)
+	}
+	s.Do(t, http.MethodPost, "/v1/events", s.Key, `{"event":`)
+	s.Do(t, http.MethodPost, "/v1/events", s.Key, strings.Repeat("x", 300<<10))
+	if r := s.Do(t, http.MethodPatch, "/v1/team", s.Key, map[string]any{"validateData": true}); r.Status != 200 {
+		t.Fatalf("validateData on: %d %s", r.Status, r.Body)
+	}
+	bad := map[string]any{"event": "build:start", "data": map[string]any{"build": map[string]any{"concluded": "no"}}}
+	if r := s.Do(t, http.MethodPost, "/v1/events", s.Key, bad); r.Status != 400 {
+		t.Fatalf("a mismatching event: %d %s", r.Status, r.Body)
+	}
+	s.Do(t, http.MethodPost, "/v1/events/batch", s.Key, map[string]any{"events": []any{bad, bad, map[string]any{"event": "Not A Type"}}})
+	s.PostEvent(t, map[string]any{"id": "waits", "event": "build:start", "data": map[string]any{}})
+
+	want := map[string]string{
+		`herald_ingest_errors_total{cause="unauthenticated"}`: "1",
+		`herald_ingest_errors_total{cause="forbidden"}`:       "1",
+		`herald_ingest_errors_total{cause="invalid"}`:         "2",
+		`herald_ingest_errors_total{cause="too_large"}`:       "1",
+		`herald_ingest_errors_total{cause="schema"}`:          "3",
+		`herald_deliveries_waiting{status="retrying"}`:        "1",
+	}
+	var missing []string
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		body := string(s.Do(t, http.MethodGet, "/metrics", "", nil).Body)
+		missing = nil
+		for series, n := range want {
+			if !strings.Contains(body, series+" "+n+"\n") {
+				missing = append(missing, series+" "+n)
+			}
+		}
+		if len(missing) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			for _, line := range strings.Split(body, "\n") {
+				if strings.HasPrefix(line, "herald_ingest_errors_total") || strings.HasPrefix(line, "herald_deliveries_waiting") {
+					t.Log(line)
+				}
+			}
+			t.Fatalf("not on /metrics within a minute: %v", missing)
 		}
 	}
 }

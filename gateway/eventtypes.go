@@ -45,8 +45,9 @@ func newDataRulesCache(ttl time.Duration, st *store.Store) *ttlCache[string, dat
 
 // checkData refuses an event whose data does not match its type's schema,
 // when the team asks for it (validateData). Types without a schema pass. When
-// the rules cannot be read (Postgres is away) the event is accepted
-// unchecked: ingest keeps taking events through an outage.
+// the rules cannot be read (Postgres is away) the last ones read serve; a
+// gateway that never read them accepts the event unchecked: ingest keeps
+// taking events through an outage.
 func (s *Server) checkData(ctx context.Context, in contract.EventInput) error {
 	rules, err := s.dataRules.get(ctx, in.TeamID)
 	if err != nil {

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -41,5 +42,26 @@ func TestMatchCacheCountsOnceForABurst(t *testing.T) {
 	m.ttl = 0
 	if _, _ = m.get(context.Background(), in); loads.Load() != 3 {
 		t.Fatalf("an expired entry was not counted again (%d counts)", loads.Load())
+	}
+}
+
+// A failed load serves the last answer, however old; with none, the error.
+func TestTTLCacheServesStaleOnError(t *testing.T) {
+	fail := false
+	m := newTTLCache(0, func(_ context.Context, k string) (int, error) {
+		if fail {
+			return 0, errors.New("postgres is away")
+		}
+		return len(k), nil
+	})
+	if n, err := m.get(context.Background(), "abc"); n != 3 || err != nil {
+		t.Fatalf("first: %d %v", n, err)
+	}
+	fail = true
+	if n, err := m.get(context.Background(), "abc"); n != 3 || err != nil {
+		t.Fatalf("stale: %d %v", n, err)
+	}
+	if _, err := m.get(context.Background(), "never"); err == nil {
+		t.Fatal("a key never loaded: no error")
 	}
 }

@@ -11,7 +11,8 @@ import (
 
 // ttlCache remembers, for a moment, what load answers for a key: a burst
 // of 40 events of one team asks Postgres once (concurrent misses share one
-// load), not 40 times.
+// load), not 40 times. When a load fails, the last answer it had serves,
+// however old (a team's validateData holds through a Postgres outage).
 type ttlCache[K comparable, V any] struct {
 	ttl     time.Duration
 	load    func(ctx context.Context, k K) (V, error)
@@ -54,6 +55,9 @@ func (m *ttlCache[K, V]) get(ctx context.Context, k K) (V, error) {
 		return v, nil
 	})
 	if err != nil {
+		if ok { // the last answer, stale, serves while the source is away
+			return e.v, nil
+		}
 		var zero V
 		return zero, err
 	}

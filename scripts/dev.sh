@@ -56,6 +56,7 @@ bin/herald migrate
 cat <<MSG
 
   Herald gateway   http://$HERALD_LISTEN   (API under /v1)
+  API reference    http://$HERALD_LISTEN/docs/api   (OpenAPI: /v1/openapi.json)
   Temporal Web UI  http://127.0.0.1:$ui_port
   Temporal server  $HERALD_TEMPORAL_ADDRESS
   Database         $HERALD_DATABASE_URL

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -60,8 +61,9 @@ type apiDocsPage struct {
 	Schemas          []apiDocSchema
 }
 
-// apiDocs is the page's data, read once from the served document.
-var apiDocs = func() apiDocsPage {
+// apiDocs is the page's data, read from the served document on the page's
+// first request (not at the start of every herald process).
+var apiDocs = sync.OnceValue(func() apiDocsPage {
 	var doc struct {
 		Info       struct{ Version, Summary, Description string }
 		Tags       []struct{ Name, Description string }
@@ -152,7 +154,7 @@ var apiDocs = func() apiDocsPage {
 		p.Schemas = append(p.Schemas, apiDocSchema{Name: n, Schema: schemaHTML(sch)})
 	}
 	return p
-}()
+})
 
 func first(s []string) string {
 	if len(s) == 0 {
@@ -177,5 +179,5 @@ func schemaHTML(schema any) template.HTML {
 }
 
 func (s *Server) apiReference(c *fiber.Ctx) error {
-	return s.render(c, fiber.StatusOK, "apidocs", apiDocs)
+	return s.render(c, fiber.StatusOK, "apidocs", apiDocs())
 }

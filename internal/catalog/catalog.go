@@ -7,6 +7,7 @@ package catalog
 import (
 	"encoding/json"
 	"sort"
+	"sync"
 
 	"github.com/heraldhq/herald/internal/eventtype"
 )
@@ -150,10 +151,18 @@ func dataSchema(typ string) obj {
 	return obj{"$schema": SchemaDialect, "type": "object", "properties": props}
 }
 
-// builtin is the catalog, by name, built once.
-var builtin = func() map[string]Type {
+// builtin is the catalog, by name, built on first use: not at the start of
+// every herald process (the CLI's included).
+var builtin = sync.OnceValue(func() map[string]Type {
+	// A type's example is its first by name (the seed's build:start is the
+	// only one of its type).
+	names := make([]string, 0, len(Examples))
+	for n := range Examples {
+		names = append(names, n)
+	}
+	sort.Strings(names)
 	examples := map[string]string{}
-	for _, name := range sortedExampleNames() { // the first example of a type, by name, is its example
+	for _, name := range names {
 		ex := Examples[name]
 		if _, ok := examples[ex.Type]; !ok {
 			examples[ex.Type] = ex.Data
@@ -173,30 +182,20 @@ var builtin = func() map[string]Type {
 			Schema: schema, Example: body}
 	}
 	return out
-}()
-
-func sortedExampleNames() []string {
-	names := make([]string, 0, len(Examples))
-	for n := range Examples {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	// The seed's own example is build:start's, whatever sorts first.
-	sort.SliceStable(names, func(i, j int) bool { return names[i] == "build-start" && names[j] != "build-start" })
-	return names
-}
+})
 
 // Builtin lists Herald's catalogued types, sorted by name.
 func Builtin() []Type {
-	out := make([]Type, 0, len(builtin))
+	all := builtin()
+	out := make([]Type, 0, len(all))
 	for _, typ := range eventtype.Catalogue() {
-		out = append(out, builtin[typ])
+		out = append(out, all[typ])
 	}
 	return out
 }
 
 // Lookup is the catalogued type named name (normalized).
 func Lookup(name string) (Type, bool) {
-	t, ok := builtin[name]
+	t, ok := builtin()[name]
 	return t, ok
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"golang.org/x/text/language"
@@ -96,10 +97,10 @@ func pointer(tokens []string) string {
 	return b.String()
 }
 
-// compiled are the built-in schemas, compiled once.
-var compiled = func() map[string]*Schema {
+// compiled are the built-in schemas, compiled on first use.
+var compiled = sync.OnceValue(func() map[string]*Schema {
 	out := map[string]*Schema{}
-	for name, t := range builtin {
+	for name, t := range builtin() {
 		s, err := Compile(t.Schema)
 		if err != nil {
 			panic("schema of " + name + ": " + err.Error())
@@ -107,10 +108,10 @@ var compiled = func() map[string]*Schema {
 		out[name] = s
 	}
 	return out
-}()
+})
 
 // BuiltinSchema is the compiled schema of a catalogued type.
 func BuiltinSchema(name string) (*Schema, bool) {
-	s, ok := compiled[name]
+	s, ok := compiled()[name]
 	return s, ok
 }

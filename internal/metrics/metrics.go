@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +19,8 @@ import (
 	sdktally "go.temporal.io/sdk/contrib/tally"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/channels"
+	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/eventtype"
 )
 
@@ -79,7 +82,7 @@ func New() *Metrics {
 		}, []string{"integration"}),
 		inFlightCount: map[string]int{},
 		ingestErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "herald_ingest_errors_total", Help: "Events the gateway refused, by cause (" + ingestCauseList + ").",
+			Name: "herald_ingest_errors_total", Help: "Events the gateway refused, by cause (" + strings.Join(causeNames(), ", ") + ").",
 		}, []string{"cause"}),
 	}
 	reg.MustRegister(m.eventsIngested, m.eventsShed, m.eventsQueued, m.deliveries, m.attemptDuration, m.retryAfter,
@@ -90,11 +93,11 @@ func New() *Metrics {
 	for _, c := range IngestCauses {
 		m.ingestErrors.WithLabelValues(string(c))
 	}
-	for _, ch := range []herald.IntegrationType{herald.IntegrationWebhook, herald.IntegrationSlack, herald.IntegrationDiscord, herald.IntegrationTeams} {
-		for _, o := range []string{"delivered", "failed", "skipped"} {
-			m.deliveries.WithLabelValues(string(ch), o)
+	for _, ch := range channels.Supported() {
+		for _, o := range []herald.DeliveryStatus{herald.DeliveryDelivered, herald.DeliveryFailed, herald.DeliverySkipped} {
+			m.deliveries.WithLabelValues(string(ch), string(o))
 		}
-		for _, w := range []string{"slot", "in-flight", "turn"} {
+		for _, w := range []string{contract.WaitSlot, contract.WaitInFlight, contract.WaitTurn} {
 			m.pacedWait.WithLabelValues(string(ch), w)
 		}
 		m.attemptDuration.WithLabelValues(string(ch))
@@ -248,11 +251,17 @@ const (
 	IngestInternal IngestCause = "internal"
 )
 
-const ingestCauseList = "invalid, schema, unauthenticated, forbidden, too_large, rate_limited, unavailable, internal"
-
 // IngestCauses are every cause, each exported from the start at 0.
 var IngestCauses = []IngestCause{IngestInvalid, IngestSchema, IngestUnauthenticated, IngestForbidden,
 	IngestTooLarge, IngestRateLimited, IngestUnavailable, IngestInternal}
+
+func causeNames() []string {
+	out := make([]string, len(IngestCauses))
+	for i, c := range IngestCauses {
+		out[i] = string(c)
+	}
+	return out
+}
 
 // IngestError counts one refused event.
 func (m *Metrics) IngestError(cause IngestCause) {
@@ -268,7 +277,7 @@ type DeliveryCounter func(ctx context.Context) (map[string]int, error)
 // WatchDeliveries exports herald_deliveries_waiting{status} (pending,
 // retrying, grouped), counted at each scrape.
 func (m *Metrics) WatchDeliveries(count DeliveryCounter) {
-	m.Registry.MustRegister(&countCollector{count: count, labels: []string{"pending", "retrying", "grouped"},
+	m.Registry.MustRegister(&countCollector{count: count, labels: []string{string(herald.DeliveryPending), string(herald.DeliveryRetrying), string(herald.DeliveryGrouped)},
 		desc: prometheus.NewDesc("herald_deliveries_waiting", "Deliveries not yet final, by status: pending (not attempted yet), retrying (waiting for their next attempt), grouped (held by an alert group).", []string{"status"}, nil)})
 }
 
@@ -277,7 +286,7 @@ type IntegrationCounter func(ctx context.Context) (map[string]int, error)
 
 // WatchIntegrations exports herald_integrations{status}, counted at each scrape.
 func (m *Metrics) WatchIntegrations(count IntegrationCounter) {
-	m.Registry.MustRegister(&countCollector{count: count, labels: []string{"healthy", "failing", "disabled"},
+	m.Registry.MustRegister(&countCollector{count: count, labels: []string{string(herald.HealthHealthy), string(herald.HealthFailing), string(herald.HealthDisabled)},
 		desc: prometheus.NewDesc("herald_integrations", "Integrations by health status.", []string{"status"}, nil)})
 }
 

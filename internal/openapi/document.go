@@ -136,15 +136,12 @@ func (s *schemas) operation(op operation) obj {
 	responses := obj{}
 	for status, t := range op.ok {
 		r := obj{"description": http.StatusText(status)}
-		switch {
-		case t != nil:
+		if t != nil {
 			content := obj{"application/json": obj{"schema": s.of(t, false, false)}}
 			if op.html {
 				content["text/html"] = obj{"schema": str}
 			}
 			r["content"] = content
-		case op.id == "getOpenAPI":
-			r["content"] = obj{"application/json": obj{"schema": obj{"type": "object"}}}
 		}
 		responses[strconv.Itoa(status)] = r
 	}
@@ -167,8 +164,6 @@ func (s *schemas) operation(op operation) obj {
 		for _, c := range commonProblems {
 			problems[c] = true
 		}
-	} else if op.id != "getOpenAPI" {
-		problems[400] = true
 	}
 	if strings.Contains(op.path, "{") {
 		problems[404] = true

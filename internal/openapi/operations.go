@@ -226,14 +226,14 @@ var operations = []operation{
 		ok: map[int]reflect.Type{200: typeOf[api.SlackInstallLink]()}, redirect: true, also: []int{409}},
 	{method: "GET", path: "/v1/slack/begin", id: "slackBegin", tag: "Slack",
 		summary: "Send the browser on to Slack (the link slackInstall gave)",
-		params:  []param{{name: "state", in: "query", schema: str, required: true}}, redirect: true},
+		params:  []param{{name: "state", in: "query", schema: str, required: true}}, redirect: true, also: []int{400}},
 	{method: "GET", path: "/v1/slack/oauth/callback", id: "slackCallback", tag: "Slack",
 		summary:     "Where Slack sends the browser back",
 		description: "Creates (201) or reinstalls (200) the Slack integration the signed state names; a page for a browser, JSON otherwise.",
 		params: []param{{name: "code", in: "query", schema: str}, {name: "state", in: "query", schema: str},
 			{name: "error", in: "query", schema: str}},
-		ok: map[int]reflect.Type{200: typeOf[api.IntegrationView](), 201: typeOf[api.IntegrationView]()}, html: true, also: []int{409, 502}},
+		ok: map[int]reflect.Type{200: typeOf[api.IntegrationView](), 201: typeOf[api.IntegrationView]()}, html: true, also: []int{400, 409, 502}},
 
 	{method: "GET", path: "/v1/openapi.json", id: "getOpenAPI", tag: "Meta",
-		summary: "This document", ok: map[int]reflect.Type{200: nil}},
+		summary: "This document", ok: map[int]reflect.Type{200: typeOf[map[string]any]()}},
 }

@@ -72,19 +72,21 @@ func newEventTypesCmd(g *globals) *cobra.Command {
 		if cmd.Flags().Changed("description") {
 			r.Description = &description
 		}
-		for flag, dst := range map[string]*json.RawMessage{"schema": &r.Schema, "example": &r.Example} {
-			path := map[string]string{"schema": schemaFile, "example": exampleFile}[flag]
-			if path == "" {
+		for _, f := range []struct {
+			flag, path string
+			dst        *json.RawMessage
+		}{{"schema", schemaFile, &r.Schema}, {"example", exampleFile, &r.Example}} {
+			if f.path == "" {
 				continue
 			}
-			text, err := readFlagFile(cmd, flag, path)
+			text, err := readFlagFile(cmd, f.flag, f.path)
 			if err != nil {
 				return r, err
 			}
 			if !json.Valid([]byte(text)) {
-				return r, fmt.Errorf("--%s %s: not JSON", flag, path)
+				return r, fmt.Errorf("--%s %s: not JSON", f.flag, f.path)
 			}
-			*dst = json.RawMessage(text)
+			*f.dst = json.RawMessage(text)
 		}
 		return r, nil
 	}

@@ -261,14 +261,13 @@ func (c *Client) ListEvents(ctx context.Context, q url.Values) (api.Page[api.Eve
 
 // ListAudit is a page of the team's audit log, newest first.
 func (c *Client) ListAudit(ctx context.Context, f api.AuditQuery) (api.Page[api.AuditView], error) {
-	p := &ListAuditParams{}
-	for dst, v := range map[**string]string{&p.Object: f.Object, &p.Actor: f.Actor, &p.Action: f.Action, &p.Cursor: f.Cursor} {
-		if v != "" {
-			*dst = &v
-		}
-	}
+	q := url.Values{"object": {f.Object}, "actor": {f.Actor}, "action": {f.Action}, "cursor": {f.Cursor}}
 	if f.Limit > 0 {
-		p.Limit = &f.Limit
+		q.Set("limit", strconv.Itoa(f.Limit))
+	}
+	p, err := params[ListAuditParams](q)
+	if err != nil {
+		return api.Page[api.AuditView]{}, err
 	}
 	return answer[api.Page[api.AuditView]](c.gen.ListAudit(ctx, p))
 }

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"sort"
@@ -97,11 +96,8 @@ func (s *Server) consoleSearch(c *fiber.Ctx) error {
 func (s *Server) consoleEvent(c *fiber.Ctx) error {
 	team, id := teamID(c), c.Params("id")
 	ev, err := s.store.GetEvent(c.UserContext(), team, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFoundProblem("event", id)
-	}
 	if err != nil {
-		return err
+		return orNotFound(err, "event", id)
 	}
 	ds, err := s.store.EventDeliveries(c.UserContext(), team, id)
 	if err != nil {

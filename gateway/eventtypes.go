@@ -135,11 +135,8 @@ func (s *Server) getEventType(c *fiber.Ctx) error {
 		return c.JSON(builtinView(*builtin))
 	}
 	t, err := s.store.GetEventType(c.UserContext(), teamID(c), name)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFoundProblem("event type", name)
-	}
 	if err != nil {
-		return err
+		return orNotFound(err, "event type", name)
 	}
 	return c.JSON(customView(t))
 }
@@ -153,7 +150,7 @@ func checkExample(schema *catalog.Schema, example json.RawMessage) error {
 }
 
 func compileSchema(raw json.RawMessage) (*catalog.Schema, error) {
-	if len(bytes.TrimSpace(raw)) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+	if nullable(raw) == nil {
 		return nil, badRequest("field \"schema\" is required: the JSON Schema of the event's data")
 	}
 	sch, err := catalog.Compile(raw)
@@ -240,11 +237,8 @@ func (s *Server) updateEventType(c *fiber.Ctx) error {
 	}
 	team := teamID(c)
 	cur, err := s.store.GetEventType(c.UserContext(), team, name)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFoundProblem("event type", name)
-	}
 	if err != nil {
-		return err
+		return orNotFound(err, "event type", name)
 	}
 	change := store.EventTypeChange{Description: req.Description}
 	schemaRaw := cur.Schema
@@ -267,11 +261,8 @@ func (s *Server) updateEventType(c *fiber.Ctx) error {
 		return err
 	}
 	out, err := s.store.UpdateEventType(c.UserContext(), team, name, change)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFoundProblem("event type", name)
-	}
 	if err != nil {
-		return err
+		return orNotFound(err, "event type", name)
 	}
 	s.dataRules.forget(team)
 	return c.JSON(customView(out))
@@ -285,12 +276,8 @@ func (s *Server) deleteEventType(c *fiber.Ctx) error {
 	if builtin != nil {
 		return conflict("%s is one of Herald's own event types; it cannot be deleted", name)
 	}
-	err = s.store.DeleteEventType(c.UserContext(), teamID(c), name)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFoundProblem("event type", name)
-	}
-	if err != nil {
-		return err
+	if err := s.store.DeleteEventType(c.UserContext(), teamID(c), name); err != nil {
+		return orNotFound(err, "event type", name)
 	}
 	s.dataRules.forget(teamID(c))
 	return c.SendStatus(fiber.StatusNoContent)

@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/store"
 )
 
 // problemf builds a Problem with a formatted detail.
@@ -23,6 +24,14 @@ func badRequest(format string, args ...any) *api.Problem {
 
 func notFoundProblem(what, id string) *api.Problem {
 	return problemf(fiber.StatusNotFound, "%s %q does not exist", what, id)
+}
+
+// orNotFound is err, with the store's ErrNotFound said as the 404 of what id.
+func orNotFound(err error, what, id string) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return notFoundProblem(what, id)
+	}
+	return err
 }
 
 // errorHandler renders every error as application/problem+json. Errors that are

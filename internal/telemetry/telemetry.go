@@ -96,12 +96,12 @@ func Setup(ctx context.Context, service string) (shutdown func(context.Context) 
 	if err != nil {
 		return nil, fmt.Errorf("the OTLP trace exporter: %w", err)
 	}
-	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(semconv.ServiceName(service)))
-	if err != nil {
-		res = resource.Default()
-	}
-	if os.Getenv("OTEL_SERVICE_NAME") != "" {
-		res = resource.Default() // the variable names the service
+	// The default resource reads OTEL_SERVICE_NAME; without it, ours names the service.
+	res := resource.Default()
+	if os.Getenv("OTEL_SERVICE_NAME") == "" {
+		if named, err := resource.Merge(res, resource.NewSchemaless(semconv.ServiceName(service))); err == nil {
+			res = named
+		}
 	}
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
 	Use(tp)

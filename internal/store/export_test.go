@@ -1,5 +1,8 @@
 package store
 
+// OpenDeliveriesQueryForTest exposes the scrape's count to EXPLAIN it.
+const OpenDeliveriesQueryForTest = openDeliveriesQuery
+
 // MatchQueryForTest exposes the match query to EXPLAIN it.
 const MatchQueryForTest = matchQuery
 

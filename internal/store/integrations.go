@@ -542,6 +542,11 @@ func deref[T any](p *T) any {
 	return *p
 }
 
+// openDeliveriesQuery's predicate is the partial index deliveries_open's
+// (migration 0014), so a scrape reads the open rows only.
+const openDeliveriesQuery = `SELECT status, count(*) AS n FROM deliveries
+	WHERE status IN ('pending', 'retrying', 'grouped') GROUP BY status`
+
 // CountOpenDeliveries counts the deliveries not yet final, by status
 // (pending, retrying, grouped), over every team.
 func (s *Store) CountOpenDeliveries(ctx context.Context) (map[string]int, error) {
@@ -549,8 +554,7 @@ func (s *Store) CountOpenDeliveries(ctx context.Context) (map[string]int, error)
 		Status string `db:"status"`
 		N      int    `db:"n"`
 	}
-	if err := s.db.SelectContext(ctx, &rows, `SELECT status, count(*) AS n FROM deliveries
-		WHERE status IN ('pending', 'retrying', 'grouped') GROUP BY status`); err != nil {
+	if err := s.db.SelectContext(ctx, &rows, openDeliveriesQuery); err != nil {
 		return nil, fmt.Errorf("count open deliveries: %w", err)
 	}
 	out := map[string]int{}

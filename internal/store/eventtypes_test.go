@@ -1,0 +1,67 @@
+package store_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/test/testenv"
+)
+
+// A team's data rules read with no types of its own (a NULL schema once
+// failed the scan, and ingest let events through unchecked), with its own
+// types, and off.
+func TestTeamDataRules(t *testing.T) {
+	st := testenv.NewStore(t)
+	ctx := context.Background()
+	team, _ := testenv.Team(t, st, "manage")
+	r, err := st.TeamDataRules(ctx, team)
+	if err != nil || r.ValidateData || len(r.Schemas) != 0 {
+		t.Fatalf("off: %+v %v", r, err)
+	}
+	if _, err := st.SetValidateData(ctx, team, true); err != nil {
+		t.Fatal(err)
+	}
+	if r, err = st.TeamDataRules(ctx, team); err != nil || !r.ValidateData || len(r.Schemas) != 0 {
+		t.Fatalf("on, no types of its own: %+v %v", r, err)
+	}
+	if _, err := st.CreateEventType(ctx, store.EventType{TeamID: team, Name: "quota:exceeded", Schema: json.RawMessage(`{"type":"object"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if r, err = st.TeamDataRules(ctx, team); err != nil || !r.ValidateData || string(r.Schemas["quota:exceeded"]) != `{"type": "object"}` {
+		t.Fatalf("on, one type: %+v %v", r, err)
+	}
+}
+
+// The scrape's count of open deliveries can use the partial index that
+// holds only them (its predicate is the index's).
+func TestOpenDeliveriesUseTheirIndex(t *testing.T) {
+	st := testenv.NewStore(t)
+	ctx := context.Background()
+	tx, err := st.DB().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read only
+	if _, err := tx.ExecContext(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := tx.QueryContext(ctx, `EXPLAIN `+store.OpenDeliveriesQueryForTest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan strings.Builder
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		plan.WriteString(line + "\n")
+	}
+	if !strings.Contains(plan.String(), "deliveries_open") {
+		t.Errorf("the open deliveries' count cannot use deliveries_open:\n%s", plan.String())
+	}
+}

@@ -30,17 +30,11 @@ type Client struct {
 type Option func(*settings)
 
 type settings struct {
-	http      *http.Client
 	userAgent string
 }
 
 // UserAgent is what the client says it is unless told otherwise.
 const UserAgent = "herald-go-client/1"
-
-// WithTransport sends requests through rt.
-func WithTransport(rt http.RoundTripper) Option {
-	return func(s *settings) { s.http.Transport = rt }
-}
 
 // WithUserAgent names the caller (the CLI's makes the audit log say "cli").
 func WithUserAgent(ua string) Option {
@@ -50,16 +44,11 @@ func WithUserAgent(ua string) Option {
 // New is a client of the gateway at base (http://host:port).
 func New(base, key string, opts ...Option) *Client {
 	base = strings.TrimRight(base, "/")
-	set := settings{http: &http.Client{Timeout: 30 * time.Second}, userAgent: UserAgent}
+	set := settings{userAgent: UserAgent}
 	for _, o := range opts {
 		o(&set)
 	}
-	h := set.http
-	next := h.Transport
-	if next == nil {
-		next = http.DefaultTransport
-	}
-	h.Transport = reach{base: base, next: next}
+	h := &http.Client{Timeout: 30 * time.Second, Transport: reach{base: base, next: http.DefaultTransport}}
 	gen, err := NewClient(base, WithHTTPClient(h), WithRequestEditorFn(func(_ context.Context, req *http.Request) error {
 		req.Header.Set("Authorization", "Bearer "+key)
 		req.Header.Set("Accept", "application/json")

@@ -45,24 +45,14 @@ var (
 	called   = map[string]int{}
 )
 
-// Called counts the exchanges seen per documented operation id, across
-// every stack of the test binary.
-func Called() map[string]int {
+// UncalledOperations lists the documented operations no exchange of any
+// stack of the test binary reached.
+func UncalledOperations() []string {
 	calledMu.Lock()
 	defer calledMu.Unlock()
-	out := make(map[string]int, len(called))
-	for k, v := range called {
-		out[k] = v
-	}
-	return out
-}
-
-// UncalledOperations lists the documented operations no exchange reached.
-func UncalledOperations() []string {
-	seen := Called()
 	var out []string
 	for _, op := range openapi.Operations() {
-		if seen[op.ID] == 0 {
+		if called[op.ID] == 0 {
 			out = append(out, op.Method+" "+op.Path+" ("+op.ID+")")
 		}
 	}

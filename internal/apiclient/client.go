@@ -231,10 +231,6 @@ func (c *Client) SendEvent(ctx context.Context, r api.EventRequest) (api.Accepte
 	return answer[api.Accepted](c.gen.PostEvent(ctx, &PostEventParams{}, r))
 }
 
-func (c *Client) SendEvents(ctx context.Context, events []api.EventRequest) (api.Batch, error) {
-	return answer[api.Batch](c.gen.PostEventBatch(ctx, api.EventBatchRequest{Events: events}))
-}
-
 func (c *Client) GetEvent(ctx context.Context, id string) (api.EventView, error) {
 	return answer[api.EventView](c.gen.GetEvent(ctx, id))
 }

@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -63,5 +65,28 @@ func TestOpenDeliveriesUseTheirIndex(t *testing.T) {
 	}
 	if !strings.Contains(plan.String(), "deliveries_open") {
 		t.Errorf("the open deliveries' count cannot use deliveries_open:\n%s", plan.String())
+	}
+}
+
+// A team has at most MaxEventTypes types of its own (SECURITY.md), and a
+// name once (ErrExists).
+func TestEventTypesAreBounded(t *testing.T) {
+	st := testenv.NewStore(t)
+	ctx := context.Background()
+	team, _ := testenv.Team(t, st, "manage")
+	schema := json.RawMessage(`{"type":"object"}`)
+	for i := range store.MaxEventTypes {
+		if _, err := st.CreateEventType(ctx, store.EventType{TeamID: team, Name: fmt.Sprintf("own:type-%d", i), Schema: schema}); err != nil {
+			t.Fatalf("type %d: %v", i, err)
+		}
+	}
+	if _, err := st.CreateEventType(ctx, store.EventType{TeamID: team, Name: "own:one-too-many", Schema: schema}); !errors.Is(err, store.ErrTooMany) {
+		t.Fatalf("one past the bound: %v", err)
+	}
+	if err := st.DeleteEventType(ctx, team, "own:type-0"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateEventType(ctx, store.EventType{TeamID: team, Name: "own:type-1", Schema: schema}); !errors.Is(err, store.ErrExists) {
+		t.Fatalf("a name twice: %v", err)
 	}
 }

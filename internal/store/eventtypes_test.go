@@ -50,21 +50,9 @@ func TestOpenDeliveriesUseTheirIndex(t *testing.T) {
 	if _, err := tx.ExecContext(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := tx.QueryContext(ctx, `EXPLAIN `+store.OpenDeliveriesQueryForTest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan strings.Builder
-	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
-			t.Fatal(err)
-		}
-		plan.WriteString(line + "\n")
-	}
-	if !strings.Contains(plan.String(), "deliveries_open") {
-		t.Errorf("the open deliveries' count cannot use deliveries_open:\n%s", plan.String())
+	plan := explain(t, tx, store.OpenDeliveriesQueryForTest)
+	if !strings.Contains(plan, "deliveries_open") {
+		t.Errorf("the open deliveries' count cannot use deliveries_open:\n%s", plan)
 	}
 }
 

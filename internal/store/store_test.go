@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -145,19 +146,7 @@ func TestMatchingUsesTheSubscriptionIndex(t *testing.T) {
 		ANALYZE;`); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := db.QueryContext(ctx, `EXPLAIN `+store.MatchQueryForTest, "team_7", pq.StringArray(eventtype.Candidates("build:start")), "", "", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan string
-	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
-			t.Fatal(err)
-		}
-		plan += line + "\n"
-	}
+	plan := explain(t, db, store.MatchQueryForTest, "team_7", pq.StringArray(eventtype.Candidates("build:start")), "", "", false)
 	if !strings.Contains(plan, "integration_subscriptions_pkey") || strings.Contains(plan, "Seq Scan") {
 		t.Errorf("match query does not use the subscription index:\n%s", plan)
 	}
@@ -253,4 +242,25 @@ func TestLoadTargetAndTheSlotFreedWithTheRecord(t *testing.T) {
 	if tg, err = st.LoadTarget(ctx, dlv, 2); err != nil || tg.Recorded {
 		t.Errorf("attempt 2 recorded: %v (%v)", tg.Recorded, err)
 	}
+}
+
+// explain is the plan Postgres makes for query with args.
+func explain(t *testing.T, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, query string, args ...any) string {
+	t.Helper()
+	rows, err := q.QueryContext(context.Background(), "EXPLAIN "+query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan strings.Builder
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		plan.WriteString(line + "\n")
+	}
+	return plan.String()
 }

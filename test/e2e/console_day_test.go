@@ -204,7 +204,7 @@ func TestOperatorsDayInABrowser(t *testing.T) {
 	// On a phone, no page is wider than the screen.
 	phone := browser(t, 375, 812)
 	if err := chromedp.Do(phone, chromedp.EmulateViewport(375, 812), chromedp.Navigate(s.URL+"/console/login"), chromedp.WaitVisible(css(`input[name=key]`)),
-		chromedp.SendKeys(css(`input[name=key]`), s.Key), chromedp.Submit(css(`input[name=key]`)), chromedp.WaitVisible(css(`h1`))); err != nil {
+		chromedp.SendKeys(css(`input[name=key]`), s.Key), chromedp.Submit(css(`input[name=key]`)), chromedp.WaitVisible(css(`[data-team]`))); err != nil {
 		t.Fatal(err)
 	}
 	for _, path := range []string{"/console", "/console/events", "/console/events/evt-build-1312", "/console/deliveries/" + failedID,

@@ -5,13 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/heraldhq/herald/internal/pacing"
 	"io"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/jsoncheck"
+	"github.com/heraldhq/herald/internal/pacing"
 )
 
 // decodeJSON reads exactly one JSON value into v. Unknown fields are an error
@@ -23,10 +26,13 @@ func decodeJSON(body []byte, v any) error {
 	if !utf8.Valid(body) {
 		return badRequest("the request body is not valid UTF-8")
 	}
-	if d := nesting(body); d > MaxNesting {
-		return badRequest("the JSON nests %d levels deep; at most %d are allowed", d, MaxNesting)
-	}
-	if err := storableEscapes(body); err != nil {
+	if err := jsoncheck.Check(body); err != nil {
+		var je *jsoncheck.Error
+		if errors.As(err, &je) {
+			p := badRequest("%s", je)
+			p.Errors = []api.ProblemError{{Pointer: je.Pointer, Detail: je.Msg}}
+			return p
+		}
 		return badRequest("%s", err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -85,110 +91,6 @@ func jsonKind(goKind string) string {
 		return "a value"
 	}
 	return "a number"
-}
-
-// MaxNesting is the deepest JSON the API accepts: enough for any real event,
-// far from what would strain a decoder or a renderer.
-const MaxNesting = 64
-
-// nesting is the deepest level of objects and arrays in a JSON text (strings
-// skipped), found without decoding it.
-func nesting(b []byte) int {
-	depth, deepest, inString, escaped := 0, 0, false, false
-	for _, c := range b {
-		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-		case c == '"':
-			inString = true
-		case c == '{' || c == '[':
-			depth++
-			deepest = max(deepest, depth)
-		case c == '}' || c == ']':
-			depth--
-		}
-	}
-	return deepest
-}
-
-// storableEscapes refuses the two \u escapes that are valid JSON but that
-// Postgres cannot store (jsonb and text): \u0000, and a surrogate that is not
-// half of a pair. Accepting them would pass the request on to a write that
-// fails every time it is retried.
-func storableEscapes(b []byte) error {
-	inString := false
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if !inString {
-			inString = c == '"'
-			continue
-		}
-		switch c {
-		case '"':
-			inString = false
-		case '\\':
-			if i+1 >= len(b) {
-				return nil // malformed: the decoder says so
-			}
-			if b[i+1] != 'u' {
-				i++
-				continue
-			}
-			r, ok := hex4(b, i+2)
-			if !ok {
-				return nil
-			}
-			switch {
-			case r == 0:
-				return fmt.Errorf("the JSON holds \\u0000 (a NUL character) at byte %d, which cannot be stored", i)
-			case r >= 0xDC00 && r <= 0xDFFF:
-				return fmt.Errorf("the JSON holds a lone low surrogate \\u%04x at byte %d", r, i)
-			case r >= 0xD800 && r <= 0xDBFF:
-				lo, ok := -1, i+6+1 < len(b) && b[i+6] == '\\' && b[i+7] == 'u'
-				if ok {
-					var v rune
-					if v, ok = hex4(b, i+8); ok {
-						lo = int(v)
-					}
-				}
-				if lo < 0xDC00 || lo > 0xDFFF {
-					return fmt.Errorf("the JSON holds a high surrogate \\u%04x at byte %d without its low half", r, i)
-				}
-				i += 11
-				continue
-			}
-			i += 5
-		}
-	}
-	return nil
-}
-
-// hex4 reads four hex digits at b[at:].
-func hex4(b []byte, at int) (rune, bool) {
-	if at+4 > len(b) {
-		return 0, false
-	}
-	var r rune
-	for _, c := range b[at : at+4] {
-		switch {
-		case c >= '0' && c <= '9':
-			r = r<<4 | rune(c-'0')
-		case c >= 'a' && c <= 'f':
-			r = r<<4 | rune(c-'a'+10)
-		case c >= 'A' && c <= 'F':
-			r = r<<4 | rune(c-'A'+10)
-		default:
-			return 0, false
-		}
-	}
-	return r, true
 }
 
 // checkURLText refuses a request whose path or query holds invalid UTF-8 or

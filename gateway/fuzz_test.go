@@ -1,12 +1,17 @@
 package gateway
 
 import (
+	"bytes"
 	"encoding/json"
+	"math"
 	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/eventtype"
+	"github.com/heraldhq/herald/internal/jsoncheck"
 )
 
 var typeRE = regexp.MustCompile(`^[a-z0-9-]+(:[a-z0-9-]+)+$`)
@@ -23,6 +28,11 @@ func FuzzEventParsing(f *testing.F) {
 		`{"event":"a:b","data":{"project":{"id":12}}}`,
 		`{"event":"a:b","data":` + string(make([]byte, 0)) + `{"a":{"b":{"c":{}}}}}`,
 		"{\"event\":\"a:b\",\"data\":{\"x\":\"\xff\"}}",
+		// Numbers of extreme magnitude and length.
+		`{"event":"a:b","data":{"n":1e999999}}`, `{"event":"a:b","data":{"n":-1e-999999}}`,
+		`{"event":"a:b","data":{"n":[1.7976931348623157e308,5e-324,-0.0,0e999999]}}`,
+		`{"event":"a:b","data":{"n":` + strings.Repeat("9", 65) + `}}`,
+		`{"event":"a:b","data":{"n":0.` + strings.Repeat("0", 70) + `1}}`,
 	} {
 		f.Add([]byte(s), "")
 	}
@@ -48,9 +58,33 @@ func FuzzEventParsing(f *testing.F) {
 		if !eventIDRE.MatchString(in.EventID) {
 			t.Fatalf("accepted id %q", in.EventID)
 		}
+		dec := json.NewDecoder(bytes.NewReader(in.Data))
+		dec.UseNumber()
 		var obj map[string]any
-		if err := json.Unmarshal(in.Data, &obj); err != nil || obj == nil {
+		if err := dec.Decode(&obj); err != nil || obj == nil {
 			t.Fatalf("accepted data %q is not an object", in.Data)
 		}
+		checkNumbers(t, obj)
 	})
+}
+
+// checkNumbers fails on a number an accepted body holds that is longer than
+// jsoncheck.MaxNumberLength or not a finite float64 (0 only when it is 0).
+func checkNumbers(t *testing.T, v any) {
+	switch v := v.(type) {
+	case map[string]any:
+		for _, e := range v {
+			checkNumbers(t, e)
+		}
+	case []any:
+		for _, e := range v {
+			checkNumbers(t, e)
+		}
+	case json.Number:
+		f, err := strconv.ParseFloat(string(v), 64)
+		zero := strings.Trim(strings.Split(strings.ToLower(string(v)), "e")[0], "-+0.") == ""
+		if len(v) > jsoncheck.MaxNumberLength || err != nil || math.IsInf(f, 0) || (f == 0 && !zero) {
+			t.Fatalf("accepted the number %s", v)
+		}
+	}
 }

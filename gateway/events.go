@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/catalog"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/eventtype"
 	"github.com/heraldhq/herald/internal/store"
@@ -43,7 +44,7 @@ func (s *Server) postEvent(c *fiber.Ctx) error {
 		return err
 	}
 	in.TeamID = teamID(c)
-	if err := s.checkData(c.UserContext(), in); err != nil {
+	if err := s.checkData(c.UserContext(), in, s.validationBudget()); err != nil {
 		return err
 	}
 	ctx, report := contract.WithStartReport(c.UserContext())
@@ -75,12 +76,13 @@ func (s *Server) postEventBatch(c *fiber.Ctx) error {
 	}
 	results := make([]api.BatchResult, len(req.Events))
 	base := c.UserContext()
+	budget := s.validationBudget() // the request's, shared by its events
 	defer c.SetUserContext(base)
 	for i, ev := range req.Events {
 		in, err := parseEvent(ev, "")
 		if err == nil {
 			in.TeamID = teamID(c)
-			err = s.checkData(base, in)
+			err = s.checkData(base, in, budget)
 		}
 		if err == nil {
 			ctx, report := contract.WithStartReport(base)
@@ -102,6 +104,12 @@ func (s *Server) postEventBatch(c *fiber.Ctx) error {
 		s.metrics.IngestError(ingestCause(p.Status, p))
 	}
 	return c.Status(fiber.StatusMultiStatus).JSON(api.Batch{Results: results})
+}
+
+// validationBudget is what one request may spend checking its events'
+// data against their schemas.
+func (s *Server) validationBudget() *catalog.Budget {
+	return catalog.NewBudget(int64(s.cfg.ValidationBudget))
 }
 
 // parseEvent validates one event body; the team is the caller's to set.

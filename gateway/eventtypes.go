@@ -18,6 +18,10 @@ import (
 	"github.com/heraldhq/herald/internal/store"
 )
 
+// validateWait bounds how long an event waits for its team's turn to be
+// checked (teamGate): only a team sending costly events at once waits.
+const validateWait = 5 * time.Second
+
 // maxDescription bounds an event type's description.
 const maxDescription = 1000
 
@@ -35,7 +39,8 @@ func newDataRulesCache(ttl time.Duration, st *store.Store) *ttlCache[string, dat
 		}
 		out := dataRules{validate: r.ValidateData, schemas: map[string]*catalog.Schema{}}
 		for name, raw := range r.Schemas {
-			if s, err := catalog.Compile(raw); err == nil { // checked when registered
+			// Compiled once per distinct text: reading the rules again compiles nothing.
+			if s, err := catalog.Cached(raw); err == nil { // checked when registered
 				out.schemas[name] = s
 			}
 		}
@@ -44,11 +49,12 @@ func newDataRulesCache(ttl time.Duration, st *store.Store) *ttlCache[string, dat
 }
 
 // checkData refuses an event whose data does not match its type's schema,
-// when the team asks for it (validateData). Types without a schema pass. When
-// the rules cannot be read (Postgres is away) the last ones read serve; a
-// gateway that never read them accepts the event unchecked: ingest keeps
-// taking events through an outage.
-func (s *Server) checkData(ctx context.Context, in contract.EventInput) error {
+// when the team asks for it (validateData), spending from the request's
+// budget. Types without a schema pass. When the rules cannot be read
+// (Postgres is away) the last ones read serve; a gateway that never read
+// them accepts the event unchecked: ingest keeps taking events through an
+// outage.
+func (s *Server) checkData(ctx context.Context, in contract.EventInput, budget *catalog.Budget) error {
 	rules, err := s.dataRules.get(ctx, in.TeamID)
 	if err != nil {
 		s.log.Warn("event data unchecked: the team's data rules could not be read", "team", in.TeamID, "error", err)
@@ -63,7 +69,14 @@ func (s *Server) checkData(ctx context.Context, in contract.EventInput) error {
 			return nil
 		}
 	}
-	return dataProblem(schema.Validate(in.Data), "/data", "field \"data\" does not match the schema of "+in.Type)
+	wait, cancel := context.WithTimeout(ctx, validateWait)
+	defer cancel()
+	release, err := s.validating.enter(wait, in.TeamID)
+	if err != nil {
+		return unavailable("the event's data could not be checked in time; retry")
+	}
+	defer release()
+	return dataProblem(schema.Validate(in.Data, budget), "/data", "field \"data\" does not match the schema of "+in.Type)
 }
 
 // dataProblem is a 400 pointing at the mismatch (at prefix + its path in the
@@ -73,7 +86,13 @@ func dataProblem(err error, prefix, what string) error {
 		return nil
 	}
 	var de *catalog.DataError
-	if !errors.As(err, &de) {
+	var be *catalog.BudgetError
+	switch {
+	case errors.As(err, &be):
+		p := badRequest("field \"data\" was not checked: %s", be)
+		p.Errors = []api.ProblemError{{Pointer: prefix, Detail: be.Error()}}
+		return p
+	case !errors.As(err, &de):
 		return err
 	}
 	p := badRequest("%s at %s: %s", what, prefix+de.Path, de.Message)
@@ -142,11 +161,12 @@ func (s *Server) getEventType(c *fiber.Ctx) error {
 }
 
 // checkExample checks an example's data against the schema it comes with.
-func checkExample(schema *catalog.Schema, example json.RawMessage) error {
+func (s *Server) checkExample(schema *catalog.Schema, example json.RawMessage) error {
 	if len(example) == 0 {
 		return nil
 	}
-	return dataProblem(schema.Validate(example), "/example", "field \"example\" does not match the schema")
+	budget := catalog.NewBudget(int64(s.cfg.ValidationBudget))
+	return dataProblem(schema.Validate(example, budget), "/example", "field \"example\" does not match the schema")
 }
 
 func compileSchema(raw json.RawMessage) (*catalog.Schema, error) {
@@ -186,7 +206,7 @@ func (s *Server) createEventType(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := checkExample(sch, nullable(req.Example)); err != nil {
+	if err := s.checkExample(sch, nullable(req.Example)); err != nil {
 		return err
 	}
 	if err := checkDescription(req.Description); err != nil {
@@ -257,7 +277,7 @@ func (s *Server) updateEventType(c *fiber.Ctx) error {
 		change.Example, example = req.Example, req.Example
 	}
 	// The example kept must match the schema in force.
-	if err := checkExample(sch, example); err != nil {
+	if err := s.checkExample(sch, example); err != nil {
 		return err
 	}
 	out, err := s.store.UpdateEventType(c.UserContext(), team, name, change)

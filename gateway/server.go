@@ -49,15 +49,17 @@ type Server struct {
 	// matches counts, for the 202, the integrations an event reaches.
 	matches  *ttlCache[matchKey, int]
 	observer observer
-	// dataRules: each team's validateData and own schemas, for ingest.
-	dataRules *ttlCache[string, dataRules]
+	// dataRules: each team's validateData and own schemas, for ingest;
+	// validating bounds the checks against them one team runs at once.
+	dataRules  *ttlCache[string, dataRules]
+	validating *teamGate
 }
 
 // New builds the gateway and its routes.
 // m (may be nil) is served at /metrics, with herald_integrations counted from st.
 func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger, m *metrics.Metrics) (*Server, error) {
 	s := &Server{cfg: cfg, store: st, temporal: tc, log: log, resolver: net.DefaultResolver, metrics: m,
-		ingest: newIngestLimiter(max(cfg.IngestConcurrency, 1)), guesses: newGuessLimiter(), matches: newMatchCache(2*time.Second, st), dataRules: newDataRulesCache(2*time.Second, st),
+		ingest: newIngestLimiter(max(cfg.IngestConcurrency, 1)), guesses: newGuessLimiter(), matches: newMatchCache(2*time.Second, st), dataRules: newDataRulesCache(2*time.Second, st), validating: newTeamGate(),
 		channels: channels.NewRegistry(channels.Options{WebhookHeaderPrefix: cfg.WebhookHeaderPrefix})}
 	s.starter = eventStarter{temporal: tc, taskQueue: cfg.TaskQueue, dispatch: contract.DispatchQueued}
 	if cfg.StartsEagerly() {
@@ -85,7 +87,7 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 	})
 	s.app.Use(s.observe, s.requestLog, s.checkURLText)
 	if tracer := telemetry.Tracer(); tracer != nil {
-		s.app.Use(traceRequests(tracer))
+		s.app.Use(traceRequests(tracer, incomingTraceOf(cfg.TrustIncomingTrace)))
 	}
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
@@ -94,7 +96,11 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 		m.WatchDeliveries(st.CountOpenDeliveries)
 		m.WatchIngestLimit(func() float64 { return float64(s.ingest.current()) })
 		m.WatchOutbox(func() float64 { return float64(s.outbox.depth.Load()) }, func() float64 { return float64(s.outbox.setAside.Load()) })
-		s.app.Get("/metrics", adaptor.HTTPHandler(m.Handler(cfg.MetricsToken)))
+		// On the public listener only behind its token; without one, the
+		// process serves it on its separate metrics listener (config.CheckMetricsExposure).
+		if cfg.MetricsToken != "" {
+			s.app.Get("/metrics", adaptor.HTTPHandler(m.Handler(cfg.MetricsToken)))
+		}
 	}
 
 	if cfg.PayloadKey != "" {

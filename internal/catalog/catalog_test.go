@@ -35,11 +35,11 @@ func TestSeedBuildStartMatchesTheCatalog(t *testing.T) {
 	if !ok {
 		t.Fatal("no schema for build:start")
 	}
-	if err := s.Validate(body.Data); err != nil {
+	if err := s.Validate(body.Data, NewBudget(DefaultBudget)); err != nil {
 		t.Fatalf("the seed's build:start does not match its schema: %v", err)
 	}
 	// And the schema is not a schema that takes anything.
-	err := s.Validate([]byte(`{"build": {"id": "b1", "concluded": "no"}}`))
+	err := s.Validate([]byte(`{"build": {"id": "b1", "concluded": "no"}}`), NewBudget(DefaultBudget))
 	var de *DataError
 	if !errors.As(err, &de) || de.Path != "/build/concluded" {
 		t.Fatalf("a string concluded: %v, want a DataError at /build/concluded", err)
@@ -57,7 +57,7 @@ func TestExamplesMatchTheirSchemas(t *testing.T) {
 			}
 			continue
 		}
-		if err := s.Validate([]byte(ex.Data)); err != nil {
+		if err := s.Validate([]byte(ex.Data), NewBudget(DefaultBudget)); err != nil {
 			t.Errorf("%s (%s): %v", name, ex.Type, err)
 		}
 	}
@@ -111,13 +111,13 @@ func TestCompileRefusesWhatItMustNot(t *testing.T) {
 		`{}`:                                  "",
 		`[]`:                                  "",
 	} {
-		err := s.Validate([]byte(data))
+		err := s.Validate([]byte(data), NewBudget(DefaultBudget))
 		var de *DataError
 		if !errors.As(err, &de) || de.Path != path || de.Message == "" {
 			t.Errorf("%s: %v, want a mismatch at %q", data, err, path)
 		}
 	}
-	if err := s.Validate([]byte(`{"quota":{"used":3},"tags":["a"]}`)); err != nil {
+	if err := s.Validate([]byte(`{"quota":{"used":3},"tags":["a"]}`), NewBudget(DefaultBudget)); err != nil {
 		t.Errorf("a matching body: %v", err)
 	}
 }

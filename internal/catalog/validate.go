@@ -10,14 +10,27 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
+
+	"github.com/heraldhq/herald/internal/jsoncheck"
 )
 
 // MaxSchemaBytes bounds a schema a team registers: a schema is compiled for
 // every gateway's cache, so it stays small.
 const MaxSchemaBytes = 64 << 10
 
-// Schema is a compiled JSON Schema of an event's data.
-type Schema struct{ s *jsonschema.Schema }
+// Schema is a JSON Schema of an event's data, ready to validate with a
+// budget (budget.go). It keeps compiled copies of itself, one per
+// validation running at once, because each copy carries the meter of the
+// validation using it.
+type Schema struct {
+	doc     any // the schema as prepared for metering (prepare)
+	weights []weight
+	free    chan *instance
+}
+
+// instancesKept bounds the idle compiled copies of a schema: as many
+// validations of one schema as run at once on a gateway's cores, and a few.
+const instancesKept = 8
 
 // noLoader refuses every $ref outside the schema itself: a tenant's schema
 // must not make the gateway read a file (the library's default loader reads
@@ -28,11 +41,18 @@ func (noLoader) Load(url string) (any, error) {
 	return nil, fmt.Errorf("a schema may only $ref inside itself, not %s", url)
 }
 
+// schemaURL names the schema being compiled; errors say "schema" instead.
+const schemaURL = "urn:herald:event-data"
+
 // Compile checks and compiles a JSON Schema (2020-12 unless its $schema says
-// another draft). The error says what is wrong, for a 400.
+// another draft). The error says what is wrong, for a 400: besides what JSON
+// Schema refuses, the bounds of bounds.go (numbers, enums, patterns).
 func Compile(schema []byte) (*Schema, error) {
 	if len(schema) > MaxSchemaBytes {
 		return nil, fmt.Errorf("the schema is %d bytes; at most %d", len(schema), MaxSchemaBytes)
+	}
+	if err := jsoncheck.Check(schema); err != nil {
+		return nil, fmt.Errorf("the schema: %w", err)
 	}
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema))
 	if err != nil {
@@ -41,18 +61,61 @@ func Compile(schema []byte) (*Schema, error) {
 	if _, ok := doc.(map[string]any); !ok {
 		return nil, errors.New("the schema must be a JSON object")
 	}
+	prepared, weights, err := prepare(doc)
+	if err != nil {
+		return nil, err
+	}
+	s := &Schema{doc: prepared, weights: weights, free: make(chan *instance, instancesKept)}
+	in, err := s.compile()
+	if err != nil {
+		return nil, err
+	}
+	if err := everyNodeMetered(in.s); err != nil {
+		return nil, err
+	}
+	s.free <- in
+	return s, nil
+}
+
+// compile makes one copy of the schema with a meter of its own.
+func (s *Schema) compile() (*instance, error) {
+	m := &meter{}
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
 	c.UseLoader(noLoader{})
-	const url = "urn:herald:event-data"
-	if err := c.AddResource(url, doc); err != nil {
+	c.UseRegexpEngine(boundedRegexp)
+	for _, w := range s.weights {
+		c.RegisterFormat(&jsonschema.Format{Name: w.format(), Validate: m.charger(w)})
+	}
+	// The cost formats are asserted in every draft; prepare has taken the
+	// schema's own formats out where they were only annotations.
+	c.AssertFormat()
+	if err := c.AddResource(schemaURL, s.doc); err != nil {
 		return nil, fmt.Errorf("the schema: %w", err)
 	}
-	s, err := c.Compile(url)
+	compiled, err := c.Compile(schemaURL)
 	if err != nil {
-		return nil, fmt.Errorf("the schema is not valid JSON Schema: %s", strings.ReplaceAll(err.Error(), url, "schema"))
+		return nil, fmt.Errorf("the schema is not valid JSON Schema: %s", strings.ReplaceAll(err.Error(), schemaURL, "schema"))
 	}
-	return &Schema{s}, nil
+	return &instance{s: compiled, meter: m}, nil
+}
+
+// acquire takes an idle copy, or compiles one more when all are in use.
+func (s *Schema) acquire() (*instance, error) {
+	select {
+	case in := <-s.free:
+		return in, nil
+	default:
+		return s.compile()
+	}
+}
+
+// release gives a copy back, or drops it when enough are idle.
+func (s *Schema) release(in *instance) {
+	select {
+	case s.free <- in:
+	default:
+	}
 }
 
 // DataError is an event's data that does not match its type's schema: the
@@ -68,14 +131,28 @@ func (e *DataError) Error() string {
 
 var printer = message.NewPrinter(language.English)
 
-// Validate checks data (JSON) against the schema; a mismatch is a *DataError
-// whose Path is a JSON pointer into data ("" for data itself).
-func (s *Schema) Validate(data []byte) error {
+// Validate checks data (JSON) against the schema, spending from b. A
+// mismatch is a *DataError whose Path is a JSON pointer into data ("" for
+// data itself); data that would cost more than b has left is a
+// *BudgetError, and b is then spent.
+func (s *Schema) Validate(data []byte, b *Budget) error {
+	if err := jsoncheck.Check(data); err != nil {
+		var je *jsoncheck.Error
+		if errors.As(err, &je) {
+			return &DataError{Path: je.Pointer, Message: je.Msg}
+		}
+		return err
+	}
 	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
 	if err != nil {
 		return &DataError{Path: "", Message: "not JSON: " + err.Error()}
 	}
-	err = s.s.Validate(inst)
+	in, err := s.acquire()
+	if err != nil {
+		return err
+	}
+	err = in.validate(inst, b)
+	s.release(in)
 	var ve *jsonschema.ValidationError
 	if !errors.As(err, &ve) {
 		return err

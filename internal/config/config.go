@@ -49,6 +49,13 @@ type Config struct {
 	ResponseBodyLimit int
 	// EventBodyLimit caps the body of POST /v1/events (413 beyond).
 	EventBodyLimit int
+	// ValidationBudget is the steps one request may spend checking its
+	// events against their schemas (catalog.DefaultBudget); beyond it the
+	// request is refused.
+	ValidationBudget int
+
+	// MaxIntegrations bounds one team's integrations.
+	MaxIntegrations int
 
 	// DisableAfter consecutive failed deliveries disable an integration.
 	DisableAfter int
@@ -124,11 +131,21 @@ type Config struct {
 	MetricsToken string
 	// TemporalUIURL is the Web UI the console links workflows to.
 	TemporalUIURL string
+	// SelfAddresses are further host:port listeners of Herald's or of its
+	// Temporal server's (its HTTP API, metrics, other services) that no
+	// delivery may reach, comma-separated; DestinationPolicy adds the ones
+	// it knows.
+	SelfAddresses string
 	// UIOrigins may call the codec endpoints from a browser (the Temporal Web UI).
 	UIOrigins string
 	// PayloadKey encrypts everything Herald sends to Temporal: "kid:base64key",
 	// several comma-separated for rotation (the first encrypts).
 	PayloadKey string
+
+	// TrustIncomingTrace makes an API request's span a child of the
+	// caller's traceparent; otherwise Herald starts its own trace and links
+	// the caller's.
+	TrustIncomingTrace bool
 
 	// PublicURL is where browsers reach the gateway (OAuth redirects); empty:
 	// http:// and the listen address.
@@ -167,7 +184,9 @@ func Defaults() Config {
 		ConnectTimeout:      5 * time.Second,
 		ResponseBodyLimit:   64 << 10,
 		EventBodyLimit:      256 << 10,
+		ValidationBudget:    400_000,
 		DisableAfter:        5,
+		MaxIntegrations:     1000,
 		RecoveryRate:        20,
 		BulkResendRate:      10,
 		DeliveryControl:     true,
@@ -206,6 +225,9 @@ func (c *Config) Validate() error {
 	if c.ResponseBodyLimit < 0 || c.EventBodyLimit <= 0 {
 		return fmt.Errorf("body limits must be positive")
 	}
+	if c.ValidationBudget < 1 {
+		return fmt.Errorf("validation budget %d: must be at least 1 step", c.ValidationBudget)
+	}
 	if _, err := ssrf.ParsePolicy(c.AllowPrivateDestinations); err != nil {
 		return err
 	}
@@ -215,8 +237,16 @@ func (c *Config) Validate() error {
 	if c.Retention < time.Hour {
 		return fmt.Errorf("retention %s: must be at least 1h", c.Retention)
 	}
+	if err := CheckRetention(c.Retention, "the default retry schedule", c.Retry); err != nil {
+		return err
+	}
 	if (c.TemporalCert == "") != (c.TemporalKey == "") {
 		return fmt.Errorf("temporal mTLS needs both a certificate and a key")
+	}
+	for _, hp := range strings.Split(c.SelfAddresses, ",") {
+		if hp = strings.TrimSpace(hp); hp != "" && selfAddrs(hp) == nil {
+			return fmt.Errorf("HERALD_SELF_ADDRESSES: %q is not an IP:port or localhost:port", hp)
+		}
 	}
 	if c.SecretKeys != "" {
 		if _, err := keyring.Parse(c.SecretKeys, "secret key"); err != nil {
@@ -239,6 +269,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RateLimit < 0 || c.RateBurst < 1 {
 		return fmt.Errorf("rate limit must be 0 or more and burst at least 1")
+	}
+	if c.MaxIntegrations < 1 {
+		return fmt.Errorf("max integrations %d: a team must be able to have at least 1", c.MaxIntegrations)
 	}
 	if c.DisableAfter < 1 {
 		return fmt.Errorf("disable after %d failed deliveries: must be at least 1", c.DisableAfter)
@@ -289,6 +322,7 @@ func Bind(fs *pflag.FlagSet, cfg *Config, groups Group) *Binder {
 	b.str(&cfg.LogFormat, "log-format", "HERALD_LOG_FORMAT", "log format: text or json")
 	if groups&GroupDatabase != 0 {
 		b.str(&cfg.DatabaseURL, "database-url", "HERALD_DATABASE_URL", "Postgres connection URL")
+		b.integer(&cfg.MaxIntegrations, "max-integrations", "HERALD_MAX_INTEGRATIONS", "most integrations one team may have")
 		b.integer(&cfg.DBMaxConns, "db-max-conns", "HERALD_DB_MAX_CONNS", "most Postgres connections this process opens (queries beyond wait for one)")
 		b.str(&cfg.SecretKeys, "secret-keys", "HERALD_SECRET_KEYS", "seal integration URLs and secrets at rest: kid:base64-256-bit-key[,kid:key…] (the first seals, all open)")
 	}
@@ -314,10 +348,12 @@ func Bind(fs *pflag.FlagSet, cfg *Config, groups Group) *Binder {
 		b.str(&cfg.MetricsListen, "metrics-listen", "HERALD_METRICS_LISTEN", "where the worker serves /metrics (empty: nowhere)")
 		b.str(&cfg.MetricsToken, "metrics-token", "HERALD_METRICS_TOKEN", "bearer token every /metrics request must present (empty: none)")
 		b.str(&cfg.TemporalUIURL, "temporal-ui-url", "HERALD_TEMPORAL_UI_URL", "Temporal Web UI the console links workflows to")
+		b.str(&cfg.SelfAddresses, "self-addresses", "HERALD_SELF_ADDRESSES", "further host:port listeners of Herald's or its Temporal server's that deliveries must never reach, comma-separated")
 	}
 	if groups&GroupGateway != 0 {
 		b.str(&cfg.Listen, "listen", "HERALD_LISTEN", "gateway listen address")
 		b.integer(&cfg.EventBodyLimit, "event-body-limit", "HERALD_EVENT_BODY_LIMIT", "largest accepted event body in bytes")
+		b.integer(&cfg.ValidationBudget, "validation-budget", "HERALD_VALIDATION_BUDGET", "steps one request may spend checking its events against their schemas (about 8,000 per millisecond of a core)")
 		b.duration(&cfg.SecretRotationGrace, "secret-rotation-grace", "HERALD_SECRET_ROTATION_GRACE", "how long a rotated-out webhook secret keeps signing")
 		b.duration(&cfg.KeyCacheTTL, "key-cache-ttl", "HERALD_KEY_CACHE_TTL", "how long a checked API key is trusted without asking Postgres (revocations elsewhere take this long)")
 		b.integer(&cfg.IngestConcurrency, "ingest-concurrency", "HERALD_INGEST_CONCURRENCY", "most events the gateway starts at once (the limit adapts below it); more are answered 503 with Retry-After")
@@ -332,6 +368,7 @@ func Bind(fs *pflag.FlagSet, cfg *Config, groups Group) *Binder {
 		b.str(&cfg.SlackBaseURL, "slack-base-url", "HERALD_SLACK_BASE_URL", "Slack's base URL for OAuth")
 		b.flag(&cfg.WithWorker, "with-worker", "HERALD_WITH_WORKER", "run a worker in this process too (new events then start on it eagerly)")
 		b.flag(&cfg.EagerStart, "eager-start", "HERALD_EAGER_START", "start new events on this process's own worker when it runs one (false only to measure what it saves)")
+		b.flag(&cfg.TrustIncomingTrace, "trust-incoming-trace", "HERALD_TRUST_INCOMING_TRACE", "continue callers' traceparent (true only where every caller is the operator's own; otherwise Herald starts its own trace and links theirs)")
 		b.str(&cfg.StateSecret, "state-secret", "HERALD_STATE_SECRET", "key that signs OAuth state (default: derived from the Slack client secret)")
 	}
 	if groups&GroupDelivery != 0 {
@@ -413,12 +450,101 @@ func (b *Binder) Load(lookup func(string) (string, bool)) (*Config, error) {
 func (c *Config) DestinationPolicy() ssrf.Policy {
 	p, _ := ssrf.ParsePolicy(c.AllowPrivateDestinations) // validated by Validate
 	// Herald's own services stay out of reach even where private
-	// destinations are allowed: the gateway, the worker's metrics, Temporal's
-	// frontend and Postgres.
-	for _, hp := range []string{c.Listen, c.MetricsListen, c.TemporalAddress, postgresHostPort(c.DatabaseURL)} {
+	// destinations are allowed: the gateway, the metrics listener, Temporal's
+	// frontend, HTTP API and Web UI, Postgres, and what the operator names.
+	for _, hp := range c.selfHostPorts() {
 		p.Self = append(p.Self, selfAddrs(hp)...)
 	}
 	return p
+}
+
+// CheckRetention refuses a retention shorter than a retry schedule in force
+// (what names it: the default, or an integration): a delivery still
+// retrying keeps its event from retention (store.PruneEvents), so events
+// would outlive the retention the operator set.
+func CheckRetention(retention time.Duration, what string, p retry.Policy) error {
+	if span := p.Span(); retention < span {
+		return fmt.Errorf("retention %s is shorter than %s (%d attempts over up to %s): set HERALD_RETENTION to %s or more, or shorten the schedule",
+			retention, what, p.MaxAttempts, span.Round(time.Second), span.Round(time.Hour)+time.Hour)
+	}
+	return nil
+}
+
+// CheckMetricsExposure refuses a gateway whose /metrics would answer
+// anyone on its public listener: there it is served only with
+// MetricsToken; without one, the metrics listener must be a separate one.
+func (c *Config) CheckMetricsExposure() error {
+	switch {
+	case c.MetricsToken != "":
+		return nil
+	case c.MetricsListen == "":
+		return fmt.Errorf("HERALD_METRICS_TOKEN is unset and HERALD_METRICS_LISTEN is empty: the gateway serves /metrics " +
+			"on its public listener only with a token. Set HERALD_METRICS_TOKEN, or HERALD_METRICS_LISTEN to a separate, " +
+			"non-public address (the default is 127.0.0.1:9464)")
+	case samePort(c.MetricsListen, c.Listen):
+		return fmt.Errorf("HERALD_METRICS_LISTEN (%s) is the gateway's own listener (%s), where /metrics needs "+
+			"HERALD_METRICS_TOKEN: set the token, or give metrics a separate, non-public address", c.MetricsListen, c.Listen)
+	}
+	return nil
+}
+
+// samePort: two listen addresses on one port where either takes every
+// interface, or on one host.
+func samePort(a, b string) bool {
+	ah, ap, aerr := net.SplitHostPort(a)
+	bh, bp, berr := net.SplitHostPort(b)
+	if aerr != nil || berr != nil || ap != bp {
+		return false
+	}
+	return ah == bh || ListensOnEveryInterface(a) || ListensOnEveryInterface(b)
+}
+
+// ListensOnEveryInterface: a listen address with no host, 0.0.0.0 or [::].
+func ListensOnEveryInterface(hostport string) bool {
+	h, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return false
+	}
+	if h == "" {
+		return true
+	}
+	a, err := netip.ParseAddr(h)
+	return err == nil && a.IsUnspecified()
+}
+
+// temporalHTTPOffset is how far above its gRPC port the Temporal server's
+// frontend serves its HTTP API unless told otherwise (7233 and 7243).
+const temporalHTTPOffset = 10
+
+// selfHostPorts are the host:port of every listener DestinationPolicy keeps
+// deliveries away from.
+func (c *Config) selfHostPorts() []string {
+	out := []string{c.Listen, c.MetricsListen, c.TemporalAddress, postgresHostPort(c.DatabaseURL)}
+	if host, port, err := net.SplitHostPort(c.TemporalAddress); err == nil {
+		if n, err := strconv.Atoi(port); err == nil {
+			out = append(out, net.JoinHostPort(host, strconv.Itoa(n+temporalHTTPOffset)))
+		}
+	}
+	if u, err := url.Parse(c.TemporalUIURL); err == nil && u.Host != "" {
+		out = append(out, hostPort(u))
+	}
+	for _, hp := range strings.Split(c.SelfAddresses, ",") {
+		if hp = strings.TrimSpace(hp); hp != "" {
+			out = append(out, hp)
+		}
+	}
+	return out
+}
+
+// hostPort is u's host:port, with the scheme's port when it names none.
+func hostPort(u *url.URL) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	if u.Scheme == "https" {
+		return net.JoinHostPort(u.Hostname(), "443")
+	}
+	return net.JoinHostPort(u.Hostname(), "80")
 }
 
 // selfAddrs reads host:port as the addresses it listens or answers on: an IP

@@ -51,7 +51,7 @@ func TestEventCatalogAndValidateData(t *testing.T) {
 	if err := json.Unmarshal(bs.Example, &seed); err != nil || !strings.Contains(string(seed.Data), "social-hour-1312") {
 		t.Fatalf("build:start's example: %s", bs.Example)
 	}
-	if err := served.Validate(seed.Data); err != nil {
+	if err := served.Validate(seed.Data, catalog.NewBudget(catalog.DefaultBudget)); err != nil {
 		t.Errorf("the seed's build:start does not match the served schema: %v", err)
 	}
 
@@ -174,6 +174,10 @@ func TestEventTypesBadInput(t *testing.T) {
 		"file ref":         {map[string]any{"name": "quota:exceeded", "schema": map[string]any{"$ref": "file:///etc/passwd"}}, 400, "$ref"},
 		"example mismatch": {map[string]any{"name": "quota:exceeded", "schema": schema, "example": map[string]any{"quota": 1}}, 400, "/example/quota"},
 		"long description": {map[string]any{"name": "quota:exceeded", "schema": schema, "description": strings.Repeat("d", 1001)}, 400, "description"},
+		// What makes a schema costly to compile or to check against is bounded.
+		"a 3,000-value enum": {map[string]any{"name": "quota:exceeded", "schema": json.RawMessage(`{"enum":` + numbers("1.5", 3000) + `}`)}, 400, "3000 values; at most 256"},
+		"a long pattern":     {map[string]any{"name": "quota:exceeded", "schema": map[string]any{"pattern": strings.Repeat(`\p{L}`, 60)}}, 400, "at most 256"},
+		"a huge bound":       {map[string]any{"name": "quota:exceeded", "schema": json.RawMessage(`{"maximum":1e999999}`)}, 400, "/schema/maximum"},
 	} {
 		r := s.Do(t, http.MethodPost, "/v1/event-types", s.Key, c.body)
 		if r.Status != c.status || !strings.Contains(string(r.Body), c.says) {

@@ -42,6 +42,7 @@ func (a *Activities) Deliver(ctx context.Context, in contract.DeliverInput) (con
 	}
 	integ := t.Integration
 	if integ.DeletedAt != nil || !integ.Enabled {
+		a.Tokens.Drop(integ.ID)
 		reason := "integration disabled"
 		if integ.DeletedAt != nil {
 			reason = "integration deleted"

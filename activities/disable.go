@@ -20,6 +20,7 @@ func (a *Activities) DisableIntegration(ctx context.Context, in contract.Disable
 	if err != nil {
 		return contract.DisabledIntegration{}, nonRetryable(err)
 	}
+	a.Tokens.Drop(integ.ID)
 	out := contract.DisabledIntegration{Changed: changed, TeamID: integ.TeamID, Name: integ.Name, AutoRecover: integ.AutoRecover}
 	if integ.DisabledAt != nil {
 		out.DisabledAt = *integ.DisabledAt

@@ -52,7 +52,7 @@ func TestTokensCacheUntilShortlyBeforeExpiry(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 40 {
 		wg.Go(func() {
-			if tok, _, err := ts.Token(ctx, o, nil); err != nil || tok != "t1" {
+			if tok, _, err := ts.Token(ctx, "int_1", o, nil); err != nil || tok != "t1" {
 				t.Errorf("token %q %v", tok, err)
 			}
 		})
@@ -62,26 +62,36 @@ func TestTokensCacheUntilShortlyBeforeExpiry(t *testing.T) {
 		t.Fatalf("%d requests for 40 callers at once", n.Load())
 	}
 	c.add(89 * time.Second) // lifetime 100 s, margin 10 s
-	if tok, fresh, _ := ts.Token(ctx, o, nil); tok != "t1" || fresh {
+	if tok, fresh, _ := ts.Token(ctx, "int_1", o, nil); tok != "t1" || fresh {
 		t.Fatalf("at 89 s: %q fresh=%v", tok, fresh)
 	}
 	c.add(2 * time.Second)
-	if tok, fresh, _ := ts.Token(ctx, o, nil); tok != "t2" || !fresh {
+	if tok, fresh, _ := ts.Token(ctx, "int_1", o, nil); tok != "t2" || !fresh {
 		t.Fatalf("at 91 s: %q fresh=%v", tok, fresh)
 	}
-	ts.Forget(o, nil, "t1") // an older token: nothing happens
-	if tok, _, _ := ts.Token(ctx, o, nil); tok != "t2" {
+	ts.Forget("int_1", "t1") // an older token: nothing happens
+	if tok, _, _ := ts.Token(ctx, "int_1", o, nil); tok != "t2" {
 		t.Fatalf("forgetting an old token dropped the new one: %q", tok)
 	}
-	ts.Forget(o, nil, "t2")
-	if tok, _, _ := ts.Token(ctx, o, nil); tok != "t3" || n.Load() != 3 {
+	ts.Forget("int_1", "t2")
+	if tok, _, _ := ts.Token(ctx, "int_1", o, nil); tok != "t3" || n.Load() != 3 {
 		t.Fatalf("after Forget: %q, %d requests", tok, n.Load())
 	}
-	// Another grant (another client secret) has its own token.
+	// The integration's grant changed (another client secret): its token
+	// is replaced, not kept beside the new one.
 	other := *o
 	other.ClientSecret = "c"
-	if tok, _, _ := ts.Token(ctx, &other, nil); tok != "t4" {
-		t.Fatalf("another grant: %q", tok)
+	if tok, _, _ := ts.Token(ctx, "int_1", &other, nil); tok != "t4" || ts.Len() != 1 {
+		t.Fatalf("a changed grant: %q, %d tokens kept", tok, ts.Len())
+	}
+	// Another integration of the same grant has its own token; Drop lets
+	// go of one integration's.
+	if tok, _, _ := ts.Token(ctx, "int_2", &other, nil); tok != "t5" || ts.Len() != 2 {
+		t.Fatalf("another integration: %q, %d tokens kept", tok, ts.Len())
+	}
+	ts.Drop("int_1")
+	if ts.Len() != 1 {
+		t.Fatalf("%d tokens kept after Drop", ts.Len())
 	}
 }
 
@@ -110,7 +120,7 @@ func TestTokenAnswers(t *testing.T) {
 				_, _ = w.Write([]byte(c.body))
 			})
 			ts := NewTokens(NewSender(SenderOptions{Timeout: 5 * time.Second, ConnectTimeout: time.Second, BodyLimit: 1024}), nil)
-			tok, _, err := ts.Token(context.Background(), &OAuth2{TokenURL: srv.URL, ClientID: "id", ClientSecret: "s3cr3t-value"}, nil)
+			tok, _, err := ts.Token(context.Background(), "int_1", &OAuth2{TokenURL: srv.URL, ClientID: "id", ClientSecret: "s3cr3t-value"}, nil)
 			if c.want == "" {
 				if err != nil || tok != "x" {
 					t.Fatalf("%q %v", tok, err)
@@ -122,5 +132,51 @@ func TestTokenAnswers(t *testing.T) {
 				t.Fatalf("%+v", res)
 			}
 		})
+	}
+}
+
+// A thousand integrations, each with its own grant and a token of the
+// largest size, keep the cache within its budget.
+func TestTokenCacheStaysWithinItsBudget(t *testing.T) {
+	big := strings.Repeat("t", maxTokenBody-100)
+	srv, n := tokenEndpoint(t, func(_ int32, w http.ResponseWriter) {
+		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": big, "token_type": "bearer", "expires_in": 3600})
+	})
+	ts := NewTokens(NewSender(SenderOptions{Timeout: 5 * time.Second, ConnectTimeout: time.Second, BodyLimit: 1024}), nil)
+	for i := range 1000 {
+		o := &OAuth2{TokenURL: srv.URL, ClientID: fmt.Sprint("client-", i), ClientSecret: "s"}
+		if _, _, err := ts.Token(context.Background(), fmt.Sprint("int_", i), o, nil); err != nil {
+			t.Fatal(err)
+		}
+		if ts.Bytes() > TokenCacheBytes {
+			t.Fatalf("after %d grants the cache holds %d bytes, over its %d", i+1, ts.Bytes(), TokenCacheBytes)
+		}
+	}
+	if n.Load() != 1000 || ts.Len() == 0 || ts.Len() > TokenCacheBytes/len(big) {
+		t.Fatalf("%d requests; %d tokens of %d bytes kept in a %d-byte cache", n.Load(), ts.Len(), len(big), TokenCacheBytes)
+	}
+}
+
+// expires_in is read strictly: what is not a finite number of seconds
+// from 1 to a year is the default lifetime; what is longer than the most a
+// token is kept is that most.
+func TestTokenLifetime(t *testing.T) {
+	for raw, want := range map[string]time.Duration{
+		``:              TokenDefaultLifetime,
+		`3600`:          time.Hour,
+		`"600"`:         10 * time.Minute,
+		`1.5`:           1500 * time.Millisecond,
+		`"Infinity"`:    TokenDefaultLifetime,
+		`"NaN"`:         TokenDefaultLifetime,
+		`-5`:            TokenDefaultLifetime,
+		`0`:             TokenDefaultLifetime,
+		`1e300`:         TokenDefaultLifetime,
+		`"soon"`:        TokenDefaultLifetime,
+		`31536001`:      TokenDefaultLifetime,
+		`{"seconds":5}`: TokenDefaultLifetime,
+	} {
+		if got := tokenLifetime(json.RawMessage(raw)); got != want {
+			t.Errorf("expires_in %s: %s, want %s", raw, got, want)
+		}
 	}
 }

@@ -8,7 +8,13 @@ cd "$(dirname "$0")/.."
 temporal=${TEMPORAL:-$(go env GOPATH)/bin/temporal}
 temporal_port=${HERALD_DEV_TEMPORAL_PORT:-7233}
 ui_port=${HERALD_DEV_UI_PORT:-8233}
+# The dev server's HTTP API and metrics get fixed ports (it picks random
+# ones otherwise), so Herald knows them as its own: no delivery may reach them.
+http_port=${HERALD_DEV_HTTP_PORT:-$((temporal_port + 10))}
+metrics_port=${HERALD_DEV_METRICS_PORT:-$((temporal_port + 1001))}
 export HERALD_TEMPORAL_ADDRESS=${HERALD_TEMPORAL_ADDRESS:-127.0.0.1:$temporal_port}
+export HERALD_TEMPORAL_UI_URL=${HERALD_TEMPORAL_UI_URL:-http://127.0.0.1:$ui_port}
+export HERALD_SELF_ADDRESSES=${HERALD_SELF_ADDRESSES:-127.0.0.1:$http_port,127.0.0.1:$metrics_port}
 export HERALD_DATABASE_URL=${HERALD_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/herald?sslmode=disable}
 export HERALD_LISTEN=${HERALD_LISTEN:-127.0.0.1:8080}
 mkdir -p .data
@@ -38,6 +44,7 @@ done
 echo "starting the Temporal dev server (logs: .data/temporal.log) ..."
 "$temporal" server start-dev \
   --ip 127.0.0.1 --port "$temporal_port" --ui-port "$ui_port" \
+  --http-port "$http_port" --metrics-port "$metrics_port" \
   --db-filename .data/temporal.db \
   --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal \
   --dynamic-config-value system.forceSearchAttributesCacheRefreshOnRead=false \
@@ -57,7 +64,7 @@ cat <<MSG
 
   Herald gateway   http://$HERALD_LISTEN   (API under /v1)
   API reference    http://$HERALD_LISTEN/docs/api   (OpenAPI: /v1/openapi.json)
-  Temporal Web UI  http://127.0.0.1:$ui_port
+  Temporal Web UI  $HERALD_TEMPORAL_UI_URL
   Temporal server  $HERALD_TEMPORAL_ADDRESS
   Database         $HERALD_DATABASE_URL
 

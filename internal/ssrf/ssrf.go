@@ -133,8 +133,8 @@ func (p Policy) Check(host string, addr netip.Addr, port uint16) error {
 	// Zones (fe80::1%eth0) would make every prefix test false: check the bare address.
 	addr = addr.Unmap().WithZone("")
 	for _, self := range p.Self {
-		if self.Port() == port && (self.Addr().Unmap() == addr || (self.Addr().IsUnspecified() && isLocal(addr))) {
-			return &RefusedError{Host: host, Addr: addr, Reason: "one of Herald's own services (gateway, worker metrics, Temporal or Postgres)"}
+		if self.Port() == port && sameHost(self.Addr().Unmap().WithZone(""), addr) {
+			return &RefusedError{Host: host, Addr: addr, Reason: "one of Herald's own services (gateway, metrics, Temporal or Postgres)"}
 		}
 	}
 	if p.AllowAll {
@@ -158,6 +158,22 @@ func (p Policy) Check(host string, addr netip.Addr, port uint16) error {
 		return &RefusedError{Host: host, Addr: addr, Reason: "the broadcast address"}
 	}
 	return nil
+}
+
+// thisNetwork is 0.0.0.0/8: a connection to any of it (0.0.0.0 itself on
+// Linux) reaches this machine.
+var thisNetwork = netip.MustParsePrefix("0.0.0.0/8")
+
+// sameHost says whether a connection to dest reaches the listener at self:
+// the same address, or both this machine's (a listener on 127.0.0.1 is
+// reached through 0.0.0.0, [::] and [::ffff:0.0.0.0]; one on 0.0.0.0
+// through any address of this machine).
+func sameHost(self, dest netip.Addr) bool {
+	return self == dest || (onThisMachine(self) && onThisMachine(dest))
+}
+
+func onThisMachine(a netip.Addr) bool {
+	return thisNetwork.Contains(a) || isLocal(a)
 }
 
 func isLocal(a netip.Addr) bool {

@@ -72,6 +72,29 @@ func TestPolicyParsingAndAllowList(t *testing.T) {
 	}
 }
 
+// The unspecified addresses reach this machine: a listener of Herald's on
+// loopback is refused through each of their forms, as a literal host and as
+// what a name resolves to.
+func TestSelfThroughTheUnspecifiedAddress(t *testing.T) {
+	self := Policy{AllowAll: true, Self: []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:8080"), netip.MustParseAddrPort("[::1]:7233")}}
+	for _, h := range []string{"0.0.0.0", "0.1.2.3", "[::]", "[::ffff:0.0.0.0]", "[::ffff:127.0.0.1]", "127.0.0.2", "[0:0:0:0:0:0:0:0]"} {
+		if err := self.CheckHost(h, 8080); err == nil {
+			t.Errorf("%s:8080 reaches the gateway", h)
+		}
+		if err := self.CheckHost(h, 7233); err == nil {
+			t.Errorf("%s:7233 reaches Temporal", h)
+		}
+		if err := self.CheckHost(h, 9000); err != nil {
+			t.Errorf("%s:9000, a receiver's port, refused: %v", h, err)
+		}
+	}
+	for _, a := range []string{"0.0.0.0", "::", "::ffff:0.0.0.0"} {
+		if self.Check("resolves.example", netip.MustParseAddr(a), 8080) == nil {
+			t.Errorf("a name resolving to %s reaches the gateway", a)
+		}
+	}
+}
+
 func TestOddNumericHosts(t *testing.T) {
 	var p Policy
 	for _, h := range []string{"2130706433", "0177.0.0.1", "0x7f.0.0.1", "0x7f000001", "127.1", "017700000001", "10.1"} {

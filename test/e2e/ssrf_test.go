@@ -2,14 +2,17 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/channels"
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/test/testenv"
@@ -165,15 +168,67 @@ func TestSSRFGuard(t *testing.T) {
 }
 
 // Herald's own services stay unreachable where private destinations are
-// allowed: Temporal's frontend and Postgres (the gateway's own port is
-// covered in package ssrf; this stack's listener is not its configured one).
+// allowed, through every address of this machine: the gateway, Temporal's
+// frontend and its HTTP API, and Postgres, as destinations and as token
+// URLs, at 127.0.0.1 and through the unspecified addresses (0.0.0.0, [::],
+// [::ffff:0.0.0.0]), which a dial takes to this machine too.
 func TestSSRFGuardKeepsHeraldsOwnServicesOut(t *testing.T) {
 	s := testenv.NewStack(t) // private destinations allowed, as in development
-	pg := strings.Split(strings.Split(s.Config.DatabaseURL, "@")[1], "/")[0]
-	for _, target := range []string{s.Config.TemporalAddress, pg} {
-		r := s.Do(t, http.MethodPost, "/v1/integrations", s.Key, map[string]any{"name": "inward", "type": "webhook", "url": "http://" + target + "/x", "events": []string{"*"}})
-		if r.Status != 400 || !strings.Contains(string(r.Body), "Herald's own services") {
-			t.Errorf("integration aimed at %s: %d %s", target, r.Status, r.Body)
+	port := func(hostport string) string { _, p, _ := net.SplitHostPort(hostport); return p }
+	temporal := port(s.Config.TemporalAddress)
+	temporalHTTP := fmt.Sprint(atoi(t, temporal) + 10)
+	pg := port(strings.Split(strings.Split(s.Config.DatabaseURL, "@")[1], "/")[0])
+	for _, p := range []string{port(s.Config.Listen), temporal, temporalHTTP, pg} {
+		for _, host := range []string{"127.0.0.1", "0.0.0.0", "[::]", "[::ffff:0.0.0.0]"} {
+			target := "http://" + host + ":" + p + "/x"
+			for field, body := range map[string]map[string]any{
+				"url": {"name": "inward", "type": "webhook", "url": target, "events": []string{"*"}},
+				"oauth2.tokenUrl": {"name": "inward", "type": "webhook", "url": "http://127.0.0.1:9/x", "events": []string{"*"},
+					"oauth2": map[string]any{"tokenUrl": target, "clientId": "c", "clientSecret": "s"}},
+			} {
+				r := s.Do(t, http.MethodPost, "/v1/integrations", s.Key, body)
+				if r.Status != 400 || !strings.Contains(string(r.Body), "Herald's own services") || !strings.Contains(string(r.Body), field) {
+					t.Errorf("%s %s: %d %s", field, target, r.Status, r.Body)
+				}
+			}
 		}
 	}
+}
+
+// The loop the review made: a webhook to the gateway's own ingest route
+// through 0.0.0.0, carrying the team's key, re-ingested each payload it
+// delivered (one event became 302 in 6 s). Refused when created; and one
+// written straight into the database is refused when dialled: one event
+// stays one event.
+func TestNoLoopThroughTheUnspecifiedAddress(t *testing.T) {
+	s := testenv.NewStack(t)
+	loop := "http://0.0.0.0:" + strings.Split(s.Config.Listen, ":")[1] + "/v1/events"
+	headers := map[string]string{"Authorization": "Bearer " + s.Key}
+	r := s.Do(t, http.MethodPost, "/v1/integrations", s.Key, map[string]any{"name": "loop", "type": "webhook", "url": loop,
+		"events": []string{"*"}, "headers": headers})
+	if r.Status != 400 || !strings.Contains(string(r.Body), "Herald's own services") {
+		t.Fatalf("the loop was accepted: %d %s", r.Status, r.Body)
+	}
+	if _, err := s.Store.CreateIntegration(context.Background(), store.Integration{TeamID: s.Team, Name: "loop", Type: herald.IntegrationWebhook,
+		URL: loop, Events: []string{"*"}, Enabled: true, Auth: channels.EndpointAuth{Headers: headers}}); err != nil {
+		t.Fatal(err)
+	}
+	res := s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"id": "once", "event": "build:start"}))
+	d := s.Delivery(t, res.Deliveries[0].DeliveryID)
+	if d.Status != herald.DeliveryFailed || len(d.AttemptLog) != 1 || !strings.Contains(d.AttemptLog[0].Error, "Herald's own services") {
+		t.Fatalf("the stored loop: %s, %d attempts %+v", d.Status, len(d.AttemptLog), d.AttemptLog)
+	}
+	var events int
+	if err := s.Store.DB().QueryRow(`SELECT count(*) FROM events`).Scan(&events); err != nil || events != 1 {
+		t.Fatalf("%d events (%v): the loop re-ingested", events, err)
+	}
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -112,6 +112,8 @@ func NewStackResolving(t testing.TB, r ssrf.Resolver, opts ...func(*config.Confi
 	cfg.RateLimit = 0 // tests that want the limit set it
 	// Secrets sealed at rest, as herald dev and the stack do.
 	cfg.SecretKeys = TestSecretKeys
+	// The gateway serves /metrics only behind a token (Scrape presents it).
+	cfg.MetricsToken = TestMetricsToken
 	// Gateway and worker share one client, as in herald dev: events start eagerly.
 	cfg.WithWorker = true
 	for _, o := range opts {
@@ -120,6 +122,13 @@ func NewStackResolving(t testing.TB, r ssrf.Resolver, opts ...func(*config.Confi
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("config: %v", err)
 	}
+	// The gateway's listener first: its address is Herald's own, which no
+	// delivery may reach (config.DestinationPolicy).
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Listen = ln.Addr().String()
 	ctx := context.Background()
 	st := openStore(t, &cfg)
 	t.Cleanup(func() { st.Close() })
@@ -151,10 +160,6 @@ func NewStackResolving(t testing.TB, r ssrf.Resolver, opts ...func(*config.Confi
 	}
 	t.Cleanup(w.Stop)
 
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		t.Fatal(err)
-	}
 	gw, err := gateway.New(&cfg, st, tc, log, m)
 	if err != nil {
 		t.Fatal(err)
@@ -179,6 +184,19 @@ func NewStackResolving(t testing.TB, r ssrf.Resolver, opts ...func(*config.Confi
 	return s
 }
 
+// TestMetricsToken is the metrics token of every test stack.
+const TestMetricsToken = "test-metrics-token"
+
+// Scrape reads the gateway's /metrics with the stack's metrics token.
+func (s *Stack) Scrape(t testing.TB) string {
+	t.Helper()
+	r := s.Do(t, http.MethodGet, "/metrics", s.Config.MetricsToken, nil)
+	if r.Status != http.StatusOK {
+		t.Fatalf("/metrics: %d %s", r.Status, r.Body)
+	}
+	return string(r.Body)
+}
+
 // TestSecretKeys is the secret key ring of every test stack.
 var TestSecretKeys = "t1:" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0x5e}, 32))
 
@@ -189,6 +207,7 @@ func openStore(t testing.TB, cfg *config.Config) *store.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
+	st.LimitIntegrations(cfg.MaxIntegrations)
 	if cfg.SecretKeys != "" {
 		ring, err := keyring.Parse(cfg.SecretKeys, "secret key")
 		if err != nil {

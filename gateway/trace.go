@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -11,23 +12,53 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/heraldhq/herald/internal/store"
-	"github.com/heraldhq/herald/internal/telemetry"
 )
 
-// traceRequests gives each /v1 request a server span, continuing the
-// caller's trace when it sends a traceparent. The event's workflow start
-// (Temporal's tracing interceptor) and everything after it are its children.
-// Installed only when tracing is on.
-func traceRequests(tracer trace.Tracer) fiber.Handler {
+// incomingTrace is what a caller's traceparent makes of a request's span.
+type incomingTrace int
+
+const (
+	// linkIncoming starts a trace of Herald's own, linked to the caller's:
+	// one team cannot put its spans, or its trace id, into the trace of
+	// another team's deliveries. The default.
+	linkIncoming incomingTrace = iota
+	// continueIncoming makes the span a child of the caller's
+	// (HERALD_TRUST_INCOMING_TRACE=true: the callers are the operator's own).
+	continueIncoming
+)
+
+func incomingTraceOf(trust bool) incomingTrace {
+	if trust {
+		return continueIncoming
+	}
+	return linkIncoming
+}
+
+// traceRequests gives each /v1 request a server span; a caller's
+// traceparent is linked or continued as incoming says. Only traceparent is
+// read: a caller's tracestate and baggage are dropped, so they are neither
+// stored in workflow histories nor sent to receivers. The event's workflow
+// start (Temporal's tracing interceptor) and everything after it are the
+// span's children. Installed only when tracing is on.
+func traceRequests(tracer trace.Tracer, incoming incomingTrace) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if !strings.HasPrefix(c.Path(), "/v1/") {
 			return c.Next()
 		}
 		carrier := propagation.HeaderCarrier{}
-		c.Request().Header.VisitAll(func(k, v []byte) { carrier.Set(string(k), string(v)) })
-		ctx := telemetry.Propagator.Extract(c.UserContext(), carrier)
-		ctx, span := tracer.Start(ctx, c.Method()+" "+c.Path(), trace.WithSpanKind(trace.SpanKindServer),
-			trace.WithAttributes(attribute.String("http.request.method", c.Method()), attribute.String("url.path", c.Path())))
+		carrier.Set("traceparent", string(c.Request().Header.Peek("traceparent")))
+		caller := trace.SpanContextFromContext(propagation.TraceContext{}.Extract(context.Background(), carrier))
+		ctx := c.UserContext()
+		opts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer),
+			trace.WithAttributes(attribute.String("http.request.method", c.Method()), attribute.String("url.path", c.Path()))}
+		switch {
+		case !caller.IsValid():
+		case incoming == continueIncoming:
+			ctx = trace.ContextWithRemoteSpanContext(ctx, caller)
+		default:
+			opts = append(opts, trace.WithNewRoot(), trace.WithLinks(trace.Link{SpanContext: caller}))
+		}
+		ctx, span := tracer.Start(ctx, c.Method()+" "+c.Path(), opts...)
 		defer span.End()
 		c.SetUserContext(ctx)
 		err := c.Next()

@@ -50,8 +50,9 @@ func Tracer() trace.Tracer {
 	return nil
 }
 
-// Propagator carries a trace across processes: W3C trace context and baggage.
-var Propagator propagation.TextMapPropagator = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
+// Propagator carries a trace across processes: W3C trace context, and no
+// baggage (what a caller puts there is not Herald's to keep or pass on).
+var Propagator propagation.TextMapPropagator = propagation.TraceContext{}
 
 // Use makes tp the provider (nil: tracing off) for components built from now
 // on, and OpenTelemetry's global one; restore puts back what was.

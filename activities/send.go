@@ -33,6 +33,12 @@ func (a *Activities) send(ctx context.Context, integ store.Integration, m channe
 	if err != nil {
 		return sent{}, err
 	}
+	// The attempt's own deadline covers everything it sends: its token,
+	// its request, and the new token and request after a 401. Nothing goes
+	// out after it (the attempt, whose activity lasts longer, then ends as
+	// a timeout instead of being made again by another execution).
+	ctx, cancel := context.WithTimeout(ctx, a.AttemptTimeout)
+	defer cancel()
 	now := a.Now()
 	m.IntegrationID, m.IntegrationName = integ.ID, integ.Name
 	m.URL, m.Secret, m.Format, m.Timestamp = integ.URL, integ.Secret, integ.Format, now
@@ -44,7 +50,7 @@ func (a *Activities) send(ctx context.Context, integ store.Integration, m channe
 	oauth := integ.Auth.OAuth2
 	fresh, tokenErr := false, error(nil)
 	if oauth != nil {
-		if m.Bearer, fresh, tokenErr = a.Tokens.Token(ctx, oauth, integ.Auth.TLS); tokenErr != nil {
+		if m.Bearer, fresh, tokenErr = a.Tokens.Token(ctx, integ.ID, oauth, integ.Auth.TLS); tokenErr != nil {
 			return s, a.unsent(&s, m, tokenErr)
 		}
 	}
@@ -54,8 +60,8 @@ func (a *Activities) send(ctx context.Context, integ store.Integration, m channe
 	if oauth != nil && !fresh && s.ex.Response != nil && s.ex.Response.Status == http.StatusUnauthorized {
 		// The cached token may have been revoked or expired early: one new
 		// token and one more request, within this attempt.
-		a.Tokens.Forget(oauth, integ.Auth.TLS, m.Bearer)
-		if m.Bearer, _, tokenErr = a.Tokens.Token(ctx, oauth, integ.Auth.TLS); tokenErr != nil {
+		a.Tokens.Forget(integ.ID, m.Bearer)
+		if m.Bearer, _, tokenErr = a.Tokens.Token(ctx, integ.ID, oauth, integ.Auth.TLS); tokenErr != nil {
 			return s, a.unsent(&s, m, tokenErr)
 		}
 		if err := a.exchange(ctx, &s, m); err != nil {

@@ -57,12 +57,24 @@ const (
 	standardWebhooksPref = "Webhook-"
 )
 
-// reservedHeaders are set by Herald or by HTTP itself; a custom header may
-// not replace them (a receiver must be able to trust them).
+// reservedHeaders are set by Herald or by HTTP itself, or are what a proxy
+// in front of a receiver vouches for; a custom header may not replace them
+// (a receiver must be able to trust them).
 var reservedHeaders = []string{
 	"Content-Type", "Content-Length", "Content-Encoding", "Transfer-Encoding", "Host", "Connection",
 	"Keep-Alive", "Proxy-Authorization", "Proxy-Connection", "Te", "Trailer", "Upgrade", "Expect",
-	"User-Agent", "Cookie", TraceParentHeader, "Tracestate",
+	"User-Agent", "Cookie", TraceParentHeader, "Tracestate", "Baggage",
+	"Forwarded", "X-Real-Ip", "Via",
+}
+
+// reservedPrefixes: a proxy's X-Forwarded-For, -Host, -Proto and the rest.
+const reservedProxyPrefix = "X-Forwarded-"
+
+// foldedHeader is name as servers may read it: CGI, WSGI and Rack fold
+// "_" and "-" into one variable (HTTP_X_FORWARDED_FOR), so
+// X_Forwarded_For is X-Forwarded-For to them.
+func foldedHeader(name string) string {
+	return http.CanonicalHeaderKey(strings.ReplaceAll(name, "_", "-"))
 }
 
 // Empty reports whether nothing is configured.
@@ -73,13 +85,13 @@ func (a EndpointAuth) Empty() bool {
 // ReservedHeader says why Herald will not let an integration set header
 // name ("" when it may), with headerPrefix the seed headers' prefix.
 func ReservedHeader(name, headerPrefix string) string {
-	k := http.CanonicalHeaderKey(name)
+	k := foldedHeader(name)
 	switch {
-	case slices.Contains(reservedHeaders, k):
-		return "is set by Herald or by HTTP itself"
+	case slices.Contains(reservedHeaders, k) || strings.HasPrefix(k, reservedProxyPrefix):
+		return "is set by Herald, by HTTP itself or by a proxy"
 	case strings.HasPrefix(k, standardWebhooksPref):
 		return "is a Standard Webhooks header Herald signs with"
-	case headerPrefix != "" && strings.HasPrefix(k, http.CanonicalHeaderKey(headerPrefix)):
+	case headerPrefix != "" && strings.HasPrefix(k, foldedHeader(headerPrefix)):
 		return "carries Herald's own integration headers (" + headerPrefix + "…)"
 	}
 	return ""
@@ -94,8 +106,8 @@ func (a EndpointAuth) Validate(headerPrefix string) error {
 	for _, name := range a.HeaderNames() {
 		v := a.Headers[name]
 		field := "headers." + name
-		other, dup := seen[http.CanonicalHeaderKey(name)]
-		seen[http.CanonicalHeaderKey(name)] = name
+		other, dup := seen[foldedHeader(name)]
+		seen[foldedHeader(name)] = name
 		reserved := ReservedHeader(name, headerPrefix)
 		switch {
 		case dup:

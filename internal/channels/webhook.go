@@ -47,14 +47,15 @@ func (w *Webhook) Render(m Message) (*Request, error) {
 	h.Set(w.HeaderPrefix+HeaderName, m.IntegrationName)
 	h.Set(w.HeaderPrefix+HeaderEventID, m.EventID)
 	h.Set(w.HeaderPrefix+HeaderEventType, m.EventType)
+	// webhook-id is the delivery id, signed or not: stable across retries,
+	// so every receiver can drop a request it has handled already.
+	h.Set("webhook-id", m.DeliveryID)
 	if m.Secret != "" {
 		if SigningOf(m.Secret) == SigningHMAC {
 			// The seed's token header carries the shared secret; an Ed25519
 			// key is private and never leaves Herald.
 			h.Set(w.HeaderPrefix+HeaderToken, m.Secret)
 		}
-		// webhook-id is the delivery id: stable across retries, so receivers can dedupe.
-		h.Set("webhook-id", m.DeliveryID)
 		h.Set("webhook-timestamp", strconv.FormatInt(m.Timestamp.Unix(), 10))
 		sig := Sign(m.Secret, m.DeliveryID, m.Timestamp, body)
 		if m.PreviousSecret != "" {

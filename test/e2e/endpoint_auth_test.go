@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/config"
@@ -89,8 +90,10 @@ func TestMutualTLSWebhook(t *testing.T) {
 type tokenServer struct {
 	*httptest.Server
 	requests atomic.Int32
-	mu       sync.Mutex
-	valid    map[string]bool
+	// hold, when set, is called with the request's number before it is answered.
+	hold  func(n int32)
+	mu    sync.Mutex
+	valid map[string]bool
 }
 
 func newTokenServer(t *testing.T, clientID, clientSecret string) *tokenServer {
@@ -105,6 +108,9 @@ func newTokenServer(t *testing.T, clientID, clientSecret string) *tokenServer {
 			return
 		}
 		n := ts.requests.Add(1)
+		if ts.hold != nil {
+			ts.hold(n)
+		}
 		tok := fmt.Sprintf("tok-%d", n)
 		ts.mu.Lock()
 		ts.valid[tok] = true
@@ -127,6 +133,66 @@ func (ts *tokenServer) check(header string) bool {
 	defer ts.mu.Unlock()
 	tok, ok := strings.CutPrefix(header, "Bearer ")
 	return ok && ts.valid[tok]
+}
+
+// An attempt's deadline covers its token and its requests. The receiver
+// refuses the cached token slowly (401 after 1.2 s), the token endpoint
+// answers slowly (2.5 s): the new token would come after the attempt's 3 s.
+// No request goes with it, and no other execution of the attempt asks for a
+// token again (before, the second request went at 3.7 s, and the attempt,
+// which outlived its local activity, was made again as an activity). Every
+// request carries webhook-id, though the integration does not sign.
+func TestOAuthRefreshKeepsTheAttemptsDeadline(t *testing.T) {
+	const attempt = 3 * time.Second
+	s := testenv.NewStack(t, func(c *config.Config) { c.AttemptTimeout = attempt; c.Retry.InitialInterval = time.Hour })
+	tokens := newTokenServer(t, "herald-client", "client-secret-9f8e7d")
+	tokens.hold = func(n int32) {
+		if n == 2 {
+			time.Sleep(attempt * 5 / 6)
+		}
+	}
+	var mu sync.Mutex
+	var got []http.Header
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Header.Clone())
+		n := len(got)
+		mu.Unlock()
+		if n == 2 {
+			time.Sleep(attempt * 2 / 5)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(recv.Close)
+	s.CreateIntegration(t, map[string]any{"name": "slow-oauth", "type": "webhook", "url": recv.URL, "events": []string{"*"},
+		"oauth2": map[string]any{"tokenUrl": tokens.URL, "clientId": "herald-client", "clientSecret": "client-secret-9f8e7d",
+			"scopes": []string{"notify:write", "events"}}})
+	if res := s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"id": "first", "event": "build:start"})); res.Status != contract.StatusDelivered {
+		t.Fatalf("the first event: %+v", res)
+	}
+	s.PostEvent(t, map[string]any{"id": "second", "event": "build:start"})
+	second := s.AwaitAttempt(t, "second", 1)
+	if second.Outcome != herald.OutcomeRetry {
+		t.Errorf("the second event's attempt: %s %q, want a retry", second.Outcome, second.Reason)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 2 || tokens.requests.Load() > 2 {
+		t.Fatalf("the receiver got %d requests and the token endpoint %d; want 2 and at most 2", len(got), tokens.requests.Load())
+	}
+	for i, h := range got {
+		if h.Get("Authorization") == "Bearer tok-2" {
+			t.Errorf("request %d went with the token that came after the deadline", i+1)
+		}
+		if h.Get("webhook-id") == "" || h.Get("webhook-signature") != "" {
+			t.Errorf("request %d: webhook-id %q, signature %q; want an id and no signature", i+1, h.Get("webhook-id"), h.Get("webhook-signature"))
+		}
+	}
+	if ds, err := s.Store.EventDeliveries(t.Context(), s.Team, "second"); err != nil || got[1].Get("webhook-id") != ds[0].ID {
+		t.Errorf("webhook-id %q is not the delivery's id (%v)", got[1].Get("webhook-id"), err)
+	}
 }
 
 // OAuth 2.0 client credentials: 30 events at once to one endpoint make one
@@ -265,13 +331,25 @@ func TestEndpointAuthBadInput(t *testing.T) {
 		"a seed header":                             {base(map[string]any{"headers": map[string]string{"X-Northflank-Notification-Integration-Token": "x"}}), "reserved"},
 		"Content-Type":                              {base(map[string]any{"headers": map[string]string{"content-type": "text/plain"}}), "reserved"},
 		"Authorization beside OAuth":                {base(map[string]any{"headers": map[string]string{"Authorization": "Basic x"}, "oauth2": oauth("https://auth.example.com/token")}), "reserved"},
-		"a header name with a space":                {base(map[string]any{"headers": map[string]string{"X Bad": "x"}}), "not a valid header name"},
-		"a header value with a line break":          {base(map[string]any{"headers": map[string]string{"X-Ok": "a\r\nInjected: 1"}}), "headers.X-Ok"},
-		"a token URL the guard refuses":             {base(map[string]any{"oauth2": oauth("http://127.0.0.1:9/token")}), "oauth2.tokenUrl"},
-		"a token URL to the metadata service":       {base(map[string]any{"oauth2": oauth("http://169.254.169.254/token")}), "oauth2.tokenUrl"},
-		"a token URL that is not http":              {base(map[string]any{"oauth2": oauth("ftp://auth.example.com/token")}), "oauth2.tokenUrl"},
-		"no client secret":                          {base(map[string]any{"oauth2": map[string]any{"tokenUrl": "https://auth.example.com/token", "clientId": "id"}}), "oauth2.clientSecret"},
-		"headers on a Slack integration":            {map[string]any{"name": "bad-slack", "type": "slack", "url": "https://hooks.slack.com/services/T0/B0/x", "events": []string{"*"}, "headers": map[string]string{"X-A": "b"}}, "webhook integrations only"},
+		// Spelled with underscores, which CGI, WSGI and Rack servers fold into the same variable.
+		"webhook_signature":                   {base(map[string]any{"headers": map[string]string{"webhook_signature": "v1,x"}}), "reserved"},
+		"the seed's token with underscores":   {base(map[string]any{"headers": map[string]string{"X_Northflank_Notification_Integration_Token": "x"}}), "reserved"},
+		"Content_Length":                      {base(map[string]any{"headers": map[string]string{"Content_Length": "1"}}), "reserved"},
+		"Transfer_Encoding":                   {base(map[string]any{"headers": map[string]string{"Transfer_Encoding": "chunked"}}), "reserved"},
+		"a header and its underscore twin":    {base(map[string]any{"headers": map[string]string{"X-Api-Key": "a", "X_Api_Key": "b"}}), "the same header"},
+		"Forwarded":                           {base(map[string]any{"headers": map[string]string{"Forwarded": "for=10.0.0.1"}}), "reserved"},
+		"X-Forwarded-For":                     {base(map[string]any{"headers": map[string]string{"X-Forwarded-For": "10.0.0.1"}}), "reserved"},
+		"X_Forwarded_Proto":                   {base(map[string]any{"headers": map[string]string{"X_Forwarded_Proto": "https"}}), "reserved"},
+		"X-Real-Ip":                           {base(map[string]any{"headers": map[string]string{"X-Real-Ip": "10.0.0.1"}}), "reserved"},
+		"Baggage":                             {base(map[string]any{"headers": map[string]string{"Baggage": "role=admin"}}), "reserved"},
+		"Traceparent":                         {base(map[string]any{"headers": map[string]string{"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}}), "reserved"},
+		"a header name with a space":          {base(map[string]any{"headers": map[string]string{"X Bad": "x"}}), "not a valid header name"},
+		"a header value with a line break":    {base(map[string]any{"headers": map[string]string{"X-Ok": "a\r\nInjected: 1"}}), "headers.X-Ok"},
+		"a token URL the guard refuses":       {base(map[string]any{"oauth2": oauth("http://127.0.0.1:9/token")}), "oauth2.tokenUrl"},
+		"a token URL to the metadata service": {base(map[string]any{"oauth2": oauth("http://169.254.169.254/token")}), "oauth2.tokenUrl"},
+		"a token URL that is not http":        {base(map[string]any{"oauth2": oauth("ftp://auth.example.com/token")}), "oauth2.tokenUrl"},
+		"no client secret":                    {base(map[string]any{"oauth2": map[string]any{"tokenUrl": "https://auth.example.com/token", "clientId": "id"}}), "oauth2.clientSecret"},
+		"headers on a Slack integration":      {map[string]any{"name": "bad-slack", "type": "slack", "url": "https://hooks.slack.com/services/T0/B0/x", "events": []string{"*"}, "headers": map[string]string{"X-A": "b"}}, "webhook integrations only"},
 	} {
 		r := s.Do(t, "POST", "/v1/integrations", s.Key, c.body)
 		if r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), c.want) {

@@ -20,6 +20,7 @@ func openStore(ctx context.Context, cfg *config.Config) (*store.Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	st.LimitIntegrations(cfg.MaxIntegrations)
 	if cfg.SecretKeys != "" {
 		ring, err := keyring.Parse(cfg.SecretKeys, "secret key")
 		if err != nil {

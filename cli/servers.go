@@ -83,6 +83,10 @@ func openRuntime(ctx context.Context, g *globals, b *config.Binder) (*runtime, e
 		r.close()
 		return nil, err
 	}
+	if err := checkRetentionInForce(ctx, r.store, cfg); err != nil {
+		r.close()
+		return nil, err
+	}
 	if r.temporal, err = temporalclient.Dial(ctx, cfg, log, r.metrics.Temporal()); err != nil {
 		r.close()
 		return nil, err
@@ -90,8 +94,30 @@ func openRuntime(ctx context.Context, g *globals, b *config.Binder) (*runtime, e
 	return r, nil
 }
 
+// checkRetentionInForce refuses a retention shorter than an integration's
+// own retry schedule (config.Validate checked the default one).
+func checkRetentionInForce(ctx context.Context, st *store.Store, cfg *config.Config) error {
+	overrides, err := st.RetryOverrides(ctx)
+	if err != nil {
+		return err
+	}
+	for _, o := range overrides {
+		p, err := o.Retry.V.Apply(cfg.Retry)
+		if err != nil {
+			continue // stored valid under the defaults of its day; its deliveries use what they were planned with
+		}
+		if err := config.CheckRetention(cfg.Retention, fmt.Sprintf("the retry schedule of integration %s (%s)", o.ID, o.Name), p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // runGateway serves until ctx ends, then drains in-flight requests.
 func (r *runtime) runGateway(ctx context.Context) error {
+	if err := r.cfg.CheckMetricsExposure(); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", r.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", r.cfg.Listen, err)
@@ -139,10 +165,14 @@ func (r *runtime) runWorker(ctx context.Context) error {
 	return nil
 }
 
-// serveMetrics exposes /metrics on its own listener (a worker has no gateway).
+// serveMetrics exposes /metrics on its own listener, apart from the
+// gateway's public one (which serves it only with HERALD_METRICS_TOKEN).
 func (r *runtime) serveMetrics(ctx context.Context) error {
 	if r.cfg.MetricsListen == "" {
 		return nil
+	}
+	if r.cfg.MetricsToken == "" && config.ListensOnEveryInterface(r.cfg.MetricsListen) {
+		r.log.Warn("metrics: /metrics answers anyone who reaches " + r.cfg.MetricsListen + "; keep that port off public networks, or set HERALD_METRICS_TOKEN")
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", r.metrics.Handler(r.cfg.MetricsToken))
@@ -178,6 +208,9 @@ func newServerCmd(g *globals, use, short string, cfg config.Config, run func(*ru
 			return err
 		}
 		defer r.close()
+		if err := r.serveMetrics(cmd.Context()); err != nil {
+			return err
+		}
 		return run(r, cmd.Context())
 	}
 	return cmd
@@ -195,12 +228,7 @@ func newServeCmd(g *globals) *cobra.Command {
 
 func newWorkerCmd(g *globals) *cobra.Command {
 	return newServerCmd(g, "worker", "Run a Temporal worker that executes event workflows and deliveries",
-		config.Defaults(), func(r *runtime, ctx context.Context) error {
-			if err := r.serveMetrics(ctx); err != nil {
-				return err
-			}
-			return r.runWorker(ctx)
-		})
+		config.Defaults(), (*runtime).runWorker)
 }
 
 func newDevCmd(g *globals) *cobra.Command {

@@ -137,7 +137,7 @@ if [ -n "${HERALD_STACK_SPLIT:-}" ]; then
 else
   gateway_mode=(serve --with-worker) gateway_desc="gateway with a worker (events start eagerly on it)"
 fi
-HERALD_LISTEN=${HERALD_LISTEN:-127.0.0.1:8080} bin/herald "${gateway_mode[@]}" >"$state/gateway.log" 2>&1 &
+HERALD_LISTEN=${HERALD_LISTEN:-127.0.0.1:8080} HERALD_METRICS_LISTEN=${HERALD_METRICS_LISTEN:-127.0.0.1:9463} bin/herald "${gateway_mode[@]}" >"$state/gateway.log" 2>&1 &
 echo $! >"$state/gateway.pid"
 workers=(1)
 [ -n "${HERALD_STACK_SPLIT:-}" ] && workers=(1 2)

@@ -78,6 +78,16 @@ func (p Policy) Jittered(n int, u float64) time.Duration {
 	return min(max(time.Duration(float64(d)+spread), MinInterval), MaxInterval)
 }
 
+// Span is the longest a delivery can wait between its first attempt and
+// its last under this policy: every delay at the top of its jitter.
+func (p Policy) Span() time.Duration {
+	var total time.Duration
+	for n := 1; n < p.MaxAttempts; n++ {
+		total += min(time.Duration(float64(p.Delay(n))*(1+p.Jitter)), MaxInterval)
+	}
+	return total
+}
+
 // DefaultJitter spreads each retry by up to ±20 % of its delay. Bounded
 // ("equal") jitter rather than full jitter: the documented schedule stays
 // what a reader can count on (the first retry comes after 4 to 6 s, not

@@ -129,3 +129,18 @@ func TestUnitIsFixedPerDeliveryAndSpread(t *testing.T) {
 		t.Errorf("200 deliveries' first retries fell on %d distinct 100 ms slots, want them spread", len(seen))
 	}
 }
+
+// The span of a schedule, counted by hand: the defaults' nine waits of 5 s
+// ×3 each, capped at 2 h, each at the top of its ±20 % jitter (which may
+// pass the policy's cap, not the 24 h bound of every wait).
+func TestSpan(t *testing.T) {
+	p := Policy{InitialInterval: 5 * time.Second, BackoffCoefficient: 3, MaxInterval: 2 * time.Hour, MaxAttempts: 10, Jitter: 0.2}
+	// 5 + 15 + 45 + 135 + 405 + 1215 + 3645 = 5465 s, then 7200 s twice; all ×1.2.
+	want := time.Duration(1.2 * (5465 + 2*7200) * float64(time.Second))
+	if got := p.Span(); got != want {
+		t.Fatalf("span %s, want %s", got, want)
+	}
+	if got := (Policy{InitialInterval: time.Second, BackoffCoefficient: 1, MaxInterval: time.Second, MaxAttempts: 1}).Span(); got != 0 {
+		t.Fatalf("one attempt: span %s, want 0", got)
+	}
+}

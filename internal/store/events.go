@@ -310,10 +310,16 @@ const (
 
 // PruneEvents deletes up to limit events received before cutoff, with their
 // deliveries and attempts (the foreign keys cascade), and says how many went.
+// An event with a delivery still open (pending or retrying: waiting for a
+// retry, its turn, its slot or its pace) stays until that delivery ends:
+// retention never takes a delivery's record from under it.
 func (s *Store) PruneEvents(ctx context.Context, cutoff time.Time, limit int) (int, error) {
 	res, err := s.db.ExecContext(ctx, `
 		DELETE FROM events WHERE (team_id, id) IN (
-			SELECT team_id, id FROM events WHERE received_at < $1 LIMIT $2)`, cutoff, limit)
+			SELECT e.team_id, e.id FROM events e WHERE e.received_at < $1
+			  AND NOT EXISTS (SELECT 1 FROM deliveries d
+				WHERE d.team_id = e.team_id AND d.event_id = e.id AND d.status <> ALL($3))
+			LIMIT $2)`, cutoff, limit, statusArray(herald.FinalStatuses...))
 	if err != nil {
 		return 0, fmt.Errorf("prune events before %s: %w", cutoff.Format(time.RFC3339), err)
 	}

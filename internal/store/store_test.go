@@ -156,6 +156,8 @@ func TestMatchingUsesTheSubscriptionIndex(t *testing.T) {
 	}
 }
 
+// Retention deletes old events with their deliveries and attempts, in
+// batches, except those with a delivery still open: they wait for it to end.
 func TestPruneEventsCascadesInBatches(t *testing.T) {
 	st := testenv.NewStore(t)
 	ctx := context.Background()
@@ -170,6 +172,11 @@ func TestPruneEventsCascadesInBatches(t *testing.T) {
 		}
 	}
 	if _, err := st.RecordEvent(ctx, event(team, "new", "build:start", ""), store.Match{Candidates: eventtype.Candidates("build:start")}); err != nil {
+		t.Fatal(err)
+	}
+	// Four of the old events' deliveries ended; one is still retrying.
+	if _, err := st.DB().Exec(`UPDATE deliveries SET status = CASE WHEN event_id = 'old-4' THEN 'retrying' ELSE 'delivered' END
+		WHERE event_id LIKE 'old-%'`); err != nil {
 		t.Fatal(err)
 	}
 	cutoff := time.Now().Add(-30 * 24 * time.Hour)
@@ -187,12 +194,28 @@ func TestPruneEventsCascadesInBatches(t *testing.T) {
 			break
 		}
 	}
-	var events, deliveries int
-	if err := st.DB().QueryRow(`SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM deliveries)`).Scan(&events, &deliveries); err != nil {
+	var left []string
+	rows, err := st.DB().Query(`SELECT e.id FROM events e JOIN deliveries d ON d.event_id = e.id ORDER BY e.id`)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if total != 5 || events != 1 || deliveries != 1 {
-		t.Errorf("pruned %d; left %d events and %d deliveries, want 1 and 1", total, events, deliveries)
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		left = append(left, id)
+	}
+	rows.Close()
+	if total != 4 || strings.Join(left, ",") != "new,old-4" {
+		t.Errorf("pruned %d; left the events %v with their deliveries, want new and old-4 (still retrying)", total, left)
+	}
+	// Its delivery ends: the next run takes it.
+	if _, err := st.DB().Exec(`UPDATE deliveries SET status = 'failed' WHERE event_id = 'old-4'`); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := st.PruneEvents(ctx, cutoff, 2); err != nil || n != 1 {
+		t.Errorf("after its delivery ended: pruned %d %v, want 1", n, err)
 	}
 }
 

@@ -92,7 +92,7 @@ func StartLocal(ctx context.Context, o LocalOptions) (l *Local, err error) {
 		"HERALD_RETRY_BACKOFF":              "2",
 		"HERALD_RETRY_MAX_INTERVAL":         "8s",
 		"HERALD_RETRY_MAX_ATTEMPTS":         "30",
-		"HERALD_METRICS_LISTEN":             "",
+		"HERALD_METRICS_LISTEN":             "127.0.0.1:0",
 		"HERALD_LOG_FORMAT":                 "json",
 	})
 	migrate := exec.CommandContext(ctx, o.Herald, "migrate")

@@ -24,7 +24,7 @@ func TestDashboardsAndAlertsUseRealMetrics(t *testing.T) {
 	recv := testenv.NewReceiver(t)
 	s.CreateIntegration(t, map[string]any{"name": "metrics-hook", "type": "webhook", "url": recv.URL, "events": []string{"*"}})
 	s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"event": "build:start"}))
-	r := s.Do(t, http.MethodGet, "/metrics", "", nil)
+	r := s.Do(t, http.MethodGet, "/metrics", s.Config.MetricsToken, nil)
 	if r.Status != http.StatusOK {
 		t.Fatalf("/metrics: %d", r.Status)
 	}
@@ -160,7 +160,7 @@ func TestOperatorMetricsCount(t *testing.T) {
 	}
 	var missing []string
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
-		body := string(s.Do(t, http.MethodGet, "/metrics", "", nil).Body)
+		body := s.Scrape(t)
 		missing = nil
 		for series, n := range want {
 			if !strings.Contains(body, series+" "+n+"\n") {

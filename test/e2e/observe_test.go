@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/test/testenv"
@@ -36,16 +37,7 @@ func metricValue(t *testing.T, text, series string) float64 {
 
 func scrape(t *testing.T, s *testenv.Stack) string {
 	t.Helper()
-	resp, err := http.Get(s.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		t.Fatalf("/metrics: %d", resp.StatusCode)
-	}
-	return string(b)
+	return s.Scrape(t)
 }
 
 func TestMetricsMoveByTheRightAmounts(t *testing.T) {
@@ -195,9 +187,65 @@ func TestRetention(t *testing.T) {
 	}
 }
 
+// Retention never takes a delivery that is still retrying: an old event
+// whose receiver keeps failing stays, with its delivery and its attempts,
+// through a retention run past its age, and goes once its delivery ended.
+func TestRetentionKeepsWhatIsStillRetrying(t *testing.T) {
+	s := testenv.NewStack(t, func(c *config.Config) { c.Retry.InitialInterval = time.Hour; c.Retry.MaxInterval = time.Hour })
+	ctx := context.Background()
+	recv := testenv.NewReceiver(t)
+	recv.SetDefault(testenv.Reply{Status: http.StatusServiceUnavailable})
+	s.CreateIntegration(t, map[string]any{"name": "failing", "type": "webhook", "url": recv.URL, "events": []string{"*"}})
+	s.PostEvent(t, map[string]any{"id": "old-and-retrying", "event": "build:start"})
+	s.AwaitAttempt(t, "old-and-retrying", 1)
+	if _, err := s.Store.DB().Exec(`UPDATE events SET received_at = now() - interval '3 days'`); err != nil {
+		t.Fatal(err)
+	}
+	prune := func() int {
+		run, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: s.Config.TaskQueue},
+			contract.RetentionWorkflow, contract.RetentionInput{Retention: 48 * time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pruned int
+		if err := run.Get(ctx, &pruned); err != nil {
+			t.Fatal(err)
+		}
+		return pruned
+	}
+	if n := prune(); n != 0 {
+		t.Fatalf("retention pruned %d events; the retrying one must stay", n)
+	}
+	ds, err := s.Store.EventDeliveries(ctx, s.Team, "old-and-retrying")
+	if err != nil || len(ds) != 1 || ds[0].Status != herald.DeliveryRetrying {
+		t.Fatalf("after retention: %+v %v, want the delivery retrying", ds, err)
+	}
+	if _, err := s.Store.LoadAttempt(ctx, ds[0].ID, 1); err != nil {
+		t.Fatalf("its first attempt: %v", err)
+	}
+	if _, err := s.Store.DB().Exec(`UPDATE deliveries SET status = 'failed' WHERE id = $1`, ds[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := prune(); n != 1 {
+		t.Fatalf("retention pruned %d once the delivery ended, want 1", n)
+	}
+}
+
 // With HERALD_METRICS_TOKEN set, the gateway's /metrics answers only the
-// bearer of the token: event-type names are no one else's to read.
+// bearer of the token: event-type names are no one else's to read. Without
+// it, the gateway's listener does not serve /metrics at all (the process
+// serves it on its separate metrics listener), and a gateway with neither
+// refuses to start.
 func TestMetricsNeedTheirToken(t *testing.T) {
+	open := testenv.NewStack(t, func(c *config.Config) { c.MetricsToken = "" })
+	if r := open.Do(t, "GET", "/metrics", "", nil); r.Status != http.StatusNotFound || strings.Contains(string(r.Body), "herald_") {
+		t.Errorf("/metrics without a token on the public listener: %d %.200s", r.Status, r.Body)
+	}
+	cfg := *open.Config
+	cfg.MetricsListen = ""
+	if err := cfg.CheckMetricsExposure(); err == nil || !strings.Contains(err.Error(), "HERALD_METRICS_TOKEN") {
+		t.Errorf("no token and no metrics listener: %v", err)
+	}
 	s := testenv.NewStack(t, func(c *config.Config) { c.MetricsToken = "scrape-me-only" })
 	for auth, want := range map[string]int{"": 401, "Bearer nope": 401, "Bearer " + s.Key: 401, "Bearer scrape-me-only": 200} {
 		req, _ := http.NewRequest("GET", s.URL+"/metrics", nil)

@@ -55,6 +55,26 @@ func TestSecretsAreSealedAtRest(t *testing.T) {
 	for i, typ := range []string{"slack", "discord", "teams"} {
 		createChat(t, s, typ, "sealed-"+typ, chats[i], map[string]any{"events": []string{"build:*"}})
 	}
+	// Edits seal what they change as creation does: a new URL, secret,
+	// headers and OAuth client secret, and a chat's new URL.
+	editedURL, editedSecret := recv.URL+"/edited?token=edited-receiver-token-7e7e", "edited-webhook-secret-4242424242"
+	for id, patch := range map[string]map[string]any{
+		ownHook.ID: {"url": editedURL, "secret": editedSecret},
+		authHook.ID: {"headers": map[string]string{"X-Api-Key": "edited-header-value-6060"},
+			"oauth2": map[string]any{"tokenUrl": recv.URL + "/token", "clientId": "sealed-client-id", "clientSecret": "edited-oauth-secret-7070"}},
+	} {
+		if r := s.Do(t, "PATCH", "/v1/integrations/"+id, s.Key, patch); r.Status != 200 {
+			t.Fatalf("edit %s: %d %s", id, r.Status, r.Body)
+		}
+	}
+	editedChat := slack.URL("edited")
+	var slackID string
+	if err := s.Store.DB().QueryRow(`SELECT id FROM integrations WHERE name = 'sealed-slack'`).Scan(&slackID); err != nil {
+		t.Fatal(err)
+	}
+	if r := s.Do(t, "PATCH", "/v1/integrations/"+slackID, s.Key, map[string]any{"url": editedChat}); r.Status != 200 {
+		t.Fatalf("edit the Slack URL: %d %s", r.Status, r.Body)
+	}
 	// A rotation leaves the old secret as the previous one.
 	rot := s.Do(t, "POST", "/v1/integrations/"+hmacHook.ID+"/rotate-secret", s.Key, nil)
 	var rotated struct{ Secret string }
@@ -70,6 +90,9 @@ func TestSecretsAreSealedAtRest(t *testing.T) {
 	values["Ed25519 key"] = ed.Secret
 	values["custom header value"] = "custom-header-value-5150"
 	values["OAuth client secret"] = "oauth-client-secret-8086"
+	values["edited URL"], values["edited URL's token"], values["edited secret"] = editedURL, "edited-receiver-token-7e7e", editedSecret
+	values["edited header value"], values["edited OAuth client secret"] = "edited-header-value-6060", "edited-oauth-secret-7070"
+	values["edited chat URL"] = editedChat
 	// The client key's DER, as its PEM carries it (its longest base64 line).
 	keyLines := strings.Split(strings.TrimSpace(client.KeyPEM), "\n")
 	values["client key"] = keyLines[1]
@@ -218,7 +241,7 @@ func TestStartNeedsTheSecretKeysInUse(t *testing.T) {
 	s.CreateIntegration(t, map[string]any{"name": "sealed", "type": "webhook", "url": "https://example.com/h", "events": []string{"*"}, "generateSecret": true})
 	other := "t9:" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, 32))
 	base := []string{"HERALD_DATABASE_URL=" + s.Config.DatabaseURL, "HERALD_TEMPORAL_ADDRESS=" + s.Config.TemporalAddress,
-		"HERALD_LISTEN=127.0.0.1:0", "HERALD_METRICS_LISTEN="}
+		"HERALD_LISTEN=127.0.0.1:0", "HERALD_METRICS_LISTEN=127.0.0.1:0"}
 	for name, c := range map[string]struct{ keys, want string }{
 		"no keys":         {"", "secret keys t1 that HERALD_SECRET_KEYS does not hold"},
 		"another key":     {other, "secret keys t1 that HERALD_SECRET_KEYS does not hold"},

@@ -303,7 +303,7 @@ func (s *Server) mountConsole() {
 	s.app.Post("/console/login", s.consoleLogin)
 	con := s.app.Group("/console", s.consoleAuth)
 	con.Post("/logout", func(c *fiber.Ctx) error {
-		if err := s.store.EndSession(c.UserContext(), c.Cookies(consoleCookie)); err != nil {
+		if err := s.store.EndSession(c.UserContext(), c.Locals(localKey).(store.APIKey), c.Cookies(consoleCookie)); err != nil {
 			return err
 		}
 		c.Cookie(s.consoleCookieOf(consoleCookie, "", -1, fiber.CookieSameSiteStrictMode))
@@ -353,22 +353,29 @@ func (s *Server) consoleLogin(c *fiber.Ctx) error {
 		return err
 	}
 	key := strings.TrimSpace(string(c.Request().PostArgs().Peek("key")))
-	if !strings.HasPrefix(key, store.KeyPrefix) {
-		s.guesses.fail(c.IP(), time.Now())
-		return s.renderLogin(c, fiber.StatusUnauthorized, "That key is not valid or has been revoked.")
+	k, err := store.APIKey{}, store.ErrNotFound
+	if strings.HasPrefix(key, store.KeyPrefix) {
+		k, err = s.store.Authenticate(c.UserContext(), key)
 	}
-	k, err := s.store.Authenticate(c.UserContext(), key)
-	fail := func(msg string) error { return s.renderLogin(c, fiber.StatusUnauthorized, msg) }
+	fail := func(why, msg string) error {
+		// Audited without the key: the team's when the key is one, the
+		// operator's (no team) when it is not.
+		c.SetUserContext(store.WithActor(c.UserContext(), actorOf(c, k, "console")))
+		s.recordAudit(c, store.Audit{TeamID: k.TeamID, Action: store.AuditConsoleSignInFail, ObjectType: "key", ObjectID: k.ID,
+			Summary: map[string]any{"from": c.IP(), "reason": why}})
+		return s.renderLogin(c, fiber.StatusUnauthorized, msg)
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		s.guesses.fail(c.IP(), time.Now())
-		return fail("That key is not valid or has been revoked.")
+		return fail("unknown or revoked key", "That key is not valid or has been revoked.")
 	case err != nil:
 		return err
 	case !k.Has(herald.ScopeManage):
-		return fail("That key lacks the manage scope the console needs.")
+		return fail("no manage scope", "That key lacks the manage scope the console needs.")
 	}
-	id, err := s.store.CreateSession(c.UserContext(), k.ID, consoleSessionTTL, consoleIdle)
+	c.SetUserContext(store.WithActor(c.UserContext(), actorOf(c, k, "console")))
+	id, err := s.store.CreateSession(c.UserContext(), k, c.IP(), consoleSessionTTL, consoleIdle)
 	if err != nil {
 		return err
 	}

@@ -74,6 +74,9 @@ const (
 	AuditEventTypeCreate    AuditAction = "event-type.create"
 	AuditEventTypeUpdate    AuditAction = "event-type.update"
 	AuditEventTypeDelete    AuditAction = "event-type.delete"
+	AuditConsoleSignIn      AuditAction = "console.sign-in"
+	AuditConsoleSignInFail  AuditAction = "console.sign-in-failed"
+	AuditConsoleSignOut     AuditAction = "console.sign-out"
 )
 
 // Audit is one change to record.

@@ -6,15 +6,18 @@ import (
 	"encoding/base64"
 	"fmt"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // SessionPrefix marks a console session id (never an API key's hk_).
 const SessionPrefix = "hs_"
 
-// CreateSession signs a key in to the console until ttl from now (the
+// CreateSession signs key in to the console until ttl from now (the
 // absolute expiry), and returns the session id the browser keeps. Only its
 // hash is stored. Sessions past their expiry or idle are pruned on the way.
-func (s *Store) CreateSession(ctx context.Context, keyID string, ttl, idle time.Duration) (string, error) {
+// The sign-in is audited (from where, in summary), with the session.
+func (s *Store) CreateSession(ctx context.Context, key APIKey, from string, ttl, idle time.Duration) (string, error) {
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", fmt.Errorf("session id: %w", err)
@@ -24,9 +27,16 @@ func (s *Store) CreateSession(ctx context.Context, keyID string, ttl, idle time.
 		WHERE expires_at <= now() OR last_seen_at <= now() - $1 * interval '1 millisecond'`, idle.Milliseconds()); err != nil {
 		return "", fmt.Errorf("prune console sessions: %w", err)
 	}
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO console_sessions (id_hash, key_id, expires_at)
-		VALUES ($1, $2, now() + $3 * interval '1 millisecond')`, hashKey(id), keyID, ttl.Milliseconds()); err != nil {
-		return "", fmt.Errorf("create console session: %w", err)
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO console_sessions (id_hash, key_id, expires_at)
+			VALUES ($1, $2, now() + $3 * interval '1 millisecond')`, hashKey(id), key.ID, ttl.Milliseconds()); err != nil {
+			return fmt.Errorf("create console session: %w", err)
+		}
+		return s.audit(ctx, tx, Audit{TeamID: key.TeamID, Action: AuditConsoleSignIn, ObjectType: "key", ObjectID: key.ID,
+			Summary: map[string]any{"from": from}})
+	})
+	if err != nil {
+		return "", err
 	}
 	return id, nil
 }
@@ -48,10 +58,12 @@ func (s *Store) SessionKey(ctx context.Context, id string, idle time.Duration) (
 	return k, nil
 }
 
-// EndSession signs a console session out.
-func (s *Store) EndSession(ctx context.Context, id string) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM console_sessions WHERE id_hash = $1`, hashKey(id)); err != nil {
-		return fmt.Errorf("end console session: %w", err)
-	}
-	return nil
+// EndSession signs a console session of key out, and audits it.
+func (s *Store) EndSession(ctx context.Context, key APIKey, id string) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM console_sessions WHERE id_hash = $1`, hashKey(id)); err != nil {
+			return fmt.Errorf("end console session: %w", err)
+		}
+		return s.audit(ctx, tx, Audit{TeamID: key.TeamID, Action: AuditConsoleSignOut, ObjectType: "key", ObjectID: key.ID})
+	})
 }

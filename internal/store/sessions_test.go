@@ -22,7 +22,7 @@ func TestConsoleSessions(t *testing.T) {
 		t.Fatal(err)
 	}
 	open := func(ttl time.Duration) string {
-		id, err := st.CreateSession(ctx, key.ID, ttl, time.Hour)
+		id, err := st.CreateSession(ctx, key, "192.0.2.1", ttl, time.Hour)
 		if err != nil || !strings.HasPrefix(id, store.SessionPrefix) {
 			t.Fatalf("create session: %q %v", id, err)
 		}
@@ -57,7 +57,7 @@ func TestConsoleSessions(t *testing.T) {
 	gone("a session past its expiry", open(0))
 
 	out := open(time.Hour)
-	if err := st.EndSession(ctx, out); err != nil {
+	if err := st.EndSession(ctx, key, out); err != nil {
 		t.Fatal(err)
 	}
 	gone("a signed-out session", out)

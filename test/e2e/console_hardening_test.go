@@ -206,3 +206,53 @@ func TestConsoleIsRateLimited(t *testing.T) {
 		t.Error("10 console pages at once under a rate of 1/s (burst 3) were never answered 429 with Retry-After")
 	}
 }
+
+// Signing in to the console, failing to, and signing out are audited:
+// with the key that did it (never the key itself) and where from.
+func TestConsoleSignInsAreAudited(t *testing.T) {
+	s := testenv.NewStack(t)
+	_, ingestOnly := testenv.TeamWithKey(t, s.Store, s.Team, "ingest")
+	b := &consoleClient{t: t, base: s.URL, cookies: map[string]string{}}
+	login := func(key string) int {
+		_, page := b.do("GET", "/console/login", nil)
+		r, _ := b.do("POST", "/console/login", url.Values{"key": {key}, "csrf": {formToken(t, page)}})
+		return r.StatusCode
+	}
+	if st := login("hk_not-a-key-of-anyone"); st != http.StatusUnauthorized {
+		t.Fatalf("an unknown key: %d", st)
+	}
+	if st := login(ingestOnly); st != http.StatusUnauthorized {
+		t.Fatalf("a key without manage: %d", st)
+	}
+	if st := login(s.Key); st != http.StatusSeeOther {
+		t.Fatalf("sign in: %d", st)
+	}
+	_, page := b.do("GET", "/console", nil)
+	if r, _ := b.do("POST", "/console/logout", url.Values{"csrf": {formToken(t, page)}}, "Origin", s.URL); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign out: %d", r.StatusCode)
+	}
+	entries, err := s.Store.ListAudit(context.Background(), store.AuditFilter{TeamID: s.Team, Limit: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range entries {
+		if strings.HasPrefix(string(e.Action), "console.") {
+			var sum map[string]any
+			_ = json.Unmarshal(e.Summary, &sum)
+			got = append(got, fmt.Sprintf("%s via %s %v", e.Action, e.Via, sum["reason"]))
+			if strings.Contains(string(e.Summary), "hk_") {
+				t.Errorf("%s records a key: %s", e.Action, e.Summary)
+			}
+		}
+	}
+	want := []string{"console.sign-out via console <nil>", "console.sign-in via console <nil>", "console.sign-in-failed via console no manage scope"}
+	if strings.Join(got, "; ") != strings.Join(want, "; ") {
+		t.Fatalf("the team's console entries, newest first:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	var anon int
+	if err := s.Store.DB().QueryRow(`SELECT count(*) FROM audit_log WHERE team_id IS NULL AND action = 'console.sign-in-failed'
+		AND summary->>'reason' = 'unknown or revoked key'`).Scan(&anon); err != nil || anon != 1 {
+		t.Fatalf("the unknown key's failed sign-in: %d entries (%v)", anon, err)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/heraldhq/herald/internal/alerts"
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/channels"
+	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/eventtype"
 	"github.com/heraldhq/herald/internal/pacing"
@@ -36,7 +37,7 @@ const (
 
 // validate checks and normalizes the fields present; create requires the
 // fields an integration cannot do without.
-func validateIntegration(r *api.IntegrationRequest, create bool, defaults retry.Policy) error {
+func validateIntegration(r *api.IntegrationRequest, create bool, cfg *config.Config) error {
 	if create {
 		switch {
 		case r.Name == nil:
@@ -84,7 +85,11 @@ func validateIntegration(r *api.IntegrationRequest, create bool, defaults retry.
 		}
 	}
 	if r.Retry != nil {
-		if _, err := r.Retry.Apply(defaults); err != nil {
+		p, err := r.Retry.Apply(cfg.Retry)
+		if err == nil {
+			err = config.CheckRetention(cfg.Retention, "this retry schedule", p)
+		}
+		if err != nil {
 			return badRequest("field \"retry\": %s", err)
 		}
 	}
@@ -214,7 +219,7 @@ func (s *Server) createIntegration(c *fiber.Ctx) error {
 // confirmation; the view shows its new secret and URL this once.
 func (s *Server) newIntegration(c *fiber.Ctx, req api.IntegrationRequest) (api.IntegrationView, error) {
 	var none api.IntegrationView
-	if err := validateIntegration(&req, true, s.cfg.Retry); err != nil {
+	if err := validateIntegration(&req, true, s.cfg); err != nil {
 		return none, err
 	}
 	if err := s.checkDeliveryControl(&req, herald.IntegrationType(*req.Type)); err != nil {
@@ -285,7 +290,7 @@ func (s *Server) newIntegration(c *fiber.Ctx, req api.IntegrationRequest) (api.I
 	}
 	out, err := s.store.CreateIntegration(c.UserContext(), in)
 	if err != nil {
-		return none, err
+		return none, s.integrationLimitProblem(err)
 	}
 	v := s.integrationView(out)
 	v.URL, v.Secret = out.URL, shownSecret(out.Secret)
@@ -350,7 +355,7 @@ func (s *Server) updateIntegration(c *fiber.Ctx) error {
 func (s *Server) changeIntegration(c *fiber.Ctx, req api.IntegrationRequest) (api.IntegrationView, error) {
 	var none api.IntegrationView
 	id := c.Params("id")
-	if err := validateIntegration(&req, false, s.cfg.Retry); err != nil {
+	if err := validateIntegration(&req, false, s.cfg); err != nil {
 		return none, err
 	}
 	var before store.Integration
@@ -596,6 +601,15 @@ func (s *Server) sendTest(c *fiber.Ctx, in store.Integration) (contract.TestResu
 	s.recordAudit(c, store.Audit{TeamID: in.TeamID, Action: store.AuditIntegrationTest, ObjectType: "integration", ObjectID: in.ID,
 		Summary: map[string]any{"outcome": res.Outcome, "delivered": res.Delivered}})
 	return res, nil
+}
+
+// integrationLimitProblem says a team at its bound of integrations as a
+// 409, and other errors as they are.
+func (s *Server) integrationLimitProblem(err error) error {
+	if errors.Is(err, store.ErrTooMany) {
+		return conflict("a team has at most %d integrations; delete one it no longer needs first (the operator sets the bound: HERALD_MAX_INTEGRATIONS)", s.cfg.MaxIntegrations)
+	}
+	return err
 }
 
 // checkDestination refuses a URL whose host is, or resolves to, an address

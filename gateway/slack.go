@@ -166,7 +166,7 @@ func (s *Server) slackInstall(c *fiber.Ctx) error {
 		if q, ok := c.Queries()["projects"]; ok {
 			req.Projects = ptr(strings.Split(q, ","))
 		}
-		if err := validateIntegration(&req, false, s.cfg.Retry); err != nil {
+		if err := validateIntegration(&req, false, s.cfg); err != nil {
 			return err
 		}
 		st.Name = *req.Name
@@ -322,7 +322,7 @@ func (s *Server) slackCallback(c *fiber.Ctx) error {
 		}
 	}
 	if err != nil {
-		return err
+		return s.integrationLimitProblem(err)
 	}
 	v := s.integrationView(out)
 	v.Confirmation = confirmation

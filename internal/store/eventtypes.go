@@ -28,7 +28,7 @@ const MaxEventTypes = 200
 // ErrExists is a name already taken.
 var ErrExists = errors.New("already exists")
 
-// ErrTooMany is a team at MaxEventTypes.
+// ErrTooMany is a team at one of its bounds (MaxEventTypes, LimitIntegrations).
 var ErrTooMany = errors.New("too many")
 
 // A missing example reads as JSON null.
@@ -57,8 +57,11 @@ func (s *Store) CreateEventType(ctx context.Context, t EventType) (EventType, er
 	var out EventType
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		// The team's row serializes concurrent creations, so the bound holds.
+		if err := lockTeam(ctx, tx, t.TeamID); err != nil {
+			return err
+		}
 		var n int
-		if err := tx.GetContext(ctx, &n, `SELECT count(*) FROM event_types WHERE team_id = (SELECT id FROM teams WHERE id = $1 FOR UPDATE)`, t.TeamID); err != nil {
+		if err := tx.GetContext(ctx, &n, `SELECT count(*) FROM event_types WHERE team_id = $1`, t.TeamID); err != nil {
 			return fmt.Errorf("count event types: %w", err)
 		}
 		if n >= MaxEventTypes {

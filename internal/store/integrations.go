@@ -122,7 +122,38 @@ const integrationCols = `id, team_id, name, type, url, secret, events, projects,
 	disable_pending, retry_policy, auto_recover, format, channel,
 	previous_secret, previous_secret_expires_at, alert_policy, rate_limit, max_in_flight, ordering, auth`
 
-// CreateIntegration stores a validated integration and its subscriptions.
+// lockTeam holds the team's row until tx ends, serializing the changes
+// that count the team's rows against a bound. Its own statement: a count in
+// the same statement would read a snapshot taken before the lock was
+// granted, and miss what the transaction that held it added.
+func lockTeam(ctx context.Context, tx *sqlx.Tx, teamID string) error {
+	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM teams WHERE id = $1 FOR UPDATE`, teamID); err != nil {
+		return fmt.Errorf("lock team %s: %w", teamID, err)
+	}
+	return nil
+}
+
+// checkIntegrationLimit refuses one integration more for a team at its
+// bound. The team's row serializes concurrent creations, so the bound holds.
+func (s *Store) checkIntegrationLimit(ctx context.Context, tx *sqlx.Tx, teamID string) error {
+	if s.maxIntegrations <= 0 {
+		return nil
+	}
+	if err := lockTeam(ctx, tx, teamID); err != nil {
+		return err
+	}
+	var n int
+	if err := tx.GetContext(ctx, &n, `SELECT count(*) FROM integrations WHERE team_id = $1 AND deleted_at IS NULL`, teamID); err != nil {
+		return fmt.Errorf("count integrations: %w", err)
+	}
+	if n >= s.maxIntegrations {
+		return fmt.Errorf("a team has at most %d integrations: %w", s.maxIntegrations, ErrTooMany)
+	}
+	return nil
+}
+
+// CreateIntegration stores a validated integration and its subscriptions
+// (ErrTooMany: the team has as many as LimitIntegrations allows).
 func (s *Store) CreateIntegration(ctx context.Context, in Integration) (Integration, error) {
 	in.ID = NewID("int")
 	if in.Projects == nil {
@@ -142,6 +173,9 @@ func (s *Store) CreateIntegration(ctx context.Context, in Integration) (Integrat
 	}
 	var out Integration
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := s.checkIntegrationLimit(ctx, tx, in.TeamID); err != nil {
+			return err
+		}
 		err := tx.GetContext(ctx, &out, `
 			INSERT INTO integrations (id, team_id, name, type, url, secret, events, projects, enabled,
 				retry_policy, auto_recover, format, channel, alert_policy, rate_limit, max_in_flight, ordering, auth)
@@ -560,6 +594,23 @@ func (s *Store) CountOpenDeliveries(ctx context.Context) (map[string]int, error)
 	out := map[string]int{}
 	for _, r := range rows {
 		out[r.Status] = r.N
+	}
+	return out, nil
+}
+
+// RetryOverride is an integration's own retry schedule.
+type RetryOverride struct {
+	ID    string    `db:"id"`
+	Name  string    `db:"name"`
+	Retry RetryJSON `db:"retry_policy"`
+}
+
+// RetryOverrides are the retry schedules of every integration that has one.
+func (s *Store) RetryOverrides(ctx context.Context) ([]RetryOverride, error) {
+	out := []RetryOverride{}
+	if err := s.db.SelectContext(ctx, &out, `SELECT id, name, retry_policy FROM integrations
+		WHERE retry_policy IS NOT NULL AND deleted_at IS NULL ORDER BY id`); err != nil {
+		return nil, fmt.Errorf("read retry schedules: %w", err)
 	}
 	return out, nil
 }

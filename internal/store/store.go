@@ -31,7 +31,13 @@ type Store struct {
 	// back at its end with this error: what a change writes with it (its
 	// audit entry) must roll back too.
 	failBeforeCommit error
+	// maxIntegrations bounds a team's integrations (0: no bound).
+	maxIntegrations int
 }
+
+// LimitIntegrations bounds the integrations one team may have (not counting
+// deleted ones): CreateIntegration beyond it is ErrTooMany.
+func (s *Store) LimitIntegrations(n int) { s.maxIntegrations = n }
 
 // UseSecretKeys makes the store seal secrets under r's active key and open
 // them with any of its keys.

@@ -3,11 +3,13 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"go.temporal.io/sdk/client"
@@ -236,5 +238,65 @@ func TestTemporalUnreachable(t *testing.T) {
 	r = s.Do(t, http.MethodPost, "/v1/events", key, `{"event":"build:start"}`)
 	if r.Status != http.StatusServiceUnavailable || r.Header.Get("Retry-After") == "" {
 		t.Errorf("ingest without the outbox: %d %v %s", r.Status, r.Header, r.Body)
+	}
+}
+
+// A team has at most HERALD_MAX_INTEGRATIONS integrations (1,000 were made
+// in 2.2 s before): one more is a 409 that says how to go on, even when ten
+// are created at once at the bound; a deleted one frees its place.
+func TestIntegrationsPerTeamAreCapped(t *testing.T) {
+	s := testenv.NewStack(t, func(c *config.Config) { c.MaxIntegrations = 5 })
+	create := func(name string) testenv.Response {
+		return s.Do(t, http.MethodPost, "/v1/integrations", s.Key, map[string]any{"name": name, "type": "webhook",
+			"url": "http://127.0.0.1:9/" + name, "events": []string{"build:*"}})
+	}
+	var first string
+	for i := range 3 {
+		r := create(fmt.Sprint("hook-", i))
+		if r.Status != http.StatusCreated {
+			t.Fatalf("integration %d: %d %s", i, r.Status, r.Body)
+		}
+		if i == 0 {
+			var v struct{ ID string }
+			r.JSON(t, &v)
+			first = v.ID
+		}
+	}
+	// Ten at once for the last two places.
+	codes := make(chan int, 10)
+	var wg sync.WaitGroup
+	for i := range 10 {
+		wg.Go(func() {
+			body := fmt.Sprintf(`{"name":"race-%d","type":"webhook","url":"http://127.0.0.1:9/r","events":["build:*"]}`, i)
+			req, _ := http.NewRequest(http.MethodPost, s.URL+"/v1/integrations", strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+s.Key)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				codes <- 0
+				return
+			}
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		})
+	}
+	wg.Wait()
+	close(codes)
+	got := map[int]int{}
+	for c := range codes {
+		got[c]++
+	}
+	if got[http.StatusCreated] != 2 || got[http.StatusConflict] != 8 {
+		t.Fatalf("ten at once for two places: %v", got)
+	}
+	r := create("one-too-many")
+	if r.Status != http.StatusConflict || !strings.Contains(string(r.Body), "at most 5 integrations") || !strings.Contains(string(r.Body), "delete one") {
+		t.Fatalf("one more: %d %s", r.Status, r.Body)
+	}
+	if r := s.Do(t, http.MethodDelete, "/v1/integrations/"+first, s.Key, nil); r.Status != http.StatusNoContent {
+		t.Fatalf("delete: %d", r.Status)
+	}
+	if r := create("after-a-delete"); r.Status != http.StatusCreated {
+		t.Fatalf("after a delete: %d %s", r.Status, r.Body)
 	}
 }

@@ -173,12 +173,12 @@ func (ev *eventRun) showDetails(ctx workflow.Context) {
 		if who == "" {
 			who = d.p.IntegrationID
 		}
-		line := "- **" + who + "**: " + string(d.status)
+		line := "- **" + markdownText(who) + "**: " + string(d.status)
 		switch {
 		case d.waitingFor != "":
 			line += ", waiting for its " + d.waitingFor + " until " + d.nextAt.UTC().Format("2006-01-02 15:04:05.000 UTC")
 			if d.ahead != "" && d.waitingFor == contract.WaitTurn {
-				line += " (behind " + d.ahead + ")"
+				line += " (behind " + markdownText(d.ahead) + ")"
 			}
 		case d.status == herald.DeliveryRetrying && !d.nextAt.IsZero():
 			line += ", next attempt " + d.nextAt.UTC().Format("2006-01-02 15:04:05 UTC")
@@ -187,7 +187,7 @@ func (ev *eventRun) showDetails(ctx workflow.Context) {
 			line += ", sent out of order"
 		}
 		if d.reason != "" {
-			line += " (last: " + d.reason + ")"
+			line += " (last: " + markdownText(d.reason) + ")"
 		}
 		lines = append(lines, line)
 	}

@@ -51,11 +51,11 @@ func ProbeWorkflow(ctx workflow.Context, in contract.ProbeInput) (bool, error) {
 		if !res.Disabled {
 			return false, nil
 		}
-		workflow.SetCurrentDetails(ctx, "last probe: "+string(res.Outcome)+" ("+res.Reason+")")
+		workflow.SetCurrentDetails(ctx, "last probe: "+string(res.Outcome)+" ("+markdownText(res.Reason)+")")
 		if stopAtGone && res.Outcome == herald.OutcomeGone {
 			// The destination no longer exists (a deleted Discord webhook, a
 			// revoked Slack one): no answer will ever be a success.
-			workflow.SetCurrentDetails(ctx, "stopped: the destination is gone ("+res.Reason+")")
+			workflow.SetCurrentDetails(ctx, "stopped: the destination is gone ("+markdownText(res.Reason)+")")
 			return false, nil
 		}
 		if res.Outcome != herald.OutcomeDelivered {

@@ -43,6 +43,14 @@ func TestNext(t *testing.T) {
 		{"a disabled integration is not disabled again", State{Enabled: false},
 			Attempt{Outcome: herald.OutcomeGone, DeliveryFailed: true, At: now},
 			State{Enabled: false, FailedRequests: 1, FirstFailedAt: &now, ConsecutiveFailures: 1}, Decision{}},
+		// Asked to slow down is not failing, whatever the state: nothing moves.
+		{"throttled while healthy", healthy, Attempt{Outcome: herald.OutcomeThrottled, At: now}, healthy, Decision{}},
+		{"throttled while failing", State{Enabled: true, FailedRequests: 3, FirstFailedAt: &now, ConsecutiveFailures: 4},
+			Attempt{Outcome: herald.OutcomeThrottled, At: now.Add(time.Hour)},
+			State{Enabled: true, FailedRequests: 3, FirstFailedAt: &now, ConsecutiveFailures: 4}, Decision{}},
+		{"throttled as a delivery's last answer", State{Enabled: true, FailedRequests: 9, FirstFailedAt: &now, ConsecutiveFailures: 4},
+			Attempt{Outcome: herald.OutcomeThrottled, DeliveryFailed: true, At: now},
+			State{Enabled: true, FailedRequests: 9, FirstFailedAt: &now, ConsecutiveFailures: 4}, Decision{}},
 		{"success after failures recovers", State{Enabled: true, FailedRequests: 3, FirstFailedAt: &now, ConsecutiveFailures: 2},
 			Attempt{Outcome: herald.OutcomeDelivered}, healthy, Decision{Recovered: true}},
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -101,4 +102,34 @@ func lastEvent(t *testing.T, s *testenv.Stack, wf string) []byte {
 		t.Fatal(err)
 	}
 	return ev.GetWorkflowExecutionCompletedEventAttributes().GetResult().GetPayloads()[0].GetData()
+}
+
+// Text a receiver chooses (here a token endpoint's error description) goes
+// into the Web UI's Markdown details escaped: no link, image or emphasis of
+// the receiver's making renders there.
+func TestReceiverTextIsPlainInTheWebUI(t *testing.T) {
+	s := testenv.NewStack(t)
+	tokens := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`{"error":"invalid_client","error_description":"[verify your account](http://evil.example/x) ![](http://evil.example/t.png) **now**"}`))
+	}))
+	t.Cleanup(tokens.Close)
+	s.CreateIntegration(t, map[string]any{"name": "[name](http://evil.example)", "type": "webhook", "url": "http://127.0.0.1:9/x", "events": []string{"*"},
+		"oauth2": map[string]any{"tokenUrl": tokens.URL, "clientId": "c", "clientSecret": "s"}})
+	wf := s.PostEvent(t, map[string]any{"id": "markdown-1", "event": "build:start"})
+	s.AwaitWorkflow(t, wf)
+	v, err := s.Temporal.QueryWorkflow(context.Background(), wf, "", "__temporal_workflow_metadata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var md sdkpb.WorkflowMetadata
+	if err := v.Get(&md); err != nil {
+		t.Fatal(err)
+	}
+	details := md.GetCurrentDetails()
+	if !strings.Contains(details, `\[verify your account\]\(http://evil\.example/x\)`) || strings.Contains(details, "](http") ||
+		strings.Contains(details, "**now**") || !strings.Contains(details, `- **\[name\]\(http://evil\.example\)**: failed`) {
+		t.Errorf("the details render the receiver's markup:\n%s", details)
+	}
 }

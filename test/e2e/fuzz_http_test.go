@@ -48,7 +48,12 @@ func FuzzHTTPBoundary(f *testing.F) {
 	seeds := []string{integ.ID, "x", "", "%00", "\x00", "\xff\xfe", "a/../b", strings.Repeat("é", 300), "dlv_0", "../../etc/passwd", "\r\nX: y"}
 	queries := []string{"", "limit=0", "cursor=%00", "cursor=\xff", "status=nope", "event=build%00", "projects=a,,b", "name=%0d%0a", "state=a.b", "code=x&state=" + strings.Repeat("A", 3000)}
 	bodies := []string{"", "{}", "null", `{"name":"\u0000"}`, `{"event":"build:start","data":{"project":{"id":"` + strings.Repeat("p", 3000) + `"}}}`, "\xff", `{"a":` + strings.Repeat("[", 200) + `}`,
-		`{"payloads":[{"metadata":{"encoding":"!!"},"data":"%%"}]}`, `{"groupBy":["a\u0000"]}`, `{"retry":{"maxInterval":"1000000h"}}`}
+		`{"payloads":[{"metadata":{"encoding":"!!"},"data":"%%"}]}`, `{"groupBy":["a\u0000"]}`, `{"retry":{"maxInterval":"1000000h"}}`,
+		// Numbers of extreme magnitude and length, where the API reads numbers and where it passes them on.
+		`{"event":"build:start","data":{"n":[1e999999,-1e-999999,0e999999,1.7976931348623157e308]}}`,
+		`{"rateLimit":{"count":1e999999,"per":"1s"},"maxInFlight":` + strings.Repeat("9", 80) + `}`,
+		`{"name":"metrics:x","schema":{"maximum":1e308,"multipleOf":1e-300,"enum":[` + strings.Repeat("1e300,", 100) + `0]}}`,
+		`{"events":[{"event":"a:b","data":{"n":` + strings.Repeat("1", 64) + `}}]}`}
 	for i := range routes {
 		for j, p := range seeds {
 			f.Add(uint8(i), p, queries[j%len(queries)], []byte(bodies[j%len(bodies)]))

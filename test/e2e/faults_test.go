@@ -40,6 +40,7 @@ func newGatewayOnly(t *testing.T, opts ...func(*config.Config)) *gatewayOnly {
 	cfg.TemporalAddress = px.Addr()
 	cfg.TaskQueue = "faults-" + time.Now().Format("150405.000000")
 	cfg.RateLimit = 0
+	cfg.MetricsToken = testenv.TestMetricsToken
 	for _, o := range opts {
 		o(&cfg)
 	}

@@ -128,8 +128,8 @@ func TestReceiverTextIsPlainInTheWebUI(t *testing.T) {
 		t.Fatal(err)
 	}
 	details := md.GetCurrentDetails()
-	if !strings.Contains(details, `\[verify your account\]\(http://evil\.example/x\)`) || strings.Contains(details, "](http") ||
-		strings.Contains(details, "**now**") || !strings.Contains(details, `- **\[name\]\(http://evil\.example\)**: failed`) {
+	if !strings.Contains(details, `\[verify your account\]\(http://evil.example/x\)`) || strings.Contains(details, "](http") ||
+		strings.Contains(details, "**now**") || !strings.Contains(details, `- **\[name\]\(http://evil.example\)**: failed`) {
 		t.Errorf("the details render the receiver's markup:\n%s", details)
 	}
 }

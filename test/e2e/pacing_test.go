@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/channels"
+	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/test/fakes"
 	"github.com/heraldhq/herald/test/testenv"
 )
@@ -31,26 +31,6 @@ func postStorm(t *testing.T, s *testenv.Stack, prefix string, n int) {
 }
 
 // deliveryCounts counts an integration's deliveries by status.
-func deliveryCounts(t *testing.T, s *testenv.Stack, integrationID string) map[herald.DeliveryStatus]int {
-	t.Helper()
-	rows, err := s.Store.DB().QueryContext(context.Background(),
-		`SELECT status, count(*) FROM deliveries WHERE integration_id = $1 GROUP BY status`, integrationID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	out := map[herald.DeliveryStatus]int{}
-	for rows.Next() {
-		var st herald.DeliveryStatus
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			t.Fatal(err)
-		}
-		out[st] = n
-	}
-	return out
-}
-
 // buildOrder is the build ids of the messages in the order they arrived.
 func buildOrder(msgs []json.RawMessage, prefix string) []string {
 	var out []string
@@ -90,7 +70,7 @@ func TestBuildStormIsPaced(t *testing.T) {
 		if l := c.fake.Limited(); l > 2 {
 			t.Errorf("%s: %d answers of 429, want at most 2", c.name, l)
 		}
-		counts := deliveryCounts(t, s, c.integ)
+		counts := s.AwaitSettled(t, c.integ, n)
 		if counts[herald.DeliveryDelivered] != n || counts[herald.DeliveryFailed] != 0 {
 			t.Errorf("%s: deliveries %v, want %d delivered and none failed", c.name, counts, n)
 		}
@@ -132,7 +112,7 @@ func TestUnpacedStormStillArrives(t *testing.T) {
 	before := len(slack.Accepted())
 	postStorm(t, s, "herd", n)
 	waitFor(t, 6*time.Minute, "every message", func() bool { return len(slack.Accepted()) >= before+n })
-	counts := deliveryCounts(t, s, v.ID)
+	counts := s.AwaitSettled(t, v.ID, n)
 	if counts[herald.DeliveryDelivered] != n || counts[herald.DeliveryFailed] != 0 {
 		t.Errorf("deliveries %v, want %d delivered and none failed", counts, n)
 	}
@@ -159,71 +139,105 @@ func TestDiscordBucketHeadersAreFollowed(t *testing.T) {
 	if l := discord.Limited(); l != 0 {
 		t.Errorf("%d answers of 429: the headers were not followed", l)
 	}
-	if c := deliveryCounts(t, s, v.ID); c[herald.DeliveryDelivered] != n {
+	if c := s.AwaitSettled(t, v.ID, n); c[herald.DeliveryDelivered] != n {
 		t.Errorf("deliveries %v", c)
 	}
 }
 
-// maxInFlight holds across workers: a slow receiver never sees more than two
-// requests at once from an integration capped at two, with two workers.
+// maxInFlight holds across workers: a receiver that holds every request
+// open sees the cap of two reached, and no third request while a third
+// delivery has been refused a place in flight (recorded as waiting for it);
+// with two workers, twelve deliveries at once.
 func TestMaxInFlightHoldsAcrossWorkers(t *testing.T) {
 	s := testenv.NewStack(t)
 	s.AddWorker(t)
 	var mu sync.Mutex
-	inFlight, most, seen := 0, 0, 0
+	inFlight, most := 0, 0
+	release := make(chan struct{})
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		inFlight++
 		most = max(most, inFlight)
 		mu.Unlock()
-		time.Sleep(300 * time.Millisecond)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
 		mu.Lock()
 		inFlight--
-		seen++
 		mu.Unlock()
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	t.Cleanup(slow.Close)
+	var releaseOnce sync.Once
+	releaseAll := func() { releaseOnce.Do(func() { close(release) }) }
+	t.Cleanup(releaseAll) // before slow.Close, which waits for the held requests
 	v := s.CreateIntegration(t, map[string]any{"name": "slow-hook", "type": "webhook", "url": slow.URL, "events": []string{"build:*"}, "maxInFlight": 2})
 	if v.MaxInFlight != 2 {
 		t.Fatalf("maxInFlight view %d", v.MaxInFlight)
 	}
 	const n = 12
 	postStorm(t, s, "slow", n)
-	waitFor(t, 3*time.Minute, "every delivery", func() bool {
-		return deliveryCounts(t, s, v.ID)[herald.DeliveryDelivered] == n
+	testenv.Await(t, "the cap reached: two requests held at once", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return inFlight >= 2
+	})
+	testenv.Await(t, "a third delivery refused a place in flight", func() bool {
+		var waiting int
+		err := s.Store.DB().QueryRow(`SELECT count(*) FROM deliveries WHERE integration_id = $1 AND waiting_for = $2`,
+			v.ID, contract.WaitInFlight).Scan(&waiting)
+		return err == nil && waiting > 0
 	})
 	mu.Lock()
+	held := most
+	mu.Unlock()
+	releaseAll()
+	if c := s.AwaitSettled(t, v.ID, n); c[herald.DeliveryDelivered] != n {
+		t.Fatalf("deliveries %v, want %d delivered", c, n)
+	}
+	mu.Lock()
 	defer mu.Unlock()
-	if most > 2 || most < 2 {
-		t.Errorf("at most %d requests in flight at once, want exactly the cap of 2", most)
+	if held != 2 || most != 2 {
+		t.Errorf("%d requests in flight at once while two were held, %d over the run; want the cap, 2", held, most)
 	}
 }
 
-// Each integration is paced on its own: one held to a message every 10 s
-// does not slow the nine others of the same team.
+// Each integration is paced on its own: one held to a message an hour
+// (a burst of two: its confirmation message and one event go at once) does
+// not slow the nine others of the same team, and still holds its other two
+// messages when they are done.
 func TestIntegrationsArePacedApart(t *testing.T) {
 	s := testenv.NewStack(t)
 	slack := fakes.NewSlack(t)
 	slow := createChat(t, s, "slack", "slow-channel", slack.URL("slow"), map[string]any{"events": []string{"build:*"},
-		"rateLimit": map[string]any{"count": 1, "per": "10s", "burst": 1}})
+		"rateLimit": map[string]any{"count": 1, "per": "1h", "burst": 2}})
 	var fast []string
 	for i := range 9 {
 		v := createChat(t, s, "slack", fmt.Sprintf("fast-channel-%d", i), slack.URL(fmt.Sprintf("fast%d", i)), map[string]any{"events": []string{"build:*"}})
 		fast = append(fast, v.ID)
 	}
 	postStorm(t, s, "apart", 3)
-	waitFor(t, 2*time.Minute, "the nine fast channels", func() bool {
-		for _, id := range fast {
-			if deliveryCounts(t, s, id)[herald.DeliveryDelivered] != 3 {
-				return false
-			}
+	for _, id := range fast {
+		if c := s.AwaitSettled(t, id, 3); c[herald.DeliveryDelivered] != 3 {
+			t.Fatalf("fast channel %s: %v", id, c)
 		}
-		return true
-	})
-	if got := deliveryCounts(t, s, slow.ID)[herald.DeliveryDelivered]; got >= 3 {
-		t.Errorf("the slow channel had all %d messages when the fast ones did: it did not hold them", got)
 	}
+	s.AwaitStatus(t, firstDelivered(t, s, slow.ID), herald.DeliveryDelivered)
+	if c := s.DeliveryCounts(t, slow.ID); c[herald.DeliveryDelivered] != 1 || c[herald.DeliveryPending]+c[herald.DeliveryRetrying] != 2 {
+		t.Errorf("the slow channel when the fast ones were done: %v, want 1 delivered and 2 held", c)
+	}
+}
+
+// firstDelivered is the id of the integration's first delivery to be
+// recorded delivered, once one is.
+func firstDelivered(t *testing.T, s *testenv.Stack, integrationID string) string {
+	t.Helper()
+	var id string
+	testenv.Await(t, "a delivery of "+integrationID+" delivered", func() bool {
+		return s.Store.DB().QueryRow(`SELECT id FROM deliveries WHERE integration_id = $1 AND status = 'delivered' LIMIT 1`, integrationID).Scan(&id) == nil
+	})
+	return id
 }
 
 func getIntegration(t *testing.T, s *testenv.Stack, id string) api.IntegrationView {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -43,4 +44,52 @@ func (s *Stack) AwaitAttempt(t testing.TB, eventID string, n int) store.Attempt 
 		return err == nil
 	})
 	return a
+}
+
+// DeliveryCounts counts an integration's deliveries by recorded status.
+func (s *Stack) DeliveryCounts(t testing.TB, integrationID string) map[herald.DeliveryStatus]int {
+	t.Helper()
+	rows, err := s.Store.DB().QueryContext(context.Background(),
+		`SELECT status, count(*) FROM deliveries WHERE integration_id = $1 GROUP BY status`, integrationID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[herald.DeliveryStatus]int{}
+	for rows.Next() {
+		var st herald.DeliveryStatus
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			t.Fatal(err)
+		}
+		out[st] = n
+	}
+	return out
+}
+
+// AwaitSettled waits until the integration has n deliveries recorded and
+// none of them is open (pending or retrying), and returns them counted by
+// status: what a test asserts after its receiver got what it waited for.
+func (s *Stack) AwaitSettled(t testing.TB, integrationID string, n int) map[herald.DeliveryStatus]int {
+	t.Helper()
+	var counts map[herald.DeliveryStatus]int
+	Await(t, fmt.Sprintf("%d deliveries of %s settled", n, integrationID), func() bool {
+		counts = s.DeliveryCounts(t, integrationID)
+		total := 0
+		for _, c := range counts {
+			total += c
+		}
+		return total == n && counts[herald.DeliveryPending] == 0 && counts[herald.DeliveryRetrying] == 0
+	})
+	return counts
+}
+
+// AwaitStatus waits until the delivery's recorded status is want.
+func (s *Stack) AwaitStatus(t testing.TB, deliveryID string, want herald.DeliveryStatus) {
+	t.Helper()
+	Await(t, fmt.Sprintf("delivery %s %s", deliveryID, want), func() bool {
+		var got herald.DeliveryStatus
+		err := s.Store.DB().QueryRow(`SELECT status FROM deliveries WHERE id = $1`, deliveryID).Scan(&got)
+		return err == nil && got == want
+	})
 }

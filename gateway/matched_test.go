@@ -28,7 +28,13 @@ func TestMatchCacheCountsOnceForABurst(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(50 * time.Millisecond)
+	// A barrier: all 40 found no entry and went for the count while the
+	// first one's is still under way.
+	for deadline := time.Now().Add(time.Minute); m.misses.Load() < 40; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 40 callers reached the count", m.misses.Load())
+		}
+	}
 	close(release)
 	wg.Wait()
 	if n := loads.Load(); n != 1 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -17,6 +18,8 @@ type ttlCache[K comparable, V any] struct {
 	ttl     time.Duration
 	load    func(ctx context.Context, k K) (V, error)
 	flights singleflight.Group
+	// misses counts the gets that found no fresh entry and went to a flight.
+	misses atomic.Int64
 
 	mu      sync.Mutex
 	entries map[K]ttlEntry[V]
@@ -34,14 +37,26 @@ func newTTLCache[K comparable, V any](ttl time.Duration, load func(ctx context.C
 	return &ttlCache[K, V]{ttl: ttl, load: load, entries: map[K]ttlEntry[V]{}}
 }
 
-func (m *ttlCache[K, V]) get(ctx context.Context, k K) (V, error) {
+// fresh is k's entry, and whether it is younger than the TTL.
+func (m *ttlCache[K, V]) fresh(k K) (ttlEntry[V], bool, bool) {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	e, ok := m.entries[k]
-	m.mu.Unlock()
-	if ok && time.Since(e.at) < m.ttl {
+	return e, ok, ok && time.Since(e.at) < m.ttl
+}
+
+func (m *ttlCache[K, V]) get(ctx context.Context, k K) (V, error) {
+	e, ok, fresh := m.fresh(k)
+	if fresh {
 		return e.v, nil
 	}
+	m.misses.Add(1)
 	v, err, _ := m.flights.Do(fmt.Sprintf("%#v", k), func() (any, error) { // strings quoted: no two keys alike
+		// A caller that reaches the flight just after another one ended
+		// finds that one's answer.
+		if e, _, fresh := m.fresh(k); fresh {
+			return e.v, nil
+		}
 		v, err := m.load(ctx, k)
 		if err != nil {
 			return v, err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -53,7 +54,8 @@ func TestOutbox(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Two dispatchers at once never hand out the same event.
+	// Two dispatchers at once never hand out the same event: each holds its
+	// batch until the other holds one too (a barrier, so they overlap).
 	for _, id := range []string{"d", "e", "f", "g"} {
 		if err := st.EnqueueEvent(ctx, store.OutboxEvent{TeamID: team, EventID: id, Input: json.RawMessage(`{}`), ReceivedAt: t0}); err != nil {
 			t.Fatal(err)
@@ -61,7 +63,7 @@ func TestOutbox(t *testing.T) {
 	}
 	var mu sync.Mutex
 	handed := map[string]int{}
-	hold := make(chan struct{})
+	var holding atomic.Int32
 	var wg sync.WaitGroup
 	for range 2 {
 		wg.Go(func() {
@@ -71,7 +73,10 @@ func TestOutbox(t *testing.T) {
 					handed[e.EventID]++
 				}
 				mu.Unlock()
-				<-hold // both transactions hold their rows at once
+				holding.Add(1)
+				if !eventually(func() bool { return holding.Load() == 2 }) {
+					t.Error("the two dispatchers never held their batches at once")
+				}
 				ok := make([]store.StartOutcome, len(batch))
 				for i := range ok {
 					ok[i].Started = true
@@ -83,8 +88,6 @@ func TestOutbox(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(500 * time.Millisecond)
-	close(hold)
 	wg.Wait()
 	for id, c := range handed {
 		if c != 1 {
@@ -167,4 +170,17 @@ func TestOutboxSetsAsideAndTakesTeamsInTurn(t *testing.T) {
 	if n, _ := st.OutboxSetAside(ctx); n != 70 {
 		t.Errorf("%d set aside, want all 70 of B's", n)
 	}
+}
+
+// eventually polls cond until it holds, for at most testenv.AwaitWithin
+// (from goroutines, where testenv.Await's t.Fatal may not be called).
+func eventually(cond func() bool) bool {
+	deadline := time.Now().Add(testenv.AwaitWithin)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return true
 }

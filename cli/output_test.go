@@ -2,8 +2,12 @@ package cli
 
 import (
 	"bytes"
+	"io"
+	"os"
 	"testing"
 	"time"
+
+	"github.com/creack/pty"
 )
 
 func TestRelative(t *testing.T) {
@@ -17,9 +21,42 @@ func TestRelative(t *testing.T) {
 	}
 }
 
+// Status words are painted on a terminal (a real one: a pseudo-terminal),
+// by the word before a colon or space; not with NO_COLOR, not for a word
+// without a colour, not on a file or a buffer.
 func TestColourOnlyOnATerminal(t *testing.T) {
-	var b bytes.Buffer
-	if got := colourize(&b, "failed"); got != "failed" {
-		t.Errorf("colour written to a non-terminal: %q", got)
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Fatalf("open a pseudo-terminal: %v", err)
+	}
+	defer ptmx.Close()
+	defer tty.Close()
+	file, err := os.Create(t.TempDir() + "/out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	var buf bytes.Buffer
+	for _, c := range []struct {
+		w       io.Writer
+		noColor string
+		word    string
+		want    string
+	}{
+		{tty, "", "failed", "\x1b[31mfailed\x1b[0m"},
+		{tty, "", "delivered", "\x1b[32mdelivered\x1b[0m"},
+		{tty, "", "retrying: HTTP 503", "\x1b[33mretrying: HTTP 503\x1b[0m"},
+		{tty, "", "grouped", "grouped"},
+		{tty, "1", "failed", "failed"},
+		{file, "", "failed", "failed"},
+		{&buf, "", "failed", "failed"},
+	} {
+		t.Setenv("NO_COLOR", c.noColor)
+		if c.noColor == "" {
+			os.Unsetenv("NO_COLOR")
+		}
+		if got := colourize(c.w, c.word); got != c.want {
+			t.Errorf("%T, NO_COLOR=%q, %q: %q, want %q", c.w, c.noColor, c.word, got, c.want)
+		}
 	}
 }

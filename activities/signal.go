@@ -2,10 +2,12 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 	"golang.org/x/time/rate"
 
 	"github.com/heraldhq/herald/internal/contract"
@@ -64,7 +66,11 @@ func (a *Activities) ResendPage(ctx context.Context, in contract.ResendPageInput
 	}
 	lim := rate.NewLimiter(rate.Limit(in.RatePerSecond), 1)
 	for _, d := range page {
-		if err := lim.Wait(ctx); err != nil {
+		if err := waitBeating(ctx, lim.Reserve().Delay(), out); err != nil {
+			if errors.Is(err, context.Canceled) {
+				// Cancelled: say what was resent, for the workflow's progress.
+				return out, temporal.NewCanceledError(out)
+			}
 			return out, err
 		}
 		ev, err := a.Store.GetEvent(ctx, d.TeamID, d.EventID)
@@ -80,6 +86,24 @@ func (a *Activities) ResendPage(ctx context.Context, in contract.ResendPageInput
 	}
 	out.More = len(page) == in.Filter.Limit
 	return out, nil
+}
+
+// waitBeating waits d, heartbeating progress as it goes (heartbeatEvery):
+// within the bulk resend's heartbeat timeout however slow its pace, and
+// often enough that a cancellation, which reaches an activity with a
+// heartbeat's answer, stops it while it waits.
+func waitBeating(ctx context.Context, d time.Duration, progress contract.ResendPageResult) error {
+	for d > 0 {
+		step := min(d, heartbeatEvery)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(step):
+		}
+		d -= step
+		activity.RecordHeartbeat(ctx, progress)
+	}
+	return ctx.Err()
 }
 
 // CountDeliveries counts a bulk resend's deliveries, for its progress.

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -38,6 +39,9 @@ func BulkResendWorkflow(ctx workflow.Context, in contract.BulkResendInput) (cont
 		StartToCloseTimeout: time.Hour,
 		HeartbeatTimeout:    30 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
+		// A cancelled resend closes once its page has stopped, with what it
+		// sent: after that, nothing more is resent.
+		WaitForCancellation: true,
 	})
 	cursor := in.Cursor
 	for page := 0; page < bulkPagesPerRun; page++ {
@@ -46,6 +50,10 @@ func BulkResendWorkflow(ctx workflow.Context, in contract.BulkResendInput) (cont
 		if err := workflow.ExecuteActivity(actx, contract.ActivityResendPage, contract.ResendPageInput{
 			Filter: filter, RatePerSecond: in.RatePerSecond,
 		}).Get(ctx, &res); err != nil {
+			var cancelled *temporal.CanceledError
+			if errors.As(err, &cancelled) && cancelled.HasDetails() && cancelled.Details(&res) == nil {
+				progress.Sent += res.Sent
+			}
 			return progress, fmt.Errorf("resend page after %q: %w", cursor, err)
 		}
 		progress.Sent += res.Sent

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/api"
@@ -84,16 +83,16 @@ func TestAlertBurstIsGrouped(t *testing.T) {
 			}
 		}
 	}
-	waitFor(t, 40*time.Second, "all 50 alerts carried by group messages", func() bool { n, _ := carried(); return n == 50 })
+	testenv.Await(t, "all 50 alerts carried by group messages", func() bool { n, _ := carried(); return n == 50 })
 	_, carriers := carried()
-	waitFor(t, 20*time.Second, "the worker's alerts carried", func() bool { carried(); return len(workerCarriers) > 0 })
+	testenv.Await(t, "the worker's alerts carried", func() bool { carried(); return len(workerCarriers) > 0 })
 	for id := range workerCarriers {
 		if carriers[id] {
 			t.Error("one message carried alerts of two services")
 		}
 	}
 	for id := range carriers {
-		waitFor(t, 20*time.Second, "carrier delivered", func() bool { return s.Delivery(t, id).Status == herald.DeliveryDelivered })
+		testenv.Await(t, "carrier delivered", func() bool { return s.Delivery(t, id).Status == herald.DeliveryDelivered })
 	}
 	msgs := slack.Accepted()[before:]
 	alertMsgs := 0
@@ -152,7 +151,7 @@ func TestALoneAlertArrivesAsItself(t *testing.T) {
 		t.Errorf("webhook body %s (%v): want the seed's {event, data} of alert:high-memory", recv.Requests()[0].Body, err)
 	}
 
-	waitFor(t, time.Minute, "the Slack message", func() bool { return len(slack.Accepted()) > before })
+	testenv.Await(t, "the Slack message", func() bool { return len(slack.Accepted()) > before })
 	msg := string(slack.Accepted()[before])
 	if !strings.Contains(msg, "Website") || !strings.Contains(msg, "93%") || strings.Contains(msg, "alert:group") {
 		t.Errorf("Slack message for a lone alert: %s", msg)

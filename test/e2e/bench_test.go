@@ -53,7 +53,7 @@ func TestBenchHarness(t *testing.T) {
 	}
 	// The shape of Herald's workflows: sampled from visibility, which
 	// follows a workflow's close asynchronously.
-	waitFor(t, 30*time.Second, "a sample of the run's histories", func() bool {
+	testenv.Await(t, "a sample of the run's histories", func() bool {
 		shape, err := bench.HistoryShape(context.Background(), s.Temporal, "HeraldTeamId = '"+s.Team+"' AND ExecutionStatus = 'Completed'", 5)
 		if err != nil {
 			t.Fatal(err)

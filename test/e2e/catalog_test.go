@@ -127,7 +127,7 @@ func TestEventCatalogAndValidateData(t *testing.T) {
 	if res := s.AwaitWorkflow(t, wf); res.Status != contract.StatusDelivered || len(res.Deliveries) != 1 {
 		t.Errorf("the matching event: %+v", res)
 	}
-	waitFor(t, time.Minute, "the matching event at the receiver", func() bool {
+	testenv.Await(t, "the matching event at the receiver", func() bool {
 		for _, req := range recv.Requests() {
 			if strings.Contains(string(req.Body), `"used":12`) {
 				return true

@@ -82,7 +82,7 @@ func TestSlackEndToEnd(t *testing.T) {
 	if d.Status != herald.DeliveryFailed || d.Attempts != 1 || !strings.Contains(d.Reason, "channel_not_found") {
 		t.Errorf("gone delivery %+v", d)
 	}
-	waitFor(t, 20*time.Second, "slack-gone disabled", func() bool {
+	testenv.Await(t, "slack-gone disabled", func() bool {
 		return (&integrationChecks{Stack: s, id: gone.ID}).get(t).Health.Status == herald.HealthDisabled
 	})
 	if len(slack.Rejected()) != 0 {
@@ -139,7 +139,7 @@ func TestDiscordEndToEnd(t *testing.T) {
 	if d.Status != herald.DeliveryFailed || d.Attempts != 1 || !strings.Contains(d.Reason, "10015") {
 		t.Errorf("deleted webhook delivery %+v", d)
 	}
-	waitFor(t, 20*time.Second, "discord-deleted disabled", func() bool {
+	testenv.Await(t, "discord-deleted disabled", func() bool {
 		return (&integrationChecks{Stack: s, id: deleted.ID}).get(t).Health.Status == herald.HealthDisabled
 	})
 	if len(discord.Rejected()) != 0 {
@@ -240,7 +240,7 @@ func TestSlackAnswersAreReadByTheirWord(t *testing.T) {
 				t.Errorf("%s: delivery %+v, want failed after one attempt (or skipped, disabled already)", word, d)
 			}
 		}
-		waitFor(t, 30*time.Second, word+" disabled", func() bool {
+		testenv.Await(t, word+" disabled", func() bool {
 			return (&integrationChecks{Stack: s, id: in.ID}).get(t).Health.Status == herald.HealthDisabled
 		})
 		s.Do(t, http.MethodDelete, "/v1/integrations/"+in.ID, s.Key, nil)

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -43,7 +42,7 @@ func TestOperatorsDayInABrowser(t *testing.T) {
 	}
 	s.PostEvent(t, map[string]any{"id": "evt-job-7", "event": "job-run:failure"})
 	s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"id": "evt-odd-1", "event": "mystery-box:opened"}))
-	waitFor(t, 30*time.Second, "the job's delivery retrying", func() bool {
+	testenv.Await(t, "the job's delivery retrying", func() bool {
 		ds, err := s.Store.EventDeliveries(t.Context(), s.Team, "evt-job-7")
 		return err == nil && len(ds) == 1 && ds[0].Status == "retrying"
 	})

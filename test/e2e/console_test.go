@@ -129,7 +129,7 @@ func TestConsoleInABrowser(t *testing.T) {
 
 	// Resend: a new, manual attempt appears.
 	must("resend", chromedp.Do(ctx, chromedp.Click(css(`button[value=resend]`)), chromedp.WaitVisible(css(`.flash`))))
-	waitFor(t, 20*time.Second, "manual attempt", func() bool { return len(s.Delivery(t, deliveryID).AttemptLog) == 2 })
+	testenv.Await(t, "manual attempt", func() bool { return len(s.Delivery(t, deliveryID).AttemptLog) == 2 })
 	must("reload", chromedp.Do(ctx, chromedp.Reload(), chromedp.WaitVisible(css(`[data-attempt="2"][data-trigger="manual"]`))))
 	if st := text(`[data-status]`); st != "delivered" {
 		t.Errorf("status after resend %q", st)

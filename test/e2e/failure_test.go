@@ -22,17 +22,6 @@ import (
 	"github.com/heraldhq/herald/test/testenv"
 )
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s", what, within)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
 
 func (s *integrationChecks) countStatus(t *testing.T, status herald.DeliveryStatus) int {
 	t.Helper()
@@ -78,7 +67,7 @@ func TestRecoveryDeliversEveryWaitingDelivery(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	waitFor(t, 60*time.Second, "200 deliveries waiting on backoff", func() bool { return c.countStatus(t, herald.DeliveryRetrying) == n })
+	testenv.Await(t, "200 deliveries waiting on backoff", func() bool { return c.countStatus(t, herald.DeliveryRetrying) == n })
 	if v := c.get(t); v.Health.Status != herald.HealthFailing || v.Health.FailedRequests != n {
 		t.Errorf("health while down: %+v", v.Health)
 	}
@@ -87,7 +76,7 @@ func TestRecoveryDeliversEveryWaitingDelivery(t *testing.T) {
 	start := time.Now()
 	// Any successful delivery reveals the recovery.
 	s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"id": "back-again", "event": "build:start"}))
-	waitFor(t, 30*time.Second, "all 200 waiting deliveries delivered", func() bool { return c.countStatus(t, herald.DeliveryDelivered) == n+1 })
+	testenv.Await(t, "all 200 waiting deliveries delivered", func() bool { return c.countStatus(t, herald.DeliveryDelivered) == n+1 })
 	t.Logf("recovered %d waiting deliveries in %s", n, time.Since(start).Round(time.Millisecond))
 	if v := c.get(t); v.Health.Status != herald.HealthHealthy {
 		t.Errorf("health after recovery: %+v", v.Health)
@@ -122,13 +111,13 @@ func TestDeadReceiverIsDisabledThenEnabledAndResent(t *testing.T) {
 			t.Fatalf("event %d: %+v", i, res)
 		}
 	}
-	waitFor(t, 30*time.Second, "integration disabled", func() bool { return !c.get(t).Enabled })
+	testenv.Await(t, "integration disabled", func() bool { return !c.get(t).Enabled })
 	v := c.get(t)
 	if v.Health.Status != herald.HealthDisabled || v.Health.DisabledReason != "5 consecutive failed deliveries" ||
 		v.Health.DisabledBy != contract.DisabledByHerald || v.Health.DisabledAt == nil {
 		t.Errorf("health %+v", v.Health)
 	}
-	waitFor(t, 30*time.Second, "integration:disabled delivered to ops-alerts", func() bool { return len(owner.Requests()) == 1 })
+	testenv.Await(t, "integration:disabled delivered to ops-alerts", func() bool { return len(owner.Requests()) == 1 })
 	var body struct {
 		Event string
 		Data  struct {
@@ -167,7 +156,7 @@ func TestDeadReceiverIsDisabledThenEnabledAndResent(t *testing.T) {
 	if r.Status != http.StatusAccepted {
 		t.Fatalf("resend: %d %s", r.Status, r.Body)
 	}
-	waitFor(t, 30*time.Second, "the skipped delivery delivered", func() bool {
+	testenv.Await(t, "the skipped delivery delivered", func() bool {
 		return s.Delivery(t, skippedID).Status == herald.DeliveryDelivered
 	})
 	d := s.Delivery(t, skippedID)
@@ -195,7 +184,7 @@ func TestResendThroughTheCLI(t *testing.T) {
 	if !strings.Contains(out, "resend of "+ids[0]+" requested") {
 		t.Errorf("resend output %q", out)
 	}
-	waitFor(t, 30*time.Second, "manual resend delivered", func() bool { return s.Delivery(t, ids[0]).Status == herald.DeliveryDelivered })
+	testenv.Await(t, "manual resend delivered", func() bool { return s.Delivery(t, ids[0]).Status == herald.DeliveryDelivered })
 	d := s.Delivery(t, ids[0])
 	if len(d.AttemptLog) != 2 || d.AttemptLog[1].Trigger != herald.TriggerManual || d.AttemptLog[1].Response.Status != 200 {
 		t.Errorf("attempts %+v", d.AttemptLog)
@@ -217,7 +206,7 @@ func TestResendThroughTheCLI(t *testing.T) {
 		t.Fatalf("bulk resend: %s %v", out, err)
 	}
 	for _, id := range ids[1:] {
-		waitFor(t, 30*time.Second, "bulk resend delivered "+id, func() bool { return s.Delivery(t, id).Status == herald.DeliveryDelivered })
+		testenv.Await(t, "bulk resend delivered "+id, func() bool { return s.Delivery(t, id).Status == herald.DeliveryDelivered })
 	}
 }
 
@@ -259,8 +248,12 @@ func TestRecentDeliveriesPagination(t *testing.T) {
 	}
 }
 
+// A cancelled bulk resend stops: it is paced to one resend every 100 s, so
+// after the first it waits; cancelled then, it closes once its page has
+// stopped (the workflow waits for it), says it sent one of six, and the one
+// it sent is the only manual attempt made.
 func TestBulkResendCanBeCancelled(t *testing.T) {
-	s := testenv.NewStack(t, func(c *config.Config) { c.BulkResendRate, c.DisableAfter = 1, 100 })
+	s := testenv.NewStack(t, func(c *config.Config) { c.BulkResendRate, c.DisableAfter = 0.01, 100 })
 	recv := testenv.NewReceiver(t)
 	recv.SetDefault(testenv.Reply{Status: 400})
 	integ := s.CreateIntegration(t, map[string]any{"name": "slowly", "type": "webhook", "url": recv.URL, "events": []string{"*"}})
@@ -273,20 +266,29 @@ func TestBulkResendCanBeCancelled(t *testing.T) {
 	if r.Status != http.StatusAccepted {
 		t.Fatalf("start: %d %s", r.Status, r.Body)
 	}
-	time.Sleep(1500 * time.Millisecond)
+	manual := func() int {
+		var n int
+		if err := s.Store.DB().QueryRow(`SELECT count(*) FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
+			WHERE d.integration_id = $1 AND a.trigger = 'manual'`, integ.ID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	testenv.Await(t, "the first resend's attempt recorded", func() bool { return manual() == 1 })
 	if r = s.Do(t, http.MethodDelete, "/v1/resends/"+started.ID, s.Key, nil); r.Status != http.StatusAccepted {
 		t.Fatalf("cancel: %d %s", r.Status, r.Body)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), testenv.AwaitWithin)
 	defer cancel()
 	err := s.Temporal.GetWorkflow(ctx, started.WorkflowID, "").Get(ctx, nil)
 	var canceled *temporal.CanceledError
 	if !errors.As(err, &canceled) {
 		t.Fatalf("bulk resend ended with %v, want cancelled", err)
 	}
-	time.Sleep(time.Second)
-	if n := len(recv.Requests()); n >= 12 {
-		t.Errorf("%d requests: the cancelled resend went on to the end", n)
+	var progress contract.BulkResendProgress
+	s.Do(t, http.MethodGet, "/v1/resends/"+started.ID, s.Key, nil).JSON(t, &progress)
+	if progress.Total != 6 || progress.Sent != 1 || progress.Done || manual() != 1 {
+		t.Errorf("the cancelled resend: %+v with %d manual attempts; want 1 of 6 sent, not done", progress, manual())
 	}
 }
 
@@ -304,8 +306,8 @@ func TestAutoDisableReachesItsOwner(t *testing.T) {
 		s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"id": fmt.Sprintf("own-%d", i), "event": "deployment:success"}))
 	}
 	c := &integrationChecks{Stack: s, id: integ.ID}
-	waitFor(t, 30*time.Second, "integration disabled", func() bool { return !c.get(t).Enabled })
-	waitFor(t, 30*time.Second, "integration:disabled at the p9-only subscriber", func() bool { return len(owner.Requests()) == 1 })
+	testenv.Await(t, "integration disabled", func() bool { return !c.get(t).Enabled })
+	testenv.Await(t, "integration:disabled at the p9-only subscriber", func() bool { return len(owner.Requests()) == 1 })
 
 	v := c.get(t)
 	if v.Health.DisabledReason == "" || v.Health.DisabledAt == nil || v.Health.DisabledBy != contract.DisabledByHerald {

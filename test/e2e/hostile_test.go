@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/heraldhq/herald/test/fakes"
 	"github.com/heraldhq/herald/test/testenv"
@@ -43,7 +42,7 @@ func TestHostileEventReachesEveryChatAsText(t *testing.T) {
 	}
 	s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"id": "hostile-1", "event": "build:failure", "data": data}))
 	for i, p := range platforms {
-		waitFor(t, time.Minute, p.name+" receives the event", func() bool { return len(p.accepted()) > before[i] })
+		testenv.Await(t, p.name+" receives the event", func() bool { return len(p.accepted()) > before[i] })
 		for _, body := range p.accepted() {
 			live, err := p.live(body)
 			if err != nil {

@@ -3,8 +3,8 @@ package e2e
 import (
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
-	"time"
 
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/test/testenv"
@@ -16,11 +16,20 @@ import (
 // follows types and project restrictions; a batch says the same per event.
 func TestIngestTellsTheTruth(t *testing.T) {
 	s := testenv.NewStack(t)
+	// The receiver holds the first event's requests until it is repeated:
+	// its workflow is then surely still running.
+	hold := make(chan struct{})
+	var holdOnce sync.Once
+	release := func() { holdOnce.Do(func() { close(hold) }) }
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(3 * time.Second) // keeps the first workflow running
+		select {
+		case <-hold:
+		case <-r.Context().Done():
+		}
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	t.Cleanup(slow.Close)
+	t.Cleanup(release) // before slow.Close, which waits for held requests
 	s.CreateIntegration(t, map[string]any{"name": "builds", "type": "webhook", "url": slow.URL, "events": []string{"build:*"}})
 	s.CreateIntegration(t, map[string]any{"name": "project-a-only", "type": "webhook", "url": slow.URL, "events": []string{"build:*"}, "projects": []string{"a"}})
 
@@ -46,11 +55,12 @@ func TestIngestTellsTheTruth(t *testing.T) {
 	if first.Duplicate || first.BodyDiffers != nil || matched(first) != 2 {
 		t.Fatalf("first: %+v matched %d", first, matched(first))
 	}
-	// Again while its workflow still runs (the receiver is slow).
+	// Again while its workflow still runs (the receiver holds its requests).
 	running := post(map[string]any{"id": "truth-1", "event": "build:start", "data": map[string]any{"project": map[string]any{"id": "a"}}})
 	if !running.Duplicate {
 		t.Fatalf("a repeat while the first runs: %+v", running)
 	}
+	release()
 	s.AwaitWorkflow(t, first.WorkflowID)
 	same := post(map[string]any{"id": "truth-1", "event": "build:start", "data": map[string]any{"project": map[string]any{"id": "a"}}})
 	if !same.Duplicate || same.BodyDiffers == nil || *same.BodyDiffers {

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
 	historypb "go.temporal.io/api/history/v1"
@@ -116,12 +115,12 @@ func TestNoSecretLeaks(t *testing.T) {
 	if r := s.Do(t, http.MethodPost, "/v1/deliveries/"+r2.Deliveries[0].DeliveryID+"/resend", s.Key, nil); r.Status != 202 {
 		t.Fatalf("resend: %d", r.Status)
 	}
-	waitFor(t, 30*time.Second, "resend delivered", func() bool { return len(recv.Requests()) == 4 })
+	testenv.Await(t, "resend delivered", func() bool { return len(recv.Requests()) == 4 })
 	rot := s.Do(t, http.MethodPost, "/v1/integrations/"+integ.ID+"/rotate-secret", s.Key, nil)
 	if rot.Status != 200 || !strings.Contains(string(rot.Body), "whsec_") {
 		t.Fatalf("rotate: %d", rot.Status)
 	}
-	waitFor(t, 30*time.Second, "workflows closed", func() bool {
+	testenv.Await(t, "workflows closed", func() bool {
 		return s.Delivery(t, r2.Deliveries[0].DeliveryID).Attempts == 2
 	})
 

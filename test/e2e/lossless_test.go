@@ -6,7 +6,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/heraldhq/herald/test/testenv"
 )
@@ -31,7 +30,7 @@ func TestManyIntegrationsOneEvent(t *testing.T) {
 	if r := s.Do(t, http.MethodPost, "/v1/deliveries/"+d+"/resend", s.Key, nil); r.Status >= 300 {
 		t.Fatalf("resend: %d %s", r.Status, r.Body)
 	}
-	waitFor(t, 2*time.Minute, "the resend to arrive", func() bool { return len(recv.Requests()) == 121 })
+	testenv.Await(t, "the resend to arrive", func() bool { return len(recv.Requests()) == 121 })
 }
 
 // A project id longer than the bound is a 400 at ingest, not a queued event
@@ -113,7 +112,7 @@ func TestHostileTenantBesideAnOrdinaryOne(t *testing.T) {
 	if counts["b 400"] != 100 || counts["a 202"] != 200 {
 		t.Fatalf("answers %v, want 100 × \"b 400\" and 200 × \"a 202\"", counts)
 	}
-	waitFor(t, 3*time.Minute, "team A's 200 deliveries", func() bool { return len(recv.Requests()) >= 200 })
+	testenv.Await(t, "team A's 200 deliveries", func() bool { return len(recv.Requests()) >= 200 })
 	if n := len(recv.Requests()); n != 200 {
 		t.Errorf("team A's receiver got %d requests, want 200", n)
 	}
@@ -121,7 +120,7 @@ func TestHostileTenantBesideAnOrdinaryOne(t *testing.T) {
 		t.Errorf("team B's refused events reached its receiver %d times", n)
 	}
 	// An event the outbox started can arrive before the dispatcher clears its batch.
-	waitFor(t, time.Minute, "the outbox to empty", func() bool {
+	testenv.Await(t, "the outbox to empty", func() bool {
 		var queued int
 		err := s.Store.DB().QueryRow(`SELECT count(*) FROM event_outbox`).Scan(&queued)
 		return err == nil && queued == 0

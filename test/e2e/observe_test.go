@@ -95,7 +95,7 @@ func TestSearchAttributesAreQueryable(t *testing.T) {
 	}
 	// Visibility follows a workflow's close asynchronously: wait for each count.
 	for q, want := range queries {
-		waitFor(t, 30*time.Second, q, func() bool {
+		testenv.Await(t, q, func() bool {
 			resp, err := s.Temporal.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: q})
 			if err != nil {
 				t.Fatalf("%s: %v", q, err)
@@ -123,7 +123,7 @@ func TestTemporalSetup(t *testing.T) {
 	env := []string{"HERALD_TEMPORAL_ADDRESS=" + dev.FrontendHostPort(), "HERALD_TEMPORAL_NAMESPACE=" + ns}
 	var first, second struct{ Added []string }
 	var out string
-	waitFor(t, 30*time.Second, "the new namespace to be usable", func() bool {
+	testenv.Await(t, "the new namespace to be usable", func() bool {
 		o, _, err := runHerald(t, env, "temporal", "setup", "-o", "json")
 		out = o
 		return err == nil

@@ -59,7 +59,7 @@ func TestBuildStormIsPaced(t *testing.T) {
 	const n = 60
 	before := len(paced.Accepted())
 	postStorm(t, s, "storm", n)
-	waitFor(t, 6*time.Minute, "every storm message at both channels", func() bool {
+	testenv.Await(t, "every storm message at both channels", func() bool {
 		return len(paced.Accepted()) >= before+n && len(ordered.Accepted()) >= before+n
 	})
 	for _, c := range []struct {
@@ -111,7 +111,7 @@ func TestUnpacedStormStillArrives(t *testing.T) {
 	const n = 60
 	before := len(slack.Accepted())
 	postStorm(t, s, "herd", n)
-	waitFor(t, 6*time.Minute, "every message", func() bool { return len(slack.Accepted()) >= before+n })
+	testenv.Await(t, "every message", func() bool { return len(slack.Accepted()) >= before+n })
 	counts := s.AwaitSettled(t, v.ID, n)
 	if counts[herald.DeliveryDelivered] != n || counts[herald.DeliveryFailed] != 0 {
 		t.Errorf("deliveries %v, want %d delivered and none failed", counts, n)
@@ -135,7 +135,7 @@ func TestDiscordBucketHeadersAreFollowed(t *testing.T) {
 	const n = 20
 	before := len(discord.Accepted())
 	postStorm(t, s, "disc", n)
-	waitFor(t, 3*time.Minute, "every Discord message", func() bool { return len(discord.Accepted()) >= before+n })
+	testenv.Await(t, "every Discord message", func() bool { return len(discord.Accepted()) >= before+n })
 	if l := discord.Limited(); l != 0 {
 		t.Errorf("%d answers of 429: the headers were not followed", l)
 	}

@@ -97,7 +97,7 @@ func TestREADMEQuickstartAsWritten(t *testing.T) {
 			t.Fatalf("team %s: %d integrations %v", team, len(integs), err)
 		}
 		var ds []store.Delivery
-		waitFor(t, time.Minute, "the seed's build delivered to both integrations of "+team, func() bool {
+		testenv.Await(t, "the seed's build delivered to both integrations of "+team, func() bool {
 			ds, err = s.Store.EventDeliveries(ctx, team, "build-social-hour-1312")
 			return err == nil && len(ds) == 2 && ds[0].Status == herald.DeliveryDelivered && ds[1].Status == herald.DeliveryDelivered
 		})

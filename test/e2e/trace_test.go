@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -43,7 +42,7 @@ func TestOneTraceFromIngestToReceiver(t *testing.T) {
 				t.Fatalf("post: %d %s", r.Status, r.Body)
 			}
 			var got []testenv.Received
-			waitFor(t, time.Minute, "the delivery at the receiver", func() bool { got = recv.Requests(); return len(got) > 0 })
+			testenv.Await(t, "the delivery at the receiver", func() bool { got = recv.Requests(); return len(got) > 0 })
 			if ts, bg := got[0].Header.Get("tracestate"), got[0].Header.Get("baggage"); ts != "" || bg != "" {
 				t.Errorf("the receiver got tracestate %q and baggage %q: the caller's, passed on", ts, bg)
 			}
@@ -98,7 +97,7 @@ func TestOneTraceFromIngestToReceiver(t *testing.T) {
 // eventSpans waits for the spans of one event's trace: the ingest request's,
 // the attempt's, and the names of the workflow's.
 func eventSpans(t *testing.T, rec *tracetest.SpanRecorder, traceID string) (ingest, attempt sdktrace.ReadOnlySpan, workflow []string) {
-	waitFor(t, time.Minute, "the spans to end", func() bool {
+	testenv.Await(t, "the spans to end", func() bool {
 		ingest, attempt, workflow = nil, nil, nil
 		for _, sp := range rec.Ended() {
 			if sp.SpanContext().TraceID().String() != traceID {

@@ -53,7 +53,7 @@ func TestWebUIReadsWell(t *testing.T) {
 		t.Fatalf("resend: %d %s", r.Status, r.Body)
 	}
 	var second contract.EventResult
-	waitFor(t, time.Minute, "the resend-only run", func() bool {
+	testenv.Await(t, "the resend-only run", func() bool {
 		d, err := s.Temporal.DescribeWorkflow(ctx, wf, "")
 		return err == nil && d.WorkflowExecution.RunID != originalRun && d.Status == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED
 	})

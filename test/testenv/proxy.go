@@ -30,6 +30,16 @@ type Proxy struct {
 	cond  *sync.Cond
 	fault Fault
 	conns map[net.Conn]struct{}
+	// held counts the chunks waiting for a Freeze to lift.
+	held int
+}
+
+// Held is how many chunks of traffic a Freeze holds now: a test waits for
+// one to know a request is in flight and stuck.
+func (p *Proxy) Held() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.held
 }
 
 // NewProxy listens on a free loopback port and forwards to target.
@@ -131,7 +141,9 @@ func (p *Proxy) pipe(dst io.Writer, src io.Reader) {
 		if n > 0 {
 			p.mu.Lock()
 			for p.fault == Freeze {
+				p.held++
 				p.cond.Wait()
+				p.held--
 			}
 			refused := p.fault == Refuse
 			p.mu.Unlock()

@@ -38,8 +38,9 @@ func TestEd25519Signing(t *testing.T) {
 		t.Error("the signature verifies for another message id")
 	}
 
-	// Rotating from HMAC to Ed25519: both sign during the grace, the
-	// HMAC one still with its token header; the Ed25519 key in no header.
+	// Rotating from HMAC to Ed25519: both sign during the grace, and the
+	// token header keeps the previous HMAC secret (a receiver written like
+	// the seed's compares it); the Ed25519 key is in no header.
 	old, _ := GenerateSecretFor(SigningHMAC)
 	w := &Webhook{HeaderPrefix: "X-H-"}
 	req, err := w.Render(Message{DeliveryID: "dlv_1", EventType: "build:start", Timestamp: ts, Secret: key, PreviousSecret: old})
@@ -50,8 +51,11 @@ func TestEd25519Signing(t *testing.T) {
 	if len(parts) != 2 || !strings.HasPrefix(parts[0], "v1a,") || !strings.HasPrefix(parts[1], "v1,") {
 		t.Errorf("signatures %v: want v1a then v1", parts)
 	}
-	if got := req.Header.Get("X-H-Token"); got != "" {
-		t.Errorf("token header %q with an Ed25519 key", got)
+	if got := req.Header.Get("X-H-Token"); got != old {
+		t.Errorf("token header %q during the rotation to an Ed25519 key, want the previous HMAC secret", got)
+	}
+	if req, _ := w.Render(Message{DeliveryID: "dlv_1", Timestamp: ts, Secret: key}); req.Header.Get("X-H-Token") != "" {
+		t.Errorf("token header %q with an Ed25519 key alone", req.Header.Get("X-H-Token"))
 	}
 	for name, vs := range req.Header {
 		for _, v := range vs {

@@ -51,10 +51,8 @@ func (w *Webhook) Render(m Message) (*Request, error) {
 	// so every receiver can drop a request it has handled already.
 	h.Set("webhook-id", m.DeliveryID)
 	if m.Secret != "" {
-		if SigningOf(m.Secret) == SigningHMAC {
-			// The seed's token header carries the shared secret; an Ed25519
-			// key is private and never leaves Herald.
-			h.Set(w.HeaderPrefix+HeaderToken, m.Secret)
+		if tok := tokenSecret(m); tok != "" {
+			h.Set(w.HeaderPrefix+HeaderToken, tok)
 		}
 		h.Set("webhook-timestamp", strconv.FormatInt(m.Timestamp.Unix(), 10))
 		sig := Sign(m.Secret, m.DeliveryID, m.Timestamp, body)
@@ -66,6 +64,23 @@ func (w *Webhook) Render(m Message) (*Request, error) {
 		h.Set("webhook-signature", sig)
 	}
 	return &Request{Method: http.MethodPost, URL: m.URL, Header: h, Body: body, TLS: m.Auth.TLS}, nil
+}
+
+// tokenSecret is what the seed's token header carries: the shared secret a
+// receiver compares it with. During a rotation's overlap that stays the
+// previous secret, so a receiver written like the seed's (one secret,
+// compared) keeps working the whole overlap and moves to the new one at its
+// own pace; the signatures carry both meanwhile. An Ed25519 key is private
+// and never leaves Herald: with one, the header is sent only with the
+// previous HMAC secret a receiver may still compare.
+func tokenSecret(m Message) string {
+	if m.PreviousSecret != "" && SigningOf(m.PreviousSecret) == SigningHMAC {
+		return m.PreviousSecret
+	}
+	if SigningOf(m.Secret) == SigningHMAC {
+		return m.Secret
+	}
+	return ""
 }
 
 // SecretHeaders names the request headers whose values are secrets, to be

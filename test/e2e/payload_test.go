@@ -11,6 +11,7 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/heraldhq/herald/internal/codec"
 	"github.com/heraldhq/herald/internal/config"
@@ -86,4 +87,43 @@ func TestPayloadEncryption(t *testing.T) {
 	if got := decode("/codec/decode", admin); !strings.Contains(got, marker) {
 		t.Errorf("the operator's admin key did not decode: %.100s", got)
 	}
+	// No key, no decoding; the Web UI's origin gets CORS; the key in the
+	// Web UI's codec URL is never logged.
+	if r := s.Do(t, http.MethodPost, "/codec/decode", "", string(body)); r.Status != http.StatusUnauthorized {
+		t.Errorf("decode without a key: %d", r.Status)
+	}
+	if r := s.Do(t, http.MethodPost, "/codec/decode", s.Key, string(body), "Origin", "http://127.0.0.1:8233"); r.Header.Get("Access-Control-Allow-Origin") != "http://127.0.0.1:8233" {
+		t.Errorf("no CORS for the Web UI: %v", r.Header)
+	}
+	if logs := s.Logs.String(); strings.Contains(logs, s.Key) || !strings.Contains(logs, `"/codec/:key/decode"`) {
+		t.Errorf("the request log shows the codec path's key, or does not log the request")
+	}
+	// The seal names the team: team A's payload relabelled as team B's
+	// opens for neither key.
+	forged := &commonpb.Payloads{}
+	for _, p := range sealed {
+		c := proto.Clone(p).(*commonpb.Payload)
+		c.Metadata[codec.MetadataScope] = []byte(otherTeam(t, s, other))
+		forged.Payloads = append(forged.Payloads, c)
+	}
+	fb, _ := protojson.Marshal(forged)
+	if r := s.Do(t, http.MethodPost, "/codec/decode", other, string(fb), "Content-Type", "application/json"); r.Status != http.StatusBadRequest || strings.Contains(string(r.Body), marker) {
+		t.Errorf("a payload relabelled as team B's, decoded by team B: %d %.200s", r.Status, r.Body)
+	}
+	// Encoding seals for the caller's team.
+	r := s.Do(t, http.MethodPost, "/codec/encode", s.Key, `{"payloads":[{"metadata":{"encoding":"`+base64.StdEncoding.EncodeToString([]byte("json/plain"))+`"},"data":"`+base64.StdEncoding.EncodeToString([]byte(`"x"`))+`"}]}`)
+	var enc commonpb.Payloads
+	if err := protojson.Unmarshal(r.Body, &enc); err != nil || len(enc.Payloads) != 1 || codec.Scope(enc.Payloads[0]) != s.Team {
+		t.Errorf("encode for team A: %d %s (%v)", r.Status, r.Body, err)
+	}
+}
+
+// otherTeam is the team of key.
+func otherTeam(t *testing.T, s *testenv.Stack, key string) string {
+	t.Helper()
+	k, err := s.Store.Authenticate(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k.TeamID
 }

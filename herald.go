@@ -50,7 +50,8 @@ func (s DeliveryStatus) Final() bool {
 // Outcome is what one attempt's answer means for the delivery.
 type Outcome string
 
-// Attempt outcomes (DESIGN.md, answer classification).
+// Attempt outcomes (README.md, "Failures, health and resending"; the table
+// internal/channels/classify.go applies).
 const (
 	// OutcomeDelivered: the receiver accepted the notification.
 	OutcomeDelivered Outcome = "delivered"

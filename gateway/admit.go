@@ -7,10 +7,11 @@ import (
 )
 
 // The ingest path bounds the event starts it has in flight with an adaptive
-// limit (additive increase, multiplicative decrease), so that a flood is shed
-// at the gateway with an immediate 503 instead of queueing at Temporal: a
-// fixed bound only caps goroutines, while starts Temporal cannot keep up with
-// keep arriving there and delay every accepted event behind them.
+// limit (additive increase, multiplicative decrease): events over it go to
+// the outbox (202, started as the limit allows; a 503 only when the outbox
+// is full too) instead of queueing at Temporal. A fixed bound only caps
+// goroutines, while starts Temporal cannot keep up with keep arriving there
+// and delay every accepted event behind them.
 const (
 	// ingestTarget is the start latency the limit steers below. A start takes
 	// tens of milliseconds at a steady rate and a few hundred in a burst at

@@ -679,7 +679,7 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/integrations (the `CreateIntegration` operationId).
 	CreateIntegration(ctx context.Context, body CreateIntegrationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// DeleteIntegration Delete an integration and its deliveries
+	// DeleteIntegration Delete an integration (its deliveries and attempts are kept, and it leaves every list)
 	//
 	// Corresponds with DELETE /v1/integrations/{id} (the `DeleteIntegration` operationId).
 	DeleteIntegration(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1270,7 +1270,7 @@ func (c *Generated) CreateIntegration(ctx context.Context, body CreateIntegratio
 	return c.Client.Do(req)
 }
 
-// DeleteIntegration Delete an integration and its deliveries
+// DeleteIntegration Delete an integration (its deliveries and attempts are kept, and it leaves every list)
 //
 // Corresponds with DELETE /v1/integrations/{id} (the `DeleteIntegration` operationId).
 func (c *Generated) DeleteIntegration(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3924,7 +3924,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/integrations (the `CreateIntegration` operationId).
 	CreateIntegrationWithResponse(ctx context.Context, body CreateIntegrationJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateIntegrationResponse, error)
 
-	// DeleteIntegrationWithResponse Delete an integration and its deliveries
+	// DeleteIntegrationWithResponse Delete an integration (its deliveries and attempts are kept, and it leaves every list)
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7698,7 +7698,7 @@ func (c *ClientWithResponses) CreateIntegrationWithResponse(ctx context.Context,
 	return ParseCreateIntegrationResponse(rsp)
 }
 
-// DeleteIntegrationWithResponse Delete an integration and its deliveries
+// DeleteIntegrationWithResponse Delete an integration (its deliveries and attempts are kept, and it leaves every list)
 //
 // Returns a wrapper object for the known response body format(s).
 //

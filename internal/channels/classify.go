@@ -13,7 +13,7 @@ import (
 // MaxRetryAfter caps how long a receiver's Retry-After can hold a delivery back.
 const MaxRetryAfter = time.Hour
 
-// ClassifyStatus applies the shared answer table (DESIGN.md, "Answer classification")
+// ClassifyStatus applies the shared answer table (README.md, "What a webhook receiver gets")
 // to an HTTP status. Channels call it after their own success checks.
 func ClassifyStatus(r *Response, now time.Time) Result {
 	code := r.Status

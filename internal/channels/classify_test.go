@@ -9,7 +9,7 @@ import (
 )
 
 // TestClassifyEveryStatus walks every status code from 100 to 599 through the
-// shared table of DESIGN.md.
+// shared table ClassifyStatus applies.
 func TestClassifyEveryStatus(t *testing.T) {
 	want := func(code int) herald.Outcome {
 		switch {
@@ -37,7 +37,7 @@ func TestClassifyEveryStatus(t *testing.T) {
 			t.Errorf("HTTP %d: empty reason", code)
 		}
 	}
-	// The named retryable statuses of DESIGN.md.
+	// The named retryable statuses of the table.
 	for _, code := range []int{408, 425, 500, 502, 503, 504, 301, 302, 307, 308} {
 		if got := ClassifyStatus(&Response{Status: code}, now).Outcome; got != herald.OutcomeRetry {
 			t.Errorf("HTTP %d: %s, want retry", code, got)

@@ -161,7 +161,7 @@ type Config struct {
 	LogFormat string
 }
 
-// Defaults returns the documented defaults (DESIGN.md, "Delivery semantics").
+// Defaults returns the documented defaults (README.md, "Configuration").
 func Defaults() Config {
 	return Config{
 		DatabaseURL:              "postgres://postgres@127.0.0.1:5432/herald?sslmode=disable",

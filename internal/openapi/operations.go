@@ -113,7 +113,7 @@ var operations = []operation{
 		params: []param{integrationID}, body: typeOf[api.IntegrationRequest](), bodyExample: obj{"events": []string{"build:failure"}},
 		ok: map[int]reflect.Type{200: typeOf[api.IntegrationView]()}, also: []int{409}},
 	{method: "DELETE", path: "/v1/integrations/{id}", id: "deleteIntegration", tag: "Integrations", scopes: []string{"manage"},
-		summary: "Delete an integration and its deliveries", params: []param{integrationID},
+		summary: "Delete an integration (its deliveries and attempts are kept, and it leaves every list)", params: []param{integrationID},
 		ok: map[int]reflect.Type{204: nil}},
 	{method: "POST", path: "/v1/integrations/{id}/test", id: "testIntegration", tag: "Integrations", scopes: []string{"manage"},
 		summary: "Send a test notification now", params: []param{integrationID},

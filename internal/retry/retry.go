@@ -66,9 +66,11 @@ func (p Policy) Delay(n int) time.Duration {
 	return min(time.Duration(d), p.MaxInterval)
 }
 
-// Jittered is Delay(n) spread by the policy's Jitter, with u in [0, 1) from
-// the caller's random source (a workflow's SideEffect, so replays agree): u
-// of 0.5 gives Delay(n) itself. The result stays within [MinInterval, MaxInterval].
+// Jittered is Delay(n) spread by the policy's Jitter, with u in [0, 1)
+// (Unit: a hash of the delivery and the attempt, so every replay and every
+// worker computes the same): u of 0.5 gives Delay(n) itself. The result
+// stays within [MinInterval, MaxInterval], which may pass the policy's own
+// MaxInterval.
 func (p Policy) Jittered(n int, u float64) time.Duration {
 	d := p.Delay(n)
 	if p.Jitter == 0 {

@@ -76,10 +76,6 @@ func (s *Store) CountMatching(ctx context.Context, teamID string, candidates []s
 	return n, nil
 }
 
-// RecordEvent stores the event (once: a repeat changes nothing), matches it
-// (see Match), and creates one delivery per matching integration — skipped
-// when the integration is disabled. It returns every delivery of the event,
-// so calling it again returns the same set.
 // Match selects who gets an event: the integrations subscribed to one of
 // Candidates (eventtype.Candidates) except Exclude, or Only alone.
 type Match struct {
@@ -94,6 +90,10 @@ type Match struct {
 	Carries []string
 }
 
+// RecordEvent stores the event (once: a repeat changes nothing), matches it
+// (see Match), and creates one delivery per matching integration — skipped
+// when the integration is disabled. It returns every delivery of the event,
+// so calling it again returns the same set.
 func (s *Store) RecordEvent(ctx context.Context, ev Event, m Match) ([]DeliveryRef, error) {
 	var refs []DeliveryRef
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {

@@ -47,7 +47,7 @@ func TestCostlyNumbersAreRefused(t *testing.T) {
 			t.Fatalf("validateData %v: %d", validate, r.Status)
 		}
 		for body, want := range map[string]struct{ pointer, detail string }{
-			`{"event":"metrics:report","data":{"a":` + numbers("1e999999", 200) + `}}`: {"/data/a/0", "beyond the range"},
+			`{"event":"metrics:report","data":{"a":` + numbers("1e999999", 200) + `}}`:          {"/data/a/0", "beyond the range"},
 			`{"event":"metrics:report","data":{"a":[1,` + "1" + strings.Repeat("0", 70) + `]}}`: {"/data/a/1", "71 characters"},
 			`{"event":"build:start","data":{"build":{"id":"b","size":1e-999999}}}`:              {"/data/build/size", "too small"},
 		} {

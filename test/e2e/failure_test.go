@@ -22,7 +22,6 @@ import (
 	"github.com/heraldhq/herald/test/testenv"
 )
 
-
 func (s *integrationChecks) countStatus(t *testing.T, status herald.DeliveryStatus) int {
 	t.Helper()
 	var n int

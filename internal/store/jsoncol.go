@@ -36,3 +36,22 @@ func (j *JSON[T]) Scan(src any) error {
 	j.V = new(T)
 	return json.Unmarshal(b, j.V)
 }
+
+// MarshalJSON writes the value itself (null for none), never the wrapper:
+// an audit entry's summary says {"rateLimit":{"count":2,"per":"1s"}}.
+func (j JSON[T]) MarshalJSON() ([]byte, error) {
+	if j.V == nil {
+		return []byte("null"), nil
+	}
+	return json.Marshal(j.V)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (j *JSON[T]) UnmarshalJSON(b []byte) error {
+	j.V = nil
+	if string(b) == "null" {
+		return nil
+	}
+	j.V = new(T)
+	return json.Unmarshal(b, j.V)
+}

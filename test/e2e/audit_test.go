@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -92,7 +93,9 @@ func TestAuditRecordsEveryChange(t *testing.T) {
 		object       string
 	}
 	calls := []call{
-		{"PATCH", "/v1/integrations/" + integ.ID, map[string]any{"name": "audited-2", "secret": "whsec_bmV3LXNlY3JldC1mb3ItYXVkaXQ=", "events": []string{"build:*"}}, s.Key, integ.ID},
+		{"PATCH", "/v1/integrations/" + integ.ID, map[string]any{"name": "audited-2", "secret": "whsec_bmV3LXNlY3JldC1mb3ItYXVkaXQ=", "events": []string{"build:*"},
+			"rateLimit": map[string]any{"count": 2, "per": "1s"}, "retry": map[string]any{"maxAttempts": 3},
+			"alertPolicy": map[string]any{"groupBy": []string{"service.id"}}, "maxInFlight": 4, "ordering": "fifo"}, s.Key, integ.ID},
 		{"POST", "/v1/integrations/" + integ.ID + "/test", nil, s.Key, integ.ID},
 		{"POST", "/v1/integrations/" + integ.ID + "/rotate-secret", nil, s.Key, integ.ID},
 		{"POST", "/v1/integrations/" + integ.ID + "/disable", map[string]any{"reason": "maintenance"}, s.Key, integ.ID},
@@ -184,6 +187,22 @@ func TestAuditRecordsEveryChange(t *testing.T) {
 	}
 	if e := found[store.AuditIntegrationUpdate]; !strings.Contains(string(e.Summary), `"secret"`) || !strings.Contains(string(e.Summary), `"audited-2"`) {
 		t.Errorf("the update's summary names what changed: %s", e.Summary)
+	}
+	// Summaries show the values, never an internal wrapper ({"V": …}).
+	var update map[string]json.RawMessage
+	if err := json.Unmarshal(found[store.AuditIntegrationUpdate].Summary, &update); err != nil {
+		t.Fatal(err)
+	}
+	for field, want := range map[string]string{"rateLimit": `{"count":2,"per":"1s"}`, "retry": `{"maxAttempts":3}`,
+		"alertPolicy": `{"groupBy":["service.id"]}`, "ordering": `"fifo"`} {
+		if !sameJSON(update[field], json.RawMessage(want)) {
+			t.Errorf("the update's %s: %s, want %s", field, update[field], want)
+		}
+	}
+	for _, e := range all {
+		if strings.Contains(string(e.Summary), `"V":`) {
+			t.Errorf("%s's summary shows an internal wrapper: %s", e.Action, e.Summary)
+		}
 	}
 	if e := found[store.AuditIntegrationDisable]; !strings.Contains(string(e.Summary), "maintenance") {
 		t.Errorf("the disable's summary: %s", e.Summary)
@@ -279,4 +298,10 @@ func mustKey(t *testing.T, s *testenv.Stack, name string, scopes ...herald.Scope
 		t.Fatal(err)
 	}
 	return plain
+}
+
+// sameJSON: the same JSON value, whatever the order of keys (jsonb keeps its own).
+func sameJSON(a, b json.RawMessage) bool {
+	var x, y any
+	return json.Unmarshal(a, &x) == nil && json.Unmarshal(b, &y) == nil && reflect.DeepEqual(x, y)
 }

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -258,4 +260,80 @@ func BenchmarkTracingCost(b *testing.B) {
 	b.ReportMetric(mean(rate["off"])/mean(rate["bare-local"]), "off/bare-local")
 	b.ReportMetric(mean(rate["on"])/mean(rate["off"]), "on/off")
 	b.ReportMetric(float64(spans.Load())/1024, "exported-KiB")
+}
+
+// What one team's costly events cost another team (TestCostlyValidationIsBoundedAndFair
+// asserts the order; the times are here): team B posts 100 events one after
+// another, alone and then while team A posts events whose schema would cost
+// 2^40 steps from four senders; B's ingest and delivery medians and p99 in
+// each phase, and what A's requests were answered with.
+func BenchmarkCostlyNeighbour(b *testing.B) {
+	for b.Loop() {
+		s := testenv.NewStack(b)
+		s.Do(b, http.MethodPost, "/v1/event-types", s.Key, map[string]any{"name": "deep:thing", "schema": exponentialSchema})
+		s.Do(b, http.MethodPatch, "/v1/team", s.Key, map[string]any{"validateData": true})
+		teamB, keyB := testenv.Team(b, s.Store, "ingest", "manage")
+		asB := &testenv.Stack{URL: s.URL, Key: keyB, Team: teamB, Store: s.Store, Temporal: s.Temporal, Config: s.Config}
+		recv := testenv.NewReceiver(b)
+		asB.CreateIntegration(b, map[string]any{"name": "b-hook", "type": "webhook", "url": recv.URL, "events": []string{"*"}})
+		asB.Do(b, http.MethodPost, "/v1/event-types", keyB, map[string]any{"name": "b:ping", "schema": map[string]any{"type": "object", "required": []string{"n"}}})
+		asB.Do(b, http.MethodPatch, "/v1/team", keyB, map[string]any{"validateData": true})
+		phase := func(name string) {
+			var ingest, delivery []time.Duration
+			for i := range 100 {
+				start := time.Now()
+				wf := asB.PostEvent(b, map[string]any{"id": fmt.Sprintf("%s-%d", name, i), "event": "b:ping", "data": map[string]any{"n": i}})
+				ingest = append(ingest, time.Since(start))
+				asB.AwaitWorkflow(b, wf)
+				delivery = append(delivery, time.Since(start))
+			}
+			b.ReportMetric(float64(percentile(ingest, 50).Microseconds())/1000, name+"-ingest-p50-ms")
+			b.ReportMetric(float64(percentile(ingest, 99).Microseconds())/1000, name+"-ingest-p99-ms")
+			b.ReportMetric(float64(percentile(delivery, 50).Microseconds())/1000, name+"-delivered-p50-ms")
+			b.ReportMetric(float64(percentile(delivery, 99).Microseconds())/1000, name+"-delivered-p99-ms")
+		}
+		phase("alone")
+		var refused, accepted atomic.Int64
+		stop := make(chan struct{})
+		done := make(chan struct{}, 4)
+		for range 4 {
+			go func() {
+				defer func() { done <- struct{}{} }()
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					req, _ := http.NewRequest(http.MethodPost, s.URL+"/v1/events", strings.NewReader(costlyEvent))
+					req.Header.Set("Authorization", "Bearer "+s.Key)
+					req.Header.Set("Content-Type", "application/json")
+					resp, err := http.DefaultClient.Do(req)
+					if err != nil {
+						continue
+					}
+					resp.Body.Close()
+					if resp.StatusCode == http.StatusAccepted {
+						accepted.Add(1)
+					} else {
+						refused.Add(1)
+					}
+				}
+			}()
+		}
+		phase("flooded")
+		close(stop)
+		for range 4 {
+			<-done
+		}
+		b.ReportMetric(float64(refused.Load()), "costly-refused")
+		b.ReportMetric(float64(accepted.Load()), "costly-accepted")
+	}
+}
+
+// percentile is the p-th percentile of ds (nearest rank).
+func percentile(ds []time.Duration, p int) time.Duration {
+	s := append([]time.Duration(nil), ds...)
+	slices.Sort(s)
+	return s[min(len(s)-1, len(s)*p/100)]
 }

@@ -51,13 +51,3 @@ func (g *teamGate) enter(ctx context.Context, team string) (release func(), err 
 		return nil, ctx.Err()
 	}
 }
-
-// inUse is how many of team's places are taken now.
-func (g *teamGate) inUse(team string) int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if s := g.slots[team]; s != nil {
-		return len(s.ch)
-	}
-	return 0
-}

@@ -84,6 +84,12 @@ type Trigger string
 const (
 	TriggerAuto   Trigger = "auto"
 	TriggerManual Trigger = "manual"
+	// Herald's own sends, recorded like deliveries: a test notification,
+	// the confirmation made when an integration is created or its
+	// destination changes, and a recovery probe of a disabled integration.
+	TriggerTest         Trigger = "test"
+	TriggerConfirmation Trigger = "confirmation"
+	TriggerProbe        Trigger = "probe"
 )
 
 // Scope is a permission carried by an API key.

@@ -43,7 +43,7 @@ func (a *Activities) Deliver(ctx context.Context, in contract.DeliverInput) (con
 	integ := t.Integration
 	if integ.DeletedAt != nil || !integ.Enabled {
 		a.Tokens.Drop(integ.ID)
-		reason := "integration disabled"
+		reason := store.ReasonIntegrationDisabled
 		if integ.DeletedAt != nil {
 			reason = "integration deleted"
 		}
@@ -65,7 +65,7 @@ func (a *Activities) Deliver(ctx context.Context, in contract.DeliverInput) (con
 		if prev.RetryAfterMS != nil {
 			res.RetryAfter = time.Duration(*prev.RetryAfterMS) * time.Millisecond
 		}
-		upd, delay := nextState(in.DeliveryID, res, in.Schedule, prev.StartedAt)
+		upd, delay := nextState(in.DeliveryID, res, a.currentSchedule(in.Schedule, integ), prev.StartedAt)
 		return contract.DeliverResult{AttemptNo: in.AttemptNo, Outcome: prev.Outcome, Status: upd.Status,
 			Reason: upd.Reason, Delay: delay, RetryAfter: receiverWait(upd, res), Decision: health.Pending(integ.Health())}, nil
 	}
@@ -140,9 +140,9 @@ func (a *Activities) attempt(ctx context.Context, in contract.DeliverInput, t st
 		res.Reason += fmt.Sprintf(" (rate limited for %s or more: counted as a failed attempt)", contract.MaxThrottled)
 	}
 	att := newAttempt(t.Delivery.ID, in, req, ex, res, s.secretHeaders)
-	upd, delay := nextState(in.DeliveryID, res, in.Schedule, a.Now())
+	upd, delay := nextState(in.DeliveryID, res, a.currentSchedule(in.Schedule, integ), a.Now())
 	upd.FreeSlotOf = slotOf
-	rec, err := a.recordSent(ctx, integ.ID, att, upd)
+	rec, err := a.recordSent(ctx, integ, att, upd)
 	if err == nil {
 		slotOf = "" // freed with the record
 	}
@@ -161,6 +161,18 @@ func (a *Activities) attempt(ctx context.Context, in contract.DeliverInput, t st
 		"outcome", res.Outcome, "reason", res.Reason, "durationMs", att.DurationMS)
 	return contract.DeliverResult{AttemptNo: in.AttemptNo, Outcome: res.Outcome, Status: upd.Status,
 		Reason: upd.Reason, Delay: delay, RetryAfter: receiverWait(upd, res), Decision: rec.Decision}, nil
+}
+
+// currentSchedule is the attempt's place in its schedule under the
+// integration's retry policy as it is now: a change made while the delivery
+// waited applies from this attempt on (its budget and the next delay).
+func (a *Activities) currentSchedule(s *contract.Schedule, integ store.Integration) *contract.Schedule {
+	if s == nil {
+		return nil
+	}
+	now := *s
+	now.Policy = a.retryPolicy(integ.Retry.V)
+	return &now
 }
 
 // receiverWait is the wait the receiver asked for before a retry, if one follows.
@@ -253,10 +265,10 @@ func maskHeaders(h http.Header, secret []string) store.Headers {
 // was sent must not be sent again only because its record failed, so this
 // keeps trying within the activity's deadline (Postgres restarting) before it
 // gives the attempt back to Temporal's retry, which would send it again.
-func (a *Activities) recordSent(ctx context.Context, integrationID string, att store.Attempt, upd store.DeliveryUpdate) (store.Recorded, error) {
+func (a *Activities) recordSent(ctx context.Context, integ store.Integration, att store.Attempt, upd store.DeliveryUpdate) (store.Recorded, error) {
 	wait := 100 * time.Millisecond
 	for {
-		rec, err := a.Store.RecordAttempt(ctx, integrationID, att, upd, a.DisableAfter)
+		rec, err := a.Store.RecordAttempt(ctx, integ.ID, att, upd, integ.DisableThreshold(a.DisableAfter))
 		if err == nil || errors.Is(err, store.ErrNotFound) {
 			return rec, err
 		}

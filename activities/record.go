@@ -11,6 +11,7 @@ import (
 	"github.com/heraldhq/herald/internal/alerts"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/eventtype"
+	"github.com/heraldhq/herald/internal/retry"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -43,18 +44,13 @@ func (a *Activities) RecordEvent(ctx context.Context, in contract.EventInput) ([
 	}
 	out := make([]contract.PlannedDelivery, len(refs))
 	for i, r := range refs {
-		policy, err := r.Retry.V.Apply(a.Retry)
-		if err != nil {
-			// Validated when set; a default that no longer fits it falls back.
-			policy = a.Retry
-		}
 		out[i] = contract.PlannedDelivery{
 			DeliveryID:      r.ID,
 			IntegrationID:   r.IntegrationID,
 			IntegrationName: r.IntegrationName,
 			Status:          r.Status,
 			AttemptCount:    r.AttemptCount,
-			Retry:           policy,
+			Retry:           a.retryPolicy(r.Retry.V),
 			AttemptTimeout:  a.AttemptTimeout,
 			Pace:            a.pace(r.IntegrationType, r.RateLimit.V, r.MaxInFlight, r.Ordering),
 			LocalAttempts:   a.LocalAttempts,
@@ -121,4 +117,15 @@ func nonRetryable(err error) error {
 		return temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeNotFound, nil)
 	}
 	return err
+}
+
+// retryPolicy is an integration's schedule: the default with its override.
+// A planned delivery carries it, and every attempt reads it afresh, so a
+// change applies to deliveries already waiting from their next attempt on.
+func (a *Activities) retryPolicy(o *retry.Override) retry.Policy {
+	p, err := o.Apply(a.Retry)
+	if err != nil {
+		return a.Retry // validated when set; a default that no longer fits it falls back
+	}
+	return p
 }

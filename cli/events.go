@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,9 +45,7 @@ func newEventsCmd(g *globals) *cobra.Command {
 			if g.output == "json" {
 				return printJSON(g.stdout, out)
 			}
-			t := newTable(g.stdout, "EVENT", "WORKFLOW")
-			t.row(out.ID, out.WorkflowID)
-			return t.flush()
+			return printAccepted(g, out)
 		},
 	}
 	send.Flags().StringVar(&id, "id", "", "event id (a repeat of an id is not delivered again)")
@@ -183,4 +182,33 @@ func settled(ev api.EventView, err error) bool {
 		}
 	}
 	return true
+}
+
+// printAccepted is the 202 as a table: whether the event reaches any
+// integration (MATCHED), and whether its id was seen before (DUPLICATE: it
+// is not delivered again), with a line that says what either means.
+func printAccepted(g *globals, a api.Accepted) error {
+	matched := "?"
+	if a.Matched != nil {
+		matched = strconv.Itoa(*a.Matched)
+	}
+	duplicate := "no"
+	switch {
+	case a.Duplicate && a.BodyDiffers != nil && *a.BodyDiffers:
+		duplicate = "yes, another body"
+	case a.Duplicate:
+		duplicate = "yes"
+	}
+	t := newTable(g.stdout, "EVENT", "MATCHED", "DUPLICATE", "WORKFLOW")
+	t.row(a.ID, matched, duplicate, a.WorkflowID)
+	if err := t.flush(); err != nil {
+		return err
+	}
+	switch {
+	case a.Duplicate:
+		fmt.Fprintln(g.stderr, "note: this event id was received before; nothing is delivered again (send another --id)")
+	case a.Matched != nil && *a.Matched == 0:
+		fmt.Fprintln(g.stderr, "note: no integration subscribes to this type (and project): nothing is delivered")
+	}
+	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/alerts"
 	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/apiclient"
 	"github.com/heraldhq/herald/internal/jsontime"
 	"github.com/heraldhq/herald/internal/pacing"
 	"github.com/heraldhq/herald/internal/retry"
@@ -43,7 +44,10 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printIntegration(g, out)
+			if err := printIntegration(g, out); err != nil {
+				return err
+			}
+			return confirmationFailed(g, out)
 		},
 	}
 	f.bind(create, true)
@@ -138,8 +142,9 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
+	var resendToo bool
 	enable := &cobra.Command{
-		Use:   "enable ID|NAME",
+		Use:   "enable ID|NAME [--resend]",
 		Short: "Enable an integration: fresh health, and deliveries waiting on backoff are retried now",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -147,13 +152,21 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out, err := c.EnableIntegration(cmd.Context(), id)
+			before, err := c.GetIntegration(cmd.Context(), id)
 			if err != nil {
 				return err
 			}
-			return printIntegration(g, out)
+			out, err := c.EnableIntegration(cmd.Context(), id)
+			if err != nil || !resendToo {
+				if err == nil {
+					err = printIntegration(g, out)
+				}
+				return err
+			}
+			return resendSinceTheTrouble(cmd, g, c, before, out)
 		},
 	}
+	enable.Flags().BoolVar(&resendToo, "resend", false, "then resend what failed, and what was skipped while it was disabled, since its trouble began")
 	var reason string
 	disable := &cobra.Command{
 		Use:   "disable ID|NAME [--reason R]",
@@ -248,6 +261,7 @@ type integrationFlags struct {
 	rate                   string
 	burst                  int
 	maxInFlight            int
+	disableAfter           int
 	ordering               string
 	auth                   authFlags
 }
@@ -280,6 +294,7 @@ func (f *integrationFlags) bind(cmd *cobra.Command, create bool) {
 	fs.StringVar(&f.rate, "rate", "", "send rate as COUNT/PER, e.g. 1/1s or 5/2s; off: no pacing; default: the channel's")
 	fs.IntVar(&f.burst, "burst", 0, "requests of the rate that may go at once (with --rate, or alone to change the burst)")
 	fs.IntVar(&f.maxInFlight, "max-in-flight", 0, "requests in flight at once, 1 to 10000 (default: the channel's)")
+	fs.IntVar(&f.disableAfter, "disable-after", 0, "failed deliveries in a row that disable it, 1 to 1000 (0: the server's, 5 unless set)")
 	fs.StringVar(&f.ordering, "ordering", "", "none, or fifo: attempts in the order the events arrived")
 	f.auth.bind(cmd)
 }
@@ -410,6 +425,9 @@ func (f *integrationFlags) body(cmd *cobra.Command, create bool) (api.Integratio
 	if cmd.Flags().Changed("max-in-flight") {
 		r.MaxInFlight = &f.maxInFlight
 	}
+	if cmd.Flags().Changed("disable-after") {
+		r.DisableAfter = &f.disableAfter
+	}
 	if cmd.Flags().Changed("ordering") {
 		r.Ordering = &f.ordering
 	}
@@ -451,7 +469,11 @@ func printIntegration(g *globals, i api.IntegrationView) error {
 	t.row("url", i.URL)
 	t.row("enabled", i.Enabled)
 	t.row("health", healthText(i.Health))
+	if i.Health.DisableNotice != "" {
+		t.row("disable notice", i.Health.DisableNotice)
+	}
 	t.row("retry", fmt.Sprintf("%d attempts, first after %s, at most %s apart", i.Retry.MaxAttempts, i.Retry.InitialInterval, i.Retry.MaxInterval))
+	t.row("disable after", fmt.Sprintf("%d failed deliveries in a row", i.Health.DisableAfter))
 	t.row("auto-recover", i.AutoRecover)
 	t.row("rate limit", rateText(i.RateLimit))
 	if i.MaxInFlight > 0 {
@@ -509,6 +531,53 @@ func printIntegration(g *globals, i api.IntegrationView) error {
 	t.row("created", i.CreatedAt)
 	t.row("updated", i.UpdatedAt)
 	return t.flush()
+}
+
+// resendSinceTheTrouble resends, after an enable, the integration's failed
+// deliveries and those skipped while it was disabled, since its first
+// failure (or its disable, or a day ago when neither is known), as the
+// console's "Enable and resend" does for one delivery.
+func resendSinceTheTrouble(cmd *cobra.Command, g *globals, c *apiclient.Client, before, enabled api.IntegrationView) error {
+	since := time.Now().Add(-24 * time.Hour)
+	switch {
+	case before.Health.FirstFailedAt != nil:
+		since = *before.Health.FirstFailedAt
+	case before.Health.DisabledAt != nil:
+		since = *before.Health.DisabledAt
+	}
+	started, err := c.BulkResend(cmd.Context(), enabled.ID, api.BulkResendRequest{Status: "failed", Since: since.UTC().Format(time.RFC3339)})
+	if err != nil {
+		return fmt.Errorf("%s is enabled; the resend could not start: %w", enabled.Name, err)
+	}
+	p, err := followResend(cmd, g, c, started.ID)
+	if err != nil {
+		return err
+	}
+	if g.output == "json" {
+		return printJSON(g.stdout, map[string]any{"integration": enabled, "resend": map[string]any{"id": started.ID, "sent": p.Sent, "total": p.Total}})
+	}
+	if err := printIntegration(g, enabled); err != nil {
+		return err
+	}
+	fmt.Fprintf(g.stdout, "enabled, and resent %d deliveries (failed, or skipped while disabled) since %s\n", p.Sent, since.Format(time.RFC3339))
+	return nil
+}
+
+// confirmationFailed says, prominently and with a non-zero exit, that an
+// integration was made but its confirmation did not get through: the
+// receiver is not ready, and waiting events would fail the same way.
+func confirmationFailed(g *globals, i api.IntegrationView) error {
+	c := i.Confirmation
+	if c == nil || c.Delivered {
+		return nil
+	}
+	fmt.Fprintf(g.stderr, "\nerror: the confirmation message to %s was NOT delivered: %s\n", i.Name, c.Reason)
+	fmt.Fprintf(g.stderr, "The integration %s was created and kept; it shows failing until a request gets through.\n", i.ID)
+	if c.DeliveryID != "" {
+		fmt.Fprintf(g.stderr, "See the request and its answer: herald deliveries show %s\n", c.DeliveryID)
+	}
+	fmt.Fprintf(g.stderr, "Fix the receiver, then send the confirmation again: herald integrations test %s\n", i.ID)
+	return exitError(3)
 }
 
 // healthText is the seed's status in words.

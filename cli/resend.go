@@ -11,6 +11,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/apiclient"
 	"github.com/heraldhq/herald/internal/contract"
 )
 
@@ -94,30 +95,38 @@ func bulkResend(cmd *cobra.Command, g *globals, remote *apiFlags, integration, s
 		fmt.Fprintf(g.stdout, "bulk resend %s started (workflow %s)\n", started.ID, started.WorkflowID)
 		return nil
 	}
-	bar := newProgressBar(g.stderr)
-	var p contract.BulkResendProgress
-	for {
-		if p, err = c.BulkResendStatus(cmd.Context(), started.ID); err != nil {
-			return err
-		}
-		bar.draw(p.Sent, p.Total)
-		if p.Done {
-			break
-		}
-		select {
-		case <-cmd.Context().Done():
-			bar.done()
-			fmt.Fprintf(g.stderr, "stopped following; the resend goes on (id %s)\n", started.ID)
-			return cmd.Context().Err()
-		case <-time.After(500 * time.Millisecond):
-		}
+	p, err := followResend(cmd, g, c, started.ID)
+	if err != nil {
+		return err
 	}
-	bar.done()
 	if g.output == "json" {
 		return printJSON(g.stdout, map[string]any{"id": started.ID, "workflowId": started.WorkflowID, "sent": p.Sent, "total": p.Total})
 	}
 	fmt.Fprintf(g.stdout, "resent %d deliveries\n", p.Sent)
 	return nil
+}
+
+// followResend draws a bulk resend's progress until it is done.
+func followResend(cmd *cobra.Command, g *globals, c *apiclient.Client, id string) (contract.BulkResendProgress, error) {
+	bar := newProgressBar(g.stderr)
+	for {
+		p, err := c.BulkResendStatus(cmd.Context(), id)
+		if err != nil {
+			return p, err
+		}
+		bar.draw(p.Sent, p.Total)
+		if p.Done {
+			bar.done()
+			return p, nil
+		}
+		select {
+		case <-cmd.Context().Done():
+			bar.done()
+			fmt.Fprintf(g.stderr, "stopped following; the resend goes on (id %s)\n", id)
+			return p, cmd.Context().Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 }
 
 // parseSince reads "24h"-style ages and RFC 3339 times.

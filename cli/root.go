@@ -25,11 +25,11 @@ func Execute() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "herald:", err)
 		var ee exitError
 		if errors.As(err, &ee) {
-			return int(ee)
+			return int(ee) // the command said why already
 		}
+		fmt.Fprintln(os.Stderr, "herald:", err)
 		return 1
 	}
 	return 0

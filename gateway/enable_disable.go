@@ -88,5 +88,6 @@ func (s *Server) freshStart(c *fiber.Ctx, in store.Integration) (store.Integrati
 			return in, nil, err
 		}
 	}
-	return in, s.confirm(c, in), nil
+	in, confirmation := s.confirm(c, in)
+	return in, confirmation, nil
 }

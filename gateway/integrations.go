@@ -16,6 +16,7 @@ import (
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/alerts"
 	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/catalog"
 	"github.com/heraldhq/herald/internal/channels"
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/contract"
@@ -166,6 +167,9 @@ func merged(in store.Integration, r api.IntegrationRequest) channels.Settings {
 // maxInFlightCap bounds maxInFlight: beyond it the cap caps nothing.
 const maxInFlightCap = 10_000
 
+// maxDisableAfter bounds an integration's disable threshold.
+const maxDisableAfter = 1000
+
 // checkDeliveryControl checks rateLimit, maxInFlight and ordering against
 // the channel of type t (its default rate is what an override changes).
 func (s *Server) checkDeliveryControl(r *api.IntegrationRequest, t herald.IntegrationType) error {
@@ -180,6 +184,9 @@ func (s *Server) checkDeliveryControl(r *api.IntegrationRequest, t herald.Integr
 	}
 	if r.MaxInFlight != nil && (*r.MaxInFlight < 1 || *r.MaxInFlight > maxInFlightCap) {
 		return badRequest("field \"maxInFlight\" must be from 1 to %d", maxInFlightCap)
+	}
+	if r.DisableAfter != nil && (*r.DisableAfter < 0 || *r.DisableAfter > maxDisableAfter) {
+		return badRequest("field \"disableAfter\" must be from 1 to %d failed deliveries in a row, or 0 for the server's default", maxDisableAfter)
 	}
 	if r.Ordering != nil && *r.Ordering != store.OrderingNone && *r.Ordering != store.OrderingFIFO {
 		return badRequest("field \"ordering\" must be %q or %q, not %q", store.OrderingNone, store.OrderingFIFO, *r.Ordering)
@@ -198,6 +205,13 @@ func deliveryControl(r api.IntegrationRequest, p *store.IntegrationPatch) {
 	}
 	if r.MaxInFlight != nil {
 		p.MaxInFlight = &r.MaxInFlight
+	}
+	if r.DisableAfter != nil {
+		threshold := r.DisableAfter
+		if *threshold == 0 {
+			threshold = nil // the server's
+		}
+		p.DisableAfter = &threshold
 	}
 	p.Ordering = r.Ordering
 }
@@ -270,6 +284,9 @@ func (s *Server) newIntegration(c *fiber.Ctx, req api.IntegrationRequest) (api.I
 	if dc.MaxInFlight != nil {
 		in.MaxInFlight = *dc.MaxInFlight
 	}
+	if dc.DisableAfter != nil {
+		in.DisableAfter = *dc.DisableAfter
+	}
 	if dc.Ordering != nil {
 		in.Ordering = *dc.Ordering
 	}
@@ -292,10 +309,11 @@ func (s *Server) newIntegration(c *fiber.Ctx, req api.IntegrationRequest) (api.I
 	if err != nil {
 		return none, s.integrationLimitProblem(err)
 	}
+	out, confirmation := s.confirm(c, out)
 	v := s.integrationView(out)
 	v.URL, v.Secret = out.URL, shownSecret(out.Secret)
-	v.Confirmation = s.confirm(c, out)
-	v.Warnings = s.nameWarning(c, out)
+	v.Confirmation = confirmation
+	v.Warnings = append(s.nameWarning(c, out), s.patternWarnings(c, out.TeamID, out.Events)...)
 	return v, nil
 }
 
@@ -360,7 +378,7 @@ func (s *Server) changeIntegration(c *fiber.Ctx, req api.IntegrationRequest) (ap
 	}
 	var before store.Integration
 	var err error
-	if req.URL != nil || req.Format != nil || req.Secret != nil || req.RateLimit != nil || req.MaxInFlight != nil || req.Ordering != nil ||
+	if req.URL != nil || req.Format != nil || req.Secret != nil || req.RateLimit != nil || req.MaxInFlight != nil || req.Ordering != nil || req.DisableAfter != nil ||
 		req.Signing != nil || req.GenerateSecret {
 		if before, err = s.pathIntegration(c); err != nil {
 			return none, err
@@ -444,6 +462,9 @@ func (s *Server) changeIntegration(c *fiber.Ctx, req api.IntegrationRequest) (ap
 	if req.Name != nil {
 		v.Warnings = s.nameWarning(c, out)
 	}
+	if req.Events != nil {
+		v.Warnings = append(v.Warnings, s.patternWarnings(c, out.TeamID, out.Events)...)
+	}
 	if req.GenerateSecret {
 		v.Secret = shownSecret(out.Secret)
 	}
@@ -451,6 +472,20 @@ func (s *Server) changeIntegration(c *fiber.Ctx, req api.IntegrationRequest) (ap
 		v.URL = out.URL
 	}
 	return v, nil
+}
+
+// patternWarnings warns of the patterns that match no known event type
+// (catalog.PatternWarnings): Herald's and the team's own.
+func (s *Server) patternWarnings(c *fiber.Ctx, team string, patterns []string) []string {
+	own, err := s.store.ListEventTypes(c.UserContext(), team)
+	if err != nil {
+		s.log.Warn("read the team's event types for the pattern check", "team", team, "error", err)
+	}
+	names := make([]string, len(own))
+	for i, t := range own {
+		names[i] = t.Name
+	}
+	return catalog.PatternWarnings(patterns, names)
 }
 
 // nameWarning warns when another integration of the team has in's name.
@@ -555,18 +590,25 @@ func (s *Server) deleteIntegration(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
-// confirm sends a chat integration its welcome message (the seed does so for
-// Discord; Herald for every chat channel) and says whether it arrived.
-func (s *Server) confirm(c *fiber.Ctx, in store.Integration) *contract.TestResult {
+// confirm sends an integration its welcome message (the seed does so for
+// Discord; Herald for every channel that confirms) and says whether it
+// arrived, with the integration as it stands after: a failed confirmation
+// is a failed request, which makes it failing.
+func (s *Server) confirm(c *fiber.Ctx, in store.Integration) (store.Integration, *contract.TestResult) {
 	if !s.channels.TraitsOf(in.Type).Confirms || !in.Enabled {
-		return nil
+		return in, nil
 	}
 	res, err := s.runTest(c, in.ID, true)
 	if err != nil {
 		s.log.Warn("confirmation message", "integration", in.ID, "error", err)
-		return &contract.TestResult{Outcome: herald.OutcomeRetry, Reason: "the confirmation could not be sent: the workflow service is unavailable"}
+		return in, &contract.TestResult{Outcome: herald.OutcomeRetry, Reason: "the confirmation could not be sent: the workflow service is unavailable"}
 	}
-	return &res
+	if !res.Delivered {
+		if now, err := s.store.GetIntegration(c.UserContext(), in.TeamID, in.ID); err == nil {
+			in = now
+		}
+	}
+	return in, &res
 }
 
 func (s *Server) runTest(c *fiber.Ctx, integrationID string, confirmation bool) (contract.TestResult, error) {

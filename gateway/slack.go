@@ -318,7 +318,7 @@ func (s *Server) slackCallback(c *fiber.Ctx) error {
 			Events: st.Events, Projects: st.Projects, Enabled: true, Channel: hook.Channel,
 		})
 		if err == nil {
-			confirmation = s.confirm(c, out)
+			out, confirmation = s.confirm(c, out)
 		}
 	}
 	if err != nil {

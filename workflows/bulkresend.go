@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/contract"
 )
 
@@ -28,7 +29,10 @@ func BulkResendWorkflow(ctx workflow.Context, in contract.BulkResendInput) (cont
 	}); err != nil {
 		return progress, err
 	}
-	filter := contract.DeliveryFilter{TeamID: in.TeamID, IntegrationID: in.IntegrationID, Status: in.Status, Since: in.Since, Limit: bulkPage}
+	// Resending failed deliveries takes those skipped while the integration
+	// was disabled too: a resend comes after an enable, for both.
+	filter := contract.DeliveryFilter{TeamID: in.TeamID, IntegrationID: in.IntegrationID, Status: in.Status, Since: in.Since, Limit: bulkPage,
+		DisabledSkips: in.Status == herald.DeliveryFailed}
 	if in.Cursor == "" && in.Total == 0 {
 		lctx := workflow.WithLocalActivityOptions(ctx, recordOptions)
 		if err := workflow.ExecuteLocalActivity(lctx, contract.ActivityCountDeliveries, filter).Get(ctx, &progress.Total); err != nil {

@@ -79,6 +79,11 @@ type HealthView struct {
 	DisabledReason      string     `json:"disabledReason,omitempty"`
 	DisabledAt          *time.Time `json:"disabledAt,omitempty"`
 	DisabledBy          string     `json:"disabledBy,omitempty"`
+	// DisableAfter is the threshold of failed deliveries in a row in force.
+	DisableAfter int `json:"disableAfter"`
+	// DisableNotice says, for a disabled integration, whom the notice of it
+	// (integration:disabled) reached, or that it reached no one.
+	DisableNotice string `json:"disableNotice,omitempty"`
 }
 
 // RetryView is the retry schedule in force.
@@ -287,6 +292,9 @@ type IntegrationRequest struct {
 	RateLimit *pacing.Override `json:"rateLimit"`
 	// MaxInFlight caps the requests in flight at once (1 to 10,000).
 	MaxInFlight *int `json:"maxInFlight"`
+	// DisableAfter is how many failed deliveries in a row disable it (1 to
+	// 1,000; 0: the server's HERALD_DISABLE_AFTER).
+	DisableAfter *int `json:"disableAfter"`
 	// Ordering is "none" or "fifo" (attempts in the order events arrived).
 	Ordering *string `json:"ordering"`
 	// Endpoint authentication (webhooks), each a secret stored sealed:

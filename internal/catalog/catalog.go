@@ -178,7 +178,7 @@ var builtin = sync.OnceValue(func() map[string]Type {
 		if err != nil {
 			panic("example of " + typ + ": " + err.Error())
 		}
-		out[typ] = Type{Name: typ, Category: eventtype.Category(typ), Description: descriptions[typ],
+		out[typ] = Type{Name: typ, Category: eventtype.Family(typ), Description: descriptions[typ],
 			Schema: schema, Example: body}
 	}
 	return out

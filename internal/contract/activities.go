@@ -282,6 +282,10 @@ type DeliveryFilter struct {
 	EventType string                `json:"eventType"`
 	// Statuses, when set, keeps deliveries with any of them (with Status).
 	Statuses []herald.DeliveryStatus `json:"statuses,omitempty"`
+	// DisabledSkips keeps also the deliveries skipped because their
+	// integration was disabled when their attempt came (resending failed
+	// deliveries after an enable takes them too).
+	DisabledSkips bool `json:"disabledSkips,omitempty"`
 	// Channel, when set, keeps deliveries to integrations of that type.
 	Channel herald.IntegrationType `json:"channel,omitempty"`
 	// Since keeps deliveries created at or after it; Until, before it.

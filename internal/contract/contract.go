@@ -245,6 +245,8 @@ type TestResult struct {
 	Delivered bool           `json:"delivered"`
 	Outcome   herald.Outcome `json:"outcome"`
 	Reason    string         `json:"reason"`
+	// DeliveryID is the send in the integration's log (its request and answer).
+	DeliveryID string `json:"deliveryId,omitempty"`
 }
 
 // RetentionScheduleID is the daily schedule of RetentionWorkflow.

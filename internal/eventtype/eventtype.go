@@ -66,9 +66,25 @@ func Category(t string) string {
 	return c
 }
 
+// families are the catalogued types whose platform name starts elsewhere
+// than the family people subscribe to: the seed platform names a deployment's
+// status updates service:deployment:status-update, and deployment:* is how
+// people ask for deployments. Such a type is matched by its family's
+// pattern too, and the catalog lists it in its family.
+var families = map[string]string{"service:deployment:status-update": "deployment"}
+
+// Family is the category the catalog lists t under: its own, or the family
+// it belongs to.
+func Family(t string) string {
+	if f, ok := families[t]; ok {
+		return f
+	}
+	return Category(t)
+}
+
 // Candidates lists every pattern that matches the (normalized) event type t:
-// t itself, each "prefix:*", "*", and the same for an aliased category.
-// Matching is then an exact lookup of these few strings.
+// t itself, each "prefix:*", "*", the same for an aliased category, and its
+// family's pattern. Matching is then an exact lookup of these few strings.
 func Candidates(t string) []string {
 	forms := []string{t}
 	if alt, ok := aliases[Category(t)]; ok {
@@ -81,6 +97,9 @@ func Candidates(t string) []string {
 		for i := 1; i < len(segs); i++ {
 			out = append(out, strings.Join(segs[:i], ":")+":*")
 		}
+	}
+	if f, ok := families[t]; ok {
+		out = append(out, f+":*")
 	}
 	return out
 }

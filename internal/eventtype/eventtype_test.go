@@ -60,6 +60,10 @@ func TestMatches(t *testing.T) {
 		{"service:deployment:*", "service:deployment:status-update", true},
 		{"service:autoscaling:*", "service:deployment:status-update", false},
 		{"build:*", "builds:start", false},
+		// The seed's long name for a deployment's status belongs to deployments.
+		{"deployment:*", "service:deployment:status-update", true},
+		{"deployment:*", "service:autoscaling:event", false},
+		{"deployment:status-update", "service:deployment:status-update", false},
 	}
 	for _, c := range cases {
 		if got := Matches(c.pattern, c.typ); got != c.want {
@@ -68,6 +72,9 @@ func TestMatches(t *testing.T) {
 	}
 	if c := Candidates("build:start"); !slices.Equal(c, []string{"*", "build:start", "build:*"}) {
 		t.Errorf("Candidates(build:start) = %v", c)
+	}
+	if f := Family("service:deployment:status-update"); f != "deployment" || Family("service:autoscaling:event") != "service" {
+		t.Errorf("families: %q", f)
 	}
 }
 

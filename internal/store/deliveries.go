@@ -229,14 +229,7 @@ func (s *Store) RecordAttempt(ctx context.Context, integrationID string, a Attem
 				return fmt.Errorf("free the in-flight slot: %w", err)
 			}
 		}
-		res, err := tx.NamedExecContext(ctx, `
-			INSERT INTO attempts (delivery_id, attempt_no, trigger, outcome, reason, started_at, duration_ms,
-				request_method, request_url, request_headers, request_body, response_status,
-				response_headers, response_body, response_body_truncated, error, retry_after_ms)
-			VALUES (:delivery_id, :attempt_no, :trigger, :outcome, :reason, :started_at, :duration_ms,
-				:request_method, :request_url, :request_headers, :request_body, :response_status,
-				:response_headers, :response_body, :response_body_truncated, :error, :retry_after_ms)
-			ON CONFLICT (delivery_id, attempt_no) DO NOTHING`, a)
+		res, err := tx.NamedExecContext(ctx, insertAttempt, a)
 		if err != nil {
 			return fmt.Errorf("insert attempt: %w", err)
 		}
@@ -314,21 +307,15 @@ func applyHealth(ctx context.Context, tx *sqlx.Tx, integrationID string, a healt
 	return dec, nil
 }
 
-// RecordTestOutcome applies a test notification's outcome to an integration's
-// health: a success proves the endpoint works again. Failures of tests are
-// not counted against an integration.
-func (s *Store) RecordTestOutcome(ctx context.Context, integrationID string, outcome herald.Outcome, at time.Time) (health.Decision, error) {
-	if outcome != herald.OutcomeDelivered {
-		return health.Decision{}, nil
-	}
-	var dec health.Decision
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		var err error
-		dec, err = applyHealth(ctx, tx, integrationID, health.Attempt{Outcome: outcome, At: at}, 0, "")
-		return err
-	})
-	return dec, err
-}
+// insertAttempt writes an attempt once per (delivery, attempt number).
+const insertAttempt = `
+	INSERT INTO attempts (delivery_id, attempt_no, trigger, outcome, reason, started_at, duration_ms,
+		request_method, request_url, request_headers, request_body, response_status,
+		response_headers, response_body, response_body_truncated, error, retry_after_ms)
+	VALUES (:delivery_id, :attempt_no, :trigger, :outcome, :reason, :started_at, :duration_ms,
+		:request_method, :request_url, :request_headers, :request_body, :response_status,
+		:response_headers, :response_body, :response_body_truncated, :error, :retry_after_ms)
+	ON CONFLICT (delivery_id, attempt_no) DO NOTHING`
 
 // LoadAttempt loads one attempt (ErrNotFound when it was never recorded).
 func (s *Store) LoadAttempt(ctx context.Context, deliveryID string, attemptNo int) (Attempt, error) {
@@ -344,6 +331,27 @@ func (s *Store) LoadAttempt(ctx context.Context, deliveryID string, attemptNo in
 // it through workflow history, so it lives in contract).
 type DeliveryFilter = contract.DeliveryFilter
 
+// ReasonIntegrationDisabled is the reason of a delivery skipped because its
+// integration was disabled (DeliveryFilter.DisabledSkips finds them).
+const ReasonIntegrationDisabled = "integration disabled"
+
+// statusesOf are the statuses f keeps; the skipped ones it keeps for their
+// reason are matched apart (skippedForDisable).
+func statusesOf(f DeliveryFilter) pq.StringArray {
+	statuses := statusArray(f.Statuses...)
+	if f.Status != "" {
+		statuses = append(statuses, string(f.Status))
+	}
+	return statuses
+}
+
+// statusCond is the SQL condition on d.status and d.reason of a filter whose
+// statuses are the parameter $statuses and DisabledSkips $skips.
+func statusCond(statuses, skips int) string {
+	return fmt.Sprintf(`(cardinality($%d::text[]) = 0 OR d.status = ANY($%d)
+		OR ($%d AND d.status = 'skipped' AND d.reason = '`+ReasonIntegrationDisabled+`'))`, statuses, statuses, skips)
+}
+
 // ListDeliveries returns an integration's deliveries newest first (or oldest
 // first after f.After), by keyset on the time-ordered id.
 func (s *Store) ListDeliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, error) {
@@ -351,10 +359,7 @@ func (s *Store) ListDeliveries(ctx context.Context, f DeliveryFilter) ([]Deliver
 	if f.After != "" {
 		order, cursorCond, cursor = "ASC", "d.id > $7", f.After
 	}
-	statuses := statusArray(f.Statuses...)
-	if f.Status != "" {
-		statuses = append(statuses, string(f.Status))
-	}
+	statuses := statusesOf(f)
 	until := "~" // sorts after every id
 	if !f.Until.IsZero() {
 		until = IDAt("dlv", f.Until)
@@ -363,14 +368,14 @@ func (s *Store) ListDeliveries(ctx context.Context, f DeliveryFilter) ([]Deliver
 	err := s.db.SelectContext(ctx, &out, `SELECT `+deliveryViewCols+`
 		FROM deliveries d JOIN integrations i ON i.id = d.integration_id
 		WHERE d.team_id = $1 AND ($2 = '' OR d.integration_id = $2)
-		  AND (cardinality($3::text[]) = 0 OR d.status = ANY($3))
+		  AND `+statusCond(3, 11)+`
 		  AND ($4 = '' OR EXISTS (SELECT 1 FROM events e WHERE e.team_id = d.team_id AND e.id = d.event_id AND e.type = $4))
 		  AND d.id >= $5 AND ($6::timestamptz IS NULL OR d.created_at >= $6)
 		  AND `+cursorCond+`
 		  AND d.id < $9 AND ($10 = '' OR i.type = $10)
 		ORDER BY d.id `+order+` LIMIT $8`,
 		f.TeamID, f.IntegrationID, statuses, f.EventType, IDAt("dlv", f.Since), nullTime(f.Since), cursor, f.Limit,
-		until, string(f.Channel))
+		until, string(f.Channel), f.DisabledSkips)
 	if err != nil {
 		return nil, fmt.Errorf("list deliveries of %s: %w", f.TeamID, err)
 	}
@@ -381,9 +386,9 @@ func (s *Store) ListDeliveries(ctx context.Context, f DeliveryFilter) ([]Deliver
 func (s *Store) CountDeliveries(ctx context.Context, f DeliveryFilter) (int, error) {
 	var n int
 	err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM deliveries d
-		WHERE d.team_id = $1 AND d.integration_id = $2 AND ($3 = '' OR d.status = $3)
-		  AND d.id >= $4 AND ($5::timestamptz IS NULL OR d.created_at >= $5)`,
-		f.TeamID, f.IntegrationID, f.Status, IDAt("dlv", f.Since), nullTime(f.Since))
+		WHERE d.team_id = $1 AND d.integration_id = $2 AND `+statusCond(3, 4)+`
+		  AND d.id >= $5 AND ($6::timestamptz IS NULL OR d.created_at >= $6)`,
+		f.TeamID, f.IntegrationID, statusesOf(f), f.DisabledSkips, IDAt("dlv", f.Since), nullTime(f.Since))
 	if err != nil {
 		return 0, fmt.Errorf("count deliveries of %s: %w", f.IntegrationID, err)
 	}

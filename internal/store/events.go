@@ -127,7 +127,7 @@ func (s *Store) RecordEvent(ctx context.Context, ev Event, m Match) ([]DeliveryR
 				ids[i], integ[i] = NewID("dlv"), m.ID
 				status[i] = herald.DeliveryPending
 				if !m.Enabled {
-					status[i], reason[i] = herald.DeliverySkipped, "integration disabled"
+					status[i], reason[i] = herald.DeliverySkipped, ReasonIntegrationDisabled
 				}
 			}
 			_, err = tx.ExecContext(ctx, `

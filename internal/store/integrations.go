@@ -12,6 +12,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/channels"
+	"github.com/heraldhq/herald/internal/eventtype"
 	"github.com/heraldhq/herald/internal/health"
 	"github.com/heraldhq/herald/internal/pacing"
 	"github.com/heraldhq/herald/internal/redact"
@@ -59,6 +60,13 @@ type Integration struct {
 	RateLimit RateJSON `db:"rate_limit"`
 	// MaxInFlight caps concurrent requests (nil: the channel's default).
 	MaxInFlight *int `db:"max_in_flight"`
+	// DisableAfter is its own threshold of failed deliveries in a row
+	// (nil: the server's).
+	DisableAfter *int `db:"disable_after"`
+	// DisableNoticeReached is how many of the team's integrations the
+	// notice of its last disable was addressed to (nil: not disabled since
+	// it was counted).
+	DisableNoticeReached *int `db:"disable_notice_reached"`
 	// Ordering is OrderingNone or OrderingFIFO.
 	Ordering string `db:"ordering"`
 	// Auth is how the receiver authenticates Herald beyond the signature
@@ -90,6 +98,27 @@ func (i Integration) SigningSecrets(t time.Time) []string {
 	return out
 }
 
+// DisableThreshold is the failed deliveries in a row that disable the
+// integration: its own, else the server's.
+func (i Integration) DisableThreshold(server int) int {
+	if i.DisableAfter != nil {
+		return *i.DisableAfter
+	}
+	return server
+}
+
+// DisableNotice says whom the notice of the integration's disable reached
+// ("" when it is not disabled, or when that was not counted).
+func (i Integration) DisableNotice() string {
+	switch {
+	case i.Enabled || i.DisableNoticeReached == nil:
+		return ""
+	case *i.DisableNoticeReached == 0:
+		return "the disable notice reached no integration: subscribe one to integration:* to hear of the next"
+	}
+	return fmt.Sprintf("the disable notice went to %d integration(s) subscribed to integration:disabled", *i.DisableNoticeReached)
+}
+
 // Health is the integration's health state.
 func (i Integration) Health() health.State {
 	return health.State{Enabled: i.Enabled, FailedRequests: i.FailedRequests,
@@ -113,6 +142,8 @@ type IntegrationPatch struct {
 	AlertPolicy *PolicyJSON
 	RateLimit   *RateJSON
 	MaxInFlight **int
+	// DisableAfter: a pointer to nil restores the server's threshold.
+	DisableAfter **int
 	Ordering    *string
 	Auth        *channels.EndpointAuth
 }
@@ -120,7 +151,8 @@ type IntegrationPatch struct {
 const integrationCols = `id, team_id, name, type, url, secret, events, projects, enabled, created_at, updated_at, deleted_at,
 	failed_requests, first_failed_at, consecutive_failures, disabled_reason, disabled_at, disabled_by,
 	disable_pending, retry_policy, auto_recover, format, channel,
-	previous_secret, previous_secret_expires_at, alert_policy, rate_limit, max_in_flight, ordering, auth`
+	previous_secret, previous_secret_expires_at, alert_policy, rate_limit, max_in_flight, ordering, auth,
+	disable_after, disable_notice_reached`
 
 // lockTeam holds the team's row until tx ends, serializing the changes
 // that count the team's rows against a bound. Its own statement: a count in
@@ -178,11 +210,12 @@ func (s *Store) CreateIntegration(ctx context.Context, in Integration) (Integrat
 		}
 		err := tx.GetContext(ctx, &out, `
 			INSERT INTO integrations (id, team_id, name, type, url, secret, events, projects, enabled,
-				retry_policy, auto_recover, format, channel, alert_policy, rate_limit, max_in_flight, ordering, auth)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+				retry_policy, auto_recover, format, channel, alert_policy, rate_limit, max_in_flight, ordering, auth, disable_after)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
 			RETURNING `+integrationCols,
 			in.ID, in.TeamID, in.Name, in.Type, url, secret, in.Events, in.Projects, in.Enabled,
-			in.Retry, in.AutoRecover, in.Format, in.Channel, in.AlertPolicy, in.RateLimit, in.MaxInFlight, orderingOf(in.Ordering), auth)
+			in.Retry, in.AutoRecover, in.Format, in.Channel, in.AlertPolicy, in.RateLimit, in.MaxInFlight, orderingOf(in.Ordering), auth,
+			in.DisableAfter)
 		if err != nil {
 			return fmt.Errorf("insert integration: %w", err)
 		}
@@ -307,6 +340,9 @@ func (s *Store) UpdateIntegration(ctx context.Context, teamID, id string, p Inte
 		if p.MaxInFlight != nil {
 			out.MaxInFlight = *p.MaxInFlight
 		}
+		if p.DisableAfter != nil {
+			out.DisableAfter = *p.DisableAfter
+		}
 		if p.Ordering != nil {
 			out.Ordering = *p.Ordering
 		}
@@ -328,11 +364,11 @@ func (s *Store) UpdateIntegration(ctx context.Context, teamID, id string, p Inte
 		err = tx.GetContext(ctx, &out, `
 			UPDATE integrations SET name = $3, url = $4, secret = $5, events = $6, projects = $7,
 				retry_policy = $8, auto_recover = $9, format = $10, channel = $11, alert_policy = $12,
-				rate_limit = $13, max_in_flight = $14, ordering = $15, auth = $16, updated_at = now()
+				rate_limit = $13, max_in_flight = $14, ordering = $15, auth = $16, disable_after = $17, updated_at = now()
 			WHERE team_id = $1 AND id = $2
 			RETURNING `+integrationCols,
 			teamID, id, out.Name, url, secret, out.Events, out.Projects, out.Retry, out.AutoRecover,
-			out.Format, out.Channel, out.AlertPolicy, out.RateLimit, out.MaxInFlight, orderingOf(out.Ordering), auth)
+			out.Format, out.Channel, out.AlertPolicy, out.RateLimit, out.MaxInFlight, orderingOf(out.Ordering), auth, out.DisableAfter)
 		if err != nil {
 			return fmt.Errorf("update integration %s: %w", id, err)
 		}
@@ -377,11 +413,17 @@ func (s *Store) DeleteIntegration(ctx context.Context, teamID, id string) error 
 func (s *Store) DisableIntegration(ctx context.Context, id, reason, by string) (Integration, bool, error) {
 	var out Integration
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		// The notice's audience (integration:disabled goes to the team's
+		// enabled integrations subscribed to it, never this one), counted
+		// with the disable so that views can say when it reaches no one.
 		err := tx.GetContext(ctx, &out, `
-			UPDATE integrations SET enabled = false, disabled_reason = $2, disabled_at = now(),
-				disabled_by = $3, disable_pending = '', updated_at = now()
-			WHERE id = $1 AND enabled AND deleted_at IS NULL
-			RETURNING `+integrationCols, id, reason, by)
+			UPDATE integrations i SET enabled = false, disabled_reason = $2, disabled_at = now(),
+				disabled_by = $3, disable_pending = '', updated_at = now(),
+				disable_notice_reached = (SELECT count(DISTINCT o.id) FROM integration_subscriptions s
+					JOIN integrations o ON o.id = s.integration_id
+					WHERE s.team_id = i.team_id AND s.pattern = ANY($4) AND o.id <> i.id AND o.enabled AND o.deleted_at IS NULL)
+			WHERE i.id = $1 AND i.enabled AND i.deleted_at IS NULL
+			RETURNING `+integrationCols, id, reason, by, pq.Array(eventtype.Candidates(eventtype.IntegrationDisabled)))
 		if err != nil {
 			return err
 		}
@@ -561,6 +603,7 @@ func (p IntegrationPatch) summary() map[string]any {
 	note("alertPolicy", p.AlertPolicy != nil, deref(p.AlertPolicy))
 	note("rateLimit", p.RateLimit != nil, deref(p.RateLimit))
 	note("maxInFlight", p.MaxInFlight != nil, nil)
+	note("disableAfter", p.DisableAfter != nil, nil)
 	note("ordering", p.Ordering != nil, deref(p.Ordering))
 	if p.Auth != nil {
 		note("endpointAuth", true, authSummary(*p.Auth))

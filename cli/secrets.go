@@ -2,8 +2,12 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -43,7 +47,10 @@ func secureSecrets(ctx context.Context, st *store.Store, cfg *config.Config, log
 		return err
 	}
 	if cfg.SecretKeys == "" {
-		log.Warn("HERALD_SECRET_KEYS is not set: integration URLs and secrets are stored in plaintext")
+		if !cfg.AllowPlaintextSecrets {
+			return errNoKeyRing
+		}
+		log.Warn("HERALD_SECRET_KEYS is not set and HERALD_ALLOW_PLAINTEXT_SECRETS is: integration URLs and secrets are stored in plaintext")
 		return nil
 	}
 	sealed := 0
@@ -63,8 +70,39 @@ func secureSecrets(ctx context.Context, st *store.Store, cfg *config.Config, log
 	return nil
 }
 
+// errNoKeyRing is the refusal of a server without a key ring.
+var errNoKeyRing = errors.New(`HERALD_SECRET_KEYS is not set: every integration's URL and secrets would be stored in plaintext.
+Make a key ring and keep it with Herald's configuration (not in the database or its backups):
+    export HERALD_SECRET_KEYS=$(herald secrets new-key)
+or, where plaintext is intended (a throwaway test database), set HERALD_ALLOW_PLAINTEXT_SECRETS=true`)
+
+// newKey is a key ring of one new random key: "kid:base64 of 32 bytes",
+// the id naming the day it was made.
+func newKey(now time.Time) (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return "k" + now.UTC().Format("20060102150405") + ":" + base64.StdEncoding.EncodeToString(b), nil
+}
+
 func newSecretsCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "secrets", Short: "Secrets at rest: rotate the key that seals them"}
+	cmd := &cobra.Command{Use: "secrets", Short: "Secrets at rest: make a key, rotate the key that seals them"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "new-key",
+		Short: "Print a new key ring of one random key, for HERALD_SECRET_KEYS",
+		Long: `Print a new key ring of one random 256-bit key ("kid:base64"), for HERALD_SECRET_KEYS.
+To rotate, put a new key first and keep the old ones after it: NEW,OLD.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			k, err := newKey(time.Now())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(g.stdout, k)
+			return nil
+		},
+	})
 	cfg := config.Defaults()
 	rotate := &cobra.Command{
 		Use:   "rotate",

@@ -23,7 +23,7 @@ func (s *Server) createTeam(c *fiber.Ctx) error {
 		return err
 	}
 	if n := len(strings.TrimSpace(req.Name)); n == 0 || n > 100 {
-		return badRequest("field \"name\" must be 1 to 100 characters")
+		return fieldf("name", " must be 1 to 100 characters")
 	}
 	t, err := s.store.CreateTeam(c.UserContext(), req.Name)
 	if err != nil {
@@ -62,16 +62,16 @@ func (s *Server) createKey(c *fiber.Ctx) error {
 		return notFoundProblem("team", req.TeamID)
 	}
 	if len(req.Scopes) == 0 {
-		return badRequest("field \"scopes\" must list at least one of ingest, manage, owner, admin")
+		return fieldf("scopes", " must list at least one of ingest, manage, owner, admin")
 	}
 	if len(req.Name) > 100 {
-		return badRequest("field \"name\" is longer than 100 characters")
+		return fieldf("name", " is longer than 100 characters")
 	}
 	var scopes []herald.Scope
 	for _, sc := range req.Scopes {
 		p, err := herald.ParseScope(sc)
 		if err != nil {
-			return badRequest("field \"scopes\": %s", err)
+			return fieldf("scopes", ": %s", err)
 		}
 		if !me.Has(p) {
 			return problemf(fiber.StatusForbidden, "this API key cannot grant the %q scope: it does not hold it", p)

@@ -129,11 +129,18 @@ func when(v any) string {
 // attemptLabel names an attempt's outcome; the last attempt of a delivery
 // that failed is the final one, whatever its answer would have allowed.
 func attemptLabel(a attemptRow, status herald.DeliveryStatus) string {
-	if a.Final && status == herald.DeliveryFailed && slices.Contains([]herald.Outcome{herald.OutcomeRetry, herald.OutcomeThrottled}, a.Outcome) {
-		return "final · " + string(a.Outcome) + " (no more attempts)"
+	if !a.Final {
+		return string(a.Outcome)
 	}
-	if a.Final {
-		return "final · " + string(a.Outcome)
+	switch {
+	case status == herald.DeliveryDelivered:
+		return "final: delivered"
+	case status != herald.DeliveryFailed:
+		return "final: " + string(status)
+	case slices.Contains([]herald.Outcome{herald.OutcomeRetry, herald.OutcomeThrottled}, a.Outcome):
+		return "final: failed, no attempts left"
+	case a.Outcome == herald.OutcomeGone:
+		return "final: failed, the endpoint is gone"
 	}
-	return string(a.Outcome)
+	return "final: failed, refused (not retried)"
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -15,6 +17,7 @@ import (
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/jsoncheck"
 	"github.com/heraldhq/herald/internal/pacing"
+	"github.com/heraldhq/herald/internal/spell"
 )
 
 // decodeJSON reads exactly one JSON value into v. Unknown fields are an error
@@ -40,20 +43,78 @@ func decodeJSON(body []byte, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var fe *pacing.FieldError
 		if errors.As(err, &fe) {
-			return badRequest("field %q: %s", fe.Field, fe.Problem)
+			return fieldf(fe.Field, ": %s", fe.Problem)
 		}
 		// Only a body that is not JSON is "malformed": well-formed JSON with
 		// a wrong value says which value (a CLI flag's mistake included).
 		var syn *json.SyntaxError
 		if errors.As(err, &syn) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return badRequest("malformed JSON: %s", describeJSONError(err))
+			return atRoot(badRequest("malformed JSON: %s", describeJSONError(err)))
 		}
-		return badRequest("invalid request body: %s", describeJSONError(err))
+		if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			return unknownField(strings.Trim(name, `"`), v)
+		}
+		var typ *json.UnmarshalTypeError
+		if errors.As(err, &typ) && typ.Field != "" {
+			return fieldf(typ.Field, " must be %s, not %s", jsonKind(typ.Type.Kind().String()), typ.Value)
+		}
+		return atRoot(badRequest("invalid request body: %s", describeJSONError(err)))
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return badRequest("malformed JSON: unexpected data after the first JSON value")
 	}
 	return nil
+}
+
+// atRoot points a problem about the whole body at it ("").
+func atRoot(p *api.Problem) *api.Problem {
+	p.Errors = []api.ProblemError{{Pointer: "", Detail: p.Detail}}
+	return p
+}
+
+// knownMistakes are fields people send meaning another: the names other
+// webhook and event services use.
+var knownMistakes = map[string]string{"type": "event", "eventType": "event", "event_type": "event", "name": "event",
+	"payload": "data", "body": "data", "eventId": "id", "idempotencyKey": "id"}
+
+// unknownField is the 400 of a field v has no place for, with the field it
+// likely meant.
+func unknownField(name string, v any) *api.Problem {
+	fields := jsonFields(v)
+	detail := fmt.Sprintf("unknown field %q", name)
+	if alt := knownMistakes[name]; slices.Contains(fields, alt) {
+		detail += fmt.Sprintf("; did you mean %q?", alt)
+	} else if near := spell.Closest(name, fields, 3); near != "" {
+		detail += fmt.Sprintf("; did you mean %q?", near)
+	}
+	p := badRequest("invalid request body: %s", detail)
+	p.Errors = []api.ProblemError{{Pointer: fieldPointer(name), Detail: detail}}
+	return p
+}
+
+// jsonFields are the JSON names of the fields of the struct v points to.
+func jsonFields(v any) []string {
+	t := reflect.TypeOf(v)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() != reflect.Struct {
+		return nil
+	}
+	var out []string
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-":
+		case f.Anonymous && name == "":
+			out = append(out, jsonFields(reflect.New(f.Type).Interface())...)
+		case name != "":
+			out = append(out, name)
+		case f.IsExported():
+			out = append(out, f.Name)
+		}
+	}
+	return out
 }
 
 func describeJSONError(err error) string {
@@ -98,7 +159,7 @@ func jsonKind(goKind string) string {
 // refuses NUL and invalid UTF-8 with an error that would be a 500) or to a log.
 func (s *Server) checkURLText(c *fiber.Ctx) error {
 	if err := checkText("path", string(c.Request().URI().Path())); err != nil {
-		return err
+		return notInBody(err)
 	}
 	var bad error
 	c.Request().URI().QueryArgs().VisitAll(func(k, v []byte) {
@@ -111,20 +172,28 @@ func (s *Server) checkURLText(c *fiber.Ctx) error {
 		}
 	})
 	if bad != nil {
-		return bad
+		return notInBody(bad)
 	}
 	return c.Next()
+}
+
+// notInBody drops the body pointer of a problem about the request's URL.
+func notInBody(err error) error {
+	if p, ok := err.(*api.Problem); ok {
+		p.Errors = nil
+	}
+	return err
 }
 
 // checkText refuses what Postgres cannot store or a log line or header should
 // not carry: invalid UTF-8 and control characters (NUL, CR, LF, …).
 func checkText(field, v string) error {
 	if !utf8.ValidString(v) {
-		return badRequest("field %q is not valid UTF-8", field)
+		return fieldf(field, " is not valid UTF-8")
 	}
 	for _, r := range v {
 		if unicode.IsControl(r) {
-			return badRequest("field %q must not hold control characters (found %U)", field, r)
+			return fieldf(field, " must not hold control characters (found %U)", r)
 		}
 	}
 	return nil

@@ -234,7 +234,7 @@ func (s *Server) bulkResend(c *fiber.Ctx) error {
 	in := contract.BulkResendInput{TeamID: team, IntegrationID: id, Status: status, RatePerSecond: s.cfg.BulkResendRate}
 	if req.Since != "" {
 		if in.Since, err = time.Parse(time.RFC3339, req.Since); err != nil {
-			return badRequest("field \"since\" must be an RFC 3339 time such as 2026-01-02T15:04:05Z")
+			return fieldf("since", " must be an RFC 3339 time such as 2026-01-02T15:04:05Z")
 		}
 	}
 	if !integ.Enabled {

@@ -26,7 +26,7 @@ func (s *Server) disableIntegration(c *fiber.Ctx) error {
 		}
 	}
 	if len(req.Reason) > 500 {
-		return badRequest("field \"reason\" is longer than 500 characters")
+		return fieldf("reason", " is longer than 500 characters")
 	}
 	if req.Reason == "" {
 		req.Reason = "disabled by hand"

@@ -70,7 +70,7 @@ func (s *Server) postEventBatch(c *fiber.Ctx) error {
 	}
 	switch {
 	case len(req.Events) == 0:
-		return badRequest("field \"events\" must hold at least one event")
+		return fieldf("events", " must hold at least one event")
 	case len(req.Events) > MaxBatch:
 		return problemf(fiber.StatusRequestEntityTooLarge, "a batch holds at most %d events; this one has %d", MaxBatch, len(req.Events))
 	}
@@ -114,9 +114,12 @@ func (s *Server) validationBudget() *catalog.Budget {
 
 // parseEvent validates one event body; the team is the caller's to set.
 func parseEvent(req api.EventRequest, idempotencyKey string) (contract.EventInput, error) {
+	if req.Event == "" {
+		return contract.EventInput{}, fieldf("event", " is required: the event's type, such as build:start")
+	}
 	typ, err := eventtype.Normalize(req.Event)
 	if err != nil {
-		return contract.EventInput{}, badRequest("field \"event\": %s", err)
+		return contract.EventInput{}, fieldf("event", ": %s", err)
 	}
 	id, err := eventID(req.ID, idempotencyKey)
 	if err != nil {
@@ -218,11 +221,11 @@ func eventData(raw json.RawMessage) (json.RawMessage, string, error) {
 		return json.RawMessage("{}"), "", nil
 	}
 	if raw[0] != '{' {
-		return nil, "", badRequest("field \"data\" must be a JSON object")
+		return nil, "", fieldf("data", " must be a JSON object")
 	}
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, raw); err != nil {
-		return nil, "", badRequest("field \"data\": %s", err)
+		return nil, "", fieldf("data", ": %s", err)
 	}
 	var probe struct {
 		Project struct {
@@ -248,7 +251,7 @@ func eventData(raw json.RawMessage) (json.RawMessage, string, error) {
 // event's becomes the HeraldProjectId search attribute, which Temporal bounds.
 func checkProjectID(field, id string) error {
 	if id == "" || len(id) > maxProjectLen {
-		return badRequest("field %q: a project id must be 1 to %d bytes; this one is %d", field, maxProjectLen, len(id))
+		return fieldf(field, ": a project id must be 1 to %d bytes; this one is %d", maxProjectLen, len(id))
 	}
 	return checkText(field, id)
 }

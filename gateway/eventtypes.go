@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/url"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -89,7 +90,7 @@ func dataProblem(err error, prefix, what string) error {
 	var be *catalog.BudgetError
 	switch {
 	case errors.As(err, &be):
-		p := badRequest("field \"data\" was not checked: %s", be)
+		p := badRequest("field %q was not checked: %s", strings.TrimPrefix(prefix, "/"), be)
 		p.Errors = []api.ProblemError{{Pointer: prefix, Detail: be.Error()}}
 		return p
 	case !errors.As(err, &de):
@@ -97,6 +98,7 @@ func dataProblem(err error, prefix, what string) error {
 	}
 	p := badRequest("%s at %s: %s", what, prefix+de.Path, de.Message)
 	p.Errors = []api.ProblemError{{Pointer: prefix + de.Path, Detail: de.Message}}
+	p.SchemaMismatch = true
 	return p
 }
 
@@ -171,18 +173,18 @@ func (s *Server) checkExample(schema *catalog.Schema, example json.RawMessage) e
 
 func compileSchema(raw json.RawMessage) (*catalog.Schema, error) {
 	if nullable(raw) == nil {
-		return nil, badRequest("field \"schema\" is required: the JSON Schema of the event's data")
+		return nil, fieldf("schema", " is required: the JSON Schema of the event's data")
 	}
 	sch, err := catalog.Compile(raw)
 	if err != nil {
-		return nil, badRequest("field \"schema\": %s", err)
+		return nil, fieldf("schema", ": %s", err)
 	}
 	return sch, nil
 }
 
 func checkDescription(d *string) error {
 	if d != nil && utf8.RuneCountInString(*d) > maxDescription {
-		return badRequest("field \"description\" is %d characters; at most %d", utf8.RuneCountInString(*d), maxDescription)
+		return fieldf("description", " is %d characters; at most %d", utf8.RuneCountInString(*d), maxDescription)
 	}
 	return nil
 }
@@ -193,11 +195,11 @@ func (s *Server) createEventType(c *fiber.Ctx) error {
 		return err
 	}
 	if req.Name == nil {
-		return badRequest("field \"name\" is required (category:action)")
+		return fieldf("name", " is required (category:action)")
 	}
 	name, err := eventtype.Normalize(*req.Name)
 	if err != nil {
-		return badRequest("field \"name\": %s", err)
+		return fieldf("name", ": %s", err)
 	}
 	if _, ok := catalog.Lookup(name); ok {
 		return conflict("%s is one of Herald's own event types; its schema is fixed (GET /v1/event-types/%s)", name, name)

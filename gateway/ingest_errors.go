@@ -28,7 +28,7 @@ func (s *Server) countIngestErrors(c *fiber.Ctx) error {
 // ingestCause names why an event was refused from the answer's status.
 func ingestCause(status int, p *api.Problem) metrics.IngestCause {
 	switch {
-	case status == fiber.StatusBadRequest && p != nil && len(p.Errors) > 0:
+	case status == fiber.StatusBadRequest && p != nil && p.SchemaMismatch:
 		return metrics.IngestSchema
 	case status == fiber.StatusBadRequest:
 		return metrics.IngestInvalid

@@ -42,16 +42,16 @@ func validateIntegration(r *api.IntegrationRequest, create bool, cfg *config.Con
 	if create {
 		switch {
 		case r.Name == nil:
-			return badRequest("field \"name\" is required")
+			return fieldf("name", " is required")
 		case r.Type == nil:
-			return badRequest("field \"type\" is required (one of %v)", channels.Supported())
+			return fieldf("type", " is required (one of %v)", channels.Supported())
 		case r.URL == nil:
-			return badRequest("field \"url\" is required")
+			return fieldf("url", " is required")
 		case r.Events == nil:
-			return badRequest("field \"events\" is required: a list of event types or patterns such as \"build:*\" or \"*\"")
+			return fieldf("events", " is required: a list of event types or patterns such as \"build:*\" or \"*\"")
 		}
 	} else if r.Type != nil {
-		return badRequest("field \"type\" cannot be changed; create a new integration instead")
+		return fieldf("type", " cannot be changed; create a new integration instead")
 	}
 	if r.Name != nil {
 		n := strings.TrimSpace(*r.Name)
@@ -59,12 +59,12 @@ func validateIntegration(r *api.IntegrationRequest, create bool, cfg *config.Con
 			return err
 		}
 		if l := utf8.RuneCountInString(n); l < minNameLen || l > maxNameLen {
-			return badRequest("field \"name\" must be %d to %d characters long", minNameLen, maxNameLen)
+			return fieldf("name", " must be %d to %d characters long", minNameLen, maxNameLen)
 		}
 		r.Name = &n
 	}
 	if r.Type != nil && !slices.Contains(channels.Supported(), herald.IntegrationType(*r.Type)) {
-		return badRequest("field \"type\": unknown integration type %q (supported: %v)", *r.Type, channels.Supported())
+		return fieldf("type", ": unknown integration type %q (supported: %v)", *r.Type, channels.Supported())
 	}
 	// The URL, format and secret are the channel's to check (settingsProblem).
 	if r.Secret != nil && r.GenerateSecret {
@@ -82,7 +82,7 @@ func validateIntegration(r *api.IntegrationRequest, create bool, cfg *config.Con
 	}
 	if r.AlertPolicy != nil {
 		if err := r.AlertPolicy.Validate(); err != nil {
-			return badRequest("field \"alertPolicy\": %s", err)
+			return fieldf("alertPolicy", ": %s", err)
 		}
 	}
 	if r.Retry != nil {
@@ -91,12 +91,12 @@ func validateIntegration(r *api.IntegrationRequest, create bool, cfg *config.Con
 			err = config.CheckRetention(cfg.Retention, "this retry schedule", p)
 		}
 		if err != nil {
-			return badRequest("field \"retry\": %s", err)
+			return fieldf("retry", ": %s", err)
 		}
 	}
 	if r.Projects != nil {
 		if len(*r.Projects) > maxProjects {
-			return badRequest("field \"projects\" lists more than %d projects", maxProjects)
+			return fieldf("projects", " lists more than %d projects", maxProjects)
 		}
 		out := []string{}
 		for _, p := range *r.Projects {
@@ -115,16 +115,16 @@ func validateIntegration(r *api.IntegrationRequest, create bool, cfg *config.Con
 
 func normalizePatterns(in []string) ([]string, error) {
 	if len(in) == 0 {
-		return nil, badRequest("field \"events\" must list at least one event type or pattern (\"*\" for all)")
+		return nil, fieldf("events", " must list at least one event type or pattern (\"*\" for all)")
 	}
 	if len(in) > maxPatterns {
-		return nil, badRequest("field \"events\" lists more than %d patterns", maxPatterns)
+		return nil, fieldf("events", " lists more than %d patterns", maxPatterns)
 	}
 	out := make([]string, 0, len(in))
 	for _, p := range in {
 		n, err := eventtype.NormalizePattern(strings.TrimSpace(p))
 		if err != nil {
-			return nil, badRequest("field \"events\": %s", err)
+			return nil, fieldf("events", ": %s", err)
 		}
 		if !slices.Contains(out, n) {
 			out = append(out, n)
@@ -177,19 +177,19 @@ func (s *Server) checkDeliveryControl(r *api.IntegrationRequest, t herald.Integr
 		if _, err := r.RateLimit.Apply(s.channels.TraitsOf(t).Rate); err != nil {
 			var fe *pacing.FieldError
 			if errors.As(err, &fe) {
-				return badRequest("field %q: %s", fe.Field, fe.Problem)
+				return fieldf(fe.Field, ": %s", fe.Problem)
 			}
-			return badRequest("field \"rateLimit\": %s", err)
+			return fieldf("rateLimit", ": %s", err)
 		}
 	}
 	if r.MaxInFlight != nil && (*r.MaxInFlight < 1 || *r.MaxInFlight > maxInFlightCap) {
-		return badRequest("field \"maxInFlight\" must be from 1 to %d", maxInFlightCap)
+		return fieldf("maxInFlight", " must be from 1 to %d", maxInFlightCap)
 	}
 	if r.DisableAfter != nil && (*r.DisableAfter < 0 || *r.DisableAfter > maxDisableAfter) {
-		return badRequest("field \"disableAfter\" must be from 1 to %d failed deliveries in a row, or 0 for the server's default", maxDisableAfter)
+		return fieldf("disableAfter", " must be from 1 to %d failed deliveries in a row, or 0 for the server's default", maxDisableAfter)
 	}
 	if r.Ordering != nil && *r.Ordering != store.OrderingNone && *r.Ordering != store.OrderingFIFO {
-		return badRequest("field \"ordering\" must be %q or %q, not %q", store.OrderingNone, store.OrderingFIFO, *r.Ordering)
+		return fieldf("ordering", " must be %q or %q, not %q", store.OrderingNone, store.OrderingFIFO, *r.Ordering)
 	}
 	return nil
 }
@@ -519,13 +519,13 @@ func (s *Server) requestedSigning(req *api.IntegrationRequest, typ herald.Integr
 	}
 	signing, err := channels.ParseSigning(*req.Signing)
 	if err != nil {
-		return signing, badRequest("field \"signing\": %s", err)
+		return signing, fieldf("signing", ": %s", err)
 	}
 	if !s.channels.TraitsOf(typ).Signed {
-		return signing, badRequest("field \"signing\": %s integrations are not signed (they are authenticated by their URL)", typ)
+		return signing, fieldf("signing", ": %s integrations are not signed (they are authenticated by their URL)", typ)
 	}
 	if req.Secret != nil && *req.Secret != "" && channels.SigningOf(*req.Secret) != signing {
-		return signing, badRequest("field \"secret\": not a %s key (ed25519 keys start with %s, HMAC secrets are anything else)", signing, channels.SigningKeyPrefix)
+		return signing, fieldf("secret", ": not a %s key (ed25519 keys start with %s, HMAC secrets are anything else)", signing, channels.SigningKeyPrefix)
 	}
 	return signing, nil
 }
@@ -660,7 +660,7 @@ func (s *Server) integrationLimitProblem(err error) error {
 func (s *Server) checkDestination(ctx context.Context, field, raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return badRequest("field %q: not a valid URL", field)
+		return fieldf(field, ": not a valid URL")
 	}
 	port := uint16(443)
 	if u.Scheme == "http" {
@@ -669,12 +669,12 @@ func (s *Server) checkDestination(ctx context.Context, field, raw string) error 
 	if p := u.Port(); p != "" {
 		n, err := strconv.ParseUint(p, 10, 16)
 		if err != nil {
-			return badRequest("field %q: port %q is not a number from 0 to 65535", field, p)
+			return fieldf(field, ": port %q is not a number from 0 to 65535", p)
 		}
 		port = uint16(n)
 	}
 	policy := s.cfg.DestinationPolicy()
-	refuse := func(err error) error { return badRequest("field %q: %s", field, err) }
+	refuse := func(err error) error { return fieldf(field, ": %s", err) }
 	if err := policy.CheckHost(u.Hostname(), port); err != nil {
 		return refuse(err)
 	}

@@ -22,6 +22,26 @@ func badRequest(format string, args ...any) *api.Problem {
 	return problemf(fiber.StatusBadRequest, format, args...)
 }
 
+// fieldf is a 400 about one field of the request's body: its detail says
+// `field "name"` and then rest, and its errors[].pointer points at it
+// ("retry.maxAttempts" is /retry/maxAttempts).
+func fieldf(field, rest string, args ...any) *api.Problem {
+	detail := fmt.Sprintf("field %q", field) + fmt.Sprintf(rest, args...)
+	p := badRequest("%s", detail)
+	p.Errors = []api.ProblemError{{Pointer: fieldPointer(field), Detail: detail}}
+	return p
+}
+
+// fieldPointer is the JSON pointer of a dotted field name.
+func fieldPointer(field string) string {
+	var b strings.Builder
+	for _, tok := range strings.Split(field, ".") {
+		b.WriteByte('/')
+		b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(tok))
+	}
+	return b.String()
+}
+
 func notFoundProblem(what, id string) *api.Problem {
 	return problemf(fiber.StatusNotFound, "%s %q does not exist", what, id)
 }

@@ -258,6 +258,9 @@ type Problem struct {
 	Errors []ProblemError `json:"errors,omitempty"`
 	// RetryAfter, when set, is sent as the Retry-After header (seconds).
 	RetryAfter int `json:"-"`
+	// SchemaMismatch: an event's data does not match its type's schema
+	// (counted apart from other invalid events).
+	SchemaMismatch bool `json:"-"`
 }
 
 // ProblemError is one thing wrong in a request: Pointer is the RFC 6901

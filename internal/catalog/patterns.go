@@ -2,9 +2,10 @@ package catalog
 
 import (
 	"fmt"
-	"sort"
+	"strings"
 
 	"github.com/heraldhq/herald/internal/eventtype"
+	"github.com/heraldhq/herald/internal/spell"
 )
 
 // PatternWarnings says, for each subscription pattern that matches no type
@@ -48,44 +49,15 @@ func knownPatterns(own []string) map[string]bool {
 	return out
 }
 
-// closest is the known pattern nearest p by edit distance, preferring the
-// same form (a family for a family, a type for a type); "" when none is
-// within half of p's length.
+// closest is the known pattern nearest p by edit distance, of the same form
+// (a family for a family, a type for a type), within half of p's length.
 func closest(p string, known map[string]bool) string {
-	family := len(p) > 2 && p[len(p)-2:] == ":*"
+	family := strings.HasSuffix(p, ":*")
 	names := make([]string, 0, len(known))
 	for k := range known {
-		if (len(k) > 2 && k[len(k)-2:] == ":*") == family {
+		if strings.HasSuffix(k, ":*") == family {
 			names = append(names, k)
 		}
 	}
-	sort.Strings(names) // the same answer every time for equal distances
-	best, bestD := "", len(p)/2+1
-	for _, k := range names {
-		if d := editDistance(p, k); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance of a and b (bytes: patterns are ASCII).
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return spell.Closest(p, names, len(p)/2+1)
 }

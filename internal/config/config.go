@@ -28,8 +28,11 @@ type Config struct {
 	DBMaxConns int
 	// SecretKeys seal integrations' URLs and secrets at rest: "kid:base64
 	// of 32 bytes", several comma-separated (the first seals, all open).
-	SecretKeys        string
-	TemporalAddress   string
+	SecretKeys string
+	// AllowPlaintextSecrets lets a server start without SecretKeys, storing
+	// integrations' URLs and secrets as they are (said on purpose, never by default).
+	AllowPlaintextSecrets bool
+	TemporalAddress       string
 	TemporalNamespace string
 	TaskQueue         string
 	Listen            string
@@ -324,7 +327,8 @@ func Bind(fs *pflag.FlagSet, cfg *Config, groups Group) *Binder {
 		b.str(&cfg.DatabaseURL, "database-url", "HERALD_DATABASE_URL", "Postgres connection URL")
 		b.integer(&cfg.MaxIntegrations, "max-integrations", "HERALD_MAX_INTEGRATIONS", "most integrations one team may have")
 		b.integer(&cfg.DBMaxConns, "db-max-conns", "HERALD_DB_MAX_CONNS", "most Postgres connections this process opens (queries beyond wait for one)")
-		b.str(&cfg.SecretKeys, "secret-keys", "HERALD_SECRET_KEYS", "seal integration URLs and secrets at rest: kid:base64-256-bit-key[,kid:key…] (the first seals, all open)")
+		b.str(&cfg.SecretKeys, "secret-keys", "HERALD_SECRET_KEYS", "seal integration URLs and secrets at rest: kid:base64-256-bit-key[,kid:key…] (the first seals, all open); herald secrets new-key makes one")
+		b.flag(&cfg.AllowPlaintextSecrets, "allow-plaintext-secrets", "HERALD_ALLOW_PLAINTEXT_SECRETS", "start without HERALD_SECRET_KEYS, storing integration URLs and secrets in plaintext (on purpose only)")
 	}
 	if groups&GroupTemporal != 0 {
 		b.str(&cfg.PayloadKey, "payload-key", "HERALD_PAYLOAD_KEY", "encrypt Temporal payloads: kid:base64-256-bit-key[,kid:key…]")
@@ -493,7 +497,7 @@ func (c *Config) CheckMetricsExposure() error {
 func samePort(a, b string) bool {
 	ah, ap, aerr := net.SplitHostPort(a)
 	bh, bp, berr := net.SplitHostPort(b)
-	if aerr != nil || berr != nil || ap != bp {
+	if aerr != nil || berr != nil || ap != bp || ap == "0" { // port 0: any free one, never the same
 		return false
 	}
 	return ah == bh || ListensOnEveryInterface(a) || ListensOnEveryInterface(b)

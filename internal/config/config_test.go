@@ -103,6 +103,7 @@ func TestCheckMetricsExposure(t *testing.T) {
 		{"", "0.0.0.0:8080", "127.0.0.1:8080", false},
 		{"", ":8080", "10.0.0.2:8080", false},
 		{"", "10.0.0.2:9464", "0.0.0.0:8080", true},
+		{"", "127.0.0.1:0", "127.0.0.1:0", true}, // each its own free port
 	} {
 		cfg := Defaults()
 		cfg.MetricsToken, cfg.MetricsListen, cfg.Listen = c.token, c.metrics, c.listen

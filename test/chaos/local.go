@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"net"
 	"net/http"
@@ -93,6 +94,7 @@ func StartLocal(ctx context.Context, o LocalOptions) (l *Local, err error) {
 		"HERALD_RETRY_MAX_INTERVAL":         "8s",
 		"HERALD_RETRY_MAX_ATTEMPTS":         "30",
 		"HERALD_METRICS_LISTEN":             "127.0.0.1:0",
+		"HERALD_SECRET_KEYS":                chaosSecretKeys,
 		"HERALD_LOG_FORMAT":                 "json",
 	})
 	migrate := exec.CommandContext(ctx, o.Herald, "migrate")
@@ -177,6 +179,10 @@ func (l *Local) Close() {
 func (l *Local) RemoveState() { _ = os.RemoveAll(l.Dir) }
 
 // heraldEnv is this process's environment without HERALD_* settings, plus set.
+// chaosSecretKeys seals the chaos run's integrations (a server refuses to
+// start without a key ring).
+var chaosSecretKeys = "chaos1:" + base64.StdEncoding.EncodeToString([]byte("chaos-run-secret-key-32-bytes-ok"))
+
 func heraldEnv(set map[string]string) []string {
 	var env []string
 	for _, kv := range os.Environ() {

@@ -14,19 +14,44 @@ import (
 )
 
 // loadCompose loads docker-compose.yml with the loader Docker Compose itself
-// uses, which fails on any schema or interpolation error.
-func loadCompose(t *testing.T) *types.Project {
+// uses, which fails on any schema or interpolation error, with env as the
+// environment (a key ring, as .env gives it, unless a test says otherwise).
+func loadCompose(t *testing.T, env ...string) *types.Project {
 	t.Helper()
-	opts, err := cli.NewProjectOptions([]string{"../../docker-compose.yml"},
-		cli.WithWorkingDirectory("../.."), cli.WithEnv([]string{}), cli.WithConsistency(true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := opts.LoadProject(context.Background())
+	p, err := loadComposeWith(env)
 	if err != nil {
 		t.Fatalf("load docker-compose.yml: %v", err)
 	}
 	return p
+}
+
+const testKeyRing = "HERALD_SECRET_KEYS=k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+
+func loadComposeWith(env []string) (*types.Project, error) {
+	if env == nil {
+		env = []string{testKeyRing}
+	}
+	opts, err := cli.NewProjectOptions([]string{"../../docker-compose.yml"},
+		cli.WithWorkingDirectory("../.."), cli.WithEnv(env), cli.WithConsistency(true))
+	if err != nil {
+		return nil, err
+	}
+	return opts.LoadProject(context.Background())
+}
+
+// Herald's services get the key ring that seals integrations' secrets, and
+// the stack does not start without one: never plaintext by default.
+func TestComposeNeedsAKeyRing(t *testing.T) {
+	if _, err := loadComposeWith([]string{}); err == nil || !strings.Contains(err.Error(), "make a key ring first") {
+		t.Fatalf("without HERALD_SECRET_KEYS: %v, want the loader to refuse, saying how to make one", err)
+	}
+	p := loadCompose(t)
+	for _, name := range []string{"gateway", "worker-1", "worker-2"} {
+		svc, _ := p.GetService(name)
+		if v := svc.Environment["HERALD_SECRET_KEYS"]; v == nil || "HERALD_SECRET_KEYS="+*v != testKeyRing {
+			t.Errorf("%s does not get the key ring", name)
+		}
+	}
 }
 
 // TestComposeFileLoads loads docker-compose.yml with the loader Docker Compose

@@ -7,6 +7,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/test/fakes"
 	"github.com/heraldhq/herald/test/testenv"
 )
@@ -218,4 +219,47 @@ func TestOperatorsDayInABrowser(t *testing.T) {
 		}
 	}
 	shot(t, phone, "day-05-phone-delivery")
+}
+
+// A delivery's page answers first: for each attempt what came back (status,
+// body), and the request it answered folded away. Three attempts to Slack
+// fit 1,600 px at 1,280 px wide (each attempt's pretty-printed Block Kit
+// request made it 5,216 px), and the last one says what happened.
+func TestDeliveryPageShowsTheAnswerFirst(t *testing.T) {
+	s := testenv.NewStack(t)
+	slack := fakes.NewSlack(t)
+	createChat(t, s, "slack", "slack-down", slack.URL("rollup_error"), map[string]any{"events": []string{"build:*"},
+		"retry": map[string]any{"maxAttempts": 3, "initialInterval": "1s", "maxInterval": "1s"}})
+	res := s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"id": "three-tries", "event": "build:failure",
+		"data": map[string]any{"build": map[string]any{"id": "b-77", "branch": "main"}, "project": map[string]any{"id": "shop", "name": "Shop"}}}))
+	id := res.Deliveries[0].DeliveryID
+	s.AwaitStatus(t, id, herald.DeliveryFailed)
+
+	ctx := browser(t, 1280, 900)
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(s.URL+"/console"),
+		chromedp.WaitVisible(css(`input[name=key]`)),
+		chromedp.SendKeys(css(`input[name=key]`), s.Key),
+		chromedp.Submit(css(`input[name=key]`)),
+		chromedp.WaitVisible(css(`form.search input[name=q]`)),
+		chromedp.Navigate(s.URL+"/console/deliveries/"+id),
+		chromedp.WaitVisible(css(`[data-attempt="3"]`))); err != nil {
+		t.Fatal(err)
+	}
+	height, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollHeight`))
+	if err != nil || height > 1600 {
+		t.Errorf("the page is %d px tall (%v), want at most 1600", height, err)
+	}
+	above, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`[...document.querySelectorAll("[data-attempt]")].every(a =>
+		a.querySelector("[data-answer]").getBoundingClientRect().top < a.querySelector("[data-request]").getBoundingClientRect().top &&
+		!a.querySelector("[data-request]").open)`))
+	if err != nil || !above {
+		t.Errorf("an attempt shows its request before its answer, or open (%v)", err)
+	}
+	if label, err := textOf(ctx, `[data-attempt="3"] [data-outcome]`); err != nil || label != "final: failed, no attempts left" {
+		t.Errorf("the last attempt's label %q (%v)", label, err)
+	}
+	if answer, err := textOf(ctx, `[data-attempt="3"] [data-answer]`); err != nil || !strings.Contains(answer, "HTTP 500") || !strings.Contains(answer, "rollup_error") {
+		t.Errorf("the last attempt's answer %q (%v)", answer, err)
+	}
 }

@@ -220,7 +220,7 @@ func TestGatewayDrainsOnSIGTERM(t *testing.T) {
 	ln.Close()
 	cmd := exec.Command(heraldBinary(t), "serve")
 	cmd.Env = append(os.Environ(), "HERALD_DATABASE_URL="+dbURL, "HERALD_TEMPORAL_ADDRESS="+px.Addr(), "HERALD_LISTEN="+addr,
-		"HERALD_METRICS_LISTEN=127.0.0.1:0", "HERALD_TASK_QUEUE=drain-"+time.Now().Format("150405.000000"))
+		"HERALD_METRICS_LISTEN=127.0.0.1:0", "HERALD_SECRET_KEYS="+testenv.TestSecretKeys, "HERALD_TASK_QUEUE=drain-"+time.Now().Format("150405.000000"))
 	var logs testenv.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -255,5 +256,48 @@ func TestStartNeedsTheSecretKeysInUse(t *testing.T) {
 				t.Errorf("%s, herald %s: %v\n%s\nwant an error saying %q", name, cmd, err, errOut, c.want)
 			}
 		}
+	}
+}
+
+// Secure by default: a server without a key ring refuses to start, saying
+// how to make one; HERALD_ALLOW_PLAINTEXT_SECRETS=true says plaintext is
+// intended, and then it starts.
+func TestServeRefusesPlaintextSecretsByDefault(t *testing.T) {
+	_, dbURL := testenv.NewStoreURL(t)
+	base := []string{"HERALD_DATABASE_URL=" + dbURL, "HERALD_TEMPORAL_ADDRESS=" + testenv.DevServer(t).FrontendHostPort(),
+		"HERALD_LISTEN=127.0.0.1:0", "HERALD_METRICS_LISTEN=127.0.0.1:0", "HERALD_TASK_QUEUE=plaintext-" + time.Now().Format("150405.000")}
+	for _, cmd := range []string{"serve", "worker", "dev"} {
+		_, errOut, err := runHerald(t, base, cmd)
+		if err == nil || !strings.Contains(errOut, "HERALD_SECRET_KEYS is not set") || !strings.Contains(errOut, "herald secrets new-key") ||
+			!strings.Contains(errOut, "HERALD_ALLOW_PLAINTEXT_SECRETS=true") {
+			t.Errorf("herald %s without a key ring: %v\n%s", cmd, err, errOut)
+		}
+	}
+	serve := exec.Command(heraldBinary(t), "serve")
+	serve.Env = append(append(os.Environ(), base...), "HERALD_ALLOW_PLAINTEXT_SECRETS=true", "HERALD_LOG_FORMAT=json")
+	logs := &testenv.SyncBuffer{}
+	serve.Stdout, serve.Stderr = logs, logs
+	if err := serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- serve.Wait() }()
+	t.Cleanup(func() { _ = serve.Process.Kill(); <-exited })
+	defer func() {
+		if t.Failed() {
+			t.Logf("herald serve said:\n%s", logs.String())
+		}
+	}()
+	testenv.Await(t, "herald serve to listen with plaintext allowed", func() bool {
+		select {
+		case err := <-exited:
+			exited <- err
+			t.Fatalf("herald serve exited: %v", err)
+		default:
+		}
+		return strings.Contains(logs.String(), "gateway listening")
+	})
+	if !strings.Contains(logs.String(), "stored in plaintext") {
+		t.Errorf("no warning that secrets are stored in plaintext:\n%s", logs.String())
 	}
 }

@@ -73,7 +73,8 @@ func startWorker(t *testing.T, dbURL, queue string, env ...string) (*exec.Cmd, *
 	t.Helper()
 	cmd := exec.Command(heraldBinary(t), "worker")
 	cmd.Env = append(os.Environ(), "HERALD_DATABASE_URL="+dbURL, "HERALD_TEMPORAL_ADDRESS="+testenv.DevServer(t).FrontendHostPort(),
-		"HERALD_TASK_QUEUE="+queue, "HERALD_ALLOW_PRIVATE_DESTINATIONS=true", "HERALD_METRICS_LISTEN=")
+		"HERALD_TASK_QUEUE="+queue, "HERALD_ALLOW_PRIVATE_DESTINATIONS=true", "HERALD_METRICS_LISTEN=",
+		"HERALD_SECRET_KEYS="+testenv.TestSecretKeys)
 	cmd.Env = append(cmd.Env, env...)
 	logs := &testenv.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs

@@ -33,9 +33,9 @@ type Config struct {
 	// integrations' URLs and secrets as they are (said on purpose, never by default).
 	AllowPlaintextSecrets bool
 	TemporalAddress       string
-	TemporalNamespace string
-	TaskQueue         string
-	Listen            string
+	TemporalNamespace     string
+	TaskQueue             string
+	Listen                string
 
 	// WebhookHeaderPrefix prefixes the seed-compatible webhook headers (…-Id, …-Name, …).
 	WebhookHeaderPrefix string

@@ -144,8 +144,8 @@ type IntegrationPatch struct {
 	MaxInFlight **int
 	// DisableAfter: a pointer to nil restores the server's threshold.
 	DisableAfter **int
-	Ordering    *string
-	Auth        *channels.EndpointAuth
+	Ordering     *string
+	Auth         *channels.EndpointAuth
 }
 
 const integrationCols = `id, team_id, name, type, url, secret, events, projects, enabled, created_at, updated_at, deleted_at,

@@ -70,11 +70,21 @@ type Error struct {
 	Errors []api.ProblemError `json:"errors,omitempty"`
 }
 
+// Error says the problem's detail, then each thing it points at that the
+// detail does not already say.
 func (e *Error) Error() string {
+	var b strings.Builder
 	if e.Detail != "" {
-		return fmt.Sprintf("%s (HTTP %d)", e.Detail, e.Status)
+		fmt.Fprintf(&b, "%s (HTTP %d)", e.Detail, e.Status)
+	} else {
+		fmt.Fprintf(&b, "%s (HTTP %d)", e.Title, e.Status)
 	}
-	return fmt.Sprintf("%s (HTTP %d)", e.Title, e.Status)
+	for _, pe := range e.Errors {
+		if !strings.Contains(e.Detail, pe.Detail) {
+			fmt.Fprintf(&b, "\n  at %q: %s", pe.Pointer, pe.Detail)
+		}
+	}
+	return b.String()
 }
 
 // UnreachableError: no answer from the gateway at all (down, wrong address).

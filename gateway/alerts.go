@@ -34,7 +34,7 @@ func (s *Server) putAlertPolicy(c *fiber.Ctx) error {
 			return err
 		}
 		if err := p.Validate(); err != nil {
-			return badRequest("%s", err)
+			return atRoot(badRequest("%s", err))
 		}
 	}
 	if err := s.store.SetTeamAlertPolicy(c.UserContext(), teamID(c), p); err != nil {

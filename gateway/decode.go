@@ -21,8 +21,18 @@ import (
 )
 
 // decodeJSON reads exactly one JSON value into v. Unknown fields are an error
-// everywhere in the API, so a typo never silently does nothing.
+// everywhere in the API, so a typo never silently does nothing. Every refusal
+// points at the field it is about, or at the whole body ("").
 func decodeJSON(body []byte, v any) error {
+	err := decodeBody(body, v)
+	var p *api.Problem
+	if errors.As(err, &p) && len(p.Errors) == 0 {
+		atRoot(p)
+	}
+	return err
+}
+
+func decodeBody(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return badRequest("the request body is empty; a JSON object is expected")
 	}
@@ -52,7 +62,7 @@ func decodeJSON(body []byte, v any) error {
 			return atRoot(badRequest("malformed JSON: %s", describeJSONError(err)))
 		}
 		if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			return unknownField(strings.Trim(name, `"`), v)
+			return unknownField(strings.Trim(name, `"`), v, body)
 		}
 		var typ *json.UnmarshalTypeError
 		if errors.As(err, &typ) && typ.Field != "" {
@@ -74,22 +84,50 @@ func atRoot(p *api.Problem) *api.Problem {
 
 // knownMistakes are fields people send meaning another: the names other
 // webhook and event services use.
-var knownMistakes = map[string]string{"type": "event", "eventType": "event", "event_type": "event", "name": "event",
-	"payload": "data", "body": "data", "eventId": "id", "idempotencyKey": "id"}
+var knownMistakes = map[string]meant{"type": {"event", required}, "eventType": {"event", required}, "event_type": {"event", required},
+	"name": {"event", required}, "payload": {"data", optional}, "body": {"data", optional}, "eventId": {"id", optional}, "idempotencyKey": {"id", optional}}
+
+// meant is the field a known mistake stands for, and whether the request
+// needs it (then its absence is said first).
+type meant struct {
+	field string
+	need  need
+}
+
+type need int
+
+const (
+	optional need = iota
+	required
+)
 
 // unknownField is the 400 of a field v has no place for, with the field it
-// likely meant.
-func unknownField(name string, v any) *api.Problem {
+// likely meant; when that field is missing from the body, it says so first
+// ("event" is required) since that is what stops the request.
+func unknownField(name string, v any, body []byte) *api.Problem {
 	fields := jsonFields(v)
 	detail := fmt.Sprintf("unknown field %q", name)
-	if alt := knownMistakes[name]; slices.Contains(fields, alt) {
-		detail += fmt.Sprintf("; did you mean %q?", alt)
+	if alt := knownMistakes[name]; slices.Contains(fields, alt.field) {
+		if alt.need == required && !hasTopField(body, alt.field) {
+			detail = fmt.Sprintf("%q is required; the body has %q instead", alt.field, name)
+		}
+		detail += fmt.Sprintf("; did you mean %q?", alt.field)
 	} else if near := spell.Closest(name, fields, 3); near != "" {
 		detail += fmt.Sprintf("; did you mean %q?", near)
 	}
 	p := badRequest("invalid request body: %s", detail)
 	p.Errors = []api.ProblemError{{Pointer: fieldPointer(name), Detail: detail}}
 	return p
+}
+
+// hasTopField says whether the body, a JSON object, has the field at its top.
+func hasTopField(body []byte, field string) bool {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil {
+		return false
+	}
+	_, ok := top[field]
+	return ok
 }
 
 // jsonFields are the JSON names of the fields of the struct v points to.

@@ -199,7 +199,7 @@ func eventID(body *string, header string) (string, error) {
 	var id string
 	switch {
 	case body != nil && header != "" && *body != header:
-		return "", badRequest("the body's \"id\" and the Idempotency-Key header differ; send one or make them equal")
+		return "", at("id", badRequest("the body's \"id\" and the Idempotency-Key header differ; send one or make them equal"))
 	case body != nil:
 		id = *body
 	case header != "":
@@ -208,7 +208,7 @@ func eventID(body *string, header string) (string, error) {
 		return store.NewID("evt"), nil
 	}
 	if !eventIDRE.MatchString(id) {
-		return "", badRequest("event id %q must be 1 to 128 characters of letters, digits and . _ : ~ -", id)
+		return "", at("id", badRequest("event id %q must be 1 to 128 characters of letters, digits and . _ : ~ -", id))
 	}
 	return id, nil
 }

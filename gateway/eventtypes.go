@@ -252,7 +252,7 @@ func (s *Server) updateEventType(c *fiber.Ctx) error {
 		return err
 	}
 	if req.Name != nil && *req.Name != name {
-		return badRequest("an event type cannot be renamed; register %q and delete %s", *req.Name, name)
+		return at("name", badRequest("an event type cannot be renamed; register %q and delete %s", *req.Name, name))
 	}
 	if err := checkDescription(req.Description); err != nil {
 		return err

@@ -32,6 +32,12 @@ func fieldf(field, rest string, args ...any) *api.Problem {
 	return p
 }
 
+// at points a problem at a field of the body, its words unchanged.
+func at(field string, p *api.Problem) *api.Problem {
+	p.Errors = []api.ProblemError{{Pointer: fieldPointer(field), Detail: p.Detail}}
+	return p
+}
+
 // fieldPointer is the JSON pointer of a dotted field name.
 func fieldPointer(field string) string {
 	var b strings.Builder

@@ -33,18 +33,18 @@ func words(s string) []string {
 
 // request is the API request the form says: on edit only what was filled in
 // (an empty URL or secret keeps the one in force).
-func (f integrationForm) request(create bool, secret string) (api.IntegrationRequest, error) {
+func (f integrationForm) request(intent api.Intent, secret string) (api.IntegrationRequest, error) {
 	var r api.IntegrationRequest
-	if create || f.Name != "" {
+	if intent == api.Creating || f.Name != "" {
 		r.Name = &f.Name
 	}
-	if create {
+	if intent == api.Creating {
 		r.Type = &f.Type
 	}
-	if f.URL != "" || create {
+	if f.URL != "" || intent == api.Creating {
 		r.URL = &f.URL
 	}
-	if ev := words(f.Events); create || len(ev) > 0 {
+	if ev := words(f.Events); intent == api.Creating || len(ev) > 0 {
 		r.Events = &ev
 	}
 	pr := words(f.Projects)
@@ -123,7 +123,7 @@ func (s *Server) consoleNewIntegration(c *fiber.Ctx) error {
 // confirmation.
 func (s *Server) consoleCreateIntegration(c *fiber.Ctx) error {
 	f := readForm(c)
-	req, err := f.request(true, c.FormValue("secret"))
+	req, err := f.request(api.Creating, c.FormValue("secret"))
 	if err == nil {
 		var v api.IntegrationView
 		if v, err = s.newIntegration(c, req); err == nil {
@@ -170,7 +170,7 @@ func (s *Server) consoleSaveIntegration(c *fiber.Ctx) error {
 	}
 	f := readForm(c)
 	f.ID, f.Type, f.MaskedURL = in.ID, string(in.Type), s.integrationView(in).URL
-	req, err := f.request(false, c.FormValue("secret"))
+	req, err := f.request(api.Updating, c.FormValue("secret"))
 	if err == nil {
 		req.Signing = nil // a new scheme is a rotation (its own button)
 		var v api.IntegrationView

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"net/url"
 	"slices"
@@ -36,10 +37,26 @@ const (
 	maxProjectLen = 100
 )
 
+// checkRetry checks a retry override as it would be in force: a valid
+// schedule that the retention outlasts.
+func checkRetry(o *retry.Override, cfg *config.Config) error {
+	if o == nil {
+		return nil
+	}
+	p, err := o.Apply(cfg.Retry)
+	if err == nil {
+		err = config.CheckRetention(cfg.Retention, "this retry schedule", p)
+	}
+	if err != nil {
+		return fieldf("retry", ": %s", err)
+	}
+	return nil
+}
+
 // validate checks and normalizes the fields present; create requires the
 // fields an integration cannot do without.
-func validateIntegration(r *api.IntegrationRequest, create bool, cfg *config.Config) error {
-	if create {
+func validateIntegration(r *api.IntegrationRequest, intent api.Intent, cfg *config.Config) error {
+	if intent == api.Creating {
 		switch {
 		case r.Name == nil:
 			return fieldf("name", " is required")
@@ -68,7 +85,7 @@ func validateIntegration(r *api.IntegrationRequest, create bool, cfg *config.Con
 	}
 	// The URL, format and secret are the channel's to check (settingsProblem).
 	if r.Secret != nil && r.GenerateSecret {
-		return badRequest("send either \"secret\" or \"generateSecret\", not both")
+		return at("generateSecret", badRequest("send either \"secret\" or \"generateSecret\", not both"))
 	}
 	if r.Events != nil {
 		pats, err := normalizePatterns(*r.Events)
@@ -85,14 +102,8 @@ func validateIntegration(r *api.IntegrationRequest, create bool, cfg *config.Con
 			return fieldf("alertPolicy", ": %s", err)
 		}
 	}
-	if r.Retry != nil {
-		p, err := r.Retry.Apply(cfg.Retry)
-		if err == nil {
-			err = config.CheckRetention(cfg.Retention, "this retry schedule", p)
-		}
-		if err != nil {
-			return fieldf("retry", ": %s", err)
-		}
+	if err := checkRetry(r.Retry, cfg); err != nil {
+		return err
 	}
 	if r.Projects != nil {
 		if len(*r.Projects) > maxProjects {
@@ -121,10 +132,10 @@ func normalizePatterns(in []string) ([]string, error) {
 		return nil, fieldf("events", " lists more than %d patterns", maxPatterns)
 	}
 	out := make([]string, 0, len(in))
-	for _, p := range in {
+	for i, p := range in {
 		n, err := eventtype.NormalizePattern(strings.TrimSpace(p))
 		if err != nil {
-			return nil, fieldf("events", ": %s", err)
+			return nil, at(fmt.Sprintf("events.%d", i), badRequest("field \"events\": %s", err))
 		}
 		if !slices.Contains(out, n) {
 			out = append(out, n)
@@ -144,7 +155,7 @@ func (s *Server) checkSettings(t herald.IntegrationType, set channels.Settings) 
 func fieldProblem(err error) error {
 	var fe *channels.FieldError
 	if errors.As(err, &fe) {
-		return badRequest("%s", fe)
+		return at(fe.Field, badRequest("%s", fe))
 	}
 	return err
 }
@@ -233,7 +244,7 @@ func (s *Server) createIntegration(c *fiber.Ctx) error {
 // confirmation; the view shows its new secret and URL this once.
 func (s *Server) newIntegration(c *fiber.Ctx, req api.IntegrationRequest) (api.IntegrationView, error) {
 	var none api.IntegrationView
-	if err := validateIntegration(&req, true, s.cfg); err != nil {
+	if err := validateIntegration(&req, api.Creating, s.cfg); err != nil {
 		return none, err
 	}
 	if err := s.checkDeliveryControl(&req, herald.IntegrationType(*req.Type)); err != nil {
@@ -373,15 +384,24 @@ func (s *Server) updateIntegration(c *fiber.Ctx) error {
 func (s *Server) changeIntegration(c *fiber.Ctx, req api.IntegrationRequest) (api.IntegrationView, error) {
 	var none api.IntegrationView
 	id := c.Params("id")
-	if err := validateIntegration(&req, false, s.cfg); err != nil {
+	if err := validateIntegration(&req, api.Updating, s.cfg); err != nil {
 		return none, err
 	}
 	var before store.Integration
 	var err error
+	patchesRetry := req.Retry != nil && *req.Retry != (retry.Override{})
 	if req.URL != nil || req.Format != nil || req.Secret != nil || req.RateLimit != nil || req.MaxInFlight != nil || req.Ordering != nil || req.DisableAfter != nil ||
-		req.Signing != nil || req.GenerateSecret {
+		req.Signing != nil || req.GenerateSecret || patchesRetry {
 		if before, err = s.pathIntegration(c); err != nil {
 			return none, err
+		}
+		if patchesRetry {
+			// Field by field, as rateLimit: the fields not sent stay.
+			now := before.Retry.V.Patch(*req.Retry)
+			if err := checkRetry(&now, s.cfg); err != nil {
+				return none, err
+			}
+			req.Retry = &now
 		}
 		if err := s.checkSettings(before.Type, merged(before, req)); err != nil {
 			return none, err
@@ -428,7 +448,7 @@ func (s *Server) changeIntegration(c *fiber.Ctx, req api.IntegrationRequest) (ap
 		return none, err
 	}
 	if req.Signing != nil && !req.GenerateSecret && req.Secret == nil && signing != channels.SigningOf(before.Secret) {
-		return none, badRequest("changing \"signing\" needs a new key: POST /v1/integrations/%s/rotate-secret with {\"signing\": %q} (the old key keeps signing for the grace period), or send \"generateSecret\": true", id, signing)
+		return none, at("signing", badRequest("changing \"signing\" needs a new key: POST /v1/integrations/%s/rotate-secret with {\"signing\": %q} (the old key keeps signing for the grace period), or send \"generateSecret\": true", id, signing))
 	}
 	if req.GenerateSecret {
 		// A new key of the scheme asked for, else of the one in use.
@@ -598,7 +618,7 @@ func (s *Server) confirm(c *fiber.Ctx, in store.Integration) (store.Integration,
 	if !s.channels.TraitsOf(in.Type).Confirms || !in.Enabled {
 		return in, nil
 	}
-	res, err := s.runTest(c, in.ID, true)
+	res, err := s.runTest(c, contract.TestInput{IntegrationID: in.ID, Confirmation: true})
 	if err != nil {
 		s.log.Warn("confirmation message", "integration", in.ID, "error", err)
 		return in, &contract.TestResult{Outcome: herald.OutcomeRetry, Reason: "the confirmation could not be sent: the workflow service is unavailable"}
@@ -611,12 +631,10 @@ func (s *Server) confirm(c *fiber.Ctx, in store.Integration) (store.Integration,
 	return in, &res
 }
 
-func (s *Server) runTest(c *fiber.Ctx, integrationID string, confirmation bool) (contract.TestResult, error) {
+func (s *Server) runTest(c *fiber.Ctx, in contract.TestInput) (contract.TestResult, error) {
 	ctx, cancel := context.WithTimeout(c.UserContext(), s.cfg.AttemptTimeout+workflowCallTimeout)
 	defer cancel()
-	return contract.Test(ctx, s.temporal, s.cfg.TaskQueue, store.NewID("test"), contract.TestInput{
-		IntegrationID: integrationID, Confirmation: confirmation,
-	})
+	return contract.Test(ctx, s.temporal, s.cfg.TaskQueue, store.NewID("test"), in)
 }
 
 // testIntegration sends a test notification now and reports the outcome.
@@ -635,7 +653,7 @@ func (s *Server) testIntegration(c *fiber.Ctx) error {
 // sendTest sends an integration a test notification now (API and console)
 // and records that it was asked for.
 func (s *Server) sendTest(c *fiber.Ctx, in store.Integration) (contract.TestResult, error) {
-	res, err := s.runTest(c, in.ID, false)
+	res, err := s.runTest(c, contract.TestInput{IntegrationID: in.ID})
 	if err != nil {
 		s.log.Error("test integration", "integration", in.ID, "error", err)
 		return res, unavailable("the test could not be sent because the workflow service is unavailable")
@@ -708,7 +726,7 @@ func (s *Server) checkAuth(ctx context.Context, typ herald.IntegrationType, cur 
 		return cur, nil
 	}
 	if !s.channels.TraitsOf(typ).Signed {
-		return cur, badRequest("fields \"headers\", \"tls\" and \"oauth2\" apply to webhook integrations only (%s integrations are authenticated by their URL)", typ)
+		return cur, atRoot(badRequest("fields \"headers\", \"tls\" and \"oauth2\" apply to webhook integrations only (%s integrations are authenticated by their URL)", typ))
 	}
 	out := cur
 	if req.Headers != nil {

@@ -166,7 +166,7 @@ func (s *Server) slackInstall(c *fiber.Ctx) error {
 		if q, ok := c.Queries()["projects"]; ok {
 			req.Projects = ptr(strings.Split(q, ","))
 		}
-		if err := validateIntegration(&req, false, s.cfg); err != nil {
+		if err := validateIntegration(&req, api.Updating, s.cfg); err != nil {
 			return err
 		}
 		st.Name = *req.Name

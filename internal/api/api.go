@@ -17,6 +17,16 @@ import (
 	"github.com/heraldhq/herald/internal/retry"
 )
 
+// Intent says whether a request makes a thing or changes one: a create
+// requires what an update may leave out.
+type Intent int
+
+// Intents.
+const (
+	Creating Intent = iota + 1
+	Updating
+)
+
 // Page is a list response with an opaque cursor for the next page.
 type Page[T any] struct {
 	Data       []T    `json:"data"`

@@ -116,6 +116,25 @@ type Override struct {
 	MaxInterval     *jsontime.Duration `json:"maxInterval,omitempty"`
 }
 
+// Patch is o with the fields patch sets replaced: a PATCH changes the
+// fields it names and keeps the others.
+func (o *Override) Patch(patch Override) Override {
+	var out Override
+	if o != nil {
+		out = *o
+	}
+	if patch.MaxAttempts != nil {
+		out.MaxAttempts = patch.MaxAttempts
+	}
+	if patch.InitialInterval != nil {
+		out.InitialInterval = patch.InitialInterval
+	}
+	if patch.MaxInterval != nil {
+		out.MaxInterval = patch.MaxInterval
+	}
+	return out
+}
+
 // Apply returns base with the override's fields, validated.
 func (o *Override) Apply(base Policy) (Policy, error) {
 	if o == nil {

@@ -144,3 +144,20 @@ func TestSpan(t *testing.T) {
 		t.Fatalf("one attempt: span %s, want 0", got)
 	}
 }
+
+func TestPatchKeepsWhatItDoesNotName(t *testing.T) {
+	two, three := 2, 3
+	sec := jsontime.Duration(time.Second)
+	cur := &Override{MaxAttempts: &three, InitialInterval: &sec, MaxInterval: &sec}
+	got := cur.Patch(Override{MaxAttempts: &two})
+	if *got.MaxAttempts != 2 || got.InitialInterval != &sec || got.MaxInterval != &sec {
+		t.Errorf("patch of maxAttempts: %+v", got)
+	}
+	if *cur.MaxAttempts != 3 {
+		t.Error("the patch changed the override it was made from")
+	}
+	var none *Override
+	if got := none.Patch(Override{MaxAttempts: &two}); *got.MaxAttempts != 2 || got.InitialInterval != nil {
+		t.Errorf("patch of no override: %+v", got)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/channels"
 )
 
 func newAuditCmd(g *globals) *cobra.Command {
@@ -30,6 +31,7 @@ func newAuditCmd(g *globals) *cobra.Command {
 				return printList(g, p.Data, p.NextCursor)
 			}
 			t := newTable(g.stdout, "WHEN", "ACTION", "OBJECT", "ACTOR", "VIA", "SUMMARY")
+			const auditSummaryWidth = 60
 			for _, e := range p.Data {
 				actor := e.Actor.Name
 				if e.Actor.ID != "" {
@@ -38,7 +40,9 @@ func newAuditCmd(g *globals) *cobra.Command {
 				if actor == "" {
 					actor = e.Actor.Kind
 				}
-				t.row(e.At, e.Action, e.Object.ID, actor, e.Actor.Via, string(e.Summary))
+				// A long summary would wrap the terminal's line and break the
+				// columns: the table shows its start, -o json all of it.
+				t.row(e.At, e.Action, e.Object.ID, actor, e.Actor.Via, channels.Truncate(string(e.Summary), auditSummaryWidth))
 			}
 			if err := t.flush(); err != nil {
 				return err

@@ -90,7 +90,7 @@ func printDelivery(g *globals, d api.DeliveryView) {
 	}
 	fmt.Fprintf(w, ", %d attempt(s)", d.Attempts)
 	if d.NextAttemptAt != nil {
-		fmt.Fprintf(w, ", next at %s", cell(d.NextAttemptAt))
+		fmt.Fprintf(w, ", next attempt %s", cell(d.NextAttemptAt))
 	}
 	if d.WaitingFor != "" {
 		fmt.Fprintf(w, ", waiting for its %s", d.WaitingFor)

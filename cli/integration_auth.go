@@ -34,6 +34,12 @@ func (f *authFlags) bind(cmd *cobra.Command) {
 	fs.StringVar(&f.clientID, "oauth-client-id", "", "OAuth 2.0 client credentials: the client id")
 	fs.StringVar(&f.secretFile, "oauth-client-secret-file", "", "OAuth 2.0 client credentials: the client secret, from this file (- for stdin)")
 	fs.StringSliceVar(&f.scopes, "oauth-scopes", nil, "OAuth 2.0 client credentials: scopes to ask for")
+}
+
+// bindRemovals registers the flags that take a part away: on update only
+// (a new integration has nothing to remove).
+func (f *authFlags) bindRemovals(cmd *cobra.Command) {
+	fs := cmd.Flags()
 	fs.BoolVar(&f.noHeaders, "no-headers", false, "remove the custom headers")
 	fs.BoolVar(&f.noTLS, "no-client-cert", false, "remove the client certificate")
 	fs.BoolVar(&f.noOAuth, "no-oauth", false, "remove the OAuth 2.0 client credentials")

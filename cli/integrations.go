@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -32,7 +33,7 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 		Short: "Create an integration",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			body, err := f.body(cmd, true)
+			body, err := f.body(cmd, api.Creating)
 			if err != nil {
 				return err
 			}
@@ -50,7 +51,7 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 			return confirmationFailed(g, out)
 		},
 	}
-	f.bind(create, true)
+	f.bind(create, api.Creating)
 
 	var uf integrationFlags
 	update := &cobra.Command{
@@ -58,7 +59,7 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 		Short: "Change an integration; only the flags given change",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			body, err := uf.body(cmd, false)
+			body, err := uf.body(cmd, api.Updating)
 			if err != nil {
 				return err
 			}
@@ -73,7 +74,7 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 			return printIntegration(g, out)
 		},
 	}
-	uf.bind(update, false)
+	uf.bind(update, api.Updating)
 
 	list := &cobra.Command{
 		Use:   "list",
@@ -106,8 +107,10 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 			return t.flush()
 		},
 	}
+	var waitFor string
+	var waitUp time.Duration
 	get := &cobra.Command{
-		Use:     "get ID|NAME",
+		Use:     "get ID|NAME [--wait-for healthy|failing|disabled [--wait 1m]]",
 		Aliases: []string{"show"},
 		Short:   "Show an integration",
 		Args:    cobra.ExactArgs(1),
@@ -116,13 +119,18 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out, err := c.GetIntegration(cmd.Context(), id)
+			out, err := awaitHealth(cmd.Context(), c, id, herald.Health(waitFor), waitUp)
+			if out.ID != "" && err != nil {
+				_ = printIntegration(g, out)
+			}
 			if err != nil {
 				return err
 			}
 			return printIntegration(g, out)
 		},
 	}
+	get.Flags().StringVar(&waitFor, "wait-for", "", "wait until its health is this: healthy, failing or disabled")
+	get.Flags().DurationVar(&waitUp, "wait", time.Minute, "how long --wait-for waits before it gives up")
 	del := &cobra.Command{
 		Use:   "delete ID|NAME",
 		Short: "Delete an integration (its delivery history stays)",
@@ -266,10 +274,10 @@ type integrationFlags struct {
 	auth                   authFlags
 }
 
-func (f *integrationFlags) bind(cmd *cobra.Command, create bool) {
+func (f *integrationFlags) bind(cmd *cobra.Command, intent api.Intent) {
 	fs := cmd.Flags()
 	fs.StringVar(&f.name, "name", "", "name, 3 to 39 characters")
-	if create {
+	if intent == api.Creating {
 		fs.StringVar(&f.typ, "type", "webhook", "integration type: webhook, slack, discord or teams")
 	}
 	// Not --url: that is the gateway's, on every client command.
@@ -297,6 +305,9 @@ func (f *integrationFlags) bind(cmd *cobra.Command, create bool) {
 	fs.IntVar(&f.disableAfter, "disable-after", 0, "failed deliveries in a row that disable it, 1 to 1000 (0: the server's, 5 unless set)")
 	fs.StringVar(&f.ordering, "ordering", "", "none, or fifo: attempts in the order the events arrived")
 	f.auth.bind(cmd)
+	if intent == api.Updating {
+		f.auth.bindRemovals(cmd)
+	}
 }
 
 // rateOverride reads --rate and --burst into the API's rateLimit.
@@ -352,13 +363,13 @@ func (f *integrationFlags) readSecret(cmd *cobra.Command) (string, bool, error) 
 }
 
 // body is the request: on update only the flags that were set.
-func (f *integrationFlags) body(cmd *cobra.Command, create bool) (api.IntegrationRequest, error) {
+func (f *integrationFlags) body(cmd *cobra.Command, intent api.Intent) (api.IntegrationRequest, error) {
 	var r api.IntegrationRequest
-	set := func(name string) bool { return create || cmd.Flags().Changed(name) }
+	set := func(name string) bool { return intent == api.Creating || cmd.Flags().Changed(name) }
 	if set("name") {
 		r.Name = &f.name
 	}
-	if create {
+	if intent == api.Creating {
 		r.Type = &f.typ
 	}
 	if set("destination") {
@@ -603,4 +614,29 @@ func healthText(h api.HealthView) string {
 		return s
 	}
 	return string(h.Status)
+}
+
+// awaitHealth reads an integration and, when want is set, reads it again until its health is
+// want or up has passed; on time-out it returns the last reading with the error.
+func awaitHealth(ctx context.Context, c *apiclient.Client, id string, want herald.Health, up time.Duration) (api.IntegrationView, error) {
+	switch want {
+	case "", herald.HealthHealthy, herald.HealthFailing, herald.HealthDisabled:
+	default:
+		return api.IntegrationView{}, fmt.Errorf("--wait-for %q: want healthy, failing or disabled", want)
+	}
+	deadline := time.Now().Add(up)
+	for {
+		out, err := c.GetIntegration(ctx, id)
+		if err != nil || want == "" || out.Health.Status == want {
+			return out, err
+		}
+		if time.Now().After(deadline) {
+			return out, fmt.Errorf("%s is %s, not %s, after %s", out.Name, out.Health.Status, want, up)
+		}
+		select {
+		case <-ctx.Done():
+			return out, ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }

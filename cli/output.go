@@ -9,6 +9,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"golang.org/x/term"
 )
@@ -57,7 +58,13 @@ func cell(v any) string {
 		if x == "" {
 			return "-"
 		}
-		return strings.ReplaceAll(x, "\t", " ")
+		// A tab or a line break inside a cell would break the table's columns.
+		return strings.Map(func(r rune) rune {
+			if unicode.IsControl(r) {
+				return ' '
+			}
+			return r
+		}, x)
 	case []string:
 		if len(x) == 0 {
 			return "-"

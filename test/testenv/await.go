@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/eventtype"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -46,11 +47,14 @@ func (s *Stack) AwaitAttempt(t testing.TB, eventID string, n int) store.Attempt 
 	return a
 }
 
-// DeliveryCounts counts an integration's deliveries by recorded status.
+// DeliveryCounts counts an integration's deliveries of the events posted to
+// Herald by recorded status: Herald's own sends to it (its confirmation,
+// tests and probes, deliveries of integration:test) are not among them.
 func (s *Stack) DeliveryCounts(t testing.TB, integrationID string) map[herald.DeliveryStatus]int {
 	t.Helper()
 	rows, err := s.Store.DB().QueryContext(context.Background(),
-		`SELECT status, count(*) FROM deliveries WHERE integration_id = $1 GROUP BY status`, integrationID)
+		`SELECT d.status, count(*) FROM deliveries d JOIN events e ON e.team_id = d.team_id AND e.id = d.event_id
+		WHERE d.integration_id = $1 AND e.type <> $2 GROUP BY d.status`, integrationID, eventtype.IntegrationTest)
 	if err != nil {
 		t.Fatal(err)
 	}

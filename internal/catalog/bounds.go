@@ -58,7 +58,7 @@ type preparer struct {
 // left out.
 func prepare(doc any) (any, []weight, error) {
 	p := preparer{weights: map[weight]bool{}}
-	out, err := p.node(doc, false, "")
+	out, err := p.node(doc, draftCurrent, "")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -69,13 +69,25 @@ func prepare(doc any) (any, []weight, error) {
 	return out, ws, nil
 }
 
-func (p *preparer) node(v any, oldDraft bool, at string) (any, error) {
+// draft is the JSON Schema draft a subschema is read under: before 2019-09
+// (draft-0x) "format" asserts; from 2019-09 on it is only an annotation.
+type draft int
+
+const (
+	draftCurrent draft = iota
+	draftOld
+)
+
+func (p *preparer) node(v any, d draft, at string) (any, error) {
 	obj, ok := v.(map[string]any)
 	if !ok {
 		return v, nil // a boolean schema: nothing to charge
 	}
-	if d, ok := obj["$schema"].(string); ok {
-		oldDraft = strings.Contains(d, "/draft-0")
+	if uri, ok := obj["$schema"].(string); ok {
+		d = draftCurrent
+		if strings.Contains(uri, "/draft-0") {
+			d = draftOld
+		}
 	}
 	if err := p.check(obj, at); err != nil {
 		return nil, err
@@ -85,18 +97,17 @@ func (p *preparer) node(v any, oldDraft bool, at string) (any, error) {
 	// that cost in proportion to their size, go under allOf, after it.
 	early := map[string]any{}
 	for k, val := range obj {
-		if k == "enum" || k == "const" || (k == "type" && readsIntegers(val)) || (k == "format" && oldDraft) {
+		if k == "enum" || k == "const" || (k == "type" && readsIntegers(val)) || (k == "format" && d == draftOld) {
 			early[k] = val
 			continue
 		}
 		var err error
-		if out[k], err = p.member(k, val, oldDraft, at+"/"+k); err != nil {
+		if out[k], err = p.member(k, val, d, at+"/"+k); err != nil {
 			return nil, err
 		}
 	}
-	if k, ok := obj["format"]; ok && !oldDraft {
+	if _, ok := obj["format"]; ok && d != draftOld {
 		delete(out, "format") // from 2019-09 on, only an annotation
-		_ = k
 	}
 	if len(early) > 0 {
 		all, _ := out["allOf"].([]any)
@@ -124,12 +135,12 @@ func readsIntegers(typ any) bool {
 }
 
 // member prepares the subschemas a keyword holds, and copies any other value.
-func (p *preparer) member(k string, val any, oldDraft bool, at string) (any, error) {
+func (p *preparer) member(k string, val any, d draft, at string) (any, error) {
 	if list, ok := val.([]any); ok && listOfSubschemas[k] {
 		out := make([]any, len(list))
 		for i, sub := range list {
 			var err error
-			if out[i], err = p.node(sub, oldDraft, fmt.Sprintf("%s/%d", at, i)); err != nil {
+			if out[i], err = p.node(sub, d, fmt.Sprintf("%s/%d", at, i)); err != nil {
 				return nil, err
 			}
 		}
@@ -139,14 +150,14 @@ func (p *preparer) member(k string, val any, oldDraft bool, at string) (any, err
 		out := make(map[string]any, len(m))
 		for name, sub := range m {
 			var err error
-			if out[name], err = p.node(sub, oldDraft, at+"/"+name); err != nil {
+			if out[name], err = p.node(sub, d, at+"/"+name); err != nil {
 				return nil, err
 			}
 		}
 		return out, nil
 	}
 	if oneSubschema[k] {
-		return p.node(val, oldDraft, at)
+		return p.node(val, d, at)
 	}
 	return val, nil
 }

@@ -10,6 +10,7 @@
 package jsoncheck
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -84,8 +85,8 @@ func Check(b []byte) error {
 				top.wantKy = !top.array
 			}
 		case c == '-' || (c >= '0' && c <= '9'):
-			end, exp := numberEnd(b, i)
-			if err := checkNumber(b[i:end], exp); err != nil {
+			end := numberEnd(b, i)
+			if err := checkNumber(b[i:end]); err != nil {
 				return s.fail(err.Error())
 			}
 			i = end - 1
@@ -167,18 +168,14 @@ func hex4(b []byte, at int) (rune, bool) {
 	return rune(v), err == nil
 }
 
-// numberEnd is the index just past the number text starting at b[i], and
-// whether it has an exponent.
-func numberEnd(b []byte, i int) (end int, exp bool) {
+// numberEnd is the index just past the number text starting at b[i].
+func numberEnd(b []byte, i int) int {
 	for ; i < len(b); i++ {
-		switch c := b[i]; {
-		case c == 'e' || c == 'E':
-			exp = true
-		case c != '+' && c != '-' && c != '.' && (c < '0' || c > '9'):
-			return i, exp
+		if c := b[i]; c != 'e' && c != 'E' && c != '+' && c != '-' && c != '.' && (c < '0' || c > '9') {
+			return i
 		}
 	}
-	return i, exp
+	return i
 }
 
 // checkNumber refuses a number whose text is longer than MaxNumberLength,
@@ -186,11 +183,11 @@ func numberEnd(b []byte, i int) (end int, exp bool) {
 // read as 0 although it is not. Without an exponent, a text that short is
 // always a float64 (at most 10^64, at least 10^-62), so only numbers with
 // one are parsed.
-func checkNumber(b []byte, exp bool) error {
+func checkNumber(b []byte) error {
 	if len(b) > MaxNumberLength {
 		return fmt.Errorf("a number of %d characters; at most %d are accepted", len(b), MaxNumberLength)
 	}
-	if !exp {
+	if !bytes.ContainsAny(b, "eE") {
 		return nil
 	}
 	text := string(b)

@@ -27,7 +27,9 @@ postgres:
 
 ## dev: Temporal dev server with Web UI, database, migrations, gateway and worker
 dev: build temporal-cli postgres
-	@scripts/dev.sh
+	@# On a terminal, dev.sh runs as a job of its own (bash -m), so Ctrl-C reaches it and not
+	@# make, which would die of it: dev.sh stops everything and make ends with status 0.
+	@if [ -t 0 ]; then bash -mc scripts/dev.sh; else scripts/dev.sh; fi
 
 ## test: every test, on the real Temporal dev server and Postgres
 test: temporal-cli postgres

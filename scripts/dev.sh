@@ -28,7 +28,10 @@ cleanup() {
   wait 2>/dev/null || true
   echo "stopped."
 }
-trap cleanup INT TERM EXIT
+# Ctrl-C (or a TERM) is how make dev is meant to end: stop everything and
+# exit 0. Anything else that ends the script stops what it started too.
+trap 'cleanup; exit 0' INT TERM
+trap cleanup EXIT
 
 codec_args=()
 if [ -n "${HERALD_PAYLOAD_KEY:-}" ] && [ -n "${HERALD_CODEC_KEY:-}" ]; then

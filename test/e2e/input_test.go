@@ -44,7 +44,7 @@ func TestBadInputIsRejectedWithProblemAndStartsNothing(t *testing.T) {
 		{"not an object", "POST", "/v1/events", s.Key, `["build:start"]`, 400, "expected an object"},
 		{"trailing data", "POST", "/v1/events", s.Key, `{"event":"build:start"} {}`, 400, "after the first JSON value"},
 		{"empty body", "POST", "/v1/events", s.Key, ``, 400, "empty"},
-		{"missing event type", "POST", "/v1/events", s.Key, `{"data":{}}`, 400, "event type is required"},
+		{"missing event type", "POST", "/v1/events", s.Key, `{"data":{}}`, 400, `"event" is required: the event's type`},
 		{"malformed event type", "POST", "/v1/events", s.Key, `{"event":"Build Start"}`, 400, "category:action"},
 		{"event type without action", "POST", "/v1/events", s.Key, `{"event":"build"}`, 400, "category:action"},
 		{"event type too long", "POST", "/v1/events", s.Key, `{"event":"build:` + strings.Repeat("x", 100) + `"}`, 400, "at most 100"},

@@ -18,25 +18,6 @@ import (
 	"github.com/heraldhq/herald/test/testenv"
 )
 
-// quickstartBlock is the README's quickstart: the first sh block after its
-// heading, as written.
-func quickstartBlock(t *testing.T) string {
-	t.Helper()
-	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, after, ok := strings.Cut(string(readme), "## Five-minute quickstart")
-	if !ok {
-		t.Fatal("the README has no quickstart")
-	}
-	m := regexp.MustCompile("(?s)```sh\n(.*?)```").FindStringSubmatch(after)
-	if m == nil {
-		t.Fatal("the quickstart has no sh block")
-	}
-	return m[1]
-}
-
 // The README's quickstart runs as written — pasted twice into the same
 // shell — against a running Herald: only its addresses are this test's
 // (the gateway's, the receiver's port, the binary's path). The first run
@@ -56,7 +37,7 @@ func TestREADMEQuickstartAsWritten(t *testing.T) {
 	port := fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
 	ln.Close()
 
-	block := quickstartBlock(t)
+	block := readmeBlock(t, "## Five-minute quickstart")
 	for _, must := range []string{"http://127.0.0.1:8080", "bin/herald", "9000"} {
 		if !strings.Contains(block, must) {
 			t.Fatalf("the quickstart no longer mentions %s: update this test", must)
@@ -117,5 +98,94 @@ func TestREADMEQuickstartAsWritten(t *testing.T) {
 	}
 	if !strings.Contains(out, "attempt 1") && !strings.Contains(out, `"attemptNo": 1`) {
 		t.Errorf("step 5 shows no attempt:\n%s", out)
+	}
+}
+
+// readmeBlock is the first sh block after the README's heading.
+func readmeBlock(t *testing.T, heading string) string {
+	t.Helper()
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok := strings.Cut(string(readme), "\n"+heading+"\n")
+	if !ok {
+		t.Fatalf("the README has no %q", heading)
+	}
+	m := regexp.MustCompile("(?s)```sh\n(.*?)```").FindStringSubmatch(after)
+	if m == nil {
+		t.Fatalf("%q has no sh block", heading)
+	}
+	return m[1]
+}
+
+// The README's "Try failure handling in two minutes" runs as written against
+// a running Herald, with the quickstart's key exported: only the receiver's
+// port, its switch file and the binary's path are this test's. The receiver
+// breaks, two events fail twice each, the integration is disabled (and says
+// its notice reached no one); fixed, enabled with --resend, both events are
+// delivered by a manual attempt.
+func TestREADMEFailureHandlingAsWritten(t *testing.T) {
+	s := testenv.NewStack(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
+	ln.Close()
+	down := filepath.Join(t.TempDir(), "herald-down")
+
+	block := readmeBlock(t, "## Try failure handling in two minutes")
+	for _, must := range []string{"9001", "bin/herald", "/tmp/herald-down", "--wait-for disabled", "--resend"} {
+		if !strings.Contains(block, must) {
+			t.Fatalf("the recipe no longer mentions %s: update this test", must)
+		}
+	}
+	block = strings.NewReplacer("bin/herald", heraldBinary(t), "/tmp/herald-down", down,
+		`("127.0.0.1", 9001)`, `("127.0.0.1", `+port+`)`, "127.0.0.1:9001", "127.0.0.1:"+port).Replace(block)
+	script := "set -eo pipefail\n" + block + "\nkill $(jobs -p) 2>/dev/null || true\n"
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "-c", script)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "HERALD_URL=" + s.URL, "HERALD_API_KEY=" + s.Key}
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.WaitDelay = 3 * time.Second
+	err = cmd.Run()
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	if err != nil {
+		t.Fatalf("the recipe failed: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{"disabled", "the disable notice reached no integration", "flaky-1", "flaky-2"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the recipe's output lacks %q:\n%s", want, out)
+		}
+	}
+
+	integs, err := s.Store.ListIntegrations(ctx, s.Team, "", 10)
+	if err != nil || len(integs) != 1 || integs[0].Name != "flaky" {
+		t.Fatalf("the team's integrations: %v %v", integs, err)
+	}
+	testenv.Await(t, "flaky enabled with no failures since", func() bool {
+		i, err := s.Store.GetIntegration(ctx, s.Team, integs[0].ID)
+		return err == nil && i.Enabled && i.ConsecutiveFailures == 0
+	})
+	for _, id := range []string{"flaky-1", "flaky-2"} {
+		var ds []store.Delivery
+		testenv.Await(t, id+" delivered by the resend", func() bool {
+			ds, err = s.Store.EventDeliveries(ctx, s.Team, id)
+			return err == nil && len(ds) == 1 && ds[0].Status == herald.DeliveryDelivered
+		})
+		atts, err := s.Store.Attempts(ctx, ds[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := atts[len(atts)-1]
+		if len(atts) != 3 || last.Trigger != herald.TriggerManual || last.Outcome != herald.OutcomeDelivered {
+			t.Errorf("%s: %d attempts, last %s %s; want 2 failed and a manual delivery", id, len(atts), last.Trigger, last.Outcome)
+		}
 	}
 }

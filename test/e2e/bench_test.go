@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -305,17 +304,11 @@ func BenchmarkCostlyNeighbour(b *testing.B) {
 						return
 					default:
 					}
-					req, _ := http.NewRequest(http.MethodPost, s.URL+"/v1/events", strings.NewReader(costlyEvent))
-					req.Header.Set("Authorization", "Bearer "+s.Key)
-					req.Header.Set("Content-Type", "application/json")
-					resp, err := http.DefaultClient.Do(req)
-					if err != nil {
-						continue
-					}
-					resp.Body.Close()
-					if resp.StatusCode == http.StatusAccepted {
+					switch answered, ok := postCostly(s.URL, s.Key); {
+					case !answered:
+					case ok:
 						accepted.Add(1)
-					} else {
+					default:
 						refused.Add(1)
 					}
 				}

@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -154,14 +155,18 @@ func TestAFailedConfirmationIsAFailure(t *testing.T) {
 
 // closedPort is a loopback URL nothing listens on.
 func closedPort(t *testing.T) string {
+	return "http://127.0.0.1:" + freePort(t)
+}
+
+// freePort is a loopback port nothing listens on now (the system's pick).
+func freePort(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return "http://" + addr
+	defer ln.Close()
+	return fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
 }
 
 // Body mistakes are named: a missing field says it is required, a known

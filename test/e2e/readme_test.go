@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"context"
-	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,12 +28,7 @@ func TestREADMEQuickstartAsWritten(t *testing.T) {
 		t.Fatal("the quickstart uses jq: install it (.ci/run does)")
 	}
 	s := testenv.NewStack(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
-	ln.Close()
+	port := freePort(t)
 
 	block := readmeBlock(t, "## Five-minute quickstart")
 	for _, must := range []string{"http://127.0.0.1:8080", "bin/herald", "9000"} {
@@ -48,25 +41,10 @@ func TestREADMEQuickstartAsWritten(t *testing.T) {
 	// Run it twice in one shell; stop at the first failing step; end the
 	// receiver the first run left in the background.
 	script := "set -eo pipefail\n" + block + "\nsleep 0.5\n" + block + "\nkill $(jobs -p) 2>/dev/null || true\n"
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", "-c", script)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	// The CLI's default gateway is the quickstart's 127.0.0.1:8080: here, the test's.
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "HERALD_URL=" + s.URL, "HERALD_DATABASE_URL=" + s.Config.DatabaseURL,
-		"HERALD_SECRET_KEYS=" + testenv.TestSecretKeys}
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	// The receiver in the background holds the output open: once bash has
-	// ended, stop reading after a moment.
-	cmd.WaitDelay = 3 * time.Second
-	err = cmd.Run()
-	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
-	if err != nil {
-		t.Fatalf("the quickstart failed: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
-	}
+	stdout, stderr := runREADMEScript(t, "the quickstart", script, "HERALD_URL="+s.URL, "HERALD_DATABASE_URL="+s.Config.DatabaseURL,
+		"HERALD_SECRET_KEYS="+testenv.TestSecretKeys)
+	ctx := t.Context()
 
 	teams, err := s.Store.TeamsNamed(ctx, "acme")
 	if err != nil || len(teams) != 2 {
@@ -83,7 +61,7 @@ func TestREADMEQuickstartAsWritten(t *testing.T) {
 			return err == nil && len(ds) == 2 && ds[0].Status == herald.DeliveryDelivered && ds[1].Status == herald.DeliveryDelivered
 		})
 	}
-	out, errOut := stdout.String(), stderr.String()
+	out, errOut := stdout, stderr
 	for _, want := range []string{"done on the local database instead", `another team is named "acme" already`} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("the second run's stderr lacks %q:\n%s", want, errOut)
@@ -127,12 +105,7 @@ func readmeBlock(t *testing.T, heading string) string {
 // delivered by a manual attempt.
 func TestREADMEFailureHandlingAsWritten(t *testing.T) {
 	s := testenv.NewStack(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
-	ln.Close()
+	port := freePort(t)
 	down := filepath.Join(t.TempDir(), "herald-down")
 
 	block := readmeBlock(t, "## Try failure handling in two minutes")
@@ -144,21 +117,9 @@ func TestREADMEFailureHandlingAsWritten(t *testing.T) {
 	block = strings.NewReplacer("bin/herald", heraldBinary(t), "/tmp/herald-down", down,
 		`("127.0.0.1", 9001)`, `("127.0.0.1", `+port+`)`, "127.0.0.1:9001", "127.0.0.1:"+port).Replace(block)
 	script := "set -eo pipefail\n" + block + "\nkill $(jobs -p) 2>/dev/null || true\n"
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", "-c", script)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "HERALD_URL=" + s.URL, "HERALD_API_KEY=" + s.Key}
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.WaitDelay = 3 * time.Second
-	err = cmd.Run()
-	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	if err != nil {
-		t.Fatalf("the recipe failed: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
-	}
-	out := stdout.String()
+	stdout, _ := runREADMEScript(t, "the recipe", script, "HERALD_URL="+s.URL, "HERALD_API_KEY="+s.Key)
+	ctx := t.Context()
+	out := stdout
 	for _, want := range []string{"disabled", "the disable notice reached no integration", "flaky-1", "flaky-2"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the recipe's output lacks %q:\n%s", want, out)
@@ -188,4 +149,28 @@ func TestREADMEFailureHandlingAsWritten(t *testing.T) {
 			t.Errorf("%s: %d attempts, last %s %s; want 2 failed and a manual delivery", id, len(atts), last.Trigger, last.Outcome)
 		}
 	}
+}
+
+// runREADMEScript runs a script made of the README's blocks in bash, in a
+// process group of its own with env (and PATH, and a HOME of its own), and
+// fails the test if it fails. Whatever it left in the background is killed.
+func runREADMEScript(t *testing.T, what, script string, env ...string) (stdout, stderr string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "-c", script)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
+	var o, e strings.Builder
+	cmd.Stdout, cmd.Stderr = &o, &e
+	// A receiver in the background holds the output open: once bash has
+	// ended, stop reading after a moment.
+	cmd.WaitDelay = 3 * time.Second
+	err := cmd.Run()
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	if err != nil {
+		t.Fatalf("%s failed: %v\nstdout:\n%s\nstderr:\n%s", what, err, o.String(), e.String())
+	}
+	return o.String(), e.String()
 }

@@ -35,15 +35,7 @@ func TestWebUIReadsWell(t *testing.T) {
 	originalRun := first.WorkflowExecution.RunID
 
 	// Current details, as the Web UI asks for them.
-	v, err := s.Temporal.QueryWorkflow(ctx, wf, originalRun, "__temporal_workflow_metadata")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var md sdkpb.WorkflowMetadata
-	if err := v.Get(&md); err != nil {
-		t.Fatal(err)
-	}
-	details := md.GetCurrentDetails()
+	details := currentDetails(t, s, wf, originalRun)
 	if !strings.Contains(details, "**build:start** → 1 integration(s)\n\n- **web-ui-hook**: delivered") || strings.Contains(details, hook.ID) {
 		t.Errorf("current details:\n%s", details)
 	}
@@ -119,7 +111,18 @@ func TestReceiverTextIsPlainInTheWebUI(t *testing.T) {
 		"oauth2": map[string]any{"tokenUrl": tokens.URL, "clientId": "c", "clientSecret": "s"}})
 	wf := s.PostEvent(t, map[string]any{"id": "markdown-1", "event": "build:start"})
 	s.AwaitWorkflow(t, wf)
-	v, err := s.Temporal.QueryWorkflow(context.Background(), wf, "", "__temporal_workflow_metadata")
+	details := currentDetails(t, s, wf, "")
+	if !strings.Contains(details, `\[verify your account\]\(http://evil.example/x\)`) || strings.Contains(details, "](http") ||
+		strings.Contains(details, "**now**") || !strings.Contains(details, `- **\[name\]\(http://evil.example\)**: failed`) {
+		t.Errorf("the details render the receiver's markup:\n%s", details)
+	}
+}
+
+// currentDetails are a workflow run's current details, as the Web UI asks
+// for them.
+func currentDetails(t *testing.T, s *testenv.Stack, wf, run string) string {
+	t.Helper()
+	v, err := s.Temporal.QueryWorkflow(t.Context(), wf, run, "__temporal_workflow_metadata")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,9 +130,5 @@ func TestReceiverTextIsPlainInTheWebUI(t *testing.T) {
 	if err := v.Get(&md); err != nil {
 		t.Fatal(err)
 	}
-	details := md.GetCurrentDetails()
-	if !strings.Contains(details, `\[verify your account\]\(http://evil.example/x\)`) || strings.Contains(details, "](http") ||
-		strings.Contains(details, "**now**") || !strings.Contains(details, `- **\[name\]\(http://evil.example\)**: failed`) {
-		t.Errorf("the details render the receiver's markup:\n%s", details)
-	}
+	return md.GetCurrentDetails()
 }

@@ -67,6 +67,27 @@ const (
 	OutcomeGone Outcome = "gone"
 )
 
+// Ordering is how an integration's deliveries are ordered.
+type Ordering string
+
+// Orderings: none (each delivery goes as soon as it can) or fifo (attempts in
+// the order the events arrived).
+const (
+	OrderingNone Ordering = "none"
+	OrderingFIFO Ordering = "fifo"
+)
+
+// Known says whether o is one of the orderings.
+func (o Ordering) Known() bool { return o == OrderingNone || o == OrderingFIFO }
+
+// OrNone is o, with none for unset (rows from before ordering existed).
+func (o Ordering) OrNone() Ordering {
+	if o == "" {
+		return OrderingNone
+	}
+	return o
+}
+
 // Health is an integration's state as people see it.
 type Health string
 

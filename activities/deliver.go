@@ -3,27 +3,23 @@ package activities
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/attempt"
 	"github.com/heraldhq/herald/internal/channels"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/health"
 	"github.com/heraldhq/herald/internal/redact"
-	"github.com/heraldhq/herald/internal/retry"
 	"github.com/heraldhq/herald/internal/store"
 )
 
 // masked replaces secret header values in stored requests.
 const masked = "••••••"
-
-// throttleWait is how long a 429 holds its delivery and its integration:
-// its Retry-After, or a second when it named none.
-func throttleWait(res channels.Result) time.Duration { return max(res.RetryAfter, time.Second) }
 
 // slotMargin outlives an attempt's timeout before its in-flight slot expires
 // on its own (its worker died).
@@ -61,13 +57,13 @@ func (a *Activities) Deliver(ctx context.Context, in contract.DeliverInput) (con
 		if err != nil {
 			return contract.DeliverResult{}, err
 		}
-		res := channels.Result{Outcome: prev.Outcome, Reason: prev.Reason}
+		ans := attempt.Answer{Outcome: prev.Outcome, Reason: prev.Reason}
 		if prev.RetryAfterMS != nil {
-			res.RetryAfter = time.Duration(*prev.RetryAfterMS) * time.Millisecond
+			ans.RetryAfter = time.Duration(*prev.RetryAfterMS) * time.Millisecond
 		}
-		upd, delay := nextState(in.DeliveryID, res, a.currentSchedule(in.Schedule, integ), prev.StartedAt)
-		return contract.DeliverResult{AttemptNo: in.AttemptNo, Outcome: prev.Outcome, Status: upd.Status,
-			Reason: upd.Reason, Delay: delay, RetryAfter: receiverWait(upd, res), Decision: health.Pending(integ.Health())}, nil
+		d := attempt.Decide(in.DeliveryID, ans, a.currentSchedule(in.Schedule, integ))
+		return contract.DeliverResult{AttemptNo: in.AttemptNo, Outcome: d.Outcome, Status: d.Status,
+			Reason: d.StatusReason, Delay: d.Delay, RetryAfter: d.ReceiverWait(ans), Decision: health.Pending(integ.Health())}, nil
 	}
 	return a.attempt(ctx, in, t)
 }
@@ -84,7 +80,7 @@ func (a *Activities) attempt(ctx context.Context, in contract.DeliverInput, t st
 			return contract.DeliverResult{}, err
 		}
 		if !ok {
-			return a.paced(ctx, in, t.Delivery.Status, contract.WaitInFlight, inFlightRetry, false)
+			return a.paced(ctx, in, contract.DeliverResult{Status: t.Delivery.Status, WaitingFor: contract.WaitInFlight, Delay: inFlightRetry})
 		}
 		slotOf = integ.ID
 		a.Metrics.InFlight(integ.ID, 1)
@@ -99,49 +95,26 @@ func (a *Activities) attempt(ctx context.Context, in contract.DeliverInput, t st
 			}
 		}()
 	}
-	waited := in.SendSlotHeld
-	if l := in.Pace.Limit; !l.Unlimited() && !in.SendSlotHeld {
-		// The request as it actually goes: its slot was reserved when the
-		// workflow started waiting, and it may lag behind it.
-		wait, err := a.Store.ReservePace(ctx, integ.ID, l, true, a.Now)
-		if err != nil {
-			return contract.DeliverResult{}, err
-		}
-		if wait > inlineWaitMax(l) {
-			return a.paced(ctx, in, t.Delivery.Status, contract.WaitSlot, wait, true)
-		}
-		if err := sleep(ctx, wait); err != nil {
-			return contract.DeliverResult{}, err
-		}
-		waited = wait > 0
-	}
-	if !in.Pace.Limit.Unlimited() && waited {
-		// A slot taken just now already lies after any hold; one taken before
-		// a wait may not. An answer that came in since may have held the
-		// integration (a 429, an empty bucket): the request then takes a new
-		// slot after the hold, spaced from the others.
-		held, err := a.Store.HeldUntil(ctx, integ.ID)
-		if err != nil {
-			return contract.DeliverResult{}, err
-		}
-		if rest := held.Sub(a.Now()); rest > 0 {
-			return a.paced(ctx, in, t.Delivery.Status, contract.WaitSlot, rest, false)
-		}
+	if res, err := a.awaitSendSlot(ctx, in, t); err != nil {
+		return contract.DeliverResult{}, err
+	} else if res != nil {
+		return *res, nil
 	}
 	s, err := a.send(ctx, integ, channels.Message{DeliveryID: t.Delivery.ID, EventID: t.Event.ID, EventType: t.Event.Type, Data: t.Event.Data})
 	if err != nil {
-		return contract.DeliverResult{}, nonRetryable(fmt.Errorf("%w: %v", store.ErrNotFound, err))
+		return contract.DeliverResult{}, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeUnsendable, err)
 	}
 	req, ex, res := s.req, s.ex, s.res
 	a.answered(ctx, integ, in.Pace, res)
-	if res.Outcome == herald.OutcomeThrottled && (in.Schedule == nil || in.Schedule.Throttled >= contract.MaxThrottled) {
-		// Rate limited for longer than the bound: from now on it counts.
-		res.Outcome = herald.OutcomeRetry
-		res.Reason += fmt.Sprintf(" (rate limited for %s or more: counted as a failed attempt)", contract.MaxThrottled)
-	}
+	ans := attempt.Answer{Outcome: res.Outcome, Reason: res.Reason, RetryAfter: res.RetryAfter}
+	d := attempt.Decide(in.DeliveryID, ans, a.currentSchedule(in.Schedule, integ))
+	res.Outcome, res.Reason = d.Outcome, d.Reason
 	att := newAttempt(t.Delivery.ID, in, req, ex, res, s.secretHeaders)
-	upd, delay := nextState(in.DeliveryID, res, a.currentSchedule(in.Schedule, integ), a.Now())
-	upd.FreeSlotOf = slotOf
+	upd := store.DeliveryUpdate{Status: d.Status, Reason: d.StatusReason, FreeSlotOf: slotOf}
+	if d.Status == herald.DeliveryRetrying {
+		next := a.Now().Add(d.Delay)
+		upd.NextAttemptAt = &next
+	}
 	rec, err := a.recordSent(ctx, integ, att, upd)
 	if err == nil {
 		slotOf = "" // freed with the record
@@ -159,8 +132,54 @@ func (a *Activities) attempt(ctx context.Context, in contract.DeliverInput, t st
 	activity.GetLogger(ctx).Info("delivery attempt", "delivery", t.Delivery.ID, "integration", integ.ID,
 		"event", t.Event.ID, "team", t.Delivery.TeamID, "attempt", in.AttemptNo, "trigger", in.Trigger,
 		"outcome", res.Outcome, "reason", res.Reason, "durationMs", att.DurationMS)
-	return contract.DeliverResult{AttemptNo: in.AttemptNo, Outcome: res.Outcome, Status: upd.Status,
-		Reason: upd.Reason, Delay: delay, RetryAfter: receiverWait(upd, res), Decision: rec.Decision}, nil
+	return contract.DeliverResult{AttemptNo: in.AttemptNo, Outcome: d.Outcome, Status: d.Status,
+		Reason: d.StatusReason, Delay: d.Delay, RetryAfter: d.ReceiverWait(ans), Decision: rec.Decision}, nil
+}
+
+// awaitSendSlot waits for the request's place in its integration's pace: a
+// short wait here, a longer one as a paced result (non-nil) that the workflow
+// waits out with a timer before it makes the same attempt again.
+func (a *Activities) awaitSendSlot(ctx context.Context, in contract.DeliverInput, t store.Target) (*contract.DeliverResult, error) {
+	integ := t.Integration
+	waited := in.SendSlotHeld
+	if l := in.Pace.Limit; !l.Unlimited() && !in.SendSlotHeld {
+		// The request as it actually goes: its slot was reserved when the
+		// workflow started waiting, and it may lag behind it.
+		wait, err := a.Store.ReservePace(ctx, integ.ID, l, store.BookSent, a.Now)
+		if err != nil {
+			return nil, err
+		}
+		if wait > inlineWaitMax(l) {
+			return a.pacedRef(ctx, in, contract.DeliverResult{Status: t.Delivery.Status, WaitingFor: contract.WaitSlot, Delay: wait, SlotHeld: true})
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return nil, err
+		}
+		waited = wait > 0
+	}
+	if in.Pace.Limit.Unlimited() || !waited {
+		return nil, nil
+	}
+	// A slot taken just now already lies after any hold; one taken before
+	// a wait may not. An answer that came in since may have held the
+	// integration (a 429, an empty bucket): the request then takes a new
+	// slot after the hold, spaced from the others.
+	held, err := a.Store.HeldUntil(ctx, integ.ID)
+	if err != nil {
+		return nil, err
+	}
+	if rest := held.Sub(a.Now()); rest > 0 {
+		return a.pacedRef(ctx, in, contract.DeliverResult{Status: t.Delivery.Status, WaitingFor: contract.WaitSlot, Delay: rest})
+	}
+	return nil, nil
+}
+
+func (a *Activities) pacedRef(ctx context.Context, in contract.DeliverInput, res contract.DeliverResult) (*contract.DeliverResult, error) {
+	res, err := a.paced(ctx, in, res)
+	if err != nil {
+		return nil, err
+	}
+	return &res, nil
 }
 
 // currentSchedule is the attempt's place in its schedule under the
@@ -173,14 +192,6 @@ func (a *Activities) currentSchedule(s *contract.Schedule, integ store.Integrati
 	now := *s
 	now.Policy = a.retryPolicy(integ.Retry.V)
 	return &now
-}
-
-// receiverWait is the wait the receiver asked for before a retry, if one follows.
-func receiverWait(upd store.DeliveryUpdate, res channels.Result) time.Duration {
-	if upd.Status != herald.DeliveryRetrying {
-		return 0
-	}
-	return res.RetryAfter
 }
 
 func newAttempt(deliveryID string, in contract.DeliverInput, req *channels.Request, ex channels.Exchange, res channels.Result, secretHeaders []string) store.Attempt {
@@ -213,41 +224,6 @@ func newAttempt(deliveryID string, in contract.DeliverInput, req *channels.Reque
 		att.RetryAfterMS = &ms
 	}
 	return att
-}
-
-// nextState is the delivery's state after an attempt that ended with res, and
-// the wait before the next scheduled attempt. A Retry-After from the receiver
-// replaces the schedule's delay for that wait.
-func nextState(deliveryID string, res channels.Result, s *contract.Schedule, now time.Time) (store.DeliveryUpdate, time.Duration) {
-	switch res.Outcome {
-	case herald.OutcomeDelivered:
-		return store.DeliveryUpdate{Status: herald.DeliveryDelivered}, 0
-	case herald.OutcomeGone:
-		return store.DeliveryUpdate{Status: herald.DeliveryFailed, Reason: "gone: " + res.Reason}, 0
-	case herald.OutcomePermanent:
-		return store.DeliveryUpdate{Status: herald.DeliveryFailed, Reason: "rejected: " + res.Reason}, 0
-	}
-	if res.Outcome == herald.OutcomeThrottled && s != nil {
-		// Asked to slow down: waited out, without using an attempt.
-		wait := throttleWait(res)
-		next := now.Add(wait)
-		return store.DeliveryUpdate{Status: herald.DeliveryRetrying, Reason: "rate limited: " + res.Reason, NextAttemptAt: &next}, wait
-	}
-	switch {
-	case s == nil:
-		return store.DeliveryUpdate{Status: herald.DeliveryFailed, Reason: "resend failed: " + res.Reason}, 0
-	case s.Attempt >= s.Policy.MaxAttempts:
-		return store.DeliveryUpdate{Status: herald.DeliveryFailed,
-			Reason: fmt.Sprintf("gave up after %d attempts: %s", s.Attempt, res.Reason)}, 0
-	}
-	// Jittered per delivery (retry.Unit): deliveries that failed together come
-	// back spread out, and each one's schedule is the same on every run.
-	wait := s.Policy.Jittered(s.Attempt, retry.Unit(deliveryID, s.Attempt))
-	if res.RetryAfter > 0 {
-		wait = res.RetryAfter
-	}
-	next := now.Add(wait)
-	return store.DeliveryUpdate{Status: herald.DeliveryRetrying, Reason: res.Reason, NextAttemptAt: &next}, wait
 }
 
 func maskHeaders(h http.Header, secret []string) store.Headers {

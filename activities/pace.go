@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/activity"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/attempt"
 	"github.com/heraldhq/herald/internal/channels"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/pacing"
@@ -33,7 +34,7 @@ const inFlightRetry = time.Second
 
 // pace plans the delivery control of an integration from its settings and
 // its channel's defaults (nothing when delivery control is switched off).
-func (a *Activities) pace(t herald.IntegrationType, rate *pacing.Override, maxInFlight *int, ordering string) contract.Pace {
+func (a *Activities) pace(t herald.IntegrationType, rate *pacing.Override, maxInFlight *int, ordering herald.Ordering) contract.Pace {
 	if !a.DeliveryControl {
 		return contract.Pace{}
 	}
@@ -42,7 +43,7 @@ func (a *Activities) pace(t herald.IntegrationType, rate *pacing.Override, maxIn
 	if err != nil {
 		limit = tr.Rate // validated when set; a default that no longer fits it falls back
 	}
-	p := contract.Pace{Channel: t, Limit: limit, MaxInFlight: tr.MaxInFlight, FIFO: ordering == store.OrderingFIFO}
+	p := contract.Pace{Channel: t, Limit: limit, MaxInFlight: tr.MaxInFlight, FIFO: ordering == herald.OrderingFIFO}
 	if maxInFlight != nil {
 		p.MaxInFlight = *maxInFlight
 	}
@@ -55,9 +56,9 @@ func (a *Activities) answered(ctx context.Context, integ store.Integration, p co
 	switch {
 	case res.Outcome == herald.OutcomeThrottled:
 		a.Metrics.Throttled(string(integ.Type))
-		a.holdPace(ctx, integ.ID, p, true, throttleWait(res))
+		a.holdPace(ctx, integ.ID, p, store.AnswerThrottled, attempt.ThrottleWait(res.RetryAfter))
 	case res.Hold > 0:
-		a.holdPace(ctx, integ.ID, p, false, res.Hold)
+		a.holdPace(ctx, integ.ID, p, store.AnswerBucketEmpty, res.Hold)
 	}
 }
 
@@ -78,7 +79,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 // and returns how long the workflow waits for it (a timer: nothing is held
 // meanwhile). A delivery that waits says so until its attempt.
 func (a *Activities) ReserveSlot(ctx context.Context, in contract.ReserveInput) (time.Duration, error) {
-	wait, err := a.Store.ReservePace(ctx, in.IntegrationID, in.Pace.Limit, false, a.Now)
+	wait, err := a.Store.ReservePace(ctx, in.IntegrationID, in.Pace.Limit, store.BookReserved, a.Now)
 	if err != nil || wait <= 0 {
 		return 0, err
 	}
@@ -124,23 +125,26 @@ func (a *Activities) PassTurn(ctx context.Context, in contract.TurnInput) error 
 }
 
 // paced is an attempt that did not go: the workflow waits and makes the same
-// attempt again. What it waits for is recorded for people to see.
-func (a *Activities) paced(ctx context.Context, in contract.DeliverInput, status herald.DeliveryStatus, waitingFor string, wait time.Duration, slotHeld bool) (contract.DeliverResult, error) {
-	if err := a.Store.SetWaiting(ctx, in.DeliveryID, waitingFor, a.Now().Add(wait)); err != nil {
+// attempt again. What it waits for (res.WaitingFor, for res.Delay) is
+// recorded for people to see; res carries the delivery's status and whether
+// the slot stays held.
+func (a *Activities) paced(ctx context.Context, in contract.DeliverInput, res contract.DeliverResult) (contract.DeliverResult, error) {
+	if err := a.Store.SetWaiting(ctx, in.DeliveryID, res.WaitingFor, a.Now().Add(res.Delay)); err != nil {
 		return contract.DeliverResult{}, err
 	}
-	a.Metrics.PacedWait(string(in.Pace.Channel), waitingFor, wait)
-	return contract.DeliverResult{AttemptNo: in.AttemptNo, Status: status, Paced: true, WaitingFor: waitingFor, Delay: wait, SlotHeld: slotHeld}, nil
+	a.Metrics.PacedWait(string(in.Pace.Channel), res.WaitingFor, res.Delay)
+	res.AttemptNo, res.Paced = in.AttemptNo, true
+	return res, nil
 }
 
 // holdPace tells the integration's pace what the platform said about its
 // limit. A failure to record it is logged, not fatal: the attempt it follows
 // has been sent and recorded.
-func (a *Activities) holdPace(ctx context.Context, integrationID string, p contract.Pace, throttled bool, wait time.Duration) {
+func (a *Activities) holdPace(ctx context.Context, integrationID string, p contract.Pace, answer store.PlatformAnswer, wait time.Duration) {
 	if p.Limit.Unlimited() {
 		return
 	}
-	if err := a.Store.PaceAnswer(ctx, integrationID, p.Limit, throttled, wait, a.Now); err != nil {
+	if err := a.Store.PaceAnswer(ctx, integrationID, p.Limit, answer, wait, a.Now); err != nil {
 		activity.GetLogger(ctx).Warn("record the platform's rate limit", "integration", integrationID, "error", err)
 	}
 }

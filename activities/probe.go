@@ -85,7 +85,7 @@ func (a *Activities) ownSend(ctx context.Context, integ store.Integration, trigg
 	// tells the pace what the platform said.
 	p := a.pace(integ.Type, integ.RateLimit.V, integ.MaxInFlight, integ.Ordering)
 	if !p.Limit.Unlimited() {
-		wait, err := a.Store.ReservePace(ctx, integ.ID, p.Limit, true, a.Now)
+		wait, err := a.Store.ReservePace(ctx, integ.ID, p.Limit, store.BookSent, a.Now)
 		if err != nil {
 			return ownSent{}, err
 		}

@@ -109,23 +109,6 @@ func newTeamsCmd(g *globals) *cobra.Command {
 	remote.bind(cmd)
 	cfg := config.Defaults()
 	b := config.Bind(cmd.PersistentFlags(), &cfg, config.GroupDatabase)
-	// One team (create) prints as an object, a list as every list does.
-	printTeams := func(one bool, ts ...api.TeamView) error {
-		if one {
-			warn(g, ts[0].Warnings)
-		}
-		if g.output == "json" {
-			if one {
-				return printJSON(g.stdout, ts[0])
-			}
-			return printList(g, ts, "")
-		}
-		tb := newTable(g.stdout, "ID", "NAME", "CREATED")
-		for _, t := range ts {
-			tb.row(t.ID, t.Name, t.CreatedAt)
-		}
-		return tb.flush()
-	}
 	create := &cobra.Command{
 		Use:   "create NAME",
 		Short: "Create a team",
@@ -136,7 +119,7 @@ func newTeamsCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printTeams(true, t)
+				return printTeam(g, t)
 			}, func(st *store.Store) error {
 				t, err := st.CreateTeam(dbActor(cmd.Context()), args[0])
 				if err != nil {
@@ -144,7 +127,7 @@ func newTeamsCmd(g *globals) *cobra.Command {
 				}
 				v := gateway.NewTeamView(t)
 				v.Warnings, _ = st.TeamNameWarnings(cmd.Context(), t) // a warning, not the answer
-				return printTeams(true, v)
+				return printTeam(g, v)
 			})
 		},
 	}
@@ -158,7 +141,7 @@ func newTeamsCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printTeams(false, p.Data...)
+				return printTeamList(g, p.Data...)
 			}, func(st *store.Store) error {
 				ts, err := st.ListTeams(cmd.Context())
 				if err != nil {
@@ -168,7 +151,7 @@ func newTeamsCmd(g *globals) *cobra.Command {
 				for i, t := range ts {
 					views[i] = gateway.NewTeamView(t)
 				}
-				return printTeams(false, views...)
+				return printTeamList(g, views...)
 			})
 		},
 	}
@@ -182,26 +165,11 @@ func newKeysCmd(g *globals) *cobra.Command {
 	remote.bind(cmd)
 	cfg := config.Defaults()
 	b := config.Bind(cmd.PersistentFlags(), &cfg, config.GroupDatabase)
-	printKeys := func(one bool, ks ...api.KeyView) error {
-		if g.output == "json" {
-			if one {
-				return printJSON(g.stdout, ks[0])
-			}
-			return printList(g, ks, "")
-		}
-		tb := newTable(g.stdout, "ID", "TEAM", "NAME", "PREFIX", "SCOPES", "CREATED", "REVOKED", "KEY")
-		for _, k := range ks {
-			tb.row(k.ID, k.TeamID, k.Name, k.Prefix, k.Scopes, k.CreatedAt, k.RevokedAt, k.Key)
-		}
-		if err := tb.flush(); err != nil {
-			return err
-		}
-		if len(ks) == 1 && ks[0].Key != "" {
-			fmt.Fprintln(g.stderr, "Store the key now: it is not shown again.")
-		}
-		return nil
-	}
+	cmd.AddCommand(newKeyCreateCmd(g, &remote, b), newKeyListCmd(g, &remote, b), newKeyRevokeCmd(g, &remote, b))
+	return cmd
+}
 
+func newKeyCreateCmd(g *globals, remote *apiFlags, b *config.Binder) *cobra.Command {
 	var team, name, scopes string
 	create := &cobra.Command{
 		Use:   "create --team ID --scopes ingest,manage",
@@ -217,12 +185,12 @@ func newKeysCmd(g *globals) *cobra.Command {
 				}
 				sc, names = append(sc, p), append(names, string(p))
 			}
-			return bootstrap(cmd, g, &remote, b, func(c *apiclient.Client) error {
+			return bootstrap(cmd, g, remote, b, func(c *apiclient.Client) error {
 				k, err := c.CreateKey(cmd.Context(), api.KeyRequest{TeamID: team, Name: name, Scopes: names})
 				if err != nil {
 					return err
 				}
-				return printKeys(true, k)
+				return printKey(g, k)
 			}, func(st *store.Store) error {
 				if team == "" {
 					return fmt.Errorf("--team is required")
@@ -233,26 +201,29 @@ func newKeysCmd(g *globals) *cobra.Command {
 				}
 				v := gateway.NewKeyView(k)
 				v.Key = plain
-				return printKeys(true, v)
+				return printKey(g, v)
 			})
 		},
 	}
 	create.Flags().StringVar(&team, "team", "", "team id (required on the database; through the API, default the key's team)")
 	create.Flags().StringVar(&name, "name", "", "a label for the key")
 	create.Flags().StringVar(&scopes, "scopes", "ingest,manage", "comma-separated scopes: ingest, manage, owner (its own team's keys and alert policy), admin (the operator's, across teams)")
+	return create
+}
 
+func newKeyListCmd(g *globals, remote *apiFlags, b *config.Binder) *cobra.Command {
 	var listTeam string
 	list := &cobra.Command{
 		Use:   "list [--team ID]",
 		Short: "List a team's keys (prefixes and scopes, never the keys)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return bootstrap(cmd, g, &remote, b, func(c *apiclient.Client) error {
+			return bootstrap(cmd, g, remote, b, func(c *apiclient.Client) error {
 				p, err := c.ListKeys(cmd.Context(), listTeam)
 				if err != nil {
 					return err
 				}
-				return printKeys(false, p.Data...)
+				return printKeyList(g, p.Data...)
 			}, func(st *store.Store) error {
 				if listTeam == "" {
 					return fmt.Errorf("--team is required")
@@ -265,33 +236,36 @@ func newKeysCmd(g *globals) *cobra.Command {
 				for i, k := range ks {
 					views[i] = gateway.NewKeyView(k)
 				}
-				return printKeys(false, views...)
+				return printKeyList(g, views...)
 			})
 		},
 	}
 	list.Flags().StringVar(&listTeam, "team", "", "team id")
+	return list
+}
+
+func newKeyRevokeCmd(g *globals, remote *apiFlags, b *config.Binder) *cobra.Command {
 	revoke := &cobra.Command{
 		Use:   "revoke ID",
 		Short: "Revoke a key: it fails from its next request on",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return bootstrap(cmd, g, &remote, b, func(c *apiclient.Client) error {
+			return bootstrap(cmd, g, remote, b, func(c *apiclient.Client) error {
 				k, err := c.RevokeKey(cmd.Context(), args[0])
 				if err != nil {
 					return err
 				}
-				return printKeys(true, k)
+				return printKey(g, k)
 			}, func(st *store.Store) error {
 				k, err := st.RevokeKey(dbActor(cmd.Context()), "", args[0])
 				if err != nil {
 					return err
 				}
-				return printKeys(true, gateway.NewKeyView(k))
+				return printKey(g, gateway.NewKeyView(k))
 			})
 		},
 	}
-	cmd.AddCommand(create, list, revoke)
-	return cmd
+	return revoke
 }
 
 // dbActor makes the operating-system user the actor of a change made
@@ -302,4 +276,52 @@ func dbActor(ctx context.Context) context.Context {
 		name = u.Username
 	}
 	return store.WithActor(ctx, store.Actor{Kind: store.ActorDatabase, Name: name, Via: "cli"})
+}
+
+// printTeam prints one team (created) as an object, with its warnings.
+func printTeam(g *globals, t api.TeamView) error {
+	warn(g, t.Warnings)
+	if g.output == "json" {
+		return printJSON(g.stdout, t)
+	}
+	return printTeamList(g, t)
+}
+
+// printTeamList prints teams as every list does.
+func printTeamList(g *globals, ts ...api.TeamView) error {
+	if g.output == "json" {
+		return printList(g, ts, "")
+	}
+	tb := newTable(g.stdout, "ID", "NAME", "CREATED")
+	for _, t := range ts {
+		tb.row(t.ID, t.Name, t.CreatedAt)
+	}
+	return tb.flush()
+}
+
+// printKey prints one key as an object; a new key's secret with the warning
+// that it is shown once.
+func printKey(g *globals, k api.KeyView) error {
+	if g.output == "json" {
+		return printJSON(g.stdout, k)
+	}
+	if err := printKeyList(g, k); err != nil {
+		return err
+	}
+	if k.Key != "" {
+		fmt.Fprintln(g.stderr, "Store the key now: it is not shown again.")
+	}
+	return nil
+}
+
+// printKeyList prints keys as every list does.
+func printKeyList(g *globals, ks ...api.KeyView) error {
+	if g.output == "json" {
+		return printList(g, ks, "")
+	}
+	tb := newTable(g.stdout, "ID", "TEAM", "NAME", "PREFIX", "SCOPES", "CREATED", "REVOKED", "KEY")
+	for _, k := range ks {
+		tb.row(k.ID, k.TeamID, k.Name, k.Prefix, k.Scopes, k.CreatedAt, k.RevokedAt, k.Key)
+	}
+	return tb.flush()
 }

@@ -20,6 +20,11 @@ func newEventsCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "events", Aliases: []string{"event"}, Short: "Send and inspect events"}
 	remote.bind(cmd)
 
+	cmd.AddCommand(newEventSendCmd(g, &remote), newEventGetCmd(g, &remote), newEventListCmd(g, &remote))
+	return cmd
+}
+
+func newEventSendCmd(g *globals, remote *apiFlags) *cobra.Command {
 	var id, data string
 	send := &cobra.Command{
 		Use:   "send TYPE [--data JSON | --data @file.json | --data -] [--id ID]",
@@ -50,7 +55,10 @@ func newEventsCmd(g *globals) *cobra.Command {
 	}
 	send.Flags().StringVar(&id, "id", "", "event id (a repeat of an id is not delivered again)")
 	send.Flags().StringVar(&data, "data", "{}", "event data: JSON, @file, or - for standard input")
+	return send
+}
 
+func newEventGetCmd(g *globals, remote *apiFlags) *cobra.Command {
 	var wait time.Duration
 	get := &cobra.Command{
 		Use:   "get ID [--wait 30s]",
@@ -85,7 +93,10 @@ func newEventsCmd(g *globals) *cobra.Command {
 	}
 
 	get.Flags().DurationVar(&wait, "wait", 0, "wait up to this long for the event to be recorded and its first attempts made (e.g. 30s)")
+	return get
+}
 
+func newEventListCmd(g *globals, remote *apiFlags) *cobra.Command {
 	var lf listFlags
 	var typ, project string
 	list := &cobra.Command{
@@ -126,8 +137,7 @@ func newEventsCmd(g *globals) *cobra.Command {
 	list.Flags().StringVar(&typ, "type", "", "only events of this type")
 	list.Flags().StringVar(&project, "project", "", "only events of this project id")
 	lf.bind(list, "events received")
-	cmd.AddCommand(send, get, list)
-	return cmd
+	return list
 }
 
 // readData reads --data: inline JSON, @file, or - for standard input.
@@ -160,7 +170,7 @@ func printDeliveries(g *globals, ds []api.DeliveryView) error {
 	for _, d := range ds {
 		reason := d.Reason
 		if d.WaitingFor != "" {
-			reason = strings.TrimSpace("waiting for its " + d.WaitingFor + "; " + reason)
+			reason = strings.TrimSpace("waiting for its " + string(d.WaitingFor) + "; " + reason)
 		}
 		if d.OutOfOrder {
 			reason += " (sent out of order)"

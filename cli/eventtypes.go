@@ -13,23 +13,62 @@ func newEventTypesCmd(g *globals) *cobra.Command {
 	var remote apiFlags
 	cmd := &cobra.Command{Use: "event-types", Short: "The event catalog: Herald's types with their data schemas, and the team's own"}
 	remote.bind(cmd)
+	cmd.AddCommand(newEventTypeListCmd(g, &remote), newEventTypeShowCmd(g, &remote), newEventTypeRegisterCmd(g, &remote),
+		newEventTypeUpdateCmd(g, &remote), newEventTypeDeleteCmd(g, &remote), newEventTypeValidateCmd(g, &remote))
+	return cmd
+}
 
-	printType := func(v api.EventTypeView) error {
-		if g.output == "json" {
-			return printJSON(g.stdout, v)
-		}
-		t := newTable(g.stdout, "FIELD", "VALUE")
-		t.row("name", v.Name)
-		t.row("category", v.Category)
-		t.row("built in", v.BuiltIn)
-		t.row("description", v.Description)
-		t.row("schema", string(v.Schema))
-		if len(v.Example) > 0 {
-			t.row("example", string(v.Example))
-		}
-		return t.flush()
+func printEventType(g *globals, v api.EventTypeView) error {
+	if g.output == "json" {
+		return printJSON(g.stdout, v)
 	}
+	t := newTable(g.stdout, "FIELD", "VALUE")
+	t.row("name", v.Name)
+	t.row("category", v.Category)
+	t.row("built in", v.BuiltIn)
+	t.row("description", v.Description)
+	t.row("schema", string(v.Schema))
+	if len(v.Example) > 0 {
+		t.row("example", string(v.Example))
+	}
+	return t.flush()
+}
 
+// eventTypeFlags are register's and update's: the schema, example and
+// description of a type.
+type eventTypeFlags struct{ schemaFile, exampleFile, description string }
+
+func (f *eventTypeFlags) bind(c *cobra.Command) {
+	c.Flags().StringVar(&f.schemaFile, "schema", "", "file with the JSON Schema of the data (- for stdin)")
+	c.Flags().StringVar(&f.exampleFile, "example", "", "file with an example of the data, checked against the schema")
+	c.Flags().StringVar(&f.description, "description", "", "what an event of this type announces")
+}
+
+func (f *eventTypeFlags) request(cmd *cobra.Command, name *string) (api.EventTypeRequest, error) {
+	r := api.EventTypeRequest{Name: name}
+	if cmd.Flags().Changed("description") {
+		r.Description = &f.description
+	}
+	for _, f := range []struct {
+		flag, path string
+		dst        *json.RawMessage
+	}{{"schema", f.schemaFile, &r.Schema}, {"example", f.exampleFile, &r.Example}} {
+		if f.path == "" {
+			continue
+		}
+		text, err := readFlagFile(cmd, f.flag, f.path)
+		if err != nil {
+			return r, err
+		}
+		if !json.Valid([]byte(text)) {
+			return r, fmt.Errorf("--%s %s: not JSON", f.flag, f.path)
+		}
+		*f.dst = json.RawMessage(text)
+	}
+	return r, nil
+}
+
+func newEventTypeListCmd(g *globals, remote *apiFlags) *cobra.Command {
 	list := &cobra.Command{
 		Use: "list", Short: "Every type Herald knows, then the team's own", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -51,6 +90,10 @@ func newEventTypesCmd(g *globals) *cobra.Command {
 			return t.flush()
 		},
 	}
+	return list
+}
+
+func newEventTypeShowCmd(g *globals, remote *apiFlags) *cobra.Command {
 	show := &cobra.Command{
 		Use: "show NAME", Short: "A type with its schema and example", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -62,40 +105,20 @@ func newEventTypesCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printType(v)
+			return printEventType(g, v)
 		},
 	}
+	return show
+}
 
-	var schemaFile, exampleFile, description string
-	request := func(cmd *cobra.Command, name *string) (api.EventTypeRequest, error) {
-		r := api.EventTypeRequest{Name: name}
-		if cmd.Flags().Changed("description") {
-			r.Description = &description
-		}
-		for _, f := range []struct {
-			flag, path string
-			dst        *json.RawMessage
-		}{{"schema", schemaFile, &r.Schema}, {"example", exampleFile, &r.Example}} {
-			if f.path == "" {
-				continue
-			}
-			text, err := readFlagFile(cmd, f.flag, f.path)
-			if err != nil {
-				return r, err
-			}
-			if !json.Valid([]byte(text)) {
-				return r, fmt.Errorf("--%s %s: not JSON", f.flag, f.path)
-			}
-			*f.dst = json.RawMessage(text)
-		}
-		return r, nil
-	}
+func newEventTypeRegisterCmd(g *globals, remote *apiFlags) *cobra.Command {
+	var f eventTypeFlags
 	register := &cobra.Command{
 		Use:   "register NAME --schema FILE [--description TEXT] [--example FILE]",
 		Short: "Register a type of the team's own with the JSON Schema of its data (a file, or - for stdin)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := request(cmd, &args[0])
+			r, err := f.request(cmd, &args[0])
 			if err != nil {
 				return err
 			}
@@ -107,15 +130,21 @@ func newEventTypesCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printType(v)
+			return printEventType(g, v)
 		},
 	}
+	f.bind(register)
+	return register
+}
+
+func newEventTypeUpdateCmd(g *globals, remote *apiFlags) *cobra.Command {
+	var f eventTypeFlags
 	update := &cobra.Command{
 		Use:   "update NAME [--schema FILE] [--description TEXT] [--example FILE]",
 		Short: "Change one of the team's types",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := request(cmd, nil)
+			r, err := f.request(cmd, nil)
 			if err != nil {
 				return err
 			}
@@ -127,14 +156,14 @@ func newEventTypesCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printType(v)
+			return printEventType(g, v)
 		},
 	}
-	for _, c := range []*cobra.Command{register, update} {
-		c.Flags().StringVar(&schemaFile, "schema", "", "file with the JSON Schema of the data (- for stdin)")
-		c.Flags().StringVar(&exampleFile, "example", "", "file with an example of the data, checked against the schema")
-		c.Flags().StringVar(&description, "description", "", "what an event of this type announces")
-	}
+	f.bind(update)
+	return update
+}
+
+func newEventTypeDeleteCmd(g *globals, remote *apiFlags) *cobra.Command {
 	del := &cobra.Command{
 		Use: "delete NAME", Short: "Delete one of the team's types", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -149,6 +178,10 @@ func newEventTypesCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
+	return del
+}
+
+func newEventTypeValidateCmd(g *globals, remote *apiFlags) *cobra.Command {
 	validate := &cobra.Command{
 		Use:   "validate [on|off]",
 		Short: "Whether the team's events must match their type's schema (400 otherwise); no argument shows it",
@@ -178,6 +211,5 @@ func newEventTypesCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.AddCommand(list, show, register, update, del, validate)
-	return cmd
+	return validate
 }

@@ -27,6 +27,21 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "integrations", Aliases: []string{"integration", "int"}, Short: "Manage notification integrations"}
 	remote.bind(cmd)
 
+	cmd.AddCommand(
+		newIntegrationCreateCmd(g, &remote),
+		newIntegrationListCmd(g, &remote),
+		newIntegrationGetCmd(g, &remote),
+		newIntegrationUpdateCmd(g, &remote),
+		newIntegrationDeleteCmd(g, &remote),
+		newIntegrationEnableCmd(g, &remote),
+		newIntegrationDisableCmd(g, &remote),
+		newIntegrationTestCmd(g, &remote),
+		newIntegrationSlackInstallCmd(g, &remote),
+	)
+	return cmd
+}
+
+func newIntegrationCreateCmd(g *globals, remote *apiFlags) *cobra.Command {
 	var f integrationFlags
 	create := &cobra.Command{
 		Use:   "create --name NAME --destination URL --events build:*,job-run:failure",
@@ -52,7 +67,10 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 		},
 	}
 	f.bind(create, api.Creating)
+	return create
+}
 
+func newIntegrationUpdateCmd(g *globals, remote *apiFlags) *cobra.Command {
 	var uf integrationFlags
 	update := &cobra.Command{
 		Use:   "update ID|NAME [--name N] [--destination U] [--events …] [--projects …] [--secret-file F | --generate-secret] [--enabled=false]",
@@ -75,7 +93,10 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 		},
 	}
 	uf.bind(update, api.Updating)
+	return update
+}
 
+func newIntegrationListCmd(g *globals, remote *apiFlags) *cobra.Command {
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List integrations",
@@ -107,6 +128,10 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 			return t.flush()
 		},
 	}
+	return list
+}
+
+func newIntegrationGetCmd(g *globals, remote *apiFlags) *cobra.Command {
 	var waitFor string
 	var waitUp time.Duration
 	get := &cobra.Command{
@@ -131,6 +156,10 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 	}
 	get.Flags().StringVar(&waitFor, "wait-for", "", "wait until its health is this: healthy, failing or disabled")
 	get.Flags().DurationVar(&waitUp, "wait", time.Minute, "how long --wait-for waits before it gives up")
+	return get
+}
+
+func newIntegrationDeleteCmd(g *globals, remote *apiFlags) *cobra.Command {
 	del := &cobra.Command{
 		Use:   "delete ID|NAME",
 		Short: "Delete an integration (its delivery history stays)",
@@ -150,6 +179,10 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
+	return del
+}
+
+func newIntegrationEnableCmd(g *globals, remote *apiFlags) *cobra.Command {
 	var resendToo bool
 	enable := &cobra.Command{
 		Use:   "enable ID|NAME [--resend]",
@@ -175,6 +208,10 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 		},
 	}
 	enable.Flags().BoolVar(&resendToo, "resend", false, "then resend what failed, and what was skipped while it was disabled, since its trouble began")
+	return enable
+}
+
+func newIntegrationDisableCmd(g *globals, remote *apiFlags) *cobra.Command {
 	var reason string
 	disable := &cobra.Command{
 		Use:   "disable ID|NAME [--reason R]",
@@ -193,6 +230,10 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 		},
 	}
 	disable.Flags().StringVar(&reason, "reason", "", "why (shown with the integration)")
+	return disable
+}
+
+func newIntegrationTestCmd(g *globals, remote *apiFlags) *cobra.Command {
 	test := &cobra.Command{
 		Use:   "test ID|NAME",
 		Short: "Send a test notification now and report the outcome",
@@ -217,6 +258,10 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 			return exitError(2)
 		},
 	}
+	return test
+}
+
+func newIntegrationSlackInstallCmd(g *globals, remote *apiFlags) *cobra.Command {
 	var slackName, slackEvents, slackProjects, reinstall string
 	slack := &cobra.Command{
 		Use:   "slack-install [--name N --events build:*,…] | slack-install --reinstall ID",
@@ -248,8 +293,7 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 	slack.Flags().StringVar(&slackEvents, "events", "", "comma-separated event patterns (default *)")
 	slack.Flags().StringVar(&slackProjects, "projects", "", "comma-separated project ids")
 	slack.Flags().StringVar(&reinstall, "reinstall", "", "point this Slack integration at a newly chosen channel")
-	cmd.AddCommand(create, list, get, update, del, enable, disable, test, slack)
-	return cmd
+	return slack
 }
 
 // integrationFlags are the fields of create and update.
@@ -393,26 +437,11 @@ func (f *integrationFlags) body(cmd *cobra.Command, intent api.Intent) (api.Inte
 	if cmd.Flags().Changed("enabled") {
 		r.Enabled = &f.enabled
 	}
-	var o retry.Override
-	if cmd.Flags().Changed("max-attempts") {
-		o.MaxAttempts = &f.maxAttempts
+	o, err := f.retryOverride(cmd)
+	if err != nil {
+		return r, err
 	}
-	for _, d := range []struct {
-		flag, value string
-		into        **jsontime.Duration
-	}{{"initial-interval", f.initialInterval, &o.InitialInterval}, {"max-interval", f.maxInterval, &o.MaxInterval}} {
-		if !cmd.Flags().Changed(d.flag) {
-			continue
-		}
-		v, err := time.ParseDuration(d.value)
-		if err != nil {
-			return r, fmt.Errorf("--%s %q: want a duration such as 30s or 2h", d.flag, d.value)
-		}
-		*d.into = ptr(jsontime.Duration(v))
-	}
-	if o != (retry.Override{}) {
-		r.Retry = &o
-	}
+	r.Retry = o
 	if cmd.Flags().Changed("format") {
 		r.Format = &f.format
 	}
@@ -428,11 +457,10 @@ func (f *integrationFlags) body(cmd *cobra.Command, intent api.Intent) (api.Inte
 	if cmd.Flags().Changed("auto-recover") {
 		r.AutoRecover = &f.autoRecover
 	}
-	rate, err := f.rateOverride(cmd)
+	r.RateLimit, err = f.rateOverride(cmd)
 	if err != nil {
 		return r, err
 	}
-	r.RateLimit = rate
 	if cmd.Flags().Changed("max-in-flight") {
 		r.MaxInFlight = &f.maxInFlight
 	}
@@ -440,12 +468,37 @@ func (f *integrationFlags) body(cmd *cobra.Command, intent api.Intent) (api.Inte
 		r.DisableAfter = &f.disableAfter
 	}
 	if cmd.Flags().Changed("ordering") {
-		r.Ordering = &f.ordering
+		r.Ordering = ptr(herald.Ordering(f.ordering))
 	}
 	if err := f.auth.apply(cmd, &r); err != nil {
 		return r, err
 	}
 	return r, nil
+}
+
+// retryOverride is the retry flags given, nil when none is.
+func (f *integrationFlags) retryOverride(cmd *cobra.Command) (*retry.Override, error) {
+	var o retry.Override
+	if cmd.Flags().Changed("max-attempts") {
+		o.MaxAttempts = &f.maxAttempts
+	}
+	for _, d := range []struct {
+		flag, value string
+		into        **jsontime.Duration
+	}{{"initial-interval", f.initialInterval, &o.InitialInterval}, {"max-interval", f.maxInterval, &o.MaxInterval}} {
+		if !cmd.Flags().Changed(d.flag) {
+			continue
+		}
+		v, err := time.ParseDuration(d.value)
+		if err != nil {
+			return nil, fmt.Errorf("--%s %q: want a duration such as 30s or 2h", d.flag, d.value)
+		}
+		*d.into = ptr(jsontime.Duration(v))
+	}
+	if o == (retry.Override{}) {
+		return nil, nil
+	}
+	return &o, nil
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -492,7 +545,7 @@ func printIntegration(g *globals, i api.IntegrationView) error {
 	} else {
 		t.row("max in flight", "no cap")
 	}
-	t.row("ordering", i.Ordering)
+	t.row("ordering", string(i.Ordering))
 	t.row("events", i.Events)
 	t.row("projects", i.Projects)
 	t.row("has secret", i.HasSecret)

@@ -56,7 +56,7 @@ func (s *Server) auditPage(c *fiber.Ctx, limit int) (api.Page[api.AuditView], er
 func auditView(e store.AuditEntry) api.AuditView {
 	var v api.AuditView
 	v.ID, v.At, v.Action, v.Summary = e.ID, e.CreatedAt, string(e.Action), e.Summary
-	v.Object.Type, v.Object.ID = e.ObjectType, e.ObjectID
+	v.Object.Type, v.Object.ID = string(e.ObjectType), e.ObjectID
 	v.Actor.Kind, v.Actor.ID, v.Actor.Name, v.Actor.Via = string(e.ActorKind), e.ActorID, e.ActorName, e.Via
 	return v
 }

@@ -45,13 +45,13 @@ var consoleFuncs = template.FuncMap{
 	"when":       when,
 	"pretty":     prettyBody,
 	"label":      attemptLabel,
-	"outcomeBadge": func(o store.EventOutcome) string {
+	"outcomeBadge": func(o contract.EventStatus) string {
 		switch o {
-		case store.OutcomeDelivered:
+		case contract.StatusDelivered:
 			return "delivered"
-		case store.OutcomeFailed:
+		case contract.StatusFailed:
 			return "failed"
-		case store.OutcomeInProgress, store.OutcomePartial:
+		case contract.StatusDelivering, contract.StatusPartial:
 			return "retrying"
 		}
 		return "skipped"
@@ -68,7 +68,7 @@ var consoleFuncs = template.FuncMap{
 		}
 		return b.String()
 	},
-	"waitingText": func(w string) string {
+	"waitingText": func(w contract.WaitingFor) string {
 		switch w {
 		case contract.WaitSlot:
 			return "its send slot (the integration's rate limit)"
@@ -77,7 +77,7 @@ var consoleFuncs = template.FuncMap{
 		case contract.WaitInFlight:
 			return "a place in flight (the integration's maxInFlight)"
 		}
-		return w
+		return string(w)
 	},
 	"outcomeClass": func(o herald.Outcome) string {
 		switch o {
@@ -361,7 +361,7 @@ func (s *Server) consoleLogin(c *fiber.Ctx) error {
 		// Audited without the key: the team's when the key is one, the
 		// operator's (no team) when it is not.
 		c.SetUserContext(store.WithActor(c.UserContext(), actorOf(c, k, "console")))
-		s.recordAudit(c, store.Audit{TeamID: k.TeamID, Action: store.AuditConsoleSignInFail, ObjectType: "key", ObjectID: k.ID,
+		s.recordAudit(c, store.Audit{TeamID: k.TeamID, Action: store.AuditConsoleSignInFail, ObjectType: store.ObjectKey, ObjectID: k.ID,
 			Summary: map[string]any{"from": c.IP(), "reason": why}})
 		return s.renderLogin(c, fiber.StatusUnauthorized, msg)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/channels"
+	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/eventtype"
 	"github.com/heraldhq/herald/internal/store"
 )
@@ -21,7 +22,7 @@ import (
 // eventRow is an event in the console's lists.
 type eventRow struct {
 	store.EventSummary
-	Outcome store.EventOutcome
+	Outcome contract.EventStatus
 }
 
 func eventRows(evs []store.EventSummary) []eventRow {

@@ -208,7 +208,7 @@ func (s *Server) resend(c *fiber.Ctx, team, id string) (string, error) {
 		s.log.Error("resend", "delivery", d.ID, "error", err)
 		return "", unavailable("the resend could not be requested because the workflow service is unavailable")
 	}
-	s.recordAudit(c, store.Audit{TeamID: team, Action: store.AuditDeliveryResend, ObjectType: "delivery", ObjectID: d.ID,
+	s.recordAudit(c, store.Audit{TeamID: team, Action: store.AuditDeliveryResend, ObjectType: store.ObjectDelivery, ObjectID: d.ID,
 		Summary: map[string]any{"integrationId": integ.ID, "eventId": ev.ID}})
 	return wfID, nil
 }
@@ -248,7 +248,7 @@ func (s *Server) bulkResend(c *fiber.Ctx) error {
 		s.log.Error("bulk resend", "integration", id, "error", err)
 		return unavailable("the resend could not be started because the workflow service is unavailable")
 	}
-	s.recordAudit(c, store.Audit{TeamID: team, Action: store.AuditBulkResend, ObjectType: "integration", ObjectID: id,
+	s.recordAudit(c, store.Audit{TeamID: team, Action: store.AuditBulkResend, ObjectType: store.ObjectIntegration, ObjectID: id,
 		Summary: map[string]any{"resendId": resendID, "status": status, "since": req.Since}})
 	return c.Status(fiber.StatusAccepted).JSON(api.BulkResendAccepted{ID: resendID, WorkflowID: wfID})
 }
@@ -271,6 +271,6 @@ func (s *Server) cancelBulkResend(c *fiber.Ctx) error {
 	if err := contract.CancelBulkResend(ctx, s.temporal, teamID(c), id); err != nil {
 		return notFoundProblem("running resend", id)
 	}
-	s.recordAudit(c, store.Audit{TeamID: teamID(c), Action: store.AuditBulkResendCancel, ObjectType: "bulk-resend", ObjectID: id})
+	s.recordAudit(c, store.Audit{TeamID: teamID(c), Action: store.AuditBulkResendCancel, ObjectType: store.ObjectBulkResend, ObjectID: id})
 	return c.Status(fiber.StatusAccepted).JSON(api.BulkResendCancelled{ID: id, Cancelled: true})
 }

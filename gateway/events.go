@@ -281,13 +281,13 @@ func (s *Server) acceptedEvent(c *fiber.Ctx, team, id string) error {
 		if q, qerr := s.store.InOutbox(c.UserContext(), team, id); qerr == nil {
 			if q.SetAsideAt != nil {
 				// It could not be started: say so, with why, rather than "queued" forever.
-				return c.JSON(api.QueuedEventView{ID: id, WorkflowID: wfID, Status: "failed", Error: q.LastError, Deliveries: []string{}})
+				return c.JSON(api.QueuedEventView{ID: id, WorkflowID: wfID, Status: api.AcceptedFailed, Error: q.LastError, Deliveries: []string{}})
 			}
-			return c.JSON(api.QueuedEventView{ID: id, WorkflowID: wfID, Status: "queued", Deliveries: []string{}})
+			return c.JSON(api.QueuedEventView{ID: id, WorkflowID: wfID, Status: api.AcceptedQueued, Deliveries: []string{}})
 		}
 		return notFoundProblem("event", id)
 	}
-	return c.JSON(api.QueuedEventView{ID: id, WorkflowID: wfID, Status: "accepted", Deliveries: []string{}})
+	return c.JSON(api.QueuedEventView{ID: id, WorkflowID: wfID, Status: api.AcceptedStarted, Deliveries: []string{}})
 }
 
 func (s *Server) listEvents(c *fiber.Ctx) error {

@@ -199,8 +199,8 @@ func (s *Server) checkDeliveryControl(r *api.IntegrationRequest, t herald.Integr
 	if r.DisableAfter != nil && (*r.DisableAfter < 0 || *r.DisableAfter > maxDisableAfter) {
 		return fieldf("disableAfter", " must be from 1 to %d failed deliveries in a row, or 0 for the server's default", maxDisableAfter)
 	}
-	if r.Ordering != nil && *r.Ordering != store.OrderingNone && *r.Ordering != store.OrderingFIFO {
-		return fieldf("ordering", " must be %q or %q, not %q", store.OrderingNone, store.OrderingFIFO, *r.Ordering)
+	if r.Ordering != nil && !r.Ordering.Known() {
+		return fieldf("ordering", " must be %q or %q, not %q", herald.OrderingNone, herald.OrderingFIFO, *r.Ordering)
 	}
 	return nil
 }
@@ -658,7 +658,7 @@ func (s *Server) sendTest(c *fiber.Ctx, in store.Integration) (contract.TestResu
 		s.log.Error("test integration", "integration", in.ID, "error", err)
 		return res, unavailable("the test could not be sent because the workflow service is unavailable")
 	}
-	s.recordAudit(c, store.Audit{TeamID: in.TeamID, Action: store.AuditIntegrationTest, ObjectType: "integration", ObjectID: in.ID,
+	s.recordAudit(c, store.Audit{TeamID: in.TeamID, Action: store.AuditIntegrationTest, ObjectType: store.ObjectIntegration, ObjectID: in.ID,
 		Summary: map[string]any{"outcome": res.Outcome, "delivered": res.Delivered}})
 	return res, nil
 }

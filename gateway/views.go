@@ -49,7 +49,7 @@ func (s *Server) integrationView(i store.Integration) api.IntegrationView {
 			MaxInterval: p.MaxInterval.String(), BackoffCoefficient: p.BackoffCoefficient, Custom: i.Retry.V != nil},
 		AutoRecover: i.AutoRecover, Format: i.Format, Channel: i.Channel, AlertPolicy: i.AlertPolicy.V,
 		RateLimit: rateLimitView(s.rateOf(i), i.RateLimit.V != nil), MaxInFlight: s.maxInFlightOf(i),
-		Ordering:  orderingOf(i.Ordering),
+		Ordering:  i.Ordering.OrNone(),
 		CreatedAt: i.CreatedAt, UpdatedAt: i.UpdatedAt,
 		Signing: string(channels.SigningOf(i.Secret)), PublicKey: channels.PublicKey(i.Secret),
 		PreviousPublicKey: previousPublicKey(i, time.Now()),
@@ -109,13 +109,6 @@ func rateLimitView(l pacing.Limit, custom bool) api.RateLimitView {
 		return api.RateLimitView{Unlimited: true, Custom: custom}
 	}
 	return api.RateLimitView{Count: l.Count, Per: l.Per.String(), Burst: l.Burst, Custom: custom}
-}
-
-func orderingOf(o string) string {
-	if o == "" {
-		return store.OrderingNone
-	}
-	return o
 }
 
 func newEventView(ev store.Event, ds []store.Delivery) api.EventView {

@@ -4,6 +4,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/attempt"
 	"github.com/heraldhq/herald/internal/contract"
 )
 
@@ -39,7 +41,7 @@ var infraRetry = &temporal.RetryPolicy{
 	InitialInterval:        time.Second,
 	BackoffCoefficient:     2,
 	MaximumInterval:        time.Minute,
-	NonRetryableErrorTypes: []string{contract.ErrTypeNotFound},
+	NonRetryableErrorTypes: contract.FinalErrorTypes,
 }
 
 // infraGiveUp bounds how long one attempt may keep failing on infrastructure.
@@ -79,14 +81,14 @@ func EventWorkflow(ctx workflow.Context, in contract.EventInput) (contract.Event
 				// Never lose an alert: deliver it on its own.
 				workflow.GetLogger(ctx).Error("join alert group", "delivery", p.DeliveryID, "error", err)
 				d.status = herald.DeliveryPending
-				ev.start(ctx, d, false)
+				ev.start(ctx, d, onSchedule)
 			}
 		case p.Resolve != nil:
 			ev.markDelivering(ctx)
 			closeGroup(ctx, p.Resolve)
-			ev.start(ctx, d, false)
+			ev.start(ctx, d, onSchedule)
 		case !p.Status.Final():
-			ev.start(ctx, d, false)
+			ev.start(ctx, d, onSchedule)
 		}
 	}
 	if !ev.lazy {
@@ -94,6 +96,20 @@ func EventWorkflow(ctx workflow.Context, in contract.EventInput) (contract.Event
 	}
 	ev.showDetails(ctx)
 
+	ev.serveSignals(ctx)
+
+	res := ev.result()
+	if ev.marked {
+		setStatus(ctx, res.Status)
+	} else {
+		setStatus(ctx, res.Status, ev.idsAttribute())
+	}
+	return res, nil
+}
+
+// serveSignals handles resends, recoveries and turns until no delivery is
+// running and no signal is pending.
+func (ev *eventRun) serveSignals(ctx workflow.Context) {
 	resendCh := workflow.GetSignalChannel(ctx, contract.SignalResend)
 	recoveredCh := workflow.GetSignalChannel(ctx, contract.SignalRecovered)
 	turnCh := workflow.GetSignalChannel(ctx, contract.SignalTurn)
@@ -123,14 +139,6 @@ func EventWorkflow(ctx workflow.Context, in contract.EventInput) (contract.Event
 			break
 		}
 	}
-
-	res := ev.result()
-	if ev.marked {
-		setStatus(ctx, res.Status)
-	} else {
-		setStatus(ctx, res.Status, ev.idsAttribute())
-	}
-	return res, nil
 }
 
 // markDelivering writes the "delivering" status and the integration ids,
@@ -176,7 +184,7 @@ func (ev *eventRun) showDetails(ctx workflow.Context) {
 		line := "- **" + markdownText(who) + "**: " + string(d.status)
 		switch {
 		case d.waitingFor != "":
-			line += ", waiting for its " + d.waitingFor + " until " + d.nextAt.UTC().Format("2006-01-02 15:04:05.000 UTC")
+			line += ", waiting for its " + string(d.waitingFor) + " until " + d.nextAt.UTC().Format("2006-01-02 15:04:05.000 UTC")
 			if d.ahead != "" && d.waitingFor == contract.WaitTurn {
 				line += " (behind " + markdownText(d.ahead) + ")"
 			}
@@ -209,30 +217,59 @@ type deliveryRun struct {
 	wakeTurn      bool
 	// Delivery control: what it waits for now (contract.Wait*), behind
 	// which delivery, how long it has waited for its turn and on rate limits.
-	waitingFor   string
+	waitingFor   contract.WaitingFor
 	ahead        string
 	turnWaited   time.Duration
 	throttledFor time.Duration
 	outOfOrder   bool
 }
 
-// start runs a delivery in its own coroutine; oneOff makes a single manual
-// attempt at a finished delivery.
-func (ev *eventRun) start(ctx workflow.Context, d *deliveryRun, oneOff bool) {
+// pass says which attempts a delivery's coroutine makes.
+type pass int
+
+const (
+	// onSchedule: attempts under the retry schedule until the delivery is
+	// final (a resend of a waiting delivery is one of them, uncounted).
+	onSchedule pass = iota
+	// oneOff: a single manual attempt at a finished delivery.
+	oneOff
+)
+
+// slot is where an attempt stands with its turn and its send slot.
+type slot int
+
+const (
+	// slotToWaitFor: wait for the turn (fifo) and reserve the send slot first.
+	slotToWaitFor slot = iota
+	// slotWaited: a paced result was waited out; go without reserving again.
+	slotWaited
+	// slotHeld: the paced result reserved the send slot; the attempt uses it.
+	slotHeld
+)
+
+// step is what one attempt of a delivery's loop is made with.
+type step struct {
+	trigger herald.Trigger
+	pass    pass
+	slot    slot
+}
+
+// start runs a delivery in its own coroutine, making the attempts p says.
+func (ev *eventRun) start(ctx workflow.Context, d *deliveryRun, p pass) {
 	ev.active++
 	d.running = true
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		defer func() { ev.active--; d.running = false }()
-		ev.deliver(ctx, d, oneOff)
+		ev.deliver(ctx, d, p)
 	})
 }
 
 // deliver attempts a delivery until it is final or, waiting on backoff, is
 // woken by a timer, a resend or a recovery.
-func (ev *eventRun) deliver(ctx workflow.Context, d *deliveryRun, oneOff bool) {
-	trigger := herald.TriggerAuto
-	if oneOff {
-		trigger = herald.TriggerManual
+func (ev *eventRun) deliver(ctx workflow.Context, d *deliveryRun, p pass) {
+	st := step{trigger: herald.TriggerAuto, pass: p}
+	if p == oneOff {
+		st.trigger = herald.TriggerManual
 	}
 	// Delivery control comes from the recorded plan: runs recorded before
 	// it have a zero Pace and replay unpaced, as they ran.
@@ -246,88 +283,124 @@ func (ev *eventRun) deliver(ctx workflow.Context, d *deliveryRun, oneOff bool) {
 			}
 		}()
 	}
-	reserve, slotHeld := true, false
 	for {
-		if reserve && (!ev.waitTurn(ctx, d, pace) || !ev.waitSlot(ctx, d, pace)) {
+		if st.slot == slotToWaitFor && (!ev.waitTurn(ctx, d, pace) || !ev.waitSlot(ctx, d, pace)) {
 			return // cancelled
 		}
-		reserve = true
-		counted := !oneOff && trigger == herald.TriggerAuto
-		var sched *contract.Schedule
-		if !oneOff {
-			if counted {
-				d.scheduled++
-			}
-			sched = &contract.Schedule{Attempt: d.scheduled, Policy: d.p.Retry, Throttled: d.throttledFor}
-		}
-		d.attemptNo++
-		res, err := ev.attempt(ctx, d, trigger, sched, pace, slotHeld)
-		slotHeld = false
-		if err != nil {
+		res, err := ev.attemptStep(ctx, d, st, pace)
+		switch {
+		case err != nil:
 			d.status, d.reason = herald.DeliveryFailed, failureReason(err)
 			finish(ctx, d)
 			return
-		}
-		if res.Paced {
+		case res.Paced:
 			// No request went: its slot or a place in flight is not there yet.
-			d.attemptNo--
-			if counted {
-				d.scheduled--
-			}
-			d.waitingFor, d.nextAt = res.WaitingFor, workflow.Now(ctx).Add(res.Delay)
-			ev.showDetails(ctx)
-			ev.markDelivering(ctx)
-			if workflow.Sleep(ctx, res.Delay) != nil {
+			if !ev.waitPaced(ctx, d, res) {
 				return
 			}
-			reserve, slotHeld = false, res.SlotHeld
+			st.slot = slotWaited
+			if res.SlotHeld {
+				st.slot = slotHeld
+			}
 			continue
 		}
-		d.waitingFor = ""
-		if res.Outcome == herald.OutcomeThrottled && res.Status == herald.DeliveryRetrying {
-			// Asked to slow down: not an attempt of the schedule.
-			if counted {
-				d.scheduled--
-			}
-			d.throttledFor += res.Delay
-		}
-		d.status, d.reason = res.Status, res.Reason
-		d.nextAt = workflow.Now(ctx).Add(res.Delay)
-		ev.showDetails(ctx)
-		if res.Decision.Disable || res.Decision.Recovered {
-			ev.markDelivering(ctx) // starting a child waits for the server
-		}
-		act(ctx, d.p.IntegrationID, res.Decision)
-
+		ev.settle(ctx, d, res)
 		if d.wakeManual {
 			// A resend arrived during the attempt: make it now.
-			d.wakeManual, trigger = false, herald.TriggerManual
-			oneOff = d.status.Final()
+			d.wakeManual = false
+			st = step{trigger: herald.TriggerManual, pass: onSchedule}
+			if d.status.Final() {
+				st.pass = oneOff
+			}
 			continue
 		}
 		if res.Status != herald.DeliveryRetrying {
 			return
 		}
-		d.wakeRecovered = false
-		ev.markDelivering(ctx)
-		waitFrom := workflow.Now(ctx)
-		woken, err := workflow.AwaitWithTimeout(ctx, res.Delay, func() bool { return d.wakeManual || d.wakeRecovered })
-		if err != nil {
+		trigger, ok := ev.backoff(ctx, d, res)
+		if !ok {
 			return // cancelled
 		}
-		// The integration's recovery does not cut short a wait the receiver
-		// itself asked for with Retry-After; a manual resend still may.
-		if rest := waitFrom.Add(res.RetryAfter).Sub(workflow.Now(ctx)); woken && !d.wakeManual && rest > 0 {
-			if _, err := workflow.AwaitWithTimeout(ctx, rest, func() bool { return d.wakeManual }); err != nil {
-				return
-			}
-		}
-		trigger = herald.TriggerAuto
-		if woken && d.wakeManual {
-			d.wakeManual, trigger = false, herald.TriggerManual
-		}
-		d.wakeRecovered = false
+		st = step{trigger: trigger, pass: st.pass}
 	}
+}
+
+// attemptStep makes one attempt: under the schedule (an automatic one uses
+// an attempt of it, unless it is paced or a rate limit waited out) or not.
+func (ev *eventRun) attemptStep(ctx workflow.Context, d *deliveryRun, st step, pace contract.Pace) (contract.DeliverResult, error) {
+	counted := st.pass == onSchedule && st.trigger == herald.TriggerAuto
+	in := contract.DeliverInput{DeliveryID: d.p.DeliveryID, Trigger: st.trigger, Pace: pace, SendSlotHeld: st.slot == slotHeld}
+	if st.pass == onSchedule {
+		if counted {
+			d.scheduled++
+		}
+		in.Schedule = &contract.Schedule{Attempt: d.scheduled, Policy: d.p.Retry, Throttled: d.throttledFor}
+	}
+	d.attemptNo++
+	in.AttemptNo = d.attemptNo
+	res, err := ev.attempt(ctx, d, in)
+	switch {
+	case err != nil:
+	case res.Paced:
+		d.attemptNo--
+		if counted {
+			d.scheduled--
+		}
+	case !attempt.Counted(res.Outcome, res.Status):
+		// Asked to slow down: not an attempt of the schedule.
+		if counted {
+			d.scheduled--
+		}
+		d.throttledFor += res.Delay
+	}
+	return res, err
+}
+
+// waitPaced waits out a paced result: what it waits for is shown. False:
+// cancelled.
+func (ev *eventRun) waitPaced(ctx workflow.Context, d *deliveryRun, res contract.DeliverResult) bool {
+	d.waitingFor, d.nextAt = res.WaitingFor, workflow.Now(ctx).Add(res.Delay)
+	ev.showDetails(ctx)
+	ev.markDelivering(ctx)
+	return workflow.Sleep(ctx, res.Delay) == nil
+}
+
+// settle takes an attempt's answer in: the delivery's state, the details
+// shown, and what the integration's health asks for.
+func (ev *eventRun) settle(ctx workflow.Context, d *deliveryRun, res contract.DeliverResult) {
+	d.waitingFor = ""
+	d.status, d.reason = res.Status, res.Reason
+	d.nextAt = workflow.Now(ctx).Add(res.Delay)
+	ev.showDetails(ctx)
+	if res.Decision.Disable || res.Decision.Recovered {
+		ev.markDelivering(ctx) // starting a child waits for the server
+	}
+	act(ctx, d.p.IntegrationID, res.Decision)
+}
+
+// backoff waits for the next attempt: the delay, or less when a resend or
+// the integration's recovery wakes it (not within a wait the receiver asked
+// for: only a resend cuts that short). It says the next attempt's trigger;
+// false: cancelled.
+func (ev *eventRun) backoff(ctx workflow.Context, d *deliveryRun, res contract.DeliverResult) (herald.Trigger, bool) {
+	d.wakeRecovered = false
+	ev.markDelivering(ctx)
+	waitFrom := workflow.Now(ctx)
+	woken, err := workflow.AwaitWithTimeout(ctx, res.Delay, func() bool { return d.wakeManual || d.wakeRecovered })
+	if err != nil {
+		return "", false
+	}
+	if rest := waitFrom.Add(res.RetryAfter).Sub(workflow.Now(ctx)); woken && !d.wakeManual && rest > 0 {
+		if _, err := workflow.AwaitWithTimeout(ctx, rest, func() bool { return d.wakeManual }); err != nil {
+			return "", false
+		}
+	}
+	trigger := herald.TriggerAuto
+	if woken && d.wakeManual {
+		d.wakeManual, trigger = false, herald.TriggerManual
+	}
+	d.wakeRecovered = false
+	return trigger, true
 }
 
 // FIFOSettle is how long after its event arrived a delivery to a fifo
@@ -413,15 +486,9 @@ func passTurn(ctx workflow.Context, d *deliveryRun) {
 	}
 }
 
-func (ev *eventRun) attempt(ctx workflow.Context, d *deliveryRun, trigger herald.Trigger, sched *contract.Schedule, pace contract.Pace, slotHeld bool) (contract.DeliverResult, error) {
-	in := contract.DeliverInput{
-		DeliveryID:   d.p.DeliveryID,
-		AttemptNo:    d.attemptNo,
-		Trigger:      trigger,
-		Schedule:     sched,
-		Pace:         pace,
-		SendSlotHeld: slotHeld,
-	}
+// attempt runs Deliver: as a local activity on the fast path, else (or
+// when the local one could not answer) as an activity.
+func (ev *eventRun) attempt(ctx workflow.Context, d *deliveryRun, in contract.DeliverInput) (contract.DeliverResult, error) {
 	var res contract.DeliverResult
 	// The plan recorded by RecordEvent says whether attempts are local: runs
 	// recorded before the fast path replay with activity tasks, as they ran.
@@ -438,7 +505,7 @@ func (ev *eventRun) attempt(ctx workflow.Context, d *deliveryRun, trigger herald
 			Summary:             fmt.Sprintf("attempt %d of %s", d.attemptNo, d.p.DeliveryID),
 		})
 		err := workflow.ExecuteLocalActivity(lctx, contract.ActivityDeliver, in).Get(ctx, &res)
-		if err == nil || isNotFound(err) {
+		if err == nil || isFinal(err) {
 			return res, err
 		}
 		// The activity looks before sending, as every attempt does: the local
@@ -457,11 +524,11 @@ func (ev *eventRun) attempt(ctx workflow.Context, d *deliveryRun, trigger herald
 	return res, err
 }
 
-// isNotFound reports whether an activity failed because its delivery or
-// integration no longer exists (not worth another try).
-func isNotFound(err error) bool {
+// isFinal reports whether an activity failed in a way no other try mends:
+// its delivery or integration no longer exists, or its request cannot be made.
+func isFinal(err error) bool {
 	var appErr *temporal.ApplicationError
-	return errors.As(err, &appErr) && appErr.Type() == contract.ErrTypeNotFound
+	return errors.As(err, &appErr) && slices.Contains(contract.FinalErrorTypes, appErr.Type())
 }
 
 // finish records a final status the attempt itself could not record.
@@ -486,7 +553,7 @@ func (ev *eventRun) resend(ctx workflow.Context, deliveryID string) {
 		d.wakeManual = true
 		return
 	}
-	ev.start(ctx, d, true)
+	ev.start(ctx, d, oneOff)
 }
 
 // recovered wakes the deliveries to an integration that wait on backoff.
@@ -520,25 +587,13 @@ func failureReason(err error) string {
 	return err.Error()
 }
 
-// Summarize is the overall status of an event's deliveries.
+// Summarize is the overall status of an event's deliveries (contract.Summarize).
 func Summarize(outcomes []contract.DeliveryOutcome) contract.EventStatus {
-	if len(outcomes) == 0 {
-		return contract.StatusNone
-	}
-	delivered := 0
+	var c contract.Counts
 	for _, o := range outcomes {
-		// A grouped alert is handled: its group's message carries it.
-		if o.Status == herald.DeliveryDelivered || o.Status == herald.DeliveryGrouped {
-			delivered++
-		}
+		c.Count(o.Status)
 	}
-	switch delivered {
-	case len(outcomes):
-		return contract.StatusDelivered
-	case 0:
-		return contract.StatusFailed
-	}
-	return contract.StatusPartial
+	return contract.Summarize(c)
 }
 
 func setStatus(ctx workflow.Context, status contract.EventStatus, more ...temporal.SearchAttributeUpdate) {

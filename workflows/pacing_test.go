@@ -21,7 +21,7 @@ import (
 func (f *fixture) db() *sqlx.DB { return sqlx.NewDb(f.st.DB(), "postgres") }
 
 // slackTo is a Slack integration (paced at Slack's default) posting to url.
-func (f *fixture) slackTo(t *testing.T, url string, ordering string) store.Integration {
+func (f *fixture) slackTo(t *testing.T, url string, ordering herald.Ordering) store.Integration {
 	t.Helper()
 	return f.integrationWith(t, store.Integration{Type: herald.IntegrationSlack, URL: url, Events: []string{"build:*"}, Ordering: ordering})
 }
@@ -154,7 +154,7 @@ func (f *fixture) openDelivery(t *testing.T, integrationID string, except ...str
 func TestFifoDeliveryWaitsForItsTurn(t *testing.T) {
 	f := newFixture(t)
 	recv := f.receiver(t)
-	integ := f.slackTo(t, recv.URL, store.OrderingFIFO)
+	integ := f.slackTo(t, recv.URL, herald.OrderingFIFO)
 	ahead := f.recordOpen(t, integ, "earlier", time.Now().Add(-time.Minute))
 	start := f.env.Now()
 	f.env.RegisterDelayedCallback(func() {
@@ -186,7 +186,7 @@ func TestFifoDeliveryWaitsForItsTurn(t *testing.T) {
 func TestFifoHeadOfLineLimit(t *testing.T) {
 	f := newFixture(t)
 	recv := f.receiver(t)
-	integ := f.slackTo(t, recv.URL, store.OrderingFIFO)
+	integ := f.slackTo(t, recv.URL, herald.OrderingFIFO)
 	f.recordOpen(t, integ, "stuck", time.Now().Add(-time.Minute))
 	start := f.env.Now()
 	res := f.run(t, "build:success")

@@ -27,6 +27,17 @@ const (
 	Updating
 )
 
+// AcceptedState is where an event stands that its workflow has not recorded yet.
+type AcceptedState string
+
+// Accepted states: its workflow started; waiting in the outbox for its
+// start; or set aside, refused by Temporal (Error says why).
+const (
+	AcceptedStarted AcceptedState = "accepted"
+	AcceptedQueued  AcceptedState = "queued"
+	AcceptedFailed  AcceptedState = "failed"
+)
+
 // Page is a list response with an opaque cursor for the next page.
 type Page[T any] struct {
 	Data       []T    `json:"data"`
@@ -61,9 +72,9 @@ type IntegrationView struct {
 	AlertPolicy *alerts.Policy `json:"alertPolicy,omitempty"`
 	// RateLimit is the send rate in force; MaxInFlight the cap on
 	// concurrent requests (0: none); Ordering none or fifo.
-	RateLimit   RateLimitView `json:"rateLimit"`
-	MaxInFlight int           `json:"maxInFlight"`
-	Ordering    string        `json:"ordering"`
+	RateLimit   RateLimitView   `json:"rateLimit"`
+	MaxInFlight int             `json:"maxInFlight"`
+	Ordering    herald.Ordering `json:"ordering"`
 	// Headers are the custom headers' names, their values masked; TLS
 	// describes the client certificate; OAuth2 the grant (webhooks).
 	Headers map[string]string     `json:"headers,omitempty"`
@@ -126,7 +137,7 @@ type EventView struct {
 	WorkflowID string          `json:"workflowId"`
 	ReceivedAt time.Time       `json:"receivedAt"`
 	// Outcome sums up its deliveries (lists): none (nothing subscribed),
-	// in-progress, delivered, partial, failed or skipped; Counts by outcome.
+	// delivering, delivered, partial, failed or skipped; Counts by outcome.
 	Outcome    string         `json:"outcome,omitempty"`
 	Counts     *EventCounts   `json:"counts,omitempty"`
 	Deliveries []DeliveryView `json:"deliveries,omitempty"`
@@ -162,7 +173,7 @@ type DeliveryView struct {
 	// WaitingFor says what holds the next attempt back until nextAttemptAt:
 	// "slot" (the integration's rate), "turn" (an earlier delivery of a fifo
 	// integration) or "in-flight" (its cap on concurrent requests).
-	WaitingFor string `json:"waitingFor,omitempty"`
+	WaitingFor contract.WaitingFor `json:"waitingFor,omitempty"`
 	// OutOfOrder: it went before an earlier delivery of a fifo integration
 	// that waited past the head-of-line limit.
 	OutOfOrder bool          `json:"outOfOrder,omitempty"`
@@ -309,7 +320,7 @@ type IntegrationRequest struct {
 	// 1,000; 0: the server's HERALD_DISABLE_AFTER).
 	DisableAfter *int `json:"disableAfter"`
 	// Ordering is "none" or "fifo" (attempts in the order events arrived).
-	Ordering *string `json:"ordering"`
+	Ordering *herald.Ordering `json:"ordering"`
 	// Endpoint authentication (webhooks), each a secret stored sealed:
 	// Headers replaces the custom headers ({} removes them); TLS is a client
 	// certificate for mutual TLS ({} removes it); OAuth2 a client-credentials
@@ -487,9 +498,9 @@ type SlackInstallLink struct {
 // QueuedEventView is an accepted event not yet recorded by its workflow:
 // queued, being started ("accepted"), or set aside ("failed", with Error).
 type QueuedEventView struct {
-	ID         string   `json:"id"`
-	WorkflowID string   `json:"workflowId"`
-	Status     string   `json:"status"`
-	Error      string   `json:"error,omitempty"`
-	Deliveries []string `json:"deliveries"`
+	ID         string        `json:"id"`
+	WorkflowID string        `json:"workflowId"`
+	Status     AcceptedState `json:"status"`
+	Error      string        `json:"error,omitempty"`
+	Deliveries []string      `json:"deliveries"`
 }

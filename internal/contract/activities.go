@@ -42,7 +42,14 @@ var ActivityNames = []string{ActivityRecordEvent, ActivityFinishDelivery, Activi
 const (
 	// ErrTypeNotFound: the delivery or integration no longer exists; not retried.
 	ErrTypeNotFound = "NotFound"
+	// ErrTypeUnsendable: the attempt's request cannot be made (its channel
+	// is unknown, or the message does not render); trying again makes the
+	// same failure, so it is not retried.
+	ErrTypeUnsendable = "Unsendable"
 )
+
+// FinalErrorTypes are the activity failures no retry can mend.
+var FinalErrorTypes = []string{ErrTypeNotFound, ErrTypeUnsendable}
 
 // PlannedDelivery is a delivery the workflow must run (or account for).
 type PlannedDelivery struct {
@@ -167,17 +174,21 @@ type DeliverResult struct {
 	// requests in flight says to wait Delay and try the same attempt again.
 	Paced bool `json:"paced"`
 	// WaitingFor says what a paced result waits for (WaitSlot, WaitInFlight).
-	WaitingFor string `json:"waitingFor"`
+	WaitingFor WaitingFor `json:"waitingFor"`
 	// SlotHeld: the paced result reserved the attempt's send slot; the next
 	// call, after Delay, goes without reserving again.
 	SlotHeld bool `json:"slotHeld"`
 }
 
-// What a delivery waits for before its next attempt.
+// WaitingFor is what a delivery waits for before its next attempt.
+type WaitingFor string
+
+// What a delivery waits for: its integration's send rate, a place among its
+// requests in flight, or its turn behind an earlier delivery (fifo).
 const (
-	WaitSlot     = "slot"
-	WaitInFlight = "in-flight"
-	WaitTurn     = "turn"
+	WaitSlot     WaitingFor = "slot"
+	WaitInFlight WaitingFor = "in-flight"
+	WaitTurn     WaitingFor = "turn"
 )
 
 // FinishInput sets a delivery's final status.

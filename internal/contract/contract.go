@@ -146,7 +146,50 @@ const (
 	StatusPartial    EventStatus = "partial"
 	StatusFailed     EventStatus = "failed"
 	StatusNone       EventStatus = "none"
+	StatusSkipped    EventStatus = "skipped"
 )
+
+// Counts are an event's deliveries counted by where they stand.
+type Counts struct {
+	Total     int `db:"total"`
+	Delivered int `db:"delivered"` // delivered, or carried in an alert group's message
+	Failed    int `db:"failed"`
+	Open      int `db:"open"` // pending or retrying
+	Skipped   int `db:"skipped"`
+}
+
+// Count adds a delivery in status to the counts.
+func (c *Counts) Count(status herald.DeliveryStatus) {
+	c.Total++
+	switch status {
+	case herald.DeliveryDelivered, herald.DeliveryGrouped:
+		c.Delivered++ // a grouped alert is handled: its group's message carries it
+	case herald.DeliveryFailed:
+		c.Failed++
+	case herald.DeliverySkipped:
+		c.Skipped++
+	default:
+		c.Open++
+	}
+}
+
+// Summarize is where an event's deliveries stand, in a word: the one rule
+// for the workflow's search attribute, the API and the console.
+func Summarize(c Counts) EventStatus {
+	switch {
+	case c.Total == 0:
+		return StatusNone // no integration subscribed
+	case c.Open > 0:
+		return StatusDelivering // some wait for an attempt
+	case c.Failed > 0 && c.Delivered > 0:
+		return StatusPartial // some arrived, some failed
+	case c.Failed > 0:
+		return StatusFailed // none arrived, some failed
+	case c.Delivered > 0:
+		return StatusDelivered // every one that could arrived
+	}
+	return StatusSkipped // only disabled integrations matched
+}
 
 // DeliveryOutcome is how one delivery ended.
 type DeliveryOutcome struct {

@@ -97,8 +97,8 @@ func New() *Metrics {
 		for _, o := range []herald.DeliveryStatus{herald.DeliveryDelivered, herald.DeliveryFailed, herald.DeliverySkipped} {
 			m.deliveries.WithLabelValues(string(ch), string(o))
 		}
-		for _, w := range []string{contract.WaitSlot, contract.WaitInFlight, contract.WaitTurn} {
-			m.pacedWait.WithLabelValues(string(ch), w)
+		for _, w := range []contract.WaitingFor{contract.WaitSlot, contract.WaitInFlight, contract.WaitTurn} {
+			m.pacedWait.WithLabelValues(string(ch), string(w))
 		}
 		m.attemptDuration.WithLabelValues(string(ch))
 		m.throttled.WithLabelValues(string(ch))
@@ -197,9 +197,9 @@ func (m *Metrics) Attempt(channel string, d, retryAfter time.Duration) {
 }
 
 // PacedWait records a delivery's wait for its slot, its turn or a place in flight.
-func (m *Metrics) PacedWait(channel, waitingFor string, d time.Duration) {
+func (m *Metrics) PacedWait(channel string, waitingFor contract.WaitingFor, d time.Duration) {
 	if m != nil {
-		m.pacedWait.WithLabelValues(channel, waitingFor).Observe(d.Seconds())
+		m.pacedWait.WithLabelValues(channel, string(waitingFor)).Observe(d.Seconds())
 	}
 }
 

@@ -47,10 +47,10 @@ func Document() ([]byte, error) {
 	// in an answer.
 	for _, op := range operations {
 		if op.body != nil {
-			s.of(op.body, true, false)
+			s.of(op.body, inRequest, nullNever)
 		}
 	}
-	problem := s.of(typeOf[api.Problem](), false, false)
+	problem := s.of(typeOf[api.Problem](), inAnswer, nullNever)
 	paths := obj{}
 	for _, op := range operations {
 		item, _ := paths[op.path].(obj)
@@ -127,17 +127,27 @@ func (s *schemas) operation(op operation) obj {
 		out["parameters"] = params
 	}
 	if op.body != nil {
-		media := obj{"schema": s.of(op.body, true, false)}
+		media := obj{"schema": s.of(op.body, inRequest, nullNever)}
 		if op.bodyExample != nil {
 			media["example"] = op.bodyExample
 		}
 		out["requestBody"] = obj{"required": !op.bodyOptional, "content": obj{"application/json": media}}
 	}
+	responses := s.responses(op)
+	// Any other failure (500, a limit) is a problem too.
+	responses["default"] = obj{"$ref": "#/components/responses/Problem"}
+	out["responses"] = responses
+	return out
+}
+
+// responses are op's answers: each success with its type, each problem it
+// can answer.
+func (s *schemas) responses(op operation) obj {
 	responses := obj{}
 	for status, t := range op.ok {
 		r := obj{"description": http.StatusText(status)}
 		if t != nil {
-			content := obj{"application/json": obj{"schema": s.of(t, false, false)}}
+			content := obj{"application/json": obj{"schema": s.of(t, inAnswer, nullNever)}}
 			if op.html {
 				content["text/html"] = obj{"schema": str}
 			}
@@ -148,7 +158,7 @@ func (s *schemas) operation(op operation) obj {
 	if op.okAnyOf != nil {
 		var alts []any
 		for _, t := range op.okAnyOf {
-			alts = append(alts, s.of(t, false, false))
+			alts = append(alts, s.of(t, inAnswer, nullNever))
 		}
 		responses["200"] = obj{"description": "OK", "content": obj{"application/json": obj{"schema": obj{"anyOf": alts}}}}
 	}
@@ -156,6 +166,16 @@ func (s *schemas) operation(op operation) obj {
 		responses["302"] = obj{"description": "Found: the browser goes on to Slack",
 			"headers": obj{"Location": obj{"schema": str}}}
 	}
+	for _, c := range op.problemCodes() {
+		responses[strconv.Itoa(c)] = obj{"$ref": "#/components/responses/Problem"}
+	}
+	return responses
+}
+
+// problemCodes are the statuses of the problems op can answer, in order:
+// those it names, those of every keyed operation, 404 where its path has an
+// id and 413 where it takes a body.
+func (op operation) problemCodes() []int {
 	problems := map[int]bool{}
 	for _, c := range op.also {
 		problems[c] = true
@@ -176,13 +196,7 @@ func (s *schemas) operation(op operation) obj {
 		codes = append(codes, c)
 	}
 	sort.Ints(codes)
-	for _, c := range codes {
-		responses[strconv.Itoa(c)] = obj{"$ref": "#/components/responses/Problem"}
-	}
-	// Any other failure (500, a limit) is a problem too.
-	responses["default"] = obj{"$ref": "#/components/responses/Problem"}
-	out["responses"] = responses
-	return out
+	return codes
 }
 
 // Operation is a documented route, for the tests that walk them.

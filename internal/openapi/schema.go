@@ -79,7 +79,7 @@ func goType(t reflect.Type) (string, string) {
 }
 
 // ref is a $ref to the component of t, made on first use.
-func (s *schemas) ref(t reflect.Type, request bool) obj {
+func (s *schemas) ref(t reflect.Type, use wireUse) obj {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -93,9 +93,9 @@ func (s *schemas) ref(t reflect.Type, request bool) obj {
 		}
 	}
 	s.names[t] = name
-	s.requestTypes[t] = request
+	s.requestTypes[t] = use == inRequest
 	s.components[name] = obj{} // reserved: a type may refer to itself
-	c := s.object(t, request)
+	c := s.object(t, use)
 	gt, imp := goType(t)
 	c["x-go-type"] = gt
 	c["x-go-type-import"] = obj{"path": imp}
@@ -104,21 +104,21 @@ func (s *schemas) ref(t reflect.Type, request bool) obj {
 }
 
 // object is the schema of a struct type's fields.
-func (s *schemas) object(t reflect.Type, request bool) obj {
+func (s *schemas) object(t reflect.Type, use wireUse) obj {
 	props := obj{}
 	var required []string
-	s.fields(t, request, props, &required)
+	s.fields(t, use, props, &required)
 	out := obj{"type": "object", "properties": props}
 	if len(required) > 0 {
 		out["required"] = required
 	}
-	if request {
+	if use == inRequest {
 		out["additionalProperties"] = false
 	}
 	return out
 }
 
-func (s *schemas) fields(t reflect.Type, request bool, props obj, required *[]string) {
+func (s *schemas) fields(t reflect.Type, use wireUse, props obj, required *[]string) {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		tag := f.Tag.Get("json")
@@ -127,24 +127,42 @@ func (s *schemas) fields(t reflect.Type, request bool, props obj, required *[]st
 		}
 		name, opts, _ := strings.Cut(tag, ",")
 		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
-			s.fields(f.Type, request, props, required) // embedded: its fields are ours
+			s.fields(f.Type, use, props, required) // embedded: its fields are ours
 			continue
 		}
 		if name == "" {
 			name = f.Name
 		}
 		omitempty := strings.Contains(","+opts+",", ",omitempty,")
-		nullable := request || !omitempty
-		props[name] = s.of(f.Type, request, nullable)
-		if !request && !omitempty {
+		nulls := nullNever
+		if use == inRequest || !omitempty {
+			nulls = nullAllowed
+		}
+		props[name] = s.of(f.Type, use, nulls)
+		if use != inRequest && !omitempty {
 			*required = append(*required, name)
 		}
 	}
 }
 
-// of is the schema of a value of type t; nullable says whether a nil
-// pointer, slice or map of it may show as null.
-func (s *schemas) of(t reflect.Type, request, nullable bool) obj {
+// wireUse is where a type travels: in an answer or in a request body.
+type wireUse int
+
+const (
+	inAnswer wireUse = iota
+	inRequest
+)
+
+// nullability says whether a nil pointer, slice or map may show as null.
+type nullability int
+
+const (
+	nullNever nullability = iota
+	nullAllowed
+)
+
+// of is the schema of a value of type t.
+func (s *schemas) of(t reflect.Type, use wireUse, nulls nullability) obj {
 	switch {
 	case t == timeType:
 		return obj{"type": "string", "format": "date-time"}
@@ -155,8 +173,8 @@ func (s *schemas) of(t reflect.Type, request, nullable bool) obj {
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
-		inner := s.of(t.Elem(), request, false)
-		if nullable {
+		inner := s.of(t.Elem(), use, nullNever)
+		if nulls == nullAllowed {
 			return orNull(inner)
 		}
 		return inner
@@ -173,14 +191,14 @@ func (s *schemas) of(t reflect.Type, request, nullable bool) obj {
 		if t.Elem().Kind() == reflect.Uint8 {
 			return obj{"type": "string", "contentEncoding": "base64"}
 		}
-		out := obj{"type": "array", "items": s.of(t.Elem(), request, false)}
-		if nullable && t.Kind() == reflect.Slice {
+		out := obj{"type": "array", "items": s.of(t.Elem(), use, nullNever)}
+		if nulls == nullAllowed && t.Kind() == reflect.Slice {
 			out["type"] = []string{"array", "null"}
 		}
 		return out
 	case reflect.Map:
-		out := obj{"type": "object", "additionalProperties": s.of(t.Elem(), request, false)}
-		if nullable {
+		out := obj{"type": "object", "additionalProperties": s.of(t.Elem(), use, nullNever)}
+		if nulls == nullAllowed {
 			out["type"] = []string{"object", "null"}
 		}
 		return out
@@ -188,9 +206,9 @@ func (s *schemas) of(t reflect.Type, request, nullable bool) obj {
 		return obj{}
 	case reflect.Struct:
 		if t.Name() == "" {
-			return s.object(t, request)
+			return s.object(t, use)
 		}
-		return s.ref(t, request)
+		return s.ref(t, use)
 	}
 	panic(fmt.Sprintf("openapi: no schema for %v", t))
 }

@@ -33,7 +33,7 @@ func (s *Store) SetTeamAlertPolicy(ctx context.Context, teamID string, p *alerts
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("team %s: %w", teamID, ErrNotFound)
 		}
-		return s.audit(ctx, tx, Audit{TeamID: teamID, Action: AuditAlertPolicy, ObjectType: "team", ObjectID: teamID,
+		return s.audit(ctx, tx, Audit{TeamID: teamID, Action: AuditAlertPolicy, ObjectType: ObjectTeam, ObjectID: teamID,
 			Summary: map[string]any{"policy": p}})
 	})
 }

@@ -79,11 +79,24 @@ const (
 	AuditConsoleSignOut     AuditAction = "console.sign-out"
 )
 
+// ObjectType is the kind of thing an audit entry is about.
+type ObjectType string
+
+// What an audit entry may be about.
+const (
+	ObjectTeam        ObjectType = "team"
+	ObjectKey         ObjectType = "key"
+	ObjectIntegration ObjectType = "integration"
+	ObjectEventType   ObjectType = "event-type"
+	ObjectDelivery    ObjectType = "delivery"
+	ObjectBulkResend  ObjectType = "bulk-resend"
+)
+
 // Audit is one change to record.
 type Audit struct {
 	TeamID     string
 	Action     AuditAction
-	ObjectType string
+	ObjectType ObjectType
 	ObjectID   string
 	// Summary says what changed, never a secret value.
 	Summary map[string]any
@@ -98,7 +111,7 @@ type AuditEntry struct {
 	ActorName  string          `db:"actor_name"`
 	Via        string          `db:"via"`
 	Action     AuditAction     `db:"action"`
-	ObjectType string          `db:"object_type"`
+	ObjectType ObjectType      `db:"object_type"`
 	ObjectID   string          `db:"object_id"`
 	Summary    json.RawMessage `db:"summary"`
 	CreatedAt  time.Time       `db:"created_at"`

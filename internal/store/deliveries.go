@@ -38,7 +38,7 @@ type Delivery struct {
 	CarrierDeliveryID *string `db:"carrier_delivery_id"`
 	// WaitingFor is what it waits for before its next attempt (slot, turn,
 	// in-flight; "" when nothing holds it back).
-	WaitingFor string `db:"waiting_for"`
+	WaitingFor contract.WaitingFor `db:"waiting_for"`
 	// OutOfOrder: it went before an earlier delivery of a fifo integration.
 	OutOfOrder bool `db:"out_of_order"`
 	// EventType is the event's type (read for views only).

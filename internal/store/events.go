@@ -47,9 +47,9 @@ type DeliveryRef struct {
 	AlertPolicy     PolicyJSON `db:"alert_policy"`
 	TeamAlertPolicy PolicyJSON `db:"team_alert_policy"`
 	// RateLimit, MaxInFlight and Ordering are the integration's delivery control.
-	RateLimit   RateJSON `db:"rate_limit"`
-	MaxInFlight *int     `db:"max_in_flight"`
-	Ordering    string   `db:"ordering"`
+	RateLimit   RateJSON        `db:"rate_limit"`
+	MaxInFlight *int            `db:"max_in_flight"`
+	Ordering    herald.Ordering `db:"ordering"`
 }
 
 // matchQuery finds a team's live integrations subscribed to any of the candidate
@@ -271,42 +271,11 @@ type EventFilter struct {
 // EventSummary is an event with the count of its deliveries by outcome.
 type EventSummary struct {
 	Event
-	Total     int `db:"total"`
-	Delivered int `db:"delivered"` // delivered, or carried in an alert group's message
-	Failed    int `db:"failed"`
-	Open      int `db:"open"` // pending or retrying
-	Skipped   int `db:"skipped"`
+	contract.Counts
 }
 
 // Outcome is where the event's deliveries stand, in a word.
-func (e EventSummary) Outcome() EventOutcome {
-	switch {
-	case e.Total == 0:
-		return OutcomeNoMatch
-	case e.Open > 0:
-		return OutcomeInProgress
-	case e.Failed > 0 && e.Delivered > 0:
-		return OutcomePartial
-	case e.Failed > 0:
-		return OutcomeFailed
-	case e.Delivered > 0:
-		return OutcomeDelivered
-	}
-	return OutcomeSkipped
-}
-
-// EventOutcome sums up an event's deliveries.
-type EventOutcome string
-
-// Event outcomes.
-const (
-	OutcomeNoMatch    EventOutcome = "none"        // no integration subscribed
-	OutcomeInProgress EventOutcome = "in-progress" // some wait for an attempt
-	OutcomeDelivered  EventOutcome = "delivered"   // every one that could arrived
-	OutcomePartial    EventOutcome = "partial"     // some arrived, some failed
-	OutcomeFailed     EventOutcome = "failed"      // none arrived, some failed
-	OutcomeSkipped    EventOutcome = "skipped"     // only disabled integrations matched
-)
+func (e EventSummary) Outcome() contract.EventStatus { return contract.Summarize(e.Counts) }
 
 // PruneEvents deletes up to limit events received before cutoff, with their
 // deliveries and attempts (the foreign keys cascade), and says how many went.

@@ -76,7 +76,7 @@ func (s *Store) CreateEventType(ctx context.Context, t EventType) (EventType, er
 		if err != nil {
 			return fmt.Errorf("create event type %s: %w", t.Name, err)
 		}
-		return s.audit(ctx, tx, Audit{TeamID: t.TeamID, Action: AuditEventTypeCreate, ObjectType: "event-type", ObjectID: t.Name,
+		return s.audit(ctx, tx, Audit{TeamID: t.TeamID, Action: AuditEventTypeCreate, ObjectType: ObjectEventType, ObjectID: t.Name,
 			Summary: map[string]any{"description": t.Description}})
 	})
 	return out, err
@@ -115,7 +115,7 @@ func (s *Store) UpdateEventType(ctx context.Context, teamID, name string, c Even
 		if c.Example != nil || c.ClearExample {
 			changed = append(changed, "example")
 		}
-		return s.audit(ctx, tx, Audit{TeamID: teamID, Action: AuditEventTypeUpdate, ObjectType: "event-type", ObjectID: name,
+		return s.audit(ctx, tx, Audit{TeamID: teamID, Action: AuditEventTypeUpdate, ObjectType: ObjectEventType, ObjectID: name,
 			Summary: map[string]any{"changed": changed}})
 	})
 	return out, err
@@ -131,7 +131,7 @@ func (s *Store) DeleteEventType(ctx context.Context, teamID, name string) error 
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("event type %s: %w", name, ErrNotFound)
 		}
-		return s.audit(ctx, tx, Audit{TeamID: teamID, Action: AuditEventTypeDelete, ObjectType: "event-type", ObjectID: name})
+		return s.audit(ctx, tx, Audit{TeamID: teamID, Action: AuditEventTypeDelete, ObjectType: ObjectEventType, ObjectID: name})
 	})
 }
 
@@ -159,7 +159,7 @@ func (s *Store) SetValidateData(ctx context.Context, teamID string, on bool) (Te
 		if err != nil {
 			return notFound(err, "team", teamID)
 		}
-		return s.audit(ctx, tx, Audit{TeamID: teamID, Action: AuditTeamUpdate, ObjectType: "team", ObjectID: teamID,
+		return s.audit(ctx, tx, Audit{TeamID: teamID, Action: AuditTeamUpdate, ObjectType: ObjectTeam, ObjectID: teamID,
 			Summary: map[string]any{"validateData": on}})
 	})
 	return t, err

@@ -67,20 +67,14 @@ type Integration struct {
 	// notice of its last disable was addressed to (nil: not disabled since
 	// it was counted).
 	DisableNoticeReached *int `db:"disable_notice_reached"`
-	// Ordering is OrderingNone or OrderingFIFO.
-	Ordering string `db:"ordering"`
+	// Ordering is herald.OrderingNone or herald.OrderingFIFO.
+	Ordering herald.Ordering `db:"ordering"`
 	// Auth is how the receiver authenticates Herald beyond the signature
 	// (custom headers, mutual TLS, OAuth 2.0), stored sealed as JSON in
 	// auth (AuthRaw: the column as read, sealed).
 	Auth    channels.EndpointAuth `db:"-"`
 	AuthRaw string                `db:"auth"`
 }
-
-// Orderings of an integration's deliveries.
-const (
-	OrderingNone = "none"
-	OrderingFIFO = "fifo"
-)
 
 // RateJSON stores a rate-limit override (NULL: none).
 type RateJSON = JSON[pacing.Override]
@@ -144,7 +138,7 @@ type IntegrationPatch struct {
 	MaxInFlight **int
 	// DisableAfter: a pointer to nil restores the server's threshold.
 	DisableAfter **int
-	Ordering     *string
+	Ordering     *herald.Ordering
 	Auth         *channels.EndpointAuth
 }
 
@@ -214,7 +208,7 @@ func (s *Store) CreateIntegration(ctx context.Context, in Integration) (Integrat
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
 			RETURNING `+integrationCols,
 			in.ID, in.TeamID, in.Name, in.Type, url, secret, in.Events, in.Projects, in.Enabled,
-			in.Retry, in.AutoRecover, in.Format, in.Channel, in.AlertPolicy, in.RateLimit, in.MaxInFlight, orderingOf(in.Ordering), auth,
+			in.Retry, in.AutoRecover, in.Format, in.Channel, in.AlertPolicy, in.RateLimit, in.MaxInFlight, in.Ordering.OrNone(), auth,
 			in.DisableAfter)
 		if err != nil {
 			return fmt.Errorf("insert integration: %w", err)
@@ -222,7 +216,7 @@ func (s *Store) CreateIntegration(ctx context.Context, in Integration) (Integrat
 		if err := setSubscriptions(ctx, tx, out); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, Audit{TeamID: in.TeamID, Action: AuditIntegrationCreate, ObjectType: "integration", ObjectID: in.ID,
+		return s.audit(ctx, tx, Audit{TeamID: in.TeamID, Action: AuditIntegrationCreate, ObjectType: ObjectIntegration, ObjectID: in.ID,
 			Summary: integrationSummary(in)})
 	})
 	if err != nil {
@@ -304,51 +298,7 @@ func (s *Store) UpdateIntegration(ctx context.Context, teamID, id string, p Inte
 		if err := s.openIntegration(&out); err != nil {
 			return err
 		}
-		if p.Name != nil {
-			out.Name = *p.Name
-		}
-		if p.URL != nil {
-			out.URL = *p.URL
-		}
-		if p.Secret != nil {
-			out.Secret = *p.Secret
-		}
-		if p.Events != nil {
-			out.Events = *p.Events
-		}
-		if p.Projects != nil {
-			out.Projects = *p.Projects
-		}
-		if p.Retry != nil {
-			out.Retry = *p.Retry
-		}
-		if p.AutoRecover != nil {
-			out.AutoRecover = *p.AutoRecover
-		}
-		if p.Format != nil {
-			out.Format = *p.Format
-		}
-		if p.Channel != nil {
-			out.Channel = *p.Channel
-		}
-		if p.AlertPolicy != nil {
-			out.AlertPolicy = *p.AlertPolicy
-		}
-		if p.RateLimit != nil {
-			out.RateLimit = *p.RateLimit
-		}
-		if p.MaxInFlight != nil {
-			out.MaxInFlight = *p.MaxInFlight
-		}
-		if p.DisableAfter != nil {
-			out.DisableAfter = *p.DisableAfter
-		}
-		if p.Ordering != nil {
-			out.Ordering = *p.Ordering
-		}
-		if p.Auth != nil {
-			out.Auth = *p.Auth
-		}
+		p.applyTo(&out)
 		auth, err := s.sealAuth(out.Auth, id)
 		if err != nil {
 			return err
@@ -368,7 +318,7 @@ func (s *Store) UpdateIntegration(ctx context.Context, teamID, id string, p Inte
 			WHERE team_id = $1 AND id = $2
 			RETURNING `+integrationCols,
 			teamID, id, out.Name, url, secret, out.Events, out.Projects, out.Retry, out.AutoRecover,
-			out.Format, out.Channel, out.AlertPolicy, out.RateLimit, out.MaxInFlight, orderingOf(out.Ordering), auth, out.DisableAfter)
+			out.Format, out.Channel, out.AlertPolicy, out.RateLimit, out.MaxInFlight, out.Ordering.OrNone(), auth, out.DisableAfter)
 		if err != nil {
 			return fmt.Errorf("update integration %s: %w", id, err)
 		}
@@ -377,7 +327,7 @@ func (s *Store) UpdateIntegration(ctx context.Context, teamID, id string, p Inte
 				return err
 			}
 		}
-		return s.audit(ctx, tx, Audit{TeamID: teamID, Action: AuditIntegrationUpdate, ObjectType: "integration", ObjectID: id,
+		return s.audit(ctx, tx, Audit{TeamID: teamID, Action: AuditIntegrationUpdate, ObjectType: ObjectIntegration, ObjectID: id,
 			Summary: p.summary()})
 	})
 	if err != nil {
@@ -387,6 +337,35 @@ func (s *Store) UpdateIntegration(ctx context.Context, teamID, id string, p Inte
 		return Integration{}, err
 	}
 	return out, nil
+}
+
+// applyTo changes in i what p sets.
+func (p IntegrationPatch) applyTo(i *Integration) {
+	setIf(&i.Name, p.Name)
+	setIf(&i.URL, p.URL)
+	setIf(&i.Secret, p.Secret)
+	if p.Events != nil {
+		i.Events = *p.Events
+	}
+	if p.Projects != nil {
+		i.Projects = *p.Projects
+	}
+	setIf(&i.Retry, p.Retry)
+	setIf(&i.AutoRecover, p.AutoRecover)
+	setIf(&i.Format, p.Format)
+	setIf(&i.Channel, p.Channel)
+	setIf(&i.AlertPolicy, p.AlertPolicy)
+	setIf(&i.RateLimit, p.RateLimit)
+	setIf(&i.MaxInFlight, p.MaxInFlight)
+	setIf(&i.DisableAfter, p.DisableAfter)
+	setIf(&i.Ordering, p.Ordering)
+	setIf(&i.Auth, p.Auth)
+}
+
+func setIf[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
 }
 
 // DeleteIntegration removes an integration from matching and from the API. Its
@@ -404,7 +383,7 @@ func (s *Store) DeleteIntegration(ctx context.Context, teamID, id string) error 
 		if _, err := tx.ExecContext(ctx, `DELETE FROM integration_subscriptions WHERE integration_id = $1`, id); err != nil {
 			return fmt.Errorf("delete subscriptions of %s: %w", id, err)
 		}
-		return s.audit(ctx, tx, Audit{TeamID: teamID, Action: AuditIntegrationDelete, ObjectType: "integration", ObjectID: id})
+		return s.audit(ctx, tx, Audit{TeamID: teamID, Action: AuditIntegrationDelete, ObjectType: ObjectIntegration, ObjectID: id})
 	})
 }
 
@@ -427,7 +406,7 @@ func (s *Store) DisableIntegration(ctx context.Context, id, reason, by string) (
 		if err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, Audit{TeamID: out.TeamID, Action: AuditIntegrationDisable, ObjectType: "integration", ObjectID: id,
+		return s.audit(ctx, tx, Audit{TeamID: out.TeamID, Action: AuditIntegrationDisable, ObjectType: ObjectIntegration, ObjectID: id,
 			Summary: map[string]any{"reason": reason}})
 	})
 	if errors.Is(err, sql.ErrNoRows) {
@@ -463,7 +442,7 @@ func (s *Store) EnableIntegration(ctx context.Context, teamID, id string) (Integ
 		if err != nil || was {
 			return err // enabling an enabled integration changes nothing worth an entry
 		}
-		return s.audit(ctx, tx, Audit{TeamID: out.TeamID, Action: AuditIntegrationEnable, ObjectType: "integration", ObjectID: id})
+		return s.audit(ctx, tx, Audit{TeamID: out.TeamID, Action: AuditIntegrationEnable, ObjectType: ObjectIntegration, ObjectID: id})
 	})
 	if err != nil {
 		return Integration{}, notFound(err, "integration", id)
@@ -510,7 +489,7 @@ func (s *Store) RotateSecret(ctx context.Context, teamID, id, secret string, gra
 		if err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, Audit{TeamID: teamID, Action: AuditIntegrationRotate, ObjectType: "integration", ObjectID: id,
+		return s.audit(ctx, tx, Audit{TeamID: teamID, Action: AuditIntegrationRotate, ObjectType: ObjectIntegration, ObjectID: id,
 			Summary: map[string]any{"previousSecretExpiresAt": out.PreviousSecretExpiresAt}})
 	})
 	if err != nil {
@@ -543,13 +522,6 @@ func (s *Store) CountIntegrations(ctx context.Context) (map[string]int, error) {
 		out[string(st.Status())] += r.N
 	}
 	return out, nil
-}
-
-func orderingOf(o string) string {
-	if o == "" {
-		return OrderingNone
-	}
-	return o
 }
 
 // integrationSummary is what an audit entry says of a new integration:

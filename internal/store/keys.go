@@ -66,7 +66,7 @@ func (s *Store) CreateKey(ctx context.Context, teamID, name string, scopes []her
 		if err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, Audit{TeamID: teamID, Action: AuditKeyCreate, ObjectType: "key", ObjectID: k.ID,
+		return s.audit(ctx, tx, Audit{TeamID: teamID, Action: AuditKeyCreate, ObjectType: ObjectKey, ObjectID: k.ID,
 			Summary: map[string]any{"name": name, "scopes": sc, "prefix": k.Prefix}})
 	})
 	if err != nil {
@@ -111,7 +111,7 @@ func (s *Store) RevokeKey(ctx context.Context, teamID, id string) (APIKey, error
 		if err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, Audit{TeamID: k.TeamID, Action: AuditKeyRevoke, ObjectType: "key", ObjectID: k.ID,
+		return s.audit(ctx, tx, Audit{TeamID: k.TeamID, Action: AuditKeyRevoke, ObjectType: ObjectKey, ObjectID: k.ID,
 			Summary: map[string]any{"name": k.Name}})
 	})
 	if err != nil {

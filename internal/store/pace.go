@@ -10,6 +10,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/pacing"
 )
 
@@ -23,9 +24,30 @@ type paceRow struct {
 	HeldUntil time.Time `db:"held_until"`
 }
 
-func (p paceRow) state(sent bool) pacing.State {
+// PaceBook names which of an integration's two schedules a reservation is
+// made in.
+type PaceBook int
+
+const (
+	// BookReserved is the schedule a workflow waits for with a timer.
+	BookReserved PaceBook = iota
+	// BookSent is the check made just before the request goes.
+	BookSent
+)
+
+// PlatformAnswer names what a platform said about its limit.
+type PlatformAnswer int
+
+const (
+	// AnswerThrottled is a 429 despite pacing: slow down and hold.
+	AnswerThrottled PlatformAnswer = iota
+	// AnswerBucketEmpty is a bucket announced empty: hold until it refills.
+	AnswerBucketEmpty
+)
+
+func (p paceRow) state(book PaceBook) pacing.State {
 	s := pacing.State{TAT: p.TAT, Slowdown: p.Slowdown, SlowedAt: p.SlowedAt}
-	if sent {
+	if book == BookSent {
 		s.TAT = p.SentTAT
 	}
 	return s
@@ -61,12 +83,11 @@ func savePace(ctx context.Context, tx *sqlx.Tx, integrationID string, p paceRow)
 }
 
 // ReservePace takes the next slot of an integration's pace under l and
-// returns how long from now (clock, read once the row is locked) it is. sent picks the state: false for the
-// reservation a workflow waits for with a timer, true for the check made
-// just before the request goes. Time spent queueing for the row lock is not
+// returns how long from now (clock, read once the row is locked) it is, in
+// the schedule book names. Time spent queueing for the row lock is not
 // counted as spacing. The clocks of the workers sharing a pace differ by
 // their NTP error, milliseconds against intervals of hundreds of them.
-func (s *Store) ReservePace(ctx context.Context, integrationID string, l pacing.Limit, sent bool, clock func() time.Time) (time.Duration, error) {
+func (s *Store) ReservePace(ctx context.Context, integrationID string, l pacing.Limit, book PaceBook, clock func() time.Time) (time.Duration, error) {
 	var wait time.Duration
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		p, err := lockPace(ctx, tx, integrationID)
@@ -74,8 +95,8 @@ func (s *Store) ReservePace(ctx context.Context, integrationID string, l pacing.
 			return err
 		}
 		now := clock()
-		st, slot := pacing.Reserve(p.state(sent), l, now)
-		if sent {
+		st, slot := pacing.Reserve(p.state(book), l, now)
+		if book == BookSent {
 			p.SentTAT = st.TAT
 		} else {
 			p.TAT = st.TAT
@@ -87,9 +108,10 @@ func (s *Store) ReservePace(ctx context.Context, integrationID string, l pacing.
 }
 
 // PaceAnswer applies what the platform said about its limit: a 429 despite
-// pacing (throttled; wait is its Retry-After) slows the integration down and
-// holds it, a bucket announced empty (wait is until it refills) holds it.
-func (s *Store) PaceAnswer(ctx context.Context, integrationID string, l pacing.Limit, throttled bool, wait time.Duration, clock func() time.Time) error {
+// pacing (AnswerThrottled; wait is its Retry-After) slows the integration
+// down and holds it, a bucket announced empty (wait is until it refills)
+// holds it.
+func (s *Store) PaceAnswer(ctx context.Context, integrationID string, l pacing.Limit, answer PlatformAnswer, wait time.Duration, clock func() time.Time) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		p, err := lockPace(ctx, tx, integrationID)
 		if err != nil {
@@ -97,13 +119,13 @@ func (s *Store) PaceAnswer(ctx context.Context, integrationID string, l pacing.L
 		}
 		now := clock()
 		// One answer moves the slowdown once; both states are held.
-		reserved := p.state(false)
-		if throttled {
+		reserved := p.state(BookReserved)
+		if answer == AnswerThrottled {
 			reserved = pacing.Throttled(reserved, l, now, wait)
 		} else {
 			reserved = pacing.Hold(reserved, l, now.Add(wait))
 		}
-		sent := p.state(true)
+		sent := p.state(BookSent)
 		sent.Slowdown, sent.SlowedAt = reserved.Slowdown, reserved.SlowedAt
 		sent = pacing.Hold(sent, l, now.Add(wait))
 		p.TAT, p.SentTAT, p.Slowdown, p.SlowedAt = reserved.TAT, sent.TAT, reserved.Slowdown, reserved.SlowedAt
@@ -184,7 +206,7 @@ const asyncCommit = `(SELECT set_config('synchronous_commit', 'off', true)) AS a
 
 // SetWaiting records what a delivery waits for before its next attempt, and
 // until when (the API, console and CLI show it).
-func (s *Store) SetWaiting(ctx context.Context, deliveryID, waitingFor string, until time.Time) error {
+func (s *Store) SetWaiting(ctx context.Context, deliveryID string, waitingFor contract.WaitingFor, until time.Time) error {
 	_, err := s.db.ExecContext(ctx, `UPDATE deliveries SET waiting_for = $2, next_attempt_at = $3, updated_at = now()
 		WHERE id = $1 AND status IN ($4, $5)`, deliveryID, waitingFor, until, herald.DeliveryPending, herald.DeliveryRetrying)
 	if err != nil {

@@ -32,7 +32,7 @@ func TestReservePaceIsOneBudget(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w, err := st.ReservePace(context.Background(), integID, l, false, clock)
+			w, err := st.ReservePace(context.Background(), integID, l, store.BookReserved, clock)
 			if err != nil {
 				t.Error(err)
 				return
@@ -61,18 +61,18 @@ func TestPaceAnswerSlowsDownOnce(t *testing.T) {
 	t0 := clock()
 	l := pacing.Limit{Count: 1, Per: time.Second, Burst: 1}
 	ctx := context.Background()
-	if err := st.PaceAnswer(ctx, integID, l, true, 5*time.Second, clock); err != nil {
+	if err := st.PaceAnswer(ctx, integID, l, store.AnswerThrottled, 5*time.Second, clock); err != nil {
 		t.Fatal(err)
 	}
 	var slowdown int
 	if err := st.DB().QueryRowContext(ctx, `SELECT slowdown FROM integration_pace WHERE integration_id = $1`, integID).Scan(&slowdown); err != nil || slowdown != 1 {
 		t.Errorf("slowdown %d (%v) after one 429, want 1", slowdown, err)
 	}
-	for _, sent := range []bool{false, true} {
-		w1, _ := st.ReservePace(ctx, integID, l, sent, clock)
-		w2, _ := st.ReservePace(ctx, integID, l, sent, clock)
+	for _, book := range []store.PaceBook{store.BookReserved, store.BookSent} {
+		w1, _ := st.ReservePace(ctx, integID, l, book, clock)
+		w2, _ := st.ReservePace(ctx, integID, l, book, clock)
 		if w1 != 5*time.Second || w2 != 7*time.Second {
-			t.Errorf("sent=%v: after a 429 with Retry-After 5s: waits %s, %s; want 5s, then 2s more (half rate)", sent, w1, w2)
+			t.Errorf("book %d: after a 429 with Retry-After 5s: waits %s, %s; want 5s, then 2s more (half rate)", book, w1, w2)
 		}
 	}
 	held, err := st.HeldUntil(ctx, integID)

@@ -32,7 +32,7 @@ func (s *Store) CreateSession(ctx context.Context, key APIKey, from string, ttl,
 			VALUES ($1, $2, now() + $3 * interval '1 millisecond')`, hashKey(id), key.ID, ttl.Milliseconds()); err != nil {
 			return fmt.Errorf("create console session: %w", err)
 		}
-		return s.audit(ctx, tx, Audit{TeamID: key.TeamID, Action: AuditConsoleSignIn, ObjectType: "key", ObjectID: key.ID,
+		return s.audit(ctx, tx, Audit{TeamID: key.TeamID, Action: AuditConsoleSignIn, ObjectType: ObjectKey, ObjectID: key.ID,
 			Summary: map[string]any{"from": from}})
 	})
 	if err != nil {
@@ -64,6 +64,6 @@ func (s *Store) EndSession(ctx context.Context, key APIKey, id string) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM console_sessions WHERE id_hash = $1`, hashKey(id)); err != nil {
 			return fmt.Errorf("end console session: %w", err)
 		}
-		return s.audit(ctx, tx, Audit{TeamID: key.TeamID, Action: AuditConsoleSignOut, ObjectType: "key", ObjectID: key.ID})
+		return s.audit(ctx, tx, Audit{TeamID: key.TeamID, Action: AuditConsoleSignOut, ObjectType: ObjectKey, ObjectID: key.ID})
 	})
 }

@@ -31,7 +31,7 @@ func (s *Store) CreateTeam(ctx context.Context, name string) (Team, error) {
 			return err
 		}
 		// The new team's own log starts with its making.
-		return s.audit(ctx, tx, Audit{TeamID: t.ID, Action: AuditTeamCreate, ObjectType: "team", ObjectID: t.ID,
+		return s.audit(ctx, tx, Audit{TeamID: t.ID, Action: AuditTeamCreate, ObjectType: ObjectTeam, ObjectID: t.ID,
 			Summary: map[string]any{"name": name}})
 	})
 	if err != nil {

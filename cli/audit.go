@@ -4,7 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/heraldhq/herald/internal/api"
-	"github.com/heraldhq/herald/internal/channels"
+	"github.com/heraldhq/herald/internal/runes"
 )
 
 func newAuditCmd(g *globals) *cobra.Command {
@@ -42,7 +42,7 @@ func newAuditCmd(g *globals) *cobra.Command {
 				}
 				// A long summary would wrap the terminal's line and break the
 				// columns: the table shows its start, -o json all of it.
-				t.row(e.At, e.Action, e.Object.ID, actor, e.Actor.Via, channels.Truncate(string(e.Summary), auditSummaryWidth))
+				t.row(e.At, e.Action, e.Object.ID, actor, e.Actor.Via, runes.Truncate(string(e.Summary), auditSummaryWidth))
 			}
 			if err := t.flush(); err != nil {
 				return err

@@ -16,6 +16,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/catalog"
+	"github.com/heraldhq/herald/internal/eventread"
 	"github.com/heraldhq/herald/internal/eventtype"
 	"github.com/heraldhq/herald/test/fakes"
 )
@@ -49,7 +50,7 @@ func TestMissingFieldsStillRender(t *testing.T) {
 		`{"build":"x","run":[1],"backup":7,"alert":true,"invoice":null,"deployment":{"status":{}},"autoscaling":{"instances":"many"},"service":{"name":{"x":1}},"project":["p"]}`}
 	for _, typ := range eventtype.Catalogue() {
 		for _, body := range bodies {
-			s := Summarize(typ, json.RawMessage(body))
+			s := eventread.Summarize(typ, json.RawMessage(body))
 			if s.Title == "" || s.Title == typ {
 				t.Errorf("%s %s: title %q, want the type's own words", typ, body, s.Title)
 			}
@@ -139,7 +140,7 @@ func TestRenderingsReadWell(t *testing.T) {
 		t.Errorf("slack: %s", mustJSON(t, s))
 	}
 	d := RenderDiscord(msg)
-	if d.Embeds[0].Color != ToneStarted.Colour() || len(d.AllowedMentions.Parse) != 0 || d.Embeds[0].Timestamp == "" {
+	if d.Embeds[0].Color != eventread.ToneStarted.Colour() || len(d.AllowedMentions.Parse) != 0 || d.Embeds[0].Timestamp == "" {
 		t.Errorf("discord: %s", mustJSON(t, d))
 	}
 	if !strings.Contains(string(mustJSON(t, d)), `"allowed_mentions":{"parse":[]}`) {
@@ -301,7 +302,7 @@ func docExamples() string {
 	var b strings.Builder
 	for _, n := range names {
 		ev := goldenEvents[n]
-		s := Summarize(ev.Type, json.RawMessage(ev.Data))
+		s := eventread.Summarize(ev.Type, json.RawMessage(ev.Data))
 		var pretty bytes.Buffer
 		_ = json.Indent(&pretty, []byte(ev.Data), "", "  ")
 		fmt.Fprintf(&b, "### `%s` (%s)\n\n```json\n%s\n```\n\n", ev.Type, n, pretty.String())

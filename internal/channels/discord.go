@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/eventread"
 	"github.com/heraldhq/herald/internal/pacing"
+	"github.com/heraldhq/herald/internal/runes"
 )
 
 // Discord embed limits: https://discord.com/developers/docs/resources/message#embed-object-embed-limits
@@ -77,12 +79,12 @@ const discordTextMax = 1000
 
 // RenderDiscord builds the embed of an event.
 func RenderDiscord(m Message) DiscordMessage {
-	s := Summarize(m.EventType, m.Data)
-	e := DiscordEmbed{Title: discordMarkdown.fit(oneLine(s.Title), DiscordTitleMax), Color: s.Tone.Colour()}
-	if s.Link != "" && Len(s.Link) <= 2048 {
+	s := eventread.Summarize(m.EventType, m.Data)
+	e := DiscordEmbed{Title: discordMarkdown.fit(runes.OneLine(s.Title), DiscordTitleMax), Color: s.Tone.Colour()}
+	if s.Link != "" && runes.Len(s.Link) <= 2048 {
 		e.URL = s.Link
 	}
-	footer := Truncate(oneLine(m.EventType+" · event "+m.EventID), 300)
+	footer := runes.Truncate(runes.OneLine(m.EventType+" · event "+m.EventID), 300)
 	e.Footer = &struct {
 		Text string `json:"text"`
 	}{footer}
@@ -90,21 +92,21 @@ func RenderDiscord(m Message) DiscordMessage {
 		e.Timestamp = ts.UTC().Format(time.RFC3339Nano)
 	}
 	e.Description = discordMarkdown.fit(s.Text, discordTextMax)
-	total := Len(e.Title) + Len(e.Description) + Len(footer)
+	total := runes.Len(e.Title) + runes.Len(e.Description) + runes.Len(footer)
 	for _, f := range s.Fields {
 		if len(e.Fields) == DiscordFieldsMax {
 			break
 		}
-		name := discordMarkdown.fit(oneLine(f.Name), 100)
+		name := discordMarkdown.fit(runes.OneLine(f.Name), 100)
 		value := discordMarkdown.fit(f.Value, min(discordValueMax, DiscordFieldValueMax))
 		if name == "" || strings.TrimSpace(value) == "" {
 			continue // Discord rejects empty field names and values
 		}
-		if total+Len(name)+Len(value) > DiscordEmbedTotalMax {
+		if total+runes.Len(name)+runes.Len(value) > DiscordEmbedTotalMax {
 			break
 		}
-		total += Len(name) + Len(value)
-		e.Fields = append(e.Fields, DiscordEmbedField{Name: name, Value: value, Inline: Len(value) <= 40})
+		total += runes.Len(name) + runes.Len(value)
+		e.Fields = append(e.Fields, DiscordEmbedField{Name: name, Value: value, Inline: runes.Len(value) <= 40})
 	}
 	msg := DiscordMessage{Embeds: []DiscordEmbed{e}}
 	msg.AllowedMentions.Parse = []string{}
@@ -166,7 +168,7 @@ func (c *Discord) classify(r *Response, now time.Time) Result {
 	_ = json.Unmarshal(r.Body, &de)
 	switch {
 	case r.Status == http.StatusNotFound || de.Code == DiscordUnknownWebhook:
-		return Result{Outcome: herald.OutcomeGone, Reason: fmt.Sprintf("HTTP %d: Discord says %s (code %d): the webhook was deleted", r.Status, oneLine(Truncate(de.Message, 100)), de.Code)}
+		return Result{Outcome: herald.OutcomeGone, Reason: fmt.Sprintf("HTTP %d: Discord says %s (code %d): the webhook was deleted", r.Status, runes.OneLine(runes.Truncate(de.Message, 100)), de.Code)}
 	case r.Status == http.StatusUnauthorized && de.Code == DiscordInvalidWebhookToken:
 		return Result{Outcome: herald.OutcomeGone, Reason: "HTTP 401: Discord says the webhook token is invalid"}
 	case r.Status == http.StatusTooManyRequests:
@@ -181,7 +183,7 @@ func (c *Discord) classify(r *Response, now time.Time) Result {
 	}
 	res := ClassifyStatus(r, now)
 	if de.Message != "" && res.Outcome != herald.OutcomeDelivered {
-		res.Reason += ": Discord says " + oneLine(Truncate(de.Message, 200))
+		res.Reason += ": Discord says " + runes.OneLine(runes.Truncate(de.Message, 200))
 	}
 	return res
 }

@@ -1,6 +1,10 @@
 package channels
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/heraldhq/herald/internal/runes"
+)
 
 // Event text is shown as text on every platform: each has its own markup and
 // its own escape. The hostile-string tests (hostile_test.go) hold each one
@@ -108,19 +112,19 @@ func fit(escaped []string, max int) string {
 	var pieces []string
 	used := 0
 	for _, e := range escaped {
-		if used+Len(e) <= max {
+		if used+runes.Len(e) <= max {
 			pieces = append(pieces, e)
-			used += Len(e)
+			used += runes.Len(e)
 			continue
 		}
-		for len(pieces) > 0 && used+Len(Ellipsis) > max {
-			used -= Len(pieces[len(pieces)-1])
+		for len(pieces) > 0 && used+runes.Len(runes.Ellipsis) > max {
+			used -= runes.Len(pieces[len(pieces)-1])
 			pieces = pieces[:len(pieces)-1]
 		}
-		if used+Len(Ellipsis) > max {
+		if used+runes.Len(runes.Ellipsis) > max {
 			return ""
 		}
-		return strings.Join(pieces, "") + Ellipsis
+		return strings.Join(pieces, "") + runes.Ellipsis
 	}
 	return strings.Join(pieces, "")
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/lru"
+	"github.com/heraldhq/herald/internal/runes"
 )
 
 // Tokens gets and caches OAuth 2.0 client-credentials tokens (RFC 6749
@@ -178,9 +179,9 @@ func (ts *Tokens) fetch(ctx context.Context, o *OAuth2, t *ClientTLS) (token, er
 	if resp.StatusCode/100 != 2 {
 		msg := fmt.Sprintf("the token endpoint answered %d", resp.StatusCode)
 		if answer.Error != "" {
-			msg += " " + Truncate(oneLine(answer.Error), 100)
+			msg += " " + runes.Truncate(runes.OneLine(answer.Error), 100)
 			if answer.Description != "" {
-				msg += ": " + Truncate(oneLine(answer.Description), 200)
+				msg += ": " + runes.Truncate(runes.OneLine(answer.Description), 200)
 			}
 		}
 		// 400 and 401 refuse the client or the grant (RFC 6749 §5.2): a
@@ -195,7 +196,7 @@ func (ts *Tokens) fetch(ctx context.Context, o *OAuth2, t *ClientTLS) (token, er
 		return token{}, &TokenError{herald.OutcomeRetry, "the token endpoint's answer has no access_token"}
 	}
 	if answer.TokenType != "" && !strings.EqualFold(answer.TokenType, "bearer") {
-		return token{}, &TokenError{herald.OutcomePermanent, fmt.Sprintf("token type %q is not bearer", Truncate(oneLine(answer.TokenType), 40))}
+		return token{}, &TokenError{herald.OutcomePermanent, fmt.Sprintf("token type %q is not bearer", runes.Truncate(runes.OneLine(answer.TokenType), 40))}
 	}
 	life := min(tokenLifetime(answer.ExpiresIn), TokenMaxLifetime)
 	margin := min(TokenRefreshMargin, life/10)

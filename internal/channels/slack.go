@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/eventread"
 	"github.com/heraldhq/herald/internal/pacing"
+	"github.com/heraldhq/herald/internal/runes"
 )
 
 // Slack Block Kit limits: https://api.slack.com/reference/block-kit/blocks
@@ -63,11 +65,11 @@ type SlackMessage struct {
 
 // RenderSlack builds the Block Kit message of an event.
 func RenderSlack(m Message) SlackMessage {
-	s := Summarize(m.EventType, m.Data)
-	title := oneLine(s.Tone.Emoji() + " " + s.Title)
+	s := eventread.Summarize(m.EventType, m.Data)
+	title := runes.OneLine(s.Tone.Emoji() + " " + s.Title)
 	msg := SlackMessage{}
 	msg.Blocks = append(msg.Blocks, slackBlock{Type: "header",
-		Text: &slackText{Type: "plain_text", Text: Truncate(title, SlackHeaderMax), Emoji: true}})
+		Text: &slackText{Type: "plain_text", Text: runes.Truncate(title, SlackHeaderMax), Emoji: true}})
 
 	if s.Text != "" {
 		msg.Blocks = append(msg.Blocks, slackBlock{Type: "section",
@@ -75,8 +77,8 @@ func RenderSlack(m Message) SlackMessage {
 	}
 	var fields []slackText
 	for _, f := range s.Fields {
-		name := fitEscaped(oneLine(f.Name), 100, slackEscape)
-		value := fitEscaped(f.Value, min(slackValueMax, SlackFieldTextMax-Len(name)-4), slackEscape)
+		name := fitEscaped(runes.OneLine(f.Name), 100, slackEscape)
+		value := fitEscaped(f.Value, min(slackValueMax, SlackFieldTextMax-runes.Len(name)-4), slackEscape)
 		fields = append(fields, slackText{Type: "mrkdwn", Text: "*" + name + "*\n" + value})
 	}
 	for len(fields) > 0 && len(msg.Blocks) < SlackMaxBlocks-3 {
@@ -84,7 +86,7 @@ func RenderSlack(m Message) SlackMessage {
 		msg.Blocks = append(msg.Blocks, slackBlock{Type: "section", Fields: fields[:n]})
 		fields = fields[n:]
 	}
-	if s.Link != "" && Len(s.Link) <= SlackButtonURLMax {
+	if s.Link != "" && runes.Len(s.Link) <= SlackButtonURLMax {
 		msg.Blocks = append(msg.Blocks, slackBlock{Type: "actions", Elements: []any{
 			slackButton{Type: "button", Text: slackText{Type: "plain_text", Text: "Open"}, URL: s.Link},
 		}})
@@ -98,14 +100,14 @@ func RenderSlack(m Message) SlackMessage {
 	// The fallback text is what notifications and screen readers show.
 	fallback := []string{fitEscaped(title, 300, slackEscape)}
 	if s.Text != "" {
-		fallback = append(fallback, fitEscaped(oneLine(s.Text), 300, slackEscape))
+		fallback = append(fallback, fitEscaped(runes.OneLine(s.Text), 300, slackEscape))
 	}
 	for _, f := range s.Fields {
 		if f.Name == "Project" || f.Name == "Status" || f.Name == "Branch" {
-			fallback = append(fallback, fitEscaped(f.Name+": "+oneLine(f.Value), 200, slackEscape))
+			fallback = append(fallback, fitEscaped(f.Name+": "+runes.OneLine(f.Value), 200, slackEscape))
 		}
 	}
-	msg.Text = Truncate(strings.Join(fallback, " · "), SlackSectionTextMax)
+	msg.Text = runes.Truncate(strings.Join(fallback, " · "), SlackSectionTextMax)
 	return msg
 }
 

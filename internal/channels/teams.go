@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/eventread"
 	"github.com/heraldhq/herald/internal/pacing"
+	"github.com/heraldhq/herald/internal/runes"
 )
 
 // Teams message formats.
@@ -59,10 +61,10 @@ type adaptiveElement map[string]any
 
 // RenderTeamsAdaptive builds the Workflows envelope with an Adaptive Card.
 func RenderTeamsAdaptive(m Message) map[string]any {
-	s := Summarize(m.EventType, m.Data)
+	s := eventread.Summarize(m.EventType, m.Data)
 	body := []adaptiveElement{{
-		"type": "TextBlock", "text": adaptiveMarkdown.fit(oneLine(s.Title), teamsTitleMax), "weight": "Bolder",
-		"size": "Medium", "wrap": true, "color": s.Tone.adaptiveColour(),
+		"type": "TextBlock", "text": adaptiveMarkdown.fit(runes.OneLine(s.Title), teamsTitleMax), "weight": "Bolder",
+		"size": "Medium", "wrap": true, "color": adaptiveColour(s.Tone),
 	}}
 	if s.Text != "" {
 		body = append(body, adaptiveElement{"type": "TextBlock", "text": adaptiveMarkdown.fit(s.Text, teamsTextMax), "wrap": true})
@@ -70,7 +72,7 @@ func RenderTeamsAdaptive(m Message) map[string]any {
 	if facts := teamsFacts(s, "title", adaptiveMarkdown.fit); len(facts) > 0 {
 		body = append(body, adaptiveElement{"type": "FactSet", "facts": facts})
 	}
-	body = append(body, adaptiveElement{"type": "TextBlock", "text": adaptiveMarkdown.fit(oneLine(m.EventType+" · event "+m.EventID), 300),
+	body = append(body, adaptiveElement{"type": "TextBlock", "text": adaptiveMarkdown.fit(runes.OneLine(m.EventType+" · event "+m.EventID), 300),
 		"isSubtle": true, "size": "Small", "wrap": true})
 	card := map[string]any{
 		"$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
@@ -79,7 +81,7 @@ func RenderTeamsAdaptive(m Message) map[string]any {
 		"msteams": map[string]any{"width": "Full"},
 		"body":    body,
 	}
-	if s.Link != "" && Len(s.Link) <= 2048 {
+	if s.Link != "" && runes.Len(s.Link) <= 2048 {
 		card["actions"] = []adaptiveElement{{"type": "Action.OpenUrl", "title": "Open", "url": s.Link}}
 	}
 	return map[string]any{
@@ -94,17 +96,17 @@ func RenderTeamsAdaptive(m Message) map[string]any {
 
 // RenderTeamsMessageCard builds the legacy connector MessageCard.
 func RenderTeamsMessageCard(m Message) map[string]any {
-	s := Summarize(m.EventType, m.Data)
-	title := Truncate(oneLine(s.Title), teamsTitleMax)
+	s := eventread.Summarize(m.EventType, m.Data)
+	title := runes.Truncate(runes.OneLine(s.Title), teamsTitleMax)
 	section := map[string]any{
 		"activityTitle":    title,
-		"activitySubtitle": Truncate(oneLine(m.EventType+" · event "+m.EventID), 300),
+		"activitySubtitle": runes.Truncate(runes.OneLine(m.EventType+" · event "+m.EventID), 300),
 		"markdown":         false, // event text is shown as it is
 	}
 	if s.Text != "" {
-		section["text"] = Truncate(s.Text, teamsTextMax)
+		section["text"] = runes.Truncate(s.Text, teamsTextMax)
 	}
-	if facts := teamsFacts(s, "name", Truncate); len(facts) > 0 {
+	if facts := teamsFacts(s, "name", runes.Truncate); len(facts) > 0 {
 		section["facts"] = facts
 	}
 	card := map[string]any{
@@ -114,7 +116,7 @@ func RenderTeamsMessageCard(m Message) map[string]any {
 		"summary":    title,
 		"sections":   []any{section},
 	}
-	if s.Link != "" && Len(s.Link) <= 2048 {
+	if s.Link != "" && runes.Len(s.Link) <= 2048 {
 		card["potentialAction"] = []any{map[string]any{"@type": "OpenUri", "name": "Open",
 			"targets": []any{map[string]any{"os": "default", "uri": s.Link}}}}
 	}
@@ -123,13 +125,13 @@ func RenderTeamsMessageCard(m Message) map[string]any {
 
 // teamsFacts are the summary's fields as {nameKey, value} facts, each text
 // made fit (and, for Adaptive Cards, escaped) by fit.
-func teamsFacts(s Summary, nameKey string, fit func(string, int) string) []map[string]string {
+func teamsFacts(s eventread.Summary, nameKey string, fit func(string, int) string) []map[string]string {
 	var facts []map[string]string
 	for _, f := range s.Fields {
 		if len(facts) == teamsFactsMax {
 			break
 		}
-		facts = append(facts, map[string]string{nameKey: fit(oneLine(f.Name), 100), "value": fit(f.Value, teamsValueMax)})
+		facts = append(facts, map[string]string{nameKey: fit(runes.OneLine(f.Name), 100), "value": fit(f.Value, teamsValueMax)})
 	}
 	return facts
 }
@@ -169,14 +171,14 @@ func (c *Teams) Classify(req *Request, r *Response, now time.Time) Result {
 		case body == "1":
 			return Result{Outcome: herald.OutcomeDelivered, Reason: "HTTP 200 1"}
 		case strings.Contains(body, "429"):
-			return Result{Outcome: herald.OutcomeThrottled, Reason: "HTTP 200: Teams is throttling: " + oneLine(Truncate(body, 200)),
+			return Result{Outcome: herald.OutcomeThrottled, Reason: "HTTP 200: Teams is throttling: " + runes.OneLine(runes.Truncate(body, 200)),
 				RetryAfter: RetryAfter(r.Header, now)}
 		}
-		return Result{Outcome: herald.OutcomePermanent, Reason: "HTTP 200: Teams says " + oneLine(Truncate(body, 200))}
+		return Result{Outcome: herald.OutcomePermanent, Reason: "HTTP 200: Teams says " + runes.OneLine(runes.Truncate(body, 200))}
 	}
 	res := ClassifyStatus(r, now)
 	if body != "" && res.Outcome != herald.OutcomeDelivered {
-		res.Reason += ": Teams says " + oneLine(Truncate(body, 200))
+		res.Reason += ": Teams says " + runes.OneLine(runes.Truncate(body, 200))
 	}
 	return res
 }
@@ -201,4 +203,19 @@ func (c *Teams) Validate(s Settings) error {
 		return nil
 	}
 	return &FieldError{"format", fmt.Sprintf("must be auto, %s or %s", TeamsAdaptiveCard, TeamsMessageCard)}
+}
+
+// adaptiveColour is the Adaptive Card text colour of a tone.
+func adaptiveColour(t eventread.Tone) string {
+	switch t {
+	case eventread.ToneSuccess:
+		return "Good"
+	case eventread.ToneFailure:
+		return "Attention"
+	case eventread.ToneWarning:
+		return "Warning"
+	case eventread.ToneStarted:
+		return "Accent"
+	}
+	return "Default"
 }

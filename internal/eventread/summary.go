@@ -1,4 +1,7 @@
-package channels
+// Package eventread reads an event into what a person wants to know of it (a
+// Summary: headline, tone, labelled fields, one sentence, link, time), before
+// any platform's format: one reader per category of the event catalog.
+package eventread
 
 import (
 	"bytes"
@@ -9,6 +12,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/datapath"
 	"github.com/heraldhq/herald/internal/eventtype"
+	"github.com/heraldhq/herald/internal/runes"
 )
 
 // Tone is the mood of a notification: it picks the colour and the emoji.
@@ -58,20 +62,6 @@ func (t Tone) Emoji() string {
 	return "🔔"
 }
 
-// adaptiveColour is the Adaptive Card text colour of a tone.
-func (t Tone) adaptiveColour() string {
-	switch t {
-	case ToneSuccess:
-		return "Good"
-	case ToneFailure:
-		return "Attention"
-	case ToneWarning:
-		return "Warning"
-	case ToneStarted:
-		return "Accent"
-	}
-	return "Default"
-}
 
 // Field is one labelled value of a notification.
 type Field struct {
@@ -184,7 +174,7 @@ func valueText(v json.RawMessage) string {
 	if json.Compact(&buf, v) != nil {
 		return string(v)
 	}
-	return Truncate(buf.String(), 300)
+	return runes.Truncate(buf.String(), 300)
 }
 
 // lookup follows a dotted path through nested objects to a scalar, as text.

@@ -1,4 +1,5 @@
-package channels
+// Package runes measures and cuts text as chat platforms count it.
+package runes
 
 import (
 	"strings"
@@ -63,7 +64,7 @@ func Truncate(s string, max int) string {
 	return strings.TrimRightFunc(s[:cut], unicode.IsSpace) + Ellipsis
 }
 
-// oneLine folds newlines and tabs into spaces (for titles and headers).
-func oneLine(s string) string {
+// OneLine folds newlines and tabs into spaces (for titles and headers).
+func OneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }

@@ -260,8 +260,35 @@ func (s *Server) newIntegration(c *fiber.Ctx, req api.IntegrationRequest) (api.I
 	if err != nil {
 		return none, err
 	}
+	in := integrationOf(teamID(c), req, auth)
+	signing, err := s.requestedSigning(&req, in.Type, "")
+	if err != nil {
+		return none, err
+	}
+	// An Ed25519 integration needs a key: Herald makes it.
+	if req.GenerateSecret || (signing == channels.SigningEd25519 && req.Secret == nil) {
+		sec, err := channels.GenerateSecretFor(signing)
+		if err != nil {
+			return none, err
+		}
+		in.Secret = sec
+	}
+	out, err := s.store.CreateIntegration(c.UserContext(), in)
+	if err != nil {
+		return none, s.integrationLimitProblem(err)
+	}
+	out, confirmation := s.confirm(c, out)
+	v := s.integrationView(out)
+	v.URL, v.Secret = out.URL, shownSecret(out.Secret)
+	v.Confirmation = confirmation
+	v.Warnings = append(s.nameWarning(c, out), s.patternWarnings(c, out.TeamID, out.Events)...)
+	return v, nil
+}
+
+// integrationOf is the integration a checked create request makes for team.
+func integrationOf(team string, req api.IntegrationRequest, auth channels.EndpointAuth) store.Integration {
 	in := store.Integration{
-		TeamID:  teamID(c),
+		TeamID:  team,
 		Name:    *req.Name,
 		Type:    herald.IntegrationType(*req.Type),
 		URL:     *req.URL,
@@ -304,28 +331,7 @@ func (s *Server) newIntegration(c *fiber.Ctx, req api.IntegrationRequest) (api.I
 	if req.Secret != nil {
 		in.Secret = *req.Secret
 	}
-	signing, err := s.requestedSigning(&req, in.Type, "")
-	if err != nil {
-		return none, err
-	}
-	// An Ed25519 integration needs a key: Herald makes it.
-	if req.GenerateSecret || (signing == channels.SigningEd25519 && req.Secret == nil) {
-		sec, err := channels.GenerateSecretFor(signing)
-		if err != nil {
-			return none, err
-		}
-		in.Secret = sec
-	}
-	out, err := s.store.CreateIntegration(c.UserContext(), in)
-	if err != nil {
-		return none, s.integrationLimitProblem(err)
-	}
-	out, confirmation := s.confirm(c, out)
-	v := s.integrationView(out)
-	v.URL, v.Secret = out.URL, shownSecret(out.Secret)
-	v.Confirmation = confirmation
-	v.Warnings = append(s.nameWarning(c, out), s.patternWarnings(c, out.TeamID, out.Events)...)
-	return v, nil
+	return in
 }
 
 func (s *Server) listIntegrations(c *fiber.Ctx) error {
@@ -387,62 +393,11 @@ func (s *Server) changeIntegration(c *fiber.Ctx, req api.IntegrationRequest) (ap
 	if err := validateIntegration(&req, api.Updating, s.cfg); err != nil {
 		return none, err
 	}
-	var before store.Integration
-	var err error
-	patchesRetry := req.Retry != nil && *req.Retry != (retry.Override{})
-	if req.URL != nil || req.Format != nil || req.Secret != nil || req.RateLimit != nil || req.MaxInFlight != nil || req.Ordering != nil || req.DisableAfter != nil ||
-		req.Signing != nil || req.GenerateSecret || patchesRetry {
-		if before, err = s.pathIntegration(c); err != nil {
-			return none, err
-		}
-		if patchesRetry {
-			// Field by field, as rateLimit: the fields not sent stay.
-			now := before.Retry.V.Patch(*req.Retry)
-			if err := checkRetry(&now, s.cfg); err != nil {
-				return none, err
-			}
-			req.Retry = &now
-		}
-		if err := s.checkSettings(before.Type, merged(before, req)); err != nil {
-			return none, err
-		}
-		if err := s.checkDeliveryControl(&req, before.Type); err != nil {
-			return none, err
-		}
+	before, auth, err := s.checkChange(c, &req)
+	if err != nil {
+		return none, err
 	}
-	if req.URL != nil {
-		if err := s.checkDestination(c.UserContext(), "url", *req.URL); err != nil {
-			return none, err
-		}
-	}
-	var auth *channels.EndpointAuth
-	if req.HasAuth() {
-		if before.ID == "" {
-			if before, err = s.pathIntegration(c); err != nil {
-				return none, err
-			}
-		}
-		a, err := s.checkAuth(c.UserContext(), before.Type, before.Auth, req)
-		if err != nil {
-			return none, err
-		}
-		auth = &a
-	}
-	p := store.IntegrationPatch{Auth: auth, Name: req.Name, URL: req.URL, Secret: req.Secret,
-		Events: req.Events, Projects: req.Projects, AutoRecover: req.AutoRecover, Format: req.Format}
-	if req.AlertPolicy != nil {
-		p.AlertPolicy = &store.PolicyJSON{V: req.AlertPolicy}
-		if isZeroPolicy(req.AlertPolicy) {
-			p.AlertPolicy.V = nil
-		}
-	}
-	if req.Retry != nil {
-		p.Retry = &store.RetryJSON{V: req.Retry}
-		if *req.Retry == (retry.Override{}) {
-			p.Retry.V = nil
-		}
-	}
-	deliveryControl(req, &p)
+	p := patchOf(req, auth)
 	signing, err := s.requestedSigning(&req, before.Type, before.Secret)
 	if err != nil {
 		return none, err
@@ -492,6 +447,74 @@ func (s *Server) changeIntegration(c *fiber.Ctx, req api.IntegrationRequest) (ap
 		v.URL = out.URL
 	}
 	return v, nil
+}
+
+// checkChange checks a change against the integration it changes, read only
+// when the change needs it: its settings and delivery control as merged, its
+// new destination, its endpoint authentication (returned when changed).
+func (s *Server) checkChange(c *fiber.Ctx, req *api.IntegrationRequest) (store.Integration, *channels.EndpointAuth, error) {
+	var before store.Integration
+	var err error
+	patchesRetry := req.Retry != nil && *req.Retry != (retry.Override{})
+	if req.URL != nil || req.Format != nil || req.Secret != nil || req.RateLimit != nil || req.MaxInFlight != nil || req.Ordering != nil || req.DisableAfter != nil ||
+		req.Signing != nil || req.GenerateSecret || patchesRetry {
+		if before, err = s.pathIntegration(c); err != nil {
+			return before, nil, err
+		}
+		if patchesRetry {
+			// Field by field, as rateLimit: the fields not sent stay.
+			now := before.Retry.V.Patch(*req.Retry)
+			if err := checkRetry(&now, s.cfg); err != nil {
+				return before, nil, err
+			}
+			req.Retry = &now
+		}
+		if err := s.checkSettings(before.Type, merged(before, *req)); err != nil {
+			return before, nil, err
+		}
+		if err := s.checkDeliveryControl(req, before.Type); err != nil {
+			return before, nil, err
+		}
+	}
+	if req.URL != nil {
+		if err := s.checkDestination(c.UserContext(), "url", *req.URL); err != nil {
+			return before, nil, err
+		}
+	}
+	var auth *channels.EndpointAuth
+	if req.HasAuth() {
+		if before.ID == "" {
+			if before, err = s.pathIntegration(c); err != nil {
+				return before, nil, err
+			}
+		}
+		a, err := s.checkAuth(c.UserContext(), before.Type, before.Auth, *req)
+		if err != nil {
+			return before, nil, err
+		}
+		auth = &a
+	}
+	return before, auth, nil
+}
+
+// patchOf is the store's patch of a checked change request.
+func patchOf(req api.IntegrationRequest, auth *channels.EndpointAuth) store.IntegrationPatch {
+	p := store.IntegrationPatch{Auth: auth, Name: req.Name, URL: req.URL, Secret: req.Secret,
+		Events: req.Events, Projects: req.Projects, AutoRecover: req.AutoRecover, Format: req.Format}
+	if req.AlertPolicy != nil {
+		p.AlertPolicy = &store.PolicyJSON{V: req.AlertPolicy}
+		if isZeroPolicy(req.AlertPolicy) {
+			p.AlertPolicy.V = nil
+		}
+	}
+	if req.Retry != nil {
+		p.Retry = &store.RetryJSON{V: req.Retry}
+		if *req.Retry == (retry.Override{}) {
+			p.Retry.V = nil
+		}
+	}
+	deliveryControl(req, &p)
+	return p
 }
 
 // patternWarnings warns of the patterns that match no known event type

@@ -92,15 +92,7 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
 	if m != nil {
-		m.WatchIntegrations(st.CountIntegrations)
-		m.WatchDeliveries(st.CountOpenDeliveries)
-		m.WatchIngestLimit(func() float64 { return float64(s.ingest.current()) })
-		m.WatchOutbox(func() float64 { return float64(s.outbox.depth.Load()) }, func() float64 { return float64(s.outbox.setAside.Load()) })
-		// On the public listener only behind its token; without one, the
-		// process serves it on its separate metrics listener (config.CheckMetricsExposure).
-		if cfg.MetricsToken != "" {
-			s.app.Get("/metrics", adaptor.HTTPHandler(m.Handler(cfg.MetricsToken)))
-		}
+		s.watch(m)
 	}
 
 	if cfg.PayloadKey != "" {
@@ -113,6 +105,27 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 
 	s.mountConsole()
 
+	s.mountAPI()
+	s.outbox = newOutbox(st, s.starter, cfg.OutboxLimit, s.ingest, log)
+	return s, nil
+}
+
+// watch has m count what the gateway holds, and serves it at /metrics on
+// the public listener behind its token.
+func (s *Server) watch(m *metrics.Metrics) {
+	m.WatchIntegrations(s.store.CountIntegrations)
+	m.WatchDeliveries(s.store.CountOpenDeliveries)
+	m.WatchIngestLimit(func() float64 { return float64(s.ingest.current()) })
+	m.WatchOutbox(func() float64 { return float64(s.outbox.depth.Load()) }, func() float64 { return float64(s.outbox.setAside.Load()) })
+	// On the public listener only behind its token; without one, the
+	// process serves it on its separate metrics listener (config.CheckMetricsExposure).
+	if s.cfg.MetricsToken != "" {
+		s.app.Get("/metrics", adaptor.HTTPHandler(m.Handler(s.cfg.MetricsToken)))
+	}
+}
+
+// mountAPI mounts the JSON API at /v1, each route behind the scopes it takes.
+func (s *Server) mountAPI() {
 	// Ahead of the body limit, so a 413 is counted too.
 	s.app.Use("/v1/events", s.countIngestErrors)
 	v1 := s.app.Group("/v1", s.limitBody)
@@ -169,8 +182,6 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 	// Slack redirects the browser here: the signed state, not a key, says whose it is.
 	v1.Get("/slack/oauth/callback", s.slackCallback)
 	v1.Get("/slack/begin", s.slackBegin)
-	s.outbox = newOutbox(st, s.starter, cfg.OutboxLimit, s.ingest, log)
-	return s, nil
 }
 
 // Serve serves on ln until Shutdown.

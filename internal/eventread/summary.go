@@ -62,7 +62,6 @@ func (t Tone) Emoji() string {
 	return "🔔"
 }
 
-
 // Field is one labelled value of a notification.
 type Field struct {
 	Name  string

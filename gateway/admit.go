@@ -4,6 +4,8 @@ import (
 	"math"
 	"sync"
 	"time"
+
+	"github.com/heraldhq/herald/internal/contract"
 )
 
 // The ingest path bounds the event starts it has in flight with an adaptive
@@ -91,8 +93,9 @@ func newIngestLimiter(maxInflight int) *ingestLimiter {
 }
 
 // admit takes a slot without waiting, or says no at once. release reports
-// whether the start failed.
-func (l *ingestLimiter) admit() (release func(failed bool), ok bool) {
+// what became of the start: only Temporal's slowness moves the shared limit
+// (a start refused for what one event carries says nothing about Temporal).
+func (l *ingestLimiter) admit() (release func(contract.StartFailure), ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if float64(l.inflight) >= math.Floor(l.limit) {
@@ -100,7 +103,8 @@ func (l *ingestLimiter) admit() (release func(failed bool), ok bool) {
 	}
 	l.inflight++
 	inflight, began := l.inflight, time.Now()
-	return func(failed bool) {
+	return func(f contract.StartFailure) {
+		failed := f == contract.StartSlow
 		now := time.Now()
 		l.mu.Lock()
 		defer l.mu.Unlock()

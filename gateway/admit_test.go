@@ -3,6 +3,8 @@ package gateway
 import (
 	"testing"
 	"time"
+
+	"github.com/heraldhq/herald/internal/contract"
 )
 
 func TestNextLimit(t *testing.T) {
@@ -68,7 +70,7 @@ func TestNextLimitRecoversUnderLightLoad(t *testing.T) {
 
 func TestIngestLimiterAdmitsUpToTheLimit(t *testing.T) {
 	l := newIngestLimiter(32)
-	var releases []func(bool)
+	var releases []func(contract.StartFailure)
 	for range 32 {
 		release, ok := l.admit()
 		if !ok {
@@ -80,7 +82,7 @@ func TestIngestLimiterAdmitsUpToTheLimit(t *testing.T) {
 		t.Fatal("admitted a 33rd start over the limit")
 	}
 	for _, r := range releases {
-		r(true) // all failed at once: one cut, not 32
+		r(contract.StartSlow) // all slow at once: one cut, not 32
 	}
 	if got := l.current(); got != 24 {
 		t.Errorf("after a burst of failures the limit is %d, want 24", got)

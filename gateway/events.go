@@ -144,6 +144,22 @@ func (e eventStarter) start(ctx context.Context, in contract.EventInput) (string
 	return contract.StartEvent(ctx, e.temporal, e.taskQueue, e.dispatch, in)
 }
 
+// startAdmitted starts in's workflow in the slot admit gave (release), within
+// ingestTimeout, frees the slot with what the start said of Temporal, and
+// says what a failure means: the one path of a start, for a request and for
+// the outbox alike.
+func (e eventStarter) startAdmitted(ctx context.Context, release func(contract.StartFailure), in contract.EventInput) (string, contract.StartFailure, error) {
+	ctx, cancel := context.WithTimeout(ctx, ingestTimeout)
+	defer cancel()
+	wfID, err := e.start(ctx, in)
+	failure := contract.StartOK
+	if err != nil {
+		failure = contract.ClassifyStart(err)
+	}
+	release(failure)
+	return wfID, failure, err
+}
+
 // startEvent starts the event's workflow. Over the ingest limit, or when
 // Temporal does not answer in time, it queues the event in the outbox for the
 // dispatcher instead (queued); only an event it can do neither with gets 503.
@@ -153,16 +169,7 @@ func (s *Server) startEvent(c *fiber.Ctx, in contract.EventInput) (wfID string, 
 	if !ok {
 		return wfID, true, s.queueEvent(c, in)
 	}
-	ctx, cancel := context.WithTimeout(c.UserContext(), ingestTimeout)
-	defer cancel()
-	wfID, err = s.starter.start(ctx, in)
-	failure := contract.StartFailure(0)
-	if err != nil {
-		failure = contract.ClassifyStart(err)
-	}
-	// Only Temporal's slowness moves the shared limit: a start refused for what
-	// one event carries says nothing about Temporal.
-	release(failure == contract.StartSlow)
+	wfID, failure, err := s.starter.startAdmitted(c.UserContext(), release, in)
 	if failure == contract.StartRefused {
 		s.log.Warn("event refused by the workflow service", "workflow", wfID, "error", err)
 		return wfID, false, problemf(fiber.StatusBadRequest, "the event could not be started: %s", err)
@@ -183,7 +190,7 @@ func (s *Server) startEvent(c *fiber.Ctx, in contract.EventInput) (wfID string, 
 
 // queueEvent puts an event in the outbox, or says why it could not.
 func (s *Server) queueEvent(c *fiber.Ctx, in contract.EventInput) error {
-	if err := s.outbox.enqueue(c, in); err != nil {
+	if err := s.outbox.enqueue(c.UserContext(), in); err != nil {
 		s.metrics.EventShed()
 		return err
 	}

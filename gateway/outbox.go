@@ -8,8 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gofiber/fiber/v2"
-
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/store"
 )
@@ -26,6 +24,12 @@ const (
 	// outboxPoll is how often a dispatcher looks for events other gateways
 	// left behind (it is woken at once for its own).
 	outboxPoll = time.Second
+	// outboxLease is how long a dispatcher's claim on a batch lasts: a
+	// dispatcher that dies leaves its batch to another after it. Starting a
+	// batch stops outboxLeaseMargin before the lease ends, so a live
+	// dispatcher settles its claim while it still holds it.
+	outboxLease       = 30 * time.Second
+	outboxLeaseMargin = 5 * time.Second
 )
 
 // outboxStore is what the outbox keeps in Postgres.
@@ -33,13 +37,15 @@ type outboxStore interface {
 	EnqueueEvent(ctx context.Context, e store.OutboxEvent) error
 	OutboxDepth(ctx context.Context) (int, error)
 	OutboxSetAside(ctx context.Context) (int, error)
-	DispatchOutbox(ctx context.Context, limit int, start func([]store.OutboxEvent) []store.StartOutcome) (claimed, started int, err error)
+	DispatchOutbox(ctx context.Context, owner string, limit int, lease time.Duration, start func([]store.OutboxEvent) []store.StartOutcome) (claimed, started int, err error)
 }
 
 // outbox keeps events accepted over the ingest limit and starts them as the
 // limit allows.
 type outbox struct {
-	store   outboxStore
+	store outboxStore
+	// owner names this dispatcher's claims.
+	owner   string
 	starter eventStarter
 	// limit is how many events may wait (0: queueing is off).
 	limit  int
@@ -58,7 +64,7 @@ type outbox struct {
 }
 
 func newOutbox(st outboxStore, starter eventStarter, limit int, ingest *ingestLimiter, log *slog.Logger) *outbox {
-	return &outbox{store: st, starter: starter, limit: limit, ingest: ingest, log: log, wake: make(chan struct{}, 1)}
+	return &outbox{store: st, owner: store.NewID("dispatcher"), starter: starter, limit: limit, ingest: ingest, log: log, wake: make(chan struct{}, 1)}
 }
 
 // start runs the dispatcher (once, however often the gateway serves).
@@ -88,7 +94,7 @@ func (o *outbox) poke() {
 }
 
 // enqueue keeps an event for the dispatcher.
-func (o *outbox) enqueue(c *fiber.Ctx, in contract.EventInput) error {
+func (o *outbox) enqueue(ctx context.Context, in contract.EventInput) error {
 	switch {
 	case o.limit == 0:
 		return overloaded(o.ingest.current(), "queueing is off")
@@ -100,7 +106,7 @@ func (o *outbox) enqueue(c *fiber.Ctx, in contract.EventInput) error {
 		o.depth.Add(-1)
 		return err
 	}
-	ctx, cancel := context.WithTimeout(c.UserContext(), ingestTimeout)
+	ctx, cancel := context.WithTimeout(ctx, ingestTimeout)
 	defer cancel()
 	if err := o.store.EnqueueEvent(ctx, store.OutboxEvent{TeamID: in.TeamID, EventID: in.EventID, Input: input, ReceivedAt: in.ReceivedAt}); err != nil {
 		o.depth.Add(-1)
@@ -148,7 +154,7 @@ func (o *outbox) run(ctx context.Context) {
 // drain starts waiting events until none is left or none could be started.
 func (o *outbox) drain(ctx context.Context) {
 	for ctx.Err() == nil {
-		claimed, n, err := o.store.DispatchOutbox(ctx, outboxBatch, func(batch []store.OutboxEvent) []store.StartOutcome { return o.startBatch(ctx, batch) })
+		claimed, n, err := o.store.DispatchOutbox(ctx, o.owner, outboxBatch, outboxLease, func(batch []store.OutboxEvent) []store.StartOutcome { return o.startBatch(ctx, batch) })
 		if err != nil {
 			if ctx.Err() == nil {
 				o.log.Warn("dispatch queued events", "error", err)
@@ -163,47 +169,44 @@ func (o *outbox) drain(ctx context.Context) {
 	}
 }
 
-// startBatch starts each event's workflow within the ingest limit, waiting for a
-// slot when the limit is full, and says which ones now exist.
+// startBatch starts each event's workflow within the ingest limit, waiting for
+// a slot when the limit is full (until the claim's lease nears its end), and
+// says what became of each.
 func (o *outbox) startBatch(ctx context.Context, batch []store.OutboxEvent) []store.StartOutcome {
-	ok := make([]store.StartOutcome, len(batch))
+	ctx, cancel := context.WithTimeout(ctx, outboxLease-outboxLeaseMargin)
+	defer cancel()
+	out := make([]store.StartOutcome, len(batch))
 	var wg sync.WaitGroup
 	for i, e := range batch {
 		var in contract.EventInput
 		if err := json.Unmarshal(e.Input, &in); err != nil {
 			// Cannot happen for rows this gateway wrote; keeping it would block the queue.
 			o.log.Error("set aside an unreadable queued event", "team", e.TeamID, "event", e.EventID, "error", err)
-			ok[i] = store.StartOutcome{Error: "unreadable: " + err.Error(), Refused: true}
+			out[i] = store.StartOutcome{Failure: contract.StartRefused, Error: "unreadable: " + err.Error()}
 			continue
 		}
 		release := o.slot(ctx)
 		if release == nil {
-			ok[i] = store.StartOutcome{Error: "the dispatcher stopped"}
+			// Not tried: it waits its next turn, uncounted.
+			out[i] = store.StartOutcome{Failure: contract.StartSlow, Error: "not started: no room under the ingest limit before the dispatcher's claim ran out"}
 			continue
 		}
 		wg.Go(func() {
-			sctx, cancel := context.WithTimeout(ctx, ingestTimeout)
-			defer cancel()
-			_, err := o.starter.start(sctx, in)
-			failure := contract.StartFailure(0)
-			if err != nil {
-				failure = contract.ClassifyStart(err)
-			}
-			release(failure == contract.StartSlow)
+			_, failure, err := o.starter.startAdmitted(ctx, release, in)
 			if err != nil {
 				o.log.Warn("start queued event", "team", in.TeamID, "event", in.EventID, "error", err)
-				ok[i] = store.StartOutcome{Error: err.Error(), Refused: failure == contract.StartRefused, Counted: failure == contract.StartOther}
+				out[i] = store.StartOutcome{Failure: failure, Error: err.Error()}
 				return
 			}
-			ok[i] = store.StartOutcome{Started: true}
+			out[i] = store.StartOutcome{Started: true}
 		})
 	}
 	wg.Wait()
-	return ok
+	return out
 }
 
-// slot waits for room under the ingest limit (nil when ctx ends).
-func (o *outbox) slot(ctx context.Context) func(failed bool) {
+// slot waits for room under the ingest limit (nil when ctx ends first).
+func (o *outbox) slot(ctx context.Context) func(contract.StartFailure) {
 	for {
 		if release, ok := o.ingest.admit(); ok {
 			return release

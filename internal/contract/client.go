@@ -26,9 +26,11 @@ func eventSearchAttributes(in EventInput) temporal.SearchAttributes {
 type StartFailure int
 
 const (
+	// StartOK: the workflow exists (started now, or before with the same id).
+	StartOK StartFailure = iota
 	// StartSlow: Temporal did not answer in time, or is overloaded or down;
 	// the same start will pass later. Only this moves the ingest limit.
-	StartSlow StartFailure = iota + 1
+	StartSlow
 	// StartRefused: Temporal refused this start for what it carries (a search
 	// attribute over its limit, an invalid argument); it will never pass.
 	StartRefused

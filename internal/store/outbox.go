@@ -6,9 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
-	"github.com/jmoiron/sqlx"
+	"github.com/heraldhq/herald/internal/contract"
 )
 
 // OutboxEvent is an accepted event waiting for its workflow to be started.
@@ -77,12 +78,13 @@ const OutboxMaxTries = 5
 // StartOutcome is what became of one claimed event.
 type StartOutcome struct {
 	Started bool
+	// Failure is what a failed start meant (contract.ClassifyStart): refused
+	// for what the event carries, it is set aside at once; its own failure
+	// counts toward OutboxMaxTries; Temporal slow (or the start not tried),
+	// it waits a moment.
+	Failure contract.StartFailure
 	// Error is why the start failed.
 	Error string
-	// Refused: Temporal refused the event for what it carries; it is set
-	// aside at once. Counted: the failure was the event's own and counts
-	// toward OutboxMaxTries. Neither: Temporal was slow; it waits a moment.
-	Refused, Counted bool
 }
 
 // outboxRetryIn is how long a failed event waits before its next try: a
@@ -91,70 +93,106 @@ func outboxRetryIn(tries int) time.Duration {
 	return time.Second << min(tries, 6)
 }
 
-// DispatchOutbox locks up to limit waiting events whose turn has come, taking
-// the teams in turn (each team's oldest first, then each team's second…) and
-// skipping those another dispatcher holds; it hands them to start and, in the
-// same transaction, removes the ones started and reschedules or sets aside
-// the others: an event leaves the outbox only once its workflow exists, and
-// one that cannot start never holds up the rest. It returns how many it
-// claimed and how many started.
-func (s *Store) DispatchOutbox(ctx context.Context, limit int, start func([]OutboxEvent) []StartOutcome) (claimed, started int, err error) {
-	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		var batch []OutboxEvent
-		// Candidates: each team's oldest events (an index range per team),
-		// ranked by turn; then the first limit of them that no other
-		// dispatcher holds are locked by key. The work is bounded by teams ×
-		// candidates whatever the depth (a window over the whole outbox,
-		// joined back, took 6 s per batch at 7,000 queued events). Four
-		// times the batch in candidates lets four dispatchers at once each
-		// fill theirs.
-		if err := tx.SelectContext(ctx, &batch, `
-			WITH pick AS (
-				SELECT w.team_id, w.event_id, w.received_at,
-					row_number() OVER (PARTITION BY w.team_id ORDER BY w.received_at) AS turn
-				FROM (SELECT DISTINCT team_id FROM event_outbox WHERE set_aside_at IS NULL) t
-				CROSS JOIN LATERAL (
-					SELECT e.team_id, e.event_id, e.received_at FROM event_outbox e
-					WHERE e.team_id = t.team_id AND e.set_aside_at IS NULL AND e.next_try_at <= now()
-					ORDER BY e.received_at LIMIT $2) w
-				ORDER BY turn, w.received_at LIMIT $2)
-			SELECT o.team_id, o.event_id, o.input, o.received_at, o.tries
+// ClaimOutbox claims for owner, until lease ends, up to limit waiting events
+// whose turn has come, taking the teams in turn (each team's oldest first,
+// then each team's second…) and skipping those another dispatcher holds or
+// has claimed. The claim is one statement, committed at once: nothing stays
+// locked while the events' workflows are started.
+func (s *Store) ClaimOutbox(ctx context.Context, owner string, limit int, lease time.Duration) ([]OutboxEvent, error) {
+	var batch []claimedEvent
+	// Candidates: each team's oldest events (an index range per team),
+	// ranked by turn; then the first limit of them that no other dispatcher
+	// holds or has claimed are locked by key and claimed. The work is
+	// bounded by teams × candidates whatever the depth (a window over the
+	// whole outbox, joined back, took 6 s per batch at 7,000 queued
+	// events). Four times the batch in candidates lets four dispatchers at
+	// once each fill theirs.
+	err := s.db.SelectContext(ctx, &batch, `
+		WITH pick AS (
+			SELECT w.team_id, w.event_id, w.received_at,
+				row_number() OVER (PARTITION BY w.team_id ORDER BY w.received_at) AS turn
+			FROM (SELECT DISTINCT team_id FROM event_outbox WHERE set_aside_at IS NULL) t
+			CROSS JOIN LATERAL (
+				SELECT e.team_id, e.event_id, e.received_at FROM event_outbox e
+				WHERE e.team_id = t.team_id AND e.set_aside_at IS NULL AND e.next_try_at <= now()
+					AND (e.claimed_until IS NULL OR e.claimed_until <= now())
+				ORDER BY e.received_at LIMIT $2) w
+			ORDER BY turn, w.received_at LIMIT $2),
+		claim AS (
+			SELECT o.team_id, o.event_id, pick.turn
 			FROM pick JOIN event_outbox o ON o.team_id = pick.team_id AND o.event_id = pick.event_id
-			WHERE o.set_aside_at IS NULL
+			WHERE o.set_aside_at IS NULL AND (o.claimed_until IS NULL OR o.claimed_until <= now())
 			ORDER BY pick.turn, pick.received_at
-			LIMIT $1 FOR UPDATE OF o SKIP LOCKED`, limit, 4*limit); err != nil {
-			return fmt.Errorf("claim outbox events: %w", err)
+			LIMIT $1 FOR UPDATE OF o SKIP LOCKED)
+		UPDATE event_outbox o SET claimed_by = $3, claimed_until = now() + $4 * interval '1 millisecond'
+		FROM claim WHERE o.team_id = claim.team_id AND o.event_id = claim.event_id
+		RETURNING o.team_id, o.event_id, o.input, o.received_at, o.tries, claim.turn`,
+		limit, 4*limit, owner, lease.Milliseconds())
+	if err != nil {
+		return nil, fmt.Errorf("claim outbox events: %w", err)
+	}
+	// RETURNING keeps no order: the teams' turns, then arrival.
+	sort.SliceStable(batch, func(i, j int) bool {
+		if batch[i].Turn != batch[j].Turn {
+			return batch[i].Turn < batch[j].Turn
 		}
-		claimed = len(batch)
-		if len(batch) == 0 {
-			return nil
-		}
-		outcomes := start(batch)
-		for i, e := range batch {
-			o := outcomes[i]
-			var err error
-			switch {
-			case o.Started:
-				_, err = tx.ExecContext(ctx, `DELETE FROM event_outbox WHERE team_id = $1 AND event_id = $2`, e.TeamID, e.EventID)
-				started++
-			case o.Refused || (o.Counted && e.Tries+1 >= OutboxMaxTries):
-				_, err = tx.ExecContext(ctx, `UPDATE event_outbox SET tries = tries + 1, last_error = $3, set_aside_at = now()
-					WHERE team_id = $1 AND event_id = $2`, e.TeamID, e.EventID, Storable(o.Error))
-			default:
-				tries := e.Tries
-				if o.Counted {
-					tries++
-				}
-				_, err = tx.ExecContext(ctx, `UPDATE event_outbox SET tries = $3, last_error = $4, next_try_at = now() + $5 * interval '1 millisecond'
-					WHERE team_id = $1 AND event_id = $2`, e.TeamID, e.EventID, tries, Storable(o.Error), outboxRetryIn(tries).Milliseconds())
-			}
-			if err != nil {
-				return fmt.Errorf("settle queued event %s: %w", e.EventID, err)
-			}
-		}
-		return nil
+		return batch[i].ReceivedAt.Before(batch[j].ReceivedAt)
 	})
-	return claimed, started, err
+	out := make([]OutboxEvent, len(batch))
+	for i, e := range batch {
+		out[i] = e.OutboxEvent
+	}
+	return out, nil
+}
+
+type claimedEvent struct {
+	OutboxEvent
+	Turn int `db:"turn"`
+}
+
+// SettleOutbox records what became of owner's claimed events: a started one
+// leaves the outbox (its workflow exists, whoever claims it now); one that
+// did not start is rescheduled or set aside and its claim ends, unless its
+// lease lapsed and another dispatcher claimed it meanwhile.
+func (s *Store) SettleOutbox(ctx context.Context, owner string, batch []OutboxEvent, outcomes []StartOutcome) (started int, err error) {
+	for i, e := range batch {
+		o := outcomes[i]
+		var err error
+		switch {
+		case o.Started:
+			_, err = s.db.ExecContext(ctx, `DELETE FROM event_outbox WHERE team_id = $1 AND event_id = $2`, e.TeamID, e.EventID)
+			started++
+		case o.Failure == contract.StartRefused || (o.Failure == contract.StartOther && e.Tries+1 >= OutboxMaxTries):
+			_, err = s.db.ExecContext(ctx, `UPDATE event_outbox SET tries = tries + 1, last_error = $4, set_aside_at = now(),
+					claimed_by = NULL, claimed_until = NULL
+				WHERE team_id = $1 AND event_id = $2 AND claimed_by = $3`, e.TeamID, e.EventID, owner, Storable(o.Error))
+		default:
+			tries := e.Tries
+			if o.Failure == contract.StartOther {
+				tries++
+			}
+			_, err = s.db.ExecContext(ctx, `UPDATE event_outbox SET tries = $4, last_error = $5, next_try_at = now() + $6 * interval '1 millisecond',
+					claimed_by = NULL, claimed_until = NULL
+				WHERE team_id = $1 AND event_id = $2 AND claimed_by = $3`, e.TeamID, e.EventID, owner, tries, Storable(o.Error), outboxRetryIn(tries).Milliseconds())
+		}
+		if err != nil {
+			return started, fmt.Errorf("settle queued event %s: %w", e.EventID, err)
+		}
+	}
+	return started, nil
+}
+
+// DispatchOutbox claims a batch for owner (ClaimOutbox), hands it to start
+// with no transaction open, and settles it (SettleOutbox): an event leaves
+// the outbox only once its workflow exists, and one that cannot start never
+// holds up the rest. It returns how many it claimed and how many started.
+func (s *Store) DispatchOutbox(ctx context.Context, owner string, limit int, lease time.Duration, start func([]OutboxEvent) []StartOutcome) (claimed, started int, err error) {
+	batch, err := s.ClaimOutbox(ctx, owner, limit, lease)
+	if err != nil || len(batch) == 0 {
+		return 0, 0, err
+	}
+	started, err = s.SettleOutbox(context.WithoutCancel(ctx), owner, batch, start(batch))
+	return len(batch), started, err
 }
 
 // SetAsideEvent is an event the outbox gave up starting, as the console lists it.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/test/testenv"
 )
@@ -29,11 +30,11 @@ func TestOutbox(t *testing.T) {
 	}
 	// Oldest first; only what start reports started leaves.
 	var seen []string
-	_, n, err := st.DispatchOutbox(ctx, 10, func(batch []store.OutboxEvent) []store.StartOutcome {
+	_, n, err := st.DispatchOutbox(ctx, "dispatcher-a", 10, time.Minute, func(batch []store.OutboxEvent) []store.StartOutcome {
 		for _, e := range batch {
 			seen = append(seen, e.EventID)
 		}
-		return []store.StartOutcome{{Started: true}, {Error: "temporal slow"}, {Started: true}}
+		return []store.StartOutcome{{Started: true}, {Failure: contract.StartSlow, Error: "temporal slow"}, {Started: true}}
 	})
 	if err != nil || n != 2 || len(seen) != 3 || seen[0] != "a" || seen[1] != "b" || seen[2] != "c" {
 		t.Fatalf("dispatched %d %v, saw %v", n, err, seen)
@@ -45,7 +46,7 @@ func TestOutbox(t *testing.T) {
 		t.Error("a started event stayed in the outbox")
 	}
 	// "b" waits its next try (a second) before it is handed out again.
-	if c, _, _ := st.DispatchOutbox(ctx, 10, func(batch []store.OutboxEvent) []store.StartOutcome {
+	if c, _, _ := st.DispatchOutbox(ctx, "dispatcher-a", 10, time.Minute, func(batch []store.OutboxEvent) []store.StartOutcome {
 		return make([]store.StartOutcome, len(batch))
 	}); c != 0 {
 		t.Errorf("an event that just failed was claimed again at once (%d)", c)
@@ -65,9 +66,9 @@ func TestOutbox(t *testing.T) {
 	handed := map[string]int{}
 	var holding atomic.Int32
 	var wg sync.WaitGroup
-	for range 2 {
+	for d := range 2 {
 		wg.Go(func() {
-			_, _, err := st.DispatchOutbox(ctx, 3, func(batch []store.OutboxEvent) []store.StartOutcome {
+			_, _, err := st.DispatchOutbox(ctx, fmt.Sprintf("dispatcher-%d", d), 3, time.Minute, func(batch []store.OutboxEvent) []store.StartOutcome {
 				mu.Lock()
 				for _, e := range batch {
 					handed[e.EventID]++
@@ -124,14 +125,14 @@ func TestOutboxSetsAsideAndTakesTeamsInTurn(t *testing.T) {
 	// One batch of 64: teams alternate, so A's 32 oldest are in it although
 	// B's 70 events are all older.
 	var fromA int
-	_, started, err := st.DispatchOutbox(ctx, 64, func(batch []store.OutboxEvent) []store.StartOutcome {
+	_, started, err := st.DispatchOutbox(ctx, "dispatcher-a", 64, time.Minute, func(batch []store.OutboxEvent) []store.StartOutcome {
 		out := make([]store.StartOutcome, len(batch))
 		for i, e := range batch {
 			if e.TeamID == a {
 				fromA++
 				out[i].Started = true
 			} else {
-				out[i] = store.StartOutcome{Error: "BadSearchAttributes: too long", Refused: true}
+				out[i] = store.StartOutcome{Error: "BadSearchAttributes: too long", Failure: contract.StartRefused}
 			}
 		}
 		return out
@@ -151,12 +152,12 @@ func TestOutboxSetsAsideAndTakesTeamsInTurn(t *testing.T) {
 		if _, err := st.DB().ExecContext(ctx, `UPDATE event_outbox SET next_try_at = now()`); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := st.DispatchOutbox(ctx, 200, func(batch []store.OutboxEvent) []store.StartOutcome {
+		if _, _, err := st.DispatchOutbox(ctx, "dispatcher-a", 200, time.Minute, func(batch []store.OutboxEvent) []store.StartOutcome {
 			out := make([]store.StartOutcome, len(batch))
 			for i, e := range batch {
 				out[i] = store.StartOutcome{Started: e.TeamID == a}
 				if e.TeamID == b {
-					out[i] = store.StartOutcome{Error: "odd failure", Counted: true}
+					out[i] = store.StartOutcome{Error: "odd failure", Failure: contract.StartOther}
 				}
 			}
 			return out
@@ -174,6 +175,72 @@ func TestOutboxSetsAsideAndTakesTeamsInTurn(t *testing.T) {
 
 // eventually polls cond until it holds, for at most testenv.AwaitWithin
 // (from goroutines, where testenv.Await's t.Fatal may not be called).
+// A dispatcher killed between its claim and its settling leaves its batch
+// claimed: no other dispatcher takes it while the lease holds, and once the
+// lease lapses another starts every event, once. The dead one's late word
+// changes nothing.
+func TestADispatcherKilledBetweenClaimAndSettleLeavesItsBatchToAnother(t *testing.T) {
+	st := testenv.NewStore(t)
+	team, _ := testenv.Team(t, st)
+	ctx := context.Background()
+	t0 := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	for i := range 5 {
+		if err := st.EnqueueEvent(ctx, store.OutboxEvent{TeamID: team, EventID: fmt.Sprintf("ev-%d", i), Input: json.RawMessage(`{}`),
+			ReceivedAt: t0.Add(time.Duration(i) * time.Second)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Dispatcher A claims the batch and is killed: it never starts or settles.
+	dead, err := st.ClaimOutbox(ctx, "dispatcher-a", 10, time.Minute)
+	if err != nil || len(dead) != 5 {
+		t.Fatalf("A claimed %d, %v; want 5", len(dead), err)
+	}
+	var mu sync.Mutex
+	started := map[string]int{}
+	startAll := func(batch []store.OutboxEvent) []store.StartOutcome {
+		mu.Lock()
+		defer mu.Unlock()
+		out := make([]store.StartOutcome, len(batch))
+		for i, e := range batch {
+			started[e.EventID]++
+			out[i].Started = true
+		}
+		return out
+	}
+	// While A's lease holds, B finds nothing to take.
+	if c, _, err := st.DispatchOutbox(ctx, "dispatcher-b", 10, time.Minute, startAll); err != nil || c != 0 {
+		t.Fatalf("B claimed %d events under A's lease (%v)", c, err)
+	}
+	// The lease lapses (moved, not waited for).
+	if _, err := st.DB().ExecContext(ctx, `UPDATE event_outbox SET claimed_until = now() - interval '1 second' WHERE claimed_by = 'dispatcher-a'`); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		if c, _, err := st.DispatchOutbox(ctx, "dispatcher-b", 2, time.Minute, startAll); err != nil || c == 0 {
+			break
+		}
+	}
+	if len(started) != 5 {
+		t.Errorf("B started %v; want all five", started)
+	}
+	for id, n := range started {
+		if n != 1 {
+			t.Errorf("event %s started %d times", id, n)
+		}
+	}
+	// A's late settling of its claim (as failures) finds nothing of its own.
+	fail := make([]store.StartOutcome, len(dead))
+	for i := range fail {
+		fail[i] = store.StartOutcome{Failure: contract.StartOther, Error: "late"}
+	}
+	if _, err := st.SettleOutbox(ctx, "dispatcher-a", dead, fail); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := st.OutboxDepth(ctx); n != 0 {
+		t.Errorf("%d events left in the outbox after B started them all", n)
+	}
+}
+
 func eventually(cond func() bool) bool {
 	deadline := time.Now().Add(testenv.AwaitWithin)
 	for !cond() {

@@ -67,7 +67,7 @@ func (a *Activities) BuildGroupMessage(ctx context.Context, in contract.GroupMes
 	}
 	window := last.Sub(first).Round(time.Second)
 	data, err := json.Marshal(map[string]any{
-		"summary":   summaryLine(types, keys(services), window, in.Summary),
+		"summary":   summaryLine(in, types, keys(services), window),
 		"count":     len(in.Held),
 		"types":     types,
 		"services":  keys(services),
@@ -84,7 +84,9 @@ func (a *Activities) BuildGroupMessage(ctx context.Context, in contract.GroupMes
 	return contract.GroupMessage{EventID: "alert-group." + in.Key + "." + in.Held[0].DeliveryID, Data: data}, nil
 }
 
-func summaryLine(types map[string]int, services []string, window time.Duration, summary bool) string {
+// summaryLine sums up a group's alerts: held over the window (a summary
+// message, in.Summary) or in the last window.
+func summaryLine(in contract.GroupMessageInput, types map[string]int, services []string, window time.Duration) string {
 	var parts []string
 	for _, t := range keys(boolKeys(types)) {
 		parts = append(parts, fmt.Sprintf("%d × %s", types[t], t))
@@ -93,7 +95,7 @@ func summaryLine(types map[string]int, services []string, window time.Duration, 
 	if len(services) > 0 {
 		s += " on " + strings.Join(services, ", ")
 	}
-	if summary {
+	if in.Summary {
 		return s + fmt.Sprintf(" (held over %s)", window)
 	}
 	return s + fmt.Sprintf(" in the last %s", max(window, time.Second))

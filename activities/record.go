@@ -82,7 +82,7 @@ func (a *Activities) alertGroups(ctx context.Context, in contract.EventInput, re
 	out := map[string]groupDecision{}
 	var hold []string
 	for _, r := range refs {
-		eff := alerts.Merge(team, r.AlertPolicy.V, a.Channels.TraitsOf(r.IntegrationType).GroupsAlerts)
+		eff := alerts.Merge(team, r.AlertPolicy.V, a.Channels.TraitsOf(r.IntegrationType).Alerts)
 		if !eff.Applies(in.Type) || (r.Status != herald.DeliveryPending && r.Status != herald.DeliveryGrouped) {
 			continue
 		}

@@ -56,7 +56,7 @@ func newResendCmd(g *globals) *cobra.Command {
 				if failed {
 					status = "failed"
 				}
-				return bulkResend(cmd, g, &remote, integration, status, since, noWait)
+				return bulkResend(cmd, g, &remote, bulkResendFlags{integration: integration, status: status, since: since, noWait: noWait})
 			}
 			return fmt.Errorf("give a delivery id, or --integration ID (with --failed or --status)")
 		},
@@ -71,16 +71,23 @@ func newResendCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-func bulkResend(cmd *cobra.Command, g *globals, remote *apiFlags, integration, status, since string, noWait bool) error {
-	body := api.BulkResendRequest{Status: status}
-	if since != "" {
-		t, err := parseSince(since, time.Now())
+// bulkResendFlags say which deliveries of which integration a bulk resend
+// takes, and whether the command follows it (not with noWait).
+type bulkResendFlags struct {
+	integration, status, since string
+	noWait                     bool
+}
+
+func bulkResend(cmd *cobra.Command, g *globals, remote *apiFlags, f bulkResendFlags) error {
+	body := api.BulkResendRequest{Status: f.status}
+	if f.since != "" {
+		t, err := parseSince(f.since, time.Now())
 		if err != nil {
 			return err
 		}
 		body.Since = t.UTC().Format(time.RFC3339)
 	}
-	c, id, err := remote.integration(cmd.Context(), integration)
+	c, id, err := remote.integration(cmd.Context(), f.integration)
 	if err != nil {
 		return err
 	}
@@ -88,7 +95,7 @@ func bulkResend(cmd *cobra.Command, g *globals, remote *apiFlags, integration, s
 	if err != nil {
 		return err
 	}
-	if noWait {
+	if f.noWait {
 		if g.output == "json" {
 			return printJSON(g.stdout, started)
 		}

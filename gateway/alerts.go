@@ -10,10 +10,10 @@ import (
 )
 
 func policyView(p *alerts.Policy) api.AlertPolicyView {
-	e := alerts.Merge(p, nil, true)
+	e := alerts.Merge(p, nil, alerts.GroupedByDefault)
 	return api.AlertPolicyView{Patterns: e.Patterns, GroupBy: e.GroupBy, GroupWait: e.GroupWait.String(),
 		RepeatInterval: e.RepeatInterval.String(), Disabled: e.Disabled, Custom: p != nil,
-		WebhooksGrouped: !alerts.Merge(p, nil, false).Disabled}
+		WebhooksGrouped: !alerts.Merge(p, nil, alerts.PassedThroughByDefault).Disabled}
 }
 
 func (s *Server) getAlertPolicy(c *fiber.Ctx) error {

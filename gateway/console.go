@@ -446,12 +446,12 @@ func (s *Server) consoleIntegrationAction(c *fiber.Ctx) error {
 	var msg string
 	switch c.Params("action") {
 	case "enable":
-		if _, err := s.setEnabled(c, in, true, ""); err != nil {
+		if _, err := s.enable(c, in); err != nil {
 			return err
 		}
 		msg = in.Name + " enabled."
 	case "disable":
-		if _, err := s.setEnabled(c, in, false, "disabled in the console"); err != nil {
+		if _, err := s.disable(c, in, "disabled in the console"); err != nil {
 			return err
 		}
 		msg = in.Name + " disabled."

@@ -91,7 +91,7 @@ func (s *Server) consoleResend(c *fiber.Ctx) error {
 			return notFoundProblem("integration", d.IntegrationID)
 		}
 		if !in.Enabled {
-			if _, err := s.setEnabled(c, in, true, ""); err != nil {
+			if _, err := s.enable(c, in); err != nil {
 				return err
 			}
 			msg = in.Name + " enabled, and the resend requested: the new attempt appears below when it lands."

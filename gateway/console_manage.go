@@ -12,6 +12,7 @@ import (
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/channels"
+	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/jsontime"
 	"github.com/heraldhq/herald/internal/retry"
 )
@@ -177,7 +178,7 @@ func (s *Server) consoleSaveIntegration(c *fiber.Ctx) error {
 		if v, err = s.changeIntegration(c, req); err == nil {
 			msg := v.Name + " saved."
 			if v.Confirmation != nil {
-				msg += " Confirmation message: " + confirmationText(v.Confirmation.Delivered, v.Confirmation.Reason)
+				msg += " Confirmation message: " + confirmationText(*v.Confirmation)
 			}
 			if len(v.Warnings) > 0 {
 				msg += " " + strings.Join(v.Warnings, " ")
@@ -191,9 +192,9 @@ func (s *Server) consoleSaveIntegration(c *fiber.Ctx) error {
 	return err
 }
 
-func confirmationText(delivered bool, reason string) string {
-	if delivered {
+func confirmationText(r contract.TestResult) string {
+	if r.Delivered {
 		return "delivered."
 	}
-	return "not delivered: " + reason
+	return "not delivered: " + r.Reason
 }

@@ -15,7 +15,15 @@ import (
 const workflowCallTimeout = 15 * time.Second
 
 func (s *Server) enableIntegration(c *fiber.Ctx) error {
-	return s.toggleIntegration(c, true, "")
+	in, err := s.pathIntegration(c)
+	if err != nil {
+		return err
+	}
+	out, err := s.enable(c, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(s.integrationView(out))
 }
 
 func (s *Server) disableIntegration(c *fiber.Ctx) error {
@@ -31,38 +39,38 @@ func (s *Server) disableIntegration(c *fiber.Ctx) error {
 	if req.Reason == "" {
 		req.Reason = "disabled by hand"
 	}
-	return s.toggleIntegration(c, false, req.Reason)
-}
-
-func (s *Server) toggleIntegration(c *fiber.Ctx, enabled bool, reason string) error {
 	in, err := s.pathIntegration(c)
 	if err != nil {
 		return err
 	}
-	out, err := s.setEnabled(c, in, enabled, reason)
+	out, err := s.disable(c, in, req.Reason)
 	if err != nil {
 		return err
 	}
 	return c.JSON(s.integrationView(out))
 }
 
-// setEnabled enables an integration (fresh health, and its deliveries waiting
-// on backoff are retried now) or disables it through DisableWorkflow, which
-// emits integration:disabled.
-func (s *Server) setEnabled(c *fiber.Ctx, in store.Integration, enabled bool, reason string) (store.Integration, error) {
+// enable enables an integration: fresh health, and its deliveries waiting on
+// backoff are retried now.
+func (s *Server) enable(c *fiber.Ctx, in store.Integration) (store.Integration, error) {
 	ctx, cancel := context.WithTimeout(c.UserContext(), workflowCallTimeout)
 	defer cancel()
-	if enabled {
-		out, err := s.store.EnableIntegration(ctx, in.TeamID, in.ID)
-		if err != nil {
-			return out, err
-		}
-		if err := contract.StartRecovery(ctx, s.temporal, s.cfg.TaskQueue, contract.RecoveryInput{IntegrationID: in.ID}); err != nil {
-			// Enabled all the same; waiting deliveries keep their schedule.
-			s.log.Warn("start recovery after enable", "integration", in.ID, "error", err)
-		}
-		return out, nil
+	out, err := s.store.EnableIntegration(ctx, in.TeamID, in.ID)
+	if err != nil {
+		return out, err
 	}
+	if err := contract.StartRecovery(ctx, s.temporal, s.cfg.TaskQueue, contract.RecoveryInput{IntegrationID: in.ID}); err != nil {
+		// Enabled all the same; waiting deliveries keep their schedule.
+		s.log.Warn("start recovery after enable", "integration", in.ID, "error", err)
+	}
+	return out, nil
+}
+
+// disable disables an integration through DisableWorkflow, which emits
+// integration:disabled.
+func (s *Server) disable(c *fiber.Ctx, in store.Integration, reason string) (store.Integration, error) {
+	ctx, cancel := context.WithTimeout(c.UserContext(), workflowCallTimeout)
+	defer cancel()
 	if _, err := contract.Disable(ctx, s.temporal, s.cfg.TaskQueue, contract.DisableInput{
 		IntegrationID: in.ID, Reason: reason, By: apiKey(c).ID, Via: store.ActorOf(c.UserContext()).Via,
 	}); err != nil {
@@ -80,7 +88,7 @@ func (s *Server) freshStart(c *fiber.Ctx, in store.Integration) (store.Integrati
 	var err error
 	switch {
 	case !in.Enabled && in.DisabledBy == contract.DisabledByHerald:
-		if in, err = s.setEnabled(c, in, true, ""); err != nil {
+		if in, err = s.enable(c, in); err != nil {
 			return in, nil, err
 		}
 	case in.Enabled:

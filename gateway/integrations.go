@@ -421,10 +421,15 @@ func (s *Server) changeIntegration(c *fiber.Ctx, req api.IntegrationRequest) (ap
 		return none, err
 	}
 	// enabled goes through the same paths as /enable and /disable.
-	if req.Enabled != nil && *req.Enabled != out.Enabled {
-		if out, err = s.setEnabled(c, out, *req.Enabled, "disabled through the API"); err != nil {
-			return none, err
-		}
+	switch {
+	case req.Enabled == nil || *req.Enabled == out.Enabled:
+	case *req.Enabled:
+		out, err = s.enable(c, out)
+	default:
+		out, err = s.disable(c, out, "disabled through the API")
+	}
+	if err != nil {
+		return none, err
 	}
 	var confirmation *contract.TestResult
 	if req.URL != nil && *req.URL != before.URL {

@@ -87,7 +87,7 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 	})
 	s.app.Use(s.observe, s.requestLog, s.checkURLText)
 	if tracer := telemetry.Tracer(); tracer != nil {
-		s.app.Use(traceRequests(tracer, incomingTraceOf(cfg.TrustIncomingTrace)))
+		s.app.Use(traceRequests(tracer, incomingTraceOf(cfg)))
 	}
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -27,8 +28,8 @@ const (
 	continueIncoming
 )
 
-func incomingTraceOf(trust bool) incomingTrace {
-	if trust {
+func incomingTraceOf(cfg *config.Config) incomingTrace {
+	if cfg.TrustIncomingTrace {
 		return continueIncoming
 	}
 	return linkIncoming

@@ -48,7 +48,7 @@ func (s *Server) integrationView(i store.Integration) api.IntegrationView {
 		Retry: api.RetryView{MaxAttempts: p.MaxAttempts, InitialInterval: p.InitialInterval.String(),
 			MaxInterval: p.MaxInterval.String(), BackoffCoefficient: p.BackoffCoefficient, Custom: i.Retry.V != nil},
 		AutoRecover: i.AutoRecover, Format: i.Format, Channel: i.Channel, AlertPolicy: i.AlertPolicy.V,
-		RateLimit: rateLimitView(s.rateOf(i), i.RateLimit.V != nil), MaxInFlight: s.maxInFlightOf(i),
+		RateLimit: rateLimitView(s.rateOf(i), i.RateLimit.V), MaxInFlight: s.maxInFlightOf(i),
 		Ordering:  i.Ordering.OrNone(),
 		CreatedAt: i.CreatedAt, UpdatedAt: i.UpdatedAt,
 		Signing: string(channels.SigningOf(i.Secret)), PublicKey: channels.PublicKey(i.Secret),
@@ -104,7 +104,10 @@ func (s *Server) maxInFlightOf(i store.Integration) int {
 	return s.channels.TraitsOf(i.Type).MaxInFlight
 }
 
-func rateLimitView(l pacing.Limit, custom bool) api.RateLimitView {
+// rateLimitView is the rate in force, l; custom when the integration's own
+// override set it.
+func rateLimitView(l pacing.Limit, override *pacing.Override) api.RateLimitView {
+	custom := override != nil
 	if l.Unlimited() {
 		return api.RateLimitView{Unlimited: true, Custom: custom}
 	}

@@ -52,17 +52,27 @@ type Effective struct {
 	Disabled       bool
 }
 
+// Default is a channel's own answer to "group alerts?" when no policy gives
+// one: chat channels group (one message instead of a burst of pings),
+// webhooks pass every alert through as itself, since their receivers are
+// programs written for the seed's {event, data} body, not people.
+type Default int
+
+const (
+	// PassedThroughByDefault: each alert is delivered as itself.
+	PassedThroughByDefault Default = iota
+	// GroupedByDefault: alerts are grouped into one message.
+	GroupedByDefault
+)
+
 // Merge lays override (an integration's) over base (its team's) over the
 // defaults, field by field: a field set at a level replaces the one below,
 // an unset field inherits. So an integration that sets only groupWait does
-// not turn grouping back on where its team turned it off. groupsByDefault is
-// the channel's own default for Disabled when neither level sets it: chat
-// channels group (one message instead of a burst of pings), webhooks pass
-// every alert through as itself, since their receivers are programs written
-// for the seed's {event, data} body, not people.
-func Merge(base, override *Policy, groupsByDefault bool) Effective {
+// not turn grouping back on where its team turned it off. d is the
+// channel's own default when neither level says whether to group.
+func Merge(base, override *Policy, d Default) Effective {
 	e := Effective{Patterns: DefaultPatterns, GroupBy: DefaultGroupBy, GroupWait: DefaultGroupWait, RepeatInterval: DefaultRepeatInterval,
-		Disabled: !groupsByDefault}
+		Disabled: d != GroupedByDefault}
 	for _, p := range []*Policy{base, override} {
 		if p == nil {
 			continue

@@ -9,7 +9,7 @@ import (
 )
 
 func TestKeysSeparateGroups(t *testing.T) {
-	e := Merge(nil, nil, true)
+	e := Merge(nil, nil, GroupedByDefault)
 	web := json.RawMessage(`{"project":{"id":"p"},"service":{"id":"website"},"alert":{"value":"91%"}}`)
 	web2 := json.RawMessage(`{"project":{"id":"p"},"service":{"id":"website"},"alert":{"value":"97%"}}`)
 	worker := json.RawMessage(`{"project":{"id":"p"},"service":{"id":"worker"}}`)
@@ -28,17 +28,17 @@ func TestKeysSeparateGroups(t *testing.T) {
 }
 
 func TestPolicy(t *testing.T) {
-	d := Merge(nil, nil, true)
+	d := Merge(nil, nil, GroupedByDefault)
 	if !d.Applies("alert:high-cpu") || d.Applies("build:failure") || d.GroupWait != 30*time.Second || d.RepeatInterval != time.Hour {
 		t.Errorf("defaults %+v", d)
 	}
 	wait := jsontime.Duration(5 * time.Second)
 	team := &Policy{GroupWait: &wait}
 	off := &Policy{Disabled: ptr(true)}
-	if e := Merge(team, nil, true); e.GroupWait != 5*time.Second || e.RepeatInterval != time.Hour {
+	if e := Merge(team, nil, GroupedByDefault); e.GroupWait != 5*time.Second || e.RepeatInterval != time.Hour {
 		t.Errorf("team policy %+v", e)
 	}
-	if e := Merge(team, off, true); e.Applies("alert:high-cpu") {
+	if e := Merge(team, off, GroupedByDefault); e.Applies("alert:high-cpu") {
 		t.Error("an integration can turn grouping off")
 	}
 	if !Resolves("alert:high-cpu:resolved", nil) || !Resolves("alert:high-cpu", json.RawMessage(`{"resolved":true}`)) || Resolves("alert:high-cpu", json.RawMessage(`{}`)) {
@@ -63,21 +63,21 @@ func TestPolicyInheritanceTable(t *testing.T) {
 	for _, c := range []struct {
 		name        string
 		team, integ *Policy
-		chat        bool
+		chat        Default
 		grouped     bool
 		wait        time.Duration
 	}{
-		{"chat, nothing set: grouped, 30 s", nil, nil, true, true, 30 * time.Second},
-		{"webhook, nothing set: each alert as itself", nil, nil, false, false, 30 * time.Second},
-		{"team off: chat too", &Policy{Disabled: off}, nil, true, false, 30 * time.Second},
-		{"team on: webhooks too", &Policy{Disabled: on}, nil, false, true, 30 * time.Second},
-		{"team off, integration sets only groupWait: still off", &Policy{Disabled: off}, &Policy{GroupWait: w5}, true, false, 5 * time.Second},
-		{"team off, integration on", &Policy{Disabled: off}, &Policy{Disabled: on}, true, true, 30 * time.Second},
-		{"team on, integration off", &Policy{Disabled: on}, &Policy{Disabled: off}, false, false, 30 * time.Second},
-		{"webhook asks for grouping itself", nil, &Policy{Disabled: on, GroupWait: w5}, false, true, 5 * time.Second},
-		{"team groupWait, integration keeps it", &Policy{GroupWait: w9}, &Policy{Disabled: on}, false, true, 9 * time.Second},
-		{"integration groupWait wins over the team's", &Policy{GroupWait: w9}, &Policy{GroupWait: w5}, true, true, 5 * time.Second},
-		{"team sets only groupWait: a webhook still passes alerts through", &Policy{GroupWait: w5}, nil, false, false, 5 * time.Second},
+		{"chat, nothing set: grouped, 30 s", nil, nil, GroupedByDefault, true, 30 * time.Second},
+		{"webhook, nothing set: each alert as itself", nil, nil, PassedThroughByDefault, false, 30 * time.Second},
+		{"team off: chat too", &Policy{Disabled: off}, nil, GroupedByDefault, false, 30 * time.Second},
+		{"team on: webhooks too", &Policy{Disabled: on}, nil, PassedThroughByDefault, true, 30 * time.Second},
+		{"team off, integration sets only groupWait: still off", &Policy{Disabled: off}, &Policy{GroupWait: w5}, GroupedByDefault, false, 5 * time.Second},
+		{"team off, integration on", &Policy{Disabled: off}, &Policy{Disabled: on}, GroupedByDefault, true, 30 * time.Second},
+		{"team on, integration off", &Policy{Disabled: on}, &Policy{Disabled: off}, PassedThroughByDefault, false, 30 * time.Second},
+		{"webhook asks for grouping itself", nil, &Policy{Disabled: on, GroupWait: w5}, PassedThroughByDefault, true, 5 * time.Second},
+		{"team groupWait, integration keeps it", &Policy{GroupWait: w9}, &Policy{Disabled: on}, PassedThroughByDefault, true, 9 * time.Second},
+		{"integration groupWait wins over the team's", &Policy{GroupWait: w9}, &Policy{GroupWait: w5}, GroupedByDefault, true, 5 * time.Second},
+		{"team sets only groupWait: a webhook still passes alerts through", &Policy{GroupWait: w5}, nil, PassedThroughByDefault, false, 5 * time.Second},
 	} {
 		e := Merge(c.team, c.integ, c.chat)
 		if e.Applies("alert:high-cpu") != c.grouped || e.GroupWait != c.wait {

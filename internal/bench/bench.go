@@ -395,16 +395,17 @@ func BarePost(ctx context.Context, url, id string) error {
 // RunBare starts the bare workflow straight through the Temporal client, with
 // a worker in this process, at the same concurrency and fan-out.
 func RunBare(ctx context.Context, o Options, recv *Receiver, runID string) (Figures, error) {
-	return runBare(ctx, o, recv, runID, false)
+	return runBare(ctx, o, recv, runID, BareInput{})
 }
 
 // RunBareLocal is RunBare with the posts as local activities: the best
 // ceiling there is for a workflow per event.
 func RunBareLocal(ctx context.Context, o Options, recv *Receiver, runID string) (Figures, error) {
-	return runBare(ctx, o, recv, runID, true)
+	return runBare(ctx, o, recv, runID, BareInput{Local: true})
 }
 
-func runBare(ctx context.Context, o Options, recv *Receiver, runID string, local bool) (Figures, error) {
+// runBare drives the bare workflow; shape says how it posts (Local).
+func runBare(ctx context.Context, o Options, recv *Receiver, runID string, shape BareInput) (Figures, error) {
 	w := worker.New(o.Temporal, o.BareQueue, worker.Options{})
 	w.RegisterWorkflow(BareWorkflow)
 	w.RegisterActivity(BarePost)
@@ -417,7 +418,7 @@ func runBare(ctx context.Context, o Options, recv *Receiver, runID string, local
 		for k := range urls {
 			urls[k] = recv.URL + "/bare/" + strconv.Itoa(k) + "/" + id
 		}
-		_, err := o.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "bench-bare/" + id, TaskQueue: o.BareQueue, EnableEagerStart: o.BareEager}, BareWorkflow, BareInput{URLs: urls, ID: id, Local: local})
+		_, err := o.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "bench-bare/" + id, TaskQueue: o.BareQueue, EnableEagerStart: o.BareEager}, BareWorkflow, BareInput{URLs: urls, ID: id, Local: shape.Local})
 		return err
 	}, runID), nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/alerts"
 	"github.com/heraldhq/herald/internal/eventread"
 	"github.com/heraldhq/herald/internal/pacing"
 	"github.com/heraldhq/herald/internal/runes"
@@ -190,7 +191,7 @@ func (c *Discord) classify(r *Response, now time.Time) Result {
 
 // Traits: a new integration gets a confirmation message; alerts are grouped.
 func (c *Discord) Traits() Traits {
-	return Traits{Confirms: true, GroupsAlerts: true, Rate: DiscordRate}
+	return Traits{Confirms: true, Alerts: alerts.GroupedByDefault, Rate: DiscordRate}
 }
 
 // DiscordRate is where pacing starts before a webhook's first answer: about

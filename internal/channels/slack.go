@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/alerts"
 	"github.com/heraldhq/herald/internal/eventread"
 	"github.com/heraldhq/herald/internal/pacing"
 	"github.com/heraldhq/herald/internal/runes"
@@ -186,7 +187,7 @@ func jsonRequest(url string, body []byte, userAgent string) *Request {
 
 // Traits: a new integration gets a confirmation message; alerts are grouped.
 func (c *Slack) Traits() Traits {
-	return Traits{Confirms: true, GroupsAlerts: true, Rate: SlackRate}
+	return Traits{Confirms: true, Alerts: alerts.GroupedByDefault, Rate: SlackRate}
 }
 
 // SlackRate: about one message a second per webhook, "short bursts allowed

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/alerts"
 	"github.com/heraldhq/herald/internal/eventread"
 	"github.com/heraldhq/herald/internal/pacing"
 	"github.com/heraldhq/herald/internal/runes"
@@ -185,7 +186,7 @@ func (c *Teams) Classify(req *Request, r *Response, now time.Time) Result {
 
 // Traits: a new integration gets a confirmation message; alerts are grouped.
 func (c *Teams) Traits() Traits {
-	return Traits{Confirms: true, GroupsAlerts: true, Rate: TeamsRate}
+	return Traits{Confirms: true, Alerts: alerts.GroupedByDefault, Rate: TeamsRate}
 }
 
 // TeamsRate: Workflows and the legacy connectors both take about four

@@ -2,8 +2,10 @@ package channels
 
 import (
 	"fmt"
-	"github.com/heraldhq/herald/internal/pacing"
 	"net/url"
+
+	"github.com/heraldhq/herald/internal/alerts"
+	"github.com/heraldhq/herald/internal/pacing"
 
 	"github.com/heraldhq/herald"
 )
@@ -79,9 +81,9 @@ type Traits struct {
 	// Confirms: a new or reinstalled integration gets a confirmation
 	// message, which people in the channel see.
 	Confirms bool
-	// GroupsAlerts: alerts are grouped unless a policy says otherwise (people
-	// read the channel); a webhook's receiver gets each alert as itself.
-	GroupsAlerts bool
+	// Alerts: grouped unless a policy says otherwise where people read the
+	// channel; a webhook's receiver gets each alert as itself.
+	Alerts alerts.Default
 	// Rate is the default send rate (platform-limits.md); zero is unpaced.
 	Rate pacing.Limit
 	// MaxInFlight is the default cap on concurrent requests; 0 is no cap.

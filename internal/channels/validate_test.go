@@ -4,9 +4,11 @@ import (
 	"time"
 
 	"errors"
-	"github.com/heraldhq/herald/internal/pacing"
 	"strings"
 	"testing"
+
+	"github.com/heraldhq/herald/internal/alerts"
+	"github.com/heraldhq/herald/internal/pacing"
 
 	"github.com/heraldhq/herald"
 )
@@ -58,9 +60,9 @@ func TestTraits(t *testing.T) {
 	r := NewRegistry(Options{})
 	want := map[herald.IntegrationType]Traits{
 		herald.IntegrationWebhook: {Signed: true, MaxInFlight: WebhookMaxInFlight},
-		herald.IntegrationSlack:   {Confirms: true, GroupsAlerts: true, Rate: pacing.Limit{Count: 1, Per: time.Second, Burst: 2}},
-		herald.IntegrationDiscord: {Confirms: true, GroupsAlerts: true, Rate: pacing.Limit{Count: 5, Per: 2 * time.Second, Burst: 1}},
-		herald.IntegrationTeams:   {Confirms: true, GroupsAlerts: true, Rate: pacing.Limit{Count: 4, Per: time.Second, Burst: 4}},
+		herald.IntegrationSlack:   {Confirms: true, Alerts: alerts.GroupedByDefault, Rate: pacing.Limit{Count: 1, Per: time.Second, Burst: 2}},
+		herald.IntegrationDiscord: {Confirms: true, Alerts: alerts.GroupedByDefault, Rate: pacing.Limit{Count: 5, Per: 2 * time.Second, Burst: 1}},
+		herald.IntegrationTeams:   {Confirms: true, Alerts: alerts.GroupedByDefault, Rate: pacing.Limit{Count: 4, Per: time.Second, Burst: 4}},
 		"pager":                   {},
 	}
 	for typ, w := range want {

@@ -555,30 +555,35 @@ func authSummary(a channels.EndpointAuth) map[string]any {
 func (p IntegrationPatch) summary() map[string]any {
 	changed := []string{}
 	m := map[string]any{}
-	note := func(field string, set bool, value any) {
-		if set {
+	// shown: the field changed, with its new value; hidden: the field
+	// changed, its value a secret (or not worth repeating).
+	shown := func(field string, value any) {
+		if value != nil {
 			changed = append(changed, field)
-			if value != nil {
-				m[field] = value
-			}
+			m[field] = value
 		}
 	}
-	note("name", p.Name != nil, deref(p.Name))
-	note("url", p.URL != nil, nil)
-	note("secret", p.Secret != nil, nil)
-	note("events", p.Events != nil, deref(p.Events))
-	note("projects", p.Projects != nil, deref(p.Projects))
-	note("retry", p.Retry != nil, deref(p.Retry))
-	note("autoRecover", p.AutoRecover != nil, deref(p.AutoRecover))
-	note("format", p.Format != nil, deref(p.Format))
-	note("channel", p.Channel != nil, deref(p.Channel))
-	note("alertPolicy", p.AlertPolicy != nil, deref(p.AlertPolicy))
-	note("rateLimit", p.RateLimit != nil, deref(p.RateLimit))
-	note("maxInFlight", p.MaxInFlight != nil, nil)
-	note("disableAfter", p.DisableAfter != nil, nil)
-	note("ordering", p.Ordering != nil, deref(p.Ordering))
+	hidden := func(field string, set any) {
+		if set != nil {
+			changed = append(changed, field)
+		}
+	}
+	shown("name", deref(p.Name))
+	hidden("url", deref(p.URL))
+	hidden("secret", deref(p.Secret))
+	shown("events", deref(p.Events))
+	shown("projects", deref(p.Projects))
+	shown("retry", deref(p.Retry))
+	shown("autoRecover", deref(p.AutoRecover))
+	shown("format", deref(p.Format))
+	shown("channel", deref(p.Channel))
+	shown("alertPolicy", deref(p.AlertPolicy))
+	shown("rateLimit", deref(p.RateLimit))
+	hidden("maxInFlight", deref(p.MaxInFlight))
+	hidden("disableAfter", deref(p.DisableAfter))
+	shown("ordering", deref(p.Ordering))
 	if p.Auth != nil {
-		note("endpointAuth", true, authSummary(*p.Auth))
+		shown("endpointAuth", authSummary(*p.Auth))
 	}
 	m["changed"] = changed
 	return m

@@ -66,7 +66,7 @@ lint: tools
 	go test -count=1 ./test/layout
 	# go generate leaves the tree as it is: the document and the client are current.
 	go generate ./...
-	@git diff --exit-code -- internal/openapi/openapi.json internal/apiclient/client.gen.go || \
+	@git diff --exit-code -- internal/openapi/openapi.json internal/apiclient/client.gen.go client/client.gen.go || \
 	  (echo "go generate ./... changed the generated files: commit them"; exit 1)
 
 ## stack: Temporal server on Postgres + Web UI, a gateway and two workers (see scripts/stack.sh)

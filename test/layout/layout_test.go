@@ -44,8 +44,9 @@ func list(t *testing.T, args ...string) []pkg {
 }
 
 // rooms are the top-level places a package may live: the design card's
-// rooms, internal/ for everything they share, and test/ for harnesses.
-var rooms = []string{"cmd", "cli", "gateway", "worker", "workflows", "activities", "schema", "internal", "test"}
+// rooms, internal/ for everything they share, test/ for harnesses, and
+// client/, the Go client other modules import.
+var rooms = []string{"cmd", "cli", "client", "gateway", "worker", "workflows", "activities", "schema", "internal", "test"}
 
 func TestEveryPackageIsInARoom(t *testing.T) {
 	for _, p := range list(t, "./...") {
@@ -87,6 +88,18 @@ func TestInternalDoesNotImportTheRooms(t *testing.T) {
 				if imp == u || strings.HasPrefix(imp, u+"/") {
 					t.Errorf("%s imports %s", p.ImportPath, imp)
 				}
+			}
+		}
+	}
+}
+
+// The public client is for other modules: it needs nothing of Herald's,
+// whose packages they could not import anyway.
+func TestThePublicClientStandsAlone(t *testing.T) {
+	for _, p := range list(t, "./client") {
+		for _, d := range p.Deps {
+			if strings.HasPrefix(d, module+"/") || d == module {
+				t.Errorf("%s depends on %s", p.ImportPath, d)
 			}
 		}
 	}

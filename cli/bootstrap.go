@@ -15,10 +15,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/gateway"
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/apiclient"
 	"github.com/heraldhq/herald/internal/config"
+	"github.com/heraldhq/herald/internal/service"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/schema"
 )
@@ -61,10 +61,10 @@ func (f *apiFlags) viaAPI() bool { return f.apiKey != "" || os.Getenv("HERALD_AP
 // end: against a gateway on this machine whose database answers, the
 // command is done on the database, with a note; otherwise the error says
 // exactly what to unset or pass.
-func bootstrap(cmd *cobra.Command, g *globals, remote *apiFlags, b *config.Binder, viaAPI func(*apiclient.Client) error, viaDB func(*store.Store) error) error {
+func bootstrap(cmd *cobra.Command, g *globals, remote *apiFlags, b *config.Binder, viaAPI func(*apiclient.Client) error, viaDB onDatabase) error {
 	ctx := cmd.Context()
 	if cmd.Flags().Changed("database-url") || !remote.viaAPI() {
-		return withDatabase(ctx, b, viaDB)
+		return withDatabase(ctx, b, viaDB.run)
 	}
 	c, err := remote.client()
 	if err != nil {
@@ -82,7 +82,7 @@ func bootstrap(cmd *cobra.Command, g *globals, remote *apiFlags, b *config.Binde
 		cancel()
 		if err == nil {
 			fmt.Fprintf(g.stderr, "note: HERALD_API_KEY may not do this (%s): done on the local database instead\n", ae.Detail)
-			return runOnDatabase(ctx, st, viaDB)
+			return runOnDatabase(ctx, st, viaDB.run)
 		}
 	}
 	return fmt.Errorf("%w\nHERALD_API_KEY is a key without the admin (or, for its own team's keys, owner) scope this needs.\n"+
@@ -120,13 +120,11 @@ func newTeamsCmd(g *globals) *cobra.Command {
 					return err
 				}
 				return printTeam(g, t)
-			}, func(st *store.Store) error {
-				t, err := st.CreateTeam(dbActor(cmd.Context()), args[0])
+			}, func(svc *service.Service, a service.Actor) error {
+				v, err := svc.CreateTeam(cmd.Context(), a, args[0])
 				if err != nil {
 					return err
 				}
-				v := gateway.NewTeamView(t)
-				v.Warnings, _ = st.TeamNameWarnings(cmd.Context(), t) // a warning, not the answer
 				return printTeam(g, v)
 			})
 		},
@@ -142,14 +140,10 @@ func newTeamsCmd(g *globals) *cobra.Command {
 					return err
 				}
 				return printTeamList(g, p.Data...)
-			}, func(st *store.Store) error {
-				ts, err := st.ListTeams(cmd.Context())
+			}, func(svc *service.Service, a service.Actor) error {
+				views, err := svc.ListTeams(cmd.Context(), a)
 				if err != nil {
 					return err
-				}
-				views := make([]api.TeamView, len(ts))
-				for i, t := range ts {
-					views[i] = gateway.NewTeamView(t)
 				}
 				return printTeamList(g, views...)
 			})
@@ -176,14 +170,13 @@ func newKeyCreateCmd(g *globals, remote *apiFlags, b *config.Binder) *cobra.Comm
 		Short: "Create an API key; the key is printed once and never stored",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var sc []herald.Scope
 			var names []string
 			for _, s := range strings.Split(scopes, ",") {
 				p, err := herald.ParseScope(strings.TrimSpace(s))
 				if err != nil {
 					return err
 				}
-				sc, names = append(sc, p), append(names, string(p))
+				names = append(names, string(p))
 			}
 			return bootstrap(cmd, g, remote, b, func(c *apiclient.Client) error {
 				k, err := c.CreateKey(cmd.Context(), api.KeyRequest{TeamID: team, Name: name, Scopes: names})
@@ -191,16 +184,14 @@ func newKeyCreateCmd(g *globals, remote *apiFlags, b *config.Binder) *cobra.Comm
 					return err
 				}
 				return printKey(g, k)
-			}, func(st *store.Store) error {
+			}, func(svc *service.Service, a service.Actor) error {
 				if team == "" {
 					return fmt.Errorf("--team is required")
 				}
-				k, plain, err := st.CreateKey(dbActor(cmd.Context()), team, name, sc)
+				v, err := svc.CreateKey(cmd.Context(), a, api.KeyRequest{TeamID: team, Name: name, Scopes: names})
 				if err != nil {
 					return err
 				}
-				v := gateway.NewKeyView(k)
-				v.Key = plain
 				return printKey(g, v)
 			})
 		},
@@ -224,17 +215,13 @@ func newKeyListCmd(g *globals, remote *apiFlags, b *config.Binder) *cobra.Comman
 					return err
 				}
 				return printKeyList(g, p.Data...)
-			}, func(st *store.Store) error {
+			}, func(svc *service.Service, a service.Actor) error {
 				if listTeam == "" {
 					return fmt.Errorf("--team is required")
 				}
-				ks, err := st.ListKeys(cmd.Context(), listTeam)
+				views, err := svc.ListKeys(cmd.Context(), a, listTeam)
 				if err != nil {
 					return err
-				}
-				views := make([]api.KeyView, len(ks))
-				for i, k := range ks {
-					views[i] = gateway.NewKeyView(k)
 				}
 				return printKeyList(g, views...)
 			})
@@ -256,26 +243,31 @@ func newKeyRevokeCmd(g *globals, remote *apiFlags, b *config.Binder) *cobra.Comm
 					return err
 				}
 				return printKey(g, k)
-			}, func(st *store.Store) error {
-				k, err := st.RevokeKey(dbActor(cmd.Context()), "", args[0])
+			}, func(svc *service.Service, a service.Actor) error {
+				v, err := svc.RevokeKey(cmd.Context(), a, args[0])
 				if err != nil {
 					return err
 				}
-				return printKey(g, gateway.NewKeyView(k))
+				return printKey(g, v)
 			})
 		},
 	}
 	return revoke
 }
 
-// dbActor makes the operating-system user the actor of a change made
-// straight on the database (the audit log says who bootstrapped what).
-func dbActor(ctx context.Context) context.Context {
+// onDatabase is a command's work straight on the database, through the
+// service layer, as the operating-system user (the audit log says who
+// bootstrapped what).
+type onDatabase func(svc *service.Service, a service.Actor) error
+
+func (f onDatabase) run(st *store.Store) error {
 	name := os.Getenv("USER")
 	if u, err := user.Current(); err == nil {
 		name = u.Username
 	}
-	return store.WithActor(ctx, store.Actor{Kind: store.ActorDatabase, Name: name, Via: "cli"})
+	cfg := config.Defaults()
+	svc := service.New(&cfg, st, nil, nil, discardLogger())
+	return f(svc, service.Actor{Actor: store.Actor{Kind: store.ActorDatabase, Name: name, Via: "cli"}})
 }
 
 // printTeam prints one team (created) as an object, with its warnings.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/alerts"
 	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/problem"
 )
 
 func policyView(p *alerts.Policy) api.AlertPolicyView {
@@ -34,7 +35,7 @@ func (s *Server) putAlertPolicy(c *fiber.Ctx) error {
 			return err
 		}
 		if err := p.Validate(); err != nil {
-			return atRoot(badRequest("%s", err))
+			return problem.AtRoot(problem.BadRequest("%s", err))
 		}
 	}
 	if err := s.store.SetTeamAlertPolicy(c.UserContext(), teamID(c), p); err != nil {

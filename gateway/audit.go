@@ -4,6 +4,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/problem"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -25,7 +26,7 @@ func (s *Server) listAudit(c *fiber.Ctx) error {
 	}
 	for _, q := range []string{"object", "actor", "action", "cursor"} {
 		if v := c.Query(q); len(v) > 200 {
-			return badRequest("query parameter %q is longer than 200 characters", q)
+			return problem.BadRequest("query parameter %q is longer than 200 characters", q)
 		}
 	}
 	p, err := s.auditPage(c, limit)

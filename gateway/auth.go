@@ -11,6 +11,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/problem"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -52,11 +53,11 @@ func (s *Server) authenticate(scopes ...herald.Scope) fiber.Handler {
 				key = k
 			} else {
 				s.log.Error("authenticate", "error", err)
-				return unavailable("the key store is unavailable; try again shortly")
+				return problem.Unavailable("the key store is unavailable; try again shortly")
 			}
 		}
 		if !slices.ContainsFunc(scopes, key.Has) {
-			return problemf(fiber.StatusForbidden, "this API key lacks the %s scope this route needs", scopeList(scopes))
+			return problem.New(fiber.StatusForbidden, "this API key lacks the %s scope this route needs", scopeList(scopes))
 		}
 		c.Locals(localKey, key)
 		c.SetUserContext(store.WithActor(c.UserContext(), actorOf(c, key, "api")))
@@ -78,7 +79,7 @@ func scopeList(scopes []herald.Scope) string {
 
 func unauthorized(c *fiber.Ctx, detail string) error {
 	c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="herald"`)
-	return problemf(fiber.StatusUnauthorized, "%s", detail)
+	return problem.New(fiber.StatusUnauthorized, "%s", detail)
 }
 
 // teamID is the team of the authenticated key.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/codec"
+	"github.com/heraldhq/herald/internal/problem"
 )
 
 // mountCodec serves the Temporal codec-server endpoints (/codec/encode and
@@ -70,14 +71,14 @@ func codecHandler(c *codec.Codec, op string) fiber.Handler {
 	return func(ctx *fiber.Ctx) error {
 		var in commonpb.Payloads
 		if err := protojson.Unmarshal(ctx.Body(), &in); err != nil {
-			return badRequest("the body must be Temporal payloads as JSON: %s", err)
+			return problem.BadRequest("the body must be Temporal payloads as JSON: %s", err)
 		}
 		key := apiKey(ctx)
 		var out []*commonpb.Payload
 		if op == "encode" {
 			enc, err := c.ForScope(key.TeamID).Encode(in.GetPayloads())
 			if err != nil {
-				return badRequest("encode: %s", err)
+				return problem.BadRequest("encode: %s", err)
 			}
 			out = enc
 		} else {
@@ -89,7 +90,7 @@ func codecHandler(c *codec.Codec, op string) fiber.Handler {
 				}
 				dec, err := c.Decode([]*commonpb.Payload{p})
 				if err != nil {
-					return badRequest("decode payload %d: %s", i+1, err)
+					return problem.BadRequest("decode payload %d: %s", i+1, err)
 				}
 				out[i] = dec[0]
 			}

@@ -19,6 +19,8 @@ import (
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/problem"
+	"github.com/heraldhq/herald/internal/service"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -238,14 +240,14 @@ func (s *Server) sameOrigin(c *fiber.Ctx) error {
 	origin := c.Get(fiber.HeaderOrigin)
 	if origin == "" {
 		if site := c.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
-			return problemf(fiber.StatusForbidden, "the form did not come from this console")
+			return problem.New(fiber.StatusForbidden, "the form did not come from this console")
 		}
 		return nil
 	}
 	if origin == c.BaseURL() || origin == originOf(s.publicURL()) {
 		return nil
 	}
-	return problemf(fiber.StatusForbidden, "the form came from %s, not from this console", origin)
+	return problem.New(fiber.StatusForbidden, "the form came from %s, not from this console", origin)
 }
 
 func originOf(raw string) string {
@@ -290,7 +292,7 @@ func (s *Server) consoleAuth(c *fiber.Ctx) error {
 			return err
 		}
 		if !hmac.Equal(postedCSRF(c), []byte(csrfToken(session))) {
-			return problemf(fiber.StatusForbidden, "the form has expired or did not come from this console; reload the page and try again")
+			return problem.New(fiber.StatusForbidden, "the form has expired or did not come from this console; reload the page and try again")
 		}
 	}
 	return c.Next()
@@ -404,7 +406,7 @@ func (s *Server) consoleIntegrations(c *fiber.Ctx) error {
 	views := make([]api.IntegrationView, len(list))
 	var autoDisabled []api.IntegrationView
 	for i, in := range list {
-		views[i] = s.integrationView(in)
+		views[i] = s.svc.IntegrationView(in)
 		if views[i].Health.Status == herald.HealthDisabled && views[i].Health.DisabledBy == contract.DisabledByHerald {
 			autoDisabled = append(autoDisabled, views[i])
 		}
@@ -435,7 +437,7 @@ func (s *Server) consoleDeliveries(c *fiber.Ctx) error {
 		Statuses      []herald.DeliveryStatus
 		Status, Event string
 		Next          string
-	}{s.page(c, in.Name), s.integrationView(in), p.Data, knownStatuses, c.Query("status"), f.EventType, p.NextCursor})
+	}{s.page(c, in.Name), s.svc.IntegrationView(in), p.Data, knownStatuses, c.Query("status"), f.EventType, p.NextCursor})
 }
 
 func (s *Server) consoleIntegrationAction(c *fiber.Ctx) error {
@@ -446,22 +448,22 @@ func (s *Server) consoleIntegrationAction(c *fiber.Ctx) error {
 	var msg string
 	switch c.Params("action") {
 	case "enable":
-		if _, err := s.enable(c, in); err != nil {
+		if _, err := s.svc.Enable(c.UserContext(), actor(c), in); err != nil {
 			return err
 		}
 		msg = in.Name + " enabled."
 	case "disable":
-		if _, err := s.disable(c, in, "disabled in the console"); err != nil {
+		if _, err := s.svc.Disable(c.UserContext(), actor(c), in, "disabled in the console"); err != nil {
 			return err
 		}
 		msg = in.Name + " disabled."
 	case "rotate":
-		out, err := s.rotate(c, in, nil)
+		out, err := s.svc.RotateSecret(c.UserContext(), actor(c), in, nil)
 		if err != nil {
 			return err
 		}
-		v := s.integrationView(out)
-		v.Secret = shownSecret(out.Secret)
+		v := s.svc.IntegrationView(out)
+		v.Secret = service.ShownSecret(out.Secret)
 		return s.renderShownOnce(c, v, "secret rotated")
 	case "delete":
 		if c.FormValue("confirm") != in.Name {
@@ -472,7 +474,7 @@ func (s *Server) consoleIntegrationAction(c *fiber.Ctx) error {
 		}
 		return s.redirectWithFlash(c, "/console", in.Name+" deleted; its delivery history stays.")
 	case "test":
-		res, err := s.sendTest(c, in)
+		res, err := s.svc.TestIntegration(c.UserContext(), actor(c), in)
 		if err != nil {
 			return err
 		}
@@ -481,7 +483,7 @@ func (s *Server) consoleIntegrationAction(c *fiber.Ctx) error {
 			msg = "Test notification to " + in.Name + " not delivered: " + res.Reason
 		}
 	default:
-		return problemf(fiber.StatusNotFound, "no such action")
+		return problem.New(fiber.StatusNotFound, "no such action")
 	}
 	return s.redirectWithFlash(c, "/console", msg)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/problem"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -82,16 +83,16 @@ func (s *Server) consoleResend(c *fiber.Ctx) error {
 	id := c.Params("id")
 	d, err := s.store.GetDelivery(c.UserContext(), teamID(c), id)
 	if err != nil {
-		return notFoundProblem("delivery", id)
+		return problem.NotFound("delivery", id)
 	}
 	msg := "Resend requested: the new attempt appears below when it lands."
 	if c.FormValue("enable") == "1" {
 		in, err := s.store.GetIntegration(c.UserContext(), teamID(c), d.IntegrationID)
 		if err != nil {
-			return notFoundProblem("integration", d.IntegrationID)
+			return problem.NotFound("integration", d.IntegrationID)
 		}
 		if !in.Enabled {
-			if _, err := s.enable(c, in); err != nil {
+			if _, err := s.svc.Enable(c.UserContext(), actor(c), in); err != nil {
 				return err
 			}
 			msg = in.Name + " enabled, and the resend requested: the new attempt appears below when it lands."

@@ -16,6 +16,7 @@ import (
 	"github.com/heraldhq/herald/internal/channels"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/eventtype"
+	"github.com/heraldhq/herald/internal/problem"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -39,7 +40,7 @@ func (s *Server) consoleEvents(c *fiber.Ctx) error {
 	if t := strings.TrimSpace(c.Query("type")); t != "" {
 		var err error
 		if f.Type, err = eventtype.Normalize(t); err != nil {
-			return badRequest("event type: %s", err)
+			return problem.BadRequest("event type: %s", err)
 		}
 	}
 	evs, err := s.store.ListEvents(c.UserContext(), f)
@@ -98,7 +99,7 @@ func (s *Server) consoleEvent(c *fiber.Ctx) error {
 	team, id := teamID(c), c.Params("id")
 	ev, err := s.store.GetEvent(c.UserContext(), team, id)
 	if err != nil {
-		return orNotFound(err, "event", id)
+		return problem.OrNotFound(err, "event", id)
 	}
 	ds, err := s.store.EventDeliveries(c.UserContext(), team, id)
 	if err != nil {
@@ -164,7 +165,7 @@ func (s *Server) consoleFailures(c *fiber.Ctx) error {
 	if t := strings.TrimSpace(c.Query("type")); t != "" {
 		var err error
 		if f.EventType, err = eventtype.Normalize(t); err != nil {
-			return badRequest("event type: %s", err)
+			return problem.BadRequest("event type: %s", err)
 		}
 	}
 	window := c.Query("within", "24h")

@@ -14,6 +14,7 @@ import (
 	"github.com/heraldhq/herald/internal/channels"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/jsontime"
+	"github.com/heraldhq/herald/internal/problem"
 	"github.com/heraldhq/herald/internal/retry"
 )
 
@@ -61,7 +62,7 @@ func (f integrationForm) request(intent api.Intent, secret string) (api.Integrat
 	if f.MaxAttempts != "" {
 		n, err := strconv.Atoi(f.MaxAttempts)
 		if err != nil {
-			return r, badRequest("attempts: %q is not a whole number", f.MaxAttempts)
+			return r, problem.BadRequest("attempts: %q is not a whole number", f.MaxAttempts)
 		}
 		o.MaxAttempts = &n
 	}
@@ -74,7 +75,7 @@ func (f integrationForm) request(intent api.Intent, secret string) (api.Integrat
 		}
 		v, err := time.ParseDuration(d.v)
 		if err != nil {
-			return r, badRequest("%s: %q is not a duration such as 30s or 2h", d.name, d.v)
+			return r, problem.BadRequest("%s: %q is not a duration such as 30s or 2h", d.name, d.v)
 		}
 		dv := jsontime.Duration(v)
 		*d.into = &dv
@@ -127,7 +128,7 @@ func (s *Server) consoleCreateIntegration(c *fiber.Ctx) error {
 	req, err := f.request(api.Creating, c.FormValue("secret"))
 	if err == nil {
 		var v api.IntegrationView
-		if v, err = s.newIntegration(c, req); err == nil {
+		if v, err = s.svc.CreateIntegration(c.UserContext(), actor(c), req); err == nil {
 			return s.renderShownOnce(c, v, "created")
 		}
 	}
@@ -154,7 +155,7 @@ func (s *Server) consoleEditIntegration(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v := s.integrationView(in)
+	v := s.svc.IntegrationView(in)
 	f := integrationForm{ID: in.ID, Name: in.Name, Type: string(in.Type), MaskedURL: v.URL, Events: strings.Join(in.Events, ", "),
 		Projects: strings.Join(in.Projects, ", "), Signing: v.Signing}
 	if in.Retry.V != nil {
@@ -170,12 +171,12 @@ func (s *Server) consoleSaveIntegration(c *fiber.Ctx) error {
 		return err
 	}
 	f := readForm(c)
-	f.ID, f.Type, f.MaskedURL = in.ID, string(in.Type), s.integrationView(in).URL
+	f.ID, f.Type, f.MaskedURL = in.ID, string(in.Type), s.svc.IntegrationView(in).URL
 	req, err := f.request(api.Updating, c.FormValue("secret"))
 	if err == nil {
 		req.Signing = nil // a new scheme is a rotation (its own button)
 		var v api.IntegrationView
-		if v, err = s.changeIntegration(c, req); err == nil {
+		if v, err = s.svc.ChangeIntegration(c.UserContext(), actor(c), c.Params("id"), req); err == nil {
 			msg := v.Name + " saved."
 			if v.Confirmation != nil {
 				msg += " Confirmation message: " + confirmationText(*v.Confirmation)

@@ -9,7 +9,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
@@ -17,6 +16,8 @@ import (
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/jsoncheck"
 	"github.com/heraldhq/herald/internal/pacing"
+	"github.com/heraldhq/herald/internal/problem"
+	"github.com/heraldhq/herald/internal/service"
 	"github.com/heraldhq/herald/internal/spell"
 )
 
@@ -27,59 +28,53 @@ func decodeJSON(body []byte, v any) error {
 	err := decodeBody(body, v)
 	var p *api.Problem
 	if errors.As(err, &p) && len(p.Errors) == 0 {
-		atRoot(p)
+		problem.AtRoot(p)
 	}
 	return err
 }
 
 func decodeBody(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
-		return badRequest("the request body is empty; a JSON object is expected")
+		return problem.BadRequest("the request body is empty; a JSON object is expected")
 	}
 	if !utf8.Valid(body) {
-		return badRequest("the request body is not valid UTF-8")
+		return problem.BadRequest("the request body is not valid UTF-8")
 	}
 	if err := jsoncheck.Check(body); err != nil {
 		var je *jsoncheck.Error
 		if errors.As(err, &je) {
-			p := badRequest("%s", je)
+			p := problem.BadRequest("%s", je)
 			p.Errors = []api.ProblemError{{Pointer: je.Pointer, Detail: je.Msg}}
 			return p
 		}
-		return badRequest("%s", err)
+		return problem.BadRequest("%s", err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var fe *pacing.FieldError
 		if errors.As(err, &fe) {
-			return fieldf(fe.Field, ": %s", fe.Problem)
+			return problem.Field(fe.Field, ": %s", fe.Problem)
 		}
 		// Only a body that is not JSON is "malformed": well-formed JSON with
 		// a wrong value says which value (a CLI flag's mistake included).
 		var syn *json.SyntaxError
 		if errors.As(err, &syn) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return atRoot(badRequest("malformed JSON: %s", describeJSONError(err)))
+			return problem.AtRoot(problem.BadRequest("malformed JSON: %s", describeJSONError(err)))
 		}
 		if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 			return unknownField(strings.Trim(name, `"`), v, body)
 		}
 		var typ *json.UnmarshalTypeError
 		if errors.As(err, &typ) && typ.Field != "" {
-			return fieldf(typ.Field, " must be %s, not %s", jsonKind(typ.Type.Kind().String()), typ.Value)
+			return problem.Field(typ.Field, " must be %s, not %s", jsonKind(typ.Type.Kind().String()), typ.Value)
 		}
-		return atRoot(badRequest("invalid request body: %s", describeJSONError(err)))
+		return problem.AtRoot(problem.BadRequest("invalid request body: %s", describeJSONError(err)))
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return badRequest("malformed JSON: unexpected data after the first JSON value")
+		return problem.BadRequest("malformed JSON: unexpected data after the first JSON value")
 	}
 	return nil
-}
-
-// atRoot points a problem about the whole body at it ("").
-func atRoot(p *api.Problem) *api.Problem {
-	p.Errors = []api.ProblemError{{Pointer: "", Detail: p.Detail}}
-	return p
 }
 
 // knownMistakes are fields people send meaning another: the names other
@@ -115,8 +110,8 @@ func unknownField(name string, v any, body []byte) *api.Problem {
 	} else if near := spell.Closest(name, fields, 3); near != "" {
 		detail += fmt.Sprintf("; did you mean %q?", near)
 	}
-	p := badRequest("invalid request body: %s", detail)
-	p.Errors = []api.ProblemError{{Pointer: fieldPointer(name), Detail: detail}}
+	p := problem.BadRequest("invalid request body: %s", detail)
+	p.Errors = []api.ProblemError{{Pointer: problem.Pointer(name), Detail: detail}}
 	return p
 }
 
@@ -196,7 +191,7 @@ func jsonKind(goKind string) string {
 // a control character, before any handler passes them to Postgres (which
 // refuses NUL and invalid UTF-8 with an error that would be a 500) or to a log.
 func (s *Server) checkURLText(c *fiber.Ctx) error {
-	if err := checkText("path", string(c.Request().URI().Path())); err != nil {
+	if err := service.CheckText("path", string(c.Request().URI().Path())); err != nil {
 		return notInBody(err)
 	}
 	var bad error
@@ -205,8 +200,8 @@ func (s *Server) checkURLText(c *fiber.Ctx) error {
 			return
 		}
 		field := string(bytes.ToValidUTF8(k, []byte("?"))) // named in the answer, so printable
-		if bad = checkText(field, string(k)); bad == nil {
-			bad = checkText(field, string(v))
+		if bad = service.CheckText(field, string(k)); bad == nil {
+			bad = service.CheckText(field, string(v))
 		}
 	})
 	if bad != nil {
@@ -221,18 +216,4 @@ func notInBody(err error) error {
 		p.Errors = nil
 	}
 	return err
-}
-
-// checkText refuses what Postgres cannot store or a log line or header should
-// not carry: invalid UTF-8 and control characters (NUL, CR, LF, …).
-func checkText(field, v string) error {
-	if !utf8.ValidString(v) {
-		return fieldf(field, " is not valid UTF-8")
-	}
-	for _, r := range v {
-		if unicode.IsControl(r) {
-			return fieldf(field, " must not hold control characters (found %U)", r)
-		}
-	}
-	return nil
 }

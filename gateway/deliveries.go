@@ -14,6 +14,7 @@ import (
 	"github.com/heraldhq/herald/internal/channels"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/eventtype"
+	"github.com/heraldhq/herald/internal/problem"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -29,7 +30,7 @@ func (s *Server) getDelivery(c *fiber.Ctx) error {
 func (s *Server) deliveryDetail(c *fiber.Ctx, team, id string) (api.DeliveryView, store.Delivery, error) {
 	d, err := s.store.GetDelivery(c.UserContext(), team, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return api.DeliveryView{}, d, notFoundProblem("delivery", id)
+		return api.DeliveryView{}, d, problem.NotFound("delivery", id)
 	}
 	if err != nil {
 		return api.DeliveryView{}, d, err
@@ -91,14 +92,14 @@ func deliveryQuery(c *fiber.Ctx, integration string, limit int) (store.DeliveryF
 	}
 	if ch := c.Query("channel"); ch != "" {
 		if !slices.Contains(channels.Supported(), herald.IntegrationType(ch)) {
-			return f, badRequest("channel %q: want one of %v", ch, channels.Supported())
+			return f, problem.BadRequest("channel %q: want one of %v", ch, channels.Supported())
 		}
 		f.Channel = herald.IntegrationType(ch)
 	}
 	if t := strings.TrimSpace(c.Query("event")); t != "" {
 		var err error
 		if f.EventType, err = eventtype.Normalize(t); err != nil {
-			return f, badRequest("query \"event\": %s", err)
+			return f, problem.BadRequest("query \"event\": %s", err)
 		}
 	}
 	var err error
@@ -149,7 +150,7 @@ func timeRange(c *fiber.Ctx) (since, until time.Time, err error) {
 	}{{"since", &since}, {"until", &until}} {
 		if v := c.Query(q.name); v != "" {
 			if *q.into, err = time.Parse(time.RFC3339, v); err != nil {
-				return since, until, badRequest("query %q must be an RFC 3339 time such as 2026-01-02T15:04:05Z", q.name)
+				return since, until, problem.BadRequest("query %q must be an RFC 3339 time such as 2026-01-02T15:04:05Z", q.name)
 			}
 		}
 	}
@@ -162,7 +163,7 @@ var knownStatuses = []herald.DeliveryStatus{herald.DeliveryPending, herald.Deliv
 func parseStatus(q string) (herald.DeliveryStatus, error) {
 	st := herald.DeliveryStatus(q)
 	if q != "" && !slices.Contains(knownStatuses, st) {
-		return "", badRequest("status %q: want one of %v", q, knownStatuses)
+		return "", problem.BadRequest("status %q: want one of %v", q, knownStatuses)
 	}
 	return st, nil
 }
@@ -182,20 +183,20 @@ func (s *Server) resendDelivery(c *fiber.Ctx) error {
 func (s *Server) resend(c *fiber.Ctx, team, id string) (string, error) {
 	d, err := s.store.GetDelivery(c.UserContext(), team, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return "", notFoundProblem("delivery", id)
+		return "", problem.NotFound("delivery", id)
 	}
 	if err != nil {
 		return "", err
 	}
 	integ, err := s.store.GetIntegration(c.UserContext(), team, d.IntegrationID)
 	if errors.Is(err, store.ErrNotFound) {
-		return "", conflict("the integration of this delivery was deleted; there is nothing to resend to")
+		return "", problem.Conflict("the integration of this delivery was deleted; there is nothing to resend to")
 	}
 	if err != nil {
 		return "", err
 	}
 	if !integ.Enabled {
-		return "", conflict("integration %q is disabled (%s); enable it before resending", integ.Name, integ.DisabledReason)
+		return "", problem.Conflict("integration %q is disabled (%s); enable it before resending", integ.Name, integ.DisabledReason)
 	}
 	ev, err := s.store.GetEvent(c.UserContext(), team, d.EventID)
 	if err != nil {
@@ -206,7 +207,7 @@ func (s *Server) resend(c *fiber.Ctx, team, id string) (string, error) {
 	wfID, err := contract.Resend(ctx, s.temporal, s.cfg.TaskQueue, ev.Input(), d.ID)
 	if err != nil {
 		s.log.Error("resend", "delivery", d.ID, "error", err)
-		return "", unavailable("the resend could not be requested because the workflow service is unavailable")
+		return "", problem.Unavailable("the resend could not be requested because the workflow service is unavailable")
 	}
 	s.recordAudit(c, store.Audit{TeamID: team, Action: store.AuditDeliveryResend, ObjectType: store.ObjectDelivery, ObjectID: d.ID,
 		Summary: map[string]any{"integrationId": integ.ID, "eventId": ev.ID}})
@@ -234,11 +235,11 @@ func (s *Server) bulkResend(c *fiber.Ctx) error {
 	in := contract.BulkResendInput{TeamID: team, IntegrationID: id, Status: status, RatePerSecond: s.cfg.BulkResendRate}
 	if req.Since != "" {
 		if in.Since, err = time.Parse(time.RFC3339, req.Since); err != nil {
-			return fieldf("since", " must be an RFC 3339 time such as 2026-01-02T15:04:05Z")
+			return problem.Field("since", " must be an RFC 3339 time such as 2026-01-02T15:04:05Z")
 		}
 	}
 	if !integ.Enabled {
-		return conflict("integration %q is disabled (%s); enable it before resending", integ.Name, integ.DisabledReason)
+		return problem.Conflict("integration %q is disabled (%s); enable it before resending", integ.Name, integ.DisabledReason)
 	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), startTimeout)
 	defer cancel()
@@ -246,7 +247,7 @@ func (s *Server) bulkResend(c *fiber.Ctx) error {
 	wfID, err := contract.StartBulkResend(ctx, s.temporal, s.cfg.TaskQueue, resendID, in)
 	if err != nil {
 		s.log.Error("bulk resend", "integration", id, "error", err)
-		return unavailable("the resend could not be started because the workflow service is unavailable")
+		return problem.Unavailable("the resend could not be started because the workflow service is unavailable")
 	}
 	s.recordAudit(c, store.Audit{TeamID: team, Action: store.AuditBulkResend, ObjectType: store.ObjectIntegration, ObjectID: id,
 		Summary: map[string]any{"resendId": resendID, "status": status, "since": req.Since}})
@@ -259,7 +260,7 @@ func (s *Server) bulkResendStatus(c *fiber.Ctx) error {
 	defer cancel()
 	p, err := contract.BulkResendStatus(ctx, s.temporal, teamID(c), id)
 	if err != nil {
-		return notFoundProblem("resend", id)
+		return problem.NotFound("resend", id)
 	}
 	return c.JSON(p)
 }
@@ -269,7 +270,7 @@ func (s *Server) cancelBulkResend(c *fiber.Ctx) error {
 	ctx, cancel := context.WithTimeout(c.UserContext(), startTimeout)
 	defer cancel()
 	if err := contract.CancelBulkResend(ctx, s.temporal, teamID(c), id); err != nil {
-		return notFoundProblem("running resend", id)
+		return problem.NotFound("running resend", id)
 	}
 	s.recordAudit(c, store.Audit{TeamID: teamID(c), Action: store.AuditBulkResendCancel, ObjectType: store.ObjectBulkResend, ObjectID: id})
 	return c.Status(fiber.StatusAccepted).JSON(api.BulkResendCancelled{ID: id, Cancelled: true})

@@ -15,6 +15,8 @@ import (
 	"github.com/heraldhq/herald/internal/catalog"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/eventtype"
+	"github.com/heraldhq/herald/internal/problem"
+	"github.com/heraldhq/herald/internal/service"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -70,9 +72,9 @@ func (s *Server) postEventBatch(c *fiber.Ctx) error {
 	}
 	switch {
 	case len(req.Events) == 0:
-		return fieldf("events", " must hold at least one event")
+		return problem.Field("events", " must hold at least one event")
 	case len(req.Events) > MaxBatch:
-		return problemf(fiber.StatusRequestEntityTooLarge, "a batch holds at most %d events; this one has %d", MaxBatch, len(req.Events))
+		return problem.New(fiber.StatusRequestEntityTooLarge, "a batch holds at most %d events; this one has %d", MaxBatch, len(req.Events))
 	}
 	results := make([]api.BatchResult, len(req.Events))
 	base := c.UserContext()
@@ -115,11 +117,11 @@ func (s *Server) validationBudget() *catalog.Budget {
 // parseEvent validates one event body; the team is the caller's to set.
 func parseEvent(req api.EventRequest, idempotencyKey string) (contract.EventInput, error) {
 	if req.Event == "" {
-		return contract.EventInput{}, fieldf("event", " is required: the event's type, such as build:start")
+		return contract.EventInput{}, problem.Field("event", " is required: the event's type, such as build:start")
 	}
 	typ, err := eventtype.Normalize(req.Event)
 	if err != nil {
-		return contract.EventInput{}, fieldf("event", ": %s", err)
+		return contract.EventInput{}, problem.Field("event", ": %s", err)
 	}
 	id, err := eventID(req.ID, idempotencyKey)
 	if err != nil {
@@ -172,14 +174,14 @@ func (s *Server) startEvent(c *fiber.Ctx, in contract.EventInput) (wfID string, 
 	wfID, failure, err := s.starter.startAdmitted(c.UserContext(), release, in)
 	if failure == contract.StartRefused {
 		s.log.Warn("event refused by the workflow service", "workflow", wfID, "error", err)
-		return wfID, false, problemf(fiber.StatusBadRequest, "the event could not be started: %s", err)
+		return wfID, false, problem.New(fiber.StatusBadRequest, "the event could not be started: %s", err)
 	}
 	if err != nil {
 		s.log.Error("start event workflow", "workflow", wfID, "error", err)
 		// The start may yet have happened: the dispatcher's start of the same
 		// id then finds the workflow and is done.
 		if s.queueEvent(c, in) != nil {
-			return wfID, false, unavailable("the event could not be accepted because the workflow service is unavailable and it could not be queued; retry with the same id")
+			return wfID, false, problem.Unavailable("the event could not be accepted because the workflow service is unavailable and it could not be queued; retry with the same id")
 		}
 		return wfID, true, nil
 	}
@@ -206,7 +208,7 @@ func eventID(body *string, header string) (string, error) {
 	var id string
 	switch {
 	case body != nil && header != "" && *body != header:
-		return "", at("id", badRequest("the body's \"id\" and the Idempotency-Key header differ; send one or make them equal"))
+		return "", problem.At("id", problem.BadRequest("the body's \"id\" and the Idempotency-Key header differ; send one or make them equal"))
 	case body != nil:
 		id = *body
 	case header != "":
@@ -215,7 +217,7 @@ func eventID(body *string, header string) (string, error) {
 		return store.NewID("evt"), nil
 	}
 	if !eventIDRE.MatchString(id) {
-		return "", at("id", badRequest("event id %q must be 1 to 128 characters of letters, digits and . _ : ~ -", id))
+		return "", problem.At("id", problem.BadRequest("event id %q must be 1 to 128 characters of letters, digits and . _ : ~ -", id))
 	}
 	return id, nil
 }
@@ -228,11 +230,11 @@ func eventData(raw json.RawMessage) (json.RawMessage, string, error) {
 		return json.RawMessage("{}"), "", nil
 	}
 	if raw[0] != '{' {
-		return nil, "", fieldf("data", " must be a JSON object")
+		return nil, "", problem.Field("data", " must be a JSON object")
 	}
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, raw); err != nil {
-		return nil, "", fieldf("data", ": %s", err)
+		return nil, "", problem.Field("data", ": %s", err)
 	}
 	var probe struct {
 		Project struct {
@@ -246,21 +248,11 @@ func eventData(raw json.RawMessage) (json.RawMessage, string, error) {
 		}
 	}
 	if project != "" {
-		if err := checkProjectID("data.project.id", project); err != nil {
+		if err := service.CheckProjectID("data.project.id", project); err != nil {
 			return nil, "", err
 		}
 	}
 	return buf.Bytes(), project, nil
-}
-
-// checkProjectID: a project id, in an event or an integration's project
-// list, is 1 to maxProjectLen bytes of text without control characters. An
-// event's becomes the HeraldProjectId search attribute, which Temporal bounds.
-func checkProjectID(field, id string) error {
-	if id == "" || len(id) > maxProjectLen {
-		return fieldf(field, ": a project id must be 1 to %d bytes; this one is %d", maxProjectLen, len(id))
-	}
-	return checkText(field, id)
 }
 
 func (s *Server) getEvent(c *fiber.Ctx) error {
@@ -292,7 +284,7 @@ func (s *Server) acceptedEvent(c *fiber.Ctx, team, id string) error {
 			}
 			return c.JSON(api.QueuedEventView{ID: id, WorkflowID: wfID, Status: api.AcceptedQueued, Deliveries: []string{}})
 		}
-		return notFoundProblem("event", id)
+		return problem.NotFound("event", id)
 	}
 	return c.JSON(api.QueuedEventView{ID: id, WorkflowID: wfID, Status: api.AcceptedStarted, Deliveries: []string{}})
 }
@@ -305,7 +297,7 @@ func (s *Server) listEvents(c *fiber.Ctx) error {
 	f := store.EventFilter{TeamID: teamID(c), Before: c.Query("cursor"), Limit: limit, Project: c.Query("project")}
 	if t := c.Query("type"); t != "" {
 		if f.Type, err = eventtype.Normalize(t); err != nil {
-			return badRequest("query \"type\": %s", err)
+			return problem.BadRequest("query \"type\": %s", err)
 		}
 	}
 	if f.Since, f.Until, err = timeRange(c); err != nil {

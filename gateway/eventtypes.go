@@ -16,6 +16,7 @@ import (
 	"github.com/heraldhq/herald/internal/catalog"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/eventtype"
+	"github.com/heraldhq/herald/internal/problem"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -74,7 +75,7 @@ func (s *Server) checkData(ctx context.Context, in contract.EventInput, budget *
 	defer cancel()
 	release, err := s.validating.enter(wait, in.TeamID)
 	if err != nil {
-		return unavailable("the event's data could not be checked in time; retry")
+		return problem.Unavailable("the event's data could not be checked in time; retry")
 	}
 	defer release()
 	return dataProblem(schema.Validate(in.Data, budget), "/data", "field \"data\" does not match the schema of "+in.Type)
@@ -90,13 +91,13 @@ func dataProblem(err error, prefix, what string) error {
 	var be *catalog.BudgetError
 	switch {
 	case errors.As(err, &be):
-		p := badRequest("field %q was not checked: %s", strings.TrimPrefix(prefix, "/"), be)
+		p := problem.BadRequest("field %q was not checked: %s", strings.TrimPrefix(prefix, "/"), be)
 		p.Errors = []api.ProblemError{{Pointer: prefix, Detail: be.Error()}}
 		return p
 	case !errors.As(err, &de):
 		return err
 	}
-	p := badRequest("%s at %s: %s", what, prefix+de.Path, de.Message)
+	p := problem.BadRequest("%s at %s: %s", what, prefix+de.Path, de.Message)
 	p.Errors = []api.ProblemError{{Pointer: prefix + de.Path, Detail: de.Message}}
 	p.SchemaMismatch = true
 	return p
@@ -136,10 +137,10 @@ func (s *Server) listEventTypes(c *fiber.Ctx) error {
 func eventTypeName(c *fiber.Ctx) (name string, builtin *catalog.Type, err error) {
 	raw, err := url.PathUnescape(c.Params("name"))
 	if err != nil {
-		return "", nil, badRequest("the event type in the path is not valid percent-encoding")
+		return "", nil, problem.BadRequest("the event type in the path is not valid percent-encoding")
 	}
 	if name, err = eventtype.Normalize(raw); err != nil {
-		return "", nil, badRequest("%s", err)
+		return "", nil, problem.BadRequest("%s", err)
 	}
 	if t, ok := catalog.Lookup(name); ok {
 		return name, &t, nil
@@ -157,7 +158,7 @@ func (s *Server) getEventType(c *fiber.Ctx) error {
 	}
 	t, err := s.store.GetEventType(c.UserContext(), teamID(c), name)
 	if err != nil {
-		return orNotFound(err, "event type", name)
+		return problem.OrNotFound(err, "event type", name)
 	}
 	return c.JSON(customView(t))
 }
@@ -173,18 +174,18 @@ func (s *Server) checkExample(schema *catalog.Schema, example json.RawMessage) e
 
 func compileSchema(raw json.RawMessage) (*catalog.Schema, error) {
 	if nullable(raw) == nil {
-		return nil, fieldf("schema", " is required: the JSON Schema of the event's data")
+		return nil, problem.Field("schema", " is required: the JSON Schema of the event's data")
 	}
 	sch, err := catalog.Compile(raw)
 	if err != nil {
-		return nil, fieldf("schema", ": %s", err)
+		return nil, problem.Field("schema", ": %s", err)
 	}
 	return sch, nil
 }
 
 func checkDescription(d *string) error {
 	if d != nil && utf8.RuneCountInString(*d) > maxDescription {
-		return fieldf("description", " is %d characters; at most %d", utf8.RuneCountInString(*d), maxDescription)
+		return problem.Field("description", " is %d characters; at most %d", utf8.RuneCountInString(*d), maxDescription)
 	}
 	return nil
 }
@@ -195,14 +196,14 @@ func (s *Server) createEventType(c *fiber.Ctx) error {
 		return err
 	}
 	if req.Name == nil {
-		return fieldf("name", " is required (category:action)")
+		return problem.Field("name", " is required (category:action)")
 	}
 	name, err := eventtype.Normalize(*req.Name)
 	if err != nil {
-		return fieldf("name", ": %s", err)
+		return problem.Field("name", ": %s", err)
 	}
 	if _, ok := catalog.Lookup(name); ok {
-		return conflict("%s is one of Herald's own event types; its schema is fixed (GET /v1/event-types/%s)", name, name)
+		return problem.Conflict("%s is one of Herald's own event types; its schema is fixed (GET /v1/event-types/%s)", name, name)
 	}
 	sch, err := compileSchema(req.Schema)
 	if err != nil {
@@ -221,9 +222,9 @@ func (s *Server) createEventType(c *fiber.Ctx) error {
 	out, err := s.store.CreateEventType(c.UserContext(), t)
 	switch {
 	case errors.Is(err, store.ErrExists):
-		return conflict("the team already has an event type %s; change it with PATCH /v1/event-types/%s", name, name)
+		return problem.Conflict("the team already has an event type %s; change it with PATCH /v1/event-types/%s", name, name)
 	case errors.Is(err, store.ErrTooMany):
-		return conflict("a team has at most %d event types of its own; delete one first", store.MaxEventTypes)
+		return problem.Conflict("a team has at most %d event types of its own; delete one first", store.MaxEventTypes)
 	case err != nil:
 		return err
 	}
@@ -245,14 +246,14 @@ func (s *Server) updateEventType(c *fiber.Ctx) error {
 		return err
 	}
 	if builtin != nil {
-		return conflict("%s is one of Herald's own event types; it cannot be changed", name)
+		return problem.Conflict("%s is one of Herald's own event types; it cannot be changed", name)
 	}
 	var req api.EventTypeRequest
 	if err := decodeJSON(c.Body(), &req); err != nil {
 		return err
 	}
 	if req.Name != nil && *req.Name != name {
-		return at("name", badRequest("an event type cannot be renamed; register %q and delete %s", *req.Name, name))
+		return problem.At("name", problem.BadRequest("an event type cannot be renamed; register %q and delete %s", *req.Name, name))
 	}
 	if err := checkDescription(req.Description); err != nil {
 		return err
@@ -260,7 +261,7 @@ func (s *Server) updateEventType(c *fiber.Ctx) error {
 	team := teamID(c)
 	cur, err := s.store.GetEventType(c.UserContext(), team, name)
 	if err != nil {
-		return orNotFound(err, "event type", name)
+		return problem.OrNotFound(err, "event type", name)
 	}
 	change := store.EventTypeChange{Description: req.Description}
 	schemaRaw := cur.Schema
@@ -284,7 +285,7 @@ func (s *Server) updateEventType(c *fiber.Ctx) error {
 	}
 	out, err := s.store.UpdateEventType(c.UserContext(), team, name, change)
 	if err != nil {
-		return orNotFound(err, "event type", name)
+		return problem.OrNotFound(err, "event type", name)
 	}
 	s.dataRules.forget(team)
 	return c.JSON(customView(out))
@@ -296,10 +297,10 @@ func (s *Server) deleteEventType(c *fiber.Ctx) error {
 		return err
 	}
 	if builtin != nil {
-		return conflict("%s is one of Herald's own event types; it cannot be deleted", name)
+		return problem.Conflict("%s is one of Herald's own event types; it cannot be deleted", name)
 	}
 	if err := s.store.DeleteEventType(c.UserContext(), teamID(c), name); err != nil {
-		return orNotFound(err, "event type", name)
+		return problem.OrNotFound(err, "event type", name)
 	}
 	s.dataRules.forget(teamID(c))
 	return c.SendStatus(fiber.StatusNoContent)

@@ -7,6 +7,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"golang.org/x/time/rate"
+
+	"github.com/heraldhq/herald/internal/problem"
 )
 
 // keyLimiter keeps one token bucket per API key. Buckets idle for a while are
@@ -63,7 +65,7 @@ func (s *Server) checkRate(keyID string) error {
 		return nil
 	}
 	if ok, wait := s.limiter.allow(keyID, time.Now()); !ok {
-		p := problemf(fiber.StatusTooManyRequests, "this API key is over its rate of %g requests per second; retry after the delay in Retry-After", float64(s.limiter.perSec))
+		p := problem.New(fiber.StatusTooManyRequests, "this API key is over its rate of %g requests per second; retry after the delay in Retry-After", float64(s.limiter.perSec))
 		p.RetryAfter = max(1, int(math.Ceil(wait.Seconds())))
 		return p
 	}
@@ -88,7 +90,7 @@ func newGuessLimiter() *guessLimiter { return &guessLimiter{newKeyLimiter(guessR
 // check is a 429 when ip has used up its unknown-key allowance.
 func (g *guessLimiter) check(ip string, now time.Time) error {
 	if wait := g.l.waitFor(ip, now); wait > 0 {
-		p := problemf(fiber.StatusTooManyRequests, "too many requests with keys that do not exist from this address; retry after the delay in Retry-After")
+		p := problem.New(fiber.StatusTooManyRequests, "too many requests with keys that do not exist from this address; retry after the delay in Retry-After")
 		p.RetryAfter = max(1, int(math.Ceil(wait.Seconds())))
 		return p
 	}

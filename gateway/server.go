@@ -22,6 +22,7 @@ import (
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/metrics"
+	"github.com/heraldhq/herald/internal/service"
 	"github.com/heraldhq/herald/internal/ssrf"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/telemetry"
@@ -34,13 +35,13 @@ type Server struct {
 	temporal client.Client
 	log      *slog.Logger
 	app      *fiber.App
-	// resolver checks integration URLs' hosts (tests replace it).
-	resolver ssrf.Resolver
 	limiter  *keyLimiter
 	metrics  *metrics.Metrics
 	guesses  *guessLimiter
 	channels *channels.Registry
-	keys     *keyCache
+	// svc is what Herald does; the handlers here decode, call it, encode.
+	svc  *service.Service
+	keys *keyCache
 	// ingest bounds the event workflow starts in flight; outbox takes the
 	// events over it.
 	ingest  *ingestLimiter
@@ -58,9 +59,10 @@ type Server struct {
 // New builds the gateway and its routes.
 // m (may be nil) is served at /metrics, with herald_integrations counted from st.
 func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger, m *metrics.Metrics) (*Server, error) {
-	s := &Server{cfg: cfg, store: st, temporal: tc, log: log, resolver: net.DefaultResolver, metrics: m,
+	s := &Server{cfg: cfg, store: st, temporal: tc, log: log, metrics: m,
 		ingest: newIngestLimiter(max(cfg.IngestConcurrency, 1)), guesses: newGuessLimiter(), matches: newMatchCache(2*time.Second, st), dataRules: newDataRulesCache(2*time.Second, st), validating: newTeamGate(),
 		channels: channels.NewRegistry(channels.Options{WebhookHeaderPrefix: cfg.WebhookHeaderPrefix})}
+	s.svc = service.New(cfg, st, tc, s.channels, log)
 	s.starter = eventStarter{temporal: tc, taskQueue: cfg.TaskQueue, dispatch: contract.DispatchQueued}
 	if cfg.StartsEagerly() {
 		s.starter.dispatch = contract.DispatchEager
@@ -289,4 +291,4 @@ func (s *Server) Routes() []string {
 }
 
 // SetResolver replaces the resolver that checks integration URLs.
-func (s *Server) SetResolver(r ssrf.Resolver) { s.resolver = r }
+func (s *Server) SetResolver(r ssrf.Resolver) { s.svc.SetResolver(r) }

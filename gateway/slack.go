@@ -20,6 +20,8 @@ import (
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/problem"
+	"github.com/heraldhq/herald/internal/service"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -39,7 +41,7 @@ type installState struct {
 
 func (s *Server) slackConfigured() error {
 	if s.cfg.SlackClientID == "" || s.cfg.SlackClientSecret == "" {
-		return problemf(fiber.StatusNotFound, "Add to Slack is not configured: set HERALD_SLACK_CLIENT_ID and HERALD_SLACK_CLIENT_SECRET")
+		return problem.New(fiber.StatusNotFound, "Add to Slack is not configured: set HERALD_SLACK_CLIENT_ID and HERALD_SLACK_CLIENT_SECRET")
 	}
 	return nil
 }
@@ -143,12 +145,12 @@ func (s *Server) slackInstall(c *fiber.Ctx) error {
 	if id := c.Query("integration"); id != "" {
 		in, err := s.store.GetIntegration(c.UserContext(), st.Team, id)
 		if errors.Is(err, store.ErrNotFound) {
-			return notFoundProblem("integration", id)
+			return problem.NotFound("integration", id)
 		} else if err != nil {
 			return err
 		}
 		if in.Type != herald.IntegrationSlack {
-			return badRequest("integration %q is a %s integration; only Slack integrations can be reinstalled", id, in.Type)
+			return problem.BadRequest("integration %q is a %s integration; only Slack integrations can be reinstalled", id, in.Type)
 		}
 		st.Integration = id
 	} else {
@@ -156,7 +158,7 @@ func (s *Server) slackInstall(c *fiber.Ctx) error {
 		if q := c.Query("events"); q != "" {
 			events = strings.Split(q, ",")
 		}
-		pats, err := normalizePatterns(events)
+		pats, err := service.NormalizePatterns(events)
 		if err != nil {
 			return err
 		}
@@ -166,7 +168,7 @@ func (s *Server) slackInstall(c *fiber.Ctx) error {
 		if q, ok := c.Queries()["projects"]; ok {
 			req.Projects = ptr(strings.Split(q, ","))
 		}
-		if err := validateIntegration(&req, api.Updating, s.cfg); err != nil {
+		if err := service.ValidateRequest(&req, api.Updating, s.cfg); err != nil {
 			return err
 		}
 		st.Name = *req.Name
@@ -221,7 +223,7 @@ func (s *Server) slackBegin(c *fiber.Ctx) error {
 	raw := c.Query("state")
 	st, err := s.verifyState(raw, time.Now())
 	if err != nil {
-		return badRequest("%s", err)
+		return problem.BadRequest("%s", err)
 	}
 	hash, err := s.bindBrowser(c)
 	if err != nil {
@@ -238,9 +240,9 @@ func (s *Server) slackBegin(c *fiber.Ctx) error {
 func installStateProblem(err error) error {
 	switch {
 	case errors.Is(err, store.ErrStateUsed):
-		return badRequest("this installation link was already used or has expired; start the installation again")
+		return problem.BadRequest("this installation link was already used or has expired; start the installation again")
 	case errors.Is(err, store.ErrStateOtherBrowser):
-		return badRequest("this installation was started in another browser; finish it there, or start it again here")
+		return problem.BadRequest("this installation was started in another browser; finish it there, or start it again here")
 	}
 	return err
 }
@@ -249,7 +251,7 @@ func ptr[T any](v T) *T { return &v }
 
 // slackProblem is a 502: Slack, not the caller, stopped the installation.
 func slackProblem(format string, args ...any) *api.Problem {
-	return problemf(fiber.StatusBadGateway, format, args...)
+	return problem.New(fiber.StatusBadGateway, format, args...)
 }
 
 // slackAccess is oauth.v2.access's answer.
@@ -274,15 +276,15 @@ func (s *Server) slackCallback(c *fiber.Ctx) error {
 		return err
 	}
 	if e := c.Query("error"); e != "" {
-		return badRequest("Slack says %s: the installation was not completed", e)
+		return problem.BadRequest("Slack says %s: the installation was not completed", e)
 	}
 	code, rawState := c.Query("code"), c.Query("state")
 	if code == "" || rawState == "" {
-		return badRequest("the callback needs code and state from Slack")
+		return problem.BadRequest("the callback needs code and state from Slack")
 	}
 	st, err := s.verifyState(rawState, time.Now())
 	if err != nil {
-		return badRequest("%s", err)
+		return problem.BadRequest("%s", err)
 	}
 	// Single use, and only in the browser that started it: the row goes
 	// before Slack is asked, so a replayed state exchanges no code.
@@ -298,18 +300,19 @@ func (s *Server) slackCallback(c *fiber.Ctx) error {
 	hook := access.IncomingWebhook
 	// A browser redirect carries no key: the audit log records the install
 	// as Herald's own, through Slack's door.
-	c.SetUserContext(store.WithActor(c.UserContext(), store.Actor{Kind: store.ActorHerald, Name: "add to slack", Via: "slack-install"}))
+	installer := service.Actor{TeamID: st.Team, Actor: store.Actor{Kind: store.ActorHerald, Name: "add to slack", Via: "slack-install"}}
+	c.SetUserContext(store.WithActor(c.UserContext(), installer.Actor))
 	var out store.Integration
 	status := fiber.StatusCreated
 	var confirmation *contract.TestResult
 	if st.Integration != "" {
 		out, err = s.store.UpdateIntegration(c.UserContext(), st.Team, st.Integration, store.IntegrationPatch{URL: &hook.URL, Channel: &hook.Channel})
 		if errors.Is(err, store.ErrNotFound) {
-			return notFoundProblem("integration", st.Integration)
+			return problem.NotFound("integration", st.Integration)
 		}
 		if err == nil {
 			// A reinstall is a new destination: a fresh start.
-			out, confirmation, err = s.freshStart(c, out)
+			out, confirmation, err = s.svc.FreshStart(c.UserContext(), installer, out)
 		}
 		status = fiber.StatusOK
 	} else {
@@ -318,13 +321,13 @@ func (s *Server) slackCallback(c *fiber.Ctx) error {
 			Events: st.Events, Projects: st.Projects, Enabled: true, Channel: hook.Channel,
 		})
 		if err == nil {
-			out, confirmation = s.confirm(c, out)
+			out, confirmation = s.svc.Confirm(c.UserContext(), installer, out)
 		}
 	}
 	if err != nil {
-		return s.integrationLimitProblem(err)
+		return s.svc.LimitProblem(err)
 	}
-	v := s.integrationView(out)
+	v := s.svc.IntegrationView(out)
 	v.Confirmation = confirmation
 	if strings.Contains(c.Get(fiber.HeaderAccept), "text/html") {
 		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)

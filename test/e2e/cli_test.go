@@ -186,7 +186,7 @@ func TestCLIQuickstart(t *testing.T) {
 	}
 
 	// Errors are clear and exit non-zero.
-	if _, errOut, err := runHerald(t, dbEnv, "keys", "create", "--team", "team_nope"); err == nil || !strings.Contains(errOut, "not found") {
+	if _, errOut, err := runHerald(t, dbEnv, "keys", "create", "--team", "team_nope"); err == nil || !strings.Contains(errOut, `team "team_nope" does not exist`) {
 		t.Errorf("keys create for a missing team: %v %s", err, errOut)
 	}
 	if _, errOut, err := runHerald(t, adminEnv, "events", "send", "Not A Type"); err == nil || !strings.Contains(errOut, "category:action") {

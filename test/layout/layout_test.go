@@ -104,3 +104,16 @@ func TestThePublicClientStandsAlone(t *testing.T) {
 		}
 	}
 }
+
+// HTTP stays at the door: nothing under internal/ (the service layer and
+// everything below it) depends on Fiber, so what Herald does is the same
+// whichever door asks.
+func TestNothingBelowTheGatewayKnowsFiber(t *testing.T) {
+	for _, p := range list(t, "./internal/...", "./workflows/...", "./activities/...", "./worker/...") {
+		for _, d := range p.Deps {
+			if strings.HasPrefix(d, "github.com/gofiber/") {
+				t.Errorf("%s depends on %s", p.ImportPath, d)
+			}
+		}
+	}
+}

@@ -1,0 +1,317 @@
+package service
+
+import (
+	"context"
+	"errors"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/alerts"
+	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/catalog"
+	"github.com/heraldhq/herald/internal/channels"
+	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/pacing"
+	"github.com/heraldhq/herald/internal/problem"
+	"github.com/heraldhq/herald/internal/retry"
+	"github.com/heraldhq/herald/internal/store"
+)
+
+// Limits on integration fields. Names follow the seed (3–39 characters).
+const (
+	minNameLen    = 3
+	maxNameLen    = 39
+	maxPatterns   = 100
+	maxProjects   = 100
+	maxProjectLen = 100
+)
+
+// deliveryControl copies a request's rateLimit, maxInFlight and ordering
+// into a patch ({} as rateLimit restores the channel's default).
+func deliveryControl(r api.IntegrationRequest, p *store.IntegrationPatch) {
+	if r.RateLimit != nil {
+		p.RateLimit = &store.RateJSON{V: r.RateLimit}
+		if *r.RateLimit == (pacing.Override{}) {
+			p.RateLimit.V = nil
+		}
+	}
+	if r.MaxInFlight != nil {
+		p.MaxInFlight = &r.MaxInFlight
+	}
+	if r.DisableAfter != nil {
+		threshold := r.DisableAfter
+		if *threshold == 0 {
+			threshold = nil // the server's
+		}
+		p.DisableAfter = &threshold
+	}
+	p.Ordering = r.Ordering
+}
+
+// newIntegration checks and makes an integration for the caller's team (the
+// API's and the console's one path), and sends a chat integration its
+// confirmation; the view shows its new secret and URL this once.
+func (s *Service) CreateIntegration(ctx context.Context, a Actor, req api.IntegrationRequest) (api.IntegrationView, error) {
+	ctx = a.in(ctx)
+	var none api.IntegrationView
+	if err := ValidateRequest(&req, api.Creating, s.cfg); err != nil {
+		return none, err
+	}
+	if err := s.checkDeliveryControl(&req, herald.IntegrationType(*req.Type)); err != nil {
+		return none, err
+	}
+	if err := s.checkSettings(herald.IntegrationType(*req.Type), merged(store.Integration{}, req)); err != nil {
+		return none, err
+	}
+	if err := s.checkDestination(ctx, "url", *req.URL); err != nil {
+		return none, err
+	}
+	auth, err := s.checkAuth(ctx, herald.IntegrationType(*req.Type), channels.EndpointAuth{}, req)
+	if err != nil {
+		return none, err
+	}
+	in := integrationOf(a.TeamID, req, auth)
+	signing, err := s.requestedSigning(&req, in.Type, "")
+	if err != nil {
+		return none, err
+	}
+	// An Ed25519 integration needs a key: Herald makes it.
+	if req.GenerateSecret || (signing == channels.SigningEd25519 && req.Secret == nil) {
+		sec, err := channels.GenerateSecretFor(signing)
+		if err != nil {
+			return none, err
+		}
+		in.Secret = sec
+	}
+	out, err := s.store.CreateIntegration(ctx, in)
+	if err != nil {
+		return none, s.LimitProblem(err)
+	}
+	out, confirmation := s.Confirm(ctx, a, out)
+	v := s.IntegrationView(out)
+	v.URL, v.Secret = out.URL, ShownSecret(out.Secret)
+	v.Confirmation = confirmation
+	v.Warnings = append(s.nameWarning(ctx, out), s.patternWarnings(ctx, out.TeamID, out.Events)...)
+	return v, nil
+}
+
+// integrationOf is the integration a checked create request makes for team.
+func integrationOf(team string, req api.IntegrationRequest, auth channels.EndpointAuth) store.Integration {
+	in := store.Integration{
+		TeamID:  team,
+		Name:    *req.Name,
+		Type:    herald.IntegrationType(*req.Type),
+		URL:     *req.URL,
+		Events:  *req.Events,
+		Enabled: true,
+		Auth:    auth,
+	}
+	if req.Projects != nil {
+		in.Projects = *req.Projects
+	}
+	if req.Enabled != nil {
+		in.Enabled = *req.Enabled
+	}
+	if req.Retry != nil {
+		in.Retry.V = req.Retry
+	}
+	if req.AutoRecover != nil {
+		in.AutoRecover = *req.AutoRecover
+	}
+	if req.Format != nil {
+		in.Format = *req.Format
+	}
+	if req.AlertPolicy != nil {
+		in.AlertPolicy.V = req.AlertPolicy
+	}
+	var dc store.IntegrationPatch
+	deliveryControl(req, &dc)
+	if dc.RateLimit != nil {
+		in.RateLimit = *dc.RateLimit
+	}
+	if dc.MaxInFlight != nil {
+		in.MaxInFlight = *dc.MaxInFlight
+	}
+	if dc.DisableAfter != nil {
+		in.DisableAfter = *dc.DisableAfter
+	}
+	if dc.Ordering != nil {
+		in.Ordering = *dc.Ordering
+	}
+	if req.Secret != nil {
+		in.Secret = *req.Secret
+	}
+	return in
+}
+
+// changeIntegration applies a change to the integration :id of the
+// caller's team (the API's and the console's one path).
+func (s *Service) ChangeIntegration(ctx context.Context, a Actor, id string, req api.IntegrationRequest) (api.IntegrationView, error) {
+	ctx = a.in(ctx)
+	var none api.IntegrationView
+	if err := ValidateRequest(&req, api.Updating, s.cfg); err != nil {
+		return none, err
+	}
+	before, auth, err := s.checkChange(ctx, a, id, &req)
+	if err != nil {
+		return none, err
+	}
+	p := patchOf(req, auth)
+	signing, err := s.requestedSigning(&req, before.Type, before.Secret)
+	if err != nil {
+		return none, err
+	}
+	if req.Signing != nil && !req.GenerateSecret && req.Secret == nil && signing != channels.SigningOf(before.Secret) {
+		return none, problem.At("signing", problem.BadRequest("changing \"signing\" needs a new key: POST /v1/integrations/%s/rotate-secret with {\"signing\": %q} (the old key keeps signing for the grace period), or send \"generateSecret\": true", id, signing))
+	}
+	if req.GenerateSecret {
+		// A new key of the scheme asked for, else of the one in use.
+		sec, err := channels.GenerateSecretFor(signing)
+		if err != nil {
+			return none, err
+		}
+		p.Secret = &sec
+	}
+	out, err := s.store.UpdateIntegration(ctx, a.TeamID, id, p)
+	if errors.Is(err, store.ErrNotFound) {
+		return none, problem.NotFound("integration", id)
+	}
+	if err != nil {
+		return none, err
+	}
+	// enabled goes through the same paths as /enable and /disable.
+	switch {
+	case req.Enabled == nil || *req.Enabled == out.Enabled:
+	case *req.Enabled:
+		out, err = s.Enable(ctx, a, out)
+	default:
+		out, err = s.Disable(ctx, a, out, "disabled through the API")
+	}
+	if err != nil {
+		return none, err
+	}
+	var confirmation *contract.TestResult
+	if req.URL != nil && *req.URL != before.URL {
+		if out, confirmation, err = s.FreshStart(ctx, a, out); err != nil {
+			return none, err
+		}
+	}
+	v := s.IntegrationView(out)
+	v.Confirmation = confirmation
+	if req.Name != nil {
+		v.Warnings = s.nameWarning(ctx, out)
+	}
+	if req.Events != nil {
+		v.Warnings = append(v.Warnings, s.patternWarnings(ctx, out.TeamID, out.Events)...)
+	}
+	if req.GenerateSecret {
+		v.Secret = ShownSecret(out.Secret)
+	}
+	if req.URL != nil {
+		v.URL = out.URL
+	}
+	return v, nil
+}
+
+// checkChange checks a change against the integration it changes, read only
+// when the change needs it: its settings and delivery control as merged, its
+// new destination, its endpoint authentication (returned when changed).
+func (s *Service) checkChange(ctx context.Context, a Actor, id string, req *api.IntegrationRequest) (store.Integration, *channels.EndpointAuth, error) {
+	var before store.Integration
+	var err error
+	patchesRetry := req.Retry != nil && *req.Retry != (retry.Override{})
+	if req.URL != nil || req.Format != nil || req.Secret != nil || req.RateLimit != nil || req.MaxInFlight != nil || req.Ordering != nil || req.DisableAfter != nil ||
+		req.Signing != nil || req.GenerateSecret || patchesRetry {
+		if before, err = s.Integration(ctx, a, id); err != nil {
+			return before, nil, err
+		}
+		if patchesRetry {
+			// Field by field, as rateLimit: the fields not sent stay.
+			now := before.Retry.V.Patch(*req.Retry)
+			if err := checkRetry(&now, s.cfg); err != nil {
+				return before, nil, err
+			}
+			req.Retry = &now
+		}
+		if err := s.checkSettings(before.Type, merged(before, *req)); err != nil {
+			return before, nil, err
+		}
+		if err := s.checkDeliveryControl(req, before.Type); err != nil {
+			return before, nil, err
+		}
+	}
+	if req.URL != nil {
+		if err := s.checkDestination(ctx, "url", *req.URL); err != nil {
+			return before, nil, err
+		}
+	}
+	var auth *channels.EndpointAuth
+	if req.HasAuth() {
+		if before.ID == "" {
+			if before, err = s.Integration(ctx, a, id); err != nil {
+				return before, nil, err
+			}
+		}
+		a, err := s.checkAuth(ctx, before.Type, before.Auth, *req)
+		if err != nil {
+			return before, nil, err
+		}
+		auth = &a
+	}
+	return before, auth, nil
+}
+
+// patchOf is the store's patch of a checked change request.
+func patchOf(req api.IntegrationRequest, auth *channels.EndpointAuth) store.IntegrationPatch {
+	p := store.IntegrationPatch{Auth: auth, Name: req.Name, URL: req.URL, Secret: req.Secret,
+		Events: req.Events, Projects: req.Projects, AutoRecover: req.AutoRecover, Format: req.Format}
+	if req.AlertPolicy != nil {
+		p.AlertPolicy = &store.PolicyJSON{V: req.AlertPolicy}
+		if isZeroPolicy(req.AlertPolicy) {
+			p.AlertPolicy.V = nil
+		}
+	}
+	if req.Retry != nil {
+		p.Retry = &store.RetryJSON{V: req.Retry}
+		if *req.Retry == (retry.Override{}) {
+			p.Retry.V = nil
+		}
+	}
+	deliveryControl(req, &p)
+	return p
+}
+
+// patternWarnings warns of the patterns that match no known event type
+// (catalog.PatternWarnings): Herald's and the team's own.
+func (s *Service) patternWarnings(ctx context.Context, team string, patterns []string) []string {
+	own, err := s.store.ListEventTypes(ctx, team)
+	if err != nil {
+		s.log.Warn("read the team's event types for the pattern check", "team", team, "error", err)
+	}
+	names := make([]string, len(own))
+	for i, t := range own {
+		names[i] = t.Name
+	}
+	return catalog.PatternWarnings(patterns, names)
+}
+
+// nameWarning warns when another integration of the team has in's name.
+func (s *Service) nameWarning(ctx context.Context, in store.Integration) []string {
+	w, err := s.store.IntegrationNameWarnings(ctx, in)
+	if err != nil {
+		s.log.Warn("look for integrations of the same name", "integration", in.ID, "error", err)
+	}
+	return w
+}
+
+// integrationLimitProblem says a team at its bound of integrations as a
+// 409, and other errors as they are.
+func (s *Service) LimitProblem(err error) error {
+	if errors.Is(err, store.ErrTooMany) {
+		return problem.Conflict("a team has at most %d integrations; delete one it no longer needs first (the operator sets the bound: HERALD_MAX_INTEGRATIONS)", s.cfg.MaxIntegrations)
+	}
+	return err
+}
+
+func isZeroPolicy(p *alerts.Policy) bool {
+	return len(p.Patterns) == 0 && len(p.GroupBy) == 0 && p.GroupWait == nil && p.RepeatInterval == nil && p.Disabled == nil
+}

@@ -37,12 +37,8 @@ func (a *Activities) Deliver(ctx context.Context, in contract.DeliverInput) (con
 		return contract.DeliverResult{}, nonRetryable(err)
 	}
 	integ := t.Integration
-	if integ.DeletedAt != nil || !integ.Enabled {
+	if reason := integ.SkipReason(); reason != "" {
 		a.Tokens.Drop(integ.ID)
-		reason := store.ReasonIntegrationDisabled
-		if integ.DeletedAt != nil {
-			reason = "integration deleted"
-		}
 		if err := a.Store.FinishDelivery(ctx, in.DeliveryID, herald.DeliverySkipped, reason); err != nil {
 			return contract.DeliverResult{}, err
 		}

@@ -437,7 +437,7 @@ func (s *Server) consoleDeliveries(c *fiber.Ctx) error {
 		Statuses      []herald.DeliveryStatus
 		Status, Event string
 		Next          string
-	}{s.page(c, in.Name), s.svc.IntegrationView(in), p.Data, knownStatuses, c.Query("status"), f.EventType, p.NextCursor})
+	}{s.page(c, in.Name), s.svc.IntegrationView(in), p.Data, service.KnownStatuses, c.Query("status"), f.EventType, p.NextCursor})
 }
 
 func (s *Server) consoleIntegrationAction(c *fiber.Ctx) error {

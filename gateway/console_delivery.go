@@ -37,7 +37,7 @@ const awaitLimit = time.Minute
 // refreshes itself until attempt N+1 lands, or a minute has passed.
 func (s *Server) consoleDelivery(c *fiber.Ctx) error {
 	team := teamID(c)
-	v, d, err := s.deliveryDetail(c, team, c.Params("id"))
+	v, d, err := s.svc.Delivery(c.UserContext(), actor(c), c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -98,7 +98,7 @@ func (s *Server) consoleResend(c *fiber.Ctx) error {
 			msg = in.Name + " enabled, and the resend requested: the new attempt appears below when it lands."
 		}
 	}
-	if _, err := s.resend(c, teamID(c), id); err != nil {
+	if _, err := s.svc.Resend(c.UserContext(), actor(c), id); err != nil {
 		return err
 	}
 	target := fmt.Sprintf("/console/deliveries/%s?awaiting=%d&t=%d", url.PathEscape(id), d.AttemptCount, time.Now().Unix())

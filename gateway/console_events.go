@@ -17,6 +17,7 @@ import (
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/eventtype"
 	"github.com/heraldhq/herald/internal/problem"
+	"github.com/heraldhq/herald/internal/service"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -105,7 +106,7 @@ func (s *Server) consoleEvent(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v := newEventView(ev, ds)
+	v := service.EventView(ev, ds)
 	return s.render(c, 200, "event", struct {
 		consolePage
 		Event       api.EventView
@@ -181,7 +182,7 @@ func (s *Server) consoleFailures(c *fiber.Ctx) error {
 	default:
 		window = "any"
 	}
-	p, err := s.deliveries(c.UserContext(), f)
+	p, err := s.svc.Deliveries(c.UserContext(), f)
 	if err != nil {
 		return err
 	}

@@ -23,10 +23,6 @@ import (
 // eventIDRE: event ids go into workflow ids and URLs, so keep them plain.
 var eventIDRE = regexp.MustCompile(`^[A-Za-z0-9._:~-]{1,128}$`)
 
-// startTimeout bounds the call to Temporal on the management paths (resend,
-// bulk resend), where a person waits for the answer.
-const startTimeout = 5 * time.Second
-
 // ingestTimeout bounds the start of an event's workflow. A platform posting
 // events must hear "retry later" quickly when Temporal is unreachable or
 // overloaded, not hold a connection (and a goroutine) open: the answer is a 503
@@ -268,7 +264,7 @@ func (s *Server) getEvent(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(newEventView(ev, ds))
+	return c.JSON(service.EventView(ev, ds))
 }
 
 // acceptedEvent answers for an event whose workflow has not recorded it yet.
@@ -309,7 +305,7 @@ func (s *Server) listEvents(c *fiber.Ctx) error {
 	}
 	views := make([]api.EventView, len(evs))
 	for i, ev := range evs {
-		views[i] = newEventView(ev.Event, nil)
+		views[i] = service.EventView(ev.Event, nil)
 		views[i].Outcome = string(ev.Outcome())
 		views[i].Counts = &api.EventCounts{Total: ev.Total, Delivered: ev.Delivered, Failed: ev.Failed, InProgress: ev.Open, Skipped: ev.Skipped}
 	}

@@ -335,6 +335,23 @@ type DeliveryFilter = contract.DeliveryFilter
 // integration was disabled (DeliveryFilter.DisabledSkips finds them).
 const ReasonIntegrationDisabled = "integration disabled"
 
+// ReasonIntegrationDeleted is the reason of a delivery skipped because its
+// integration was deleted before its attempt.
+const ReasonIntegrationDeleted = "integration deleted"
+
+// SkipReason says why a delivery to i is skipped rather than attempted (""
+// when it may go): i was deleted, or is disabled. Planning an event's
+// deliveries and making an attempt ask this one question.
+func (i Integration) SkipReason() string {
+	switch {
+	case i.DeletedAt != nil:
+		return ReasonIntegrationDeleted
+	case !i.Enabled:
+		return ReasonIntegrationDisabled
+	}
+	return ""
+}
+
 // statusesOf are the statuses f keeps; the skipped ones it keeps for their
 // reason are matched apart (skippedForDisable).
 func statusesOf(f DeliveryFilter) pq.StringArray {

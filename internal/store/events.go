@@ -126,8 +126,8 @@ func (s *Store) RecordEvent(ctx context.Context, ev Event, m Match) ([]DeliveryR
 			for i, m := range matched {
 				ids[i], integ[i] = NewID("dlv"), m.ID
 				status[i] = herald.DeliveryPending
-				if !m.Enabled {
-					status[i], reason[i] = herald.DeliverySkipped, ReasonIntegrationDisabled
+				if reason[i] = (Integration{Enabled: m.Enabled}).SkipReason(); reason[i] != "" {
+					status[i] = herald.DeliverySkipped
 				}
 			}
 			_, err = tx.ExecContext(ctx, `

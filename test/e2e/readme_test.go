@@ -116,7 +116,12 @@ func TestREADMEFailureHandlingAsWritten(t *testing.T) {
 	}
 	block = strings.NewReplacer("bin/herald", heraldBinary(t), "/tmp/herald-down", down,
 		`("127.0.0.1", 9001)`, `("127.0.0.1", `+port+`)`, "127.0.0.1:9001", "127.0.0.1:"+port).Replace(block)
-	script := "set -eo pipefail\n" + block + "\nkill $(jobs -p) 2>/dev/null || true\n"
+	// The receiver stays up until both manual attempts are recorded (a busy
+	// machine may take longer than the recipe's two seconds); the test then
+	// asserts the states below.
+	settle := heraldBinary(t) + ` deliveries list --integration flaky -o json | jq '[.data[] | select(.status == "delivered")] | length'`
+	script := "set -eo pipefail\n" + block +
+		"\nfor i in $(seq 600); do [ \"$(" + settle + ")\" = 2 ] && break; sleep 0.2; done\nkill $(jobs -p) 2>/dev/null || true\n"
 	stdout, _ := runREADMEScript(t, "the recipe", script, "HERALD_URL="+s.URL, "HERALD_API_KEY="+s.Key)
 	ctx := t.Context()
 	out := stdout

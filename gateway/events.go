@@ -37,23 +37,35 @@ func (s *Server) postEvent(c *fiber.Ctx) error {
 	if err := decodeJSON(c.Body(), &req); err != nil {
 		return err
 	}
-	in, err := parseEvent(req, c.Get("Idempotency-Key"))
+	acc, err := s.ingestOne(c, c.UserContext(), req, c.Get("Idempotency-Key"), s.validationBudget())
 	if err != nil {
 		return err
 	}
-	in.TeamID = teamID(c)
-	if err := s.checkData(c.UserContext(), in, s.validationBudget()); err != nil {
-		return err
+	return c.Status(fiber.StatusAccepted).JSON(acc)
+}
+
+// ingestOne is the one path of an event in, alone or in a batch: parsed,
+// its data checked (spending budget, the request's), its workflow started
+// or queued, and its 202 told true (matched, duplicate). base is the
+// request's context; each event's start report hangs from it.
+func (s *Server) ingestOne(c *fiber.Ctx, base context.Context, req api.EventRequest, idempotencyKey string, budget *catalog.Budget) (api.Accepted, error) {
+	in, err := parseEvent(req, idempotencyKey)
+	if err != nil {
+		return api.Accepted{}, err
 	}
-	ctx, report := contract.WithStartReport(c.UserContext())
+	in.TeamID = teamID(c)
+	if err := s.checkData(base, in, budget); err != nil {
+		return api.Accepted{}, err
+	}
+	ctx, report := contract.WithStartReport(base)
 	c.SetUserContext(ctx)
 	wfID, queued, err := s.startEvent(c, in)
 	if err != nil {
-		return err
+		return api.Accepted{}, err
 	}
 	acc := api.Accepted{ID: in.EventID, WorkflowID: wfID, Queued: queued}
 	s.tellTheTruth(c, in, report, &acc)
-	return c.Status(fiber.StatusAccepted).JSON(acc)
+	return acc, nil
 }
 
 // MaxBatch is the most events one batch may carry.
@@ -77,22 +89,10 @@ func (s *Server) postEventBatch(c *fiber.Ctx) error {
 	budget := s.validationBudget() // the request's, shared by its events
 	defer c.SetUserContext(base)
 	for i, ev := range req.Events {
-		in, err := parseEvent(ev, "")
+		acc, err := s.ingestOne(c, base, ev, "", budget)
 		if err == nil {
-			in.TeamID = teamID(c)
-			err = s.checkData(base, in, budget)
-		}
-		if err == nil {
-			ctx, report := contract.WithStartReport(base)
-			c.SetUserContext(ctx)
-			var wfID string
-			var queued bool
-			if wfID, queued, err = s.startEvent(c, in); err == nil {
-				acc := api.Accepted{ID: in.EventID, WorkflowID: wfID, Queued: queued}
-				s.tellTheTruth(c, in, report, &acc)
-				results[i] = api.BatchResult{Accepted: acc, Status: fiber.StatusAccepted}
-				continue
-			}
+			results[i] = api.BatchResult{Accepted: acc, Status: fiber.StatusAccepted}
+			continue
 		}
 		p, ok := err.(*api.Problem)
 		if !ok {

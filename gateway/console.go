@@ -208,7 +208,7 @@ const flashCookie = "herald_console_flash"
 // browsers reach the gateway over https. maxAge -1 deletes it.
 func (s *Server) cookie(name, value, path string, maxAge int, sameSite string) *fiber.Cookie {
 	return &fiber.Cookie{Name: name, Value: value, Path: path, MaxAge: maxAge, HTTPOnly: true,
-		SameSite: sameSite, Secure: strings.HasPrefix(s.publicURL(), "https://")}
+		SameSite: sameSite, Secure: s.cfg.SecureCookies()}
 }
 
 func (s *Server) consoleCookieOf(name, value string, maxAge int, sameSite string) *fiber.Cookie {
@@ -244,7 +244,7 @@ func (s *Server) sameOrigin(c *fiber.Ctx) error {
 		}
 		return nil
 	}
-	if origin == c.BaseURL() || origin == originOf(s.publicURL()) {
+	if origin == c.BaseURL() || origin == originOf(s.cfg.PublicBaseURL()) {
 		return nil
 	}
 	return problem.New(fiber.StatusForbidden, "the form came from %s, not from this console", origin)
@@ -333,7 +333,7 @@ func (s *Server) mountConsole() {
 const loginCookie = "herald_console_login"
 
 func (s *Server) renderLogin(c *fiber.Ctx, status int, msg string) error {
-	token, err := randomToken(24)
+	token, err := store.RandomToken(24)
 	if err != nil {
 		return err
 	}

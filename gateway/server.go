@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/gateway/slackinstall"
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/channels"
 	"github.com/heraldhq/herald/internal/codec"
@@ -42,6 +43,8 @@ type Server struct {
 	// svc is what Herald does; the handlers here decode, call it, encode.
 	svc  *service.Service
 	keys *keyCache
+	// slack is "Add to Slack", on the routes under /v1/slack.
+	slack *slackinstall.Installer
 	// ingest bounds the event workflow starts in flight; outbox takes the
 	// events over it.
 	ingest  *ingestLimiter
@@ -63,6 +66,7 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 		ingest: newIngestLimiter(max(cfg.IngestConcurrency, 1)), guesses: newGuessLimiter(), matches: newMatchCache(2*time.Second, st), dataRules: newDataRulesCache(2*time.Second, st), validating: newTeamGate(),
 		channels: channels.NewRegistry(channels.Options{WebhookHeaderPrefix: cfg.WebhookHeaderPrefix})}
 	s.svc = service.New(cfg, st, tc, s.channels, log)
+	s.slack = slackinstall.New(cfg, st, s.svc, log, actor)
 	s.starter = eventStarter{temporal: tc, taskQueue: cfg.TaskQueue, dispatch: contract.DispatchQueued}
 	if cfg.StartsEagerly() {
 		s.starter.dispatch = contract.DispatchEager
@@ -180,10 +184,10 @@ func (s *Server) mountAPI() {
 	v1.Get("/deliveries", manage, s.listTeamDeliveries)
 	v1.Get("/deliveries/:id", manage, s.getDelivery)
 	v1.Post("/deliveries/:id/resend", manage, s.resendDelivery)
-	v1.Get("/slack/install", manage, s.slackInstall)
+	v1.Get("/slack/install", manage, s.slack.Install)
 	// Slack redirects the browser here: the signed state, not a key, says whose it is.
-	v1.Get("/slack/oauth/callback", s.slackCallback)
-	v1.Get("/slack/begin", s.slackBegin)
+	v1.Get("/slack/oauth/callback", s.slack.Callback)
+	v1.Get("/slack/begin", s.slack.Begin)
 }
 
 // Serve serves on ln until Shutdown.

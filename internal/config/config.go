@@ -588,3 +588,16 @@ func postgresHostPort(raw string) string {
 	}
 	return u.Host
 }
+
+// PublicBaseURL is where browsers reach the gateway, without a trailing
+// slash: HERALD_PUBLIC_URL, else http:// and the listen address.
+func (c *Config) PublicBaseURL() string {
+	if c.PublicURL != "" {
+		return strings.TrimRight(c.PublicURL, "/")
+	}
+	return "http://" + c.Listen
+}
+
+// SecureCookies says whether the gateway's cookies are marked Secure: when
+// browsers reach it over https.
+func (c *Config) SecureCookies() bool { return strings.HasPrefix(c.PublicBaseURL(), "https://") }

@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"slices"
 	"time"
@@ -45,11 +43,11 @@ func (s *Store) CreateKey(ctx context.Context, teamID, name string, scopes []her
 	if len(scopes) == 0 {
 		return APIKey{}, "", fmt.Errorf("a key needs at least one scope")
 	}
-	var raw [32]byte
-	if _, err := rand.Read(raw[:]); err != nil {
+	token, err := RandomToken(32)
+	if err != nil {
 		return APIKey{}, "", fmt.Errorf("generate key: %w", err)
 	}
-	plain := KeyPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
+	plain := KeyPrefix + token
 	sc := make(pq.StringArray, 0, len(scopes))
 	for _, s := range scopes {
 		if !slices.Contains(sc, string(s)) {
@@ -57,7 +55,7 @@ func (s *Store) CreateKey(ctx context.Context, teamID, name string, scopes []her
 		}
 	}
 	var k APIKey
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		err := tx.GetContext(ctx, &k, `
 			INSERT INTO api_keys (id, team_id, name, prefix, hash, scopes)
 			SELECT $1, t.id, $3, $4, $5, $6 FROM teams t WHERE t.id = $2

@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"time"
 
@@ -18,16 +16,16 @@ const SessionPrefix = "hs_"
 // hash is stored. Sessions past their expiry or idle are pruned on the way.
 // The sign-in is audited (from where, in summary), with the session.
 func (s *Store) CreateSession(ctx context.Context, key APIKey, from string, ttl, idle time.Duration) (string, error) {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
+	token, err := RandomToken(32)
+	if err != nil {
 		return "", fmt.Errorf("session id: %w", err)
 	}
-	id := SessionPrefix + base64.RawURLEncoding.EncodeToString(b[:])
+	id := SessionPrefix + token
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM console_sessions
 		WHERE expires_at <= now() OR last_seen_at <= now() - $1 * interval '1 millisecond'`, idle.Milliseconds()); err != nil {
 		return "", fmt.Errorf("prune console sessions: %w", err)
 	}
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO console_sessions (id_hash, key_id, expires_at)
 			VALUES ($1, $2, now() + $3 * interval '1 millisecond')`, hashKey(id), key.ID, ttl.Milliseconds()); err != nil {
 			return fmt.Errorf("create console session: %w", err)

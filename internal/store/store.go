@@ -5,7 +5,9 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -86,6 +88,16 @@ func NewID(prefix string) string {
 		panic(fmt.Sprintf("uuid: %v", err))
 	}
 	return prefix + "_" + hex.EncodeToString(u[:])
+}
+
+// RandomToken is n random bytes, base64url: secrets people and browsers hold
+// (keys, console sessions, sign-in forms, install states).
+func RandomToken(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("random token: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
 // IDAt is the smallest id NewID(prefix) can return at time t: a lower bound

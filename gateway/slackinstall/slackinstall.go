@@ -1,15 +1,19 @@
-package gateway
+// Package slackinstall is "Add to Slack": the OAuth flow that ends in a Slack
+// integration (or points an existing one at a newly chosen channel). Its
+// state is signed and single use, bound to the browser that started it; the
+// integration is made through the service layer's rules.
+package slackinstall
 
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"html/template"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -19,11 +23,33 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/problem"
 	"github.com/heraldhq/herald/internal/service"
 	"github.com/heraldhq/herald/internal/store"
 )
+
+// Installer runs the flow. Its routes are the gateway's: Install behind a
+// manage key, Begin and Callback reached by the browser with the signed state.
+type Installer struct {
+	cfg   *config.Config
+	store *store.Store
+	svc   *service.Service
+	log   *slog.Logger
+	// client asks Slack for the webhook (its own, with a deadline).
+	client *http.Client
+	// actorOf is the caller of Install, from the gateway's authentication.
+	actorOf func(*fiber.Ctx) service.Actor
+}
+
+// New is the flow over st and svc; actorOf names the caller of Install.
+func New(cfg *config.Config, st *store.Store, svc *service.Service, log *slog.Logger, actorOf func(*fiber.Ctx) service.Actor) *Installer {
+	return &Installer{cfg: cfg, store: st, svc: svc, log: log, client: &http.Client{Timeout: exchangeTimeout}, actorOf: actorOf}
+}
+
+// exchangeTimeout bounds the exchange of the code for the webhook.
+const exchangeTimeout = 10 * time.Second
 
 // installTTL is how long an "Add to Slack" link stays valid.
 const installTTL = 10 * time.Minute
@@ -39,29 +65,20 @@ type installState struct {
 	Nonce       string   `json:"r"`
 }
 
-func (s *Server) slackConfigured() error {
+func (s *Installer) slackConfigured() error {
 	if s.cfg.SlackClientID == "" || s.cfg.SlackClientSecret == "" {
 		return problem.New(fiber.StatusNotFound, "Add to Slack is not configured: set HERALD_SLACK_CLIENT_ID and HERALD_SLACK_CLIENT_SECRET")
 	}
 	return nil
 }
 
-func (s *Server) stateKey() []byte {
+func (s *Installer) stateKey() []byte {
 	if s.cfg.StateSecret != "" {
 		return []byte(s.cfg.StateSecret)
 	}
 	mac := hmac.New(sha256.New, []byte(s.cfg.SlackClientSecret))
 	mac.Write([]byte("herald slack install state"))
 	return mac.Sum(nil)
-}
-
-// randomToken is n random bytes, base64url.
-func randomToken(n int) (string, error) {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
 // installCookie holds the secret that ties an install to the browser that
@@ -74,21 +91,21 @@ func browserHash(secret string) []byte {
 }
 
 // bindBrowser gives the browser a new install secret and returns its hash.
-func (s *Server) bindBrowser(c *fiber.Ctx) ([]byte, error) {
-	secret, err := randomToken(32)
+func (s *Installer) bindBrowser(c *fiber.Ctx) ([]byte, error) {
+	secret, err := store.RandomToken(32)
 	if err != nil {
 		return nil, err
 	}
 	// Lax: Slack's redirect back is a top-level GET from another site.
-	c.Cookie(s.cookie(installCookie, secret, "/v1/slack", int(installTTL.Seconds()), fiber.CookieSameSiteLaxMode))
+	c.Cookie(&fiber.Cookie{Name: installCookie, Value: secret, Path: "/v1/slack", MaxAge: int(installTTL.Seconds()), HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode, Secure: s.cfg.SecureCookies()})
 	return browserHash(secret), nil
 }
 
-func (s *Server) clearInstallCookie(c *fiber.Ctx) {
-	c.Cookie(s.cookie(installCookie, "", "/v1/slack", -1, fiber.CookieSameSiteLaxMode))
+func (s *Installer) clearInstallCookie(c *fiber.Ctx) {
+	c.Cookie(&fiber.Cookie{Name: installCookie, Path: "/v1/slack", MaxAge: -1, HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode, Secure: s.cfg.SecureCookies()})
 }
 
-func (s *Server) signState(st installState) (string, error) {
+func (s *Installer) signState(st installState) (string, error) {
 	payload, err := json.Marshal(st)
 	if err != nil {
 		return "", err
@@ -101,7 +118,7 @@ func (s *Server) signState(st installState) (string, error) {
 
 var errBadState = errors.New("the installation link is invalid or has expired; start the installation again")
 
-func (s *Server) verifyState(raw string, now time.Time) (installState, error) {
+func (s *Installer) verifyState(raw string, now time.Time) (installState, error) {
 	p, sig, ok := strings.Cut(raw, ".")
 	if !ok {
 		return installState{}, errBadState
@@ -126,22 +143,17 @@ func (s *Server) verifyState(raw string, now time.Time) (installState, error) {
 	return st, nil
 }
 
-func (s *Server) publicURL() string {
-	if s.cfg.PublicURL != "" {
-		return strings.TrimRight(s.cfg.PublicURL, "/")
-	}
-	return "http://" + s.cfg.Listen
+func (s *Installer) slackRedirectURI() string {
+	return s.cfg.PublicBaseURL() + "/v1/slack/oauth/callback"
 }
 
-func (s *Server) slackRedirectURI() string { return s.publicURL() + "/v1/slack/oauth/callback" }
-
-// slackInstall sends the browser to Slack's consent screen (or, for API
+// Install sends the browser to Slack's consent screen (or, for API
 // clients asking for JSON, returns the URL to open).
-func (s *Server) slackInstall(c *fiber.Ctx) error {
+func (s *Installer) Install(c *fiber.Ctx) error {
 	if err := s.slackConfigured(); err != nil {
 		return err
 	}
-	st := installState{Team: teamID(c), Expires: time.Now().Add(installTTL).Unix()}
+	st := installState{Team: s.actorOf(c).TeamID, Expires: time.Now().Add(installTTL).Unix()}
 	if id := c.Query("integration"); id != "" {
 		in, err := s.store.GetIntegration(c.UserContext(), st.Team, id)
 		if errors.Is(err, store.ErrNotFound) {
@@ -177,7 +189,7 @@ func (s *Server) slackInstall(c *fiber.Ctx) error {
 		}
 	}
 	var err error
-	if st.Nonce, err = randomToken(16); err != nil {
+	if st.Nonce, err = store.RandomToken(16); err != nil {
 		return err
 	}
 	state, err := s.signState(st)
@@ -197,13 +209,13 @@ func (s *Server) slackInstall(c *fiber.Ctx) error {
 	}
 	if forAPI {
 		// The link binds the first browser that opens it (see slackBegin).
-		begin := s.publicURL() + "/v1/slack/begin?" + url.Values{"state": {state}}.Encode()
+		begin := s.cfg.PublicBaseURL() + "/v1/slack/begin?" + url.Values{"state": {state}}.Encode()
 		return c.JSON(api.SlackInstallLink{URL: begin, ExpiresAt: time.Unix(st.Expires, 0).UTC()})
 	}
 	return c.Redirect(s.authorizeURL(state), fiber.StatusFound)
 }
 
-func (s *Server) authorizeURL(state string) string {
+func (s *Installer) authorizeURL(state string) string {
 	q := url.Values{
 		"client_id":    {s.cfg.SlackClientID},
 		"scope":        {"incoming-webhook"},
@@ -213,10 +225,10 @@ func (s *Server) authorizeURL(state string) string {
 	return strings.TrimRight(s.cfg.SlackBaseURL, "/") + "/oauth/v2/authorize?" + q.Encode()
 }
 
-// slackBegin opens a link made for an API client (herald integrations
+// Begin opens a link made for an API client (herald integrations
 // slack-install): the first browser to open it is bound to the install and
 // sent on to Slack; any other browser is refused.
-func (s *Server) slackBegin(c *fiber.Ctx) error {
+func (s *Installer) Begin(c *fiber.Ctx) error {
 	if err := s.slackConfigured(); err != nil {
 		return err
 	}
@@ -268,10 +280,10 @@ type slackAccess struct {
 	} `json:"team"`
 }
 
-// slackCallback finishes the OAuth flow: it exchanges the code for an
+// Callback finishes the OAuth flow: it exchanges the code for an
 // incoming webhook and creates the Slack integration, or on a reinstall
 // points the existing one at the new webhook.
-func (s *Server) slackCallback(c *fiber.Ctx) error {
+func (s *Installer) Callback(c *fiber.Ctx) error {
 	if err := s.slackConfigured(); err != nil {
 		return err
 	}
@@ -336,7 +348,7 @@ func (s *Server) slackCallback(c *fiber.Ctx) error {
 	return c.Status(status).JSON(v)
 }
 
-func (s *Server) exchangeSlackCode(ctx context.Context, code string) (slackAccess, error) {
+func (s *Installer) exchangeSlackCode(ctx context.Context, code string) (slackAccess, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	form := url.Values{"code": {code}, "redirect_uri": {s.slackRedirectURI()}}
@@ -346,7 +358,7 @@ func (s *Server) exchangeSlackCode(ctx context.Context, code string) (slackAcces
 	}
 	req.SetBasicAuth(s.cfg.SlackClientID, s.cfg.SlackClientSecret)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := s.client.Do(req)
 	if err != nil {
 		return slackAccess{}, slackProblem("Slack did not answer the code exchange; try the installation again")
 	}

@@ -44,10 +44,10 @@ var ownMessages = map[herald.Trigger]string{
 // a success on a failing integration resets its health and asks for its
 // waiting deliveries to be retried, and a failed confirmation is a failed
 // request like any other.
-func (a *Activities) TestIntegration(ctx context.Context, in contract.TestInput) (contract.TestOutcome, error) {
+func (a *Activities) TestIntegration(ctx context.Context, in contract.TestInput) (contract.TestReport, error) {
 	integ, err := a.Store.LoadIntegration(ctx, in.IntegrationID)
 	if err != nil {
-		return contract.TestOutcome{}, nonRetryable(err)
+		return contract.TestReport{}, nonRetryable(err)
 	}
 	trigger := herald.TriggerTest
 	if in.Confirmation {
@@ -55,10 +55,10 @@ func (a *Activities) TestIntegration(ctx context.Context, in contract.TestInput)
 	}
 	sent, err := a.ownSend(ctx, integ, trigger)
 	if err != nil {
-		return contract.TestOutcome{}, err
+		return contract.TestReport{}, err
 	}
 	res := sent.res
-	return contract.TestOutcome{Decision: sent.decision, Result: contract.TestResult{Delivered: res.Outcome == herald.OutcomeDelivered,
+	return contract.TestReport{Decision: sent.decision, Result: contract.TestResult{Delivered: res.Outcome == herald.OutcomeDelivered,
 		Outcome: res.Outcome, Reason: res.Reason, DeliveryID: sent.deliveryID}}, nil
 }
 

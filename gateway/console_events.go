@@ -30,7 +30,7 @@ type eventRow struct {
 func eventRows(evs []store.EventSummary) []eventRow {
 	out := make([]eventRow, len(evs))
 	for i, e := range evs {
-		out[i] = eventRow{e, e.Outcome()}
+		out[i] = eventRow{e, e.Status()}
 	}
 	return out
 }

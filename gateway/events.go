@@ -306,7 +306,7 @@ func (s *Server) listEvents(c *fiber.Ctx) error {
 	views := make([]api.EventView, len(evs))
 	for i, ev := range evs {
 		views[i] = service.EventView(ev.Event, nil)
-		views[i].Outcome = string(ev.Outcome())
+		views[i].Outcome = string(ev.Status())
 		views[i].Counts = &api.EventCounts{Total: ev.Total, Delivered: ev.Delivered, Failed: ev.Failed, InProgress: ev.Open, Skipped: ev.Skipped}
 	}
 	next := ""

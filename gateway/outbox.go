@@ -37,7 +37,7 @@ type outboxStore interface {
 	EnqueueEvent(ctx context.Context, e store.OutboxEvent) error
 	OutboxDepth(ctx context.Context) (int, error)
 	OutboxSetAside(ctx context.Context) (int, error)
-	DispatchOutbox(ctx context.Context, owner string, limit int, lease time.Duration, start func([]store.OutboxEvent) []store.StartOutcome) (claimed, started int, err error)
+	DispatchOutbox(ctx context.Context, owner string, limit int, lease time.Duration, start func([]store.OutboxEvent) []store.OutboxStart) (claimed, started int, err error)
 }
 
 // outbox keeps events accepted over the ingest limit and starts them as the
@@ -154,7 +154,7 @@ func (o *outbox) run(ctx context.Context) {
 // drain starts waiting events until none is left or none could be started.
 func (o *outbox) drain(ctx context.Context) {
 	for ctx.Err() == nil {
-		claimed, n, err := o.store.DispatchOutbox(ctx, o.owner, outboxBatch, outboxLease, func(batch []store.OutboxEvent) []store.StartOutcome { return o.startBatch(ctx, batch) })
+		claimed, n, err := o.store.DispatchOutbox(ctx, o.owner, outboxBatch, outboxLease, func(batch []store.OutboxEvent) []store.OutboxStart { return o.startBatch(ctx, batch) })
 		if err != nil {
 			if ctx.Err() == nil {
 				o.log.Warn("dispatch queued events", "error", err)
@@ -172,33 +172,33 @@ func (o *outbox) drain(ctx context.Context) {
 // startBatch starts each event's workflow within the ingest limit, waiting for
 // a slot when the limit is full (until the claim's lease nears its end), and
 // says what became of each.
-func (o *outbox) startBatch(ctx context.Context, batch []store.OutboxEvent) []store.StartOutcome {
+func (o *outbox) startBatch(ctx context.Context, batch []store.OutboxEvent) []store.OutboxStart {
 	ctx, cancel := context.WithTimeout(ctx, outboxLease-outboxLeaseMargin)
 	defer cancel()
-	out := make([]store.StartOutcome, len(batch))
+	out := make([]store.OutboxStart, len(batch))
 	var wg sync.WaitGroup
 	for i, e := range batch {
 		var in contract.EventInput
 		if err := json.Unmarshal(e.Input, &in); err != nil {
 			// Cannot happen for rows this gateway wrote; keeping it would block the queue.
 			o.log.Error("set aside an unreadable queued event", "team", e.TeamID, "event", e.EventID, "error", err)
-			out[i] = store.StartOutcome{Failure: contract.StartRefused, Error: "unreadable: " + err.Error()}
+			out[i] = store.OutboxStart{Failure: contract.StartRefused, Error: "unreadable: " + err.Error()}
 			continue
 		}
 		release := o.slot(ctx)
 		if release == nil {
 			// Not tried: it waits its next turn, uncounted.
-			out[i] = store.StartOutcome{Failure: contract.StartSlow, Error: "not started: no room under the ingest limit before the dispatcher's claim ran out"}
+			out[i] = store.OutboxStart{Failure: contract.StartSlow, Error: "not started: no room under the ingest limit before the dispatcher's claim ran out"}
 			continue
 		}
 		wg.Go(func() {
 			_, failure, err := o.starter.startAdmitted(ctx, release, in)
 			if err != nil {
 				o.log.Warn("start queued event", "team", in.TeamID, "event", in.EventID, "error", err)
-				out[i] = store.StartOutcome{Failure: failure, Error: err.Error()}
+				out[i] = store.OutboxStart{Failure: failure, Error: err.Error()}
 				return
 			}
-			out[i] = store.StartOutcome{Started: true}
+			out[i] = store.OutboxStart{Started: true}
 		})
 	}
 	wg.Wait()

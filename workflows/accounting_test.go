@@ -79,7 +79,7 @@ func (a *accounting) deliver(_ context.Context, in contract.DeliverInput) (contr
 }
 
 // run runs the event and returns its one delivery's outcome.
-func (a *accounting) run(t *testing.T) contract.DeliveryOutcome {
+func (a *accounting) run(t *testing.T) contract.DeliveryEnd {
 	t.Helper()
 	a.start = a.env.Now()
 	a.env.ExecuteWorkflow(workflows.EventWorkflow, contract.EventInput{TeamID: "team_1", EventID: "ev-1", Type: "build:failure", ReceivedAt: a.start})

@@ -566,9 +566,9 @@ func (ev *eventRun) recovered(integrationID string) {
 }
 
 func (ev *eventRun) result() contract.EventResult {
-	out := make([]contract.DeliveryOutcome, len(ev.order))
+	out := make([]contract.DeliveryEnd, len(ev.order))
 	for i, d := range ev.order {
-		out[i] = contract.DeliveryOutcome{DeliveryID: d.p.DeliveryID, IntegrationID: d.p.IntegrationID, Status: d.status, Reason: d.reason}
+		out[i] = contract.DeliveryEnd{DeliveryID: d.p.DeliveryID, IntegrationID: d.p.IntegrationID, Status: d.status, Reason: d.reason}
 	}
 	return contract.EventResult{Status: Summarize(out), Deliveries: out}
 }
@@ -588,7 +588,7 @@ func failureReason(err error) string {
 }
 
 // Summarize is the overall status of an event's deliveries (contract.Summarize).
-func Summarize(outcomes []contract.DeliveryOutcome) contract.EventStatus {
+func Summarize(outcomes []contract.DeliveryEnd) contract.EventStatus {
 	var c contract.Counts
 	for _, o := range outcomes {
 		c.Count(o.Status)

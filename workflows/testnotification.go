@@ -18,7 +18,7 @@ func TestWorkflow(ctx workflow.Context, in contract.TestInput) (contract.TestRes
 		StartToCloseTimeout: time.Minute,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
 	})
-	var out contract.TestOutcome
+	var out contract.TestReport
 	if err := workflow.ExecuteActivity(actx, contract.ActivityTestIntegration, in).Get(ctx, &out); err != nil {
 		return contract.TestResult{}, fmt.Errorf("test %s: %w", in.IntegrationID, err)
 	}

@@ -244,8 +244,8 @@ type ProbeResult struct {
 	Disabled bool `json:"disabled"`
 }
 
-// TestOutcome is a test notification's outcome and what it means for health.
-type TestOutcome struct {
+// TestReport is a test notification's outcome and what it means for health.
+type TestReport struct {
 	Result   TestResult      `json:"result"`
 	Decision health.Decision `json:"decision"`
 }

@@ -191,8 +191,8 @@ func Summarize(c Counts) EventStatus {
 	return StatusSkipped // only disabled integrations matched
 }
 
-// DeliveryOutcome is how one delivery ended.
-type DeliveryOutcome struct {
+// DeliveryEnd is how one delivery ended.
+type DeliveryEnd struct {
 	DeliveryID    string                `json:"deliveryId"`
 	IntegrationID string                `json:"integrationId"`
 	Status        herald.DeliveryStatus `json:"status"`
@@ -201,8 +201,8 @@ type DeliveryOutcome struct {
 
 // EventResult is EventWorkflow's result.
 type EventResult struct {
-	Status     EventStatus       `json:"status"`
-	Deliveries []DeliveryOutcome `json:"deliveries"`
+	Status     EventStatus   `json:"status"`
+	Deliveries []DeliveryEnd `json:"deliveries"`
 }
 
 // ResendSignal asks for one manual attempt of a delivery.

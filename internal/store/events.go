@@ -274,8 +274,8 @@ type EventSummary struct {
 	contract.Counts
 }
 
-// Outcome is where the event's deliveries stand, in a word.
-func (e EventSummary) Outcome() contract.EventStatus { return contract.Summarize(e.Counts) }
+// Status is where the event's deliveries stand, in a word (contract.Summarize).
+func (e EventSummary) Status() contract.EventStatus { return contract.Summarize(e.Counts) }
 
 // PruneEvents deletes up to limit events received before cutoff, with their
 // deliveries and attempts (the foreign keys cascade), and says how many went.

@@ -75,8 +75,8 @@ func (s *Store) InOutbox(ctx context.Context, teamID, eventID string) (QueuedEve
 // own (not Temporal being slow or down) an event gets before it is set aside.
 const OutboxMaxTries = 5
 
-// StartOutcome is what became of one claimed event.
-type StartOutcome struct {
+// OutboxStart is what became of one claimed event.
+type OutboxStart struct {
 	Started bool
 	// Failure is what a failed start meant (contract.ClassifyStart): refused
 	// for what the event carries, it is set aside at once; its own failure
@@ -154,7 +154,7 @@ type claimedEvent struct {
 // leaves the outbox (its workflow exists, whoever claims it now); one that
 // did not start is rescheduled or set aside and its claim ends, unless its
 // lease lapsed and another dispatcher claimed it meanwhile.
-func (s *Store) SettleOutbox(ctx context.Context, owner string, batch []OutboxEvent, outcomes []StartOutcome) (started int, err error) {
+func (s *Store) SettleOutbox(ctx context.Context, owner string, batch []OutboxEvent, outcomes []OutboxStart) (started int, err error) {
 	for i, e := range batch {
 		o := outcomes[i]
 		var err error
@@ -186,7 +186,7 @@ func (s *Store) SettleOutbox(ctx context.Context, owner string, batch []OutboxEv
 // with no transaction open, and settles it (SettleOutbox): an event leaves
 // the outbox only once its workflow exists, and one that cannot start never
 // holds up the rest. It returns how many it claimed and how many started.
-func (s *Store) DispatchOutbox(ctx context.Context, owner string, limit int, lease time.Duration, start func([]OutboxEvent) []StartOutcome) (claimed, started int, err error) {
+func (s *Store) DispatchOutbox(ctx context.Context, owner string, limit int, lease time.Duration, start func([]OutboxEvent) []OutboxStart) (claimed, started int, err error) {
 	batch, err := s.ClaimOutbox(ctx, owner, limit, lease)
 	if err != nil || len(batch) == 0 {
 		return 0, 0, err

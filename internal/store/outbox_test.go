@@ -30,11 +30,11 @@ func TestOutbox(t *testing.T) {
 	}
 	// Oldest first; only what start reports started leaves.
 	var seen []string
-	_, n, err := st.DispatchOutbox(ctx, "dispatcher-a", 10, time.Minute, func(batch []store.OutboxEvent) []store.StartOutcome {
+	_, n, err := st.DispatchOutbox(ctx, "dispatcher-a", 10, time.Minute, func(batch []store.OutboxEvent) []store.OutboxStart {
 		for _, e := range batch {
 			seen = append(seen, e.EventID)
 		}
-		return []store.StartOutcome{{Started: true}, {Failure: contract.StartSlow, Error: "temporal slow"}, {Started: true}}
+		return []store.OutboxStart{{Started: true}, {Failure: contract.StartSlow, Error: "temporal slow"}, {Started: true}}
 	})
 	if err != nil || n != 2 || len(seen) != 3 || seen[0] != "a" || seen[1] != "b" || seen[2] != "c" {
 		t.Fatalf("dispatched %d %v, saw %v", n, err, seen)
@@ -46,8 +46,8 @@ func TestOutbox(t *testing.T) {
 		t.Error("a started event stayed in the outbox")
 	}
 	// "b" waits its next try (a second) before it is handed out again.
-	if c, _, _ := st.DispatchOutbox(ctx, "dispatcher-a", 10, time.Minute, func(batch []store.OutboxEvent) []store.StartOutcome {
-		return make([]store.StartOutcome, len(batch))
+	if c, _, _ := st.DispatchOutbox(ctx, "dispatcher-a", 10, time.Minute, func(batch []store.OutboxEvent) []store.OutboxStart {
+		return make([]store.OutboxStart, len(batch))
 	}); c != 0 {
 		t.Errorf("an event that just failed was claimed again at once (%d)", c)
 	}
@@ -68,7 +68,7 @@ func TestOutbox(t *testing.T) {
 	var wg sync.WaitGroup
 	for d := range 2 {
 		wg.Go(func() {
-			_, _, err := st.DispatchOutbox(ctx, fmt.Sprintf("dispatcher-%d", d), 3, time.Minute, func(batch []store.OutboxEvent) []store.StartOutcome {
+			_, _, err := st.DispatchOutbox(ctx, fmt.Sprintf("dispatcher-%d", d), 3, time.Minute, func(batch []store.OutboxEvent) []store.OutboxStart {
 				mu.Lock()
 				for _, e := range batch {
 					handed[e.EventID]++
@@ -78,7 +78,7 @@ func TestOutbox(t *testing.T) {
 				if !eventually(func() bool { return holding.Load() == 2 }) {
 					t.Error("the two dispatchers never held their batches at once")
 				}
-				ok := make([]store.StartOutcome, len(batch))
+				ok := make([]store.OutboxStart, len(batch))
 				for i := range ok {
 					ok[i].Started = true
 				}
@@ -125,14 +125,14 @@ func TestOutboxSetsAsideAndTakesTeamsInTurn(t *testing.T) {
 	// One batch of 64: teams alternate, so A's 32 oldest are in it although
 	// B's 70 events are all older.
 	var fromA int
-	_, started, err := st.DispatchOutbox(ctx, "dispatcher-a", 64, time.Minute, func(batch []store.OutboxEvent) []store.StartOutcome {
-		out := make([]store.StartOutcome, len(batch))
+	_, started, err := st.DispatchOutbox(ctx, "dispatcher-a", 64, time.Minute, func(batch []store.OutboxEvent) []store.OutboxStart {
+		out := make([]store.OutboxStart, len(batch))
 		for i, e := range batch {
 			if e.TeamID == a {
 				fromA++
 				out[i].Started = true
 			} else {
-				out[i] = store.StartOutcome{Error: "BadSearchAttributes: too long", Failure: contract.StartRefused}
+				out[i] = store.OutboxStart{Error: "BadSearchAttributes: too long", Failure: contract.StartRefused}
 			}
 		}
 		return out
@@ -152,12 +152,12 @@ func TestOutboxSetsAsideAndTakesTeamsInTurn(t *testing.T) {
 		if _, err := st.DB().ExecContext(ctx, `UPDATE event_outbox SET next_try_at = now()`); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := st.DispatchOutbox(ctx, "dispatcher-a", 200, time.Minute, func(batch []store.OutboxEvent) []store.StartOutcome {
-			out := make([]store.StartOutcome, len(batch))
+		if _, _, err := st.DispatchOutbox(ctx, "dispatcher-a", 200, time.Minute, func(batch []store.OutboxEvent) []store.OutboxStart {
+			out := make([]store.OutboxStart, len(batch))
 			for i, e := range batch {
-				out[i] = store.StartOutcome{Started: e.TeamID == a}
+				out[i] = store.OutboxStart{Started: e.TeamID == a}
 				if e.TeamID == b {
-					out[i] = store.StartOutcome{Error: "odd failure", Failure: contract.StartOther}
+					out[i] = store.OutboxStart{Error: "odd failure", Failure: contract.StartOther}
 				}
 			}
 			return out
@@ -197,10 +197,10 @@ func TestADispatcherKilledBetweenClaimAndSettleLeavesItsBatchToAnother(t *testin
 	}
 	var mu sync.Mutex
 	started := map[string]int{}
-	startAll := func(batch []store.OutboxEvent) []store.StartOutcome {
+	startAll := func(batch []store.OutboxEvent) []store.OutboxStart {
 		mu.Lock()
 		defer mu.Unlock()
-		out := make([]store.StartOutcome, len(batch))
+		out := make([]store.OutboxStart, len(batch))
 		for i, e := range batch {
 			started[e.EventID]++
 			out[i].Started = true
@@ -229,9 +229,9 @@ func TestADispatcherKilledBetweenClaimAndSettleLeavesItsBatchToAnother(t *testin
 		}
 	}
 	// A's late settling of its claim (as failures) finds nothing of its own.
-	fail := make([]store.StartOutcome, len(dead))
+	fail := make([]store.OutboxStart, len(dead))
 	for i := range fail {
-		fail[i] = store.StartOutcome{Failure: contract.StartOther, Error: "late"}
+		fail[i] = store.OutboxStart{Failure: contract.StartOther, Error: "late"}
 	}
 	if _, err := st.SettleOutbox(ctx, "dispatcher-a", dead, fail); err != nil {
 		t.Fatal(err)

@@ -51,7 +51,7 @@ func TestMutualTLSWebhook(t *testing.T) {
 	}
 
 	res := s.AwaitWorkflow(t, s.PostEvent(t, map[string]any{"event": "build:start", "data": map[string]any{}}))
-	byIntegration := map[string]contract.DeliveryOutcome{}
+	byIntegration := map[string]contract.DeliveryEnd{}
 	for _, d := range res.Deliveries {
 		byIntegration[d.IntegrationID] = d
 	}

@@ -10,12 +10,13 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/gateway/console"
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/problem"
 	"github.com/heraldhq/herald/internal/store"
 )
 
-const localKey = "herald.key"
+const localKey = console.KeyLocal
 
 // authenticate resolves the bearer key, requires one of scopes on it (admin
 // holds them all), and applies the key's rate limit.

@@ -1,17 +1,9 @@
 package gateway
 
 import (
-	"slices"
-	"strings"
-	"time"
-
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/api"
-	"github.com/heraldhq/herald/internal/channels"
-	"github.com/heraldhq/herald/internal/eventtype"
-	"github.com/heraldhq/herald/internal/problem"
 	"github.com/heraldhq/herald/internal/service"
 	"github.com/heraldhq/herald/internal/store"
 )
@@ -44,44 +36,12 @@ func (s *Server) deliveryPage(c *fiber.Ctx, limit int) (store.Integration, api.P
 	if err != nil {
 		return in, api.Page[api.DeliveryView]{}, store.DeliveryFilter{}, err
 	}
-	f, err := deliveryQuery(c, in.ID, limit)
+	f, err := service.DeliveryQuery(teamID(c), in.ID, limit, query(c))
 	if err != nil {
 		return in, api.Page[api.DeliveryView]{}, f, err
 	}
 	p, err := s.svc.Deliveries(c.UserContext(), f)
 	return in, p, f, err
-}
-
-// deliveryQuery is the filter a delivery list's query asks for, of the
-// caller's team (and of integration, when not ""): ?status (a list such as
-// failed,retrying), ?event, ?channel, ?since, ?until and ?cursor.
-func deliveryQuery(c *fiber.Ctx, integration string, limit int) (store.DeliveryFilter, error) {
-	f := store.DeliveryFilter{TeamID: teamID(c), IntegrationID: integration, Before: c.Query("cursor"), Limit: limit}
-	for _, st := range strings.Split(c.Query("status"), ",") {
-		if st = strings.TrimSpace(st); st == "" {
-			continue
-		}
-		parsed, err := service.ParseStatus(st)
-		if err != nil {
-			return f, err
-		}
-		f.Statuses = append(f.Statuses, parsed)
-	}
-	if ch := c.Query("channel"); ch != "" {
-		if !slices.Contains(channels.Supported(), herald.IntegrationType(ch)) {
-			return f, problem.BadRequest("channel %q: want one of %v", ch, channels.Supported())
-		}
-		f.Channel = herald.IntegrationType(ch)
-	}
-	if t := strings.TrimSpace(c.Query("event")); t != "" {
-		var err error
-		if f.EventType, err = eventtype.Normalize(t); err != nil {
-			return f, problem.BadRequest("query \"event\": %s", err)
-		}
-	}
-	var err error
-	f.Since, f.Until, err = timeRange(c)
-	return f, err
 }
 
 // listTeamDeliveries answers GET /v1/deliveries: the team's deliveries
@@ -92,7 +52,7 @@ func (s *Server) listTeamDeliveries(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f, err := deliveryQuery(c, c.Query("integration"), limit)
+	f, err := service.DeliveryQuery(teamID(c), c.Query("integration"), limit, query(c))
 	if err != nil {
 		return err
 	}
@@ -101,21 +61,6 @@ func (s *Server) listTeamDeliveries(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(p)
-}
-
-// timeRange reads ?since and ?until (RFC 3339).
-func timeRange(c *fiber.Ctx) (since, until time.Time, err error) {
-	for _, q := range []struct {
-		name string
-		into *time.Time
-	}{{"since", &since}, {"until", &until}} {
-		if v := c.Query(q.name); v != "" {
-			if *q.into, err = time.Parse(time.RFC3339, v); err != nil {
-				return since, until, problem.BadRequest("query %q must be an RFC 3339 time such as 2026-01-02T15:04:05Z", q.name)
-			}
-		}
-	}
-	return since, until, nil
 }
 
 // resendDelivery makes one manual attempt at a delivery now, by signal to its

@@ -296,7 +296,7 @@ func (s *Server) listEvents(c *fiber.Ctx) error {
 			return problem.BadRequest("query \"type\": %s", err)
 		}
 	}
-	if f.Since, f.Until, err = timeRange(c); err != nil {
+	if f.Since, f.Until, err = service.TimeRange(query(c)); err != nil {
 		return err
 	}
 	evs, err := s.store.ListEvents(c.UserContext(), f)

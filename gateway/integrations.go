@@ -5,7 +5,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/problem"
 	"github.com/heraldhq/herald/internal/service"
@@ -126,15 +125,16 @@ func (s *Server) pathIntegration(c *fiber.Ctx) (store.Integration, error) {
 	return s.svc.Integration(c.UserContext(), actor(c), c.Params("id"))
 }
 
+// query reads the request's query string for the service layer.
+func query(c *fiber.Ctx) service.Query {
+	return func(name string) string { return c.Query(name) }
+}
+
 // actor is who makes the request: its key's team and scopes, its key, its
 // door.
 func actor(c *fiber.Ctx) service.Actor {
 	k := apiKey(c)
-	scopes := make([]herald.Scope, len(k.Scopes))
-	for i, sc := range k.Scopes {
-		scopes[i] = herald.Scope(sc)
-	}
-	return service.Actor{TeamID: k.TeamID, Actor: store.ActorOf(c.UserContext()), Scopes: scopes}
+	return service.Actor{TeamID: k.TeamID, Actor: store.ActorOf(c.UserContext()), Scopes: k.ScopeList()}
 }
 
 func (s *Server) enableIntegration(c *fiber.Ctx) error {

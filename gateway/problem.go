@@ -30,7 +30,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(p.RetryAfter))
 	}
 	if strings.HasPrefix(c.Path(), "/console") {
-		return s.consoleError(c, p)
+		return s.console.ErrorPage(c, p)
 	}
 	c.Status(p.Status)
 	c.Set(fiber.HeaderContentType, "application/problem+json")

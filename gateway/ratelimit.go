@@ -114,3 +114,11 @@ func (l *keyLimiter) waitFor(key string, now time.Time) time.Duration {
 	}
 	return 0
 }
+
+// guard is the console's view of the gateway's defences against guessed
+// keys and of its per-key rate (console.Guard).
+type guard struct{ s *Server }
+
+func (g guard) Check(ip string, now time.Time) error { return g.s.guesses.check(ip, now) }
+func (g guard) Fail(ip string, now time.Time)        { g.s.guesses.fail(ip, now) }
+func (g guard) Rate(keyID string) error              { return g.s.checkRate(keyID) }

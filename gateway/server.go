@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/gateway/console"
 	"github.com/heraldhq/herald/gateway/slackinstall"
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/channels"
@@ -43,8 +44,10 @@ type Server struct {
 	// svc is what Herald does; the handlers here decode, call it, encode.
 	svc  *service.Service
 	keys *keyCache
-	// slack is "Add to Slack", on the routes under /v1/slack.
-	slack *slackinstall.Installer
+	// slack is "Add to Slack", on the routes under /v1/slack; console the
+	// web console at /console and the API reference page at /docs/api.
+	slack   *slackinstall.Installer
+	console *console.Console
 	// ingest bounds the event workflow starts in flight; outbox takes the
 	// events over it.
 	ingest  *ingestLimiter
@@ -67,6 +70,7 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 		channels: channels.NewRegistry(channels.Options{WebhookHeaderPrefix: cfg.WebhookHeaderPrefix})}
 	s.svc = service.New(cfg, st, tc, s.channels, log)
 	s.slack = slackinstall.New(cfg, st, s.svc, log, actor)
+	s.console = console.New(cfg, st, s.svc, tc, log, guard{s})
 	s.starter = eventStarter{temporal: tc, taskQueue: cfg.TaskQueue, dispatch: contract.DispatchQueued}
 	if cfg.StartsEagerly() {
 		s.starter.dispatch = contract.DispatchEager
@@ -109,7 +113,7 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 		s.mountCodec(c)
 	}
 
-	s.mountConsole()
+	s.console.Mount(s.app)
 
 	s.mountAPI()
 	s.outbox = newOutbox(st, s.starter, cfg.OutboxLimit, s.ingest, log)
@@ -137,7 +141,6 @@ func (s *Server) mountAPI() {
 	v1 := s.app.Group("/v1", s.limitBody)
 	// The API's contract, for anyone (it holds no secret): JSON and a page.
 	v1.Get("/openapi.json", s.openAPIDocument)
-	s.app.Get("/docs/api", s.apiReference)
 	ingest := s.authenticate(herald.ScopeIngest)
 	v1.Post("/events", ingest, s.postEvent)
 	v1.Post("/events/batch", ingest, s.postEventBatch)

@@ -27,6 +27,15 @@ type APIKey struct {
 	RevokedAt *time.Time     `db:"revoked_at" json:"revokedAt,omitempty"`
 }
 
+// ScopeList is the key's scopes as herald.Scope values.
+func (k APIKey) ScopeList() []herald.Scope {
+	out := make([]herald.Scope, len(k.Scopes))
+	for i, sc := range k.Scopes {
+		out[i] = herald.Scope(sc)
+	}
+	return out
+}
+
 // Has reports whether the key carries scope sc. Admin implies every scope.
 func (k APIKey) Has(sc herald.Scope) bool {
 	return slices.Contains(k.Scopes, string(sc)) || slices.Contains(k.Scopes, string(herald.ScopeAdmin))

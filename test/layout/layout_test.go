@@ -117,3 +117,19 @@ func TestNothingBelowTheGatewayKnowsFiber(t *testing.T) {
 		}
 	}
 }
+
+// The console changes what it changes through the service layer: it
+// depends on none of the API's handlers (the gateway package) nor on the
+// API's client.
+func TestTheConsoleUsesTheServiceNotTheAPI(t *testing.T) {
+	for _, p := range list(t, "./gateway/console", "./gateway/slackinstall") {
+		for _, d := range p.Deps {
+			if d == module+"/gateway" || d == module+"/internal/apiclient" {
+				t.Errorf("%s depends on %s", p.ImportPath, d)
+			}
+		}
+		if !slices.Contains(p.Deps, module+"/internal/service") {
+			t.Errorf("%s does not use the service layer", p.ImportPath)
+		}
+	}
+}

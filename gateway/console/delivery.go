@@ -1,4 +1,4 @@
-package gateway
+package console
 
 import (
 	"bytes"
@@ -35,7 +35,7 @@ const awaitLimit = time.Minute
 // consoleDelivery shows a delivery: its event, where it stands, and every
 // attempt, newest first. After a resend (?awaiting=N&t=UNIX) the page
 // refreshes itself until attempt N+1 lands, or a minute has passed.
-func (s *Server) consoleDelivery(c *fiber.Ctx) error {
+func (s *Console) consoleDelivery(c *fiber.Ctx) error {
 	team := teamID(c)
 	v, d, err := s.svc.Delivery(c.UserContext(), actor(c), c.Params("id"))
 	if err != nil {
@@ -71,7 +71,7 @@ func (s *Server) consoleDelivery(c *fiber.Ctx) error {
 }
 
 // workflowURL is a workflow's page in the Temporal Web UI.
-func (s *Server) workflowURL(workflowID string) string {
+func (s *Console) workflowURL(workflowID string) string {
 	return strings.TrimRight(s.cfg.TemporalUIURL, "/") + "/namespaces/" + url.PathEscape(s.cfg.TemporalNamespace) +
 		"/workflows/" + url.PathEscape(workflowID)
 }
@@ -79,7 +79,7 @@ func (s *Server) workflowURL(workflowID string) string {
 // consoleResend asks for one more attempt now (enabling the integration
 // first when the form says so) and goes back to the delivery's page, which
 // refreshes itself until the attempt lands.
-func (s *Server) consoleResend(c *fiber.Ctx) error {
+func (s *Console) consoleResend(c *fiber.Ctx) error {
 	id := c.Params("id")
 	d, err := s.store.GetDelivery(c.UserContext(), teamID(c), id)
 	if err != nil {

@@ -1,4 +1,4 @@
-package gateway
+package console
 
 import (
 	"context"
@@ -36,7 +36,7 @@ func eventRows(evs []store.EventSummary) []eventRow {
 }
 
 // consoleEvents lists the team's events, newest first, by type and project.
-func (s *Server) consoleEvents(c *fiber.Ctx) error {
+func (s *Console) consoleEvents(c *fiber.Ctx) error {
 	f := store.EventFilter{TeamID: teamID(c), Project: c.Query("project"), Before: c.Query("cursor"), Limit: defaultPageLimit}
 	if t := strings.TrimSpace(c.Query("type")); t != "" {
 		var err error
@@ -79,7 +79,7 @@ type eventsPage struct {
 
 // consoleSearch finds events by their id or an id in their data; one match
 // opens its page.
-func (s *Server) consoleSearch(c *fiber.Ctx) error {
+func (s *Console) consoleSearch(c *fiber.Ctx) error {
 	q := strings.TrimSpace(c.Query("q"))
 	if q == "" || len(q) > 200 {
 		return c.Redirect("/console/events", fiber.StatusSeeOther)
@@ -96,7 +96,7 @@ func (s *Server) consoleSearch(c *fiber.Ctx) error {
 
 // consoleEvent is one event: what it carried and what became of it at every
 // integration.
-func (s *Server) consoleEvent(c *fiber.Ctx) error {
+func (s *Console) consoleEvent(c *fiber.Ctx) error {
 	team, id := teamID(c), c.Params("id")
 	ev, err := s.store.GetEvent(c.UserContext(), team, id)
 	if err != nil {
@@ -127,7 +127,7 @@ type eventRunRow struct {
 // eventRuns lists the runs of an event's workflow, oldest first, from
 // Temporal's visibility (none when it does not answer in time: the page
 // stands without them).
-func (s *Server) eventRuns(c *fiber.Ctx, workflowID string) []eventRunRow {
+func (s *Console) eventRuns(c *fiber.Ctx, workflowID string) []eventRunRow {
 	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
 	defer cancel()
 	resp, err := s.temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
@@ -154,7 +154,7 @@ var failureWindows = []string{"1h", "24h", "7d", "30d"}
 
 // consoleFailures lists the team's deliveries that failed or retry now,
 // newest first, by integration, channel, event type and time.
-func (s *Server) consoleFailures(c *fiber.Ctx) error {
+func (s *Console) consoleFailures(c *fiber.Ctx) error {
 	f := store.DeliveryFilter{TeamID: teamID(c), IntegrationID: c.Query("integration"), Before: c.Query("cursor"), Limit: defaultPageLimit,
 		Statuses: []herald.DeliveryStatus{herald.DeliveryFailed, herald.DeliveryRetrying}}
 	if st := c.Query("status"); st == string(herald.DeliveryFailed) || st == string(herald.DeliveryRetrying) {

@@ -1,4 +1,4 @@
-package gateway
+package console
 
 import (
 	"crypto/hmac"
@@ -24,7 +24,7 @@ import (
 	"github.com/heraldhq/herald/internal/store"
 )
 
-//go:embed console/*.html
+//go:embed *.html
 var consoleFiles embed.FS
 
 // consoleCookie holds the console session's id (store.CreateSession), never
@@ -95,7 +95,7 @@ var consoleFuncs = template.FuncMap{
 var consolePages = func() map[string]*template.Template {
 	pages := map[string]*template.Template{}
 	for _, name := range []string{"login", "integrations", "deliveries", "delivery", "error", "audit", "events", "event", "failures", "integration_form", "shown_once", "apidocs"} {
-		pages[name] = template.Must(template.New(name).Funcs(consoleFuncs).ParseFS(consoleFiles, "console/layout.html", "console/"+name+".html"))
+		pages[name] = template.Must(template.New(name).Funcs(consoleFuncs).ParseFS(consoleFiles, "layout.html", name+".html"))
 	}
 	return pages
 }()
@@ -171,7 +171,7 @@ type consolePage struct {
 	Refresh bool
 }
 
-func (s *Server) render(c *fiber.Ctx, status int, name string, data any) error {
+func (s *Console) render(c *fiber.Ctx, status int, name string, data any) error {
 	var b strings.Builder
 	if err := consolePages[name].ExecuteTemplate(&b, name+".html", data); err != nil {
 		return fmt.Errorf("render %s: %w", name, err)
@@ -190,7 +190,7 @@ func csrfToken(session string) string {
 	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
 
-func (s *Server) page(c *fiber.Ctx, title string) consolePage {
+func (s *Console) page(c *fiber.Ctx, title string) consolePage {
 	key := c.Cookies(consoleCookie)
 	p := consolePage{Title: title, Team: teamID(c), TeamName: teamID(c), CSRF: csrfToken(key), Flash: s.takeFlash(c)}
 	if t, err := s.store.GetTeam(c.UserContext(), p.Team); err == nil {
@@ -206,22 +206,22 @@ const flashCookie = "herald_console_flash"
 
 // cookie is every cookie Herald sets: HttpOnly, scoped to path, Secure when
 // browsers reach the gateway over https. maxAge -1 deletes it.
-func (s *Server) cookie(name, value, path string, maxAge int, sameSite string) *fiber.Cookie {
+func (s *Console) cookie(name, value, path string, maxAge int, sameSite string) *fiber.Cookie {
 	return &fiber.Cookie{Name: name, Value: value, Path: path, MaxAge: maxAge, HTTPOnly: true,
 		SameSite: sameSite, Secure: s.cfg.SecureCookies()}
 }
 
-func (s *Server) consoleCookieOf(name, value string, maxAge int, sameSite string) *fiber.Cookie {
+func (s *Console) consoleCookieOf(name, value string, maxAge int, sameSite string) *fiber.Cookie {
 	return s.cookie(name, value, "/console", maxAge, sameSite)
 }
 
 // redirectWithFlash sends the browser to path with msg shown there once.
-func (s *Server) redirectWithFlash(c *fiber.Ctx, path, msg string) error {
+func (s *Console) redirectWithFlash(c *fiber.Ctx, path, msg string) error {
 	c.Cookie(s.consoleCookieOf(flashCookie, base64.RawURLEncoding.EncodeToString([]byte(msg)), 60, fiber.CookieSameSiteStrictMode))
 	return c.Redirect(path, fiber.StatusSeeOther)
 }
 
-func (s *Server) takeFlash(c *fiber.Ctx) string {
+func (s *Console) takeFlash(c *fiber.Ctx) string {
 	raw := c.Cookies(flashCookie)
 	if raw == "" {
 		return ""
@@ -236,7 +236,7 @@ func (s *Server) takeFlash(c *fiber.Ctx) string {
 
 // sameOrigin refuses a console POST that a browser says came from another
 // site (Origin, or Sec-Fetch-Site when Origin is absent).
-func (s *Server) sameOrigin(c *fiber.Ctx) error {
+func (s *Console) sameOrigin(c *fiber.Ctx) error {
 	origin := c.Get(fiber.HeaderOrigin)
 	if origin == "" {
 		if site := c.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
@@ -269,22 +269,22 @@ func postedCSRF(c *fiber.Ctx) []byte {
 
 // consoleAuth finds the cookie's session and its key, or sends the browser to
 // the login page.
-func (s *Server) consoleAuth(c *fiber.Ctx) error {
+func (s *Console) consoleAuth(c *fiber.Ctx) error {
 	session := c.Cookies(consoleCookie)
 	if !strings.HasPrefix(session, store.SessionPrefix) {
 		return c.Redirect("/console/login", fiber.StatusSeeOther)
 	}
 	k, err := s.store.SessionKey(c.UserContext(), session, consoleIdle)
 	if errors.Is(err, store.ErrNotFound) {
-		s.guesses.fail(c.IP(), time.Now())
+		s.guard.Fail(c.IP(), time.Now())
 	}
 	if err != nil || !k.Has(herald.ScopeManage) {
 		c.Cookie(s.consoleCookieOf(consoleCookie, "", -1, fiber.CookieSameSiteStrictMode))
 		return c.Redirect("/console/login", fiber.StatusSeeOther)
 	}
-	c.Locals(localKey, k)
-	c.SetUserContext(store.WithActor(c.UserContext(), actorOf(c, k, "console")))
-	if err := s.checkRate(k.ID); err != nil {
+	c.Locals(KeyLocal, k)
+	c.SetUserContext(store.WithActor(c.UserContext(), actorOf(k)))
+	if err := s.guard.Rate(k.ID); err != nil {
 		return err
 	}
 	if c.Method() == fiber.MethodPost {
@@ -298,14 +298,16 @@ func (s *Server) consoleAuth(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-func (s *Server) mountConsole() {
-	s.app.Get("/console/login", func(c *fiber.Ctx) error {
+func (s *Console) Mount(app *fiber.App) {
+	// The API's contract as a page, for anyone (it holds no secret).
+	app.Get("/docs/api", s.apiReference)
+	app.Get("/console/login", func(c *fiber.Ctx) error {
 		return s.renderLogin(c, 200, "")
 	})
-	s.app.Post("/console/login", s.consoleLogin)
-	con := s.app.Group("/console", s.consoleAuth)
+	app.Post("/console/login", s.consoleLogin)
+	con := app.Group("/console", s.consoleAuth)
 	con.Post("/logout", func(c *fiber.Ctx) error {
-		if err := s.store.EndSession(c.UserContext(), c.Locals(localKey).(store.APIKey), c.Cookies(consoleCookie)); err != nil {
+		if err := s.store.EndSession(c.UserContext(), c.Locals(KeyLocal).(store.APIKey), c.Cookies(consoleCookie)); err != nil {
 			return err
 		}
 		c.Cookie(s.consoleCookieOf(consoleCookie, "", -1, fiber.CookieSameSiteStrictMode))
@@ -332,7 +334,7 @@ func (s *Server) mountConsole() {
 // cannot sign a browser in with the attacker's key.
 const loginCookie = "herald_console_login"
 
-func (s *Server) renderLogin(c *fiber.Ctx, status int, msg string) error {
+func (s *Console) renderLogin(c *fiber.Ctx, status int, msg string) error {
 	token, err := store.RandomToken(24)
 	if err != nil {
 		return err
@@ -344,14 +346,14 @@ func (s *Server) renderLogin(c *fiber.Ctx, status int, msg string) error {
 	}{consolePage{Title: "Sign in", CSRF: token}, msg})
 }
 
-func (s *Server) consoleLogin(c *fiber.Ctx) error {
+func (s *Console) consoleLogin(c *fiber.Ctx) error {
 	if err := s.sameOrigin(c); err != nil {
 		return err
 	}
 	if want := c.Cookies(loginCookie); want == "" || !hmac.Equal(postedCSRF(c), []byte(want)) {
 		return s.renderLogin(c, fiber.StatusForbidden, "The sign-in form expired or did not come from this console. Try again.")
 	}
-	if err := s.guesses.check(c.IP(), time.Now()); err != nil {
+	if err := s.guard.Check(c.IP(), time.Now()); err != nil {
 		return err
 	}
 	key := strings.TrimSpace(string(c.Request().PostArgs().Peek("key")))
@@ -362,21 +364,21 @@ func (s *Server) consoleLogin(c *fiber.Ctx) error {
 	fail := func(why, msg string) error {
 		// Audited without the key: the team's when the key is one, the
 		// operator's (no team) when it is not.
-		c.SetUserContext(store.WithActor(c.UserContext(), actorOf(c, k, "console")))
-		s.recordAudit(c, store.Audit{TeamID: k.TeamID, Action: store.AuditConsoleSignInFail, ObjectType: store.ObjectKey, ObjectID: k.ID,
+		c.SetUserContext(store.WithActor(c.UserContext(), actorOf(k)))
+		s.audit(c, store.Audit{TeamID: k.TeamID, Action: store.AuditConsoleSignInFail, ObjectType: store.ObjectKey, ObjectID: k.ID,
 			Summary: map[string]any{"from": c.IP(), "reason": why}})
 		return s.renderLogin(c, fiber.StatusUnauthorized, msg)
 	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		s.guesses.fail(c.IP(), time.Now())
+		s.guard.Fail(c.IP(), time.Now())
 		return fail("unknown or revoked key", "That key is not valid or has been revoked.")
 	case err != nil:
 		return err
 	case !k.Has(herald.ScopeManage):
 		return fail("no manage scope", "That key lacks the manage scope the console needs.")
 	}
-	c.SetUserContext(store.WithActor(c.UserContext(), actorOf(c, k, "console")))
+	c.SetUserContext(store.WithActor(c.UserContext(), actorOf(k)))
 	id, err := s.store.CreateSession(c.UserContext(), k, c.IP(), consoleSessionTTL, consoleIdle)
 	if err != nil {
 		return err
@@ -391,7 +393,7 @@ func (s *Server) consoleLogin(c *fiber.Ctx) error {
 // consoleSetAside is how many set-aside events the integrations page lists.
 const consoleSetAside = 20
 
-func (s *Server) consoleIntegrations(c *fiber.Ctx) error {
+func (s *Console) consoleIntegrations(c *fiber.Ctx) error {
 	limit := maxPageLimit
 	cursor := c.Query("cursor")
 	list, err := s.store.ListIntegrations(c.UserContext(), teamID(c), cursor, limit+1)
@@ -425,7 +427,7 @@ func (s *Server) consoleIntegrations(c *fiber.Ctx) error {
 	}{s.page(c, "Integrations"), views, autoDisabled, next, cursor == "", aside})
 }
 
-func (s *Server) consoleDeliveries(c *fiber.Ctx) error {
+func (s *Console) consoleDeliveries(c *fiber.Ctx) error {
 	in, p, f, err := s.deliveryPage(c, defaultPageLimit)
 	if err != nil {
 		return err
@@ -440,8 +442,8 @@ func (s *Server) consoleDeliveries(c *fiber.Ctx) error {
 	}{s.page(c, in.Name), s.svc.IntegrationView(in), p.Data, service.KnownStatuses, c.Query("status"), f.EventType, p.NextCursor})
 }
 
-func (s *Server) consoleIntegrationAction(c *fiber.Ctx) error {
-	in, err := s.pathIntegration(c)
+func (s *Console) consoleIntegrationAction(c *fiber.Ctx) error {
+	in, err := s.integration(c)
 	if err != nil {
 		return err
 	}
@@ -489,7 +491,7 @@ func (s *Server) consoleIntegrationAction(c *fiber.Ctx) error {
 }
 
 // consoleError renders a problem as a console page.
-func (s *Server) consoleError(c *fiber.Ctx, p *api.Problem) error {
+func (s *Console) ErrorPage(c *fiber.Ctx, p *api.Problem) error {
 	return s.render(c, p.Status, "error", struct {
 		consolePage
 		Status  int

@@ -1,4 +1,4 @@
-package gateway
+package console
 
 import (
 	"errors"
@@ -94,7 +94,7 @@ func readForm(c *fiber.Ctx) integrationForm {
 }
 
 // renderForm shows the create or edit form, with the problem that refused it.
-func (s *Server) renderForm(c *fiber.Ctx, status int, f integrationForm, problem string) error {
+func (s *Console) renderForm(c *fiber.Ctx, status int, f integrationForm, problem string) error {
 	title := "New integration"
 	if f.ID != "" {
 		title = "Edit " + f.Name
@@ -116,14 +116,14 @@ func problemText(err error) (string, bool) {
 	return "", false
 }
 
-func (s *Server) consoleNewIntegration(c *fiber.Ctx) error {
+func (s *Console) consoleNewIntegration(c *fiber.Ctx) error {
 	return s.renderForm(c, 200, integrationForm{Type: string(herald.IntegrationWebhook), Events: "*"}, "")
 }
 
 // consoleCreateIntegration makes an integration through the API's own path
 // and shows what is shown once: its secret, and a chat channel's
 // confirmation.
-func (s *Server) consoleCreateIntegration(c *fiber.Ctx) error {
+func (s *Console) consoleCreateIntegration(c *fiber.Ctx) error {
 	f := readForm(c)
 	req, err := f.request(api.Creating, c.FormValue("secret"))
 	if err == nil {
@@ -140,7 +140,7 @@ func (s *Server) consoleCreateIntegration(c *fiber.Ctx) error {
 
 // renderShownOnce is the page after a create or a rotation: the secret (an
 // HMAC secret; an Ed25519 key stays with Herald) and the confirmation.
-func (s *Server) renderShownOnce(c *fiber.Ctx, v api.IntegrationView, what string) error {
+func (s *Console) renderShownOnce(c *fiber.Ctx, v api.IntegrationView, what string) error {
 	// Secrets on this page must not linger in caches.
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return s.render(c, 200, "shown_once", struct {
@@ -150,8 +150,8 @@ func (s *Server) renderShownOnce(c *fiber.Ctx, v api.IntegrationView, what strin
 	}{s.page(c, v.Name+" "+what), v, what})
 }
 
-func (s *Server) consoleEditIntegration(c *fiber.Ctx) error {
-	in, err := s.pathIntegration(c)
+func (s *Console) consoleEditIntegration(c *fiber.Ctx) error {
+	in, err := s.integration(c)
 	if err != nil {
 		return err
 	}
@@ -165,8 +165,8 @@ func (s *Server) consoleEditIntegration(c *fiber.Ctx) error {
 }
 
 // consoleSaveIntegration changes an integration through the API's own path.
-func (s *Server) consoleSaveIntegration(c *fiber.Ctx) error {
-	in, err := s.pathIntegration(c)
+func (s *Console) consoleSaveIntegration(c *fiber.Ctx) error {
+	in, err := s.integration(c)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package gateway
+package console
 
 import (
 	"bytes"
@@ -19,12 +19,6 @@ import (
 // key: it holds no secret and clients are generated from it) and as a page
 // a person reads (/docs/api), rendered here from the same document, with no
 // script and nothing fetched from elsewhere.
-
-func (s *Server) openAPIDocument(c *fiber.Ctx) error {
-	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
-	c.Set(fiber.HeaderCacheControl, "public, max-age=300")
-	return c.Send(openapi.Served)
-}
 
 type apiDocOp struct {
 	Method, Path, ID, Summary, Description string
@@ -178,6 +172,6 @@ func schemaHTML(schema any) template.HTML {
 	return template.HTML(schemaRefRE.ReplaceAllString(escaped, `<a href="#schema-$1">&#34;$1&#34;</a>`)) //nolint:gosec // escaped above
 }
 
-func (s *Server) apiReference(c *fiber.Ctx) error {
+func (s *Console) apiReference(c *fiber.Ctx) error {
 	return s.render(c, fiber.StatusOK, "apidocs", apiDocs())
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"go.temporal.io/sdk/client"
 
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/catalog"
@@ -22,12 +21,6 @@ import (
 
 // eventIDRE: event ids go into workflow ids and URLs, so keep them plain.
 var eventIDRE = regexp.MustCompile(`^[A-Za-z0-9._:~-]{1,128}$`)
-
-// ingestTimeout bounds the start of an event's workflow. A platform posting
-// events must hear "retry later" quickly when Temporal is unreachable or
-// overloaded, not hold a connection (and a goroutine) open: the answer is a 503
-// with Retry-After, and a retry with the same id is deduplicated.
-const ingestTimeout = 1500 * time.Millisecond
 
 // postEvent validates an event and starts its workflow; the workflow records
 // the event. Only an event the gateway queues (startEvent) is written to
@@ -130,44 +123,16 @@ func parseEvent(req api.EventRequest, idempotencyKey string) (contract.EventInpu
 	return contract.EventInput{EventID: id, Type: typ, ProjectID: project, Data: data, ReceivedAt: time.Now().UTC()}, nil
 }
 
-// eventStarter starts event workflows: eagerly, on this process's own worker,
-// when the gateway runs one (config.StartsEagerly).
-type eventStarter struct {
-	temporal  client.Client
-	taskQueue string
-	dispatch  contract.Dispatch
-}
-
-func (e eventStarter) start(ctx context.Context, in contract.EventInput) (string, error) {
-	return contract.StartEvent(ctx, e.temporal, e.taskQueue, e.dispatch, in)
-}
-
-// startAdmitted starts in's workflow in the slot admit gave (release), within
-// ingestTimeout, frees the slot with what the start said of Temporal, and
-// says what a failure means: the one path of a start, for a request and for
-// the outbox alike.
-func (e eventStarter) startAdmitted(ctx context.Context, release func(contract.StartFailure), in contract.EventInput) (string, contract.StartFailure, error) {
-	ctx, cancel := context.WithTimeout(ctx, ingestTimeout)
-	defer cancel()
-	wfID, err := e.start(ctx, in)
-	failure := contract.StartOK
-	if err != nil {
-		failure = contract.ClassifyStart(err)
-	}
-	release(failure)
-	return wfID, failure, err
-}
-
 // startEvent starts the event's workflow. Over the ingest limit, or when
 // Temporal does not answer in time, it queues the event in the outbox for the
 // dispatcher instead (queued); only an event it can do neither with gets 503.
 func (s *Server) startEvent(c *fiber.Ctx, in contract.EventInput) (wfID string, queued bool, err error) {
 	wfID = contract.EventWorkflowID(in.TeamID, in.EventID)
-	release, ok := s.ingest.admit()
+	release, ok := s.ingest.Admit()
 	if !ok {
 		return wfID, true, s.queueEvent(c, in)
 	}
-	wfID, failure, err := s.starter.startAdmitted(c.UserContext(), release, in)
+	wfID, failure, err := s.starter.StartAdmitted(c.UserContext(), release, in)
 	if failure == contract.StartRefused {
 		s.log.Warn("event refused by the workflow service", "workflow", wfID, "error", err)
 		return wfID, false, problem.New(fiber.StatusBadRequest, "the event could not be started: %s", err)
@@ -188,7 +153,7 @@ func (s *Server) startEvent(c *fiber.Ctx, in contract.EventInput) (wfID string, 
 
 // queueEvent puts an event in the outbox, or says why it could not.
 func (s *Server) queueEvent(c *fiber.Ctx, in contract.EventInput) error {
-	if err := s.outbox.enqueue(c.UserContext(), in); err != nil {
+	if err := s.outbox.Enqueue(c.UserContext(), in); err != nil {
 		s.metrics.EventShed()
 		return err
 	}

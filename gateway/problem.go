@@ -48,11 +48,3 @@ func fiberDetail(fe *fiber.Error, bodyLimit int) string {
 	}
 	return fe.Message
 }
-
-// overloaded is the 503 of an event over the ingest limit that could not be
-// queued either (why says why).
-func overloaded(limit int, why string) *api.Problem {
-	p := problem.New(fiber.StatusServiceUnavailable, "the gateway is starting as many events as it may (%d) and %s; retry with the same id after the delay in Retry-After", limit, why)
-	p.RetryAfter = 1
-	return p
-}

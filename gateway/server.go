@@ -23,6 +23,7 @@ import (
 	"github.com/heraldhq/herald/internal/codec"
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/ingest"
 	"github.com/heraldhq/herald/internal/metrics"
 	"github.com/heraldhq/herald/internal/service"
 	"github.com/heraldhq/herald/internal/ssrf"
@@ -50,9 +51,9 @@ type Server struct {
 	console *console.Console
 	// ingest bounds the event workflow starts in flight; outbox takes the
 	// events over it.
-	ingest  *ingestLimiter
-	outbox  *outbox
-	starter eventStarter
+	ingest  *ingest.Limiter
+	outbox  *ingest.Outbox
+	starter ingest.Starter
 	// matches counts, for the 202, the integrations an event reaches.
 	matches  *ttlCache[matchKey, int]
 	observer observer
@@ -66,15 +67,16 @@ type Server struct {
 // m (may be nil) is served at /metrics, with herald_integrations counted from st.
 func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger, m *metrics.Metrics) (*Server, error) {
 	s := &Server{cfg: cfg, store: st, temporal: tc, log: log, metrics: m,
-		ingest: newIngestLimiter(max(cfg.IngestConcurrency, 1)), guesses: newGuessLimiter(), matches: newMatchCache(2*time.Second, st), dataRules: newDataRulesCache(2*time.Second, st), validating: newTeamGate(),
+		ingest: ingest.NewLimiter(max(cfg.IngestConcurrency, 1)), guesses: newGuessLimiter(), matches: newMatchCache(2*time.Second, st), dataRules: newDataRulesCache(2*time.Second, st), validating: newTeamGate(),
 		channels: channels.NewRegistry(channels.Options{WebhookHeaderPrefix: cfg.WebhookHeaderPrefix})}
 	s.svc = service.New(cfg, st, tc, s.channels, log)
 	s.slack = slackinstall.New(cfg, st, s.svc, log, actor)
 	s.console = console.New(cfg, st, s.svc, tc, log, guard{s})
-	s.starter = eventStarter{temporal: tc, taskQueue: cfg.TaskQueue, dispatch: contract.DispatchQueued}
+	dispatch := contract.DispatchQueued
 	if cfg.StartsEagerly() {
-		s.starter.dispatch = contract.DispatchEager
+		dispatch = contract.DispatchEager
 	}
+	s.starter = ingest.NewStarter(tc, cfg.TaskQueue, dispatch)
 	if cfg.RateLimit > 0 {
 		s.limiter = newKeyLimiter(cfg.RateLimit, cfg.RateBurst)
 	}
@@ -116,7 +118,7 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 	s.console.Mount(s.app)
 
 	s.mountAPI()
-	s.outbox = newOutbox(st, s.starter, cfg.OutboxLimit, s.ingest, log)
+	s.outbox = ingest.NewOutbox(st, s.starter, cfg.OutboxLimit, s.ingest, log)
 	return s, nil
 }
 
@@ -125,8 +127,8 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 func (s *Server) watch(m *metrics.Metrics) {
 	m.WatchIntegrations(s.store.CountIntegrations)
 	m.WatchDeliveries(s.store.CountOpenDeliveries)
-	m.WatchIngestLimit(func() float64 { return float64(s.ingest.current()) })
-	m.WatchOutbox(func() float64 { return float64(s.outbox.depth.Load()) }, func() float64 { return float64(s.outbox.setAside.Load()) })
+	m.WatchIngestLimit(func() float64 { return float64(s.ingest.Current()) })
+	m.WatchOutbox(func() float64 { return float64(s.outbox.Depth()) }, func() float64 { return float64(s.outbox.SetAside()) })
 	// On the public listener only behind its token; without one, the
 	// process serves it on its separate metrics listener (config.CheckMetricsExposure).
 	if s.cfg.MetricsToken != "" {
@@ -196,7 +198,7 @@ func (s *Server) mountAPI() {
 // Serve serves on ln until Shutdown.
 // It also runs the outbox dispatcher, which starts queued events.
 func (s *Server) Serve(ln net.Listener) error {
-	s.outbox.start()
+	s.outbox.Start()
 	return s.app.Listener(ln)
 }
 
@@ -205,7 +207,7 @@ func (s *Server) Serve(ln net.Listener) error {
 // not started stay in Postgres for the next gateway.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.app.ShutdownWithContext(ctx)
-	s.outbox.stop()
+	s.outbox.Stop()
 	return err
 }
 

@@ -1,4 +1,4 @@
-package gateway
+package ingest
 
 import (
 	"math"
@@ -76,8 +76,8 @@ func nextLimit(limit float64, lastCut time.Time, s startSample, p limitParams) (
 	return limit, lastCut
 }
 
-// ingestLimiter admits event starts under the adaptive limit.
-type ingestLimiter struct {
+// Limiter admits event starts under the adaptive limit.
+type Limiter struct {
 	p        limitParams
 	mu       sync.Mutex
 	limit    float64
@@ -85,17 +85,17 @@ type ingestLimiter struct {
 	lastCut  time.Time
 }
 
-func newIngestLimiter(maxInflight int) *ingestLimiter {
+func NewLimiter(maxInflight int) *Limiter {
 	p := limitParams{Min: math.Min(ingestMinLimit, float64(maxInflight)), Max: float64(maxInflight),
 		Target: ingestTarget, Backoff: ingestBackoff, Cooldown: ingestCooldown, Recover: ingestRecover}
 	// A new gateway trusts Temporal fully until starts get slow.
-	return &ingestLimiter{p: p, limit: p.Max}
+	return &Limiter{p: p, limit: p.Max}
 }
 
 // admit takes a slot without waiting, or says no at once. release reports
 // what became of the start: only Temporal's slowness moves the shared limit
 // (a start refused for what one event carries says nothing about Temporal).
-func (l *ingestLimiter) admit() (release func(contract.StartFailure), ok bool) {
+func (l *Limiter) Admit() (release func(contract.StartFailure), ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if float64(l.inflight) >= math.Floor(l.limit) {
@@ -114,7 +114,7 @@ func (l *ingestLimiter) admit() (release func(contract.StartFailure), ok bool) {
 }
 
 // current is the limit now, rounded down as admit applies it.
-func (l *ingestLimiter) current() int {
+func (l *Limiter) Current() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return int(l.limit)

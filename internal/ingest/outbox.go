@@ -1,4 +1,4 @@
-package gateway
+package ingest
 
 import (
 	"context"
@@ -42,14 +42,14 @@ type outboxStore interface {
 
 // outbox keeps events accepted over the ingest limit and starts them as the
 // limit allows.
-type outbox struct {
+type Outbox struct {
 	store outboxStore
 	// owner names this dispatcher's claims.
 	owner   string
-	starter eventStarter
+	starter Starter
 	// limit is how many events may wait (0: queueing is off).
 	limit  int
-	ingest *ingestLimiter
+	ingest *Limiter
 	log    *slog.Logger
 	// depth is the number of events waiting, as last counted plus those
 	// enqueued since.
@@ -63,12 +63,12 @@ type outbox struct {
 	done   chan struct{}
 }
 
-func newOutbox(st outboxStore, starter eventStarter, limit int, ingest *ingestLimiter, log *slog.Logger) *outbox {
-	return &outbox{store: st, owner: store.NewID("dispatcher"), starter: starter, limit: limit, ingest: ingest, log: log, wake: make(chan struct{}, 1)}
+func NewOutbox(st outboxStore, starter Starter, limit int, ingest *Limiter, log *slog.Logger) *Outbox {
+	return &Outbox{store: st, owner: store.NewID("dispatcher"), starter: starter, limit: limit, ingest: ingest, log: log, wake: make(chan struct{}, 1)}
 }
 
 // start runs the dispatcher (once, however often the gateway serves).
-func (o *outbox) start() {
+func (o *Outbox) Start() {
 	o.once.Do(func() {
 		ctx, cancel := context.WithCancel(context.Background())
 		o.cancel, o.done = cancel, make(chan struct{})
@@ -78,7 +78,7 @@ func (o *outbox) start() {
 
 // stop ends the dispatcher, if it runs; events it had not started stay in
 // the outbox for the next one.
-func (o *outbox) stop() {
+func (o *Outbox) Stop() {
 	o.once.Do(func() {}) // a gateway that never served has nothing to stop
 	if o.cancel != nil {
 		o.cancel()
@@ -86,7 +86,12 @@ func (o *outbox) stop() {
 	}
 }
 
-func (o *outbox) poke() {
+// Depth is the number of events waiting, as last counted plus those
+// enqueued since; SetAside the number set aside, as last counted.
+func (o *Outbox) Depth() int64    { return o.depth.Load() }
+func (o *Outbox) SetAside() int64 { return o.setAside.Load() }
+
+func (o *Outbox) poke() {
 	select {
 	case o.wake <- struct{}{}:
 	default:
@@ -94,31 +99,31 @@ func (o *outbox) poke() {
 }
 
 // enqueue keeps an event for the dispatcher.
-func (o *outbox) enqueue(ctx context.Context, in contract.EventInput) error {
+func (o *Outbox) Enqueue(ctx context.Context, in contract.EventInput) error {
 	switch {
 	case o.limit == 0:
-		return overloaded(o.ingest.current(), "queueing is off")
+		return Overloaded(o.ingest.Current(), "queueing is off")
 	case !o.reserve(int64(o.limit)):
-		return overloaded(o.ingest.current(), "the outbox is full")
+		return Overloaded(o.ingest.Current(), "the outbox is full")
 	}
 	input, err := json.Marshal(in)
 	if err != nil {
 		o.depth.Add(-1)
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, ingestTimeout)
+	ctx, cancel := context.WithTimeout(ctx, Timeout)
 	defer cancel()
 	if err := o.store.EnqueueEvent(ctx, store.OutboxEvent{TeamID: in.TeamID, EventID: in.EventID, Input: input, ReceivedAt: in.ReceivedAt}); err != nil {
 		o.depth.Add(-1)
 		o.log.Error("enqueue event", "event", in.EventID, "error", err)
-		return overloaded(o.ingest.current(), "the outbox is unavailable")
+		return Overloaded(o.ingest.Current(), "the outbox is unavailable")
 	}
 	o.poke()
 	return nil
 }
 
 // reserve takes a place in the outbox, if one of limit is free.
-func (o *outbox) reserve(limit int64) bool {
+func (o *Outbox) reserve(limit int64) bool {
 	for {
 		d := o.depth.Load()
 		if d >= limit {
@@ -130,7 +135,7 @@ func (o *outbox) reserve(limit int64) bool {
 	}
 }
 
-func (o *outbox) run(ctx context.Context) {
+func (o *Outbox) run(ctx context.Context) {
 	defer close(o.done)
 	tick := time.NewTicker(outboxPoll)
 	defer tick.Stop()
@@ -152,7 +157,7 @@ func (o *outbox) run(ctx context.Context) {
 }
 
 // drain starts waiting events until none is left or none could be started.
-func (o *outbox) drain(ctx context.Context) {
+func (o *Outbox) drain(ctx context.Context) {
 	for ctx.Err() == nil {
 		claimed, n, err := o.store.DispatchOutbox(ctx, o.owner, outboxBatch, outboxLease, func(batch []store.OutboxEvent) []store.OutboxStart { return o.startBatch(ctx, batch) })
 		if err != nil {
@@ -172,7 +177,7 @@ func (o *outbox) drain(ctx context.Context) {
 // startBatch starts each event's workflow within the ingest limit, waiting for
 // a slot when the limit is full (until the claim's lease nears its end), and
 // says what became of each.
-func (o *outbox) startBatch(ctx context.Context, batch []store.OutboxEvent) []store.OutboxStart {
+func (o *Outbox) startBatch(ctx context.Context, batch []store.OutboxEvent) []store.OutboxStart {
 	ctx, cancel := context.WithTimeout(ctx, outboxLease-outboxLeaseMargin)
 	defer cancel()
 	out := make([]store.OutboxStart, len(batch))
@@ -192,7 +197,7 @@ func (o *outbox) startBatch(ctx context.Context, batch []store.OutboxEvent) []st
 			continue
 		}
 		wg.Go(func() {
-			_, failure, err := o.starter.startAdmitted(ctx, release, in)
+			_, failure, err := o.starter.StartAdmitted(ctx, release, in)
 			if err != nil {
 				o.log.Warn("start queued event", "team", in.TeamID, "event", in.EventID, "error", err)
 				out[i] = store.OutboxStart{Failure: failure, Error: err.Error()}
@@ -206,9 +211,9 @@ func (o *outbox) startBatch(ctx context.Context, batch []store.OutboxEvent) []st
 }
 
 // slot waits for room under the ingest limit (nil when ctx ends first).
-func (o *outbox) slot(ctx context.Context) func(contract.StartFailure) {
+func (o *Outbox) slot(ctx context.Context) func(contract.StartFailure) {
 	for {
-		if release, ok := o.ingest.admit(); ok {
+		if release, ok := o.ingest.Admit(); ok {
 			return release
 		}
 		select {

@@ -1,4 +1,4 @@
-package gateway
+package ingest
 
 import (
 	"testing"
@@ -69,33 +69,33 @@ func TestNextLimitRecoversUnderLightLoad(t *testing.T) {
 }
 
 func TestIngestLimiterAdmitsUpToTheLimit(t *testing.T) {
-	l := newIngestLimiter(32)
+	l := NewLimiter(32)
 	var releases []func(contract.StartFailure)
 	for range 32 {
-		release, ok := l.admit()
+		release, ok := l.Admit()
 		if !ok {
 			t.Fatalf("refused at %d in flight, under the limit of 32", len(releases))
 		}
 		releases = append(releases, release)
 	}
-	if _, ok := l.admit(); ok {
+	if _, ok := l.Admit(); ok {
 		t.Fatal("admitted a 33rd start over the limit")
 	}
 	for _, r := range releases {
 		r(contract.StartSlow) // all slow at once: one cut, not 32
 	}
-	if got := l.current(); got != 24 {
+	if got := l.Current(); got != 24 {
 		t.Errorf("after a burst of failures the limit is %d, want 24", got)
 	}
 	for range 24 {
-		if _, ok := l.admit(); !ok {
+		if _, ok := l.Admit(); !ok {
 			t.Fatal("refused under the cut limit")
 		}
 	}
-	if _, ok := l.admit(); ok {
+	if _, ok := l.Admit(); ok {
 		t.Fatal("admitted over the cut limit")
 	}
-	if small := newIngestLimiter(2); small.current() != 2 || small.p.Min != 2 {
-		t.Errorf("a maximum below the minimum: limit %d, minimum %g", small.current(), small.p.Min)
+	if small := NewLimiter(2); small.Current() != 2 || small.p.Min != 2 {
+		t.Errorf("a maximum below the minimum: limit %d, minimum %g", small.Current(), small.p.Min)
 	}
 }

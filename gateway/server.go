@@ -70,6 +70,7 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 		ingest: ingest.NewLimiter(max(cfg.IngestConcurrency, 1)), guesses: newGuessLimiter(), matches: newMatchCache(2*time.Second, st), dataRules: newDataRulesCache(2*time.Second, st), validating: newTeamGate(),
 		channels: channels.NewRegistry(channels.Options{WebhookHeaderPrefix: cfg.WebhookHeaderPrefix})}
 	s.svc = service.New(cfg, st, tc, s.channels, log)
+	s.svc.OnDataRulesChange(s.dataRules.forget)
 	s.slack = slackinstall.New(cfg, st, s.svc, log, actor)
 	s.console = console.New(cfg, st, s.svc, tc, log, guard{s})
 	dispatch := contract.DispatchQueued

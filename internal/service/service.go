@@ -37,6 +37,8 @@ type Service struct {
 	log      *slog.Logger
 	// resolver checks integration URLs' hosts (tests replace it).
 	resolver ssrf.Resolver
+	// rulesChangedHook hears of a team whose data rules changed.
+	rulesChangedHook func(team string)
 }
 
 // New is the service over st and tc, with the channels of reg.

@@ -24,12 +24,22 @@ func WithStartReport(ctx context.Context) (context.Context, *StartReport) {
 	return context.WithValue(ctx, startReportKey{}, r), r
 }
 
+// StartAnswer is what Temporal answered a start.
+type StartAnswer int
+
+const (
+	// StartedNow: a new run was made.
+	StartedNow StartAnswer = iota
+	// IDTaken: the id was taken already (a repeat of an event received).
+	IDTaken
+)
+
 // ReportStart records what Temporal answered a start made with ctx (nothing
 // when ctx carries no report).
-func ReportStart(ctx context.Context, started bool) {
+func ReportStart(ctx context.Context, answer StartAnswer) {
 	if r, ok := ctx.Value(startReportKey{}).(*StartReport); ok {
 		r.mu.Lock()
-		r.duplicate = !started
+		r.duplicate = answer == IDTaken
 		r.mu.Unlock()
 	}
 }

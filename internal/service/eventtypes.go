@@ -259,14 +259,13 @@ func (s *Service) TeamSettings(ctx context.Context, a Actor) (api.TeamSettingsVi
 // ChangeTeamSettings changes what the team sets for itself (validateData);
 // ingest sees the change through rulesChanged.
 func (s *Service) ChangeTeamSettings(ctx context.Context, a Actor, req api.TeamSettingsRequest) (api.TeamSettingsView, error) {
-	if req.ValidateData == nil {
-		return s.TeamSettings(ctx, a)
-	}
-	t, err := s.store.SetValidateData(a.in(ctx), a.TeamID, *req.ValidateData)
+	t, err := s.store.ChangeTeamSettings(a.in(ctx), a.TeamID, store.TeamSettingsChange{ValidateData: req.ValidateData})
 	if err != nil {
 		return api.TeamSettingsView{}, err
 	}
-	s.rulesChanged(t.ID)
+	if req.ValidateData != nil {
+		s.rulesChanged(t.ID)
+	}
 	return teamSettingsView(t), nil
 }
 

@@ -151,16 +151,26 @@ func (s *Store) GetTeamSettings(ctx context.Context, teamID string) (TeamSetting
 	return t, nil
 }
 
-// SetValidateData turns the checking of a team's event data on or off.
-func (s *Store) SetValidateData(ctx context.Context, teamID string, on bool) (TeamSettings, error) {
+// TeamSettingsChange is a change of what a team sets for itself: the
+// fields set change.
+type TeamSettingsChange struct {
+	// ValidateData turns the checking of the team's event data on or off.
+	ValidateData *bool
+}
+
+// ChangeTeamSettings applies ch to the team's settings.
+func (s *Store) ChangeTeamSettings(ctx context.Context, teamID string, ch TeamSettingsChange) (TeamSettings, error) {
+	if ch.ValidateData == nil {
+		return s.GetTeamSettings(ctx, teamID)
+	}
 	var t TeamSettings
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		err := tx.GetContext(ctx, &t, `UPDATE teams SET validate_data = $2 WHERE id = $1 RETURNING id, name, created_at, validate_data`, teamID, on)
+		err := tx.GetContext(ctx, &t, `UPDATE teams SET validate_data = $2 WHERE id = $1 RETURNING id, name, created_at, validate_data`, teamID, *ch.ValidateData)
 		if err != nil {
 			return notFound(err, "team", teamID)
 		}
 		return s.audit(ctx, tx, Audit{TeamID: teamID, Action: AuditTeamUpdate, ObjectType: ObjectTeam, ObjectID: teamID,
-			Summary: map[string]any{"validateData": on}})
+			Summary: map[string]any{"validateData": *ch.ValidateData}})
 	})
 	return t, err
 }

@@ -23,7 +23,8 @@ func TestTeamDataRules(t *testing.T) {
 	if err != nil || r.ValidateData || len(r.Schemas) != 0 {
 		t.Fatalf("off: %+v %v", r, err)
 	}
-	if _, err := st.SetValidateData(ctx, team, true); err != nil {
+	validate := true
+	if _, err := st.ChangeTeamSettings(ctx, team, store.TeamSettingsChange{ValidateData: &validate}); err != nil {
 		t.Fatal(err)
 	}
 	if r, err = st.TeamDataRules(ctx, team); err != nil || !r.ValidateData || len(r.Schemas) != 0 {

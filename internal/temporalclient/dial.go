@@ -78,11 +78,13 @@ func reportStarts(ctx context.Context, method string, req, reply any, cc *grpc.C
 	r, ok := reply.(*workflowservice.StartWorkflowExecutionResponse)
 	switch {
 	case !ok:
+	case err == nil && r.GetStarted():
+		contract.ReportStart(ctx, contract.StartedNow)
 	case err == nil:
-		contract.ReportStart(ctx, r.GetStarted())
+		contract.ReportStart(ctx, contract.IDTaken)
 	default:
 		if _, taken := serviceerror.FromStatus(status.Convert(err)).(*serviceerror.WorkflowExecutionAlreadyStarted); taken {
-			contract.ReportStart(ctx, false)
+			contract.ReportStart(ctx, contract.IDTaken)
 		}
 	}
 	return err

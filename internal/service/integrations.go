@@ -56,16 +56,7 @@ func (s *Service) CreateIntegration(ctx context.Context, a Actor, req api.Integr
 	if err := ValidateRequest(&req, api.Creating, s.cfg); err != nil {
 		return none, err
 	}
-	if err := s.checkDeliveryControl(&req, herald.IntegrationType(*req.Type)); err != nil {
-		return none, err
-	}
-	if err := s.checkSettings(herald.IntegrationType(*req.Type), merged(store.Integration{}, req)); err != nil {
-		return none, err
-	}
-	if err := s.checkDestination(ctx, "url", *req.URL); err != nil {
-		return none, err
-	}
-	auth, err := s.checkAuth(ctx, herald.IntegrationType(*req.Type), channels.EndpointAuth{}, req)
+	auth, err := s.check(ctx, store.Integration{Type: herald.IntegrationType(*req.Type)}, &req)
 	if err != nil {
 		return none, err
 	}
@@ -151,11 +142,18 @@ func (s *Service) ChangeIntegration(ctx context.Context, a Actor, id string, req
 	if err := ValidateRequest(&req, api.Updating, s.cfg); err != nil {
 		return none, err
 	}
-	before, auth, err := s.checkChange(ctx, a, id, &req)
+	before, err := s.Integration(ctx, a, id)
 	if err != nil {
 		return none, err
 	}
-	p := patchOf(req, auth)
+	auth, err := s.check(ctx, before, &req)
+	if err != nil {
+		return none, err
+	}
+	p := patchOf(req)
+	if req.HasAuth() {
+		p.Auth = &auth
+	}
 	signing, err := s.requestedSigning(&req, before.Type, before.Secret)
 	if err != nil {
 		return none, err
@@ -212,57 +210,43 @@ func (s *Service) ChangeIntegration(ctx context.Context, a Actor, id string, req
 	return v, nil
 }
 
-// checkChange checks a change against the integration it changes, read only
-// when the change needs it: its settings and delivery control as merged, its
-// new destination, its endpoint authentication (returned when changed).
-func (s *Service) checkChange(ctx context.Context, a Actor, id string, req *api.IntegrationRequest) (store.Integration, *channels.EndpointAuth, error) {
-	var before store.Integration
-	var err error
-	patchesRetry := req.Retry != nil && *req.Retry != (retry.Override{})
-	if req.URL != nil || req.Format != nil || req.Secret != nil || req.RateLimit != nil || req.MaxInFlight != nil || req.Ordering != nil || req.DisableAfter != nil ||
-		req.Signing != nil || req.GenerateSecret || patchesRetry {
-		if before, err = s.Integration(ctx, a, id); err != nil {
-			return before, nil, err
+// check checks a request against the integration it makes or changes
+// (before: for a create, a new integration of the request's type), as the
+// integration will be after it: the merged settings (the channel's URL,
+// format and secret), the merged retry schedule, the delivery control, the
+// new destination, and the endpoint authentication, which it returns. It
+// is the one check of an integration's settings, for create and change
+// alike; ValidateRequest has checked the request's own fields before it.
+func (s *Service) check(ctx context.Context, before store.Integration, req *api.IntegrationRequest) (channels.EndpointAuth, error) {
+	if before.ID != "" && req.Retry != nil && *req.Retry != (retry.Override{}) {
+		// Field by field, as rateLimit: the fields not sent stay.
+		now := before.Retry.V.Patch(*req.Retry)
+		if err := checkRetry(&now, s.cfg); err != nil {
+			return before.Auth, err
 		}
-		if patchesRetry {
-			// Field by field, as rateLimit: the fields not sent stay.
-			now := before.Retry.V.Patch(*req.Retry)
-			if err := checkRetry(&now, s.cfg); err != nil {
-				return before, nil, err
-			}
-			req.Retry = &now
-		}
+		req.Retry = &now
+	}
+	// A change that leaves the URL, format and secret alone is not held to
+	// the channel's rules of today by what it did not touch.
+	if before.ID == "" || req.URL != nil || req.Format != nil || req.Secret != nil || req.Signing != nil || req.GenerateSecret {
 		if err := s.checkSettings(before.Type, merged(before, *req)); err != nil {
-			return before, nil, err
+			return before.Auth, err
 		}
-		if err := s.checkDeliveryControl(req, before.Type); err != nil {
-			return before, nil, err
-		}
+	}
+	if err := s.checkDeliveryControl(req, before.Type); err != nil {
+		return before.Auth, err
 	}
 	if req.URL != nil {
 		if err := s.checkDestination(ctx, "url", *req.URL); err != nil {
-			return before, nil, err
+			return before.Auth, err
 		}
 	}
-	var auth *channels.EndpointAuth
-	if req.HasAuth() {
-		if before.ID == "" {
-			if before, err = s.Integration(ctx, a, id); err != nil {
-				return before, nil, err
-			}
-		}
-		a, err := s.checkAuth(ctx, before.Type, before.Auth, *req)
-		if err != nil {
-			return before, nil, err
-		}
-		auth = &a
-	}
-	return before, auth, nil
+	return s.checkAuth(ctx, before.Type, before.Auth, *req)
 }
 
 // patchOf is the store's patch of a checked change request.
-func patchOf(req api.IntegrationRequest, auth *channels.EndpointAuth) store.IntegrationPatch {
-	p := store.IntegrationPatch{Auth: auth, Name: req.Name, URL: req.URL, Secret: req.Secret,
+func patchOf(req api.IntegrationRequest) store.IntegrationPatch {
+	p := store.IntegrationPatch{Name: req.Name, URL: req.URL, Secret: req.Secret,
 		Events: req.Events, Projects: req.Projects, AutoRecover: req.AutoRecover, Format: req.Format}
 	if req.AlertPolicy != nil {
 		p.AlertPolicy = &store.PolicyJSON{V: req.AlertPolicy}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -74,6 +75,7 @@ func DevServer(t testing.TB) *testsuite.DevServer {
 		for _, sa := range contract.SearchAttributes() {
 			args = append(args, "--search-attribute", sa)
 		}
+		keepInheritedFilesToOurselves()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		devServer, devErr = testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
@@ -89,6 +91,19 @@ func DevServer(t testing.TB) *testsuite.DevServer {
 		t.Fatalf("start Temporal dev server: %v", devErr)
 	}
 	return devServer
+}
+
+// keepInheritedFilesToOurselves marks the files this process inherited
+// (descriptors 3 and up; those Go opens are close-on-exec already) so that
+// no process it starts holds them. A fuzz worker talks to its coordinator
+// through two inherited pipes: a dev server started by a worker held them,
+// so when the worker was stopped (it is given a second to exit) the
+// coordinator waited for their end for ever: a CI run hung after
+// FuzzHTTPBoundary's last input.
+func keepInheritedFilesToOurselves() {
+	for fd := 3; fd < 256; fd++ {
+		syscall.CloseOnExec(fd)
+	}
 }
 
 // StopDevServer stops the shared dev server if one was started.

@@ -10,10 +10,10 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/gateway/console"
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/problem"
 	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/web/console"
 )
 
 const localKey = console.KeyLocal

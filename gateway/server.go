@@ -16,8 +16,6 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/gateway/console"
-	"github.com/heraldhq/herald/gateway/slackinstall"
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/channels"
 	"github.com/heraldhq/herald/internal/codec"
@@ -29,6 +27,8 @@ import (
 	"github.com/heraldhq/herald/internal/ssrf"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/telemetry"
+	"github.com/heraldhq/herald/web/console"
+	"github.com/heraldhq/herald/web/slackinstall"
 )
 
 // Server is the gateway.

@@ -11,9 +11,9 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/console"
 	"github.com/heraldhq/herald/internal/problem"
 	"github.com/heraldhq/herald/internal/store"
-	"github.com/heraldhq/herald/web/console"
 )
 
 const localKey = console.KeyLocal

@@ -20,15 +20,15 @@ import (
 	"github.com/heraldhq/herald/internal/channels"
 	"github.com/heraldhq/herald/internal/codec"
 	"github.com/heraldhq/herald/internal/config"
+	"github.com/heraldhq/herald/internal/console"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/ingest"
 	"github.com/heraldhq/herald/internal/metrics"
 	"github.com/heraldhq/herald/internal/service"
+	"github.com/heraldhq/herald/internal/slackinstall"
 	"github.com/heraldhq/herald/internal/ssrf"
 	"github.com/heraldhq/herald/internal/store"
 	"github.com/heraldhq/herald/internal/telemetry"
-	"github.com/heraldhq/herald/web/console"
-	"github.com/heraldhq/herald/web/slackinstall"
 )
 
 // Server is the gateway.

@@ -4,6 +4,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/door"
 )
 
 func (s *Server) createTeam(c *fiber.Ctx) error {
@@ -11,7 +12,7 @@ func (s *Server) createTeam(c *fiber.Ctx) error {
 	if err := decodeJSON(c.Body(), &req); err != nil {
 		return err
 	}
-	v, err := s.svc.CreateTeam(c.UserContext(), actor(c), req.Name)
+	v, err := s.svc.CreateTeam(c.UserContext(), door.Actor(c), req.Name)
 	if err != nil {
 		return err
 	}
@@ -19,7 +20,7 @@ func (s *Server) createTeam(c *fiber.Ctx) error {
 }
 
 func (s *Server) listTeams(c *fiber.Ctx) error {
-	views, err := s.svc.ListTeams(c.UserContext(), actor(c))
+	views, err := s.svc.ListTeams(c.UserContext(), door.Actor(c))
 	if err != nil {
 		return err
 	}
@@ -31,7 +32,7 @@ func (s *Server) createKey(c *fiber.Ctx) error {
 	if err := decodeJSON(c.Body(), &req); err != nil {
 		return err
 	}
-	v, err := s.svc.CreateKey(c.UserContext(), actor(c), req)
+	v, err := s.svc.CreateKey(c.UserContext(), door.Actor(c), req)
 	if err != nil {
 		return err
 	}
@@ -39,7 +40,7 @@ func (s *Server) createKey(c *fiber.Ctx) error {
 }
 
 func (s *Server) listKeys(c *fiber.Ctx) error {
-	views, err := s.svc.ListKeys(c.UserContext(), actor(c), c.Query("teamId"))
+	views, err := s.svc.ListKeys(c.UserContext(), door.Actor(c), c.Query("teamId"))
 	if err != nil {
 		return err
 	}
@@ -47,7 +48,7 @@ func (s *Server) listKeys(c *fiber.Ctx) error {
 }
 
 func (s *Server) revokeKey(c *fiber.Ctx) error {
-	v, err := s.svc.RevokeKey(c.UserContext(), actor(c), c.Params("id"))
+	v, err := s.svc.RevokeKey(c.UserContext(), door.Actor(c), c.Params("id"))
 	if err != nil {
 		return err
 	}

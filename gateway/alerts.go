@@ -7,6 +7,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/alerts"
 	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/door"
 	"github.com/heraldhq/herald/internal/problem"
 )
 
@@ -18,7 +19,7 @@ func policyView(p *alerts.Policy) api.AlertPolicyView {
 }
 
 func (s *Server) getAlertPolicy(c *fiber.Ctx) error {
-	p, err := s.store.TeamAlertPolicy(c.UserContext(), teamID(c))
+	p, err := s.store.TeamAlertPolicy(c.UserContext(), door.TeamID(c))
 	if err != nil {
 		return err
 	}
@@ -38,7 +39,7 @@ func (s *Server) putAlertPolicy(c *fiber.Ctx) error {
 			return problem.AtRoot(problem.BadRequest("%s", err))
 		}
 	}
-	if err := s.store.SetTeamAlertPolicy(c.UserContext(), teamID(c), p); err != nil {
+	if err := s.store.SetTeamAlertPolicy(c.UserContext(), door.TeamID(c), p); err != nil {
 		return err
 	}
 	return c.JSON(policyView(p))

@@ -3,6 +3,7 @@ package gateway
 import (
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/heraldhq/herald/internal/door"
 	"github.com/heraldhq/herald/internal/problem"
 )
 
@@ -18,7 +19,7 @@ func (s *Server) listAudit(c *fiber.Ctx) error {
 			return problem.BadRequest("query parameter %q is longer than 200 characters", q)
 		}
 	}
-	p, err := s.svc.Audit(c.UserContext(), actor(c), query(c), limit)
+	p, err := s.svc.Audit(c.UserContext(), door.Actor(c), door.Query(c), limit)
 	if err != nil {
 		return err
 	}

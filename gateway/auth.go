@@ -11,12 +11,10 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/api"
-	"github.com/heraldhq/herald/internal/console"
+	"github.com/heraldhq/herald/internal/door"
 	"github.com/heraldhq/herald/internal/problem"
 	"github.com/heraldhq/herald/internal/store"
 )
-
-const localKey = console.KeyLocal
 
 // authenticate resolves the bearer key, requires one of scopes on it (admin
 // holds them all), and applies the key's rate limit.
@@ -60,8 +58,8 @@ func (s *Server) authenticate(scopes ...herald.Scope) fiber.Handler {
 		if !slices.ContainsFunc(scopes, key.Has) {
 			return problem.New(fiber.StatusForbidden, "this API key lacks the %s scope this route needs", scopeList(scopes))
 		}
-		c.Locals(localKey, key)
-		c.SetUserContext(store.WithActor(c.UserContext(), actorOf(c, key, "api")))
+		door.SetKey(c, key)
+		c.SetUserContext(store.WithActor(c.UserContext(), actorOf(c, key)))
 		if err := s.checkRate(key.ID); err != nil {
 			return err
 		}
@@ -83,17 +81,12 @@ func unauthorized(c *fiber.Ctx, detail string) error {
 	return problem.New(fiber.StatusUnauthorized, "%s", detail)
 }
 
-// teamID is the team of the authenticated key.
-func teamID(c *fiber.Ctx) string { return apiKey(c).TeamID }
-
-// apiKey is the authenticated key.
-func apiKey(c *fiber.Ctx) store.APIKey { return c.Locals(localKey).(store.APIKey) }
-
-// actorOf is the actor of a request made with key through door (api or
-// console): the CLI names itself in its User-Agent.
-func actorOf(c *fiber.Ctx, key store.APIKey, door string) store.Actor {
-	if door == "api" && strings.HasPrefix(c.Get(fiber.HeaderUserAgent), api.CLIUserAgentPrefix) {
-		door = "cli"
+// actorOf is the actor of an API request made with key: through the api
+// door, or the cli one when the CLI names itself in its User-Agent.
+func actorOf(c *fiber.Ctx, key store.APIKey) store.Actor {
+	via := "api"
+	if strings.HasPrefix(c.Get(fiber.HeaderUserAgent), api.CLIUserAgentPrefix) {
+		via = "cli"
 	}
-	return store.Actor{Kind: store.ActorKey, ID: key.ID, Name: key.Name, Via: door}
+	return store.Actor{Kind: store.ActorKey, ID: key.ID, Name: key.Name, Via: via}
 }

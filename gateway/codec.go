@@ -9,6 +9,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/codec"
+	"github.com/heraldhq/herald/internal/door"
 	"github.com/heraldhq/herald/internal/problem"
 )
 
@@ -73,7 +74,7 @@ func codecHandler(c *codec.Codec, op string) fiber.Handler {
 		if err := protojson.Unmarshal(ctx.Body(), &in); err != nil {
 			return problem.BadRequest("the body must be Temporal payloads as JSON: %s", err)
 		}
-		key := apiKey(ctx)
+		key := door.Key(ctx)
 		var out []*commonpb.Payload
 		if op == "encode" {
 			enc, err := c.ForScope(key.TeamID).Encode(in.GetPayloads())

@@ -4,12 +4,12 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/door"
 	"github.com/heraldhq/herald/internal/service"
-	"github.com/heraldhq/herald/internal/store"
 )
 
 func (s *Server) getDelivery(c *fiber.Ctx) error {
-	v, _, err := s.svc.Delivery(c.UserContext(), actor(c), c.Params("id"))
+	v, _, err := s.svc.Delivery(c.UserContext(), door.Actor(c), c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -22,26 +22,11 @@ func (s *Server) listDeliveries(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	_, p, _, err := s.deliveryPage(c, limit)
+	_, p, _, err := s.svc.IntegrationDeliveries(c.UserContext(), door.Actor(c), c.Params("id"), limit, door.Query(c))
 	if err != nil {
 		return err
 	}
 	return c.JSON(p)
-}
-
-// deliveryPage reads :id and the delivery query: one page of an
-// integration's deliveries, newest first (API and console).
-func (s *Server) deliveryPage(c *fiber.Ctx, limit int) (store.Integration, api.Page[api.DeliveryView], store.DeliveryFilter, error) {
-	in, err := s.pathIntegration(c)
-	if err != nil {
-		return in, api.Page[api.DeliveryView]{}, store.DeliveryFilter{}, err
-	}
-	f, err := service.DeliveryQuery(teamID(c), in.ID, limit, query(c))
-	if err != nil {
-		return in, api.Page[api.DeliveryView]{}, f, err
-	}
-	p, err := s.svc.Deliveries(c.UserContext(), f)
-	return in, p, f, err
 }
 
 // listTeamDeliveries answers GET /v1/deliveries: the team's deliveries
@@ -52,7 +37,7 @@ func (s *Server) listTeamDeliveries(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f, err := service.DeliveryQuery(teamID(c), c.Query("integration"), limit, query(c))
+	f, err := service.DeliveryQuery(door.TeamID(c), c.Query("integration"), limit, door.Query(c))
 	if err != nil {
 		return err
 	}
@@ -67,7 +52,7 @@ func (s *Server) listTeamDeliveries(c *fiber.Ctx) error {
 // event's workflow (started again if it has closed).
 func (s *Server) resendDelivery(c *fiber.Ctx) error {
 	id := c.Params("id")
-	wfID, err := s.svc.Resend(c.UserContext(), actor(c), id)
+	wfID, err := s.svc.Resend(c.UserContext(), door.Actor(c), id)
 	if err != nil {
 		return err
 	}
@@ -84,7 +69,7 @@ func (s *Server) bulkResend(c *fiber.Ctx) error {
 	if err := decodeJSON(c.Body(), &req); err != nil {
 		return err
 	}
-	v, err := s.svc.BulkResend(c.UserContext(), actor(c), integ, req)
+	v, err := s.svc.BulkResend(c.UserContext(), door.Actor(c), integ, req)
 	if err != nil {
 		return err
 	}
@@ -92,7 +77,7 @@ func (s *Server) bulkResend(c *fiber.Ctx) error {
 }
 
 func (s *Server) bulkResendStatus(c *fiber.Ctx) error {
-	p, err := s.svc.BulkResendStatus(c.UserContext(), actor(c), c.Params("id"))
+	p, err := s.svc.BulkResendStatus(c.UserContext(), door.Actor(c), c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -101,7 +86,7 @@ func (s *Server) bulkResendStatus(c *fiber.Ctx) error {
 
 func (s *Server) cancelBulkResend(c *fiber.Ctx) error {
 	id := c.Params("id")
-	if err := s.svc.CancelBulkResend(c.UserContext(), actor(c), id); err != nil {
+	if err := s.svc.CancelBulkResend(c.UserContext(), door.Actor(c), id); err != nil {
 		return err
 	}
 	return c.Status(fiber.StatusAccepted).JSON(api.BulkResendCancelled{ID: id, Cancelled: true})

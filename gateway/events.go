@@ -13,6 +13,7 @@ import (
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/catalog"
 	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/door"
 	"github.com/heraldhq/herald/internal/eventtype"
 	"github.com/heraldhq/herald/internal/problem"
 	"github.com/heraldhq/herald/internal/service"
@@ -46,7 +47,7 @@ func (s *Server) ingestOne(c *fiber.Ctx, base context.Context, req api.EventRequ
 	if err != nil {
 		return api.Accepted{}, err
 	}
-	in.TeamID = teamID(c)
+	in.TeamID = door.TeamID(c)
 	if err := s.checkData(base, in, budget); err != nil {
 		return api.Accepted{}, err
 	}
@@ -217,7 +218,7 @@ func eventData(raw json.RawMessage) (json.RawMessage, string, error) {
 }
 
 func (s *Server) getEvent(c *fiber.Ctx) error {
-	team, id := teamID(c), c.Params("id")
+	team, id := door.TeamID(c), c.Params("id")
 	ev, err := s.store.GetEvent(c.UserContext(), team, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return s.acceptedEvent(c, team, id)
@@ -255,13 +256,13 @@ func (s *Server) listEvents(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f := store.EventFilter{TeamID: teamID(c), Before: c.Query("cursor"), Limit: limit, Project: c.Query("project")}
+	f := store.EventFilter{TeamID: door.TeamID(c), Before: c.Query("cursor"), Limit: limit, Project: c.Query("project")}
 	if t := c.Query("type"); t != "" {
 		if f.Type, err = eventtype.Normalize(t); err != nil {
 			return problem.BadRequest("query \"type\": %s", err)
 		}
 	}
-	if f.Since, f.Until, err = service.TimeRange(query(c)); err != nil {
+	if f.Since, f.Until, err = service.TimeRange(door.Query(c)); err != nil {
 		return err
 	}
 	evs, err := s.store.ListEvents(c.UserContext(), f)

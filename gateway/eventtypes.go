@@ -10,6 +10,7 @@ import (
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/catalog"
 	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/door"
 	"github.com/heraldhq/herald/internal/problem"
 	"github.com/heraldhq/herald/internal/service"
 	"github.com/heraldhq/herald/internal/store"
@@ -75,7 +76,7 @@ func (s *Server) checkData(ctx context.Context, in contract.EventInput, budget *
 
 // listEventTypes is the catalog: Herald's types, then the team's.
 func (s *Server) listEventTypes(c *fiber.Ctx) error {
-	views, err := s.svc.EventTypes(c.UserContext(), actor(c))
+	views, err := s.svc.EventTypes(c.UserContext(), door.Actor(c))
 	if err != nil {
 		return err
 	}
@@ -96,7 +97,7 @@ func (s *Server) getEventType(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v, err := s.svc.EventType(c.UserContext(), actor(c), name)
+	v, err := s.svc.EventType(c.UserContext(), door.Actor(c), name)
 	if err != nil {
 		return err
 	}
@@ -108,7 +109,7 @@ func (s *Server) createEventType(c *fiber.Ctx) error {
 	if err := decodeJSON(c.Body(), &req); err != nil {
 		return err
 	}
-	v, err := s.svc.CreateEventType(c.UserContext(), actor(c), req)
+	v, err := s.svc.CreateEventType(c.UserContext(), door.Actor(c), req)
 	if err != nil {
 		return err
 	}
@@ -124,7 +125,7 @@ func (s *Server) updateEventType(c *fiber.Ctx) error {
 	if err := decodeJSON(c.Body(), &req); err != nil {
 		return err
 	}
-	v, err := s.svc.UpdateEventType(c.UserContext(), actor(c), name, req)
+	v, err := s.svc.UpdateEventType(c.UserContext(), door.Actor(c), name, req)
 	if err != nil {
 		return err
 	}
@@ -136,7 +137,7 @@ func (s *Server) deleteEventType(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.svc.DeleteEventType(c.UserContext(), actor(c), name); err != nil {
+	if err := s.svc.DeleteEventType(c.UserContext(), door.Actor(c), name); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -144,7 +145,7 @@ func (s *Server) deleteEventType(c *fiber.Ctx) error {
 
 // getTeam is the caller's own team.
 func (s *Server) getTeam(c *fiber.Ctx) error {
-	v, err := s.svc.TeamSettings(c.UserContext(), actor(c))
+	v, err := s.svc.TeamSettings(c.UserContext(), door.Actor(c))
 	if err != nil {
 		return err
 	}
@@ -157,7 +158,7 @@ func (s *Server) patchTeam(c *fiber.Ctx) error {
 	if err := decodeJSON(c.Body(), &req); err != nil {
 		return err
 	}
-	v, err := s.svc.ChangeTeamSettings(c.UserContext(), actor(c), req)
+	v, err := s.svc.ChangeTeamSettings(c.UserContext(), door.Actor(c), req)
 	if err != nil {
 		return err
 	}

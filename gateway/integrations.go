@@ -6,6 +6,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/door"
 	"github.com/heraldhq/herald/internal/problem"
 	"github.com/heraldhq/herald/internal/service"
 	"github.com/heraldhq/herald/internal/store"
@@ -16,7 +17,7 @@ func (s *Server) createIntegration(c *fiber.Ctx) error {
 	if err := decodeJSON(c.Body(), &req); err != nil {
 		return err
 	}
-	v, err := s.svc.CreateIntegration(c.UserContext(), actor(c), req)
+	v, err := s.svc.CreateIntegration(c.UserContext(), door.Actor(c), req)
 	if err != nil {
 		return err
 	}
@@ -28,7 +29,7 @@ func (s *Server) listIntegrations(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	list, err := s.store.ListIntegrations(c.UserContext(), teamID(c), c.Query("cursor"), limit)
+	list, err := s.store.ListIntegrations(c.UserContext(), door.TeamID(c), c.Query("cursor"), limit)
 	if err != nil {
 		return err
 	}
@@ -56,7 +57,7 @@ func (s *Server) updateIntegration(c *fiber.Ctx) error {
 	if err := decodeJSON(c.Body(), &req); err != nil {
 		return err
 	}
-	v, err := s.svc.ChangeIntegration(c.UserContext(), actor(c), c.Params("id"), req)
+	v, err := s.svc.ChangeIntegration(c.UserContext(), door.Actor(c), c.Params("id"), req)
 	if err != nil {
 		return err
 	}
@@ -79,7 +80,7 @@ func (s *Server) rotateSecret(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	out, err := s.svc.RotateSecret(c.UserContext(), actor(c), in, body.Signing)
+	out, err := s.svc.RotateSecret(c.UserContext(), door.Actor(c), in, body.Signing)
 	if err != nil {
 		return err
 	}
@@ -96,7 +97,7 @@ func (s *Server) rotateSecret(c *fiber.Ctx) error {
 
 func (s *Server) deleteIntegration(c *fiber.Ctx) error {
 	id := c.Params("id")
-	err := s.store.DeleteIntegration(c.UserContext(), teamID(c), id)
+	err := s.store.DeleteIntegration(c.UserContext(), door.TeamID(c), id)
 	if errors.Is(err, store.ErrNotFound) {
 		return problem.NotFound("integration", id)
 	}
@@ -112,7 +113,7 @@ func (s *Server) testIntegration(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.svc.TestIntegration(c.UserContext(), actor(c), in)
+	res, err := s.svc.TestIntegration(c.UserContext(), door.Actor(c), in)
 	if err != nil {
 		return err
 	}
@@ -122,19 +123,7 @@ func (s *Server) testIntegration(c *fiber.Ctx) error {
 // pathIntegration is the caller's team's integration named by :id (404 when
 // the team has none by that id).
 func (s *Server) pathIntegration(c *fiber.Ctx) (store.Integration, error) {
-	return s.svc.Integration(c.UserContext(), actor(c), c.Params("id"))
-}
-
-// query reads the request's query string for the service layer.
-func query(c *fiber.Ctx) service.Query {
-	return func(name string) string { return c.Query(name) }
-}
-
-// actor is who makes the request: its key's team and scopes, its key, its
-// door.
-func actor(c *fiber.Ctx) service.Actor {
-	k := apiKey(c)
-	return service.Actor{TeamID: k.TeamID, Actor: store.ActorOf(c.UserContext()), Scopes: k.ScopeList()}
+	return s.svc.Integration(c.UserContext(), door.Actor(c), c.Params("id"))
 }
 
 func (s *Server) enableIntegration(c *fiber.Ctx) error {
@@ -142,7 +131,7 @@ func (s *Server) enableIntegration(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out, err := s.svc.Enable(c.UserContext(), actor(c), in)
+	out, err := s.svc.Enable(c.UserContext(), door.Actor(c), in)
 	if err != nil {
 		return err
 	}
@@ -166,7 +155,7 @@ func (s *Server) disableIntegration(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out, err := s.svc.Disable(c.UserContext(), actor(c), in, req.Reason)
+	out, err := s.svc.Disable(c.UserContext(), door.Actor(c), in, req.Reason)
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/console"
 	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/door"
 	"github.com/heraldhq/herald/internal/ingest"
 	"github.com/heraldhq/herald/internal/metrics"
 	"github.com/heraldhq/herald/internal/service"
@@ -71,7 +72,7 @@ func New(cfg *config.Config, st *store.Store, tc client.Client, log *slog.Logger
 		channels: channels.NewRegistry(channels.Options{WebhookHeaderPrefix: cfg.WebhookHeaderPrefix})}
 	s.svc = service.New(cfg, st, tc, s.channels, log)
 	s.svc.OnDataRulesChange(s.dataRules.forget)
-	s.slack = slackinstall.New(cfg, st, s.svc, log, actor)
+	s.slack = slackinstall.New(cfg, st, s.svc, log, door.Actor)
 	s.console = console.New(cfg, st, s.svc, tc, log, guard{s})
 	dispatch := contract.DispatchQueued
 	if cfg.StartsEagerly() {

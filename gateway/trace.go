@@ -12,7 +12,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/heraldhq/herald/internal/config"
-	"github.com/heraldhq/herald/internal/store"
+	"github.com/heraldhq/herald/internal/door"
 )
 
 // incomingTrace is what a caller's traceparent makes of a request's span.
@@ -69,7 +69,7 @@ func traceRequests(tracer trace.Tracer, incoming incomingTrace) fiber.Handler {
 		}
 		status := answeredStatus(c, err)
 		span.SetAttributes(attribute.Int("http.response.status_code", status))
-		if k, ok := c.Locals(localKey).(store.APIKey); ok {
+		if k, ok := door.KeyIfAny(c); ok {
 			span.SetAttributes(attribute.String("herald.team", k.TeamID))
 		}
 		if status >= 500 {

@@ -6,21 +6,17 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/heraldhq/herald/internal/problem"
-)
-
-const (
-	defaultPageLimit = 50
-	maxPageLimit     = 200
+	"github.com/heraldhq/herald/internal/service"
 )
 
 func pageLimit(c *fiber.Ctx) (int, error) {
 	q := c.Query("limit")
 	if q == "" {
-		return defaultPageLimit, nil
+		return service.DefaultPageLimit, nil
 	}
 	n, err := strconv.Atoi(q)
-	if err != nil || n < 1 || n > maxPageLimit {
-		return 0, problem.BadRequest("limit must be a whole number from 1 to %d", maxPageLimit)
+	if err != nil || n < 1 || n > service.MaxPageLimit {
+		return 0, problem.BadRequest("limit must be a whole number from 1 to %d", service.MaxPageLimit)
 	}
 	return n, nil
 }

@@ -4,11 +4,13 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/heraldhq/herald/internal/api"
+	"github.com/heraldhq/herald/internal/door"
+	"github.com/heraldhq/herald/internal/service"
 )
 
 // consoleAudit is the audit log's console page.
 func (s *Console) consoleAudit(c *fiber.Ctx) error {
-	p, err := s.svc.Audit(c.UserContext(), actor(c), query(c), defaultPageLimit)
+	p, err := s.svc.Audit(c.UserContext(), door.Actor(c), door.Query(c), service.DefaultPageLimit)
 	if err != nil {
 		return err
 	}

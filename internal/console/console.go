@@ -19,6 +19,7 @@ import (
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/door"
 	"github.com/heraldhq/herald/internal/problem"
 	"github.com/heraldhq/herald/internal/service"
 	"github.com/heraldhq/herald/internal/store"
@@ -192,7 +193,7 @@ func csrfToken(session string) string {
 
 func (s *Console) page(c *fiber.Ctx, title string) consolePage {
 	key := c.Cookies(consoleCookie)
-	p := consolePage{Title: title, Team: teamID(c), TeamName: teamID(c), CSRF: csrfToken(key), Flash: s.takeFlash(c)}
+	p := consolePage{Title: title, Team: door.TeamID(c), TeamName: door.TeamID(c), CSRF: csrfToken(key), Flash: s.takeFlash(c)}
 	if t, err := s.store.GetTeam(c.UserContext(), p.Team); err == nil {
 		p.TeamName = t.Name
 	}
@@ -282,7 +283,7 @@ func (s *Console) consoleAuth(c *fiber.Ctx) error {
 		c.Cookie(s.consoleCookieOf(consoleCookie, "", -1, fiber.CookieSameSiteStrictMode))
 		return c.Redirect("/console/login", fiber.StatusSeeOther)
 	}
-	c.Locals(KeyLocal, k)
+	door.SetKey(c, k)
 	c.SetUserContext(store.WithActor(c.UserContext(), actorOf(k)))
 	if err := s.guard.Rate(k.ID); err != nil {
 		return err
@@ -307,7 +308,7 @@ func (s *Console) Mount(app *fiber.App) {
 	app.Post("/console/login", s.consoleLogin)
 	con := app.Group("/console", s.consoleAuth)
 	con.Post("/logout", func(c *fiber.Ctx) error {
-		if err := s.store.EndSession(c.UserContext(), c.Locals(KeyLocal).(store.APIKey), c.Cookies(consoleCookie)); err != nil {
+		if err := s.store.EndSession(c.UserContext(), door.Key(c), c.Cookies(consoleCookie)); err != nil {
 			return err
 		}
 		c.Cookie(s.consoleCookieOf(consoleCookie, "", -1, fiber.CookieSameSiteStrictMode))
@@ -365,7 +366,7 @@ func (s *Console) consoleLogin(c *fiber.Ctx) error {
 		// Audited without the key: the team's when the key is one, the
 		// operator's (no team) when it is not.
 		c.SetUserContext(store.WithActor(c.UserContext(), actorOf(k)))
-		s.audit(c, store.Audit{TeamID: k.TeamID, Action: store.AuditConsoleSignInFail, ObjectType: store.ObjectKey, ObjectID: k.ID,
+		s.svc.RecordAudit(c.UserContext(), store.Audit{TeamID: k.TeamID, Action: store.AuditConsoleSignInFail, ObjectType: store.ObjectKey, ObjectID: k.ID,
 			Summary: map[string]any{"from": c.IP(), "reason": why}})
 		return s.renderLogin(c, fiber.StatusUnauthorized, msg)
 	}
@@ -394,9 +395,9 @@ func (s *Console) consoleLogin(c *fiber.Ctx) error {
 const consoleSetAside = 20
 
 func (s *Console) consoleIntegrations(c *fiber.Ctx) error {
-	limit := maxPageLimit
+	limit := service.MaxPageLimit
 	cursor := c.Query("cursor")
-	list, err := s.store.ListIntegrations(c.UserContext(), teamID(c), cursor, limit+1)
+	list, err := s.store.ListIntegrations(c.UserContext(), door.TeamID(c), cursor, limit+1)
 	if err != nil {
 		return err
 	}
@@ -413,7 +414,7 @@ func (s *Console) consoleIntegrations(c *fiber.Ctx) error {
 			autoDisabled = append(autoDisabled, views[i])
 		}
 	}
-	aside, err := s.store.ListSetAside(c.UserContext(), teamID(c), consoleSetAside)
+	aside, err := s.store.ListSetAside(c.UserContext(), door.TeamID(c), consoleSetAside)
 	if err != nil {
 		return err
 	}
@@ -428,7 +429,7 @@ func (s *Console) consoleIntegrations(c *fiber.Ctx) error {
 }
 
 func (s *Console) consoleDeliveries(c *fiber.Ctx) error {
-	in, p, f, err := s.deliveryPage(c, defaultPageLimit)
+	in, p, f, err := s.svc.IntegrationDeliveries(c.UserContext(), door.Actor(c), c.Params("id"), service.DefaultPageLimit, door.Query(c))
 	if err != nil {
 		return err
 	}
@@ -450,17 +451,17 @@ func (s *Console) consoleIntegrationAction(c *fiber.Ctx) error {
 	var msg string
 	switch c.Params("action") {
 	case "enable":
-		if _, err := s.svc.Enable(c.UserContext(), actor(c), in); err != nil {
+		if _, err := s.svc.Enable(c.UserContext(), door.Actor(c), in); err != nil {
 			return err
 		}
 		msg = in.Name + " enabled."
 	case "disable":
-		if _, err := s.svc.Disable(c.UserContext(), actor(c), in, "disabled in the console"); err != nil {
+		if _, err := s.svc.Disable(c.UserContext(), door.Actor(c), in, "disabled in the console"); err != nil {
 			return err
 		}
 		msg = in.Name + " disabled."
 	case "rotate":
-		out, err := s.svc.RotateSecret(c.UserContext(), actor(c), in, nil)
+		out, err := s.svc.RotateSecret(c.UserContext(), door.Actor(c), in, nil)
 		if err != nil {
 			return err
 		}
@@ -476,7 +477,7 @@ func (s *Console) consoleIntegrationAction(c *fiber.Ctx) error {
 		}
 		return s.redirectWithFlash(c, "/console", in.Name+" deleted; its delivery history stays.")
 	case "test":
-		res, err := s.svc.TestIntegration(c.UserContext(), actor(c), in)
+		res, err := s.svc.TestIntegration(c.UserContext(), door.Actor(c), in)
 		if err != nil {
 			return err
 		}

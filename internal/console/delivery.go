@@ -16,6 +16,7 @@ import (
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/door"
 	"github.com/heraldhq/herald/internal/problem"
 	"github.com/heraldhq/herald/internal/store"
 )
@@ -36,8 +37,8 @@ const awaitLimit = time.Minute
 // attempt, newest first. After a resend (?awaiting=N&t=UNIX) the page
 // refreshes itself until attempt N+1 lands, or a minute has passed.
 func (s *Console) consoleDelivery(c *fiber.Ctx) error {
-	team := teamID(c)
-	v, d, err := s.svc.Delivery(c.UserContext(), actor(c), c.Params("id"))
+	team := door.TeamID(c)
+	v, d, err := s.svc.Delivery(c.UserContext(), door.Actor(c), c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -81,24 +82,24 @@ func (s *Console) workflowURL(workflowID string) string {
 // refreshes itself until the attempt lands.
 func (s *Console) consoleResend(c *fiber.Ctx) error {
 	id := c.Params("id")
-	d, err := s.store.GetDelivery(c.UserContext(), teamID(c), id)
+	d, err := s.store.GetDelivery(c.UserContext(), door.TeamID(c), id)
 	if err != nil {
 		return problem.NotFound("delivery", id)
 	}
 	msg := "Resend requested: the new attempt appears below when it lands."
 	if c.FormValue("enable") == "1" {
-		in, err := s.store.GetIntegration(c.UserContext(), teamID(c), d.IntegrationID)
+		in, err := s.store.GetIntegration(c.UserContext(), door.TeamID(c), d.IntegrationID)
 		if err != nil {
 			return problem.NotFound("integration", d.IntegrationID)
 		}
 		if !in.Enabled {
-			if _, err := s.svc.Enable(c.UserContext(), actor(c), in); err != nil {
+			if _, err := s.svc.Enable(c.UserContext(), door.Actor(c), in); err != nil {
 				return err
 			}
 			msg = in.Name + " enabled, and the resend requested: the new attempt appears below when it lands."
 		}
 	}
-	if _, err := s.svc.Resend(c.UserContext(), actor(c), id); err != nil {
+	if _, err := s.svc.Resend(c.UserContext(), door.Actor(c), id); err != nil {
 		return err
 	}
 	target := fmt.Sprintf("/console/deliveries/%s?awaiting=%d&t=%d", url.PathEscape(id), d.AttemptCount, time.Now().Unix())

@@ -15,6 +15,7 @@ import (
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/channels"
 	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/door"
 	"github.com/heraldhq/herald/internal/eventtype"
 	"github.com/heraldhq/herald/internal/problem"
 	"github.com/heraldhq/herald/internal/service"
@@ -37,7 +38,7 @@ func eventRows(evs []store.EventSummary) []eventRow {
 
 // consoleEvents lists the team's events, newest first, by type and project.
 func (s *Console) consoleEvents(c *fiber.Ctx) error {
-	f := store.EventFilter{TeamID: teamID(c), Project: c.Query("project"), Before: c.Query("cursor"), Limit: defaultPageLimit}
+	f := store.EventFilter{TeamID: door.TeamID(c), Project: c.Query("project"), Before: c.Query("cursor"), Limit: service.DefaultPageLimit}
 	if t := strings.TrimSpace(c.Query("type")); t != "" {
 		var err error
 		if f.Type, err = eventtype.Normalize(t); err != nil {
@@ -52,7 +53,7 @@ func (s *Console) consoleEvents(c *fiber.Ctx) error {
 	if len(evs) == f.Limit {
 		next = evs[len(evs)-1].ID
 	}
-	types, err := s.store.EventTypes(c.UserContext(), teamID(c))
+	types, err := s.store.EventTypes(c.UserContext(), door.TeamID(c))
 	if err != nil {
 		return err
 	}
@@ -84,7 +85,7 @@ func (s *Console) consoleSearch(c *fiber.Ctx) error {
 	if q == "" || len(q) > 200 {
 		return c.Redirect("/console/events", fiber.StatusSeeOther)
 	}
-	evs, err := s.store.SearchEvents(c.UserContext(), teamID(c), q, defaultPageLimit)
+	evs, err := s.store.SearchEvents(c.UserContext(), door.TeamID(c), q, service.DefaultPageLimit)
 	if err != nil {
 		return err
 	}
@@ -97,7 +98,7 @@ func (s *Console) consoleSearch(c *fiber.Ctx) error {
 // consoleEvent is one event: what it carried and what became of it at every
 // integration.
 func (s *Console) consoleEvent(c *fiber.Ctx) error {
-	team, id := teamID(c), c.Params("id")
+	team, id := door.TeamID(c), c.Params("id")
 	ev, err := s.store.GetEvent(c.UserContext(), team, id)
 	if err != nil {
 		return problem.OrNotFound(err, "event", id)
@@ -155,7 +156,7 @@ var failureWindows = []string{"1h", "24h", "7d", "30d"}
 // consoleFailures lists the team's deliveries that failed or retry now,
 // newest first, by integration, channel, event type and time.
 func (s *Console) consoleFailures(c *fiber.Ctx) error {
-	f := store.DeliveryFilter{TeamID: teamID(c), IntegrationID: c.Query("integration"), Before: c.Query("cursor"), Limit: defaultPageLimit,
+	f := store.DeliveryFilter{TeamID: door.TeamID(c), IntegrationID: c.Query("integration"), Before: c.Query("cursor"), Limit: service.DefaultPageLimit,
 		Statuses: []herald.DeliveryStatus{herald.DeliveryFailed, herald.DeliveryRetrying}}
 	if st := c.Query("status"); st == string(herald.DeliveryFailed) || st == string(herald.DeliveryRetrying) {
 		f.Statuses = []herald.DeliveryStatus{herald.DeliveryStatus(st)}
@@ -186,7 +187,7 @@ func (s *Console) consoleFailures(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	integs, err := s.store.ListIntegrations(c.UserContext(), teamID(c), "", maxPageLimit)
+	integs, err := s.store.ListIntegrations(c.UserContext(), door.TeamID(c), "", service.MaxPageLimit)
 	if err != nil {
 		return err
 	}

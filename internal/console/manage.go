@@ -13,6 +13,7 @@ import (
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/channels"
 	"github.com/heraldhq/herald/internal/contract"
+	"github.com/heraldhq/herald/internal/door"
 	"github.com/heraldhq/herald/internal/jsontime"
 	"github.com/heraldhq/herald/internal/problem"
 	"github.com/heraldhq/herald/internal/retry"
@@ -128,7 +129,7 @@ func (s *Console) consoleCreateIntegration(c *fiber.Ctx) error {
 	req, err := f.request(api.Creating, c.FormValue("secret"))
 	if err == nil {
 		var v api.IntegrationView
-		if v, err = s.svc.CreateIntegration(c.UserContext(), actor(c), req); err == nil {
+		if v, err = s.svc.CreateIntegration(c.UserContext(), door.Actor(c), req); err == nil {
 			return s.renderShownOnce(c, v, "created")
 		}
 	}
@@ -176,7 +177,7 @@ func (s *Console) consoleSaveIntegration(c *fiber.Ctx) error {
 	if err == nil {
 		req.Signing = nil // a new scheme is a rotation (its own button)
 		var v api.IntegrationView
-		if v, err = s.svc.ChangeIntegration(c.UserContext(), actor(c), c.Params("id"), req); err == nil {
+		if v, err = s.svc.ChangeIntegration(c.UserContext(), door.Actor(c), c.Params("id"), req); err == nil {
 			msg := v.Name + " saved."
 			if v.Confirmation != nil {
 				msg += " Confirmation message: " + confirmationText(*v.Confirmation)

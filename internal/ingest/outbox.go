@@ -102,9 +102,9 @@ func (o *Outbox) poke() {
 func (o *Outbox) Enqueue(ctx context.Context, in contract.EventInput) error {
 	switch {
 	case o.limit == 0:
-		return Overloaded(o.ingest.Current(), "queueing is off")
+		return overloaded(o.ingest.Current(), "queueing is off")
 	case !o.reserve(int64(o.limit)):
-		return Overloaded(o.ingest.Current(), "the outbox is full")
+		return overloaded(o.ingest.Current(), "the outbox is full")
 	}
 	input, err := json.Marshal(in)
 	if err != nil {
@@ -116,7 +116,7 @@ func (o *Outbox) Enqueue(ctx context.Context, in contract.EventInput) error {
 	if err := o.store.EnqueueEvent(ctx, store.OutboxEvent{TeamID: in.TeamID, EventID: in.EventID, Input: input, ReceivedAt: in.ReceivedAt}); err != nil {
 		o.depth.Add(-1)
 		o.log.Error("enqueue event", "event", in.EventID, "error", err)
-		return Overloaded(o.ingest.Current(), "the outbox is unavailable")
+		return overloaded(o.ingest.Current(), "the outbox is unavailable")
 	}
 	o.poke()
 	return nil

@@ -55,9 +55,9 @@ func (e Starter) StartAdmitted(ctx context.Context, release func(contract.StartF
 	return wfID, failure, err
 }
 
-// Overloaded is the 503 of an event over the ingest limit that could not be
+// overloaded is the 503 of an event over the ingest limit that could not be
 // queued either (why says why).
-func Overloaded(limit int, why string) *api.Problem {
+func overloaded(limit int, why string) *api.Problem {
 	p := problem.New(http.StatusServiceUnavailable, "the gateway is starting as many events as it may (%d) and %s; retry with the same id after the delay in Retry-After", limit, why)
 	p.RetryAfter = 1
 	return p

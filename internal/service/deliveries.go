@@ -100,7 +100,7 @@ func (s *Service) Resend(ctx context.Context, a Actor, id string) (string, error
 		s.log.Error("resend", "delivery", d.ID, "error", err)
 		return "", problem.Unavailable("the resend could not be requested because the workflow service is unavailable")
 	}
-	s.audit(ctx, store.Audit{TeamID: team, Action: store.AuditDeliveryResend, ObjectType: store.ObjectDelivery, ObjectID: d.ID,
+	s.RecordAudit(ctx, store.Audit{TeamID: team, Action: store.AuditDeliveryResend, ObjectType: store.ObjectDelivery, ObjectID: d.ID,
 		Summary: map[string]any{"integrationId": integ.ID, "eventId": ev.ID}})
 	return wfID, nil
 }
@@ -134,7 +134,7 @@ func (s *Service) BulkResend(ctx context.Context, a Actor, integ store.Integrati
 		s.log.Error("bulk resend", "integration", id, "error", err)
 		return api.BulkResendAccepted{}, problem.Unavailable("the resend could not be started because the workflow service is unavailable")
 	}
-	s.audit(ctx, store.Audit{TeamID: team, Action: store.AuditBulkResend, ObjectType: store.ObjectIntegration, ObjectID: id,
+	s.RecordAudit(ctx, store.Audit{TeamID: team, Action: store.AuditBulkResend, ObjectType: store.ObjectIntegration, ObjectID: id,
 		Summary: map[string]any{"resendId": resendID, "status": status, "since": req.Since}})
 	return api.BulkResendAccepted{ID: resendID, WorkflowID: wfID}, nil
 }
@@ -157,6 +157,6 @@ func (s *Service) CancelBulkResend(ctx context.Context, a Actor, id string) erro
 	if err := contract.CancelBulkResend(ctx, s.temporal, a.TeamID, id); err != nil {
 		return problem.NotFound("running resend", id)
 	}
-	s.audit(ctx, store.Audit{TeamID: a.TeamID, Action: store.AuditBulkResendCancel, ObjectType: store.ObjectBulkResend, ObjectID: id})
+	s.RecordAudit(ctx, store.Audit{TeamID: a.TeamID, Action: store.AuditBulkResendCancel, ObjectType: store.ObjectBulkResend, ObjectID: id})
 	return nil
 }

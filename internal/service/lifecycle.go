@@ -104,7 +104,7 @@ func (s *Service) TestIntegration(ctx context.Context, a Actor, in store.Integra
 		s.log.Error("test integration", "integration", in.ID, "error", err)
 		return res, problem.Unavailable("the test could not be sent because the workflow service is unavailable")
 	}
-	s.audit(ctx, store.Audit{TeamID: in.TeamID, Action: store.AuditIntegrationTest, ObjectType: store.ObjectIntegration, ObjectID: in.ID,
+	s.RecordAudit(ctx, store.Audit{TeamID: in.TeamID, Action: store.AuditIntegrationTest, ObjectType: store.ObjectIntegration, ObjectID: in.ID,
 		Summary: map[string]any{"outcome": res.Outcome, "delivered": res.Delivered}})
 	return res, nil
 }

@@ -20,6 +20,28 @@ import (
 // Query reads one parameter of a list's query ("" when absent).
 type Query func(name string) string
 
+// Page sizes of every list: the default, and the most a query may ask for.
+const (
+	DefaultPageLimit = 50
+	MaxPageLimit     = 200
+)
+
+// IntegrationDeliveries is one page of the integration id's deliveries the
+// query asks for, newest first, with the integration and the filter read
+// from the query.
+func (s *Service) IntegrationDeliveries(ctx context.Context, a Actor, id string, limit int, q Query) (store.Integration, api.Page[api.DeliveryView], store.DeliveryFilter, error) {
+	in, err := s.Integration(ctx, a, id)
+	if err != nil {
+		return in, api.Page[api.DeliveryView]{}, store.DeliveryFilter{}, err
+	}
+	f, err := DeliveryQuery(in.TeamID, in.ID, limit, q)
+	if err != nil {
+		return in, api.Page[api.DeliveryView]{}, f, err
+	}
+	p, err := s.Deliveries(ctx, f)
+	return in, p, f, err
+}
+
 // DeliveryQuery is the filter a delivery list's query asks for, of the
 // caller's team (and of integration, when not ""): ?status (a list such as
 // failed,retrying), ?event, ?channel, ?since, ?until and ?cursor.

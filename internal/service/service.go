@@ -66,9 +66,10 @@ func (a Actor) Has(sc herald.Scope) bool {
 // in is ctx carrying a as the actor of every change made with it.
 func (a Actor) in(ctx context.Context) context.Context { return store.WithActor(ctx, a.Actor) }
 
-// audit records a change that is not a row of Herald's (a test); a failure
-// to record it is logged, the change stands.
-func (s *Service) audit(ctx context.Context, a store.Audit) {
+// RecordAudit records a change that is not a row of Herald's (a test, a
+// resend, a failed console sign-in); a failure to record it is logged, the
+// change stands.
+func (s *Service) RecordAudit(ctx context.Context, a store.Audit) {
 	if err := s.store.RecordAudit(ctx, a); err != nil {
 		s.log.Error("audit", "action", a.Action, "object", a.ObjectID, "error", err)
 	}

@@ -106,8 +106,9 @@ func TestThePublicClientStandsAlone(t *testing.T) {
 }
 
 // doors are the packages that speak HTTP to people and programs, above the
-// service layer: the API and, under internal/, the console and Add to Slack.
-var doors = []string{module + "/gateway", module + "/internal/console", module + "/internal/slackinstall"}
+// service layer: the API and, under internal/, the console, Add to Slack and
+// what they read from a request alike (door).
+var doors = []string{module + "/gateway", module + "/internal/console", module + "/internal/slackinstall", module + "/internal/door"}
 
 // HTTP stays at the doors: nothing else under internal/ (the service layer
 // and everything below it) depends on Fiber, so what Herald does is the

@@ -47,15 +47,28 @@ func TestARefusalIsAProblem(t *testing.T) {
 	if p == nil || p.Errors == nil || (*p.Errors)[0].Pointer != "/event" || !strings.Contains(p.Error(), "HTTP 400") {
 		t.Fatalf("HTTP %d %s: %+v", res.StatusCode(), res.Body, p)
 	}
-	// The key goes with every request, and the client names itself.
-	req, err := client.NewListEventsRequest(s.URL, nil)
+	// The key goes with every request, and the client names itself: what
+	// reached the wire, seen by the HTTP client under it.
+	var seen []http.Header
+	rec := client.WithHTTPClient(doerFunc(func(r *http.Request) (*http.Response, error) {
+		seen = append(seen, r.Header.Clone())
+		return http.DefaultClient.Do(r)
+	}))
+	c, err = client.New(s.URL, s.Key, rec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r, err := http.DefaultClient.Do(req); err != nil || r.StatusCode != http.StatusUnauthorized {
-		t.Fatalf("without the client's key: %v %v", r, err)
+	if _, err := c.ListEventsWithResponse(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 1 || seen[0].Get("Authorization") != "Bearer "+s.Key || seen[0].Get("User-Agent") != client.UserAgent {
+		t.Errorf("headers sent: %v", seen)
 	}
 }
+
+type doerFunc func(*http.Request) (*http.Response, error)
+
+func (f doerFunc) Do(r *http.Request) (*http.Response, error) { return f(r) }
 
 // stdoutOf runs f and returns what it printed.
 func stdoutOf(t *testing.T, f func()) string {

@@ -9,6 +9,8 @@ import (
 	"github.com/heraldhq/herald/internal/service"
 )
 
+// pageLimit is the page size a list's ?limit asks for (service.DefaultPageLimit
+// without one).
 func pageLimit(c *fiber.Ctx) (int, error) {
 	q := c.Query("limit")
 	if q == "" {

@@ -111,6 +111,8 @@ const (
 	TriggerTest         Trigger = "test"
 	TriggerConfirmation Trigger = "confirmation"
 	TriggerProbe        Trigger = "probe"
+	// TriggerReplay: a past event delivered again by a replay.
+	TriggerReplay Trigger = "replay"
 )
 
 // Scope is a permission carried by an API key.

@@ -3,7 +3,6 @@ package activities
 import (
 	"context"
 	"errors"
-	"net/http"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -14,12 +13,11 @@ import (
 	"github.com/heraldhq/herald/internal/channels"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/health"
+	"github.com/heraldhq/herald/internal/outgoing"
 	"github.com/heraldhq/herald/internal/redact"
 	"github.com/heraldhq/herald/internal/store"
 )
 
-// masked replaces secret header values in stored requests.
-const masked = "••••••"
 
 // slotMargin outlives an attempt's timeout before its in-flight slot expires
 // on its own (its worker died).
@@ -96,7 +94,8 @@ func (a *Activities) attempt(ctx context.Context, in contract.DeliverInput, t st
 	} else if res != nil {
 		return *res, nil
 	}
-	s, err := a.send(ctx, integ, channels.Message{DeliveryID: t.Delivery.ID, EventID: t.Event.ID, EventType: t.Event.Type, Data: t.Event.Data})
+	s, err := a.send(ctx, integ, channels.Message{DeliveryID: t.Delivery.ID, EventID: t.Event.ID, EventType: t.Event.Type, Data: t.Event.Data,
+		ProjectID: t.Event.ProjectID})
 	if err != nil {
 		return contract.DeliverResult{}, temporal.NewNonRetryableApplicationError(err.Error(), contract.ErrTypeUnsendable, err)
 	}
@@ -203,7 +202,7 @@ func newAttempt(deliveryID string, in contract.DeliverInput, req *channels.Reque
 		// Masked as every view shows it: a chat webhook URL is the
 		// credential, and a receiver's URL may carry a token.
 		RequestURL:            redact.URL(req.URL),
-		RequestHeaders:        maskHeaders(req.Header, secretHeaders),
+		RequestHeaders:        outgoing.Masked(req.Header, secretHeaders),
 		RequestBody:           string(req.Body),
 		ResponseBodyTruncated: ex.BodyTruncated,
 	}
@@ -220,17 +219,6 @@ func newAttempt(deliveryID string, in contract.DeliverInput, req *channels.Reque
 		att.RetryAfterMS = &ms
 	}
 	return att
-}
-
-func maskHeaders(h http.Header, secret []string) store.Headers {
-	out := store.Headers(h.Clone())
-	for _, name := range secret {
-		k := http.CanonicalHeaderKey(name)
-		if _, ok := out[k]; ok {
-			out[k] = []string{masked}
-		}
-	}
-	return out
 }
 
 // recordSent writes an attempt whose request already went out. A request that

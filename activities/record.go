@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"go.temporal.io/sdk/temporal"
 
@@ -11,6 +12,9 @@ import (
 	"github.com/heraldhq/herald/internal/alerts"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/eventtype"
+	"github.com/heraldhq/herald/internal/expr"
+	"github.com/heraldhq/herald/internal/outgoing"
+	"github.com/heraldhq/herald/internal/replay"
 	"github.com/heraldhq/herald/internal/retry"
 	"github.com/heraldhq/herald/internal/store"
 )
@@ -24,6 +28,9 @@ func (a *Activities) RecordEvent(ctx context.Context, in contract.EventInput) ([
 	if in.ResendOnly {
 		refs, err = a.Store.DeliveryRefs(ctx, in.TeamID, in.EventID)
 	} else {
+		if in, err = a.replayData(ctx, in); err != nil {
+			return nil, err
+		}
 		refs, err = a.Store.RecordEvent(ctx, store.Event{
 			TeamID:     in.TeamID,
 			ID:         in.EventID,
@@ -33,10 +40,16 @@ func (a *Activities) RecordEvent(ctx context.Context, in contract.EventInput) ([
 			WorkflowID: contract.EventWorkflowID(in.TeamID, in.EventID),
 			ReceivedAt: in.ReceivedAt,
 		}, store.Match{Candidates: eventtype.Candidates(in.Type), Exclude: in.ExcludeIntegrationID,
-			Only: in.OnlyIntegrationID, Carries: in.Carries, AnyProject: eventtype.HeraldsOwn(in.Type)})
+			Only: in.OnlyIntegrationID, Carries: in.Carries, AnyProject: eventtype.HeraldsOwn(in.Type), Passes: passes(in),
+			Replay: redeliver(in)})
 	}
 	if err != nil {
 		return nil, err
+	}
+	if in.OnlyIntegrationID != "" {
+		// A run for one integration drives its delivery alone: the event's
+		// other deliveries belong to the event's own run.
+		refs = slices.DeleteFunc(refs, func(r store.DeliveryRef) bool { return r.IntegrationID != in.OnlyIntegrationID })
 	}
 	groups, err := a.alertGroups(ctx, in, refs)
 	if err != nil {
@@ -64,6 +77,48 @@ func (a *Activities) RecordEvent(ctx context.Context, in contract.EventInput) ([
 		}
 	}
 	return out, nil
+}
+
+// passes applies integrations' filters to an event (its data decoded once
+// for all of them). An alert group's message is not filtered again: each
+// alert it sums up passed on its own.
+func passes(in contract.EventInput) func(integrationID, filter string) (bool, string) {
+	if len(in.Carries) > 0 {
+		return nil
+	}
+	var data any
+	return func(_, filter string) (bool, string) {
+		if data == nil {
+			var err error
+			if data, err = expr.Decode(in.Data); err != nil {
+				return false, err.Error()
+			}
+		}
+		return outgoing.Passes(filter, expr.Input{Event: in.Type, Project: in.ProjectID, Decoded: data})
+	}
+}
+
+// replayData gives a replay's run its event's data, which its input leaves
+// in Postgres (the filter reads it).
+func (a *Activities) replayData(ctx context.Context, in contract.EventInput) (contract.EventInput, error) {
+	if in.Trigger != herald.TriggerReplay || len(in.Data) > 0 {
+		return in, nil
+	}
+	ev, err := a.Store.GetEvent(ctx, in.TeamID, in.EventID)
+	if err != nil {
+		return in, nonRetryable(err)
+	}
+	in.Data = ev.Data
+	return in, nil
+}
+
+// redeliver is what a replay's run opens again (nil: not a replay).
+func redeliver(in contract.EventInput) *store.Redeliver {
+	if in.Trigger != herald.TriggerReplay {
+		return nil
+	}
+	r := replay.Redeliver(contract.ReplayInput{Again: in.Again})
+	return &r
 }
 
 type groupDecision struct {

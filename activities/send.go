@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/heraldhq/herald/internal/channels"
+	"github.com/heraldhq/herald/internal/outgoing"
 	"github.com/heraldhq/herald/internal/store"
 )
 
@@ -23,9 +24,8 @@ type sent struct {
 
 // send is the one attempt path: deliveries, recovery probes, test
 // notifications and confirmations all go through it. m carries the event
-// (ids, type, data); send fills in the integration's destination, format,
-// secrets and endpoint authentication, with the previous secret still
-// signing during a rotation. An error means nothing was sent (no channel for
+// (ids, type, data); outgoing.Complete fills in the rest, as it does for a
+// preview. An error means nothing was sent (no channel for
 // the type, or the message would not render); a failed request, or a token
 // the OAuth endpoint would not give, is a classified Result, not an error.
 func (a *Activities) send(ctx context.Context, integ store.Integration, m channels.Message) (sent, error) {
@@ -39,14 +39,10 @@ func (a *Activities) send(ctx context.Context, integ store.Integration, m channe
 	// a timeout instead of being made again by another execution).
 	ctx, cancel := context.WithTimeout(ctx, a.AttemptTimeout)
 	defer cancel()
-	now := a.Now()
-	m.IntegrationID, m.IntegrationName = integ.ID, integ.Name
-	m.URL, m.Secret, m.Format, m.Timestamp = integ.URL, integ.Secret, integ.Format, now
-	m.Auth = integ.Auth
-	if secrets := integ.SigningSecrets(now); len(secrets) == 2 {
-		m.PreviousSecret = secrets[1]
+	if m, err = outgoing.Complete(integ, m, a.Now()); err != nil {
+		return sent{}, err
 	}
-	s := sent{ch: ch, secretHeaders: append(ch.SecretHeaders(), integ.Auth.SecretHeaders()...)}
+	s := sent{ch: ch, secretHeaders: outgoing.SecretHeaders(ch, integ)}
 	oauth := integ.Auth.OAuth2
 	fresh, tokenErr := false, error(nil)
 	if oauth != nil {

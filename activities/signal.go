@@ -92,7 +92,7 @@ func (a *Activities) ResendPage(ctx context.Context, in contract.ResendPageInput
 // within the bulk resend's heartbeat timeout however slow its pace, and
 // often enough that a cancellation, which reaches an activity with a
 // heartbeat's answer, stops it while it waits.
-func waitBeating(ctx context.Context, d time.Duration, progress contract.ResendPageResult) error {
+func waitBeating(ctx context.Context, d time.Duration, progress any) error {
 	for d > 0 {
 		step := min(d, heartbeatEvery)
 		select {

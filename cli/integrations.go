@@ -36,6 +36,7 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 		newIntegrationEnableCmd(g, &remote),
 		newIntegrationDisableCmd(g, &remote),
 		newIntegrationTestCmd(g, &remote),
+		newIntegrationPreviewCmd(g, &remote),
 		newIntegrationSlackInstallCmd(g, &remote),
 	)
 	return cmd
@@ -316,6 +317,7 @@ type integrationFlags struct {
 	disableAfter           int
 	ordering               string
 	auth                   authFlags
+	routing                routingFlags
 }
 
 func (f *integrationFlags) bind(cmd *cobra.Command, intent api.Intent) {
@@ -349,6 +351,7 @@ func (f *integrationFlags) bind(cmd *cobra.Command, intent api.Intent) {
 	fs.IntVar(&f.disableAfter, "disable-after", 0, "failed deliveries in a row that disable it, 1 to 1000 (0: the server's, 5 unless set)")
 	fs.StringVar(&f.ordering, "ordering", "", "none, or fifo: attempts in the order the events arrived")
 	f.auth.bind(cmd)
+	f.routing.bind(cmd)
 	if intent == api.Updating {
 		f.auth.bindRemovals(cmd)
 	}
@@ -473,6 +476,7 @@ func (f *integrationFlags) body(cmd *cobra.Command, intent api.Intent) (api.Inte
 	if err := f.auth.apply(cmd, &r); err != nil {
 		return r, err
 	}
+	f.routing.apply(cmd, &r)
 	return r, nil
 }
 
@@ -579,6 +583,7 @@ func printIntegration(g *globals, i api.IntegrationView) error {
 	if o := i.OAuth2; o != nil {
 		t.row("oauth2", fmt.Sprintf("client %s at %s, scopes %v", o.ClientID, o.TokenURL, nonNil(o.Scopes)))
 	}
+	routingRows(t, i)
 	if i.Channel != "" {
 		t.row("channel", i.Channel)
 	}

@@ -70,7 +70,7 @@ func NewRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(
 		newServeCmd(g), newWorkerCmd(g), newDevCmd(g), newMigrateCmd(g),
 		newTeamsCmd(g), newKeysCmd(g),
-		newIntegrationsCmd(g), newEventsCmd(g), newDeliveriesCmd(g), newResendCmd(g), newAlertsCmd(g), newTemporalCmd(g), newHealthCmd(g), newBenchCmd(g), newSecretsCmd(g), newAuditCmd(g), newEventTypesCmd(g),
+		newIntegrationsCmd(g), newEventsCmd(g), newDeliveriesCmd(g), newResendCmd(g), newReplayCmd(g), newAlertsCmd(g), newTemporalCmd(g), newHealthCmd(g), newBenchCmd(g), newSecretsCmd(g), newAuditCmd(g), newEventTypesCmd(g),
 	)
 	return root
 }

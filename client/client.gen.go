@@ -260,11 +260,19 @@ type EventView struct {
 	Data       interface{}     `json:"data"`
 	Deliveries *[]DeliveryView `json:"deliveries,omitempty"`
 	Event      string          `json:"event"`
+	Filtered   *[]FilteredView `json:"filtered,omitempty"`
 	Id         string          `json:"id"`
 	Outcome    *string         `json:"outcome,omitempty"`
 	ProjectId  *string         `json:"projectId,omitempty"`
 	ReceivedAt time.Time       `json:"receivedAt"`
 	WorkflowId string          `json:"workflowId"`
+}
+
+// FilteredView defines model for FilteredView.
+type FilteredView struct {
+	IntegrationId   string `json:"integrationId"`
+	IntegrationName string `json:"integrationName"`
+	Reason          string `json:"reason"`
 }
 
 // HealthView defines model for HealthView.
@@ -293,6 +301,7 @@ type IntegrationRequest struct {
 	DisableAfter   *int               `json:"disableAfter,omitempty"`
 	Enabled        *bool              `json:"enabled,omitempty"`
 	Events         *[]string          `json:"events,omitempty"`
+	Filter         *string            `json:"filter,omitempty"`
 	Format         *string            `json:"format,omitempty"`
 	GenerateSecret *bool              `json:"generateSecret,omitempty"`
 	Headers        *map[string]string `json:"headers,omitempty"`
@@ -305,7 +314,9 @@ type IntegrationRequest struct {
 	Retry          *RetryOverride     `json:"retry,omitempty"`
 	Secret         *string            `json:"secret,omitempty"`
 	Signing        *string            `json:"signing,omitempty"`
+	Template       *MessageTemplate   `json:"template,omitempty"`
 	Tls            *ClientTLS         `json:"tls,omitempty"`
+	Transform      *string            `json:"transform,omitempty"`
 	Type           *string            `json:"type,omitempty"`
 	Url            *string            `json:"url,omitempty"`
 }
@@ -319,6 +330,7 @@ type IntegrationView struct {
 	CreatedAt         time.Time          `json:"createdAt"`
 	Enabled           bool               `json:"enabled"`
 	Events            *[]string          `json:"events"`
+	Filter            *string            `json:"filter,omitempty"`
 	Format            *string            `json:"format,omitempty"`
 	HasSecret         bool               `json:"hasSecret"`
 	Headers           *map[string]string `json:"headers,omitempty"`
@@ -335,7 +347,9 @@ type IntegrationView struct {
 	Retry             RetryView          `json:"retry"`
 	Secret            *string            `json:"secret,omitempty"`
 	Signing           *string            `json:"signing,omitempty"`
+	Template          *MessageTemplate   `json:"template,omitempty"`
 	Tls               *CertSummary       `json:"tls,omitempty"`
+	Transform         *string            `json:"transform,omitempty"`
 	Type              string             `json:"type"`
 	UpdatedAt         time.Time          `json:"updatedAt"`
 	Url               string             `json:"url"`
@@ -367,6 +381,12 @@ type KeyView struct {
 	TeamId    string     `json:"teamId"`
 }
 
+// MessageTemplate defines model for MessageTemplate.
+type MessageTemplate struct {
+	Text  *string `json:"text,omitempty"`
+	Title *string `json:"title,omitempty"`
+}
+
 // OAuth2Grant defines model for OAuth2Grant.
 type OAuth2Grant struct {
 	ClientId     *string   `json:"clientId,omitempty"`
@@ -381,6 +401,21 @@ type OAuth2View struct {
 	HasClientSecret bool      `json:"hasClientSecret"`
 	Scopes          *[]string `json:"scopes,omitempty"`
 	TokenUrl        string    `json:"tokenUrl"`
+}
+
+// Preview defines model for Preview.
+type Preview struct {
+	Matched bool        `json:"matched"`
+	Reason  *string     `json:"reason,omitempty"`
+	Request RequestView `json:"request"`
+}
+
+// PreviewRequest defines model for PreviewRequest.
+type PreviewRequest struct {
+	Data        interface{}         `json:"data,omitempty"`
+	Event       *string             `json:"event,omitempty"`
+	EventId     *string             `json:"eventId,omitempty"`
+	Integration *IntegrationRequest `json:"integration,omitempty"`
 }
 
 // Problem defines model for Problem.
@@ -427,6 +462,24 @@ type RateLimitView struct {
 	Custom    bool    `json:"custom"`
 	Per       *string `json:"per,omitempty"`
 	Unlimited *bool   `json:"unlimited,omitempty"`
+}
+
+// ReplayRequest defines model for ReplayRequest.
+type ReplayRequest struct {
+	Again  *bool     `json:"again,omitempty"`
+	Events *[]string `json:"events,omitempty"`
+	Since  *string   `json:"since,omitempty"`
+	Until  *string   `json:"until,omitempty"`
+}
+
+// ReplayView defines model for ReplayView.
+type ReplayView struct {
+	Done       int    `json:"done"`
+	Id         string `json:"id"`
+	Started    int    `json:"started"`
+	Status     string `json:"status"`
+	Total      int    `json:"total"`
+	WorkflowId string `json:"workflowId"`
 }
 
 // RequestView defines model for RequestView.
@@ -690,11 +743,20 @@ type PostEventBatchJSONRequestBody = EventBatchRequest
 // CreateIntegrationJSONRequestBody defines body for CreateIntegration for application/json ContentType.
 type CreateIntegrationJSONRequestBody = IntegrationRequest
 
+// PreviewSettingsJSONRequestBody defines body for PreviewSettings for application/json ContentType.
+type PreviewSettingsJSONRequestBody = PreviewRequest
+
 // UpdateIntegrationJSONRequestBody defines body for UpdateIntegration for application/json ContentType.
 type UpdateIntegrationJSONRequestBody = IntegrationRequest
 
 // DisableIntegrationJSONRequestBody defines body for DisableIntegration for application/json ContentType.
 type DisableIntegrationJSONRequestBody = DisableRequest
+
+// PreviewIntegrationJSONRequestBody defines body for PreviewIntegration for application/json ContentType.
+type PreviewIntegrationJSONRequestBody = PreviewRequest
+
+// ReplayJSONRequestBody defines body for Replay for application/json ContentType.
+type ReplayJSONRequestBody = ReplayRequest
 
 // BulkResendJSONRequestBody defines body for BulkResend for application/json ContentType.
 type BulkResendJSONRequestBody = BulkResendRequest
@@ -1010,6 +1072,24 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/integrations (the `CreateIntegration` operationId).
 	CreateIntegration(ctx context.Context, body CreateIntegrationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// PreviewSettingsWithBody Preview settings not saved yet
+	//
+	// As the integration's preview, for the settings in integration (a create body), checked as a create is; nothing is stored.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/integrations/preview (the `PreviewSettings` operationId).
+	PreviewSettingsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PreviewSettings Preview settings not saved yet
+	//
+	// As the integration's preview, for the settings in integration (a create body), checked as a create is; nothing is stored.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/integrations/preview (the `PreviewSettings` operationId).
+	PreviewSettings(ctx context.Context, body PreviewSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// DeleteIntegration Delete an integration (its deliveries and attempts are kept, and it leaves every list)
 	//
 	// Corresponds with DELETE /v1/integrations/{id} (the `DeleteIntegration` operationId).
@@ -1061,6 +1141,42 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/integrations/{id}/enable (the `EnableIntegration` operationId).
 	EnableIntegration(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PreviewIntegrationWithBody Show the request an event would make, sending nothing
+	//
+	// The exact request Herald would send this integration for an event (given as event and data, or a past one by eventId), secrets masked, and whether the event would reach it (type, project, filter) with why not. Nothing is sent, recorded or audited.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/integrations/{id}/preview (the `PreviewIntegration` operationId).
+	PreviewIntegrationWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PreviewIntegration Show the request an event would make, sending nothing
+	//
+	// The exact request Herald would send this integration for an event (given as event and data, or a past one by eventId), secrets masked, and whether the event would reach it (type, project, filter) with why not. Nothing is sent, recorded or audited.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/integrations/{id}/preview (the `PreviewIntegration` operationId).
+	PreviewIntegration(ctx context.Context, id string, body PreviewIntegrationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReplayWithBody Deliver the team's past events to an integration
+	//
+	// Each event received in [since, until) that the integration subscribes to (narrowed by events), and its filter passes, gets a delivery with trigger replay, paced like every delivery to it; an event it had delivered already is left out unless again is true, so the same replay twice delivers nothing twice. Runs as a workflow (resumable, cancellable) at HERALD_REPLAY_RATE events a second, beside live events.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/integrations/{id}/replay (the `Replay` operationId).
+	ReplayWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// Replay Deliver the team's past events to an integration
+	//
+	// Each event received in [since, until) that the integration subscribes to (narrowed by events), and its filter passes, gets a delivery with trigger replay, paced like every delivery to it; an event it had delivered already is left out unless again is true, so the same replay twice delivers nothing twice. Runs as a workflow (resumable, cancellable) at HERALD_REPLAY_RATE events a second, beside live events.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/integrations/{id}/replay (the `Replay` operationId).
+	Replay(ctx context.Context, id string, body ReplayJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// BulkResendWithBody Resend an integration's deliveries in bulk
 	//
@@ -1135,6 +1251,16 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/openapi.json (the `GetOpenAPI` operationId).
 	GetOpenAPI(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CancelReplay Stop a replay: what it started stays started, nothing more is
+	//
+	// Corresponds with DELETE /v1/replays/{id} (the `CancelReplay` operationId).
+	CancelReplay(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetReplay How far a replay is
+	//
+	// Corresponds with GET /v1/replays/{id} (the `GetReplay` operationId).
+	GetReplay(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CancelBulkResend Stop a bulk resend
 	//
@@ -1601,6 +1727,44 @@ func (c *Client) CreateIntegration(ctx context.Context, body CreateIntegrationJS
 	return c.Client.Do(req)
 }
 
+// PreviewSettingsWithBody Preview settings not saved yet
+//
+// As the integration's preview, for the settings in integration (a create body), checked as a create is; nothing is stored.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/integrations/preview (the `PreviewSettings` operationId).
+func (c *Client) PreviewSettingsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPreviewSettingsRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PreviewSettings Preview settings not saved yet
+//
+// As the integration's preview, for the settings in integration (a create body), checked as a create is; nothing is stored.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/integrations/preview (the `PreviewSettings` operationId).
+func (c *Client) PreviewSettings(ctx context.Context, body PreviewSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPreviewSettingsRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // DeleteIntegration Delete an integration (its deliveries and attempts are kept, and it leaves every list)
 //
 // Corresponds with DELETE /v1/integrations/{id} (the `DeleteIntegration` operationId).
@@ -1723,6 +1887,82 @@ func (c *Client) DisableIntegration(ctx context.Context, id string, body Disable
 // Corresponds with POST /v1/integrations/{id}/enable (the `EnableIntegration` operationId).
 func (c *Client) EnableIntegration(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewEnableIntegrationRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PreviewIntegrationWithBody Show the request an event would make, sending nothing
+//
+// The exact request Herald would send this integration for an event (given as event and data, or a past one by eventId), secrets masked, and whether the event would reach it (type, project, filter) with why not. Nothing is sent, recorded or audited.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/integrations/{id}/preview (the `PreviewIntegration` operationId).
+func (c *Client) PreviewIntegrationWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPreviewIntegrationRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PreviewIntegration Show the request an event would make, sending nothing
+//
+// The exact request Herald would send this integration for an event (given as event and data, or a past one by eventId), secrets masked, and whether the event would reach it (type, project, filter) with why not. Nothing is sent, recorded or audited.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/integrations/{id}/preview (the `PreviewIntegration` operationId).
+func (c *Client) PreviewIntegration(ctx context.Context, id string, body PreviewIntegrationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPreviewIntegrationRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReplayWithBody Deliver the team's past events to an integration
+//
+// Each event received in [since, until) that the integration subscribes to (narrowed by events), and its filter passes, gets a delivery with trigger replay, paced like every delivery to it; an event it had delivered already is left out unless again is true, so the same replay twice delivers nothing twice. Runs as a workflow (resumable, cancellable) at HERALD_REPLAY_RATE events a second, beside live events.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/integrations/{id}/replay (the `Replay` operationId).
+func (c *Client) ReplayWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReplayRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// Replay Deliver the team's past events to an integration
+//
+// Each event received in [since, until) that the integration subscribes to (narrowed by events), and its filter passes, gets a delivery with trigger replay, paced like every delivery to it; an event it had delivered already is left out unless again is true, so the same replay twice delivers nothing twice. Runs as a workflow (resumable, cancellable) at HERALD_REPLAY_RATE events a second, beside live events.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/integrations/{id}/replay (the `Replay` operationId).
+func (c *Client) Replay(ctx context.Context, id string, body ReplayJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReplayRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1897,6 +2137,36 @@ func (c *Client) RevokeKey(ctx context.Context, id string, reqEditors ...Request
 // Corresponds with GET /v1/openapi.json (the `GetOpenAPI` operationId).
 func (c *Client) GetOpenAPI(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetOpenAPIRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CancelReplay Stop a replay: what it started stays started, nothing more is
+//
+// Corresponds with DELETE /v1/replays/{id} (the `CancelReplay` operationId).
+func (c *Client) CancelReplay(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCancelReplayRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetReplay How far a replay is
+//
+// Corresponds with GET /v1/replays/{id} (the `GetReplay` operationId).
+func (c *Client) GetReplay(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetReplayRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -2994,6 +3264,46 @@ func NewCreateIntegrationRequestWithBody(server string, contentType string, body
 	return req, nil
 }
 
+// NewPreviewSettingsRequest calls the generic PreviewSettings builder with application/json body
+func NewPreviewSettingsRequest(server string, body PreviewSettingsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPreviewSettingsRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewPreviewSettingsRequestWithBody constructs an http.Request for the PreviewSettings method, with any body, and a specified content type
+func NewPreviewSettingsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/integrations/preview")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewDeleteIntegrationRequest constructs an http.Request for the DeleteIntegration method
 func NewDeleteIntegrationRequest(server string, id string) (*http.Request, error) {
 	var err error
@@ -3311,6 +3621,100 @@ func NewEnableIntegrationRequest(server string, id string) (*http.Request, error
 	return req, nil
 }
 
+// NewPreviewIntegrationRequest calls the generic PreviewIntegration builder with application/json body
+func NewPreviewIntegrationRequest(server string, id string, body PreviewIntegrationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPreviewIntegrationRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewPreviewIntegrationRequestWithBody constructs an http.Request for the PreviewIntegration method, with any body, and a specified content type
+func NewPreviewIntegrationRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/integrations/%s/preview", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewReplayRequest calls the generic Replay builder with application/json body
+func NewReplayRequest(server string, id string, body ReplayJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReplayRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewReplayRequestWithBody constructs an http.Request for the Replay method, with any body, and a specified content type
+func NewReplayRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/integrations/%s/replay", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewBulkResendRequest calls the generic BulkResend builder with application/json body
 func NewBulkResendRequest(server string, id string, body BulkResendJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -3577,6 +3981,74 @@ func NewGetOpenAPIRequest(server string) (*http.Request, error) {
 	}
 
 	operationPath := fmt.Sprintf("/v1/openapi.json")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCancelReplayRequest constructs an http.Request for the CancelReplay method
+func NewCancelReplayRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/replays/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetReplayRequest constructs an http.Request for the GetReplay method
+func NewGetReplayRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/replays/%s", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -4255,6 +4727,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/integrations (the `CreateIntegration` operationId).
 	CreateIntegrationWithResponse(ctx context.Context, body CreateIntegrationJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateIntegrationResponse, error)
 
+	// PreviewSettingsWithBodyWithResponse Preview settings not saved yet
+	//
+	// As the integration's preview, for the settings in integration (a create body), checked as a create is; nothing is stored.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/integrations/preview (the `PreviewSettings` operationId).
+	PreviewSettingsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PreviewSettingsResponse, error)
+
+	// PreviewSettingsWithResponse Preview settings not saved yet
+	//
+	// As the integration's preview, for the settings in integration (a create body), checked as a create is; nothing is stored.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/integrations/preview (the `PreviewSettings` operationId).
+	PreviewSettingsWithResponse(ctx context.Context, body PreviewSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*PreviewSettingsResponse, error)
+
 	// DeleteIntegrationWithResponse Delete an integration (its deliveries and attempts are kept, and it leaves every list)
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -4314,6 +4804,42 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/integrations/{id}/enable (the `EnableIntegration` operationId).
 	EnableIntegrationWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*EnableIntegrationResponse, error)
+
+	// PreviewIntegrationWithBodyWithResponse Show the request an event would make, sending nothing
+	//
+	// The exact request Herald would send this integration for an event (given as event and data, or a past one by eventId), secrets masked, and whether the event would reach it (type, project, filter) with why not. Nothing is sent, recorded or audited.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/integrations/{id}/preview (the `PreviewIntegration` operationId).
+	PreviewIntegrationWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PreviewIntegrationResponse, error)
+
+	// PreviewIntegrationWithResponse Show the request an event would make, sending nothing
+	//
+	// The exact request Herald would send this integration for an event (given as event and data, or a past one by eventId), secrets masked, and whether the event would reach it (type, project, filter) with why not. Nothing is sent, recorded or audited.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/integrations/{id}/preview (the `PreviewIntegration` operationId).
+	PreviewIntegrationWithResponse(ctx context.Context, id string, body PreviewIntegrationJSONRequestBody, reqEditors ...RequestEditorFn) (*PreviewIntegrationResponse, error)
+
+	// ReplayWithBodyWithResponse Deliver the team's past events to an integration
+	//
+	// Each event received in [since, until) that the integration subscribes to (narrowed by events), and its filter passes, gets a delivery with trigger replay, paced like every delivery to it; an event it had delivered already is left out unless again is true, so the same replay twice delivers nothing twice. Runs as a workflow (resumable, cancellable) at HERALD_REPLAY_RATE events a second, beside live events.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/integrations/{id}/replay (the `Replay` operationId).
+	ReplayWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReplayResponse, error)
+
+	// ReplayWithResponse Deliver the team's past events to an integration
+	//
+	// Each event received in [since, until) that the integration subscribes to (narrowed by events), and its filter passes, gets a delivery with trigger replay, paced like every delivery to it; an event it had delivered already is left out unless again is true, so the same replay twice delivers nothing twice. Runs as a workflow (resumable, cancellable) at HERALD_REPLAY_RATE events a second, beside live events.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/integrations/{id}/replay (the `Replay` operationId).
+	ReplayWithResponse(ctx context.Context, id string, body ReplayJSONRequestBody, reqEditors ...RequestEditorFn) (*ReplayResponse, error)
 
 	// BulkResendWithBodyWithResponse Resend an integration's deliveries in bulk
 	//
@@ -4396,6 +4922,20 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/openapi.json (the `GetOpenAPI` operationId).
 	GetOpenAPIWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetOpenAPIResponse, error)
+
+	// CancelReplayWithResponse Stop a replay: what it started stays started, nothing more is
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/replays/{id} (the `CancelReplay` operationId).
+	CancelReplayWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*CancelReplayResponse, error)
+
+	// GetReplayWithResponse How far a replay is
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/replays/{id} (the `GetReplay` operationId).
+	GetReplayWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetReplayResponse, error)
 
 	// CancelBulkResendWithResponse Stop a bulk resend
 	//
@@ -5908,6 +6448,89 @@ func (r CreateIntegrationResponse) ContentType() string {
 	return ""
 }
 
+type PreviewSettingsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Preview
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PreviewSettingsResponse) GetJSON200() *Preview {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PreviewSettingsResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PreviewSettingsResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PreviewSettingsResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r PreviewSettingsResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r PreviewSettingsResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r PreviewSettingsResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r PreviewSettingsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PreviewSettingsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PreviewSettingsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PreviewSettingsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type DeleteIntegrationResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -6414,6 +7037,193 @@ func (r EnableIntegrationResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r EnableIntegrationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PreviewIntegrationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Preview
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PreviewIntegrationResponse) GetJSON200() *Preview {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PreviewIntegrationResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PreviewIntegrationResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PreviewIntegrationResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PreviewIntegrationResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r PreviewIntegrationResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r PreviewIntegrationResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r PreviewIntegrationResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r PreviewIntegrationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PreviewIntegrationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PreviewIntegrationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PreviewIntegrationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ReplayResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *ReplayView
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r ReplayResponse) GetJSON202() *ReplayView {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ReplayResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ReplayResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ReplayResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ReplayResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ReplayResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ReplayResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ReplayResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ReplayResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ReplayResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReplayResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReplayResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReplayResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -6981,6 +7791,186 @@ func (r GetOpenAPIResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetOpenAPIResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CancelReplayResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *ReplayView
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r CancelReplayResponse) GetJSON202() *ReplayView {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CancelReplayResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CancelReplayResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CancelReplayResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CancelReplayResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r CancelReplayResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CancelReplayResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r CancelReplayResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CancelReplayResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CancelReplayResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CancelReplayResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CancelReplayResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetReplayResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReplayView
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetReplayResponse) GetJSON200() *ReplayView {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetReplayResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetReplayResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetReplayResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetReplayResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetReplayResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetReplayResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetReplayResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetReplayResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetReplayResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetReplayResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetReplayResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8029,6 +9019,36 @@ func (c *ClientWithResponses) CreateIntegrationWithResponse(ctx context.Context,
 	return ParseCreateIntegrationResponse(rsp)
 }
 
+// PreviewSettingsWithBodyWithResponse Preview settings not saved yet
+//
+// As the integration's preview, for the settings in integration (a create body), checked as a create is; nothing is stored.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/integrations/preview (the `PreviewSettings` operationId).
+func (c *ClientWithResponses) PreviewSettingsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PreviewSettingsResponse, error) {
+	rsp, err := c.PreviewSettingsWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePreviewSettingsResponse(rsp)
+}
+
+// PreviewSettingsWithResponse Preview settings not saved yet
+//
+// As the integration's preview, for the settings in integration (a create body), checked as a create is; nothing is stored.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/integrations/preview (the `PreviewSettings` operationId).
+func (c *ClientWithResponses) PreviewSettingsWithResponse(ctx context.Context, body PreviewSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*PreviewSettingsResponse, error) {
+	rsp, err := c.PreviewSettings(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePreviewSettingsResponse(rsp)
+}
+
 // DeleteIntegrationWithResponse Delete an integration (its deliveries and attempts are kept, and it leaves every list)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -8135,6 +9155,66 @@ func (c *ClientWithResponses) EnableIntegrationWithResponse(ctx context.Context,
 		return nil, err
 	}
 	return ParseEnableIntegrationResponse(rsp)
+}
+
+// PreviewIntegrationWithBodyWithResponse Show the request an event would make, sending nothing
+//
+// The exact request Herald would send this integration for an event (given as event and data, or a past one by eventId), secrets masked, and whether the event would reach it (type, project, filter) with why not. Nothing is sent, recorded or audited.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/integrations/{id}/preview (the `PreviewIntegration` operationId).
+func (c *ClientWithResponses) PreviewIntegrationWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PreviewIntegrationResponse, error) {
+	rsp, err := c.PreviewIntegrationWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePreviewIntegrationResponse(rsp)
+}
+
+// PreviewIntegrationWithResponse Show the request an event would make, sending nothing
+//
+// The exact request Herald would send this integration for an event (given as event and data, or a past one by eventId), secrets masked, and whether the event would reach it (type, project, filter) with why not. Nothing is sent, recorded or audited.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/integrations/{id}/preview (the `PreviewIntegration` operationId).
+func (c *ClientWithResponses) PreviewIntegrationWithResponse(ctx context.Context, id string, body PreviewIntegrationJSONRequestBody, reqEditors ...RequestEditorFn) (*PreviewIntegrationResponse, error) {
+	rsp, err := c.PreviewIntegration(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePreviewIntegrationResponse(rsp)
+}
+
+// ReplayWithBodyWithResponse Deliver the team's past events to an integration
+//
+// Each event received in [since, until) that the integration subscribes to (narrowed by events), and its filter passes, gets a delivery with trigger replay, paced like every delivery to it; an event it had delivered already is left out unless again is true, so the same replay twice delivers nothing twice. Runs as a workflow (resumable, cancellable) at HERALD_REPLAY_RATE events a second, beside live events.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/integrations/{id}/replay (the `Replay` operationId).
+func (c *ClientWithResponses) ReplayWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReplayResponse, error) {
+	rsp, err := c.ReplayWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReplayResponse(rsp)
+}
+
+// ReplayWithResponse Deliver the team's past events to an integration
+//
+// Each event received in [since, until) that the integration subscribes to (narrowed by events), and its filter passes, gets a delivery with trigger replay, paced like every delivery to it; an event it had delivered already is left out unless again is true, so the same replay twice delivers nothing twice. Runs as a workflow (resumable, cancellable) at HERALD_REPLAY_RATE events a second, beside live events.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/integrations/{id}/replay (the `Replay` operationId).
+func (c *ClientWithResponses) ReplayWithResponse(ctx context.Context, id string, body ReplayJSONRequestBody, reqEditors ...RequestEditorFn) (*ReplayResponse, error) {
+	rsp, err := c.Replay(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReplayResponse(rsp)
 }
 
 // BulkResendWithBodyWithResponse Resend an integration's deliveries in bulk
@@ -8277,6 +9357,32 @@ func (c *ClientWithResponses) GetOpenAPIWithResponse(ctx context.Context, reqEdi
 		return nil, err
 	}
 	return ParseGetOpenAPIResponse(rsp)
+}
+
+// CancelReplayWithResponse Stop a replay: what it started stays started, nothing more is
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/replays/{id} (the `CancelReplay` operationId).
+func (c *ClientWithResponses) CancelReplayWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*CancelReplayResponse, error) {
+	rsp, err := c.CancelReplay(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCancelReplayResponse(rsp)
+}
+
+// GetReplayWithResponse How far a replay is
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/replays/{id} (the `GetReplay` operationId).
+func (c *ClientWithResponses) GetReplayWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetReplayResponse, error) {
+	rsp, err := c.GetReplay(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetReplayResponse(rsp)
 }
 
 // CancelBulkResendWithResponse Stop a bulk resend
@@ -9603,6 +10709,74 @@ func ParseCreateIntegrationResponse(rsp *http.Response) (*CreateIntegrationRespo
 	return response, nil
 }
 
+// ParsePreviewSettingsResponse parses an HTTP response from a PreviewSettingsWithResponse call
+func ParsePreviewSettingsResponse(rsp *http.Response) (*PreviewSettingsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PreviewSettingsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Preview
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseDeleteIntegrationResponse parses an HTTP response from a DeleteIntegrationWithResponse call
 func ParseDeleteIntegrationResponse(rsp *http.Response) (*DeleteIntegrationResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -10015,6 +11189,163 @@ func ParseEnableIntegrationResponse(rsp *http.Response) (*EnableIntegrationRespo
 			return nil, err
 		}
 		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePreviewIntegrationResponse parses an HTTP response from a PreviewIntegrationWithResponse call
+func ParsePreviewIntegrationResponse(rsp *http.Response) (*PreviewIntegrationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PreviewIntegrationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Preview
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseReplayResponse parses an HTTP response from a ReplayWithResponse call
+func ParseReplayResponse(rsp *http.Response) (*ReplayResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReplayResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest ReplayView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest Problem
@@ -10477,6 +11808,156 @@ func ParseGetOpenAPIResponse(rsp *http.Response) (*GetOpenAPIResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCancelReplayResponse parses an HTTP response from a CancelReplayWithResponse call
+func ParseCancelReplayResponse(rsp *http.Response) (*CancelReplayResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CancelReplayResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest ReplayView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetReplayResponse parses an HTTP response from a GetReplayWithResponse call
+func ParseGetReplayResponse(rsp *http.Response) (*GetReplayResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetReplayResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReplayView
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest Problem

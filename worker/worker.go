@@ -57,6 +57,7 @@ func Register(r Registry, acts *activities.Activities) {
 		contract.TestWorkflow:       workflows.TestWorkflow,
 		contract.AlertGroupWorkflow: workflows.AlertGroupWorkflow,
 		contract.RetentionWorkflow:  workflows.RetentionWorkflow,
+		contract.ReplayWorkflow:     workflows.ReplayWorkflow,
 	} {
 		r.RegisterWorkflowWithOptions(wf, workflow.RegisterOptions{Name: name})
 	}

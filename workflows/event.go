@@ -2,6 +2,7 @@
 package workflows
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -59,7 +60,7 @@ func EventWorkflow(ctx workflow.Context, in contract.EventInput) (contract.Event
 		return contract.EventResult{}, fmt.Errorf("record event: %w", err)
 	}
 
-	ev := &eventRun{runs: map[string]*deliveryRun{}, eventType: in.Type, receivedAt: in.ReceivedAt}
+	ev := &eventRun{runs: map[string]*deliveryRun{}, eventType: in.Type, receivedAt: in.ReceivedAt, trigger: in.Trigger}
 	for _, p := range planned {
 		ev.ids = append(ev.ids, p.IntegrationID)
 	}
@@ -168,6 +169,8 @@ type eventRun struct {
 	ids    []string
 	lazy   bool
 	marked bool
+	// trigger is the first scheduled attempt's (a replay's run: replay).
+	trigger herald.Trigger
 }
 
 // showDetails keeps the Web UI's current details readable: where each
@@ -267,7 +270,7 @@ func (ev *eventRun) start(ctx workflow.Context, d *deliveryRun, p pass) {
 // deliver attempts a delivery until it is final or, waiting on backoff, is
 // woken by a timer, a resend or a recovery.
 func (ev *eventRun) deliver(ctx workflow.Context, d *deliveryRun, p pass) {
-	st := step{trigger: herald.TriggerAuto, pass: p}
+	st := step{trigger: cmp.Or(ev.trigger, herald.TriggerAuto), pass: p}
 	if p == oneOff {
 		st.trigger = herald.TriggerManual
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/alerts"
 	"github.com/heraldhq/herald/internal/channels"
+	"github.com/heraldhq/herald/internal/chattemplate"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/pacing"
 	"github.com/heraldhq/herald/internal/retry"
@@ -80,6 +81,10 @@ type IntegrationView struct {
 	Headers map[string]string     `json:"headers,omitempty"`
 	TLS     *channels.CertSummary `json:"tls,omitempty"`
 	OAuth2  *OAuth2View           `json:"oauth2,omitempty"`
+	// Filter, Template and Transform shape what it gets (docs/routing.md).
+	Filter    string             `json:"filter,omitempty"`
+	Template  *chattemplate.Spec `json:"template,omitempty"`
+	Transform string             `json:"transform,omitempty"`
 	// Confirmation says whether the welcome message of a new chat integration arrived.
 	Confirmation *contract.TestResult `json:"confirmation,omitempty"`
 	// Warnings are said once, in the answer that made or renamed it (another
@@ -141,6 +146,16 @@ type EventView struct {
 	Outcome    string         `json:"outcome,omitempty"`
 	Counts     *EventCounts   `json:"counts,omitempty"`
 	Deliveries []DeliveryView `json:"deliveries,omitempty"`
+	// Filtered are the integrations its type and project matched whose
+	// filters turned it away, each with why (GET /v1/events/{id}).
+	Filtered []FilteredView `json:"filtered,omitempty"`
+}
+
+// FilteredView is an integration whose filter turned an event away.
+type FilteredView struct {
+	IntegrationID   string `json:"integrationId"`
+	IntegrationName string `json:"integrationName"`
+	Reason          string `json:"reason"`
 }
 
 // EventCounts counts an event's deliveries by where they stand.
@@ -249,6 +264,25 @@ type EventBatchRequest struct {
 	Events []EventRequest `json:"events"`
 }
 
+// PreviewRequest is POST /v1/integrations/{id}/preview (an event given by
+// type and data, or a past one by id) and POST /v1/integrations/preview,
+// which also carries the integration's settings as a create body.
+type PreviewRequest struct {
+	Integration *IntegrationRequest `json:"integration"`
+	Event       string              `json:"event"`
+	Data        json.RawMessage     `json:"data"`
+	EventID     string              `json:"eventId"`
+}
+
+// Preview is the request Herald would send an integration for an event,
+// secrets masked; nothing is sent, recorded or audited. Matched says whether
+// the event would reach it at all (type, project, filter), Reason why not.
+type Preview struct {
+	Matched bool        `json:"matched"`
+	Reason  string      `json:"reason,omitempty"`
+	Request RequestView `json:"request"`
+}
+
 // RotatedSecret answers POST /v1/integrations/{id}/rotate-secret: the new
 // secret (HMAC) or public key (Ed25519), shown once, and until when the
 // previous one keeps signing.
@@ -328,6 +362,16 @@ type IntegrationRequest struct {
 	Headers *map[string]string  `json:"headers"`
 	TLS     *channels.ClientTLS `json:"tls"`
 	OAuth2  *channels.OAuth2    `json:"oauth2"`
+	// Filter is a CEL expression over event, data and project that an
+	// event must pass after its type and project matched ("" removes it).
+	Filter *string `json:"filter"`
+	// Template shapes chat messages (Slack, Discord, Teams): title and text
+	// in Go template syntax, every action's output escaped for the
+	// platform ({} removes it).
+	Template *chattemplate.Spec `json:"template"`
+	// Transform (webhooks) is a CEL expression yielding the body, an object
+	// ("" removes it).
+	Transform *string `json:"transform"`
 }
 
 // HasAuth says whether the request sets any endpoint authentication.
@@ -381,6 +425,40 @@ type AuditQuery struct {
 type BulkResendRequest struct {
 	Status string `json:"status"`
 	Since  string `json:"since"`
+}
+
+// ReplayRequest is POST /v1/integrations/{id}/replay: the team's past
+// events received in [since, until) (until: now when empty), of the types
+// in events when given, re-delivered to the integration; again also
+// delivers what it had already.
+type ReplayRequest struct {
+	Since  string   `json:"since"`
+	Until  string   `json:"until"`
+	Events []string `json:"events"`
+	Again  bool     `json:"again"`
+}
+
+// ReplayStatus is where a replay stands.
+type ReplayStatus string
+
+// Replay statuses.
+const (
+	ReplayRunning   ReplayStatus = "running"
+	ReplayDone      ReplayStatus = "done"
+	ReplayCancelled ReplayStatus = "cancelled"
+	ReplayFailed    ReplayStatus = "failed"
+)
+
+// ReplayView is a replay: of Total past events its integration takes, Done
+// were gone through and Started of them given a delivery (the others it
+// had already, or its filter turned away).
+type ReplayView struct {
+	ID         string       `json:"id"`
+	WorkflowID string       `json:"workflowId"`
+	Status     ReplayStatus `json:"status"`
+	Total      int          `json:"total"`
+	Done       int          `json:"done"`
+	Started    int          `json:"started"`
 }
 
 type DisableRequest struct {

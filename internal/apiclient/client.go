@@ -330,6 +330,31 @@ func (c *Client) TestIntegration(ctx context.Context, id string) (contract.TestR
 	return answer[contract.TestResult](c.gen.TestIntegration(ctx, id))
 }
 
+// PreviewIntegration is the request integration id would get for an event.
+func (c *Client) PreviewIntegration(ctx context.Context, id string, r api.PreviewRequest) (api.Preview, error) {
+	return answer[api.Preview](c.gen.PreviewIntegration(ctx, id, r))
+}
+
+// PreviewSettings is the request unsaved settings (r.Integration) would make.
+func (c *Client) PreviewSettings(ctx context.Context, r api.PreviewRequest) (api.Preview, error) {
+	return answer[api.Preview](c.gen.PreviewSettings(ctx, r))
+}
+
+// Replay starts a replay of past events to integration id.
+func (c *Client) Replay(ctx context.Context, id string, r api.ReplayRequest) (api.ReplayView, error) {
+	return answer[api.ReplayView](c.gen.Replay(ctx, id, r))
+}
+
+// ReplayState is where a replay stands.
+func (c *Client) ReplayState(ctx context.Context, id string) (api.ReplayView, error) {
+	return answer[api.ReplayView](c.gen.GetReplay(ctx, id))
+}
+
+// CancelReplay stops a replay.
+func (c *Client) CancelReplay(ctx context.Context, id string) (api.ReplayView, error) {
+	return answer[api.ReplayView](c.gen.CancelReplay(ctx, id))
+}
+
 func (c *Client) RotateSecret(ctx context.Context, id string, r api.IntegrationRequest) (api.RotatedSecret, error) {
 	return answer[api.RotatedSecret](c.gen.RotateSecret(ctx, id, r))
 }

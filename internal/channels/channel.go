@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/chattemplate"
+	"github.com/heraldhq/herald/internal/expr"
 )
 
 // Message is one event on its way to one integration.
@@ -34,6 +36,13 @@ type Message struct {
 	Auth EndpointAuth
 	// Bearer is the OAuth 2.0 access token for this attempt ("": none).
 	Bearer string
+	// ProjectID is the event's project ("": none), for templates and transforms.
+	ProjectID string
+	// Template is the chat integration's message template (nil: the
+	// built-in message).
+	Template *chattemplate.Template
+	// Transform makes the webhook body from the event (nil: {"event","data"}).
+	Transform *expr.Program
 }
 
 // Request is a rendered HTTP request.

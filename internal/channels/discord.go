@@ -12,6 +12,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/alerts"
+	"github.com/heraldhq/herald/internal/chattemplate"
 	"github.com/heraldhq/herald/internal/eventread"
 	"github.com/heraldhq/herald/internal/pacing"
 	"github.com/heraldhq/herald/internal/runes"
@@ -66,7 +67,9 @@ type DiscordEmbed struct {
 type DiscordMessage struct {
 	Content string         `json:"content,omitempty"`
 	Embeds  []DiscordEmbed `json:"embeds"`
-	// AllowedMentions is always empty: event text can never ping anyone.
+	// AllowedMentions is empty for the built-in message: event text can
+	// never ping anyone. A template's content may mention users and roles
+	// (its author's literal text; event text in it is escaped).
 	AllowedMentions struct {
 		Parse []string `json:"parse"`
 	} `json:"allowed_mentions"`
@@ -81,11 +84,15 @@ const discordTextMax = 1000
 // RenderDiscord builds the embed of an event.
 func RenderDiscord(m Message) DiscordMessage {
 	s := eventread.Summarize(m.EventType, m.Data)
+	t, ok, failed := templated(m, discordDialect, discordDialect)
+	if ok {
+		return renderDiscordTemplated(m, s, t)
+	}
 	e := DiscordEmbed{Title: discordMarkdown.fit(runes.OneLine(s.Title), DiscordTitleMax), Color: s.Tone.Colour()}
 	if s.Link != "" && runes.Len(s.Link) <= 2048 {
 		e.URL = s.Link
 	}
-	footer := runes.Truncate(runes.OneLine(m.EventType+" · event "+m.EventID), 300)
+	footer := discordFooter(m, failed)
 	e.Footer = &struct {
 		Text string `json:"text"`
 	}{footer}
@@ -111,6 +118,32 @@ func RenderDiscord(m Message) DiscordMessage {
 	}
 	msg := DiscordMessage{Embeds: []DiscordEmbed{e}}
 	msg.AllowedMentions.Parse = []string{}
+	return msg
+}
+
+// discordFooter is the event's type and id (the footer renders no
+// markdown), and why its template was not used when it failed.
+func discordFooter(m Message, failed string) string {
+	footer := m.EventType + " · event " + m.EventID
+	if failed != "" {
+		footer += " · " + failed
+	}
+	return runes.Truncate(runes.OneLine(footer), 600)
+}
+
+// renderDiscordTemplated is the message of a template: its text as the
+// content, where mentions notify, and its title on an embed in the event's
+// colour.
+func renderDiscordTemplated(m Message, s eventread.Summary, t chattemplate.Rendered) DiscordMessage {
+	e := DiscordEmbed{Title: runes.Truncate(runes.OneLine(t.Title), DiscordTitleMax), Color: s.Tone.Colour()}
+	if e.Title == "" {
+		e.Title = discordMarkdown.fit(runes.OneLine(s.Title), DiscordTitleMax)
+	}
+	e.Footer = &struct {
+		Text string `json:"text"`
+	}{discordFooter(m, "")}
+	msg := DiscordMessage{Content: runes.Truncate(t.Text, DiscordContentMax), Embeds: []DiscordEmbed{e}}
+	msg.AllowedMentions.Parse = []string{"users", "roles"}
 	return msg
 }
 
@@ -191,7 +224,7 @@ func (c *Discord) classify(r *Response, now time.Time) Result {
 
 // Traits: a new integration gets a confirmation message; alerts are grouped.
 func (c *Discord) Traits() Traits {
-	return Traits{Confirms: true, Alerts: alerts.GroupedByDefault, Rate: DiscordRate}
+	return Traits{Confirms: true, Alerts: alerts.GroupedByDefault, Rate: DiscordRate, Shaping: ShapeTemplate}
 }
 
 // DiscordRate is where pacing starts before a webhook's first answer: about

@@ -9,6 +9,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/alerts"
+	"github.com/heraldhq/herald/internal/chattemplate"
 	"github.com/heraldhq/herald/internal/eventread"
 	"github.com/heraldhq/herald/internal/pacing"
 	"github.com/heraldhq/herald/internal/runes"
@@ -66,6 +67,10 @@ type SlackMessage struct {
 
 // RenderSlack builds the Block Kit message of an event.
 func RenderSlack(m Message) SlackMessage {
+	t, ok, failed := templated(m, plainDialect, slackDialect)
+	if ok {
+		return renderSlackTemplated(m, t)
+	}
 	s := eventread.Summarize(m.EventType, m.Data)
 	title := runes.OneLine(s.Tone.Emoji() + " " + s.Title)
 	msg := SlackMessage{}
@@ -92,11 +97,7 @@ func RenderSlack(m Message) SlackMessage {
 			slackButton{Type: "button", Text: slackText{Type: "plain_text", Text: "Open"}, URL: s.Link},
 		}})
 	}
-	ctx := "`" + fitEscaped(m.EventType, 120, slackEscape) + "`"
-	if m.EventID != "" {
-		ctx += " · event " + fitEscaped(m.EventID, 140, slackEscape)
-	}
-	msg.Blocks = append(msg.Blocks, slackBlock{Type: "context", Elements: []any{slackText{Type: "mrkdwn", Text: ctx}}})
+	msg.Blocks = append(msg.Blocks, slackContext(m, failed))
 
 	// The fallback text is what notifications and screen readers show.
 	fallback := []string{fitEscaped(title, 300, slackEscape)}
@@ -109,6 +110,36 @@ func RenderSlack(m Message) SlackMessage {
 		}
 	}
 	msg.Text = runes.Truncate(strings.Join(fallback, " · "), SlackSectionTextMax)
+	return msg
+}
+
+// slackContext is the closing line: the event's type and id, and why its
+// template was not used when it failed.
+func slackContext(m Message, failed string) slackBlock {
+	ctx := "`" + fitEscaped(m.EventType, 120, slackEscape) + "`"
+	if m.EventID != "" {
+		ctx += " · event " + fitEscaped(m.EventID, 140, slackEscape)
+	}
+	if failed != "" {
+		ctx += " · " + fitEscaped(failed, 300, slackEscape)
+	}
+	return slackBlock{Type: "context", Elements: []any{slackText{Type: "mrkdwn", Text: ctx}}}
+}
+
+// renderSlackTemplated is the message of a template: its title as the
+// header (plain text, so nothing in it is markup), its text as one mrkdwn
+// section and as the notification text.
+func renderSlackTemplated(m Message, t chattemplate.Rendered) SlackMessage {
+	msg := SlackMessage{}
+	title := runes.Truncate(runes.OneLine(t.Title), SlackHeaderMax)
+	if title != "" {
+		msg.Blocks = append(msg.Blocks, slackBlock{Type: "header", Text: &slackText{Type: "plain_text", Text: title, Emoji: true}})
+	}
+	if strings.TrimSpace(t.Text) != "" {
+		msg.Blocks = append(msg.Blocks, slackBlock{Type: "section", Text: &slackText{Type: "mrkdwn", Text: cutMarkup(t.Text, SlackSectionTextMax)}})
+	}
+	msg.Blocks = append(msg.Blocks, slackContext(m, ""))
+	msg.Text = cutMarkup(strings.TrimSpace(fitEscaped(title, 300, slackEscape)+"\n"+t.Text), SlackSectionTextMax)
 	return msg
 }
 
@@ -187,7 +218,7 @@ func jsonRequest(url string, body []byte, userAgent string) *Request {
 
 // Traits: a new integration gets a confirmation message; alerts are grouped.
 func (c *Slack) Traits() Traits {
-	return Traits{Confirms: true, Alerts: alerts.GroupedByDefault, Rate: SlackRate}
+	return Traits{Confirms: true, Alerts: alerts.GroupedByDefault, Rate: SlackRate, Shaping: ShapeTemplate}
 }
 
 // SlackRate: about one message a second per webhook, "short bursts allowed

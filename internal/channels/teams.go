@@ -1,6 +1,7 @@
 package channels
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -31,6 +32,9 @@ const (
 	teamsFactsMax = 20
 	teamsValueMax = 1000
 	teamsTextMax  = 1000
+	// teamsTemplateTextMax bounds a template's text: a card of it stays
+	// well within TeamsMaxBytes.
+	teamsTemplateTextMax = 8000
 )
 
 // Teams posts Adaptive Cards to Workflows URLs and MessageCards to legacy
@@ -63,17 +67,29 @@ type adaptiveElement map[string]any
 // RenderTeamsAdaptive builds the Workflows envelope with an Adaptive Card.
 func RenderTeamsAdaptive(m Message) map[string]any {
 	s := eventread.Summarize(m.EventType, m.Data)
+	title, text := adaptiveMarkdown.fit(runes.OneLine(s.Title), teamsTitleMax), adaptiveMarkdown.fit(s.Text, teamsTextMax)
+	t, templ, failed := templated(m, adaptiveDialect, adaptiveDialect)
+	if templ {
+		title, text = runes.Truncate(runes.OneLine(t.Title), teamsTitleMax), runes.Truncate(t.Text, teamsTemplateTextMax)
+		if title == "" {
+			title = adaptiveMarkdown.fit(runes.OneLine(s.Title), teamsTitleMax)
+		}
+	}
 	body := []adaptiveElement{{
-		"type": "TextBlock", "text": adaptiveMarkdown.fit(runes.OneLine(s.Title), teamsTitleMax), "weight": "Bolder",
+		"type": "TextBlock", "text": title, "weight": "Bolder",
 		"size": "Medium", "wrap": true, "color": adaptiveColour(s.Tone),
 	}}
-	if s.Text != "" {
-		body = append(body, adaptiveElement{"type": "TextBlock", "text": adaptiveMarkdown.fit(s.Text, teamsTextMax), "wrap": true})
+	if text != "" {
+		body = append(body, adaptiveElement{"type": "TextBlock", "text": text, "wrap": true})
 	}
-	if facts := teamsFacts(s, "title", adaptiveMarkdown.fit); len(facts) > 0 {
+	if facts := teamsFacts(s, "title", adaptiveMarkdown.fit); len(facts) > 0 && !templ {
 		body = append(body, adaptiveElement{"type": "FactSet", "facts": facts})
 	}
-	body = append(body, adaptiveElement{"type": "TextBlock", "text": adaptiveMarkdown.fit(runes.OneLine(m.EventType+" · event "+m.EventID), 300),
+	footer := m.EventType + " · event " + m.EventID
+	if failed != "" {
+		footer += " · " + failed
+	}
+	body = append(body, adaptiveElement{"type": "TextBlock", "text": adaptiveMarkdown.fit(runes.OneLine(footer), 600),
 		"isSubtle": true, "size": "Small", "wrap": true})
 	card := map[string]any{
 		"$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
@@ -98,16 +114,25 @@ func RenderTeamsAdaptive(m Message) map[string]any {
 // RenderTeamsMessageCard builds the legacy connector MessageCard.
 func RenderTeamsMessageCard(m Message) map[string]any {
 	s := eventread.Summarize(m.EventType, m.Data)
-	title := runes.Truncate(runes.OneLine(s.Title), teamsTitleMax)
+	title, text := runes.Truncate(runes.OneLine(s.Title), teamsTitleMax), runes.Truncate(s.Text, teamsTextMax)
+	// A MessageCard's markdown stays off: a template's output is plain text here.
+	t, templ, failed := templated(m, plainDialect, plainDialect)
+	if templ {
+		title, text = cmp.Or(runes.Truncate(runes.OneLine(t.Title), teamsTitleMax), title), runes.Truncate(t.Text, teamsTemplateTextMax)
+	}
+	subtitle := m.EventType + " · event " + m.EventID
+	if failed != "" {
+		subtitle += " · " + failed
+	}
 	section := map[string]any{
 		"activityTitle":    title,
-		"activitySubtitle": runes.Truncate(runes.OneLine(m.EventType+" · event "+m.EventID), 300),
+		"activitySubtitle": runes.Truncate(runes.OneLine(subtitle), 600),
 		"markdown":         false, // event text is shown as it is
 	}
-	if s.Text != "" {
-		section["text"] = runes.Truncate(s.Text, teamsTextMax)
+	if text != "" {
+		section["text"] = text
 	}
-	if facts := teamsFacts(s, "name", runes.Truncate); len(facts) > 0 {
+	if facts := teamsFacts(s, "name", runes.Truncate); len(facts) > 0 && !templ {
 		section["facts"] = facts
 	}
 	card := map[string]any{
@@ -186,7 +211,7 @@ func (c *Teams) Classify(req *Request, r *Response, now time.Time) Result {
 
 // Traits: a new integration gets a confirmation message; alerts are grouped.
 func (c *Teams) Traits() Traits {
-	return Traits{Confirms: true, Alerts: alerts.GroupedByDefault, Rate: TeamsRate}
+	return Traits{Confirms: true, Alerts: alerts.GroupedByDefault, Rate: TeamsRate, Shaping: ShapeTemplate}
 }
 
 // TeamsRate: Workflows and the legacy connectors both take about four

@@ -88,7 +88,22 @@ type Traits struct {
 	Rate pacing.Limit
 	// MaxInFlight is the default cap on concurrent requests; 0 is no cap.
 	MaxInFlight int
+	// Shaping is how an integration may shape what it gets: a chat
+	// message template, or a webhook body transform.
+	Shaping Shaping
 }
+
+// Shaping is how a channel's messages may be shaped.
+type Shaping int
+
+// The ways to shape a message.
+const (
+	ShapeNone Shaping = iota
+	// ShapeTemplate: a chat message template (internal/chattemplate).
+	ShapeTemplate
+	// ShapeTransform: a CEL transform yielding the body (internal/expr).
+	ShapeTransform
+)
 
 // TraitsOf is the traits of integration type t (none for an unknown type).
 func (r *Registry) TraitsOf(t herald.IntegrationType) Traits {

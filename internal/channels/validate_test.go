@@ -59,10 +59,10 @@ func TestEachChannelValidatesItsSettings(t *testing.T) {
 func TestTraits(t *testing.T) {
 	r := NewRegistry(Options{})
 	want := map[herald.IntegrationType]Traits{
-		herald.IntegrationWebhook: {Signed: true, MaxInFlight: WebhookMaxInFlight},
-		herald.IntegrationSlack:   {Confirms: true, Alerts: alerts.GroupedByDefault, Rate: pacing.Limit{Count: 1, Per: time.Second, Burst: 2}},
-		herald.IntegrationDiscord: {Confirms: true, Alerts: alerts.GroupedByDefault, Rate: pacing.Limit{Count: 5, Per: 2 * time.Second, Burst: 1}},
-		herald.IntegrationTeams:   {Confirms: true, Alerts: alerts.GroupedByDefault, Rate: pacing.Limit{Count: 4, Per: time.Second, Burst: 4}},
+		herald.IntegrationWebhook: {Signed: true, MaxInFlight: WebhookMaxInFlight, Shaping: ShapeTransform},
+		herald.IntegrationSlack:   {Confirms: true, Alerts: alerts.GroupedByDefault, Rate: pacing.Limit{Count: 1, Per: time.Second, Burst: 2}, Shaping: ShapeTemplate},
+		herald.IntegrationDiscord: {Confirms: true, Alerts: alerts.GroupedByDefault, Rate: pacing.Limit{Count: 5, Per: 2 * time.Second, Burst: 1}, Shaping: ShapeTemplate},
+		herald.IntegrationTeams:   {Confirms: true, Alerts: alerts.GroupedByDefault, Rate: pacing.Limit{Count: 4, Per: time.Second, Burst: 4}, Shaping: ShapeTemplate},
 		"pager":                   {},
 	}
 	for typ, w := range want {

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/heraldhq/herald/internal/expr"
 )
 
 // Webhook posts {"event","data"} with the seed's headers and a Standard
@@ -26,7 +28,7 @@ const (
 
 // Render implements Channel.
 func (w *Webhook) Render(m Message) (*Request, error) {
-	body, err := WebhookBody(m.EventType, m.Data)
+	body, err := webhookBodyOf(m)
 	if err != nil {
 		return nil, err
 	}
@@ -92,6 +94,15 @@ func (w *Webhook) Classify(_ *Request, r *Response, now time.Time) Result {
 	return ClassifyStatus(r, now)
 }
 
+// webhookBodyOf is the body m's integration gets: its transform's object,
+// or {"event","data"}. The signature and the token are over this body.
+func webhookBodyOf(m Message) ([]byte, error) {
+	if m.Transform == nil {
+		return WebhookBody(m.EventType, m.Data)
+	}
+	return m.Transform.Body(expr.Input{Event: m.EventType, Data: m.Data, Project: m.ProjectID})
+}
+
 // WebhookBody is {"event": type, "data": data} with data passed through as posted.
 func WebhookBody(eventType string, data json.RawMessage) ([]byte, error) {
 	if len(data) == 0 {
@@ -111,7 +122,9 @@ func WebhookBody(eventType string, data json.RawMessage) ([]byte, error) {
 }
 
 // Traits: requests are signed with the secret.
-func (w *Webhook) Traits() Traits { return Traits{Signed: true, MaxInFlight: WebhookMaxInFlight} }
+func (w *Webhook) Traits() Traits {
+	return Traits{Signed: true, MaxInFlight: WebhookMaxInFlight, Shaping: ShapeTransform}
+}
 
 // WebhookMaxInFlight is how many requests a webhook receiver gets from
 // Herald at once unless its integration says otherwise. A receiver is often

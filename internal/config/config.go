@@ -67,6 +67,8 @@ type Config struct {
 	RecoveryRate float64
 	// BulkResendRate paces bulk resends, per second.
 	BulkResendRate float64
+	// ReplayRate paces replays: past events given a delivery per second.
+	ReplayRate float64
 	// DeliveryControl paces, caps and orders deliveries per integration
 	// (rateLimit, maxInFlight, ordering). Off only to measure what it costs.
 	DeliveryControl bool
@@ -192,6 +194,7 @@ func Defaults() Config {
 		MaxIntegrations:     1000,
 		RecoveryRate:        20,
 		BulkResendRate:      10,
+		ReplayRate:          20,
 		DeliveryControl:     true,
 		LocalAttempts:       true,
 		EagerStart:          true,
@@ -279,8 +282,8 @@ func (c *Config) Validate() error {
 	if c.DisableAfter < 1 {
 		return fmt.Errorf("disable after %d failed deliveries: must be at least 1", c.DisableAfter)
 	}
-	if c.RecoveryRate <= 0 || c.BulkResendRate <= 0 {
-		return fmt.Errorf("recovery and bulk resend rates must be positive")
+	if c.RecoveryRate <= 0 || c.BulkResendRate <= 0 || c.ReplayRate <= 0 {
+		return fmt.Errorf("recovery, bulk resend and replay rates must be positive")
 	}
 	if c.DBMaxConns < 1 {
 		return fmt.Errorf("database connection budget %d: must be at least 1", c.DBMaxConns)
@@ -389,6 +392,7 @@ func Bind(fs *pflag.FlagSet, cfg *Config, groups Group) *Binder {
 		b.integer(&cfg.DisableAfter, "disable-after", "HERALD_DISABLE_AFTER", "consecutive failed deliveries that disable an integration")
 		b.float(&cfg.RecoveryRate, "recovery-rate", "HERALD_RECOVERY_RATE", "retries per second per integration when it recovers")
 		b.float(&cfg.BulkResendRate, "bulk-resend-rate", "HERALD_BULK_RESEND_RATE", "resends per second of a bulk resend")
+		b.float(&cfg.ReplayRate, "replay-rate", "HERALD_REPLAY_RATE", "past events per second a replay gives a delivery")
 		b.flag(&cfg.LocalAttempts, "local-attempts", "HERALD_LOCAL_ATTEMPTS", "make delivery attempts as local activities inside the workflow task (false only to measure what it saves)")
 		b.flag(&cfg.DeliveryControl, "delivery-control", "HERALD_DELIVERY_CONTROL", "pace, cap and order deliveries per integration (false only to measure its cost)")
 	}

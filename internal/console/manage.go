@@ -12,11 +12,13 @@ import (
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/channels"
+	"github.com/heraldhq/herald/internal/chattemplate"
 	"github.com/heraldhq/herald/internal/contract"
 	"github.com/heraldhq/herald/internal/door"
 	"github.com/heraldhq/herald/internal/jsontime"
 	"github.com/heraldhq/herald/internal/problem"
 	"github.com/heraldhq/herald/internal/retry"
+	"github.com/heraldhq/herald/internal/store"
 )
 
 // integrationForm is the console's form for an integration: what was typed,
@@ -27,6 +29,9 @@ type integrationForm struct {
 	GenerateSecret                                 bool
 	// MaskedURL is the URL in force (edit), shown as the placeholder.
 	MaskedURL string
+	// Filter, the template's title and text, and Transform: shown and
+	// sent whole ("" removes one on edit).
+	Filter, TemplateTitle, TemplateText, Transform string
 }
 
 // words splits a list typed as "build:*, job-run:failure" or one a line.
@@ -84,6 +89,8 @@ func (f integrationForm) request(intent api.Intent, secret string) (api.Integrat
 	if o != (retry.Override{}) {
 		r.Retry = &o
 	}
+	r.Filter, r.Transform = &f.Filter, &f.Transform
+	r.Template = &chattemplate.Spec{Title: f.TemplateTitle, Text: f.TemplateText}
 	return r, nil
 }
 
@@ -91,21 +98,56 @@ func readForm(c *fiber.Ctx) integrationForm {
 	return integrationForm{Name: strings.TrimSpace(c.FormValue("name")), Type: c.FormValue("type"), URL: strings.TrimSpace(c.FormValue("url")),
 		Events: c.FormValue("events"), Projects: c.FormValue("projects"), Signing: c.FormValue("signing"),
 		MaxAttempts: strings.TrimSpace(c.FormValue("maxAttempts")), InitialInterval: strings.TrimSpace(c.FormValue("initialInterval")),
-		MaxInterval: strings.TrimSpace(c.FormValue("maxInterval")), GenerateSecret: c.FormValue("generateSecret") == "1"}
+		MaxInterval: strings.TrimSpace(c.FormValue("maxInterval")), GenerateSecret: c.FormValue("generateSecret") == "1",
+		Filter: strings.TrimSpace(c.FormValue("filter")), Transform: strings.TrimSpace(c.FormValue("transform")),
+		TemplateTitle: c.FormValue("templateTitle"), TemplateText: c.FormValue("templateText")}
+}
+
+// formPage is the create or edit form: what was typed, the problem that
+// refused it, and the preview of its settings.
+type formPage struct {
+	consolePage
+	Form    integrationForm
+	Types   []herald.IntegrationType
+	Problem string
+	// Preview is the request the settings make for the team's newest event
+	// they subscribe to; Previewed says a preview was looked for.
+	Preview   *api.Preview
+	Previewed bool
 }
 
 // renderForm shows the create or edit form, with the problem that refused it.
 func (s *Console) renderForm(c *fiber.Ctx, status int, f integrationForm, problem string) error {
-	title := "New integration"
+	return s.render(c, status, "integration_form", formPage{consolePage: s.page(c, formTitle(f)), Form: f, Types: channels.Supported(), Problem: problem})
+}
+
+func formTitle(f integrationForm) string {
 	if f.ID != "" {
-		title = "Edit " + f.Name
+		return "Edit " + f.Name
 	}
-	return s.render(c, status, "integration_form", struct {
-		consolePage
-		Form    integrationForm
-		Types   []herald.IntegrationType
-		Problem string
-	}{s.page(c, title), f, channels.Supported(), problem})
+	return "New integration"
+}
+
+// renderPreview shows the form with the preview of its settings (saved: the
+// integration edited; nil for a create); nothing is saved or sent.
+func (s *Console) renderPreview(c *fiber.Ctx, f integrationForm, saved *store.Integration) error {
+	intent := api.Creating
+	if saved != nil {
+		intent = api.Updating
+	}
+	req, err := f.request(intent, c.FormValue("secret"))
+	var p *api.Preview
+	if err == nil {
+		p, err = s.svc.FormPreview(c.UserContext(), door.Actor(c), saved, req)
+	}
+	if err != nil {
+		if msg, ok := problemText(err); ok {
+			return s.renderForm(c, 400, f, msg)
+		}
+		return err
+	}
+	return s.render(c, 200, "integration_form", formPage{consolePage: s.page(c, formTitle(f)), Form: f, Types: channels.Supported(),
+		Preview: p, Previewed: true})
 }
 
 // problemText is what a refused form says (its detail), or the error.
@@ -126,6 +168,9 @@ func (s *Console) consoleNewIntegration(c *fiber.Ctx) error {
 // confirmation.
 func (s *Console) consoleCreateIntegration(c *fiber.Ctx) error {
 	f := readForm(c)
+	if c.FormValue("action") == "preview" {
+		return s.renderPreview(c, f, nil)
+	}
 	req, err := f.request(api.Creating, c.FormValue("secret"))
 	if err == nil {
 		var v api.IntegrationView
@@ -158,7 +203,10 @@ func (s *Console) consoleEditIntegration(c *fiber.Ctx) error {
 	}
 	v := s.svc.IntegrationView(in)
 	f := integrationForm{ID: in.ID, Name: in.Name, Type: string(in.Type), MaskedURL: v.URL, Events: strings.Join(in.Events, ", "),
-		Projects: strings.Join(in.Projects, ", "), Signing: v.Signing}
+		Projects: strings.Join(in.Projects, ", "), Signing: v.Signing, Filter: in.Filter, Transform: in.Transform}
+	if t := in.Template.V; t != nil {
+		f.TemplateTitle, f.TemplateText = t.Title, t.Text
+	}
 	if in.Retry.V != nil {
 		f.MaxAttempts, f.InitialInterval, f.MaxInterval = strconv.Itoa(v.Retry.MaxAttempts), v.Retry.InitialInterval, v.Retry.MaxInterval
 	}
@@ -173,6 +221,9 @@ func (s *Console) consoleSaveIntegration(c *fiber.Ctx) error {
 	}
 	f := readForm(c)
 	f.ID, f.Type, f.MaskedURL = in.ID, string(in.Type), s.svc.IntegrationView(in).URL
+	if c.FormValue("action") == "preview" {
+		return s.renderPreview(c, f, &in)
+	}
 	req, err := f.request(api.Updating, c.FormValue("secret"))
 	if err == nil {
 		req.Signing = nil // a new scheme is a rotation (its own button)

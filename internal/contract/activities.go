@@ -33,10 +33,11 @@ const (
 	ActivityReserveSlot        = "ReserveSlot"
 	ActivityAwaitTurn          = "AwaitTurn"
 	ActivityPassTurn           = "PassTurn"
+	ActivityReplayPage         = "ReplayPage"
 )
 
 // ActivityNames lists every activity type above.
-var ActivityNames = []string{ActivityRecordEvent, ActivityFinishDelivery, ActivityDeliver, ActivityBuildGroupMessage, ActivityCountDeliveries, ActivityResendPage, ActivityDisableIntegration, ActivityEnableIntegration, ActivityProbe, ActivityRecoverWaiting, ActivityPruneOld, ActivityTestIntegration, ActivityReserveSlot, ActivityAwaitTurn, ActivityPassTurn}
+var ActivityNames = []string{ActivityRecordEvent, ActivityFinishDelivery, ActivityDeliver, ActivityBuildGroupMessage, ActivityCountDeliveries, ActivityResendPage, ActivityDisableIntegration, ActivityEnableIntegration, ActivityProbe, ActivityRecoverWaiting, ActivityPruneOld, ActivityTestIntegration, ActivityReserveSlot, ActivityAwaitTurn, ActivityPassTurn, ActivityReplayPage}
 
 // Error types of activity failures, read by workflows with errors.As.
 const (
@@ -307,4 +308,12 @@ type DeliveryFilter struct {
 	// After pages oldest first instead (bulk work); Before is then ignored.
 	After string `json:"after"`
 	Limit int    `json:"limit"`
+}
+
+// ReplayPageResult says how far a page of a replay went.
+type ReplayPageResult struct {
+	Done    int          `json:"done"`
+	Started int          `json:"started"`
+	Last    ReplayCursor `json:"last"`
+	More    bool         `json:"more"`
 }

@@ -10,6 +10,8 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/heraldhq/herald"
 )
 
 func eventSearchAttributes(in EventInput) temporal.SearchAttributes {
@@ -182,6 +184,64 @@ func StartBulkResend(ctx context.Context, c client.Client, taskQueue, id string,
 		return wfID, fmt.Errorf("start bulk resend: %w", err)
 	}
 	return wfID, nil
+}
+
+// StartReplayRun starts the run that gives a replay's integration one past
+// event (ev: its team, id, type, project, when it came; the integration in
+// OnlyIntegrationID). A run of that replay for the event that exists already
+// is fine: a replay resumed after a crash starts each event once.
+func StartReplayRun(ctx context.Context, c client.Client, taskQueue, replayID string, ev EventInput) error {
+	ev.Trigger = herald.TriggerReplay
+	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       ReplayEventWorkflowID(ev.TeamID, ev.EventID, replayID),
+		TaskQueue:                taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		TypedSearchAttributes:    eventSearchAttributes(ev),
+		StaticSummary:            ev.Type + " · event " + ev.EventID + " · replay " + replayID,
+	}, EventWorkflow, ev)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if err != nil && !errors.As(err, &started) {
+		return fmt.Errorf("start replay of %s: %w", ev.EventID, err)
+	}
+	return nil
+}
+
+// StartReplay starts a replay and returns its workflow id.
+func StartReplay(ctx context.Context, c client.Client, taskQueue string, in ReplayInput) (string, error) {
+	wfID := ReplayWorkflowID(in.TeamID, in.ReplayID)
+	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:            wfID,
+		TaskQueue:     taskQueue,
+		StaticSummary: "replay events since " + in.Since.UTC().Format(time.RFC3339) + " to " + in.IntegrationID,
+	}, ReplayWorkflow, in)
+	if err != nil {
+		return wfID, fmt.Errorf("start replay: %w", err)
+	}
+	return wfID, nil
+}
+
+// ReplayState is a replay's workflow status and its progress.
+func ReplayState(ctx context.Context, c client.Client, teamID, id string) (enumspb.WorkflowExecutionStatus, ReplayProgress, error) {
+	var p ReplayProgress
+	wfID := ReplayWorkflowID(teamID, id)
+	d, err := c.DescribeWorkflow(ctx, wfID, "")
+	if err != nil {
+		return 0, p, fmt.Errorf("describe replay %s: %w", id, err)
+	}
+	v, err := c.QueryWorkflow(ctx, wfID, "", QueryProgress)
+	if err != nil {
+		return 0, p, fmt.Errorf("query replay %s: %w", id, err)
+	}
+	return d.Status, p, v.Get(&p)
+}
+
+// CancelReplay stops a replay: what it started stays started.
+func CancelReplay(ctx context.Context, c client.Client, teamID, id string) error {
+	if err := c.CancelWorkflow(ctx, ReplayWorkflowID(teamID, id), ""); err != nil {
+		return fmt.Errorf("cancel replay %s: %w", id, err)
+	}
+	return nil
 }
 
 // BulkResendStatus queries a bulk resend's progress.

@@ -21,6 +21,7 @@ const (
 	TestWorkflow       = "TestWorkflow"
 	AlertGroupWorkflow = "AlertGroupWorkflow"
 	RetentionWorkflow  = "RetentionWorkflow"
+	ReplayWorkflow     = "ReplayWorkflow"
 )
 
 // Signal names of EventWorkflow.
@@ -51,7 +52,7 @@ func TeamOfWorkflowID(id string) string {
 		return ""
 	}
 	switch kind {
-	case "event", "resend", "alerts":
+	case "event", "resend", "alerts", "replay":
 		team, _, ok := strings.Cut(rest, "/")
 		if ok {
 			return team
@@ -94,6 +95,11 @@ type EventInput struct {
 	// deliveries of the alerts it sums up.
 	OnlyIntegrationID string   `json:"onlyIntegrationId"`
 	Carries           []string `json:"carries"`
+	// Trigger is the trigger of the attempts made on schedule (empty:
+	// auto; a replay's run: replay); Again, for a replay, delivers again
+	// what the integration has had already.
+	Trigger herald.Trigger `json:"trigger,omitempty"`
+	Again   bool           `json:"again,omitempty"`
 	// ResendOf is the run a resend-only run follows (the event's closed
 	// run), so the Web UI shows where it comes from.
 	ResendOf string `json:"resendOf,omitempty"`
@@ -246,6 +252,50 @@ type RecoveryInput struct {
 	IntegrationID string `json:"integrationId"`
 	// RatePerSecond paces the retries so the receiver is not flooded.
 	RatePerSecond float64 `json:"ratePerSecond"`
+}
+
+// ReplayWorkflowID names a replay of a team.
+func ReplayWorkflowID(teamID, id string) string { return "replay/" + teamID + "/" + id }
+
+// ReplayEventWorkflowID names the run that delivers one past event to the
+// integration a replay is for: an event workflow of its own, beside the
+// event's (whose team the codec reads from the id, as for the event's).
+func ReplayEventWorkflowID(teamID, eventID, replayID string) string {
+	return EventWorkflowID(teamID, eventID) + "/replay/" + replayID
+}
+
+// ReplayInput re-delivers a team's past events to one integration.
+type ReplayInput struct {
+	TeamID        string    `json:"teamId"`
+	IntegrationID string    `json:"integrationId"`
+	ReplayID      string    `json:"replayId"`
+	Since         time.Time `json:"since"`
+	// Until is the end of the range (zero: when the replay was asked for).
+	Until time.Time `json:"until"`
+	// Patterns narrow the integration's own event types (none: all of them).
+	Patterns []string `json:"patterns,omitempty"`
+	// Again delivers events the integration has had already.
+	Again         bool    `json:"again,omitempty"`
+	RatePerSecond float64 `json:"ratePerSecond"`
+	// Carried across continue-as-new.
+	Cursor   ReplayCursor   `json:"cursor"`
+	Progress ReplayProgress `json:"progress"`
+}
+
+// ReplayCursor is the last event a replay went past (events go in the order
+// they were received).
+type ReplayCursor struct {
+	ReceivedAt time.Time `json:"receivedAt"`
+	EventID    string    `json:"eventId"`
+}
+
+// ReplayProgress answers QueryProgress of a replay: of Total past events of
+// the range its integration subscribes to, Done were gone through, Started
+// of them given a delivery (the others it had, or its filter turns away).
+type ReplayProgress struct {
+	Total   int `json:"total"`
+	Done    int `json:"done"`
+	Started int `json:"started"`
 }
 
 // BulkResendInput resends an integration's deliveries matching a filter.

@@ -110,3 +110,17 @@ func (c *Cache[K, V]) Bytes() int {
 	defer c.mu.Unlock()
 	return c.bytes
 }
+
+// GetOr is key's value, made by build (and kept, of size bytes) when the
+// cache does not have it. An error is returned and nothing kept.
+func (c *Cache[K, V]) GetOr(key K, size int, build func() (V, error)) (V, error) {
+	if v, ok := c.Get(key); ok {
+		return v, nil
+	}
+	v, err := build()
+	if err != nil {
+		return v, err
+	}
+	c.Add(key, v, size)
+	return v, nil
+}

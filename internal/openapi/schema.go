@@ -42,6 +42,7 @@ var renamed = map[string]string{
 	"alerts.Policy":      "AlertPolicy",
 	"channels.ClientTLS": "ClientTLS",
 	"channels.OAuth2":    "OAuth2Grant",
+	"chattemplate.Spec":  "MessageTemplate",
 }
 
 var (

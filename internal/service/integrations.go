@@ -53,25 +53,9 @@ func deliveryControl(r api.IntegrationRequest, p *store.IntegrationPatch) {
 func (s *Service) CreateIntegration(ctx context.Context, a Actor, req api.IntegrationRequest) (api.IntegrationView, error) {
 	ctx = a.in(ctx)
 	var none api.IntegrationView
-	if err := ValidateRequest(&req, api.Creating, s.cfg); err != nil {
-		return none, err
-	}
-	auth, err := s.check(ctx, store.Integration{Type: herald.IntegrationType(*req.Type)}, &req)
+	in, err := s.newIntegration(ctx, a, req)
 	if err != nil {
 		return none, err
-	}
-	in := integrationOf(a.TeamID, req, auth)
-	signing, err := s.requestedSigning(&req, in.Type, "")
-	if err != nil {
-		return none, err
-	}
-	// An Ed25519 integration needs a key: Herald makes it.
-	if req.GenerateSecret || (signing == channels.SigningEd25519 && req.Secret == nil) {
-		sec, err := channels.GenerateSecretFor(signing)
-		if err != nil {
-			return none, err
-		}
-		in.Secret = sec
 	}
 	out, err := s.store.CreateIntegration(ctx, in)
 	if err != nil {
@@ -83,6 +67,30 @@ func (s *Service) CreateIntegration(ctx context.Context, a Actor, req api.Integr
 	v.Confirmation = confirmation
 	v.Warnings = append(s.nameWarning(ctx, out), s.patternWarnings(ctx, out.TeamID, out.Events)...)
 	return v, nil
+}
+
+// newIntegration is the integration a create request makes, checked, with
+// the secret it asks for made (an Ed25519 integration needs a key: Herald
+// makes it); not stored.
+func (s *Service) newIntegration(ctx context.Context, a Actor, req api.IntegrationRequest) (store.Integration, error) {
+	if err := ValidateRequest(&req, api.Creating, s.cfg); err != nil {
+		return store.Integration{}, err
+	}
+	auth, err := s.check(ctx, store.Integration{Type: herald.IntegrationType(*req.Type)}, &req)
+	if err != nil {
+		return store.Integration{}, err
+	}
+	in := integrationOf(a.TeamID, req, auth)
+	signing, err := s.requestedSigning(&req, in.Type, "")
+	if err != nil {
+		return in, err
+	}
+	if req.GenerateSecret || (signing == channels.SigningEd25519 && req.Secret == nil) {
+		if in.Secret, err = channels.GenerateSecretFor(signing); err != nil {
+			return in, err
+		}
+	}
+	return in, nil
 }
 
 // integrationOf is the integration a checked create request makes for team.
@@ -128,6 +136,7 @@ func integrationOf(team string, req api.IntegrationRequest, auth channels.Endpoi
 	if dc.Ordering != nil {
 		in.Ordering = *dc.Ordering
 	}
+	in.Filter, in.Transform, in.Template = routing(req)
 	if req.Secret != nil {
 		in.Secret = *req.Secret
 	}
@@ -236,6 +245,9 @@ func (s *Service) check(ctx context.Context, before store.Integration, req *api.
 	if err := s.checkDeliveryControl(req, before.Type); err != nil {
 		return before.Auth, err
 	}
+	if err := checkRouting(req, s.channels.TraitsOf(before.Type)); err != nil {
+		return before.Auth, err
+	}
 	if req.URL != nil {
 		if err := s.checkDestination(ctx, "url", *req.URL); err != nil {
 			return before.Auth, err
@@ -261,6 +273,7 @@ func patchOf(req api.IntegrationRequest) store.IntegrationPatch {
 		}
 	}
 	deliveryControl(req, &p)
+	routingOf(req, &p)
 	return p
 }
 

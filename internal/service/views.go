@@ -37,6 +37,7 @@ func (s *Service) IntegrationView(i store.Integration) api.IntegrationView {
 		Signing: string(channels.SigningOf(i.Secret)), PublicKey: channels.PublicKey(i.Secret),
 		PreviousPublicKey: previousPublicKey(i, time.Now()),
 		Headers:           maskedHeaders(i.Auth.Headers),
+		Filter:            i.Filter, Template: i.Template.V, Transform: i.Transform,
 	}
 	if t := i.Auth.TLS; t != nil {
 		sum := t.Summary()
@@ -110,6 +111,11 @@ func ShownSecret(secret string) string {
 func EventView(ev store.Event, ds []store.Delivery) api.EventView {
 	v := api.EventView{ID: ev.ID, Event: ev.Type, ProjectID: ev.ProjectID, Data: ev.Data,
 		WorkflowID: ev.WorkflowID, ReceivedAt: ev.ReceivedAt}
+	if f := ev.Filtered.V; f != nil {
+		for _, x := range *f {
+			v.Filtered = append(v.Filtered, api.FilteredView(x))
+		}
+	}
 	if ds != nil {
 		v.Deliveries = make([]api.DeliveryView, len(ds))
 		for i, d := range ds {

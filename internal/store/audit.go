@@ -65,6 +65,8 @@ const (
 	AuditIntegrationTest    AuditAction = "integration.test"
 	AuditBulkResend         AuditAction = "integration.bulk-resend"
 	AuditBulkResendCancel   AuditAction = "bulk-resend.cancel"
+	AuditReplay             AuditAction = "replay.start"
+	AuditReplayCancel       AuditAction = "replay.cancel"
 	AuditDeliveryResend     AuditAction = "delivery.resend"
 	AuditKeyCreate          AuditAction = "key.create"
 	AuditKeyRevoke          AuditAction = "key.revoke"
@@ -90,6 +92,7 @@ const (
 	ObjectEventType   ObjectType = "event-type"
 	ObjectDelivery    ObjectType = "delivery"
 	ObjectBulkResend  ObjectType = "bulk-resend"
+	ObjectReplay      ObjectType = "replay"
 )
 
 // Audit is one change to record.

@@ -22,6 +22,9 @@ type Event struct {
 	Data       json.RawMessage `db:"data"`
 	WorkflowID string          `db:"workflow_id"`
 	ReceivedAt time.Time       `db:"received_at"`
+	// Filtered are the integrations its type and project matched and
+	// their filters turned away (nil: none).
+	Filtered JSON[[]Filtered] `db:"filtered"`
 }
 
 // Input is the event as a resend's workflow input: what the Web UI shows of
@@ -56,7 +59,7 @@ type DeliveryRef struct {
 // patterns ($2) and open to the event's project ($3), or to any project ($5): an index lookup on
 // integration_subscriptions' primary key, then the integrations by id.
 const matchQuery = `
-	SELECT DISTINCT i.id, i.enabled
+	SELECT DISTINCT i.id, i.name, i.enabled, i.filter
 	FROM integration_subscriptions s
 	JOIN integrations i ON i.id = s.integration_id
 	WHERE s.team_id = $1 AND s.pattern = ANY($2)
@@ -88,6 +91,44 @@ type Match struct {
 	AnyProject bool
 	// Carries are the grouped deliveries the event's delivery carries.
 	Carries []string
+	// Passes applies an integration's filter (its CEL text) to the event:
+	// whether it passes, and why not. Nil: filters are not applied (an
+	// alert group's message, whose events each passed already).
+	Passes func(integrationID, filter string) (bool, string)
+	// Replay, with Only, is a replay's run: the delivery to Only that
+	// ended is opened again as it says (nil: not a replay).
+	Replay *Redeliver
+}
+
+// Filtered is an integration the event's type and project matched and its
+// filter turned away, with why.
+type Filtered struct {
+	IntegrationID   string `json:"integrationId"`
+	IntegrationName string `json:"integrationName"`
+	Reason          string `json:"reason"`
+}
+
+// matched is an integration matchQuery found.
+type matched struct {
+	ID      string `db:"id"`
+	Name    string `db:"name"`
+	Enabled bool   `db:"enabled"`
+	Filter  string `db:"filter"`
+}
+
+// filter keeps the integrations whose filter the event passes and lists
+// the others with why.
+func (m Match) filter(all []matched) (kept []matched, out []Filtered) {
+	for _, i := range all {
+		if i.Filter != "" && m.Passes != nil {
+			if ok, why := m.Passes(i.ID, i.Filter); !ok {
+				out = append(out, Filtered{IntegrationID: i.ID, IntegrationName: i.Name, Reason: why})
+				continue
+			}
+		}
+		kept = append(kept, i)
+	}
+	return kept, out
 }
 
 // RecordEvent stores the event (once: a repeat changes nothing), matches it
@@ -105,18 +146,9 @@ func (s *Store) RecordEvent(ctx context.Context, ev Event, m Match) ([]DeliveryR
 		if err != nil {
 			return fmt.Errorf("insert event: %w", err)
 		}
-		var matched []struct {
-			ID      string `db:"id"`
-			Enabled bool   `db:"enabled"`
-		}
-		if m.Only != "" {
-			err = tx.SelectContext(ctx, &matched, `SELECT id, enabled FROM integrations
-				WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL`, ev.TeamID, m.Only)
-		} else {
-			err = tx.SelectContext(ctx, &matched, matchQuery, ev.TeamID, pq.StringArray(m.Candidates), ev.ProjectID, m.Exclude, m.AnyProject)
-		}
+		matched, err := m.integrations(ctx, tx, ev)
 		if err != nil {
-			return fmt.Errorf("match integrations: %w", err)
+			return err
 		}
 		if len(matched) > 0 {
 			ids := make(pq.StringArray, len(matched))
@@ -141,6 +173,11 @@ func (s *Store) RecordEvent(ctx context.Context, ev Event, m Match) ([]DeliveryR
 				return fmt.Errorf("create deliveries: %w", err)
 			}
 		}
+		if m.Replay != nil && len(matched) > 0 {
+			if err := m.Replay.rerun(ctx, tx, ev.TeamID, ev.ID, m.Only); err != nil {
+				return err
+			}
+		}
 		refs, err = deliveryRefs(ctx, tx, ev.TeamID, ev.ID)
 		if err != nil || len(m.Carries) == 0 || len(refs) == 0 {
 			return err
@@ -158,6 +195,32 @@ func (s *Store) RecordEvent(ctx context.Context, ev Event, m Match) ([]DeliveryR
 		return nil, fmt.Errorf("record event %s: %w", ev.ID, err)
 	}
 	return refs, nil
+}
+
+// integrations are those that get the event: matched by type and project
+// (or the one it is for), less those whose filter it does not pass, which
+// the event keeps with why.
+func (m Match) integrations(ctx context.Context, tx *sqlx.Tx, ev Event) ([]matched, error) {
+	var all []matched
+	var err error
+	if m.Only != "" {
+		err = tx.SelectContext(ctx, &all, `SELECT id, name, enabled, filter FROM integrations
+			WHERE team_id = $1 AND id = $2 AND deleted_at IS NULL`, ev.TeamID, m.Only)
+	} else {
+		err = tx.SelectContext(ctx, &all, matchQuery, ev.TeamID, pq.StringArray(m.Candidates), ev.ProjectID, m.Exclude, m.AnyProject)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("match integrations: %w", err)
+	}
+	kept, filtered := m.filter(all)
+	if len(filtered) > 0 {
+		_, err = tx.ExecContext(ctx, `UPDATE events SET filtered = $3 WHERE team_id = $1 AND id = $2`,
+			ev.TeamID, ev.ID, JSON[[]Filtered]{V: &filtered})
+		if err != nil {
+			return nil, fmt.Errorf("note the integrations filtered out: %w", err)
+		}
+	}
+	return kept, nil
 }
 
 func deliveryRefs(ctx context.Context, q sqlx.QueryerContext, teamID, eventID string) ([]DeliveryRef, error) {
@@ -178,7 +241,7 @@ func (s *Store) DeliveryRefs(ctx context.Context, teamID, eventID string) ([]Del
 	return deliveryRefs(ctx, s.db, teamID, eventID)
 }
 
-const eventCols = `team_id, id, type, project_id, data, workflow_id, received_at`
+const eventCols = `team_id, id, type, project_id, data, workflow_id, received_at, filtered`
 
 // GetEvent loads one of a team's events.
 func (s *Store) GetEvent(ctx context.Context, teamID, id string) (Event, error) {

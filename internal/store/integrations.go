@@ -12,6 +12,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/channels"
+	"github.com/heraldhq/herald/internal/chattemplate"
 	"github.com/heraldhq/herald/internal/eventtype"
 	"github.com/heraldhq/herald/internal/health"
 	"github.com/heraldhq/herald/internal/pacing"
@@ -74,7 +75,16 @@ type Integration struct {
 	// auth (AuthRaw: the column as read, sealed).
 	Auth    channels.EndpointAuth `db:"-"`
 	AuthRaw string                `db:"auth"`
+	// Filter is a CEL expression an event must pass after its type and
+	// project matched ("": none); Transform makes a webhook's body (""
+	// none); Template shapes a chat message (nil: the built-in one).
+	Filter    string       `db:"filter"`
+	Template  TemplateJSON `db:"template"`
+	Transform string       `db:"transform"`
 }
+
+// TemplateJSON stores a chat message template (NULL: none).
+type TemplateJSON = JSON[chattemplate.Spec]
 
 // RateJSON stores a rate-limit override (NULL: none).
 type RateJSON = JSON[pacing.Override]
@@ -140,13 +150,16 @@ type IntegrationPatch struct {
 	DisableAfter **int
 	Ordering     *herald.Ordering
 	Auth         *channels.EndpointAuth
+	Filter       *string
+	Template     *TemplateJSON
+	Transform    *string
 }
 
 const integrationCols = `id, team_id, name, type, url, secret, events, projects, enabled, created_at, updated_at, deleted_at,
 	failed_requests, first_failed_at, consecutive_failures, disabled_reason, disabled_at, disabled_by,
 	disable_pending, retry_policy, auto_recover, format, channel,
 	previous_secret, previous_secret_expires_at, alert_policy, rate_limit, max_in_flight, ordering, auth,
-	disable_after, disable_notice_reached`
+	disable_after, disable_notice_reached, filter, template, transform`
 
 // lockTeam holds the team's row until tx ends, serializing the changes
 // that count the team's rows against a bound. Its own statement: a count in
@@ -204,12 +217,13 @@ func (s *Store) CreateIntegration(ctx context.Context, in Integration) (Integrat
 		}
 		err := tx.GetContext(ctx, &out, `
 			INSERT INTO integrations (id, team_id, name, type, url, secret, events, projects, enabled,
-				retry_policy, auto_recover, format, channel, alert_policy, rate_limit, max_in_flight, ordering, auth, disable_after)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+				retry_policy, auto_recover, format, channel, alert_policy, rate_limit, max_in_flight, ordering, auth, disable_after,
+				filter, template, transform)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
 			RETURNING `+integrationCols,
 			in.ID, in.TeamID, in.Name, in.Type, url, secret, in.Events, in.Projects, in.Enabled,
 			in.Retry, in.AutoRecover, in.Format, in.Channel, in.AlertPolicy, in.RateLimit, in.MaxInFlight, in.Ordering.OrNone(), auth,
-			in.DisableAfter)
+			in.DisableAfter, in.Filter, in.Template, in.Transform)
 		if err != nil {
 			return fmt.Errorf("insert integration: %w", err)
 		}
@@ -314,11 +328,13 @@ func (s *Store) UpdateIntegration(ctx context.Context, teamID, id string, p Inte
 		err = tx.GetContext(ctx, &out, `
 			UPDATE integrations SET name = $3, url = $4, secret = $5, events = $6, projects = $7,
 				retry_policy = $8, auto_recover = $9, format = $10, channel = $11, alert_policy = $12,
-				rate_limit = $13, max_in_flight = $14, ordering = $15, auth = $16, disable_after = $17, updated_at = now()
+				rate_limit = $13, max_in_flight = $14, ordering = $15, auth = $16, disable_after = $17,
+				filter = $18, template = $19, transform = $20, updated_at = now()
 			WHERE team_id = $1 AND id = $2
 			RETURNING `+integrationCols,
 			teamID, id, out.Name, url, secret, out.Events, out.Projects, out.Retry, out.AutoRecover,
-			out.Format, out.Channel, out.AlertPolicy, out.RateLimit, out.MaxInFlight, out.Ordering.OrNone(), auth, out.DisableAfter)
+			out.Format, out.Channel, out.AlertPolicy, out.RateLimit, out.MaxInFlight, out.Ordering.OrNone(), auth, out.DisableAfter,
+			out.Filter, out.Template, out.Transform)
 		if err != nil {
 			return fmt.Errorf("update integration %s: %w", id, err)
 		}
@@ -360,6 +376,9 @@ func (p IntegrationPatch) applyTo(i *Integration) {
 	setIf(&i.DisableAfter, p.DisableAfter)
 	setIf(&i.Ordering, p.Ordering)
 	setIf(&i.Auth, p.Auth)
+	setIf(&i.Filter, p.Filter)
+	setIf(&i.Template, p.Template)
+	setIf(&i.Transform, p.Transform)
 }
 
 func setIf[T any](dst *T, v *T) {
@@ -529,6 +548,14 @@ func (s *Store) CountIntegrations(ctx context.Context) (map[string]int, error) {
 func integrationSummary(in Integration) map[string]any {
 	m := map[string]any{"name": in.Name, "type": in.Type, "url": redact.URL(in.URL), "events": in.Events,
 		"projects": in.Projects, "enabled": in.Enabled, "signing": channels.SigningOf(in.Secret)}
+	for k, v := range map[string]any{"filter": in.Filter, "transform": in.Transform} {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	if in.Template.V != nil {
+		m["template"] = in.Template.V
+	}
 	for k, v := range authSummary(in.Auth) {
 		m[k] = v
 	}
@@ -585,6 +612,9 @@ func (p IntegrationPatch) summary() map[string]any {
 	if p.Auth != nil {
 		shown("endpointAuth", authSummary(*p.Auth))
 	}
+	shown("filter", deref(p.Filter))
+	shown("template", deref(p.Template))
+	shown("transform", deref(p.Transform))
 	m["changed"] = changed
 	return m
 }

@@ -15,6 +15,22 @@ import (
 // (<!channel>, <@U123>, <#C123>, <https://x|text>); the only escape is the
 // HTML entity. It reads the top-level text and every mrkdwn text object.
 func SlackLiveMarkup(body []byte) ([]string, error) {
+	texts, err := slackMrkdwn(body)
+	if err != nil {
+		return nil, err
+	}
+	var live []string
+	for _, t := range texts {
+		if i := strings.IndexAny(t, "<>"); i >= 0 {
+			live = append(live, fmt.Sprintf("raw %q in %q", t[i], short(t)))
+		}
+	}
+	return live, nil
+}
+
+// slackMrkdwn is every text of a message that Slack reads as mrkdwn: the
+// top-level text, every mrkdwn text object, and context elements.
+func slackMrkdwn(body []byte) ([]string, error) {
 	var msg struct {
 		Text   string     `json:"text"`
 		Blocks []slackObj `json:"blocks"`
@@ -39,13 +55,74 @@ func SlackLiveMarkup(body []byte) ([]string, error) {
 			}
 		}
 	}
-	var live []string
+	return texts, nil
+}
+
+// SlackControls lists, as Slack's renderer reads them, the control
+// sequences (<!subteam^S1>, <@U1>, <https://x|text>) live in a message's
+// mrkdwn texts: what a reader sees as a mention or a link.
+func SlackControls(body []byte) ([]string, error) {
+	texts, err := slackMrkdwn(body)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
 	for _, t := range texts {
-		if i := strings.IndexAny(t, "<>"); i >= 0 {
-			live = append(live, fmt.Sprintf("raw %q in %q", t[i], short(t)))
+		for {
+			open := strings.IndexByte(t, '<')
+			if open < 0 {
+				break
+			}
+			end := strings.IndexByte(t[open:], '>')
+			if end < 0 {
+				break
+			}
+			out = append(out, t[open:open+end+1])
+			t = t[open+end+1:]
 		}
 	}
-	return live, nil
+	return out, nil
+}
+
+// DiscordMentions lists the mentions that notify in a message: <@id> and
+// <@&role> in its content not escaped by a backslash, of the kinds its
+// allowed_mentions parse (Discord never notifies from embeds).
+func DiscordMentions(body []byte) ([]string, error) {
+	var msg struct {
+		Content         string `json:"content"`
+		AllowedMentions struct {
+			Parse []string `json:"parse"`
+		} `json:"allowed_mentions"`
+	}
+	if err := json.Unmarshal(body, &msg); err != nil {
+		return nil, err
+	}
+	allowed := strings.Join(msg.AllowedMentions.Parse, ",")
+	var out []string
+	t := msg.Content
+	for i := 0; i < len(t); i++ {
+		if t[i] == '\\' {
+			i++
+			continue
+		}
+		if !strings.HasPrefix(t[i:], "<@") {
+			continue
+		}
+		end := strings.IndexByte(t[i:], '>')
+		if end < 0 {
+			break
+		}
+		m := t[i : i+end+1]
+		kind := "users"
+		if strings.HasPrefix(m, "<@&") {
+			kind = "roles"
+		}
+		if strings.Contains(allowed, kind) {
+			out = append(out, m)
+		}
+		i += end
+	}
+	return out, nil
 }
 
 // DiscordLiveMarkup: Discord renders markdown in an embed's title,

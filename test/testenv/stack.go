@@ -74,7 +74,14 @@ type Stack struct {
 	Logs *SyncBuffer
 	// Gateway is the running gateway (its route table).
 	Gateway *gateway.Server
+	// worker is the stack's own worker (StopWorker).
+	worker interface{ Stop() }
 }
+
+// StopWorker stops the stack's own worker, as a worker lost mid-work:
+// what it was running is taken up by another (AddWorker) once Temporal
+// sees it gone.
+func (s *Stack) StopWorker() { s.worker.Stop() }
 
 // AddWorker starts another worker on the stack's task queue, with its own
 // Postgres pool and activities: two workers share only what two processes
@@ -179,7 +186,7 @@ func NewStackResolving(t testing.TB, r ssrf.Resolver, opts ...func(*config.Confi
 		defer cancel()
 		_ = gw.Shutdown(sctx)
 	})
-	s := &Stack{URL: "http://" + ln.Addr().String(), Config: &cfg, Store: st, Temporal: tc, Logs: logs, Gateway: gw}
+	s := &Stack{URL: "http://" + ln.Addr().String(), Config: &cfg, Store: st, Temporal: tc, Logs: logs, Gateway: gw, worker: w}
 	s.Team, s.Key = Team(t, st)
 	return s
 }

@@ -87,6 +87,7 @@ func passes(in contract.EventInput) func(integrationID, filter string) (bool, st
 		return nil
 	}
 	var data any
+	budget := expr.NewBudget()
 	return func(_, filter string) (bool, string) {
 		if data == nil {
 			var err error
@@ -94,7 +95,7 @@ func passes(in contract.EventInput) func(integrationID, filter string) (bool, st
 				return false, err.Error()
 			}
 		}
-		return outgoing.Passes(filter, expr.Input{Event: in.Type, Project: in.ProjectID, Decoded: data})
+		return outgoing.Passes(filter, expr.Input{Event: in.Type, Project: in.ProjectID, Decoded: data, Budget: budget})
 	}
 }
 

@@ -36,5 +36,10 @@ func (a *Activities) PruneOld(ctx context.Context, in contract.PruneInput) (int,
 			break
 		}
 	}
+	// The numbers' roll-up of hours whose attempts are gone: the stats
+	// answer 7 days at most, and a roll-up outlives no attempt.
+	if err := a.Store.PruneStats(ctx, in.Cutoff); err != nil {
+		return total, err
+	}
 	return total, nil
 }

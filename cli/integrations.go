@@ -37,6 +37,7 @@ func newIntegrationsCmd(g *globals) *cobra.Command {
 		newIntegrationDisableCmd(g, &remote),
 		newIntegrationTestCmd(g, &remote),
 		newIntegrationPreviewCmd(g, &remote),
+		newIntegrationStatsCmd(g, &remote),
 		newIntegrationSlackInstallCmd(g, &remote),
 	)
 	return cmd

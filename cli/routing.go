@@ -104,3 +104,50 @@ func printPreview(g *globals, p api.Preview) error {
 	fmt.Fprintf(g.stdout, "\n%s\n", p.Request.Body)
 	return nil
 }
+
+func newIntegrationStatsCmd(g *globals, remote *apiFlags) *cobra.Command {
+	var window string
+	stats := &cobra.Command{
+		Use:   "stats ID|NAME",
+		Short: "An integration's numbers: attempts by outcome, success rate, latency, and a series",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, id, err := remote.integration(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			st, err := c.IntegrationStats(cmd.Context(), id, window)
+			if err != nil {
+				return err
+			}
+			return printStats(g, st)
+		},
+	}
+	stats.Flags().StringVar(&window, "window", "24h", "24h (hourly) or 7d (daily)")
+	return stats
+}
+
+func printStats(g *globals, st api.IntegrationStats) error {
+	if g.output == "json" {
+		return printJSON(g.stdout, st)
+	}
+	rate, p50, p95 := "-", "-", "-"
+	if st.SuccessRate != nil {
+		rate = fmt.Sprintf("%.1f %%", 100**st.SuccessRate)
+	}
+	if st.LatencyMs.P50 != nil {
+		p50, p95 = fmt.Sprintf("%d ms", *st.LatencyMs.P50), fmt.Sprintf("%d ms", *st.LatencyMs.P95)
+	}
+	outcomes := make([]string, 0, len(st.Outcomes))
+	for o, n := range st.Outcomes {
+		outcomes = append(outcomes, fmt.Sprintf("%s %d", o, n))
+	}
+	sort.Strings(outcomes)
+	fmt.Fprintf(g.stdout, "last %s: %d attempts (%s), success rate %s, latency p50 %s, p95 %s\n\n",
+		st.Window, st.Attempts, strings.Join(outcomes, ", "), rate, p50, p95)
+	t := newTable(g.stdout, "FROM", "ATTEMPTS", "DELIVERED")
+	for _, b := range st.Series {
+		t.row(b.Start.Format("2006-01-02 15:04"), b.Attempts, b.Delivered)
+	}
+	return t.flush()
+}

@@ -17,6 +17,24 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for IntegrationStatsParamsWindow.
+const (
+	N24h IntegrationStatsParamsWindow = "24h"
+	N7d  IntegrationStatsParamsWindow = "7d"
+)
+
+// Valid indicates whether the value is a known member of the IntegrationStatsParamsWindow enum.
+func (e IntegrationStatsParamsWindow) Valid() bool {
+	switch e {
+	case N24h:
+		return true
+	case N7d:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SlackInstallParamsRedirect.
 const (
 	False SlackInstallParamsRedirect = "false"
@@ -321,6 +339,18 @@ type IntegrationRequest struct {
 	Url            *string            `json:"url,omitempty"`
 }
 
+// IntegrationStats defines model for IntegrationStats.
+type IntegrationStats struct {
+	Attempts    int             `json:"attempts"`
+	From        time.Time       `json:"from"`
+	LatencyMs   LatencyView     `json:"latencyMs"`
+	Outcomes    *map[string]int `json:"outcomes"`
+	Series      *[]StatsBucket  `json:"series"`
+	SuccessRate *float32        `json:"successRate"`
+	To          time.Time       `json:"to"`
+	Window      string          `json:"window"`
+}
+
 // IntegrationView defines model for IntegrationView.
 type IntegrationView struct {
 	AlertPolicy       *AlertPolicy       `json:"alertPolicy,omitempty"`
@@ -379,6 +409,12 @@ type KeyView struct {
 	RevokedAt *time.Time `json:"revokedAt,omitempty"`
 	Scopes    *[]string  `json:"scopes"`
 	TeamId    string     `json:"teamId"`
+}
+
+// LatencyView defines model for LatencyView.
+type LatencyView struct {
+	P50 *int `json:"p50"`
+	P95 *int `json:"p95"`
 }
 
 // MessageTemplate defines model for MessageTemplate.
@@ -541,6 +577,13 @@ type SlackInstallLink struct {
 	Url       string    `json:"url"`
 }
 
+// StatsBucket defines model for StatsBucket.
+type StatsBucket struct {
+	Attempts  int       `json:"attempts"`
+	Delivered int       `json:"delivered"`
+	Start     time.Time `json:"start"`
+}
+
 // TeamPage defines model for TeamPage.
 type TeamPage struct {
 	Data       *[]TeamView `json:"data"`
@@ -687,6 +730,15 @@ type ListIntegrationDeliveriesParams struct {
 	// Limit how many per page
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 }
+
+// IntegrationStatsParams defines parameters for IntegrationStats.
+type IntegrationStatsParams struct {
+	// Window 24h or 7d
+	Window *IntegrationStatsParamsWindow `form:"window,omitempty" json:"window,omitempty"`
+}
+
+// IntegrationStatsParamsWindow defines parameters for IntegrationStats.
+type IntegrationStatsParamsWindow string
 
 // ListKeysParams defines parameters for ListKeys.
 type ListKeysParams struct {
@@ -1213,6 +1265,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/integrations/{id}/rotate-secret (the `RotateSecret` operationId).
 	RotateSecret(ctx context.Context, id string, body RotateSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IntegrationStats An integration's numbers: attempts by outcome, success rate, latency, a series
+	//
+	// Over the last 24 hours (hourly buckets) or 7 days (daily buckets). Finished hours are read from a roll-up made the first time they are asked for.
+	//
+	// Corresponds with GET /v1/integrations/{id}/stats (the `IntegrationStats` operationId).
+	IntegrationStats(ctx context.Context, id string, params *IntegrationStatsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// TestIntegration Send a test notification now
 	//
@@ -2039,6 +2098,23 @@ func (c *Client) RotateSecretWithBody(ctx context.Context, id string, contentTyp
 // Corresponds with POST /v1/integrations/{id}/rotate-secret (the `RotateSecret` operationId).
 func (c *Client) RotateSecret(ctx context.Context, id string, body RotateSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRotateSecretRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IntegrationStats An integration's numbers: attempts by outcome, success rate, latency, a series
+//
+// Over the last 24 hours (hourly buckets) or 7 days (daily buckets). Finished hours are read from a roll-up made the first time they are asked for.
+//
+// Corresponds with GET /v1/integrations/{id}/stats (the `IntegrationStats` operationId).
+func (c *Client) IntegrationStats(ctx context.Context, id string, params *IntegrationStatsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIntegrationStatsRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3809,6 +3885,67 @@ func NewRotateSecretRequestWithBody(server string, id string, contentType string
 	return req, nil
 }
 
+// NewIntegrationStatsRequest constructs an http.Request for the IntegrationStats method
+func NewIntegrationStatsRequest(server string, id string, params *IntegrationStatsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/integrations/%s/stats", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Window != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "window", *params.Window, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewTestIntegrationRequest constructs an http.Request for the TestIntegration method
 func NewTestIntegrationRequest(server string, id string) (*http.Request, error) {
 	var err error
@@ -4876,6 +5013,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/integrations/{id}/rotate-secret (the `RotateSecret` operationId).
 	RotateSecretWithResponse(ctx context.Context, id string, body RotateSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*RotateSecretResponse, error)
+
+	// IntegrationStatsWithResponse An integration's numbers: attempts by outcome, success rate, latency, a series
+	//
+	// Over the last 24 hours (hourly buckets) or 7 days (daily buckets). Finished hours are read from a roll-up made the first time they are asked for.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/integrations/{id}/stats (the `IntegrationStats` operationId).
+	IntegrationStatsWithResponse(ctx context.Context, id string, params *IntegrationStatsParams, reqEditors ...RequestEditorFn) (*IntegrationStatsResponse, error)
 
 	// TestIntegrationWithResponse Send a test notification now
 	//
@@ -7417,6 +7563,89 @@ func (r RotateSecretResponse) ContentType() string {
 	return ""
 }
 
+type IntegrationStatsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IntegrationStats
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r IntegrationStatsResponse) GetJSON200() *IntegrationStats {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r IntegrationStatsResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r IntegrationStatsResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r IntegrationStatsResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r IntegrationStatsResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r IntegrationStatsResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r IntegrationStatsResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r IntegrationStatsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r IntegrationStatsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r IntegrationStatsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r IntegrationStatsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type TestIntegrationResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -9275,6 +9504,21 @@ func (c *ClientWithResponses) RotateSecretWithResponse(ctx context.Context, id s
 		return nil, err
 	}
 	return ParseRotateSecretResponse(rsp)
+}
+
+// IntegrationStatsWithResponse An integration's numbers: attempts by outcome, success rate, latency, a series
+//
+// Over the last 24 hours (hourly buckets) or 7 days (daily buckets). Finished hours are read from a roll-up made the first time they are asked for.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/integrations/{id}/stats (the `IntegrationStats` operationId).
+func (c *ClientWithResponses) IntegrationStatsWithResponse(ctx context.Context, id string, params *IntegrationStatsParams, reqEditors ...RequestEditorFn) (*IntegrationStatsResponse, error) {
+	rsp, err := c.IntegrationStats(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIntegrationStatsResponse(rsp)
 }
 
 // TestIntegrationWithResponse Send a test notification now
@@ -11496,6 +11740,74 @@ func ParseRotateSecretResponse(rsp *http.Response) (*RotateSecretResponse, error
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseIntegrationStatsResponse parses an HTTP response from a IntegrationStatsWithResponse call
+func ParseIntegrationStatsResponse(rsp *http.Response) (*IntegrationStatsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &IntegrationStatsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IntegrationStats
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest Problem

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"errors"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -160,4 +161,21 @@ func (s *Server) disableIntegration(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(s.svc.IntegrationView(out))
+}
+
+// integrationStats answers GET /v1/integrations/{id}/stats?window=24h|7d.
+func (s *Server) integrationStats(c *fiber.Ctx) error {
+	in, err := s.pathIntegration(c)
+	if err != nil {
+		return err
+	}
+	w, err := service.ParseStatsWindow(c.Query("window"))
+	if err != nil {
+		return err
+	}
+	st, err := s.svc.Stats(c.UserContext(), in, w, time.Now().UTC())
+	if err != nil {
+		return err
+	}
+	return c.JSON(st)
 }

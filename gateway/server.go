@@ -169,6 +169,7 @@ func (s *Server) mountAPI() {
 	v1.Delete("/integrations/:id", manage, s.deleteIntegration)
 	v1.Post("/integrations/:id/test", manage, s.testIntegration)
 	v1.Post("/integrations/:id/preview", manage, s.previewIntegration)
+	v1.Get("/integrations/:id/stats", manage, s.integrationStats)
 	v1.Post("/integrations/:id/rotate-secret", manage, s.rotateSecret)
 	v1.Post("/integrations/:id/enable", manage, s.enableIntegration)
 	v1.Post("/integrations/:id/disable", manage, s.disableIntegration)

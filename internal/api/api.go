@@ -461,6 +461,37 @@ type ReplayView struct {
 	Started    int          `json:"started"`
 }
 
+// IntegrationStats is GET /v1/integrations/{id}/stats: an integration's
+// attempts in a window (24h or 7d) by outcome, its success rate
+// (delivered ÷ attempts), attempt latency percentiles and a series of
+// buckets (hourly for 24h, daily for 7d), oldest first.
+type IntegrationStats struct {
+	Window      string                   `json:"window"`
+	From        time.Time                `json:"from"`
+	To          time.Time                `json:"to"`
+	Attempts    int64                    `json:"attempts"`
+	Outcomes    map[herald.Outcome]int64 `json:"outcomes"`
+	SuccessRate *float64                 `json:"successRate"`
+	// LatencyMs are percentiles of the attempts' durations, from a
+	// log-scale histogram (each within 19 % above the true value).
+	LatencyMs LatencyView   `json:"latencyMs"`
+	Series    []StatsBucket `json:"series"`
+}
+
+// LatencyView holds attempt latency percentiles in milliseconds (absent:
+// no attempts).
+type LatencyView struct {
+	P50 *int `json:"p50"`
+	P95 *int `json:"p95"`
+}
+
+// StatsBucket is one bucket of the series.
+type StatsBucket struct {
+	Start     time.Time `json:"start"`
+	Attempts  int64     `json:"attempts"`
+	Delivered int64     `json:"delivered"`
+}
+
 type DisableRequest struct {
 	Reason string `json:"reason"`
 }

@@ -355,6 +355,11 @@ func (c *Client) CancelReplay(ctx context.Context, id string) (api.ReplayView, e
 	return answer[api.ReplayView](c.gen.CancelReplay(ctx, id))
 }
 
+// IntegrationStats are integration id's numbers over window (24h or 7d).
+func (c *Client) IntegrationStats(ctx context.Context, id, window string) (api.IntegrationStats, error) {
+	return answer[api.IntegrationStats](c.gen.IntegrationStats(ctx, id, &IntegrationStatsParams{Window: (*IntegrationStatsParamsWindow)(&window)}))
+}
+
 func (c *Client) RotateSecret(ctx context.Context, id string, r api.IntegrationRequest) (api.RotatedSecret, error) {
 	return answer[api.RotatedSecret](c.gen.RotateSecret(ctx, id, r))
 }

@@ -433,6 +433,14 @@ func (s *Console) consoleDeliveries(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	w, err := service.ParseStatsWindow(c.Query("window"))
+	if err != nil {
+		return err
+	}
+	st, err := s.svc.Stats(c.UserContext(), in, w, time.Now().UTC())
+	if err != nil {
+		return err
+	}
 	return s.render(c, 200, "deliveries", struct {
 		consolePage
 		Integration   api.IntegrationView
@@ -440,7 +448,8 @@ func (s *Console) consoleDeliveries(c *fiber.Ctx) error {
 		Statuses      []herald.DeliveryStatus
 		Status, Event string
 		Next          string
-	}{s.page(c, in.Name), s.svc.IntegrationView(in), p.Data, service.KnownStatuses, c.Query("status"), f.EventType, p.NextCursor})
+		Chart         statsChart
+	}{s.page(c, in.Name), s.svc.IntegrationView(in), p.Data, service.KnownStatuses, c.Query("status"), f.EventType, p.NextCursor, newStatsChart(st)})
 }
 
 func (s *Console) consoleIntegrationAction(c *fiber.Ctx) error {

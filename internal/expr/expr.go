@@ -66,7 +66,24 @@ type Input struct {
 	// Decoded is Data already decoded (Decode), when several expressions
 	// read one event; nil: Data is decoded for each.
 	Decoded any
+	// Budget is what the event has left to spend on expressions (nil:
+	// only each evaluation's own limit).
+	Budget *Budget
 }
+
+// EventCostBudget is what one event may spend on all the filters of its
+// team's integrations together: a team with many costly filters makes its
+// own events slower, within a bound, and no more.
+const EventCostBudget = 5 * RuntimeCostLimit
+
+// Budget is an event's cost left for expressions.
+type Budget struct{ left uint64 }
+
+// NewBudget is a full EventCostBudget.
+func NewBudget() *Budget { return &Budget{left: EventCostBudget} }
+
+// ErrBudgetSpent is an expression not run: the event spent its budget.
+var ErrBudgetSpent = fmt.Errorf("the event spent its budget of %d on the team's other filters", EventCostBudget)
 
 // Decode reads an event's data once for several expressions.
 func Decode(data json.RawMessage) (any, error) {
@@ -198,7 +215,13 @@ func (p *Program) eval(in Input) (ref.Val, error) {
 			return nil, err
 		}
 	}
-	out, _, err := p.prg.Eval(map[string]any{"event": in.Event, "data": data, "project": in.Project})
+	if in.Budget != nil && in.Budget.left == 0 {
+		return nil, ErrBudgetSpent
+	}
+	out, det, err := p.prg.Eval(map[string]any{"event": in.Event, "data": data, "project": in.Project})
+	if in.Budget != nil && det != nil && det.ActualCost() != nil {
+		in.Budget.left -= min(*det.ActualCost(), in.Budget.left)
+	}
 	if err != nil {
 		return nil, err
 	}

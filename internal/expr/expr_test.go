@@ -92,3 +92,33 @@ func TestTransforms(t *testing.T) {
 		t.Fatalf("got %v, want ErrNotObject naming a string", err)
 	}
 }
+
+// One event's filters share a budget: past it, the rest are not run and
+// do not match, saying why.
+func TestAnEventsFiltersShareABudget(t *testing.T) {
+	items := make([]int, 100_000)
+	data, _ := json.Marshal(map[string]any{"a": items})
+	decoded, err := Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Compile(KindFilter, `data.a.all(x, x == 0)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := NewBudget()
+	ran := 0
+	for range 20 {
+		ok, why := p.Match(Input{Event: "build:start", Decoded: decoded, Budget: b})
+		if !ok {
+			if !strings.Contains(why, "spent its budget") {
+				t.Fatalf("after %d: %q", ran, why)
+			}
+			break
+		}
+		ran++
+	}
+	if ran == 0 || ran >= 20 {
+		t.Fatalf("%d costly filters ran within one event's budget; want some, not all 20", ran)
+	}
+}

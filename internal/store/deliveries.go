@@ -72,7 +72,9 @@ func (h *Headers) Scan(src any) error {
 
 // Attempt is one HTTP request made for a delivery and what came back.
 type Attempt struct {
-	DeliveryID            string         `db:"delivery_id"`
+	DeliveryID string `db:"delivery_id"`
+	// IntegrationID is set by the store when it records the attempt.
+	IntegrationID         string         `db:"integration_id"`
 	AttemptNo             int            `db:"attempt_no"`
 	Trigger               herald.Trigger `db:"trigger"`
 	Outcome               herald.Outcome `db:"outcome"`
@@ -213,6 +215,7 @@ func (s *Store) RecordAttempt(ctx context.Context, integrationID string, a Attem
 	// What a receiver sent is made storable first: a NUL or invalid UTF-8
 	// must not fail the write of an attempt that was already sent.
 	a = storableAttempt(a)
+	a.IntegrationID = integrationID
 	u.Reason = Storable(u.Reason)
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var prev struct {
@@ -309,10 +312,10 @@ func applyHealth(ctx context.Context, tx *sqlx.Tx, integrationID string, a healt
 
 // insertAttempt writes an attempt once per (delivery, attempt number).
 const insertAttempt = `
-	INSERT INTO attempts (delivery_id, attempt_no, trigger, outcome, reason, started_at, duration_ms,
+	INSERT INTO attempts (delivery_id, integration_id, attempt_no, trigger, outcome, reason, started_at, duration_ms,
 		request_method, request_url, request_headers, request_body, response_status,
 		response_headers, response_body, response_body_truncated, error, retry_after_ms)
-	VALUES (:delivery_id, :attempt_no, :trigger, :outcome, :reason, :started_at, :duration_ms,
+	VALUES (:delivery_id, :integration_id, :attempt_no, :trigger, :outcome, :reason, :started_at, :duration_ms,
 		:request_method, :request_url, :request_headers, :request_body, :response_status,
 		:response_headers, :response_body, :response_body_truncated, :error, :retry_after_ms)
 	ON CONFLICT (delivery_id, attempt_no) DO NOTHING`

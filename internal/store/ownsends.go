@@ -36,6 +36,7 @@ type OwnSend struct {
 // other; failed tests and probes change nothing.
 func (s *Store) RecordOwnSend(ctx context.Context, o OwnSend) (health.Decision, error) {
 	a := storableAttempt(o.Attempt)
+	a.IntegrationID = o.IntegrationID
 	status := herald.DeliveryFailed
 	if a.Outcome == herald.OutcomeDelivered {
 		status = herald.DeliveryDelivered

@@ -1,0 +1,108 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald/internal/bench"
+	"github.com/heraldhq/herald/internal/config"
+	"github.com/heraldhq/herald/test/testenv"
+)
+
+// BenchmarkFilterCost compares, in one run against one dev server, Herald
+// at fan-out 3 with a CEL filter on every integration (one that passes
+// every event, so the same deliveries are made) and without (500 events,
+// 32 senders), rounds interleaved. BENCHMARKS.md has the figures.
+//
+//	go test -run '^$' -bench FilterCost -benchtime 2x ./test/e2e
+func BenchmarkFilterCost(b *testing.B) {
+	recv, err := bench.NewReceiver()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer recv.Close()
+	stacks := map[string]*testenv.Stack{"plain": benchStack(b, recv, func(*config.Config) {}), "filtered": benchStack(b, recv, func(*config.Config) {})}
+	if _, err := stacks["filtered"].Store.DB().Exec(`UPDATE integrations SET filter = $1`,
+		`event.startsWith("build:") && (!has(data.build) || data.build.branch != "never")`); err != nil {
+		b.Fatal(err)
+	}
+	rate := map[string][]float64{}
+	for i := 0; i < b.N; i++ {
+		for _, name := range []string{"plain", "filtered"} {
+			s := stacks[name]
+			o := bench.Options{GatewayURL: s.URL, APIKey: s.Key, Events: 500, Concurrency: 32, FanOut: 3}
+			f, err := bench.RunHerald(context.Background(), o, recv, fmt.Sprintf("flt-%s-%d", name, i))
+			if err != nil || f.Missing != 0 {
+				b.Fatalf("%s: %v (%+v)", name, err, f)
+			}
+			rate[name] = append(rate[name], f.DeliveriesPerS)
+		}
+	}
+	for name, xs := range rate {
+		b.ReportMetric(mean(xs), name+"-deliveries/s")
+	}
+	b.ReportMetric(mean(rate["filtered"])/mean(rate["plain"]), "filtered/plain")
+}
+
+// BenchmarkStatsAtAMillionAttempts answers GET /v1/integrations/{id}/stats
+// for a team holding 1,000,000 attempts over the last 7 days, half of them
+// to the integration asked about: the first answer of a window rolls its
+// finished hours up (cold), the next read the roll-up (warm).
+//
+//	go test -run '^$' -bench StatsAtAMillion -benchtime 20x ./test/e2e
+func BenchmarkStatsAtAMillionAttempts(b *testing.B) {
+	s := testenv.NewStack(b)
+	a := s.CreateIntegration(b, map[string]any{"name": "busy", "type": "webhook", "url": "http://127.0.0.1:9/a", "events": []string{"*"}})
+	o := s.CreateIntegration(b, map[string]any{"name": "other", "type": "webhook", "url": "http://127.0.0.1:9/b", "events": []string{"*"}})
+	fill(b, s, a.ID, o.ID)
+	ask := func(window string) time.Duration {
+		start := time.Now()
+		r := s.Do(b, http.MethodGet, "/v1/integrations/"+a.ID+"/stats?window="+window, s.Key, nil)
+		if r.Status != http.StatusOK {
+			b.Fatalf("%d %s", r.Status, r.Body)
+		}
+		return time.Since(start)
+	}
+	b.ReportMetric(float64(ask("7d").Microseconds())/1000, "cold-7d-ms")
+	b.ReportMetric(float64(ask("24h").Microseconds())/1000, "cold-24h-ms")
+	b.ResetTimer()
+	var warm7, warm24 []time.Duration
+	for i := 0; i < b.N; i++ {
+		warm7, warm24 = append(warm7, ask("7d")), append(warm24, ask("24h"))
+	}
+	b.ReportMetric(float64(median(warm7).Microseconds())/1000, "warm-7d-p50-ms")
+	b.ReportMetric(float64(median(warm24).Microseconds())/1000, "warm-24h-p50-ms")
+}
+
+// fill writes 250,000 events over the last 7 days, each with a delivery to
+// both integrations and two attempts each: 1,000,000 attempts.
+func fill(b *testing.B, s *testenv.Stack, a, o string) {
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`INSERT INTO events (team_id, id, type, project_id, data, workflow_id, received_at)
+		 SELECT $1, 'e' || g, 'build:start', '', '{}', 'w', now() - (g * interval '2419 milliseconds') FROM generate_series(1, 250000) g`, []any{s.Team}},
+		{`INSERT INTO deliveries (id, team_id, event_id, integration_id, status, reason, completed_at)
+		 SELECT i || '-' || e.id, e.team_id, e.id, i, 'delivered', '', e.received_at FROM events e, unnest(ARRAY[$2, $3]) i WHERE e.team_id = $1`, []any{s.Team, a, o}},
+		{`INSERT INTO attempts (delivery_id, integration_id, attempt_no, trigger, outcome, started_at, duration_ms,
+			request_method, request_url, request_headers, request_body)
+		 SELECT d.id, d.integration_id, n, 'auto', CASE WHEN n = 1 AND random() < 0.2 THEN 'retry' ELSE 'delivered' END,
+			d.completed_at + n * interval '1 second', (random() * 400)::int, 'POST', 'http://x', '{}', ''
+		 FROM deliveries d, generate_series(1, 2) n WHERE d.team_id = $1`, []any{s.Team}},
+		{`ANALYZE`, nil},
+	} {
+		if _, err := s.Store.DB().Exec(q.sql, q.args...); err != nil {
+			b.Fatalf("%.60s: %v", q.sql, err)
+		}
+	}
+}
+
+func median(xs []time.Duration) time.Duration {
+	sort.Slice(xs, func(i, j int) bool { return xs[i] < xs[j] })
+	return xs[len(xs)/2]
+}

@@ -18,7 +18,6 @@ import (
 	"github.com/heraldhq/herald/internal/store"
 )
 
-
 // slotMargin outlives an attempt's timeout before its in-flight slot expires
 // on its own (its worker died).
 const slotMargin = 30 * time.Second

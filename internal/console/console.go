@@ -485,6 +485,8 @@ func (s *Console) consoleIntegrationAction(c *fiber.Ctx) error {
 			return err
 		}
 		return s.redirectWithFlash(c, "/console", in.Name+" deleted; its delivery history stays.")
+	case "replay":
+		return s.consoleReplay(c, in)
 	case "test":
 		res, err := s.svc.TestIntegration(c.UserContext(), door.Actor(c), in)
 		if err != nil {

@@ -18,7 +18,7 @@ import (
 )
 
 // PageSize is how many past events a replay reads at a time.
-const PageSize = 200
+const PageSize = 50
 
 // Scope is which past events a replay takes.
 type Scope struct {

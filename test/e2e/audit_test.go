@@ -27,6 +27,10 @@ var auditedActions = map[string]store.AuditAction{
 	"POST /v1/integrations/{integration}/enable":        store.AuditIntegrationEnable,
 	"POST /v1/integrations/{integration}/resend":        store.AuditBulkResend,
 	"DELETE /v1/resends/{resend}":                       store.AuditBulkResendCancel,
+	"POST /v1/integrations/{integration}/replay":        store.AuditReplay,
+	"DELETE /v1/replays/{replay}":                       store.AuditReplayCancel,
+	"POST /v1/integrations/{integration}/preview":       "",
+	"POST /v1/integrations/preview":                     "",
 	"POST /v1/deliveries/{delivery}/resend":             store.AuditDeliveryResend,
 	"DELETE /v1/integrations/{integration}":             store.AuditIntegrationDelete,
 	"POST /v1/teams":                                    store.AuditTeamCreate,
@@ -126,6 +130,12 @@ func TestAuditRecordsEveryChange(t *testing.T) {
 	if r := s.Do(t, "DELETE", "/v1/resends/"+bulk.ID, s.Key, nil); r.Status != http.StatusAccepted {
 		t.Fatalf("cancel the bulk resend: %d %s", r.Status, r.Body)
 	}
+	rp := s.Do(t, "POST", "/v1/integrations/"+integ.ID+"/replay", s.Key, map[string]any{"since": time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), "again": true})
+	var replay struct{ ID string }
+	rp.JSON(t, &replay)
+	if r := s.Do(t, "DELETE", "/v1/replays/"+replay.ID, s.Key, nil); r.Status != http.StatusAccepted {
+		t.Fatalf("cancel the replay: %d %s", r.Status, r.Body)
+	}
 	if r := s.Do(t, "DELETE", "/v1/integrations/"+integ.ID, s.Key, nil); r.Status != http.StatusNoContent {
 		t.Fatalf("delete: %d %s", r.Status, r.Body)
 	}
@@ -173,7 +183,7 @@ func TestAuditRecordsEveryChange(t *testing.T) {
 		store.AuditBulkResendCancel: manager, store.AuditIntegrationDelete: manager,
 		store.AuditKeyCreate: operator, store.AuditKeyRevoke: operator,
 		store.AuditTeamUpdate: manager, store.AuditEventTypeCreate: manager, store.AuditEventTypeUpdate: manager,
-		store.AuditEventTypeDelete: manager,
+		store.AuditEventTypeDelete: manager, store.AuditReplay: manager, store.AuditReplayCancel: manager,
 	}
 	for action, actor := range want {
 		e, ok := found[action]

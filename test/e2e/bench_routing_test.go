@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/internal/api"
 	"github.com/heraldhq/herald/internal/bench"
 	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/test/testenv"
@@ -105,4 +106,69 @@ func fill(b *testing.B, s *testenv.Stack, a, o string) {
 func median(xs []time.Duration) time.Duration {
 	sort.Slice(xs, func(i, j int) bool { return xs[i] < xs[j] })
 	return xs[len(xs)/2]
+}
+
+// BenchmarkReplayBesideLive measures what a replay of 10,000 past events
+// does to a live stream (20 events a second for 20 s, fan-out 3) in the
+// same run: the stream's end-to-end p99 alone, and beside the replay at
+// its default rate, rounds interleaved. BENCHMARKS.md has the figures.
+//
+//	go test -run '^$' -bench ReplayBesideLive -benchtime 2x -timeout 60m ./test/e2e
+func BenchmarkReplayBesideLive(b *testing.B) {
+	recv, err := bench.NewReceiver()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer recv.Close()
+	s := benchStack(b, recv, func(*config.Config) {})
+	postPastJobs(b, s, 10_000)
+	past := testenv.NewReceiver(b)
+	x := s.CreateIntegration(b, map[string]any{"name": "replayed", "type": "webhook", "url": past.URL, "events": []string{"job-run:*"}})
+	p99 := map[string][]float64{}
+	for i := 0; i < b.N; i++ {
+		for _, mode := range []string{"alone", "beside"} {
+			var id string
+			if mode == "beside" {
+				var v api.ReplayView
+				s.Do(b, http.MethodPost, "/v1/integrations/"+x.ID+"/replay", s.Key, map[string]any{"since": time.Now().Add(-24 * time.Hour).UTC().Format(time.RFC3339), "again": true}).JSON(b, &v)
+				id = v.ID
+			}
+			o := bench.Options{GatewayURL: s.URL, APIKey: s.Key, Rate: 20, Duration: 20 * time.Second, Concurrency: 16, FanOut: 3}
+			f, err := bench.RunHerald(context.Background(), o, recv, fmt.Sprintf("live-%s-%d", mode, i))
+			if err != nil || f.Missing != 0 {
+				b.Fatalf("%s: %v (%+v)", mode, err, f)
+			}
+			p99[mode] = append(p99[mode], f.EndToEndP99MS)
+			if id != "" {
+				s.Do(b, http.MethodDelete, "/v1/replays/"+id, s.Key, nil)
+			}
+		}
+	}
+	b.ReportMetric(mean(p99["alone"]), "alone-p99-ms")
+	b.ReportMetric(mean(p99["beside"]), "beside-p99-ms")
+	b.ReportMetric(mean(p99["beside"])/mean(p99["alone"]), "beside/alone")
+}
+
+// postPastJobs posts n job-run events nothing subscribes to yet, and waits
+// until every one is recorded.
+func postPastJobs(b *testing.B, s *testenv.Stack, n int) {
+	for start := 0; start < n; start += 100 {
+		var evs []map[string]any
+		for i := start; i < min(n, start+100); i++ {
+			evs = append(evs, map[string]any{"id": fmt.Sprintf("job-%d", i), "event": "job-run:success", "data": map[string]any{"job": map[string]any{"id": i}}})
+		}
+		if r := s.Do(b, http.MethodPost, "/v1/events/batch", s.Key, map[string]any{"events": evs}); r.Status != http.StatusMultiStatus {
+			b.Fatalf("batch: %d %s", r.Status, r.Body)
+		}
+	}
+	for deadline := time.Now().Add(15 * time.Minute); ; time.Sleep(time.Second) {
+		var c int
+		err := s.Store.DB().QueryRow(`SELECT count(*) FROM events WHERE id LIKE 'job-%'`).Scan(&c)
+		if err == nil && c == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("%d of %d past events recorded (%v)", c, n, err)
+		}
+	}
 }

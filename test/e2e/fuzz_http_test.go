@@ -62,7 +62,7 @@ func FuzzHTTPBoundary(f *testing.F) {
 	f.Fuzz(func(t *testing.T, which uint8, param, query string, body []byte) {
 		rt := routes[int(which)%len(routes)]
 		path := rt.path
-		for _, ph := range []string{"{integration}", "{delivery}", "{event}", "{resend}", "{key}", "{action}"} {
+		for _, ph := range []string{"{integration}", "{delivery}", "{event}", "{resend}", "{replay}", "{key}", "{action}"} {
 			path = strings.ReplaceAll(path, ph, url.PathEscape(param))
 		}
 		if rt.method == "DELETE" && strings.Contains(param, integ.ID) {

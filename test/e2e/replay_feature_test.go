@@ -120,12 +120,11 @@ func TestACancelledReplayStops(t *testing.T) {
 // A worker lost mid-replay loses nothing: another takes it up and every
 // past event arrives.
 func TestAReplaySurvivesItsWorker(t *testing.T) {
-	s := testenv.NewStack(t, func(c *config.Config) { c.ReplayRate = 8 })
+	s := testenv.NewStack(t, func(c *config.Config) { c.ReplayRate = 4 })
 	postPast(t, s, "kept", 40)
 	recv := testenv.NewReceiver(t)
 	integ := s.CreateIntegration(t, map[string]any{"name": "late", "type": "webhook", "url": recv.URL, "events": []string{"build:*"}})
 	v := postReplay(t, s, integ.ID, map[string]any{"since": since(time.Hour)})
-	awaitReplay(t, s, v.ID, func(v api.ReplayView) bool { return v.Done >= 1 || v.Status != api.ReplayRunning })
 	testenv.Await(t, "the replay under way", func() bool { return len(recv.Requests()) >= 2 })
 	s.StopWorker()
 	if n := len(recv.Requests()); n >= 40 {

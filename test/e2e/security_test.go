@@ -43,6 +43,13 @@ func allRoutes() []route {
 		{"POST", "/v1/integrations/{integration}/resend", map[string]any{"status": "delivered"}, "manage"},
 		{"GET", "/v1/resends/{resend}", nil, "manage"},
 		{"DELETE", "/v1/resends/{resend}", nil, "manage"},
+		{"POST", "/v1/integrations/{integration}/preview", map[string]any{"event": "build:start", "data": map[string]any{}}, "manage"},
+		{"POST", "/v1/integrations/preview", map[string]any{"integration": map[string]any{"name": "draft", "type": "webhook", "url": "https://example.com/x", "events": []string{"*"}},
+			"event": "build:start", "data": map[string]any{}}, "manage"},
+		{"GET", "/v1/integrations/{integration}/stats", nil, "manage"},
+		{"POST", "/v1/integrations/{integration}/replay", map[string]any{"since": "2026-01-01T00:00:00Z"}, "manage"},
+		{"GET", "/v1/replays/{replay}", nil, "manage"},
+		{"DELETE", "/v1/replays/{replay}", nil, "manage"},
 		{"GET", "/v1/deliveries", nil, "manage"},
 		{"GET", "/v1/deliveries/{delivery}", nil, "manage"},
 		{"POST", "/v1/deliveries/{delivery}/resend", nil, "manage"},
@@ -145,6 +152,9 @@ func TestTenancyEveryRoute(t *testing.T) {
 	r := s.Do(t, http.MethodPost, "/v1/integrations/"+integ.ID+"/resend", s.Key, map[string]any{"status": "failed"})
 	var resend struct{ ID string }
 	r.JSON(t, &resend)
+	r = s.Do(t, http.MethodPost, "/v1/integrations/"+integ.ID+"/replay", s.Key, map[string]any{"since": "2026-01-01T00:00:00Z"})
+	var replay struct{ ID string }
+	r.JSON(t, &replay)
 	var keyID string
 	if err := s.Store.DB().QueryRow(`SELECT id FROM api_keys WHERE team_id = $1`, s.Team).Scan(&keyID); err != nil {
 		t.Fatal(err)
@@ -152,7 +162,7 @@ func TestTenancyEveryRoute(t *testing.T) {
 	if r := s.Do(t, http.MethodPost, "/v1/event-types", s.Key, map[string]any{"name": "team-a:own", "schema": map[string]any{"type": "object"}}); r.Status != http.StatusCreated {
 		t.Fatalf("register team A's type: %d %s", r.Status, r.Body)
 	}
-	ids := map[string]string{"integration": integ.ID, "event": "a-event", "delivery": res.Deliveries[0].DeliveryID, "resend": resend.ID, "key": keyID, "eventtype": "team-a:own"}
+	ids := map[string]string{"integration": integ.ID, "event": "a-event", "delivery": res.Deliveries[0].DeliveryID, "resend": resend.ID, "replay": replay.ID, "key": keyID, "eventtype": "team-a:own"}
 	_, otherKey := testenv.Team(t, s.Store, "ingest", "manage", "owner")
 
 	before := dbFingerprint(t, s)
@@ -200,7 +210,7 @@ func TestScopesEveryRoute(t *testing.T) {
 		_, keys[sc] = teamKey(t, s, sc)
 	}
 	// Ids that do not exist: an allowed call answers 404 or 400, never 401/403.
-	ids := map[string]string{"integration": "int_none", "event": "none", "delivery": "dlv_none", "resend": "rsnd_none", "key": "key_none", "eventtype": "none:none"}
+	ids := map[string]string{"integration": "int_none", "event": "none", "delivery": "dlv_none", "resend": "rsnd_none", "replay": "rpl_none", "key": "key_none", "eventtype": "none:none"}
 	for _, rt := range allRoutes() {
 		for scope, key := range keys {
 			r := s.Do(t, rt.method, rt.fill(ids), key, rt.body)

@@ -97,3 +97,54 @@ func TestStatsAgreeWithTheAttempts(t *testing.T) {
 		t.Errorf("at 375 px the chart does not fit or shows no bars (%v)", err)
 	}
 }
+
+// The console's create form previews its settings on the team's newest
+// event they subscribe to, sends nothing, and creates with the filter,
+// transform and a replay of the last hour.
+func TestConsolePreviewsAndReplays(t *testing.T) {
+	s := testenv.NewStack(t)
+	s.AwaitWorkflow(t, s.PostEvent(t, buildOn("main", "evt-console")))
+	recv := testenv.NewReceiver(t)
+	ctx := browser(t, 1280, 900)
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(s.URL+"/console"),
+		chromedp.WaitVisible(css(`input[name=key]`)),
+		chromedp.SendKeys(css(`input[name=key]`), s.Key),
+		chromedp.Submit(css(`input[name=key]`)),
+		chromedp.WaitVisible(css(`form.search input[name=q]`)),
+		chromedp.Navigate(s.URL+"/console/integrations/new"),
+		chromedp.WaitVisible(css(`input[name=name]`)),
+		chromedp.SendKeys(css(`input[name=name]`), "shaped"),
+		chromedp.SendKeys(css(`input[name=url]`), recv.URL),
+		chromedp.SetValue(css(`input[name=events]`), "build:*"),
+		chromedp.SendKeys(css(`textarea[name=filter]`), `data.build.branch == "main"`),
+		chromedp.SendKeys(css(`textarea[name=transform]`), `{"text": data.build.branch + " failed"}`),
+		chromedp.Click(css(`button[value=preview]`)),
+		chromedp.WaitVisible(css(`[data-preview-body]`))); err != nil {
+		t.Fatal(err)
+	}
+	if body, err := textOf(ctx, `[data-preview-body]`); err != nil || body != `{"text":"main failed"}` {
+		t.Errorf("preview body %q (%v)", body, err)
+	}
+	if matched, err := textOf(ctx, `[data-matched]`); err != nil || !strings.Contains(matched, "reaches it") {
+		t.Errorf("preview says %q (%v)", matched, err)
+	}
+	if n := len(recv.Requests()); n != 0 {
+		t.Errorf("the preview sent %d requests", n)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(css(`button[value=save]`)), chromedp.WaitVisible(css(`body`))); err != nil {
+		t.Fatal(err)
+	}
+	var id string
+	testenv.Await(t, "the integration made", func() bool {
+		return s.Store.DB().QueryRow(`SELECT id FROM integrations WHERE name = 'shaped' AND filter <> '' AND transform <> ''`).Scan(&id) == nil
+	})
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.URL+"/console/integrations/"+id), chromedp.WaitVisible(css(`[data-replay]`)),
+		chromedp.Click(css(`[data-replay]`)), chromedp.WaitVisible(css(`[role=status], .flash`))); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Await(t, "the replayed event delivered", func() bool { return len(recv.Requests()) == 1 })
+	if got := string(recv.Requests()[0].Body); got != `{"text":"main failed"}` {
+		t.Errorf("the replay delivered %s", got)
+	}
+}

@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"errors"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -25,7 +26,7 @@ func (a *Activities) ReplayPage(ctx context.Context, in contract.ReplayInput) (c
 		return out, nonRetryable(err)
 	}
 	scope := replay.ScopeOf(integ, in.Patterns)
-	page, err := a.Store.EventsBetween(ctx, in.TeamID, in.Since, in.Until, out.Last.ReceivedAt, out.Last.EventID, replay.PageSize)
+	page, err := a.Store.EventsBetween(ctx, in.TeamID, in.Since, in.Until, out.Last.ReceivedAt, out.Last.EventID, replay.PageSize, store.EventsWithData)
 	if err != nil {
 		return out, err
 	}
@@ -34,13 +35,14 @@ func (a *Activities) ReplayPage(ctx context.Context, in contract.ReplayInput) (c
 		return out, err
 	}
 	redeliver := replay.Redeliver(in)
-	lim := rate.NewLimiter(rate.Limit(in.RatePerSecond), 1)
+	y := newYielder(rate.Limit(in.RatePerSecond))
 	for _, ev := range page {
 		if scope.Takes(ev) {
-			if redeliver.Replayable(statuses[ev.ID]) {
-				if err := a.startReplayRun(ctx, in, ev, lim, out); err != nil {
+			if redeliver.Replayable(statuses[ev.ID]) && scope.Passes(ev) {
+				if err := a.startReplayRun(ctx, in, ev, y.pace(ctx, a.Store), out); err != nil {
 					return out, err
 				}
+				y.started++
 				out.Started++
 			}
 			out.Done++
@@ -50,6 +52,46 @@ func (a *Activities) ReplayPage(ctx context.Context, in contract.ReplayInput) (c
 	}
 	out.More = len(page) == replay.PageSize
 	return out, nil
+}
+
+// Live events come first: while Herald makes more than liveDeliveries
+// deliveries a second besides the replay's own, a replay starts at most
+// one event a second (so it still ends), and at its full rate otherwise.
+const (
+	liveDeliveries = 5
+	yieldingRate   = rate.Limit(1)
+)
+
+// yielder paces a replay's page: its rate, looked at again every second
+// against how busy Herald is (store.RecentDeliveries).
+type yielder struct {
+	lim     *rate.Limiter
+	full    rate.Limit
+	checked time.Time
+	started int // runs started since checked
+}
+
+func newYielder(full rate.Limit) *yielder {
+	return &yielder{lim: rate.NewLimiter(full, 1), full: full}
+}
+
+// pace is the limiter for the next start, its rate set by the last
+// second's deliveries less the replay's own starts (a failure to count
+// leaves the rate as it was).
+func (y *yielder) pace(ctx context.Context, st *store.Store) *rate.Limiter {
+	now := time.Now()
+	if now.Sub(y.checked) < time.Second {
+		return y.lim
+	}
+	if n, err := st.RecentDeliveries(ctx, now.Add(-time.Second), 1000); err == nil {
+		if n-y.started > liveDeliveries {
+			y.lim.SetLimit(min(yieldingRate, y.full))
+		} else {
+			y.lim.SetLimit(y.full)
+		}
+	}
+	y.checked, y.started = now, 0
+	return y.lim
 }
 
 // startReplayRun starts one event's run in its turn of the replay's pace.

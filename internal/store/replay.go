@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -11,23 +12,39 @@ import (
 	"github.com/heraldhq/herald"
 )
 
-// EventRef is an event without its data: what a replay pages through.
+// EventRef is an event as a replay pages through it: its data only where
+// asked for (EventsBetween's withData).
 type EventRef struct {
-	ID         string    `db:"id"`
-	Type       string    `db:"type"`
-	ProjectID  string    `db:"project_id"`
-	ReceivedAt time.Time `db:"received_at"`
+	ID         string          `db:"id"`
+	Type       string          `db:"type"`
+	ProjectID  string          `db:"project_id"`
+	ReceivedAt time.Time       `db:"received_at"`
+	Data       json.RawMessage `db:"data"`
 }
+
+// EventFields is what EventsBetween reads of each event.
+type EventFields int
+
+const (
+	// EventHeads: id, type, project, when it came (counting).
+	EventHeads EventFields = iota
+	// EventsWithData: the data too (a filter reads it).
+	EventsWithData
+)
 
 // EventsBetween lists up to limit of a team's events received in [since,
 // until), oldest first, after the event (afterAt, afterID) (zero: from the
 // start).
-func (s *Store) EventsBetween(ctx context.Context, teamID string, since, until, afterAt time.Time, afterID string, limit int) ([]EventRef, error) {
+func (s *Store) EventsBetween(ctx context.Context, teamID string, since, until, afterAt time.Time, afterID string, limit int, fields EventFields) ([]EventRef, error) {
 	out := []EventRef{}
 	if afterAt.IsZero() {
 		afterAt = since.Add(-time.Microsecond)
 	}
-	err := s.db.SelectContext(ctx, &out, `SELECT id, type, project_id, received_at FROM events
+	data := `'{}'::jsonb`
+	if fields == EventsWithData {
+		data = `data`
+	}
+	err := s.db.SelectContext(ctx, &out, `SELECT id, type, project_id, received_at, `+data+` AS data FROM events
 		WHERE team_id = $1 AND received_at >= $2 AND received_at < $3 AND (received_at, id) > ($4, $5)
 		ORDER BY received_at, id LIMIT $6`, teamID, since, until, afterAt, afterID, limit)
 	if err != nil {
@@ -101,4 +118,17 @@ func (r Redeliver) rerun(ctx context.Context, tx *sqlx.Tx, teamID, eventID, inte
 		return fmt.Errorf("open delivery of %s to %s again: %w", eventID, integrationID, err)
 	}
 	return nil
+}
+
+// RecentDeliveries counts, up to limit, the deliveries made since t across
+// every team (delivery ids sort by the time they were made): how busy
+// Herald is now, which a replay yields to.
+func (s *Store) RecentDeliveries(ctx context.Context, since time.Time, limit int) (int, error) {
+	var n int
+	err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE id > $1 AND id < 'dlv`+"`"+`' LIMIT $2) d`,
+		IDAt("dlv", since), limit)
+	if err != nil {
+		return 0, fmt.Errorf("count recent deliveries: %w", err)
+	}
+	return n, nil
 }

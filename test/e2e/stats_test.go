@@ -147,4 +147,12 @@ func TestConsolePreviewsAndReplays(t *testing.T) {
 	if got := string(recv.Requests()[0].Body); got != `{"text":"main failed"}` {
 		t.Errorf("the replay delivered %s", got)
 	}
+	// An event the filter turns away: its page says which integration and why.
+	s.AwaitWorkflow(t, s.PostEvent(t, buildOn("dev", "evt-console-dev")))
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.URL+"/console/events/evt-console-dev"), chromedp.WaitVisible(css(`[data-filtered]`))); err != nil {
+		t.Fatal(err)
+	}
+	if why, err := textOf(ctx, `[data-filtered]`); err != nil || !strings.Contains(why, "shaped: the filter is false for this event") {
+		t.Errorf("the event's page says %q (%v)", why, err)
+	}
 }

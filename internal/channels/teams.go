@@ -32,9 +32,11 @@ const (
 	teamsFactsMax = 20
 	teamsValueMax = 1000
 	teamsTextMax  = 1000
-	// teamsTemplateTextMax bounds a template's text: a card of it stays
-	// well within TeamsMaxBytes.
-	teamsTemplateTextMax = 8000
+	// teamsTemplateTextMax bounds a template's text in runes: JSON writes
+	// a rune in at most 6 bytes (\u003c for an escaped '<'), so a card of
+	// 4,000 stays within TeamsMaxBytes with its title and envelope
+	// (FuzzTemplateOutputStaysText found 8,000 too many).
+	teamsTemplateTextMax = 4000
 )
 
 // Teams posts Adaptive Cards to Workflows URLs and MessageCards to legacy

@@ -122,3 +122,33 @@ func TestAnEventsFiltersShareABudget(t *testing.T) {
 		t.Fatalf("%d costly filters ran within one event's budget; want some, not all 20", ran)
 	}
 }
+
+// FuzzExpressions: any text either compiles or is a CompileError, and a
+// compiled filter or transform runs on a real event without panicking,
+// within its bounds.
+func FuzzExpressions(f *testing.F) {
+	for _, s := range []string{`event.endsWith(":failure") && data.build.branch == "main"`, `has(data.x) ? data.x.y : 1`,
+		`data.a.all(x, data.a.exists(y, x == y))`, `{"text": event + data.build.branch}`, `size(data.a) > 2`, `"a".matches("(a+)+$")`,
+		`[1, 2, 3].map(x, x * 2)`, `data.build.branch.lowerAscii()`, `)`} {
+		f.Add(s)
+	}
+	data := json.RawMessage(`{"build":{"branch":"main","number":42},"a":[1,2,3],"x":{"y":true}}`)
+	f.Fuzz(func(t *testing.T, src string) {
+		for _, k := range []Kind{KindFilter, KindTransform} {
+			p, err := Compile(k, src)
+			if err != nil {
+				var ce *CompileError
+				if !errors.As(err, &ce) {
+					t.Fatalf("%q: %v is not a CompileError", src, err)
+				}
+				continue
+			}
+			in := Input{Event: "build:failure", Data: data, Project: "p", Budget: NewBudget()}
+			if k == KindFilter {
+				p.Match(in)
+			} else {
+				_, _ = p.Body(in)
+			}
+		}
+	})
+}

@@ -67,9 +67,12 @@ func Masked(h http.Header, secret []string) store.Headers {
 	return out
 }
 
-// Reaches says whether integ gets an event: its patterns
-// (eventtype.Matches, which FuzzPatternMatching holds to the SQL match of
-// deliveries), its projects, then its filter; and why not.
+// Reaches says whether integ gets an event: its patterns, its projects,
+// then its filter; and why not. Recording an event asks the same in SQL
+// (store's matchQuery, an index lookup): both match patterns through
+// eventtype.Candidates, and the project rule (none listed, or the event's
+// among them; Herald's own events belong to every project) is the same
+// three conditions there.
 func Reaches(integ store.Integration, in expr.Input) (bool, string) {
 	typed := false
 	for _, p := range integ.Events {

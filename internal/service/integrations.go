@@ -93,52 +93,13 @@ func (s *Service) newIntegration(ctx context.Context, a Actor, req api.Integrati
 	return in, nil
 }
 
-// integrationOf is the integration a checked create request makes for team.
+// integrationOf is the integration a checked create request makes for
+// team: every field the request sets, as a change would set it.
 func integrationOf(team string, req api.IntegrationRequest, auth channels.EndpointAuth) store.Integration {
-	in := store.Integration{
-		TeamID:  team,
-		Name:    *req.Name,
-		Type:    herald.IntegrationType(*req.Type),
-		URL:     *req.URL,
-		Events:  *req.Events,
-		Enabled: true,
-		Auth:    auth,
-	}
-	if req.Projects != nil {
-		in.Projects = *req.Projects
-	}
+	in := store.Integration{TeamID: team, Type: herald.IntegrationType(*req.Type), Enabled: true, Auth: auth}
+	patchOf(req).ApplyTo(&in)
 	if req.Enabled != nil {
 		in.Enabled = *req.Enabled
-	}
-	if req.Retry != nil {
-		in.Retry.V = req.Retry
-	}
-	if req.AutoRecover != nil {
-		in.AutoRecover = *req.AutoRecover
-	}
-	if req.Format != nil {
-		in.Format = *req.Format
-	}
-	if req.AlertPolicy != nil {
-		in.AlertPolicy.V = req.AlertPolicy
-	}
-	var dc store.IntegrationPatch
-	deliveryControl(req, &dc)
-	if dc.RateLimit != nil {
-		in.RateLimit = *dc.RateLimit
-	}
-	if dc.MaxInFlight != nil {
-		in.MaxInFlight = *dc.MaxInFlight
-	}
-	if dc.DisableAfter != nil {
-		in.DisableAfter = *dc.DisableAfter
-	}
-	if dc.Ordering != nil {
-		in.Ordering = *dc.Ordering
-	}
-	in.Filter, in.Transform, in.Template = routing(req)
-	if req.Secret != nil {
-		in.Secret = *req.Secret
 	}
 	return in
 }

@@ -116,26 +116,15 @@ func (s *Service) formIntegration(ctx context.Context, a Actor, saved *store.Int
 	if err := checkRouting(&req, s.channels.TraitsOf(integ.Type)); err != nil {
 		return integ, err
 	}
+	p := store.IntegrationPatch{Projects: req.Projects}
 	if req.Events != nil {
 		ev, err := NormalizePatterns(*req.Events)
 		if err != nil {
 			return integ, err
 		}
-		integ.Events = ev
+		p.Events = &ev
 	}
-	if req.Projects != nil {
-		integ.Projects = *req.Projects
-	}
-	var p store.IntegrationPatch
 	routingOf(req, &p)
-	if p.Filter != nil {
-		integ.Filter = *p.Filter
-	}
-	if p.Transform != nil {
-		integ.Transform = *p.Transform
-	}
-	if p.Template != nil {
-		integ.Template = *p.Template
-	}
+	p.ApplyTo(&integ)
 	return integ, nil
 }

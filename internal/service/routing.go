@@ -52,23 +52,6 @@ func exprProblem(field string, err error) error {
 	return err
 }
 
-// routing is a checked create request's filter, transform and template.
-func routing(req api.IntegrationRequest) (filter, transform string, template store.TemplateJSON) {
-	var p store.IntegrationPatch
-	routingOf(req, &p)
-	if p.Template != nil {
-		template = *p.Template
-	}
-	return deref(p.Filter), deref(p.Transform), template
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
 // routingOf copies a checked request's filter, template and transform into
 // a patch ("" and {} remove them).
 func routingOf(req api.IntegrationRequest, p *store.IntegrationPatch) {

@@ -312,7 +312,7 @@ func (s *Store) UpdateIntegration(ctx context.Context, teamID, id string, p Inte
 		if err := s.openIntegration(&out); err != nil {
 			return err
 		}
-		p.applyTo(&out)
+		p.ApplyTo(&out)
 		auth, err := s.sealAuth(out.Auth, id)
 		if err != nil {
 			return err
@@ -355,8 +355,8 @@ func (s *Store) UpdateIntegration(ctx context.Context, teamID, id string, p Inte
 	return out, nil
 }
 
-// applyTo changes in i what p sets.
-func (p IntegrationPatch) applyTo(i *Integration) {
+// ApplyTo changes in i what p sets.
+func (p IntegrationPatch) ApplyTo(i *Integration) {
 	setIf(&i.Name, p.Name)
 	setIf(&i.URL, p.URL)
 	setIf(&i.Secret, p.Secret)

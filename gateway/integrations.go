@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"errors"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -169,11 +168,7 @@ func (s *Server) integrationStats(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	w, err := service.ParseStatsWindow(c.Query("window"))
-	if err != nil {
-		return err
-	}
-	st, err := s.svc.Stats(c.UserContext(), in, w, time.Now().UTC())
+	st, err := s.svc.Stats(c.UserContext(), in, c.Query("window"))
 	if err != nil {
 		return err
 	}

@@ -433,11 +433,7 @@ func (s *Console) consoleDeliveries(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	w, err := service.ParseStatsWindow(c.Query("window"))
-	if err != nil {
-		return err
-	}
-	st, err := s.svc.Stats(c.UserContext(), in, w, time.Now().UTC())
+	st, err := s.svc.Stats(c.UserContext(), in, c.Query("window"))
 	if err != nil {
 		return err
 	}

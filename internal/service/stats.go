@@ -36,8 +36,14 @@ func ParseStatsWindow(s string) (StatsWindow, error) {
 	return StatsWindow{}, problem.BadRequest("window %q: want 24h or 7d", s)
 }
 
-// Stats are an integration's numbers over a window ending now.
-func (s *Service) Stats(ctx context.Context, integ store.Integration, w StatsWindow, now time.Time) (api.IntegrationStats, error) {
+// Stats are an integration's numbers over the window named ("": 24h)
+// ending now: what the API and the console show.
+func (s *Service) Stats(ctx context.Context, integ store.Integration, window string) (api.IntegrationStats, error) {
+	w, err := ParseStatsWindow(window)
+	if err != nil {
+		return api.IntegrationStats{}, err
+	}
+	now := time.Now().UTC()
 	from := now.Add(-w.Length).Truncate(w.Bucket)
 	counts, err := s.store.AttemptStats(ctx, integ.ID, from, now)
 	if err != nil {

@@ -44,7 +44,7 @@ func templated(m Message, title, text chattemplate.Dialect) (out chattemplate.Re
 		return out, false, ""
 	}
 	in := chattemplate.Input{EventID: m.EventID, Event: m.EventType, Data: m.Data, Project: m.ProjectID}
-	out, err := m.Template.RenderIn(in, title, text)
+	out, err := m.Template.Render(in, title, text)
 	if err != nil {
 		return out, false, runes.Truncate(runes.OneLine("template not used: "+err.Error()), 300)
 	}

@@ -172,12 +172,9 @@ type Rendered struct {
 	Title, Text string
 }
 
-// Render executes the template for an event in a platform's dialect.
-func (t *Template) Render(in Input, d Dialect) (Rendered, error) { return t.RenderIn(in, d, d) }
-
-// RenderIn executes the template with the title in one dialect and the
-// text in another (a platform whose title is plain text).
-func (t *Template) RenderIn(in Input, title, text Dialect) (Rendered, error) {
+// Render executes the template for an event, the title in one dialect and
+// the text in another (a platform's title may be plain text).
+func (t *Template) Render(in Input, title, text Dialect) (Rendered, error) {
 	var data any = map[string]any{}
 	if len(in.Data) > 0 {
 		if err := json.Unmarshal(in.Data, &data); err != nil {

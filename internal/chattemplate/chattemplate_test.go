@@ -23,7 +23,7 @@ func render(t *testing.T, s Spec, data string) Rendered {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := tmpl.Render(Input{EventID: "evt_1", Event: "build:failure", Data: json.RawMessage(data), Project: "prj_1"}, angle)
+	out, err := tmpl.Render(Input{EventID: "evt_1", Event: "build:failure", Data: json.RawMessage(data), Project: "prj_1"}, angle, angle)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestHostileTemplatesAreBounded(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, err := tmpl.Render(Input{Event: "x:y", Data: json.RawMessage(big)}, angle)
+		out, err := tmpl.Render(Input{Event: "x:y", Data: json.RawMessage(big)}, angle, angle)
 		if err != nil && !strings.Contains(err.Error(), "more than") {
 			t.Errorf("%s: %v", src, err)
 		}
@@ -96,14 +96,14 @@ func TestHostileTemplatesAreBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	tmpl, _ := Parse(Spec{Text: `{{printf "%999999999d" 1}}`})
-	if _, err := tmpl.Render(Input{}, angle); err == nil || !strings.Contains(err.Error(), "at most 200") {
+	if _, err := tmpl.Render(Input{}, angle, angle); err == nil || !strings.Contains(err.Error(), "at most 200") {
 		t.Errorf("printf width: %v", err)
 	}
 }
 
 func TestAMissingObjectIsAnError(t *testing.T) {
 	tmpl, _ := Parse(Spec{Text: "{{.data.build.branch}}"})
-	_, err := tmpl.Render(Input{Data: json.RawMessage(`{}`)}, angle)
+	_, err := tmpl.Render(Input{Data: json.RawMessage(`{}`)}, angle, angle)
 	if err == nil || !strings.Contains(err.Error(), "the template's text failed on this event") {
 		t.Fatalf("got %v", err)
 	}

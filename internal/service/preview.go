@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/heraldhq/herald/internal/api"
@@ -49,10 +48,11 @@ func (s *Service) Preview(integ store.Integration, ev contract.EventInput) (api.
 		return api.Preview{}, err
 	}
 	req, err := ch.Render(m)
-	if errors.Is(err, expr.ErrNotObject) || err != nil && integ.Transform != "" {
+	switch {
+	case err != nil && integ.Transform != "":
+		// Rendering a webhook with a transform fails only in its transform.
 		return api.Preview{}, problem.Field("transform", ": %s", err)
-	}
-	if err != nil {
+	case err != nil:
 		return api.Preview{}, problem.BadRequest("the message does not render: %s", err)
 	}
 	return api.Preview{Matched: matched, Reason: reason, Request: api.RequestView{Method: req.Method, URL: redact.URL(req.URL),

@@ -64,26 +64,34 @@ func TestHostileTextStaysText(t *testing.T) {
 	for _, r := range renderers() {
 		for typ, data := range hostileEvents() {
 			t.Run(r.name+"/"+typ, func(t *testing.T) {
-				req, err := r.ch.Render(Message{EventType: typ, EventID: "evt_" + hostile[0], Data: data, URL: r.url})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := r.validate(req.Body); err != nil {
-					t.Fatalf("the fake platform refuses it: %v", err)
-				}
-				live, err := liveMarkup[r.name](req.Body)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, l := range live {
-					t.Errorf("live markup from the event's data: %s", l)
-				}
-				if !strings.Contains(string(req.Body), "deploy now") {
-					t.Errorf("the hostile text is not shown at all: %s", req.Body)
+				body := assertNoLiveMarkup(t, r, Message{EventType: typ, EventID: "evt_" + hostile[0], Data: data, URL: r.url})
+				if !strings.Contains(string(body), "deploy now") {
+					t.Errorf("the hostile text is not shown at all: %s", body)
 				}
 			})
 		}
 	}
+}
+
+// assertNoLiveMarkup renders m with r, has the fake platform accept it and
+// its markup reader find nothing live, and returns the body.
+func assertNoLiveMarkup(t *testing.T, r chatRenderer, m Message) []byte {
+	t.Helper()
+	req, err := r.ch.Render(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.validate(req.Body); err != nil {
+		t.Fatalf("the fake platform refuses it: %v", err)
+	}
+	live, err := liveMarkup[r.name](req.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range live {
+		t.Errorf("live markup from the event's data: %s", l)
+	}
+	return req.Body
 }
 
 // TestMarkupReadersSeeMarkup: each fake's reader flags raw markup, so the

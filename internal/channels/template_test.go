@@ -60,24 +60,6 @@ func TestHostileTextStaysTextThroughTemplates(t *testing.T) {
 	}
 }
 
-func assertNoLiveMarkup(t *testing.T, r chatRenderer, m Message) {
-	t.Helper()
-	req, err := r.ch.Render(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.validate(req.Body); err != nil {
-		t.Fatalf("the fake platform refuses it: %v", err)
-	}
-	live, err := liveMarkup[r.name](req.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range live {
-		t.Errorf("live markup from the event's data: %s", l)
-	}
-}
-
 // FuzzTemplateOutputStaysText: any string of an event's data, output by a
 // template's action on any platform, stays text.
 func FuzzTemplateOutputStaysText(f *testing.F) {

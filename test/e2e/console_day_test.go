@@ -64,11 +64,7 @@ func TestOperatorsDayInABrowser(t *testing.T) {
 		return v
 	}
 	must("sign in",
-		chromedp.Navigate(s.URL+"/console"),
-		chromedp.WaitVisible(css(`input[name=key]`)),
-		chromedp.SendKeys(css(`input[name=key]`), s.Key),
-		chromedp.Submit(css(`input[name=key]`)),
-		chromedp.WaitVisible(css(`form.search input[name=q]`)))
+		signIn(s))
 	if team := text(`[data-team]`); !strings.HasPrefix(team, "team-") {
 		t.Errorf("the header names the team %q, not its name", team)
 	}
@@ -237,11 +233,7 @@ func TestDeliveryPageShowsTheAnswerFirst(t *testing.T) {
 
 	ctx := browser(t, 1280, 900)
 	if err := chromedp.Do(ctx,
-		chromedp.Navigate(s.URL+"/console"),
-		chromedp.WaitVisible(css(`input[name=key]`)),
-		chromedp.SendKeys(css(`input[name=key]`), s.Key),
-		chromedp.Submit(css(`input[name=key]`)),
-		chromedp.WaitVisible(css(`form.search input[name=q]`)),
+		signIn(s),
 		chromedp.Navigate(s.URL+"/console/deliveries/"+id),
 		chromedp.WaitVisible(css(`[data-attempt="3"]`))); err != nil {
 		t.Fatal(err)

@@ -214,6 +214,18 @@ func TestConsoleOnAPhone(t *testing.T) {
 
 func css(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 
+// signIn opens the console and signs in with the stack's key, until the
+// signed-in page shows.
+func signIn(s *testenv.Stack) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Navigate(s.URL+"/console"),
+		chromedp.WaitVisible(css(`input[name=key]`)),
+		chromedp.SendKeys(css(`input[name=key]`), s.Key),
+		chromedp.Submit(css(`input[name=key]`)),
+		chromedp.WaitVisible(css(`form.search input[name=q]`)),
+	)
+}
+
 func textOf(ctx context.Context, sel string) (string, error) {
 	return chromedp.Run(ctx, chromedp.Text(css(sel)))
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -39,40 +38,25 @@ func TestCostlyFiltersCostTheirAuthor(t *testing.T) {
 	asB.CreateIntegration(t, map[string]any{"name": "b-hook", "type": "webhook", "url": recvB.URL, "events": []string{"*"}})
 
 	var recorded atomic.Int64
-	stop := make(chan struct{})
-	var flood sync.WaitGroup
-	for range 2 {
-		flood.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				req, _ := http.NewRequest(http.MethodPost, s.URL+"/v1/events", bytes.NewReader(body))
-				req.Header.Set("Authorization", "Bearer "+s.Key)
-				req.Header.Set("Content-Type", "application/json")
-				if resp, err := http.DefaultClient.Do(req); err == nil {
-					resp.Body.Close()
-				}
-				recorded.Store(countFiltered(t, s))
-			}
-		})
-	}
-	testenv.Await(t, "team A's costly events under way", func() bool { return recorded.Load() >= 2 })
-	var wfs []string
-	for i := range 10 {
-		wfs = append(wfs, asB.PostEvent(t, map[string]any{"id": fmt.Sprint("b-", i), "event": "build:start", "data": map[string]any{"n": i}}))
-	}
-	for _, wf := range wfs {
-		if res := asB.AwaitWorkflow(t, wf); res.Status != contract.StatusDelivered {
-			t.Fatalf("team B's %s: %+v", wf, res)
+	duringFlood(t, 2, func() {
+		req, _ := http.NewRequest(http.MethodPost, s.URL+"/v1/events", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+s.Key)
+		req.Header.Set("Content-Type", "application/json")
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
 		}
-	}
-	after := recorded.Load()
-	testenv.Await(t, "team A's costly events still coming", func() bool { return recorded.Load() > after })
-	close(stop)
-	flood.Wait()
+		recorded.Store(countFiltered(t, s))
+	}, recorded.Load, func() {
+		var wfs []string
+		for i := range 10 {
+			wfs = append(wfs, asB.PostEvent(t, map[string]any{"id": fmt.Sprint("b-", i), "event": "build:start", "data": map[string]any{"n": i}}))
+		}
+		for _, wf := range wfs {
+			if res := asB.AwaitWorkflow(t, wf); res.Status != contract.StatusDelivered {
+				t.Fatalf("team B's %s: %+v", wf, res)
+			}
+		}
+	})
 	if n := len(recvA.Requests()); n != 0 {
 		t.Errorf("team A's costly filters let %d requests through", n)
 	}

@@ -138,49 +138,59 @@ func TestCostlyValidationIsBoundedAndFair(t *testing.T) {
 	asB.Do(t, http.MethodPost, "/v1/event-types", keyB, map[string]any{"name": "b:ping", "schema": map[string]any{"type": "object", "required": []string{"n"}}})
 	asB.Do(t, http.MethodPatch, "/v1/team", keyB, map[string]any{"validateData": true})
 
-	// Team A's flood: four senders of the costly event until told to stop.
+	// Team A's flood: four senders of the costly event, through all of team B's.
 	var answered, accepted atomic.Int64
-	stop := make(chan struct{})
-	var flood sync.WaitGroup
-	for range 4 {
-		flood.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				got, ok := postCostly(s.URL, s.Key)
-				if !got {
-					continue
-				}
-				if ok {
-					accepted.Add(1)
-				}
-				answered.Add(1)
-			}
-		})
-	}
-	testenv.Await(t, "team A's flood under way", func() bool { return answered.Load() >= 2 })
-	var wfs []string
-	for i := range 20 {
-		wfs = append(wfs, asB.PostEvent(t, map[string]any{"id": fmt.Sprint("b-", i), "event": "b:ping", "data": map[string]any{"n": i}}))
-	}
-	for _, wf := range wfs {
-		if res := asB.AwaitWorkflow(t, wf); res.Status != contract.StatusDelivered {
-			t.Fatalf("team B's %s: %+v", wf, res)
+	duringFlood(t, 4, func() {
+		got, ok := postCostly(s.URL, s.Key)
+		if !got {
+			return
 		}
-	}
-	// Team A's flood went on through team B's events: more of its requests
-	// were answered after the last of B's was delivered.
-	after := answered.Load()
-	testenv.Await(t, "team A's flood still under way", func() bool { return answered.Load() > after })
-	close(stop)
-	flood.Wait()
+		if ok {
+			accepted.Add(1)
+		}
+		answered.Add(1)
+	}, answered.Load, func() {
+		var wfs []string
+		for i := range 20 {
+			wfs = append(wfs, asB.PostEvent(t, map[string]any{"id": fmt.Sprint("b-", i), "event": "b:ping", "data": map[string]any{"n": i}}))
+		}
+		for _, wf := range wfs {
+			if res := asB.AwaitWorkflow(t, wf); res.Status != contract.StatusDelivered {
+				t.Fatalf("team B's %s: %+v", wf, res)
+			}
+		}
+	})
 	if accepted.Load() != 0 {
 		t.Fatalf("team A: %d of %d costly events accepted, want none", accepted.Load(), answered.Load())
 	}
 	if got := len(recv.Requests()); got != 20 {
 		t.Fatalf("team B's receiver got %d events, want 20", got)
 	}
+}
+
+// duringFlood runs during while senders goroutines call send over and
+// over, proven to overlap it: progress has moved before during starts, and
+// moves again after it has ended.
+func duringFlood(t *testing.T, senders int, send func(), progress func() int64, during func()) {
+	t.Helper()
+	stop := make(chan struct{})
+	var flood sync.WaitGroup
+	for range senders {
+		flood.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					send()
+				}
+			}
+		})
+	}
+	defer flood.Wait()
+	defer close(stop)
+	testenv.Await(t, "the flood under way", func() bool { return progress() >= 2 })
+	during()
+	after := progress()
+	testenv.Await(t, "the flood still under way", func() bool { return progress() > after })
 }

@@ -75,11 +75,7 @@ func TestStatsAgreeWithTheAttempts(t *testing.T) {
 
 	ctx := browser(t, 375, 800)
 	if err := chromedp.Do(ctx,
-		chromedp.Navigate(s.URL+"/console"),
-		chromedp.WaitVisible(css(`input[name=key]`)),
-		chromedp.SendKeys(css(`input[name=key]`), s.Key),
-		chromedp.Submit(css(`input[name=key]`)),
-		chromedp.WaitVisible(css(`form.search input[name=q]`)),
+		signIn(s),
 		chromedp.Navigate(s.URL+"/console/integrations/"+integ.ID+"?window=7d"),
 		chromedp.WaitVisible(css(`[data-stats] svg`))); err != nil {
 		t.Fatal(err)
@@ -107,11 +103,7 @@ func TestConsolePreviewsAndReplays(t *testing.T) {
 	recv := testenv.NewReceiver(t)
 	ctx := browser(t, 1280, 900)
 	if err := chromedp.Do(ctx,
-		chromedp.Navigate(s.URL+"/console"),
-		chromedp.WaitVisible(css(`input[name=key]`)),
-		chromedp.SendKeys(css(`input[name=key]`), s.Key),
-		chromedp.Submit(css(`input[name=key]`)),
-		chromedp.WaitVisible(css(`form.search input[name=q]`)),
+		signIn(s),
 		chromedp.Navigate(s.URL+"/console/integrations/new"),
 		chromedp.WaitVisible(css(`input[name=name]`)),
 		chromedp.SendKeys(css(`input[name=name]`), "shaped"),

@@ -86,14 +86,17 @@ func passes(in contract.EventInput) func(integrationID, filter string) (bool, st
 	if len(in.Carries) > 0 {
 		return nil
 	}
+	// Decoded, and the budget made, for the first filter: an event whose
+	// integrations have none costs nothing more.
 	var data any
-	budget := expr.NewBudget()
+	var budget *expr.Budget
 	return func(_, filter string) (bool, string) {
 		if data == nil {
 			var err error
 			if data, err = expr.Decode(in.Data); err != nil {
 				return false, err.Error()
 			}
+			budget = expr.NewBudget()
 		}
 		return outgoing.Passes(filter, expr.Input{Event: in.Type, Project: in.ProjectID, Decoded: data, Budget: budget})
 	}

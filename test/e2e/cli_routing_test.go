@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/heraldhq/herald/test/fakes"
 	"github.com/heraldhq/herald/test/testenv"
 )
 
@@ -36,6 +37,13 @@ func TestCLIRoutesPreviewsReplaysAndCounts(t *testing.T) {
 	})
 	if body := string(recv.Requests()[0].Body); body != `{"text":"main failed"}` {
 		t.Errorf("replayed %s", body)
+	}
+	// A chat integration's template, as README's example sets it.
+	slack := fakes.NewSlack(t)
+	mustHerald(t, env, "integrations", "create", "--type", "slack", "--name", "cli-chat", "--destination", slack.URL("ok"), "--events", "build:*",
+		"--template-title", "{{.data.build.branch}} failed", "--template-text", "<!subteam^S0ONCALL> {{.data.build.branch}}")
+	if got := mustHerald(t, env, "integrations", "get", "cli-chat"); !strings.Contains(got, "<!subteam^S0ONCALL> {{.data.build.branch}}") {
+		t.Errorf("get shows no template:\n%s", got)
 	}
 	out = mustHerald(t, env, "integrations", "stats", "cli-routed")
 	if !strings.Contains(out, "last 24h: 1 attempts (delivered 1), success rate 100.0 %") {
